@@ -1,0 +1,49 @@
+"""Stage 5: `yearly_aggregates` over every venue-year materialised so far."""
+
+
+from dagster import AssetExecutionContext, AutomationCondition, MaterializeResult, MetadataValue, asset
+
+from pipeline import counting
+from pipeline.text import markdown_table
+from resources.warehouse import WarehouseResource
+
+from .common import GROUP, KINDS
+from .countries import country_edges, paper_countries
+
+
+@asset(
+    deps=[paper_countries, country_edges],
+    group_name=GROUP,
+    kinds=KINDS,
+    code_version="1",
+    automation_condition=AutomationCondition.eager(),
+    description=(
+        "Per venue and year, and per year across venues (venue 'all'): papers per country "
+        "(whole and fractional counting) and their share of the venue-year, international "
+        "collaboration share, and papers per country pair. Reads whatever venue-years exist, "
+        "so materialising a new one recomputes only its partition and these cheap tables. "
+        "Writes the tables yearly_country, yearly_pairs and yearly_summary."
+    ),
+)
+def yearly_aggregates(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    store = warehouse.warehouse()
+    with store.connect() as con:
+        pc = store.query("SELECT * FROM paper_countries", con=con)
+        edges = store.query("SELECT * FROM country_edges", con=con)
+        summaries = store.query("SELECT * FROM partition_summary", con=con)
+    tables = counting.yearly_tables(pc, edges, summaries)
+    with store.connect() as con:
+        counts = {name: store.replace_table(name, frame, con=con) for name, frame in tables.items()}
+    summary = tables["yearly_summary"]
+    context.log.info(f"yearly aggregates over {summaries['partition_key'].nunique()} venue-years: {counts}")
+    return MaterializeResult(
+        metadata={
+            "dagster/row_count": sum(counts.values()),
+            **{f"rows_{name}": n for name, n in counts.items()},
+            "venue_years": MetadataValue.json(sorted(summaries["partition_key"].unique().tolist())),
+            "summary": MetadataValue.md(markdown_table(summary, 40)),
+            "top_pairs": MetadataValue.md(
+                markdown_table(tables["yearly_pairs"][tables["yearly_pairs"]["venue"] == "all"], 15)
+            ),
+        }
+    )

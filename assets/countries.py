@@ -1,0 +1,155 @@
+"""Stage 4: `paper_countries` (and the partition's summary row), then `country_edges`."""
+
+
+import pandas as pd
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+
+from pipeline import counting
+from pipeline.text import markdown_table
+from resources.warehouse import WarehouseResource
+
+from .affiliations import author_affiliations, resolved_affiliations
+from .common import GROUP, KINDS, partition, table_metadata
+from .partitions import venue_year_partitions
+from .sources import raw_papers
+
+SHARES_CHECK = "fractional_shares_sum_to_one"
+UNIQUE_CHECK = "one_row_per_paper_and_country"
+EDGES_CHECK = "edges_match_paper_countries"
+
+
+@asset(
+    partitions_def=venue_year_partitions,
+    deps=[raw_papers, author_affiliations, resolved_affiliations],
+    group_name=GROUP,
+    kinds=KINDS,
+    code_version="1",
+    check_specs=[
+        AssetCheckSpec(SHARES_CHECK, asset="paper_countries",
+                       description="Each paper's fractional shares lie in [0, 1] and sum to 1."),
+        AssetCheckSpec(UNIQUE_CHECK, asset="paper_countries",
+                       description="No paper counts twice for one country."),
+    ],
+    description=(
+        "Countries of each paper: authors from the country (whole counting) and the paper's "
+        "fractional share (each resolved author holds an equal share, split over their "
+        "affiliations). Also writes the partition's row of `partition_summary`."
+    ),
+)
+def paper_countries(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    pk = partition(context)
+    store = warehouse.warehouse()
+    with store.connect() as con:
+        papers = store.query(
+            "SELECT paper_id, len(authors) AS n_authors FROM raw_papers WHERE partition_key = ?", [pk.key], con=con
+        )
+        aa = store.read_partition("author_affiliations", pk.key, con=con)
+        resolved = store.read_partition("resolved_affiliations", pk.key, con=con)
+    countries = {
+        counting.resolution_key(a, d): (None if pd.isna(c) else c)
+        for a, d, c in resolved[["affiliation", "email_domain", "country"]].itertuples(index=False)
+    }
+    meta = {pid: {"partition_key": pk.key, "venue": pk.venue, "year": pk.year} for pid in papers["paper_id"]}
+    rows = counting.paper_country_rows(aa.to_dict("records"), countries, meta)
+    frame = pd.DataFrame(rows)
+    sets = counting.country_sets(rows)
+    summary = counting.partition_summary(
+        pk.key, pk.venue, pk.year, len(papers), int(papers["n_authors"].sum()) if len(papers) else 0,
+        int(aa["affiliation"].notna().sum()), int(resolved["country"].notna().sum()), sets,
+    )
+    with store.connect() as con:
+        store.replace_partition("paper_countries", pk.key, frame, con=con)
+        store.replace_partition("partition_summary", pk.key, [summary], con=con)
+
+    head = counting.headline(sets, len(papers))
+    if len(frame):
+        sums = frame.groupby("paper_id")["fractional"].sum()
+        bad_sum = sums[(sums - 1.0).abs() > 1e-9]
+        out_of_range = frame[(frame["fractional"] < 0) | (frame["fractional"] > 1)]
+        duplicates = frame[frame.duplicated(["paper_id", "country"], keep=False)]
+    else:
+        bad_sum = pd.Series(dtype=float)
+        out_of_range = duplicates = frame
+    top = pd.DataFrame(list(head["country_papers"].items())[:15], columns=["country", "papers"])
+    return MaterializeResult(
+        metadata={
+            **table_metadata(frame, ["paper_id", "country", "authors", "fractional", "n_countries"]),
+            "papers": head["papers"],
+            "papers_with_country": head["papers_with_country"],
+            "country_coverage": head["papers_with_country"] / head["papers"] if head["papers"] else 0.0,
+            "international_share": head["international_share"],
+            "us_cn_papers": head["us_cn_papers"],
+            "us_cn_share": head["us_cn_share"],
+            "us_papers": head["us_papers"],
+            "cn_papers": head["cn_papers"],
+            "top_countries": MetadataValue.md(markdown_table(top, 15)),
+        },
+        check_results=[
+            AssetCheckResult(
+                check_name=SHARES_CHECK,
+                passed=bad_sum.empty and out_of_range.empty,
+                severity=AssetCheckSeverity.ERROR,
+                metadata={"papers_not_summing_to_one": len(bad_sum), "shares_out_of_range": len(out_of_range),
+                          "examples": ", ".join(map(str, list(bad_sum.index[:5])))},
+            ),
+            AssetCheckResult(
+                check_name=UNIQUE_CHECK,
+                passed=duplicates.empty,
+                severity=AssetCheckSeverity.ERROR,
+                metadata={"duplicate_rows": len(duplicates)},
+            ),
+        ],
+    )
+
+
+@asset(
+    partitions_def=venue_year_partitions,
+    deps=[paper_countries],
+    group_name=GROUP,
+    kinds=KINDS,
+    code_version="1",
+    check_specs=[
+        AssetCheckSpec(EDGES_CHECK, asset="country_edges",
+                       description="Every paper with k countries has exactly k(k-1)/2 edges, all between its countries."),
+    ],
+    description="Every unordered pair of countries (country_a < country_b) that co-authored a paper.",
+)
+def country_edges(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    pk = partition(context)
+    store = warehouse.warehouse()
+    pc = store.read_partition("paper_countries", pk.key)
+    frame = pd.DataFrame(counting.edge_rows(pc))
+    store.replace_partition("country_edges", pk.key, frame)
+
+    sets = counting.country_sets(pc)
+    expected = {(p, a, b) for p, cs in sets.items() for a, b in counting.pairs_of(cs)}
+    got = set(frame[["paper_id", "country_a", "country_b"]].itertuples(index=False, name=None)) if len(frame) else set()
+    pairs = (
+        frame.groupby(["country_a", "country_b"]).size().sort_values(ascending=False).rename("papers").reset_index()
+        if len(frame) else pd.DataFrame(columns=["country_a", "country_b", "papers"])
+    )
+    return MaterializeResult(
+        metadata={
+            **table_metadata(frame, ["paper_id", "country_a", "country_b"]),
+            "international_papers": int(frame["paper_id"].nunique()) if len(frame) else 0,
+            "distinct_pairs": len(pairs),
+            "top_pairs": MetadataValue.md(markdown_table(pairs, 15)),
+        },
+        check_results=[
+            AssetCheckResult(
+                check_name=EDGES_CHECK,
+                passed=expected == got and len(got) == len(frame),
+                severity=AssetCheckSeverity.ERROR,
+                metadata={"missing_edges": len(expected - got), "unexpected_edges": len(got - expected),
+                          "duplicate_edges": len(frame) - len(got)},
+            )
+        ],
+    )

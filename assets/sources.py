@@ -1,0 +1,67 @@
+"""Stage 1: sources -> `raw_papers`."""
+
+
+import pandas as pd
+from dagster import AssetExecutionContext, Config, Failure, MaterializeResult, MetadataValue, asset
+
+from pipeline.models import IngestError
+from pipeline.sources.paperlists import STAGE, SourceError
+from resources.paperlists import PaperlistsSource
+from resources.warehouse import WarehouseResource
+
+from .common import GROUP, KINDS, errors_metadata, partition, table_metadata
+from .partitions import venue_year_partitions
+
+
+class RawPapersConfig(Config):
+    refresh: bool = False
+    """Download the source again (revalidating the cached copy) instead of reusing it."""
+
+
+@asset(
+    partitions_def=venue_year_partitions,
+    group_name=GROUP,
+    kinds=KINDS,
+    code_version="1",
+    description=(
+        "Accepted papers of one venue-year as the source gives them: id, title, abstract, authors "
+        "in order, per-author affiliation strings and e-mail domains, PDF link, source file and "
+        "checksum. The source's own institutions and country labels are never read."
+    ),
+)
+def raw_papers(
+    context: AssetExecutionContext,
+    config: RawPapersConfig,
+    paperlists: PaperlistsSource,
+    warehouse: WarehouseResource,
+) -> MaterializeResult:
+    pk = partition(context)
+    store = warehouse.warehouse()
+    try:
+        source, parsed = paperlists.load(pk, refresh=config.refresh)
+    except SourceError as exc:
+        # The whole file is unusable: say so, keep the error, keep the previous rows.
+        store.record_errors(pk.key, STAGE, [IngestError(pk.key, STAGE, "source file", str(exc))])
+        raise Failure(description=str(exc), metadata={"partition": pk.key}) from exc
+    context.log.info(
+        f"{pk}: {len(parsed.papers)} papers from {parsed.records} records in {source.ref}"
+        f" ({'cache' if source.from_cache else 'fresh'}), {len(parsed.errors)} errors/warnings"
+    )
+    frame = pd.DataFrame([p.row() for p in parsed.papers])
+    if not frame.empty:
+        frame["fetched_at"] = pd.to_datetime(frame["fetched_at"]).dt.tz_localize(None)
+    with store.connect() as con:
+        rows = store.replace_partition("raw_papers", pk.key, frame, con=con)
+        store.record_errors(pk.key, STAGE, parsed.errors, con=con)
+    with_aff = int(sum(1 for p in parsed.papers if any(p.affiliations) or p.unaligned_affiliations))
+    return MaterializeResult(
+        metadata={
+            **table_metadata(frame, ["paper_id", "title", "authors"]),
+            **errors_metadata(parsed.errors),
+            "papers": rows,
+            "papers_with_affiliations": with_aff,
+            "source": MetadataValue.url(source.ref) if source.ref.startswith("http") else MetadataValue.path(source.ref),
+            "source_sha256": source.sha256,
+            "skipped_not_accepted": MetadataValue.json(parsed.skipped_status),
+        }
+    )

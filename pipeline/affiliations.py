@@ -1,0 +1,52 @@
+"""Papers -> one row per (paper, author position, affiliation string).
+
+An author without any affiliation string still gets one row (affiliation NULL) so that the
+e-mail domain can speak for them and so that coverage counts see them. Affiliations a source
+could not tie to authors (`aligned` false) get rows with a NULL author position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+
+def _seq(value: Any) -> list:
+    """Lists come back from DuckDB as numpy arrays, from Python as lists; None is empty."""
+    if value is None:
+        return []
+    try:
+        return list(value)
+    except TypeError:
+        return []
+
+
+def explode(papers: Iterable[Mapping[str, Any]]) -> list[dict]:
+    rows: list[dict] = []
+    for paper in papers:
+        base = {
+            "partition_key": paper["partition_key"],
+            "paper_id": paper["paper_id"],
+            "source": paper.get("source"),
+            "source_ref": paper.get("source_ref"),
+        }
+        authors = _seq(paper.get("authors"))
+        affiliations = [_seq(a) for a in _seq(paper.get("affiliations"))]
+        domains = _seq(paper.get("email_domains"))
+        aligned = bool(paper.get("aligned", True))
+        for position, name in enumerate(authors, start=1):
+            affs = affiliations[position - 1] if aligned and position - 1 < len(affiliations) else []
+            domain = domains[position - 1] if position - 1 < len(domains) else None
+            if not affs:
+                if aligned or domain:
+                    rows.append({**base, "author_position": position, "author_name": name or None,
+                                 "affiliation_index": None, "affiliation": None, "email_domain": domain})
+                continue
+            for index, aff in enumerate(affs, start=1):
+                rows.append({**base, "author_position": position, "author_name": name or None,
+                             "affiliation_index": index, "affiliation": aff, "email_domain": domain})
+        if not aligned:
+            for index, aff in enumerate(_seq(paper.get("unaligned_affiliations")), start=1):
+                rows.append({**base, "author_position": None, "author_name": None,
+                             "affiliation_index": index, "affiliation": aff, "email_domain": None})
+    return rows

@@ -1,0 +1,82 @@
+"""Configuration read from environment variables, with defaults that work offline.
+
+Every variable is documented in the README; this module is the only place that reads them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_PAPERLISTS_BASE = "https://raw.githubusercontent.com/papercopilot/paperlists/main"
+USER_AGENT = "paperatlas/0.1 (+https://github.com/paperatlas/paperatlas; research pipeline)"
+
+
+def default_home() -> Path:
+    """`$PAPERATLAS_HOME`, else `./.paperatlas` when it exists, else the user data dir."""
+    env = os.environ.get("PAPERATLAS_HOME")
+    if env:
+        return Path(env).expanduser().resolve()
+    local = Path.cwd() / ".paperatlas"
+    if local.exists():
+        return local.resolve()
+    try:
+        from platformdirs import user_data_dir
+
+        return Path(user_data_dir("paperatlas", appauthor=False))
+    except ImportError:  # pragma: no cover - platformdirs is a declared dependency
+        return local.resolve()
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    paperlists_base: str
+    ror_dump: str | None
+    http_timeout: float
+    http_retries: int
+
+    @property
+    def database(self) -> Path:
+        return self.home / "paperatlas.duckdb"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    @property
+    def pdf_dir(self) -> Path:
+        return self.home / "pdfs"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def dagster_home(self) -> Path:
+        return Path(os.environ.get("DAGSTER_HOME") or (self.home / "dagster"))
+
+    def ensure_dirs(self) -> None:
+        for path in (self.home, self.cache_dir, self.pdf_dir, self.reports_dir):
+            path.mkdir(parents=True, exist_ok=True)
+
+
+def _float_env(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name}={raw!r} is not a number") from exc
+
+
+def load_settings() -> Settings:
+    return Settings(
+        home=default_home(),
+        paperlists_base=os.environ.get("PAPERATLAS_PAPERLISTS_BASE") or DEFAULT_PAPERLISTS_BASE,
+        ror_dump=os.environ.get("PAPERATLAS_ROR_DUMP") or None,
+        http_timeout=_float_env("PAPERATLAS_HTTP_TIMEOUT", 60.0),
+        http_retries=int(_float_env("PAPERATLAS_HTTP_RETRIES", 5)),
+    )

@@ -1,0 +1,190 @@
+"""HTTP with timeouts, retries with backoff, a descriptive User-Agent and an on-disk cache.
+
+`HttpClient.fetch` returns the body of a URL, from the cache when it is there (a re-run then
+reads exactly the bytes the first run read), else from the network. Writes to the cache are
+atomic: a crash mid-download never leaves a half file that a later run would trust.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from .config import USER_AGENT
+
+RETRY_STATUS = {429, 500, 502, 503, 504}
+
+
+class FetchError(RuntimeError):
+    """A URL could not be fetched; the message names the URL and the reason."""
+
+
+class RetryableHTTPError(FetchError):
+    def __init__(self, url: str, status: int, retry_after: float | None):
+        super().__init__(f"{url}: HTTP {status}")
+        self.status = status
+        self.retry_after = retry_after
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file in the same folder and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    return isinstance(exc, (RetryableHTTPError, requests.ConnectionError, requests.Timeout))
+
+
+@dataclass
+class FetchResult:
+    url: str
+    content: bytes
+    from_cache: bool
+    cache_path: Path | None
+    sha256: str
+
+
+class HttpClient:
+    def __init__(
+        self,
+        cache_dir: Path | None,
+        timeout: float = 60.0,
+        retries: int = 5,
+        backoff_initial: float = 1.0,
+        backoff_max: float = 60.0,
+        max_retry_after: float = 300.0,
+        session: requests.Session | None = None,
+    ):
+        self.cache_dir = Path(cache_dir) if cache_dir else None
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self.max_retry_after = max_retry_after
+        self.session = session or requests.Session()
+        self.session.headers.setdefault("User-Agent", USER_AGENT)
+        self.session.headers["User-Agent"] = USER_AGENT
+
+    # -- cache -----------------------------------------------------------------------------
+    def cache_path_for(self, url: str) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:24]
+        tail = url.rstrip("/").rsplit("/", 1)[-1] or "index"
+        safe_tail = "".join(c if c.isalnum() or c in "._-" else "_" for c in tail)[:80]
+        return self.cache_dir / "http" / f"{digest}-{safe_tail}"
+
+    # -- fetching --------------------------------------------------------------------------
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, RetryableHTTPError) and exc.retry_after is not None:
+            return min(exc.retry_after, self.max_retry_after)
+        base = wait_exponential_jitter(initial=self.backoff_initial, max=self.backoff_max)
+        return base(state)
+
+    def _get_once(self, url: str, headers: dict[str, str]) -> requests.Response:
+        response = self.session.get(url, timeout=self.timeout, headers=headers)
+        if response.status_code in RETRY_STATUS:
+            raise RetryableHTTPError(
+                url, response.status_code, _parse_retry_after(response.headers.get("Retry-After"))
+            )
+        return response
+
+    def get(self, url: str, headers: dict[str, str] | None = None) -> requests.Response:
+        """GET with retries on 429/5xx, connection errors and timeouts."""
+        retrying = Retrying(
+            stop=stop_after_attempt(self.retries + 1),
+            wait=self._wait,
+            retry=retry_if_exception(_is_retryable),
+            reraise=True,
+        )
+        try:
+            return retrying(self._get_once, url, dict(headers or {}))
+        except RetryableHTTPError as exc:
+            raise FetchError(f"{url}: HTTP {exc.status} after {self.retries + 1} attempts") from exc
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise FetchError(f"{url}: {type(exc).__name__} after {self.retries + 1} attempts: {exc}") from exc
+
+    def fetch(self, url: str, refresh: bool = False) -> FetchResult:
+        """Body of `url`: from the cache unless `refresh`, revalidated with ETag when refreshing."""
+        cache_path = self.cache_path_for(url)
+        meta_path = cache_path.with_name(cache_path.name + ".meta.json") if cache_path else None
+        if cache_path and cache_path.exists() and not refresh:
+            data = cache_path.read_bytes()
+            return FetchResult(url, data, True, cache_path, hashlib.sha256(data).hexdigest())
+
+        headers = {}
+        if refresh and cache_path and cache_path.exists() and meta_path and meta_path.exists():
+            try:
+                etag = json.loads(meta_path.read_text()).get("etag")
+            except (OSError, ValueError):
+                etag = None
+            if etag:
+                headers["If-None-Match"] = etag
+        response = self.get(url, headers=headers)
+        if response.status_code == 304 and cache_path and cache_path.exists():
+            data = cache_path.read_bytes()
+            return FetchResult(url, data, True, cache_path, hashlib.sha256(data).hexdigest())
+        if response.status_code != 200:
+            raise FetchError(f"{url}: HTTP {response.status_code}")
+        data = response.content
+        expected = response.headers.get("Content-Length")
+        if expected and expected.isdigit() and int(expected) != len(data) and not response.headers.get(
+            "Content-Encoding"
+        ):
+            raise FetchError(f"{url}: truncated body ({len(data)} of {expected} bytes)")
+        if cache_path:
+            atomic_write_bytes(cache_path, data)
+            atomic_write_bytes(
+                meta_path,
+                json.dumps(
+                    {
+                        "url": url,
+                        "etag": response.headers.get("ETag"),
+                        "fetched_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                        "bytes": len(data),
+                    }
+                ).encode(),
+            )
+        return FetchResult(url, data, False, cache_path, hashlib.sha256(data).hexdigest())

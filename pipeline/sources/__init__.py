@@ -1,0 +1,1 @@
+"""Paper sources: each turns one venue-year into `Paper` records and `IngestError`s."""

@@ -1,0 +1,275 @@
+"""The papercopilot/paperlists dataset: one JSON array of papers per venue-year.
+
+We read titles, authors, the per-author affiliation strings (`aff`) and email domains
+(`aff_domain`), the abstract and the PDF link. The dataset's own normalised institutions and
+country labels (`aff_unique_*`, `aff_country_*`) are deliberately never read: paperatlas
+computes those, and the labels are only used to measure it (see `benchmarks/`).
+
+Separators: `;` between authors, `+` between one author's affiliations, sometimes with
+spaces around them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+from ..http import FetchError, HttpClient
+from ..models import IngestError, Paper, utcnow
+from ..partitions import PartitionKey
+
+SOURCE = "paperlists"
+STAGE = "raw_papers"
+# Statuses of submissions that were not accepted (paperlists keeps them for ICLR and others).
+REJECTED_STATUS = re.compile(r"reject|withdr|desk|retract|not accepted", re.IGNORECASE)
+
+
+class SourceError(RuntimeError):
+    """The venue-year's source file could not be found, read or understood."""
+
+
+@dataclass
+class SourceFile:
+    ref: str  # path or URL it came from
+    content: bytes
+    sha256: str
+    from_cache: bool = False
+
+
+@dataclass
+class ParseResult:
+    papers: list[Paper] = field(default_factory=list)
+    errors: list[IngestError] = field(default_factory=list)
+    skipped_status: dict[str, int] = field(default_factory=dict)
+    records: int = 0
+
+
+def candidate_names(pk: PartitionKey) -> list[str]:
+    name = f"{pk.paperlists_name}{pk.year}.json"
+    return [f"{pk.paperlists_name}/{name}", name]
+
+
+def is_url(base: str) -> bool:
+    return urlparse(base).scheme in ("http", "https")
+
+
+def locate_and_read(base: str, pk: PartitionKey, http: HttpClient | None, refresh: bool = False) -> SourceFile:
+    """Find `{name}/{name}{year}.json` or `{name}{year}.json` under `base` (directory or URL)."""
+    if base.startswith("file://"):
+        base = urlparse(base).path
+    tried = []
+    if is_url(base):
+        if http is None:
+            raise SourceError("an HTTP client is needed to read paperlists from a URL")
+        last_error = None
+        for rel in candidate_names(pk):
+            url = base.rstrip("/") + "/" + rel
+            tried.append(url)
+            try:
+                result = http.fetch(url, refresh=refresh)
+            except FetchError as exc:
+                last_error = exc
+                if "HTTP 404" in str(exc):
+                    continue
+                raise SourceError(f"{pk}: could not download {url}: {exc}") from exc
+            return SourceFile(url, result.content, result.sha256, result.from_cache)
+        raise SourceError(f"{pk}: no paperlists file for this venue-year (tried {', '.join(tried)}): {last_error}")
+    root = Path(base).expanduser()
+    if not root.is_dir():
+        raise SourceError(f"{pk}: PAPERATLAS_PAPERLISTS_BASE {base!r} is neither a URL nor a directory")
+    for rel in candidate_names(pk):
+        path = root / rel
+        tried.append(str(path))
+        if path.is_file():
+            data = path.read_bytes()
+            return SourceFile(str(path.resolve()), data, hashlib.sha256(data).hexdigest())
+    raise SourceError(f"{pk}: no paperlists file for this venue-year (looked for {', '.join(tried)})")
+
+
+# -- parsing --------------------------------------------------------------------------------
+
+
+def _split(value: str, sep: str) -> list[str]:
+    return [part.strip() for part in value.split(sep)]
+
+
+def split_authors(raw: str) -> list[str]:
+    """Author names in order. `;` separates; a list written with commas only is split on commas."""
+    raw = raw.strip()
+    if not raw:
+        return []
+    if ";" in raw:
+        names = _split(raw, ";")
+        # A trailing separator ("A; B;") leaves an empty last name: drop it.
+        while names and names[-1] == "" and len(names) > 1:
+            names.pop()
+        return names
+    if "," in raw and " and " not in raw:
+        return _split(raw, ",")
+    return [raw]
+
+
+def dedupe_repeated(names: list[str]) -> list[str]:
+    """Some files list the authors twice in a row (A;B;C;A;B;C): keep one copy."""
+    n = len(names)
+    if n >= 2 and n % 2 == 0 and names[: n // 2] == names[n // 2 :]:
+        return names[: n // 2]
+    return names
+
+
+def split_affiliations(raw: str) -> list[list[str]]:
+    """Per-author affiliation lists: `;` between authors, `+` between one author's affiliations."""
+    per_author = []
+    for chunk in raw.split(";"):
+        seen: list[str] = []
+        for piece in chunk.split("+"):
+            piece = " ".join(piece.split())
+            if piece and piece not in seen:
+                seen.append(piece)
+        per_author.append(seen)
+    return per_author
+
+
+def split_domains(raw: str) -> list[str | None]:
+    out: list[str | None] = []
+    for chunk in raw.split(";"):
+        # An author with several affiliations may have "a.edu+b.edu": keep the first domain.
+        first = chunk.split("+")[0].strip().lower().strip(".")
+        out.append(first or None)
+    return out
+
+
+def _text(record: dict, name: str) -> str | None:
+    value = record.get(name)
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise TypeError(f"field {name!r} is {type(value).__name__}, expected a string")
+    return value
+
+
+def parse_records(
+    payload: bytes | str | list,
+    pk: PartitionKey,
+    source_ref: str,
+    source_sha256: str = "",
+    include_rejected: bool = False,
+) -> ParseResult:
+    """Turn a paperlists file into `Paper`s; bad records become `IngestError`s, never a crash.
+
+    Raises `SourceError` only when the file as a whole is unusable (not JSON, not an array).
+    """
+    if isinstance(payload, (bytes, str)):
+        try:
+            data = json.loads(payload)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise SourceError(f"{pk}: {source_ref} is not valid JSON: {exc}") from exc
+    else:
+        data = payload
+    if isinstance(data, dict) and isinstance(data.get("papers"), list):
+        data = data["papers"]
+    if not isinstance(data, list):
+        raise SourceError(f"{pk}: {source_ref} holds a JSON {type(data).__name__}, expected an array of papers")
+
+    result = ParseResult(records=len(data))
+    fetched_at = utcnow()
+    seen_ids: set[str] = set()
+    key = pk.key
+
+    def err(item: str, reason: str, severity: str = "error") -> None:
+        result.errors.append(IngestError(key, STAGE, item, reason, severity))
+
+    for index, record in enumerate(data):
+        item = f"record #{index}"
+        if not isinstance(record, dict):
+            err(item, f"is a JSON {type(record).__name__}, expected an object")
+            continue
+        try:
+            title = _text(record, "title")
+            raw_id = _text(record, "id") or _text(record, "pid")
+            status = _text(record, "status")
+            author_raw = _text(record, "author") or ""
+            aff_raw = _text(record, "aff")
+            dom_raw = _text(record, "aff_domain")
+            abstract = _text(record, "abstract")
+            pdf = _text(record, "pdf")
+            track = _text(record, "track")
+        except TypeError as exc:
+            err(f"{item} (id {record.get('id')!r})", str(exc))
+            continue
+        title = " ".join((title or "").split())
+        if not title:
+            err(f"{item} (id {raw_id!r})", "has no title")
+            continue
+        paper_id = (raw_id or "").strip() or "t" + hashlib.sha1(title.lower().encode()).hexdigest()[:12]
+        item = f"paper {paper_id}"
+        if paper_id in seen_ids:
+            err(item, f"duplicate id in {source_ref}; the first record was kept", "warning")
+            continue
+        if status and REJECTED_STATUS.search(status) and not include_rejected:
+            result.skipped_status[status] = result.skipped_status.get(status, 0) + 1
+            continue
+        seen_ids.add(paper_id)
+
+        authors = split_authors(author_raw)
+        affs = split_affiliations(aff_raw) if aff_raw is not None else []
+        doms = split_domains(dom_raw) if dom_raw else []
+        if len(authors) != len(affs) and len(authors) == 2 * len(affs):
+            deduped = dedupe_repeated(authors)
+            if len(deduped) == len(affs):
+                authors = deduped
+        if not authors:
+            err(item, "has no authors; kept in paper counts without countries", "warning")
+
+        aligned = True
+        unaligned: list[str] = []
+        if not affs or all(not a for a in affs):
+            affiliations = [[] for _ in authors]
+        elif len(affs) == len(authors):
+            affiliations = affs
+        else:
+            aligned = False
+            affiliations = [[] for _ in authors]
+            unaligned = list(dict.fromkeys(a for group in affs for a in group))
+            err(
+                item,
+                f"'aff' has {len(affs)} entries for {len(authors)} authors; its affiliations count "
+                "for the paper but are not tied to authors",
+                "warning",
+            )
+        if len(doms) == len(authors):
+            domains = doms
+        else:
+            if doms and any(doms):
+                err(item, f"'aff_domain' has {len(doms)} entries for {len(authors)} authors; ignored", "warning")
+            domains = [None] * len(authors)
+
+        result.papers.append(
+            Paper(
+                partition_key=key,
+                paper_id=paper_id,
+                venue=pk.venue,
+                year=pk.year,
+                title=title,
+                abstract=(abstract or "").strip() or None,
+                authors=authors,
+                affiliations=affiliations,
+                email_domains=domains,
+                unaligned_affiliations=unaligned,
+                aligned=aligned,
+                pdf_url=(pdf or "").strip() or None,
+                status=status,
+                track=track,
+                source=SOURCE,
+                source_ref=source_ref,
+                source_sha256=source_sha256,
+                fetched_at=fetched_at,
+            )
+        )
+    return result

@@ -1,0 +1,198 @@
+"""The embedded store: one DuckDB file under `$PAPERATLAS_HOME`, one writer at a time.
+
+DuckDB lets one process open a database file for writing, and no other process may open it
+at all meanwhile. Parallel Dagster runs (a backfill, the UI beside the CLI) would therefore
+fail with lock errors, so every connection is taken under an exclusive file lock
+(`paperatlas.duckdb.lock`) and held only while reading inputs or writing outputs, never
+while computing. Other processes wait their turn instead of failing. Each partition's rows
+are replaced in one transaction: a crash leaves the previous rows, never a mix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from filelock import FileLock, Timeout
+
+from .models import utcnow
+
+SCHEMA: dict[str, str] = {
+    "raw_papers": """
+        partition_key VARCHAR NOT NULL, paper_id VARCHAR NOT NULL, venue VARCHAR, year INTEGER,
+        title VARCHAR, abstract VARCHAR, authors VARCHAR[], affiliations VARCHAR[][],
+        email_domains VARCHAR[], unaligned_affiliations VARCHAR[], aligned BOOLEAN,
+        pdf_url VARCHAR, status VARCHAR, track VARCHAR, source VARCHAR, source_ref VARCHAR,
+        source_sha256 VARCHAR, fetched_at TIMESTAMP""",
+    "author_affiliations": """
+        partition_key VARCHAR NOT NULL, paper_id VARCHAR NOT NULL, author_position INTEGER,
+        author_name VARCHAR, affiliation_index INTEGER, affiliation VARCHAR, email_domain VARCHAR,
+        source VARCHAR, source_ref VARCHAR""",
+    "resolved_affiliations": """
+        partition_key VARCHAR NOT NULL, affiliation VARCHAR, email_domain VARCHAR, country VARCHAR,
+        institution VARCHAR, institution_id VARCHAR, method VARCHAR, confidence DOUBLE,
+        evidence VARCHAR, reason VARCHAR, resolver_version VARCHAR""",
+    "paper_countries": """
+        partition_key VARCHAR NOT NULL, venue VARCHAR, year INTEGER, paper_id VARCHAR NOT NULL,
+        country VARCHAR NOT NULL, authors INTEGER, fractional DOUBLE, n_countries INTEGER""",
+    "country_edges": """
+        partition_key VARCHAR NOT NULL, venue VARCHAR, year INTEGER, paper_id VARCHAR NOT NULL,
+        country_a VARCHAR NOT NULL, country_b VARCHAR NOT NULL""",
+    "partition_summary": """
+        partition_key VARCHAR NOT NULL, venue VARCHAR, year INTEGER, papers INTEGER,
+        papers_with_country INTEGER, international_papers INTEGER, authors INTEGER,
+        affiliation_rows INTEGER, resolved_rows INTEGER""",
+    "yearly_country": """
+        venue VARCHAR, year INTEGER, country VARCHAR, papers INTEGER, papers_fractional DOUBLE,
+        international_papers INTEGER, share_of_papers DOUBLE""",
+    "yearly_pairs": """
+        venue VARCHAR, year INTEGER, country_a VARCHAR, country_b VARCHAR, papers INTEGER,
+        share_of_papers DOUBLE""",
+    "yearly_summary": """
+        venue VARCHAR, year INTEGER, partitions INTEGER, papers INTEGER, papers_with_country INTEGER,
+        international_papers INTEGER, international_share DOUBLE, countries INTEGER""",
+    "ingest_errors": """
+        partition_key VARCHAR, stage VARCHAR, item VARCHAR, severity VARCHAR, reason VARCHAR,
+        recorded_at TIMESTAMP""",
+}
+
+
+class StoreBusy(RuntimeError):
+    pass
+
+
+class Warehouse:
+    def __init__(self, database: str | Path, lock_timeout: float = 1800.0):
+        self.database = str(database)
+        self.lock_timeout = lock_timeout
+        self._memory = self.database == ":memory:"
+        self._lock = None if self._memory else FileLock(self.database + ".lock", timeout=lock_timeout)
+        self._memory_con: duckdb.DuckDBPyConnection | None = None
+        self.lock_waited = 0.0
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection under the store lock, with the schema in place."""
+        if self._memory:
+            if self._memory_con is None:
+                self._memory_con = duckdb.connect(":memory:")
+                self._ensure_schema(self._memory_con)
+            yield self._memory_con
+            return
+        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        try:
+            self._lock.acquire()
+        except Timeout as exc:
+            raise StoreBusy(
+                f"{self.database} stayed locked by another paperatlas process for {self.lock_timeout:.0f}s"
+            ) from exc
+        self.lock_waited += time.monotonic() - started
+        try:
+            con = duckdb.connect(self.database)
+            try:
+                self._ensure_schema(con)
+                yield con
+            finally:
+                con.close()
+        finally:
+            self._lock.release()
+
+    @staticmethod
+    def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+        for table, columns in SCHEMA.items():
+            con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+
+    # -- partitioned tables -------------------------------------------------------------------
+    @staticmethod
+    def _frame(table: str, rows: pd.DataFrame | list[dict]) -> pd.DataFrame:
+        frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
+        columns = [c.split()[0] for c in SCHEMA[table].replace("\n", " ").split(",") if c.strip()]
+        for column in columns:
+            if column not in frame.columns:
+                frame[column] = None
+        return frame[columns]
+
+    def replace_partition(
+        self, table: str, partition_key: str, rows: pd.DataFrame | list[dict], con=None
+    ) -> int:
+        """Replace the partition's rows of `table` in one transaction; returns the row count."""
+        frame = self._frame(table, rows)
+        with self._maybe_connect(con) as c:
+            c.execute("BEGIN TRANSACTION")
+            try:
+                c.execute(f"DELETE FROM {table} WHERE partition_key = ?", [partition_key])
+                if len(frame):
+                    c.register("_incoming", frame)
+                    c.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
+                    c.unregister("_incoming")
+                c.execute("COMMIT")
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+        return len(frame)
+
+    def replace_table(self, table: str, rows: pd.DataFrame | list[dict], con=None) -> int:
+        frame = self._frame(table, rows)
+        with self._maybe_connect(con) as c:
+            c.execute("BEGIN TRANSACTION")
+            try:
+                c.execute(f"DELETE FROM {table}")
+                if len(frame):
+                    c.register("_incoming", frame)
+                    c.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
+                    c.unregister("_incoming")
+                c.execute("COMMIT")
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+        return len(frame)
+
+    def read_partition(self, table: str, partition_key: str, con=None) -> pd.DataFrame:
+        with self._maybe_connect(con) as c:
+            return c.execute(f"SELECT * FROM {table} WHERE partition_key = ?", [partition_key]).df()
+
+    def query(self, sql: str, params: list | None = None, con=None) -> pd.DataFrame:
+        with self._maybe_connect(con) as c:
+            return c.execute(sql, params or []).df()
+
+    def record_errors(self, partition_key: str, stage: str, errors: list, con=None) -> int:
+        """Replace the (partition, stage) rows of `ingest_errors` with `errors` (IngestError)."""
+        now = utcnow().replace(tzinfo=None)
+        rows = [
+            {
+                "partition_key": e.partition_key, "stage": e.stage, "item": e.item,
+                "severity": e.severity, "reason": e.reason, "recorded_at": now,
+            }
+            for e in errors
+        ]
+        frame = self._frame("ingest_errors", rows)
+        with self._maybe_connect(con) as c:
+            c.execute("BEGIN TRANSACTION")
+            try:
+                c.execute("DELETE FROM ingest_errors WHERE partition_key = ? AND stage = ?", [partition_key, stage])
+                if rows:
+                    c.register("_incoming", frame)
+                    c.execute("INSERT INTO ingest_errors BY NAME SELECT * FROM _incoming")
+                    c.unregister("_incoming")
+                c.execute("COMMIT")
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+        return len(rows)
+
+    def partitions(self, table: str = "raw_papers", con=None) -> list[str]:
+        with self._maybe_connect(con) as c:
+            return [r[0] for r in c.execute(f"SELECT DISTINCT partition_key FROM {table} ORDER BY 1").fetchall()]
+
+    @contextlib.contextmanager
+    def _maybe_connect(self, con):
+        if con is not None:
+            yield con
+        else:
+            with self.connect() as c:
+                yield c
