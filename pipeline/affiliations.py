@@ -2,7 +2,8 @@
 
 An author without any affiliation string still gets one row (affiliation NULL) so that the
 e-mail domain can speak for them and so that coverage counts see them. Affiliations a source
-could not tie to authors (`aligned` false) get rows with a NULL author position.
+could not tie to authors (`aligned` false) get rows with a NULL author position, and those
+papers' authors get no rows of their own.
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ def explode(papers: Iterable[Mapping[str, Any]]) -> list[dict]:
             affs = affiliations[position - 1] if aligned and position - 1 < len(affiliations) else []
             domain = domains[position - 1] if position - 1 < len(domains) else None
             if not affs:
-                if aligned or domain:
+                # Unaligned papers count through their unaligned affiliations only; an extra
+                # per-author row would count those authors twice.
+                if aligned:
                     rows.append({**base, "author_position": position, "author_name": name or None,
                                  "affiliation_index": None, "affiliation": None, "email_domain": domain})
                 continue

@@ -46,20 +46,8 @@ class Settings:
         return self.home / "cache"
 
     @property
-    def pdf_dir(self) -> Path:
-        return self.home / "pdfs"
-
-    @property
-    def reports_dir(self) -> Path:
-        return self.home / "reports"
-
-    @property
     def dagster_home(self) -> Path:
         return Path(os.environ.get("DAGSTER_HOME") or (self.home / "dagster"))
-
-    def ensure_dirs(self) -> None:
-        for path in (self.home, self.cache_dir, self.pdf_dir, self.reports_dir):
-            path.mkdir(parents=True, exist_ok=True)
 
 
 def _float_env(name: str, default: float) -> float:

@@ -6,6 +6,10 @@ Settings come from environment variables (see pipeline/config.py and the README)
 
 from __future__ import annotations
 
+import logging
+import sys
+import time
+
 from dagster import (
     AssetSelection,
     DefaultScheduleStatus,
@@ -15,7 +19,10 @@ from dagster import (
     ScheduleEvaluationContext,
     SkipReason,
     define_asset_job,
+    logger,
 )
+from dagster._core.log_manager import get_log_record_metadata, has_log_record_metadata
+from dagster._loggers import colored_console_logger
 
 from assets.affiliations import author_affiliations, resolved_affiliations
 from assets.aggregates import yearly_aggregates
@@ -49,20 +56,19 @@ def _yearly_refresh(context: ScheduleEvaluationContext):
     when = context.scheduled_execution_time
     keys = refresh_keys_for(when.month, when.year)
     if not keys:
-        return SkipReason(f"no venue publishes in month {when.month}")
+        yield SkipReason(f"no venue publishes in month {when.month}")
+        return
     existing = set(context.instance.get_dynamic_partitions(VENUE_YEAR))
     new = [k for k in keys if k not in existing]
     if new:
         context.instance.add_dynamic_partitions(VENUE_YEAR, new)
-    return [
-        RunRequest(
+    for key in keys:
+        yield RunRequest(
             run_key=f"refresh-{key}-{when:%Y-%m-%d}",
             partition_key=key,
             run_config={"ops": {"raw_papers": {"config": {"refresh": True}}}},
             tags={"paperatlas/trigger": "yearly_refresh"},
         )
-        for key in keys
-    ]
 
 
 yearly_refresh = ScheduleDefinition(
@@ -79,8 +85,55 @@ yearly_refresh = ScheduleDefinition(
 )
 
 
+class _ProgressHandler(logging.Handler):
+    """One short line per step start/finish and per message an asset logs."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)  # step events arrive at DEBUG
+        self.started: dict[str, float] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not has_log_record_metadata(record):
+            return
+        meta = get_log_record_metadata(record)
+        event = meta.get("dagster_event")
+        step = meta.get("step_key") or ""
+        line = None
+        if event is None:
+            if record.levelno >= logging.INFO and step:
+                line = f"    {meta.get('orig_message')}"
+        elif event.event_type_value == "STEP_START":
+            self.started[step] = time.monotonic()
+            line = f"  > {step}"
+        elif event.event_type_value == "STEP_SUCCESS":
+            took = time.monotonic() - self.started.get(step, time.monotonic())
+            line = f"  ok {step} ({took:.1f}s)"
+        elif event.event_type_value == "STEP_FAILURE":
+            error = event.step_failure_data.error if event.step_failure_data else None
+            user = event.step_failure_data.user_failure_data if event.step_failure_data else None
+            reason = (user.description if user and user.description else None) or (
+                error.message.strip().splitlines()[-1] if error else "failed")
+            line = f"  FAILED {step}: {reason}"
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            data = event.event_specific_data
+            if data is not None and not data.passed:
+                line = f"  check failed: {data.asset_key.to_user_string()}.{data.check_name}"
+        if line:
+            print(line, file=sys.stderr, flush=True)  # looked up now: tests swap stderr
+
+
+@logger(description="Short progress lines on stderr, for the paperatlas command line.")
+def progress_logger(init_context) -> logging.Logger:
+    log = logging.getLogger("paperatlas.progress")
+    log.setLevel(logging.DEBUG)
+    log.propagate = False
+    if not log.handlers:
+        log.addHandler(_ProgressHandler())
+    return log
+
+
 def build_resources(settings: Settings) -> dict:
-    settings.ensure_dirs()
+    # No folder is created here: importing the definitions has no side effects.
     return {
         "warehouse": WarehouseResource(database=str(settings.database)),
         "paperlists": PaperlistsSource(
@@ -99,6 +152,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         jobs=[venue_year_job, aggregates_job],
         schedules=[yearly_refresh],
         resources=build_resources(settings),
+        loggers={"console": colored_console_logger, "progress": progress_logger},
     )
 
 

@@ -72,8 +72,14 @@ def _parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+# Transport failures worth another try: refused or reset connections, timeouts, and bodies
+# cut short in transfer (requests raises ChunkedEncodingError when fewer bytes arrive than
+# Content-Length announced).
+TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+
+
 def _is_retryable(exc: BaseException) -> bool:
-    return isinstance(exc, (RetryableHTTPError, requests.ConnectionError, requests.Timeout))
+    return isinstance(exc, (RetryableHTTPError, *TRANSIENT))
 
 
 @dataclass
@@ -129,6 +135,7 @@ class HttpClient:
             raise RetryableHTTPError(
                 url, response.status_code, _parse_retry_after(response.headers.get("Retry-After"))
             )
+        response.content  # read the whole body here, so a broken transfer is retried too
         return response
 
     def get(self, url: str, headers: dict[str, str] | None = None) -> requests.Response:
@@ -143,7 +150,9 @@ class HttpClient:
             return retrying(self._get_once, url, dict(headers or {}))
         except RetryableHTTPError as exc:
             raise FetchError(f"{url}: HTTP {exc.status} after {self.retries + 1} attempts") from exc
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except requests.exceptions.ChunkedEncodingError as exc:
+            raise FetchError(f"{url}: truncated transfer after {self.retries + 1} attempts: {exc}") from exc
+        except TRANSIENT as exc:
             raise FetchError(f"{url}: {type(exc).__name__} after {self.retries + 1} attempts: {exc}") from exc
 
     def fetch(self, url: str, refresh: bool = False) -> FetchResult:

@@ -66,6 +66,10 @@ VENUES: dict[str, Venue] = {
 }
 
 
+# Other names users type for a venue; keys are stored under the canonical name.
+VENUE_ALIASES = {"nips": "neurips"}
+
+
 @dataclass(frozen=True)
 class PartitionKey:
     venue: str
@@ -98,7 +102,7 @@ def parse_partition_key(key: str) -> PartitionKey:
     year = int(match["year"])
     if not 1950 <= year <= date.today().year + 1:
         raise PartitionKeyError(f"invalid venue-year {key!r}: year {year} is out of range")
-    return PartitionKey(match["venue"], year)
+    return PartitionKey(VENUE_ALIASES.get(match["venue"], match["venue"]), year)
 
 
 def catalogue_keys(until_year: int | None = None) -> list[str]:

@@ -122,6 +122,11 @@ class Warehouse:
     ) -> int:
         """Replace the partition's rows of `table` in one transaction; returns the row count."""
         frame = self._frame(table, rows)
+        strays = frame.loc[frame["partition_key"] != partition_key, "partition_key"]
+        if len(strays):
+            raise ValueError(
+                f"{table}: {len(strays)} rows for partition {strays.iloc[0]!r} given to replace {partition_key!r}"
+            )
         with self._maybe_connect(con) as c:
             c.execute("BEGIN TRANSACTION")
             try:

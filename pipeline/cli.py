@@ -1,0 +1,332 @@
+"""The `paperatlas` command.
+
+    paperatlas run VENUE-YEAR [...]        materialise every asset of those venue-years (through Dagster)
+    paperatlas report VENUE-YEAR [--json]  the headline of a venue-year
+    paperatlas resolve                     affiliation JSON lines in, resolved JSON lines out
+    paperatlas partitions [list|add|catalogue]
+    paperatlas errors [VENUE-YEAR]         what could not be read, and why
+    paperatlas ui                          the Dagster UI on the same instance and store
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from .config import Settings, load_settings
+from .counting import CHINA_SCOPES, country_sets, headline
+from .partitions import PartitionKeyError, catalogue_keys, parse_partition_key
+from .store import Warehouse
+
+DAGSTER_YAML = """# Written by paperatlas. Runs started by `paperatlas run` and by `paperatlas ui` share this instance.
+telemetry:
+  enabled: false
+"""
+
+
+class CliError(Exception):
+    """A user-facing error: printed without a traceback, exit code 2."""
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _instance(settings: Settings):
+    from dagster import DagsterInstance
+
+    home = settings.dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return DagsterInstance.get()
+
+
+def _keys(raw: list[str]) -> list[str]:
+    keys = []
+    for key in raw:
+        try:
+            keys.append(parse_partition_key(key).key)
+        except PartitionKeyError as exc:
+            raise CliError(str(exc)) from exc
+    return list(dict.fromkeys(keys))
+
+
+def _open(path: str | None, mode: str, default: TextIO) -> TextIO:
+    if path in (None, "-"):
+        return default
+    return open(path, mode, encoding="utf-8")
+
+
+def _warehouse(settings: Settings) -> Warehouse:
+    if not settings.database.exists():
+        raise CliError(f"no paperatlas store at {settings.database}; run `paperatlas run VENUE-YEAR` first")
+    return Warehouse(settings.database)
+
+
+# -- run -----------------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from dagster import DagsterInstance  # noqa: F401  (import cost only when running)
+
+    from .definitions import VENUE_YEAR, build_definitions
+
+    keys = _keys(args.partitions)
+    instance = _instance(settings)
+    defs = build_definitions(settings)
+    existing = set(instance.get_dynamic_partitions(VENUE_YEAR))
+    new = [k for k in keys if k not in existing]
+    if new:
+        instance.add_dynamic_partitions(VENUE_YEAR, new)
+    job = defs.resolve_job_def("venue_year_job")
+    run_config = {"loggers": {"progress": {}}}
+    if args.refresh:
+        run_config["ops"] = {"raw_papers": {"config": {"refresh": True}}}
+    failed: list[tuple[str, str]] = []
+    started = time.monotonic()
+    for n, key in enumerate(keys, start=1):
+        print(f"[{n}/{len(keys)}] {key}", file=sys.stderr, flush=True)
+        result = job.execute_in_process(
+            partition_key=key, instance=instance, run_config=run_config, raise_on_error=False,
+            tags={"paperatlas/trigger": "cli"},
+        )
+        if not result.success:
+            reasons = []
+            for event in result.all_events:
+                if event.event_type_value == "STEP_FAILURE" and event.step_failure_data:
+                    user = event.step_failure_data.user_failure_data
+                    err = event.step_failure_data.error
+                    reasons.append((user.description if user and user.description else None)
+                                   or (err.message.strip().splitlines()[-1] if err else "failed"))
+            failed.append((key, "; ".join(reasons) or "run failed"))
+    if not args.no_aggregates and len(failed) < len(keys):
+        print("[aggregates] yearly_aggregates", file=sys.stderr, flush=True)
+        result = defs.resolve_job_def("aggregates_job").execute_in_process(
+            instance=instance, run_config={"loggers": {"progress": {}}}, raise_on_error=False,
+            tags={"paperatlas/trigger": "cli"},
+        )
+        if not result.success:
+            failed.append(("yearly_aggregates", "run failed; see `paperatlas ui`"))
+    took = time.monotonic() - started
+    done = [k for k in keys if k not in {f[0] for f in failed}]
+    print(f"materialised {len(done)}/{len(keys)} venue-years in {took:.1f}s into {settings.database}")
+    for key, reason in failed:
+        print(f"FAILED {key}: {reason}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+# -- report --------------------------------------------------------------------------------
+
+
+def build_report(settings: Settings, key: str, scope: str, top: int = 10) -> dict:
+    pk = parse_partition_key(key)
+    store = _warehouse(settings)
+    with store.connect() as con:
+        summary = store.query("SELECT * FROM partition_summary WHERE partition_key = ?", [pk.key], con=con)
+        pc = store.read_partition("paper_countries", pk.key, con=con)
+    if summary.empty:
+        raise CliError(f"{pk} is not materialised yet; run `paperatlas run {pk}` first")
+    row = summary.iloc[0]
+    head = headline(country_sets(pc), int(row["papers"]), scope=scope, top=top)
+    return {"venue": pk.venue, "year": pk.year, "partition": pk.key, **head}
+
+
+def format_report(report: dict) -> str:
+    lines = [
+        f"{report['venue']} {report['year']} (China scope: {report['china_scope']})",
+        f"  papers                    {report['papers']:>8}",
+        f"  with a resolved country   {report['papers_with_country']:>8}"
+        f"  ({report['papers_with_country'] / report['papers']:.1%})" if report["papers"] else "",
+        f"  international             {report['international_papers']:>8}  ({report['international_share']:.1%} of papers with a country)",
+        f"  with a US author          {report['us_papers']:>8}",
+        f"  with a CN author          {report['cn_papers']:>8}",
+        f"  US-CN co-authored         {report['us_cn_papers']:>8}  ({report['us_cn_share']:.1%} of all papers)",
+        "  papers by country:",
+    ]
+    for country, n in list(report["country_papers"].items())[:15]:
+        lines.append(f"    {country}  {n:>6}")
+    lines.append("  top country pairs:")
+    for a, b, n in report["top_pairs"]:
+        lines.append(f"    {a}-{b}  {n:>6}")
+    return "\n".join(line for line in lines if line)
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    report = build_report(settings, _keys([args.partition])[0], args.china_scope, args.top)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        print(format_report(report))
+    return 0
+
+
+# -- resolve -------------------------------------------------------------------------------
+
+
+def resolve_stream(source: TextIO, sink: TextIO) -> tuple[int, int]:
+    """One output line per input line, in order; bad lines get an `error` field."""
+    from .resolver import default_resolver
+
+    resolver = default_resolver()
+    lines = errors = 0
+    for n, line in enumerate(source, start=1):
+        lines += 1
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ValueError(f"line {n} is a JSON {type(record).__name__}, expected an object")
+            aff = record.get("affiliation")
+            dom = record.get("email_domain")
+            if aff is not None and not isinstance(aff, str):
+                raise ValueError(f"line {n}: 'affiliation' must be a string or null")
+            if dom is not None and not isinstance(dom, str):
+                raise ValueError(f"line {n}: 'email_domain' must be a string or null")
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            errors += 1
+            message = str(exc) if not isinstance(exc, json.JSONDecodeError) else f"line {n} is not valid JSON: {exc.msg}"
+            sink.write(json.dumps({"line": n, "error": message, "country": None, "institution": None,
+                                   "ror_id": None, "method": None, "confidence": None}) + "\n")
+            continue
+        res = resolver.resolve(aff, dom)
+        record.update({
+            "country": res.country, "institution": res.institution, "ror_id": None,
+            "method": res.method, "confidence": res.confidence,
+        })
+        if res.reason:
+            record["reason"] = res.reason
+        sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+    sink.flush()
+    return lines, errors
+
+
+def cmd_resolve(args: argparse.Namespace, settings: Settings) -> int:
+    source = _open(args.input, "r", sys.stdin)
+    sink = _open(args.output, "w", sys.stdout)
+    try:
+        lines, errors = resolve_stream(source, sink)
+    finally:
+        if source is not sys.stdin:
+            source.close()
+        if sink is not sys.stdout:
+            sink.close()
+    if errors:
+        print(f"{errors} of {lines} lines could not be read (see their 'error' field)", file=sys.stderr)
+    return 0
+
+
+# -- partitions, errors, ui ------------------------------------------------------------------
+
+
+def cmd_partitions(args: argparse.Namespace, settings: Settings) -> int:
+    from .definitions import VENUE_YEAR
+
+    instance = _instance(settings)
+    if args.action == "add":
+        keys = _keys(args.keys)
+    elif args.action == "catalogue":
+        keys = catalogue_keys()
+    else:
+        keys = []
+    if keys:
+        existing = set(instance.get_dynamic_partitions(VENUE_YEAR))
+        new = [k for k in keys if k not in existing]
+        instance.add_dynamic_partitions(VENUE_YEAR, new)
+        print(f"added {len(new)} venue-years ({len(keys) - len(new)} were there)")
+        return 0
+    known = instance.get_dynamic_partitions(VENUE_YEAR)
+    done = set()
+    if settings.database.exists():
+        done = set(Warehouse(settings.database).partitions("partition_summary"))
+    for key in sorted(known):
+        print(f"{key}\t{'materialised' if key in done else '-'}")
+    return 0
+
+
+def cmd_errors(args: argparse.Namespace, settings: Settings) -> int:
+    store = _warehouse(settings)
+    sql = "SELECT partition_key, stage, severity, item, reason FROM ingest_errors"
+    params: list = []
+    if args.partition:
+        sql += " WHERE partition_key = ?"
+        params.append(_keys([args.partition])[0])
+    frame = store.query(sql + " ORDER BY partition_key, stage, severity, item", params)
+    for row in frame.itertuples(index=False):
+        print("\t".join(str(v) for v in row))
+    print(f"{len(frame)} rows", file=sys.stderr)
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
+    _instance(settings)
+    command = ["dagster", "dev", "-m", "pipeline.definitions", *args.dagster_args]
+    print(f"DAGSTER_HOME={os.environ['DAGSTER_HOME']} PAPERATLAS_HOME={settings.home}", file=sys.stderr)
+    os.environ["PAPERATLAS_HOME"] = str(settings.home)
+    os.execvp(command[0], command)
+    return 0  # pragma: no cover
+
+
+# -- entry point -----------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="paperatlas", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="materialise every asset of the given venue-years through Dagster")
+    run.add_argument("partitions", nargs="+", metavar="VENUE-YEAR", help="e.g. neurips-2016 icml-2019")
+    run.add_argument("--refresh", action="store_true", help="download the sources again instead of using the cache")
+    run.add_argument("--no-aggregates", action="store_true", help="skip recomputing yearly_aggregates")
+    run.set_defaults(func=cmd_run)
+
+    report = sub.add_parser("report", help="the headline figures of a venue-year")
+    report.add_argument("partition", metavar="VENUE-YEAR")
+    report.add_argument("--json", action="store_true", help="print one JSON object")
+    report.add_argument("--china-scope", choices=list(CHINA_SCOPES), default="cn",
+                        help="cn: mainland only (default); cn+hk+mo: fold Hong Kong and Macau; greater: also Taiwan")
+    report.add_argument("--top", type=int, default=10, help="country pairs to list")
+    report.set_defaults(func=cmd_report)
+
+    resolve = sub.add_parser("resolve", help="resolve affiliation JSON lines to institutions and countries")
+    resolve.add_argument("--input", default="-", help="JSON lines file, or - for stdin")
+    resolve.add_argument("--output", default="-", help="output file, or - for stdout")
+    resolve.set_defaults(func=cmd_resolve)
+
+    parts = sub.add_parser("partitions", help="list or add venue-year partitions")
+    parts.add_argument("action", nargs="?", choices=["list", "add", "catalogue"], default="list",
+                       help="list (default); add KEY...; catalogue: add every venue-year the catalogue knows")
+    parts.add_argument("keys", nargs="*", metavar="VENUE-YEAR")
+    parts.set_defaults(func=cmd_partitions)
+
+    errors = sub.add_parser("errors", help="list items that could not be read, and why")
+    errors.add_argument("partition", nargs="?", metavar="VENUE-YEAR")
+    errors.set_defaults(func=cmd_errors)
+
+    ui = sub.add_parser("ui", help="start the Dagster UI (dagster dev) on the paperatlas instance")
+    ui.add_argument("dagster_args", nargs=argparse.REMAINDER, help="passed to `dagster dev`, e.g. -p 3000")
+    ui.set_defaults(func=cmd_ui)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    try:
+        return args.func(args, settings)
+    except CliError as exc:
+        print(f"paperatlas: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `paperatlas resolve | head`
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+import io
+import json
+
+import pytest
+
+from pipeline import cli
+
+
+def run(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_run_then_report(home, capsys):
+    code, out, err = run(capsys, "run", "nips-2020", "icml-2021")
+    assert code == 0, err
+    assert "materialised 2/2 venue-years" in out
+    assert "[1/2] neurips-2020" in err and "ok raw_papers" in err and "ok yearly_aggregates" in err
+
+    code, out, _ = run(capsys, "report", "neurips-2020", "--json")
+    report = json.loads(out)
+    assert code == 0
+    assert report["venue"] == "neurips" and report["year"] == 2020
+    assert (report["papers"], report["papers_with_country"]) == (8, 6)
+    assert report["country_papers"]["US"] == 3 and report["country_papers"]["HK"] == 1
+    assert report["us_cn_papers"] == 1 and report["us_cn_share"] == pytest.approx(1 / 8)
+    assert report["international_share"] == pytest.approx(5 / 6)
+    assert ["CN", "TW", 1] in report["top_pairs"]
+
+    _, out, _ = run(capsys, "report", "neurips-2020", "--json", "--china-scope", "cn+hk+mo")
+    folded = json.loads(out)
+    assert folded["us_cn_papers"] == 2 and "HK" not in folded["country_papers"]
+    _, out, _ = run(capsys, "report", "neurips-2020", "--json", "--china-scope", "greater")
+    assert "TW" not in json.loads(out)["country_papers"]
+
+    code, out, _ = run(capsys, "report", "neurips-2020")
+    assert code == 0 and "US-CN co-authored" in out
+
+    code, out, _ = run(capsys, "partitions")
+    assert "neurips-2020\tmaterialised" in out
+
+
+def test_run_keeps_going_past_a_bad_partition(home, capsys):
+    code, out, err = run(capsys, "run", "badconf-2020", "icml-2021")
+    assert code == 1
+    assert "materialised 1/2" in out
+    assert "FAILED badconf-2020" in err and "not valid JSON" in err
+    code, out, _ = run(capsys, "errors", "badconf-2020")
+    assert "source file" in out and "not valid JSON" in out
+
+
+def test_bad_key_and_missing_partition(home, capsys):
+    code, _, err = run(capsys, "run", "neurips2020")
+    assert code == 2 and "invalid venue-year" in err
+    run(capsys, "run", "icml-2021")
+    code, _, err = run(capsys, "report", "neurips-2020")
+    assert code == 2 and "not materialised yet" in err
+
+
+def test_report_without_a_store(home, capsys):
+    code, _, err = run(capsys, "report", "neurips-2020", "--json")
+    assert code == 2 and "no paperatlas store" in err
+
+
+def test_partitions_add(home, capsys):
+    code, out, _ = run(capsys, "partitions", "add", "icml-2019", "cvpr-2017")
+    assert code == 0 and "added 2" in out
+    _, out, _ = run(capsys, "partitions", "list")
+    assert "icml-2019\t-" in out and "cvpr-2017\t-" in out
+
+
+def test_resolve_contract(home, capsys, monkeypatch):
+    lines = [
+        json.dumps({"affiliation": "Tsinghua University, Beijing, China", "email_domain": None, "id": 1}),
+        "{not json",
+        json.dumps({"affiliation": "Department of EECS", "email_domain": "gmail.com", "id": 3}),
+        json.dumps([1, 2]),
+        json.dumps({"affiliation": None, "email_domain": "cs.stanford.edu", "id": 5}),
+    ]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
+    code, out, err = run(capsys, "resolve")
+    assert code == 0
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert len(rows) == 5
+    assert rows[0]["id"] == 1 and rows[0]["country"] == "CN" and rows[0]["method"] == "location:country"
+    for key in ("country", "institution", "ror_id", "method", "confidence"):
+        assert key in rows[0]
+    assert "not valid JSON" in rows[1]["error"] and rows[1]["line"] == 2
+    assert rows[2]["country"] is None and rows[2]["reason"]
+    assert "expected an object" in rows[3]["error"]
+    assert rows[4]["country"] == "US"
+    assert "2 of 5 lines" in err
+
+
+def test_resolve_files(home, tmp_path, capsys):
+    src = tmp_path / "in.jsonl"
+    dst = tmp_path / "out.jsonl"
+    src.write_text(json.dumps({"affiliation": "ETH Zurich", "email_domain": "ethz.ch"}) + "\n")
+    assert cli.main(["resolve", "--input", str(src), "--output", str(dst)]) == 0
+    assert json.loads(dst.read_text())["country"] == "CH"

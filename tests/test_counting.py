@@ -1,0 +1,120 @@
+import pandas as pd
+import pytest
+
+from pipeline.affiliations import explode
+from pipeline.counting import (
+    country_sets,
+    edge_rows,
+    fold_countries,
+    headline,
+    paper_country_rows,
+    pairs_of,
+    yearly_tables,
+)
+
+
+def aa(paper, position, affiliation, domain=None, pk="x-2020"):
+    return {"partition_key": pk, "paper_id": paper, "author_position": position,
+            "affiliation": affiliation, "email_domain": domain}
+
+
+def test_explode_keeps_authors_without_affiliation_and_unaligned_rows():
+    papers = [
+        {"partition_key": "x-2020", "paper_id": "a", "authors": ["A", "B"],
+         "affiliations": [["U1", "U2"], []], "email_domains": [None, "b.edu"], "aligned": True},
+        {"partition_key": "x-2020", "paper_id": "b", "authors": ["C", "D"], "affiliations": [[], []],
+         "email_domains": ["c.edu", None], "unaligned_affiliations": ["U3", "U4", "U5"], "aligned": False},
+    ]
+    rows = explode(papers)
+    got = [(r["paper_id"], r["author_position"], r["affiliation"], r["email_domain"]) for r in rows]
+    assert got == [
+        ("a", 1, "U1", None), ("a", 1, "U2", None), ("a", 2, None, "b.edu"),
+        ("b", None, "U3", None), ("b", None, "U4", None), ("b", None, "U5", None),
+    ]
+
+
+def test_fractional_shares_split_by_author_then_affiliation():
+    rows = [aa("p", 1, "hk"), aa("p", 1, "us"), aa("p", 2, "ca"), aa("p", 3, "kr"), aa("p", 4, "unknown")]
+    countries = {("hk", None): "HK", ("us", None): "US", ("ca", None): "CA", ("kr", None): "KR", ("unknown", None): None}
+    out = {r["country"]: r for r in paper_country_rows(rows, countries)}
+    assert out["HK"]["fractional"] == pytest.approx(1 / 6)
+    assert out["US"]["fractional"] == pytest.approx(1 / 6)
+    assert out["CA"]["fractional"] == pytest.approx(1 / 3)
+    assert sum(r["fractional"] for r in out.values()) == pytest.approx(1.0)
+    assert {r["n_countries"] for r in out.values()} == {4}
+
+
+def test_author_with_two_affiliations_in_one_country_counts_once():
+    rows = [aa("p", 1, "a"), aa("p", 1, "b"), aa("p", 2, "c")]
+    out = {r["country"]: r for r in paper_country_rows(rows, {("a", None): "US", ("b", None): "US", ("c", None): "DE"})}
+    assert out["US"]["authors"] == 1 and out["US"]["fractional"] == pytest.approx(0.5)
+
+
+def test_unaligned_affiliations_each_hold_one_share():
+    rows = [aa("p", None, "a"), aa("p", None, "b"), aa("p", None, "c"), aa("p", None, "d")]
+    countries = {("a", None): "FR", ("b", None): "FR", ("c", None): "GB", ("d", None): "DE"}
+    out = {r["country"]: r["fractional"] for r in paper_country_rows(rows, countries)}
+    assert out == {"DE": 0.25, "FR": 0.5, "GB": 0.25}
+
+
+def test_paper_without_any_resolved_author_has_no_rows():
+    assert paper_country_rows([aa("p", 1, None, "gmail.com")], {}) == []
+
+
+def test_missing_values_from_pandas_match_none_keys():
+    rows = [aa("p", 1, float("nan"), "mit.edu")]
+    assert paper_country_rows(rows, {(None, "mit.edu"): "US"})[0]["country"] == "US"
+
+
+def test_pairs_and_edges():
+    assert pairs_of(["US", "CN", "US", "HK"]) == [("CN", "HK"), ("CN", "US"), ("HK", "US")]
+    pc = [{"partition_key": "x", "venue": "x", "year": 2020, "paper_id": "p", "country": c} for c in ("US", "CN", "DE")]
+    assert len(edge_rows(pc)) == 3
+
+
+@pytest.mark.parametrize("scope, expected", [("cn", {"CN", "HK", "MO", "TW"}), ("cn+hk+mo", {"CN", "TW"}), ("greater", {"CN"})])
+def test_china_scopes(scope, expected):
+    assert fold_countries({"CN", "HK", "MO", "TW"}, scope) == expected
+
+
+def test_unknown_scope_is_an_error():
+    with pytest.raises(ValueError, match="unknown china scope"):
+        fold_countries({"CN"}, "mainland")
+
+
+def test_headline_counts_under_each_scope():
+    sets = {"a": {"US", "CN"}, "b": {"US", "HK"}, "c": {"TW", "CN"}, "d": {"US"}}
+    cn = headline(sets, papers=10, scope="cn")
+    assert (cn["us_cn_papers"], cn["papers_with_country"], cn["international_papers"]) == (1, 4, 3)
+    assert cn["us_cn_share"] == pytest.approx(0.1)
+    assert cn["international_share"] == pytest.approx(0.75)
+    assert cn["country_papers"]["US"] == 3
+    assert headline(sets, 10, "cn+hk+mo")["us_cn_papers"] == 2
+    greater = headline(sets, 10, "greater")
+    assert greater["us_cn_papers"] == 2 and greater["international_papers"] == 2
+    assert greater["top_pairs"][0] == ["CN", "US", 2]
+
+
+def test_yearly_tables_across_venues():
+    pc = pd.DataFrame([
+        {"partition_key": "a-2020", "venue": "a", "year": 2020, "paper_id": "1", "country": "US", "fractional": 0.5, "n_countries": 2},
+        {"partition_key": "a-2020", "venue": "a", "year": 2020, "paper_id": "1", "country": "CN", "fractional": 0.5, "n_countries": 2},
+        {"partition_key": "b-2020", "venue": "b", "year": 2020, "paper_id": "1", "country": "US", "fractional": 1.0, "n_countries": 1},
+    ])
+    edges = pd.DataFrame(edge_rows(pc[pc.partition_key == "a-2020"]))
+    summ = pd.DataFrame([
+        {"partition_key": "a-2020", "venue": "a", "year": 2020, "papers": 4, "papers_with_country": 1, "international_papers": 1},
+        {"partition_key": "b-2020", "venue": "b", "year": 2020, "papers": 1, "papers_with_country": 1, "international_papers": 0},
+    ])
+    t = yearly_tables(pc, edges, summ)
+    allyear = t["yearly_country"].query("venue == 'all' and country == 'US'").iloc[0]
+    assert allyear["papers"] == 2  # same paper id in two venues is two papers
+    assert allyear["papers_fractional"] == pytest.approx(1.5)
+    assert allyear["share_of_papers"] == pytest.approx(2 / 5)
+    s = t["yearly_summary"].set_index("venue")
+    assert s.loc["a", "international_share"] == 1.0 and s.loc["all", "papers"] == 5
+    assert t["yearly_pairs"].query("venue == 'all'")[["country_a", "country_b", "papers"]].values.tolist() == [["CN", "US", 1]]
+
+
+def test_country_sets():
+    assert country_sets([{"paper_id": "p", "country": "US"}, {"paper_id": "p", "country": "US"}]) == {"p": {"US"}}

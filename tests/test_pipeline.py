@@ -1,0 +1,161 @@
+"""The whole asset graph, materialised through Dagster on the fixture partitions."""
+
+import shutil
+from datetime import datetime
+
+import pytest
+from dagster import DagsterInstance, build_schedule_context, instance_for_test
+
+from pipeline.config import load_settings
+from pipeline.definitions import ALL_ASSETS, build_definitions, yearly_refresh
+from pipeline.store import Warehouse
+
+from conftest import PAPERLISTS
+
+EXPECTED_COUNTRIES = {
+    "p1": {"CN": 0.5, "US": 0.5},
+    "p2": {"CA": 1 / 3, "HK": 1 / 6, "KR": 1 / 3, "US": 1 / 6},
+    "p4": {"CN": 0.5, "TW": 0.5},
+    "p5": {"US": 1.0},
+    "p6": {"DE": 0.25, "FR": 0.5, "GB": 0.25},
+    "p12": {"KR": 0.5, "SE": 0.5},
+}
+
+
+@pytest.fixture
+def env(home):
+    settings = load_settings()
+    defs = build_definitions(settings)
+    instance = DagsterInstance.ephemeral()
+    return settings, defs, instance
+
+
+def materialise(defs, instance, key, **kw):
+    instance.add_dynamic_partitions("venue_year", [key])
+    return defs.resolve_job_def("venue_year_job").execute_in_process(
+        partition_key=key, instance=instance, raise_on_error=False, **kw
+    )
+
+
+def metadata(result, asset):
+    for event in result.get_asset_materialization_events():
+        m = event.step_materialization_data.materialization
+        if m.asset_key.to_user_string() == asset:
+            return {k: getattr(v, "value", v) for k, v in m.metadata.items()}
+    raise KeyError(asset)
+
+
+def test_every_asset_is_described_and_versioned():
+    for assets_def in ALL_ASSETS:
+        for key in assets_def.keys:
+            assert assets_def.descriptions_by_key.get(key), key
+            assert assets_def.code_versions_by_key.get(key), key
+    defs = build_definitions()
+    assert defs.resolve_job_def("venue_year_job") is not None
+    assert yearly_refresh.default_status.value == "STOPPED"
+
+
+def test_whole_graph_on_the_fixture_partition(env):
+    settings, defs, instance = env
+    result = materialise(defs, instance, "neurips-2020")
+    assert result.success
+    assert all(e.passed for e in result.get_asset_check_evaluations())
+    assert len(result.get_asset_check_evaluations()) == 3
+    assert metadata(result, "raw_papers")["papers"] == 8
+    assert metadata(result, "raw_papers")["errors"] == 2
+    assert metadata(result, "paper_countries")["us_cn_papers"] == 1
+    assert "| paper_id |" in metadata(result, "paper_countries")["preview"]
+
+    store = Warehouse(settings.database)
+    pc = store.read_partition("paper_countries", "neurips-2020")
+    got = {}
+    for row in pc.itertuples():
+        got.setdefault(row.paper_id, {})[row.country] = row.fractional
+    assert got.keys() == EXPECTED_COUNTRIES.keys()
+    for paper, shares in EXPECTED_COUNTRIES.items():
+        assert got[paper] == pytest.approx(shares), paper
+    edges = store.read_partition("country_edges", "neurips-2020")
+    assert len(edges) == 1 + 6 + 1 + 0 + 3 + 1
+    errors = store.query("SELECT severity, count(*) AS n FROM ingest_errors GROUP BY 1 ORDER BY 1")
+    assert errors.values.tolist() == [["error", 2], ["warning", 3]]
+    resolved = store.read_partition("resolved_affiliations", "neurips-2020")
+    unresolved = resolved[resolved["country"].isna()]
+    assert unresolved["affiliation"].tolist() == ["Department of EECS"]
+    assert unresolved["reason"].iloc[0]
+
+
+def test_second_partition_adds_without_recomputing_the_first(env):
+    settings, defs, instance = env
+    assert materialise(defs, instance, "neurips-2020").success
+    agg = defs.resolve_job_def("aggregates_job")
+    assert agg.execute_in_process(instance=instance).success
+    store = Warehouse(settings.database)
+    before = store.read_partition("raw_papers", "neurips-2020")[["paper_id", "fetched_at"]]
+
+    second = materialise(defs, instance, "icml-2021")
+    assert second.success
+    partitions = {e.partition for e in second.get_asset_materialization_events()}
+    assert partitions == {"icml-2021"}
+    assert agg.execute_in_process(instance=instance).success
+
+    after = store.read_partition("raw_papers", "neurips-2020")[["paper_id", "fetched_at"]]
+    assert before.equals(after)
+    summary = store.query("SELECT venue, year, papers, papers_with_country, international_papers FROM yearly_summary ORDER BY 1, 2")
+    assert summary.values.tolist() == [
+        ["all", 2020, 8, 6, 5], ["all", 2021, 2, 2, 0], ["icml", 2021, 2, 2, 0], ["neurips", 2020, 8, 6, 5],
+    ]
+    ca = store.query("SELECT papers, papers_fractional FROM yearly_country WHERE venue='icml' AND country='CA'")
+    assert ca.values.tolist() == [[1, 1.0]]
+
+
+def test_rerun_gives_the_same_numbers(env):
+    settings, defs, instance = env
+    store = Warehouse(settings.database)
+    materialise(defs, instance, "neurips-2020")
+    first = store.read_partition("paper_countries", "neurips-2020").sort_values(["paper_id", "country"]).reset_index(drop=True)
+    materialise(defs, instance, "neurips-2020")
+    second = store.read_partition("paper_countries", "neurips-2020").sort_values(["paper_id", "country"]).reset_index(drop=True)
+    assert first.equals(second)
+
+
+def test_malformed_source_fails_its_partition_and_keeps_previous_rows(env, tmp_path, monkeypatch):
+    base = tmp_path / "paperlists"
+    shutil.copytree(PAPERLISTS, base)
+    monkeypatch.setenv("PAPERATLAS_PAPERLISTS_BASE", str(base))
+    settings = load_settings()
+    defs = build_definitions(settings)
+    instance = env[2]
+    assert materialise(defs, instance, "neurips-2020").success
+    (base / "nips" / "nips2020.json").write_text('[{"title": "oops", ')
+    result = materialise(defs, instance, "neurips-2020")
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "nips2020.json is not valid JSON" in failure.step_failure_data.user_failure_data.description
+    store = Warehouse(settings.database)
+    assert len(store.read_partition("raw_papers", "neurips-2020")) == 8
+    errors = store.query("SELECT item, reason FROM ingest_errors WHERE stage='raw_papers' AND partition_key='neurips-2020'")
+    assert errors["item"].tolist() == ["source file"]
+    # the other venue-year is unaffected
+    assert materialise(defs, instance, "icml-2021").success
+
+
+def test_yearly_refresh_schedule_adds_and_refreshes_the_new_year():
+    with instance_for_test() as instance:
+        _check_refresh(instance)
+
+
+def _check_refresh(instance):
+    repo = build_definitions().get_repository_def()
+    context = build_schedule_context(
+        instance=instance, scheduled_execution_time=datetime(2025, 12, 20, 6, 0), repository_def=repo
+    )
+    data = yearly_refresh.evaluate_tick(context)
+    keys = sorted(r.partition_key for r in data.run_requests)
+    assert "neurips-2025" in keys and "icml-2025" not in keys
+    request = next(r for r in data.run_requests if r.partition_key == "neurips-2025")
+    assert request.run_config["ops"]["raw_papers"]["config"]["refresh"] is True
+    assert "neurips-2025" in instance.get_dynamic_partitions("venue_year")
+    quiet = yearly_refresh.evaluate_tick(
+        build_schedule_context(instance=instance, scheduled_execution_time=datetime(2025, 1, 20, 6), repository_def=repo)
+    )
+    assert not quiet.run_requests

@@ -1,0 +1,73 @@
+import multiprocessing as mp
+
+import pandas as pd
+
+from pipeline.models import IngestError
+from pipeline.store import Warehouse
+
+
+def test_replace_partition_is_idempotent(tmp_path):
+    store = Warehouse(tmp_path / "db.duckdb")
+    def rows(key, n):
+        return [{"partition_key": key, "paper_id": str(i), "authors": ["x"], "affiliations": [["u"]]} for i in range(n)]
+
+    assert store.replace_partition("raw_papers", "a-2020", rows("a-2020", 3)) == 3
+    assert store.replace_partition("raw_papers", "a-2020", rows("a-2020", 3)) == 3
+    store.replace_partition("raw_papers", "b-2020", rows("b-2020", 1))
+    assert len(store.read_partition("raw_papers", "a-2020")) == 3
+    assert store.partitions() == ["a-2020", "b-2020"]
+    store.replace_partition("raw_papers", "a-2020", [])
+    assert store.partitions() == ["b-2020"]
+
+
+def test_rows_of_another_partition_are_refused(tmp_path):
+    store = Warehouse(tmp_path / "db.duckdb")
+    try:
+        store.replace_partition("raw_papers", "b-2020", [{"partition_key": "a-2020", "paper_id": "1"}])
+    except ValueError as exc:
+        assert "'a-2020' given to replace 'b-2020'" in str(exc)
+    else:  # pragma: no cover
+        raise AssertionError("expected a ValueError")
+    assert store.partitions() == []
+
+
+def test_record_errors_replaces_per_stage(tmp_path):
+    store = Warehouse(tmp_path / "db.duckdb")
+    store.record_errors("a-2020", "raw_papers", [IngestError("a-2020", "raw_papers", "paper 1", "bad")])
+    store.record_errors("a-2020", "raw_papers", [IngestError("a-2020", "raw_papers", "paper 2", "worse")])
+    frame = store.query("SELECT item, reason FROM ingest_errors")
+    assert frame.values.tolist() == [["paper 2", "worse"]]
+
+
+def test_failed_write_keeps_previous_rows(tmp_path):
+    store = Warehouse(tmp_path / "db.duckdb")
+    store.replace_partition("paper_countries", "a-2020", [{"partition_key": "a-2020", "paper_id": "1", "country": "US"}])
+    bad = pd.DataFrame([{"partition_key": "a-2020", "paper_id": "2", "country": None}])  # NOT NULL violated
+    try:
+        store.replace_partition("paper_countries", "a-2020", bad)
+    except Exception:
+        pass
+    else:  # pragma: no cover
+        raise AssertionError("the NOT NULL constraint should have failed")
+    assert store.read_partition("paper_countries", "a-2020")["paper_id"].tolist() == ["1"]
+
+
+def _writer(path: str, worker: int, n: int) -> None:
+    store = Warehouse(path, lock_timeout=120)
+    for i in range(n):
+        key = f"w{worker}-{2000 + i}"
+        store.replace_partition("raw_papers", key, [{"partition_key": key, "paper_id": str(j)} for j in range(5)])
+
+
+def test_parallel_writers_queue_instead_of_failing(tmp_path):
+    path = str(tmp_path / "db.duckdb")
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_writer, args=(path, w, 5)) for w in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+    store = Warehouse(path)
+    assert len(store.partitions()) == 20
+    assert store.query("SELECT count(*) AS n FROM raw_papers")["n"][0] == 100
