@@ -37,15 +37,24 @@ class CliError(Exception):
 
 
 def _instance(settings: Settings):
+    """The persistent Dagster instance under DAGSTER_HOME (default `$PAPERATLAS_HOME/dagster`).
+
+    Creating a new sqlite-backed instance migrates its schema; two processes doing that at
+    once corrupt it, so creation (and the first open) happens under a file lock.
+    """
     from dagster import DagsterInstance
+    from filelock import FileLock
 
     home = settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML)
     os.environ["DAGSTER_HOME"] = str(home)
-    return DagsterInstance.get()
+    with FileLock(str(home / ".paperatlas-instance.lock"), timeout=600):
+        config = home / "dagster.yaml"
+        if not config.exists():
+            config.write_text(DAGSTER_YAML)
+        instance = DagsterInstance.get()
+        instance.get_runs(limit=1)  # opens (and on first use creates) the storage
+    return instance
 
 
 def _keys(raw: list[str]) -> list[str]:

@@ -99,3 +99,23 @@ def test_resolve_files(home, tmp_path, capsys):
     src.write_text(json.dumps({"affiliation": "ETH Zurich", "email_domain": "ethz.ch"}) + "\n")
     assert cli.main(["resolve", "--input", str(src), "--output", str(dst)]) == 0
     assert json.loads(dst.read_text())["country"] == "CH"
+
+
+def test_parallel_runs_on_a_fresh_home_all_succeed(home):
+    """Three `paperatlas run` processes at once: the store lock and the instance lock hold."""
+    import os
+    import subprocess
+    import sys
+
+    commands = [["run", "neurips-2020"], ["run", "icml-2021"], ["run", "neurips-2020", "icml-2021"]]
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "pipeline.cli", *c], env=os.environ.copy(),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for c in commands
+    ]
+    results = [p.communicate(timeout=300) for p in procs]
+    for proc, (out, err) in zip(procs, results):
+        assert proc.returncode == 0, err[-2000:]
+    listing = subprocess.run([sys.executable, "-m", "pipeline.cli", "partitions"], env=os.environ.copy(),
+                             capture_output=True, text=True, check=True).stdout
+    assert "neurips-2020\tmaterialised" in listing and "icml-2021\tmaterialised" in listing

@@ -37,7 +37,7 @@ def test_fixture_file_parses_with_errors_for_bad_records():
     by_item = {(e.item, e.severity): e.reason for e in result.errors}
     assert by_item[("record #6 (id 'p7')", "error")] == "has no title"
     assert "expected an object" in by_item[("record #7", "error")]
-    assert "duplicate id" in by_item[("paper p1", "warning")]
+    assert "same id and title" in by_item[("paper p1", "warning")]
     assert "4 entries for 3 authors" in by_item[("paper p6", "warning")]
     assert "no authors" in by_item[("paper p11", "warning")]
     assert len(result.errors) == 5
@@ -58,6 +58,21 @@ def test_label_fields_are_never_read():
     assert record["aff_country_unique"] == "Atlantis"
     result = parse_records([record], PK, "inline")
     assert "Atlantis" not in json.dumps([p.row() for p in result.papers], default=str)
+
+
+def test_reused_id_with_another_title_is_a_different_paper():
+    records = [
+        {"title": "First", "id": "28", "author": "A"},
+        {"title": "Second", "id": "28", "author": "B"},
+        {"title": "No Id", "pid": "28", "author": "C"},
+    ]
+    result = parse_records(records, PK, "inline")
+    ids = [p.paper_id for p in result.papers]
+    assert len(ids) == len(set(ids)) == 3
+    assert ids[0] == "28" and ids[1].startswith("28~") and ids[2].startswith("t")
+    assert "id reused for another title" in result.errors[0].reason
+    again = parse_records(records, PK, "inline")
+    assert [p.paper_id for p in again.papers] == ids  # stable across runs
 
 
 def test_include_rejected_keeps_them():

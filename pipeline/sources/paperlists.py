@@ -179,7 +179,7 @@ def parse_records(
 
     result = ParseResult(records=len(data))
     fetched_at = utcnow()
-    seen_ids: set[str] = set()
+    seen_ids: dict[str, str] = {}  # paper id -> title hash
     key = pk.key
 
     def err(item: str, reason: str, severity: str = "error") -> None:
@@ -192,7 +192,7 @@ def parse_records(
             continue
         try:
             title = _text(record, "title")
-            raw_id = _text(record, "id") or _text(record, "pid")
+            raw_id = _text(record, "id")
             status = _text(record, "status")
             author_raw = _text(record, "author") or ""
             aff_raw = _text(record, "aff")
@@ -207,15 +207,22 @@ def parse_records(
         if not title:
             err(f"{item} (id {raw_id!r})", "has no title")
             continue
-        paper_id = (raw_id or "").strip() or "t" + hashlib.sha1(title.lower().encode()).hexdigest()[:12]
+        # `id` when the record has one; otherwise a stable hash of the title. (Some files also
+        # carry `pid`, which is not unique: cvpr2016 reuses each pid for many papers.)
+        title_hash = hashlib.sha1(title.lower().encode()).hexdigest()
+        paper_id = (raw_id or "").strip() or "t" + title_hash[:12]
         item = f"paper {paper_id}"
-        if paper_id in seen_ids:
-            err(item, f"duplicate id in {source_ref}; the first record was kept", "warning")
-            continue
         if status and REJECTED_STATUS.search(status) and not include_rejected:
             result.skipped_status[status] = result.skipped_status.get(status, 0) + 1
             continue
-        seen_ids.add(paper_id)
+        if paper_id in seen_ids:
+            if seen_ids[paper_id] == title_hash:
+                err(item, f"duplicate record in {source_ref} (same id and title); the first was kept", "warning")
+                continue
+            paper_id = f"{paper_id}~{title_hash[:8]}"
+            err(item, f"id reused for another title; this paper is stored as {paper_id}", "warning")
+            item = f"paper {paper_id}"
+        seen_ids[paper_id] = title_hash
 
         authors = split_authors(author_raw)
         affs = split_affiliations(aff_raw) if aff_raw is not None else []

@@ -1,0 +1,59 @@
+"""Checks against ../shared/data; each skips cleanly when that data is absent."""
+
+import json
+
+import pytest
+
+from conftest import shared
+from pipeline import cli
+from pipeline.partitions import parse_partition_key
+from pipeline.resolver import Resolver
+from pipeline.sources.paperlists import parse_records
+
+
+def test_every_shared_paperlists_file_parses():
+    folder = shared("paperlists")
+    files = sorted(folder.glob("*.json"))
+    assert len(files) >= 20
+    for path in files:
+        stem = path.stem
+        venue, year = stem.rstrip("0123456789"), stem[len(stem.rstrip("0123456789")):]
+        pk = parse_partition_key(f"{venue}-{year}")
+        result = parse_records(path.read_bytes(), pk, str(path))
+        kept_or_explained = len(result.papers) + sum(result.skipped_status.values()) + len(result.errors)
+        assert len(result.papers) >= 0.99 * result.records, (path.name, len(result.papers), result.records)
+        assert kept_or_explained >= result.records, path.name
+        hard_errors = [e for e in result.errors if e.severity == "error"]
+        assert len(hard_errors) <= 0.01 * result.records, (path.name, hard_errors[:3])
+        aligned = sum(p.aligned for p in result.papers) / len(result.papers)
+        assert aligned > 0.99, (path.name, aligned)
+
+
+def test_neurips_2016_end_to_end(home, monkeypatch, capsys):
+    monkeypatch.setenv("PAPERATLAS_PAPERLISTS_BASE", str(shared("paperlists")))
+    assert cli.main(["run", "neurips-2016"]) == 0
+    capsys.readouterr()
+    assert cli.main(["report", "neurips-2016", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["papers"] == 570
+    assert report["papers_with_country"] / report["papers"] > 0.8
+    assert max(report["country_papers"], key=report["country_papers"].get) == "US"
+    assert 0 < report["us_cn_papers"] < report["country_papers"]["CN"]
+
+
+def test_resolver_agreement_does_not_regress():
+    """A floor under the measured agreement (benchmarks/resolver_agreement.py prints it)."""
+    rows = [json.loads(line) for line in shared("affiliations", "dev.jsonl").read_text().splitlines() if line.strip()]
+    resolver = Resolver()
+    fold = {"HK": "CN", "MO": "CN", "TW": "CN"}
+    agree = wrong = 0
+    for row in rows:
+        got = resolver.resolve(row["affiliation"], row.get("email_domain")).country
+        if got is None:
+            continue
+        if fold.get(got, got) == fold.get(row["country"], row["country"]):
+            agree += 1
+        else:
+            wrong += 1
+    assert agree / len(rows) >= 0.93
+    assert wrong / len(rows) <= 0.015
