@@ -35,12 +35,20 @@ def yearly_aggregates(context: AssetExecutionContext, warehouse: WarehouseResour
     with store.connect() as con:
         counts = {name: store.replace_table(name, frame, con=con) for name, frame in tables.items()}
     summary = tables["yearly_summary"]
+    overall = summary[summary["venue"] == "all"]
+    with_country = int(overall["papers_with_country"].sum())
     context.log.info(f"yearly aggregates over {summaries['partition_key'].nunique()} venue-years: {counts}")
     return MaterializeResult(
         metadata={
             "dagster/row_count": sum(counts.values()),
             **{f"rows_{name}": n for name, n in counts.items()},
-            "venue_years": MetadataValue.json(sorted(summaries["partition_key"].unique().tolist())),
+            "venue_years": int(summaries["partition_key"].nunique()),
+            "venue_year_keys": MetadataValue.json(sorted(summaries["partition_key"].unique().tolist())),
+            "papers": int(overall["papers"].sum()),
+            "papers_with_country": with_country,
+            "international_share": (
+                float(overall["international_papers"].sum()) / with_country if with_country else 0.0
+            ),
             "summary": MetadataValue.md(markdown_table(summary, 40)),
             "top_pairs": MetadataValue.md(
                 markdown_table(tables["yearly_pairs"][tables["yearly_pairs"]["venue"] == "all"], 15)

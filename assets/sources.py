@@ -39,9 +39,18 @@ def raw_papers(
     store = warehouse.warehouse()
     try:
         source, parsed = paperlists.load(pk, refresh=config.refresh)
+        if not parsed.papers:
+            skipped = sum(parsed.skipped_status.values())
+            raise SourceError(
+                f"{pk}: {source.ref} yielded no papers ({parsed.records} records, {len(parsed.errors)} "
+                f"unreadable, {skipped} not accepted)"
+            )
     except SourceError as exc:
         # The whole file is unusable: say so, keep the error, keep the previous rows.
-        store.record_errors(pk.key, STAGE, [IngestError(pk.key, STAGE, "source file", str(exc))])
+        errors = [IngestError(pk.key, STAGE, "source file", str(exc))]
+        if "parsed" in locals():
+            errors += parsed.errors
+        store.record_errors(pk.key, STAGE, errors)
         raise Failure(description=str(exc), metadata={"partition": pk.key}) from exc
     context.log.info(
         f"{pk}: {len(parsed.papers)} papers from {parsed.records} records in {source.ref}"

@@ -89,6 +89,18 @@ class FetchResult:
     from_cache: bool
     cache_path: Path | None
     sha256: str
+    fetched_at: str  # when the bytes were downloaded (ISO 8601, UTC), also for cache hits
+
+
+def _now_iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def _cached_fetched_at(meta_path: Path | None) -> str:
+    try:
+        return json.loads(meta_path.read_text())["fetched_at"]
+    except (AttributeError, OSError, ValueError, KeyError, TypeError):
+        return _now_iso()
 
 
 class HttpClient:
@@ -161,7 +173,7 @@ class HttpClient:
         meta_path = cache_path.with_name(cache_path.name + ".meta.json") if cache_path else None
         if cache_path and cache_path.exists() and not refresh:
             data = cache_path.read_bytes()
-            return FetchResult(url, data, True, cache_path, hashlib.sha256(data).hexdigest())
+            return FetchResult(url, data, True, cache_path, hashlib.sha256(data).hexdigest(), _cached_fetched_at(meta_path))
 
         headers = {}
         if refresh and cache_path and cache_path.exists() and meta_path and meta_path.exists():
@@ -174,10 +186,11 @@ class HttpClient:
         response = self.get(url, headers=headers)
         if response.status_code == 304 and cache_path and cache_path.exists():
             data = cache_path.read_bytes()
-            return FetchResult(url, data, True, cache_path, hashlib.sha256(data).hexdigest())
+            return FetchResult(url, data, True, cache_path, hashlib.sha256(data).hexdigest(), _cached_fetched_at(meta_path))
         if response.status_code != 200:
             raise FetchError(f"{url}: HTTP {response.status_code}")
         data = response.content
+        fetched_at = _now_iso()
         expected = response.headers.get("Content-Length")
         if expected and expected.isdigit() and int(expected) != len(data) and not response.headers.get(
             "Content-Encoding"
@@ -191,9 +204,9 @@ class HttpClient:
                     {
                         "url": url,
                         "etag": response.headers.get("ETag"),
-                        "fetched_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                        "fetched_at": fetched_at,
                         "bytes": len(data),
                     }
                 ).encode(),
             )
-        return FetchResult(url, data, False, cache_path, hashlib.sha256(data).hexdigest())
+        return FetchResult(url, data, False, cache_path, hashlib.sha256(data).hexdigest(), fetched_at)

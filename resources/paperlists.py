@@ -30,5 +30,7 @@ class PaperlistsSource(ConfigurableResource):
 
     def load(self, pk: PartitionKey, refresh: bool = False) -> tuple[SourceFile, ParseResult]:
         source = self.read(pk, refresh=refresh)
-        parsed = parse_records(source.content, pk, source.ref, source.sha256, self.include_rejected)
+        parsed = parse_records(
+            source.content, pk, source.ref, source.sha256, self.include_rejected, fetched_at=source.fetched_at
+        )
         return source, parsed

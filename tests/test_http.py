@@ -28,6 +28,7 @@ def test_retries_5xx_then_caches(tmp_path):
     second = http.fetch(URL)
     assert second.from_cache and second.content == PAYLOAD
     assert len(responses.calls) == 3  # served from disk
+    assert second.fetched_at == first.fetched_at  # the download time, not the cache read
 
 
 @responses.activate

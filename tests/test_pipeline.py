@@ -139,6 +139,31 @@ def test_malformed_source_fails_its_partition_and_keeps_previous_rows(env, tmp_p
     assert materialise(defs, instance, "icml-2021").success
 
 
+@pytest.mark.parametrize(
+    "key, message",
+    [("emptyconf-2020", "yielded no papers (0 records"), ("junkconf-2020", "yielded no papers (2 records, 2 unreadable")],
+)
+def test_a_source_without_papers_fails_loudly(env, key, message):
+    settings, defs, instance = env
+    result = materialise(defs, instance, key)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert message in failure.step_failure_data.user_failure_data.description
+    errors = Warehouse(settings.database).query("SELECT item FROM ingest_errors WHERE partition_key = ?", [key])
+    assert "source file" in errors["item"].tolist()
+    assert len(errors) == (1 if key.startswith("empty") else 3)
+
+
+def test_aggregate_metadata_has_headline_numbers(env):
+    settings, defs, instance = env
+    materialise(defs, instance, "neurips-2020")
+    materialise(defs, instance, "icml-2021")
+    result = defs.resolve_job_def("aggregates_job").execute_in_process(instance=instance)
+    meta = metadata(result, "yearly_aggregates")
+    assert (meta["venue_years"], meta["papers"], meta["papers_with_country"]) == (2, 10, 8)
+    assert meta["international_share"] == pytest.approx(5 / 8)
+
+
 def test_yearly_refresh_schedule_adds_and_refreshes_the_new_year():
     with instance_for_test() as instance:
         _check_refresh(instance)

@@ -15,6 +15,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -38,6 +39,7 @@ class SourceFile:
     content: bytes
     sha256: str
     from_cache: bool = False
+    fetched_at: datetime | None = None  # download time (URL) or modification time (local file)
 
 
 @dataclass
@@ -76,7 +78,8 @@ def locate_and_read(base: str, pk: PartitionKey, http: HttpClient | None, refres
                 if "HTTP 404" in str(exc):
                     continue
                 raise SourceError(f"{pk}: could not download {url}: {exc}") from exc
-            return SourceFile(url, result.content, result.sha256, result.from_cache)
+            fetched = datetime.strptime(result.fetched_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+            return SourceFile(url, result.content, result.sha256, result.from_cache, fetched)
         raise SourceError(f"{pk}: no paperlists file for this venue-year (tried {', '.join(tried)}): {last_error}")
     root = Path(base).expanduser()
     if not root.is_dir():
@@ -86,7 +89,8 @@ def locate_and_read(base: str, pk: PartitionKey, http: HttpClient | None, refres
         tried.append(str(path))
         if path.is_file():
             data = path.read_bytes()
-            return SourceFile(str(path.resolve()), data, hashlib.sha256(data).hexdigest())
+            mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc).replace(microsecond=0)
+            return SourceFile(str(path.resolve()), data, hashlib.sha256(data).hexdigest(), fetched_at=mtime)
     raise SourceError(f"{pk}: no paperlists file for this venue-year (looked for {', '.join(tried)})")
 
 
@@ -160,6 +164,7 @@ def parse_records(
     source_ref: str,
     source_sha256: str = "",
     include_rejected: bool = False,
+    fetched_at: datetime | None = None,
 ) -> ParseResult:
     """Turn a paperlists file into `Paper`s; bad records become `IngestError`s, never a crash.
 
@@ -178,7 +183,7 @@ def parse_records(
         raise SourceError(f"{pk}: {source_ref} holds a JSON {type(data).__name__}, expected an array of papers")
 
     result = ParseResult(records=len(data))
-    fetched_at = utcnow()
+    fetched_at = fetched_at or utcnow()
     seen_ids: dict[str, str] = {}  # paper id -> title hash
     key = pk.key
 
