@@ -112,6 +112,11 @@ def _word_regex(names: list[str], flags: int = 0) -> re.Pattern:
     return re.compile(r"(?<![\w])(?:" + _alternation(names) + r")(?![\w])", flags)
 
 
+def _by_name(groups: dict[str, list[str]]) -> dict[str, str]:
+    """{country code: [names]} -> {folded lower-case name: country code}."""
+    return {fold(str(name)).lower(): code for code, names in groups.items() for name in names}
+
+
 class Resolver:
     def __init__(self) -> None:
         places = _load_yaml("places.yaml")
@@ -126,29 +131,15 @@ class Resolver:
                 value = getattr(c, attr, None)
                 if value:
                     countries[fold(value).lower()] = c.alpha_2
-        for code, names in places["country_variants"].items():
-            for n in names:
-                countries[fold(n).lower()] = code
+        countries.update(_by_name(places["country_variants"]))
         for word in places.get("not_countries", []):
             countries.pop(word, None)
-        # Names that are also US states, or parts of longer names, must not count as countries.
-        countries.pop("georgia", None)
         self._countries = countries
         self._country_re = _word_regex(list(countries))
-
-        subdivisions: dict[str, str] = {}
-        for code, names in places["subdivisions"].items():
-            for n in names:
-                subdivisions[fold(n).lower()] = code
-        self._subdivisions = subdivisions
-        self._subdivision_re = _word_regex(list(subdivisions))
-
-        cities: dict[str, str] = {}
-        for code, names in places["cities"].items():
-            for n in names:
-                cities[fold(n).lower()] = code
-        self._cities = cities
-        self._city_re = _word_regex(list(cities))
+        self._subdivisions = _by_name(places["subdivisions"])
+        self._subdivision_re = _word_regex(list(self._subdivisions))
+        self._cities = _by_name(places["cities"])
+        self._city_re = _word_regex(list(self._cities))
 
         states = "|".join(places["us_state_codes"])
         provinces = "|".join(places["ca_province_codes"])

@@ -127,26 +127,18 @@ class Warehouse:
             raise ValueError(
                 f"{table}: {len(strays)} rows for partition {strays.iloc[0]!r} given to replace {partition_key!r}"
             )
-        with self._maybe_connect(con) as c:
-            c.execute("BEGIN TRANSACTION")
-            try:
-                c.execute(f"DELETE FROM {table} WHERE partition_key = ?", [partition_key])
-                if len(frame):
-                    c.register("_incoming", frame)
-                    c.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
-                    c.unregister("_incoming")
-                c.execute("COMMIT")
-            except BaseException:
-                c.execute("ROLLBACK")
-                raise
-        return len(frame)
+        return self._replace_rows(table, frame, "partition_key = ?", [partition_key], con)
 
     def replace_table(self, table: str, rows: pd.DataFrame | list[dict], con=None) -> int:
-        frame = self._frame(table, rows)
+        """Replace every row of `table` in one transaction; returns the row count."""
+        return self._replace_rows(table, self._frame(table, rows), "TRUE", [], con)
+
+    def _replace_rows(self, table: str, frame: pd.DataFrame, where: str, params: list, con) -> int:
+        """Delete the rows matching `where` and insert `frame`, in one transaction."""
         with self._maybe_connect(con) as c:
             c.execute("BEGIN TRANSACTION")
             try:
-                c.execute(f"DELETE FROM {table}")
+                c.execute(f"DELETE FROM {table} WHERE {where}", params)
                 if len(frame):
                     c.register("_incoming", frame)
                     c.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
@@ -176,19 +168,7 @@ class Warehouse:
             for e in errors
         ]
         frame = self._frame("ingest_errors", rows)
-        with self._maybe_connect(con) as c:
-            c.execute("BEGIN TRANSACTION")
-            try:
-                c.execute("DELETE FROM ingest_errors WHERE partition_key = ? AND stage = ?", [partition_key, stage])
-                if rows:
-                    c.register("_incoming", frame)
-                    c.execute("INSERT INTO ingest_errors BY NAME SELECT * FROM _incoming")
-                    c.unregister("_incoming")
-                c.execute("COMMIT")
-            except BaseException:
-                c.execute("ROLLBACK")
-                raise
-        return len(rows)
+        return self._replace_rows("ingest_errors", frame, "partition_key = ? AND stage = ?", [partition_key, stage], con)
 
     def partitions(self, table: str = "raw_papers", con=None) -> list[str]:
         with self._maybe_connect(con) as c:
