@@ -58,7 +58,7 @@ WEBMAIL = {
     "example.com", "example.org", "example.edu", "acm.org", "ieee.org", "alumni.stanford.edu",
 }
 # Country-code TLDs sold for general use: they say nothing about where the owner is.
-GENERIC_CCTLD = {"io", "ai", "co", "me", "tv", "ly", "cc", "ws", "fm", "gg", "to", "sh", "ac", "so", "la", "is_", "xyz", "app", "dev", "nu", "tk", "ml", "ga", "cf", "gq", "vc", "am", "im", "su", "eu"}
+GENERIC_CCTLD = {"io", "ai", "co", "me", "tv", "ly", "cc", "ws", "fm", "gg", "to", "sh", "ac", "so", "la", "nu", "tk", "ml", "ga", "cf", "gq", "vc", "am", "im", "su", "eu"}
 TLD_FIXUPS = {"uk": "GB"}
 US_TLDS = {"edu", "gov", "mil"}
 
@@ -75,7 +75,7 @@ def fold(text: str) -> str:
     return " ".join(text.split())
 
 
-@dataclass
+@dataclass(frozen=True)  # results are cached and shared: nobody may change one
 class Resolution:
     country: str | None
     institution: str | None
@@ -214,6 +214,15 @@ class Resolver:
         found += [(m.start(), self._inst_cs[m.group(0)], m.group(0)) for m in self._inst_cs_re.finditer(folded)]
         return found
 
+    def domain_institution(self, domain: str) -> tuple[Institution | None, str | None]:
+        """The known institution owning `domain` or a parent domain (cs.mit.edu -> mit.edu)."""
+        labels = domain.strip().lower().strip(".").split(".")
+        for i in range(len(labels) - 1):
+            suffix = ".".join(labels[i:])
+            if suffix in self._inst_domain:
+                return self._inst_domain[suffix], suffix
+        return None, None
+
     def domain_evidence(self, domain: str | None) -> tuple[str, str, Institution | None, str] | None:
         """(country, method, institution, evidence) from an e-mail domain, or None."""
         if not domain:
@@ -223,13 +232,10 @@ class Resolver:
             domain = domain.rsplit("@", 1)[1]
         if not domain or domain in WEBMAIL:
             return None
-        labels = domain.split(".")
-        for i in range(len(labels) - 1):
-            suffix = ".".join(labels[i:])
-            inst = self._inst_domain.get(suffix)
-            if inst and not inst.hq:
-                return inst.country, "email:institution", inst, suffix
-        tld = labels[-1]
+        inst, suffix = self.domain_institution(domain)
+        if inst and not inst.hq:
+            return inst.country, "email:institution", inst, suffix
+        tld = domain.rsplit(".", 1)[-1]
         if tld in US_TLDS:
             return "US", "email:edu", None, domain
         if len(tld) == 2 and tld not in GENERIC_CCTLD:
@@ -272,15 +278,9 @@ class Resolver:
             return Resolution(
                 country, inst.name if inst else None, inst.id if inst else None, method, CONFIDENCE[method], text
             )
-        if email_domain:
-            domain = email_domain.strip().lower()
-            inst = next(
-                (v for k, v in self._inst_domain.items() if domain == k or domain.endswith("." + k)), None
-            )
-            if inst is not None:
-                return Resolution(
-                    inst.country, inst.name, inst.id, "institution:hq", CONFIDENCE["institution:hq"], domain
-                )
+        inst, suffix = self.domain_institution(email_domain) if email_domain else (None, None)
+        if inst is not None:  # a multinational's domain: headquarters, as a last resort
+            return Resolution(inst.country, inst.name, inst.id, "institution:hq", CONFIDENCE["institution:hq"], suffix)
         if not folded and not email_domain:
             reason = "no affiliation and no e-mail domain"
         elif not folded:
