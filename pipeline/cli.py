@@ -83,9 +83,7 @@ def _warehouse(settings: Settings) -> Warehouse:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from dagster import DagsterInstance  # noqa: F401  (import cost only when running)
-
-    from .definitions import VENUE_YEAR, build_definitions
+    from .definitions import VENUE_YEAR, build_definitions, failure_reason
 
     keys = _keys(args.partitions)
     instance = _instance(settings)
@@ -99,6 +97,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if args.refresh:
         run_config["ops"] = {"raw_papers": {"config": {"refresh": True}}}
     failed: list[tuple[str, str]] = []
+    checks_failed: list[str] = []
     started = time.monotonic()
     for n, key in enumerate(keys, start=1):
         print(f"[{n}/{len(keys)}] {key}", file=sys.stderr, flush=True)
@@ -107,14 +106,13 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             tags={"paperatlas/trigger": "cli"},
         )
         if not result.success:
-            reasons = []
-            for event in result.all_events:
-                if event.event_type_value == "STEP_FAILURE" and event.step_failure_data:
-                    user = event.step_failure_data.user_failure_data
-                    err = event.step_failure_data.error
-                    reasons.append((user.description if user and user.description else None)
-                                   or (err.message.strip().splitlines()[-1] if err else "failed"))
+            reasons = [failure_reason(e) for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
             failed.append((key, "; ".join(reasons) or "run failed"))
+        # A failed asset check does not fail the run; a number that fails one is not fit to print.
+        checks_failed.extend(
+            f"{key}: {c.asset_key.to_user_string()}.{c.check_name}"
+            for c in result.get_asset_check_evaluations() if not c.passed
+        )
     if not args.no_aggregates and len(failed) < len(keys):
         print("[aggregates] yearly_aggregates", file=sys.stderr, flush=True)
         result = defs.resolve_job_def("aggregates_job").execute_in_process(
@@ -128,7 +126,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     print(f"materialised {len(done)}/{len(keys)} venue-years in {took:.1f}s into {settings.database}")
     for key, reason in failed:
         print(f"FAILED {key}: {reason}", file=sys.stderr)
-    return 1 if failed else 0
+    for check in checks_failed:
+        print(f"CHECK FAILED {check}", file=sys.stderr)
+    return 1 if failed or checks_failed else 0
 
 
 # -- report --------------------------------------------------------------------------------

@@ -85,6 +85,17 @@ yearly_refresh = ScheduleDefinition(
 )
 
 
+def failure_reason(event) -> str:
+    """The user-facing reason of a STEP_FAILURE event: a Failure's description, else the error."""
+    data = event.step_failure_data
+    user = data.user_failure_data if data else None
+    if user and user.description:
+        return user.description
+    if data and data.error:
+        return data.error.message.strip().splitlines()[-1]
+    return "failed"
+
+
 class _ProgressHandler(logging.Handler):
     """One short line per step start/finish and per message an asset logs."""
 
@@ -109,11 +120,7 @@ class _ProgressHandler(logging.Handler):
             took = time.monotonic() - self.started.get(step, time.monotonic())
             line = f"  ok {step} ({took:.1f}s)"
         elif event.event_type_value == "STEP_FAILURE":
-            error = event.step_failure_data.error if event.step_failure_data else None
-            user = event.step_failure_data.user_failure_data if event.step_failure_data else None
-            reason = (user.description if user and user.description else None) or (
-                error.message.strip().splitlines()[-1] if error else "failed")
-            line = f"  FAILED {step}: {reason}"
+            line = f"  FAILED {step}: {failure_reason(event)}"
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
             if data is not None and not data.passed:

@@ -119,3 +119,20 @@ def test_parallel_runs_on_a_fresh_home_all_succeed(home):
     listing = subprocess.run([sys.executable, "-m", "pipeline.cli", "partitions"], env=os.environ.copy(),
                              capture_output=True, text=True, check=True).stdout
     assert "neurips-2020\tmaterialised" in listing and "icml-2021\tmaterialised" in listing
+
+
+def test_a_failed_check_fails_the_command(home, capsys, monkeypatch):
+    from pipeline import counting
+
+    real = counting.paper_country_rows
+
+    def broken(*args, **kwargs):  # a bug that makes shares sum to 2
+        rows = real(*args, **kwargs)
+        for row in rows:
+            row["fractional"] *= 2
+        return rows
+
+    monkeypatch.setattr(counting, "paper_country_rows", broken)
+    code, _, err = run(capsys, "run", "icml-2021")
+    assert code == 1
+    assert "CHECK FAILED icml-2021: paper_countries.fractional_shares_sum_to_one" in err
