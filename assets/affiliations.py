@@ -1,6 +1,5 @@
 """Stage 2 and 3: `author_affiliations`, then `resolved_affiliations` and the review list."""
 
-
 import pandas as pd
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
@@ -70,9 +69,8 @@ def resolved_affiliations(context: AssetExecutionContext, warehouse: WarehouseRe
         aff = None if pd.isna(aff) else aff
         dom = None if pd.isna(dom) else dom
         res = resolver.resolve(aff, dom)
-        rows.append({"partition_key": pk.key, "affiliation": aff, "email_domain": dom,
-                     **{k: v for k, v in res.as_dict().items() if k != "institution_id"},
-                     "institution_id": res.institution_id, "resolver_version": RESOLVER_VERSION})
+        rows.append({**res.as_dict(), "partition_key": pk.key, "affiliation": aff, "email_domain": dom,
+                     "resolver_version": RESOLVER_VERSION})
         if n % 5000 == 0:
             context.log.info(f"{pk}: resolved {n}/{total}")
     frame = pd.DataFrame(rows)

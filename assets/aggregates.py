@@ -1,6 +1,5 @@
 """Stage 5: `yearly_aggregates` over every venue-year materialised so far."""
 
-
 from dagster import AssetExecutionContext, AutomationCondition, MaterializeResult, MetadataValue, asset
 
 from pipeline import counting

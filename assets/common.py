@@ -1,6 +1,5 @@
 """Helpers the asset modules share: metadata and error bookkeeping."""
 
-
 import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue
 

@@ -1,6 +1,5 @@
 """Stage 4: `paper_countries` (and the partition's summary row), then `country_edges`."""
 
-
 import pandas as pd
 from dagster import (
     AssetCheckResult,

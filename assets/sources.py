@@ -1,5 +1,6 @@
 """Stage 1: sources -> `raw_papers`."""
 
+from typing import NoReturn
 
 import pandas as pd
 from dagster import AssetExecutionContext, Config, Failure, MaterializeResult, MetadataValue, asset
@@ -16,6 +17,11 @@ from .partitions import venue_year_partitions
 class RawPapersConfig(Config):
     refresh: bool = False
     """Download the source again (revalidating the cached copy) instead of reusing it."""
+
+def _fail(store, key: str, reason: str, errors: list[IngestError]) -> NoReturn:
+    """The source as a whole is unusable: record why, keep the previous rows, fail the partition."""
+    store.record_errors(key, STAGE, [IngestError(key, STAGE, "source file", reason), *errors])
+    raise Failure(description=reason, metadata={"partition": key})
 
 
 @asset(
@@ -39,19 +45,12 @@ def raw_papers(
     store = warehouse.warehouse()
     try:
         source, parsed = paperlists.load(pk, refresh=config.refresh)
-        if not parsed.papers:
-            skipped = sum(parsed.skipped_status.values())
-            raise SourceError(
-                f"{pk}: {source.ref} yielded no papers ({parsed.records} records, {len(parsed.errors)} "
-                f"unreadable, {skipped} not accepted)"
-            )
     except SourceError as exc:
-        # The whole file is unusable: say so, keep the error, keep the previous rows.
-        errors = [IngestError(pk.key, STAGE, "source file", str(exc))]
-        if "parsed" in locals():
-            errors += parsed.errors
-        store.record_errors(pk.key, STAGE, errors)
-        raise Failure(description=str(exc), metadata={"partition": pk.key}) from exc
+        _fail(store, pk.key, str(exc), [])
+    if not parsed.papers:
+        skipped = sum(parsed.skipped_status.values())
+        _fail(store, pk.key, f"{pk}: {source.ref} yielded no papers ({parsed.records} records, "
+              f"{len(parsed.errors)} unreadable, {skipped} not accepted)", parsed.errors)
     context.log.info(
         f"{pk}: {len(parsed.papers)} papers from {parsed.records} records in {source.ref}"
         f" ({'cache' if source.from_cache else 'fresh'}), {len(parsed.errors)} errors/warnings"
