@@ -121,7 +121,6 @@ class HttpClient:
         self.backoff_max = backoff_max
         self.max_retry_after = max_retry_after
         self.session = session or requests.Session()
-        self.session.headers.setdefault("User-Agent", USER_AGENT)
         self.session.headers["User-Agent"] = USER_AGENT
 
     # -- cache -----------------------------------------------------------------------------

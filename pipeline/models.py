@@ -50,6 +50,3 @@ class IngestError:
 
     def row(self) -> dict:
         return asdict(self)
-
-    def __str__(self) -> str:
-        return f"[{self.severity}] {self.partition_key} {self.stage} {self.item}: {self.reason}"

@@ -11,7 +11,6 @@ are replaced in one transaction: a crash leaves the previous rows, never a mix.
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -72,7 +71,6 @@ class Warehouse:
         self._memory = self.database == ":memory:"
         self._lock = None if self._memory else FileLock(self.database + ".lock", timeout=lock_timeout)
         self._memory_con: duckdb.DuckDBPyConnection | None = None
-        self.lock_waited = 0.0
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -84,14 +82,12 @@ class Warehouse:
             yield self._memory_con
             return
         Path(self.database).parent.mkdir(parents=True, exist_ok=True)
-        started = time.monotonic()
         try:
             self._lock.acquire()
         except Timeout as exc:
             raise StoreBusy(
                 f"{self.database} stayed locked by another paperatlas process for {self.lock_timeout:.0f}s"
             ) from exc
-        self.lock_waited += time.monotonic() - started
         try:
             con = duckdb.connect(self.database)
             try:

@@ -71,3 +71,15 @@ def test_parallel_writers_queue_instead_of_failing(tmp_path):
     store = Warehouse(path)
     assert len(store.partitions()) == 20
     assert store.query("SELECT count(*) AS n FROM raw_papers")["n"][0] == 100
+
+
+def test_a_store_locked_too_long_gives_a_clear_error(tmp_path):
+    import pytest
+    from filelock import FileLock
+
+    from pipeline.store import StoreBusy
+
+    path = tmp_path / "db.duckdb"
+    with FileLock(str(path) + ".lock"):
+        with pytest.raises(StoreBusy, match="stayed locked by another paperatlas process"):
+            Warehouse(path, lock_timeout=0.2).partitions()
