@@ -18,6 +18,7 @@ class RawPapersConfig(Config):
     refresh: bool = False
     """Download the source again (revalidating the cached copy) instead of reusing it."""
 
+
 def _fail(store, key: str, reason: str, errors: list[IngestError]) -> NoReturn:
     """The source as a whole is unusable: record why, keep the previous rows, fail the partition."""
     store.record_errors(key, STAGE, [IngestError(key, STAGE, "source file", reason), *errors])

@@ -83,15 +83,12 @@ def _warehouse(settings: Settings) -> Warehouse:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from .definitions import VENUE_YEAR, build_definitions, failure_reason
+    from .definitions import add_venue_years, build_definitions, failure_reason
 
     keys = _keys(args.partitions)
     instance = _instance(settings)
     defs = build_definitions(settings)
-    existing = set(instance.get_dynamic_partitions(VENUE_YEAR))
-    new = [k for k in keys if k not in existing]
-    if new:
-        instance.add_dynamic_partitions(VENUE_YEAR, new)
+    add_venue_years(instance, keys)
     job = defs.resolve_job_def("venue_year_job")
     run_config = {"loggers": {"progress": {}}}
     if args.refresh:
@@ -234,7 +231,7 @@ def cmd_resolve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_partitions(args: argparse.Namespace, settings: Settings) -> int:
-    from .definitions import VENUE_YEAR
+    from .definitions import VENUE_YEAR, add_venue_years
 
     instance = _instance(settings)
     if args.action == "add":
@@ -244,9 +241,7 @@ def cmd_partitions(args: argparse.Namespace, settings: Settings) -> int:
     else:
         keys = []
     if keys:
-        existing = set(instance.get_dynamic_partitions(VENUE_YEAR))
-        new = [k for k in keys if k not in existing]
-        instance.add_dynamic_partitions(VENUE_YEAR, new)
+        new = add_venue_years(instance, keys)
         print(f"added {len(new)} venue-years ({len(keys) - len(new)} were there)")
         return 0
     known = instance.get_dynamic_partitions(VENUE_YEAR)

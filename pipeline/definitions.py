@@ -49,6 +49,15 @@ aggregates_job = define_asset_job(
     description="Recompute the yearly tables from whatever venue-years exist.",
 )
 
+def add_venue_years(instance, keys: list[str]) -> list[str]:
+    """Add the venue-year partitions the instance does not know yet; returns those added."""
+    existing = set(instance.get_dynamic_partitions(VENUE_YEAR))
+    new = [k for k in keys if k not in existing]
+    if new:
+        instance.add_dynamic_partitions(VENUE_YEAR, new)
+    return new
+
+
 REFRESH_CRONS = sorted({f"0 6 20 {v.refresh_month} *" for v in VENUES.values()})
 
 
@@ -58,10 +67,7 @@ def _yearly_refresh(context: ScheduleEvaluationContext):
     if not keys:
         yield SkipReason(f"no venue publishes in month {when.month}")
         return
-    existing = set(context.instance.get_dynamic_partitions(VENUE_YEAR))
-    new = [k for k in keys if k not in existing]
-    if new:
-        context.instance.add_dynamic_partitions(VENUE_YEAR, new)
+    add_venue_years(context.instance, keys)
     for key in keys:
         yield RunRequest(
             run_key=f"refresh-{key}-{when:%Y-%m-%d}",

@@ -14,6 +14,7 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
@@ -89,18 +90,20 @@ class FetchResult:
     from_cache: bool
     cache_path: Path | None
     sha256: str
-    fetched_at: str  # when the bytes were downloaded (ISO 8601, UTC), also for cache hits
+    fetched_at: datetime  # when the bytes were downloaded (UTC), also for cache hits
 
 
-def _now_iso() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
 
 
-def _cached_fetched_at(meta_path: Path | None) -> str:
+def _from_cache(url: str, cache_path: Path, meta_path: Path) -> FetchResult:
+    data = cache_path.read_bytes()
     try:
-        return json.loads(meta_path.read_text())["fetched_at"]
-    except (AttributeError, OSError, ValueError, KeyError, TypeError):
-        return _now_iso()
+        fetched_at = datetime.fromisoformat(json.loads(meta_path.read_text())["fetched_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        fetched_at = _now()  # a cache file without readable metadata: say "now"
+    return FetchResult(url, data, True, cache_path, hashlib.sha256(data).hexdigest(), fetched_at)
 
 
 class HttpClient:
@@ -171,8 +174,7 @@ class HttpClient:
         cache_path = self.cache_path_for(url)
         meta_path = cache_path.with_name(cache_path.name + ".meta.json") if cache_path else None
         if cache_path and cache_path.exists() and not refresh:
-            data = cache_path.read_bytes()
-            return FetchResult(url, data, True, cache_path, hashlib.sha256(data).hexdigest(), _cached_fetched_at(meta_path))
+            return _from_cache(url, cache_path, meta_path)
 
         headers = {}
         if refresh and cache_path and cache_path.exists() and meta_path and meta_path.exists():
@@ -184,12 +186,11 @@ class HttpClient:
                 headers["If-None-Match"] = etag
         response = self.get(url, headers=headers)
         if response.status_code == 304 and cache_path and cache_path.exists():
-            data = cache_path.read_bytes()
-            return FetchResult(url, data, True, cache_path, hashlib.sha256(data).hexdigest(), _cached_fetched_at(meta_path))
+            return _from_cache(url, cache_path, meta_path)
         if response.status_code != 200:
             raise FetchError(f"{url}: HTTP {response.status_code}")
         data = response.content
-        fetched_at = _now_iso()
+        fetched_at = _now()
         expected = response.headers.get("Content-Length")
         if expected and expected.isdigit() and int(expected) != len(data) and not response.headers.get(
             "Content-Encoding"
@@ -203,7 +204,7 @@ class HttpClient:
                     {
                         "url": url,
                         "etag": response.headers.get("ETag"),
-                        "fetched_at": fetched_at,
+                        "fetched_at": fetched_at.isoformat(),
                         "bytes": len(data),
                     }
                 ).encode(),

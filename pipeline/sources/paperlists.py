@@ -78,8 +78,7 @@ def locate_and_read(base: str, pk: PartitionKey, http: HttpClient | None, refres
                 if "HTTP 404" in str(exc):
                     continue
                 raise SourceError(f"{pk}: could not download {url}: {exc}") from exc
-            fetched = datetime.strptime(result.fetched_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-            return SourceFile(url, result.content, result.sha256, result.from_cache, fetched)
+            return SourceFile(url, result.content, result.sha256, result.from_cache, result.fetched_at)
         raise SourceError(f"{pk}: no paperlists file for this venue-year (tried {', '.join(tried)}): {last_error}")
     root = Path(base).expanduser()
     if not root.is_dir():
