@@ -1,14 +1,27 @@
-"""Stage 2 and 3: `author_affiliations`, then `resolved_affiliations` and the review list."""
+"""Stage 2 and 3: `author_affiliations`, then `resolved_affiliations` and the review list
+(`unresolved_affiliations`)."""
 
 import pandas as pd
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AutomationCondition,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
 from pipeline.affiliations import explode
-from pipeline.resolver import RESOLVER_VERSION, default_resolver
+from pipeline.resolver import RESOLVER_VERSION, Override, Resolver
+from pipeline.text import markdown_table
+from resources.ror import RorRegistry
 from resources.warehouse import WarehouseResource
 
 from .common import GROUP, KINDS, partition, table_metadata
 from .partitions import venue_year_partitions
+from .registry import affiliation_overrides, ror_registry
 from .sources import raw_papers
 
 
@@ -43,34 +56,68 @@ def author_affiliations(context: AssetExecutionContext, warehouse: WarehouseReso
     )
 
 
+RESOLVED_CHECK = "affiliations_resolved_to_a_country"
+RESOLVED_THRESHOLD = 0.97
+_RESOLVERS: dict[tuple[str, str], Resolver] = {}
+
+
+def resolver_from_store(store, ror: RorRegistry) -> tuple[Resolver, str, str]:
+    """The resolver for the registry and overrides last materialised: (resolver, registry
+    checksum, overrides digest). Built once per process and reused across partitions."""
+    registry = store.query("SELECT checksum, path FROM ror_registry")
+    if not len(registry):
+        raise RuntimeError("no ROR registry in the store: materialise `ror_registry` first "
+                           "(set PAPERATLAS_ROR_DUMP to a dump, or to 'none' to run without one)")
+    checksum, path = registry["checksum"].iloc[0], registry["path"].iloc[0]
+    rules = store.query("SELECT * FROM affiliation_overrides ORDER BY rule")
+    digest = str(rules["file_sha256"].iloc[0]) if len(rules) else "none"
+    key = (checksum, digest)
+    if key not in _RESOLVERS:
+        index = None if checksum == "none" else ror.index(path, checksum)
+        overrides = [Override(match=r.get("match"), contains=r.get("contains"), email_domain=r.get("email_domain"),
+                              country=r["country"], institution=r.get("institution"), note=r.get("note"))
+                     for r in rules.astype(object).where(rules.notna(), None).to_dict("records")]
+        _RESOLVERS.clear()
+        _RESOLVERS[key] = Resolver(index, overrides)
+    return _RESOLVERS[key], checksum, digest
+
+
 @asset(
     partitions_def=venue_year_partitions,
-    deps=[author_affiliations],
+    deps=[author_affiliations, ror_registry, affiliation_overrides],
     group_name=GROUP,
     kinds=KINDS,
     code_version=f"resolver-{RESOLVER_VERSION}",
+    # A new registry or overrides file re-resolves every venue-year (with the automation
+    # daemon on, e.g. under `dagster dev`), and the countries downstream follow.
+    automation_condition=AutomationCondition.eager(),
+    check_specs=[AssetCheckSpec(
+        RESOLVED_CHECK, asset="resolved_affiliations",
+        description=f"At least {RESOLVED_THRESHOLD:.0%} of the venue-year's affiliation strings resolve to a country.",
+    )],
     description=(
         "Each distinct (affiliation string, e-mail domain) of the venue-year resolved to an "
-        "institution and an ISO 3166-1 alpha-2 country (HK, MO, TW kept apart), with the rule "
-        "that decided (method), the text it read (evidence), a confidence, and for unresolved "
-        "strings the reason."
+        "institution (ROR id where known) and an ISO 3166-1 alpha-2 country (HK, MO, TW kept "
+        "apart), with the rule that decided (method), the text it read (evidence), a "
+        "confidence, every country when the string names several institutions, and for "
+        "unresolved strings the reason."
     ),
 )
-def resolved_affiliations(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+def resolved_affiliations(context: AssetExecutionContext, warehouse: WarehouseResource, ror: RorRegistry):
     pk = partition(context)
     store = warehouse.warehouse()
     pairs = store.query(
         "SELECT DISTINCT affiliation, email_domain FROM author_affiliations WHERE partition_key = ?", [pk.key]
     )
-    resolver = default_resolver()
+    resolver, checksum, digest = resolver_from_store(store, ror)
     rows = []
     total = len(pairs)
     for n, (aff, dom) in enumerate(pairs.itertuples(index=False), start=1):
         aff = None if pd.isna(aff) else aff
         dom = None if pd.isna(dom) else dom
         res = resolver.resolve(aff, dom)
-        rows.append({**res.as_dict(), "partition_key": pk.key, "affiliation": aff, "email_domain": dom,
-                     "resolver_version": RESOLVER_VERSION})
+        rows.append({**res.as_dict(), "ror_id": res.ror_id, "partition_key": pk.key, "affiliation": aff,
+                     "email_domain": dom, "resolver_version": RESOLVER_VERSION})
         if n % 5000 == 0:
             context.log.info(f"{pk}: resolved {n}/{total}")
     frame = pd.DataFrame(rows)
@@ -78,14 +125,70 @@ def resolved_affiliations(context: AssetExecutionContext, warehouse: WarehouseRe
     resolved = int(frame["country"].notna().sum()) if count else 0
     with_text = frame[frame["affiliation"].notna()] if count else frame
     text_resolved = int(with_text["country"].notna().sum()) if count else 0
+    share = text_resolved / len(with_text) if len(with_text) else 1.0
     methods = frame["method"].value_counts().to_dict() if count else {}
+    unresolved = with_text[with_text["country"].isna()] if count else with_text
     context.log.info(f"{pk}: {resolved}/{count} resolved to a country")
-    return MaterializeResult(
+    yield MaterializeResult(
         metadata={
-            **table_metadata(frame, ["affiliation", "email_domain", "country", "method", "confidence"]),
+            **table_metadata(frame, ["affiliation", "email_domain", "country", "institution", "method", "confidence"]),
             "resolved_share": resolved / count if count else 0.0,
-            "affiliation_strings_resolved_share": text_resolved / len(with_text) if len(with_text) else 0.0,
+            "affiliation_strings_resolved_share": share,
             "unresolved": count - resolved,
             "methods": MetadataValue.json({k: int(v) for k, v in methods.items()}),
+            "ror_registry_sha256": checksum,
+            "overrides_sha256": digest,
+        }
+    )
+    yield AssetCheckResult(
+        check_name=RESOLVED_CHECK,
+        passed=share >= RESOLVED_THRESHOLD,
+        severity=AssetCheckSeverity.WARN,
+        metadata={
+            "resolved_share": share,
+            "affiliation_strings": len(with_text),
+            "unresolved": len(unresolved),
+            "unresolved_sample": MetadataValue.md(markdown_table(unresolved, 15, ["affiliation", "email_domain", "reason"])),
+        },
+    )
+
+
+@asset(
+    deps=[resolved_affiliations],
+    group_name=GROUP,
+    kinds=KINDS,
+    code_version="1",
+    automation_condition=AutomationCondition.eager(),
+    description=(
+        "Every affiliation string no rule could place, across all venue-years, with the reason, "
+        "how many author rows and papers carry it, and example papers: the review list. Fix "
+        "one with a line in the overrides file. Table unresolved_affiliations."
+    ),
+)
+def unresolved_affiliations(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    store = warehouse.warehouse()
+    with store.connect() as con:
+        frame = store.query(
+            """
+            SELECT r.affiliation, r.email_domain, any_value(r.reason) AS reason,
+                   count(*) AS author_rows, count(DISTINCT a.partition_key || '/' || a.paper_id) AS papers,
+                   list_sort(list(DISTINCT a.partition_key)) AS partitions,
+                   list_sort(list(DISTINCT a.partition_key || '/' || a.paper_id))[1:5] AS example_papers
+            FROM resolved_affiliations r
+            JOIN author_affiliations a
+              ON a.partition_key = r.partition_key AND a.affiliation = r.affiliation
+             AND a.email_domain IS NOT DISTINCT FROM r.email_domain
+            WHERE r.country IS NULL AND r.affiliation IS NOT NULL
+            GROUP BY r.affiliation, r.email_domain
+            ORDER BY author_rows DESC, r.affiliation
+            """,
+            con=con,
+        )
+        store.replace_table("unresolved_affiliations", frame, con=con)
+    context.log.info(f"{len(frame)} unresolved affiliation strings")
+    return MaterializeResult(
+        metadata={
+            **table_metadata(frame, ["affiliation", "email_domain", "author_rows", "papers", "reason"], rows=25),
+            "author_rows": int(frame["author_rows"].sum()) if len(frame) else 0,
         }
     )

@@ -6,6 +6,7 @@ from dagster import (
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
+    AutomationCondition,
     MaterializeResult,
     MetadataValue,
     asset,
@@ -30,7 +31,8 @@ EDGES_CHECK = "edges_match_paper_countries"
     deps=[raw_papers, author_affiliations, resolved_affiliations],
     group_name=GROUP,
     kinds=KINDS,
-    code_version="1",
+    code_version="2",
+    automation_condition=AutomationCondition.eager(),
     check_specs=[
         AssetCheckSpec(SHARES_CHECK, asset="paper_countries",
                        description="Each paper's fractional shares lie in [0, 1] and sum to 1."),
@@ -52,9 +54,10 @@ def paper_countries(context: AssetExecutionContext, warehouse: WarehouseResource
         )
         aa = store.read_partition("author_affiliations", pk.key, con=con)
         resolved = store.read_partition("resolved_affiliations", pk.key, con=con)
+    # A string naming several institutions counts for each of their countries.
     countries = {
-        counting.resolution_key(a, d): (None if pd.isna(c) else c)
-        for a, d, c in resolved[["affiliation", "email_domain", "country"]].itertuples(index=False)
+        counting.resolution_key(a, d): counting.country_list(c, cs)
+        for a, d, c, cs in resolved[["affiliation", "email_domain", "country", "countries"]].itertuples(index=False)
     }
     meta = {pid: {"partition_key": pk.key, "venue": pk.venue, "year": pk.year} for pid in papers["paper_id"]}
     rows = counting.paper_country_rows(aa.to_dict("records"), countries, meta)
@@ -115,6 +118,7 @@ def paper_countries(context: AssetExecutionContext, warehouse: WarehouseResource
     group_name=GROUP,
     kinds=KINDS,
     code_version="1",
+    automation_condition=AutomationCondition.eager(),
     check_specs=[
         AssetCheckSpec(EDGES_CHECK, asset="country_edges",
                        description="Every paper with k countries has exactly k(k-1)/2 edges, all between its countries."),

@@ -83,11 +83,14 @@ def _warehouse(settings: Settings) -> Warehouse:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from dagster import AssetCheckSeverity
+
     from .definitions import add_venue_years, build_definitions, failure_reason
 
     keys = _keys(args.partitions)
     instance = _instance(settings)
     defs = build_definitions(settings)
+    _ensure_reference(settings, defs, instance, force=args.refresh_ror)
     add_venue_years(instance, keys)
     job = defs.resolve_job_def("venue_year_job")
     run_config = {"loggers": {"progress": {}}}
@@ -95,6 +98,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         run_config["ops"] = {"raw_papers": {"config": {"refresh": True}}}
     failed: list[tuple[str, str]] = []
     checks_failed: list[str] = []
+    warnings: list[str] = []
     started = time.monotonic()
     for n, key in enumerate(keys, start=1):
         print(f"[{n}/{len(keys)}] {key}", file=sys.stderr, flush=True)
@@ -105,11 +109,15 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         if not result.success:
             reasons = [failure_reason(e) for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
             failed.append((key, "; ".join(reasons) or "run failed"))
-        # A failed asset check does not fail the run; a number that fails one is not fit to print.
-        checks_failed.extend(
-            f"{key}: {c.asset_key.to_user_string()}.{c.check_name}"
-            for c in result.get_asset_check_evaluations() if not c.passed
-        )
+        # A failed asset check does not fail the run; a number that fails an ERROR check is
+        # not fit to print. WARN checks (e.g. resolution coverage) are reported only.
+        for c in result.get_asset_check_evaluations():
+            if not c.passed:
+                label = f"{key}: {c.asset_key.to_user_string()}.{c.check_name}"
+                if c.severity == AssetCheckSeverity.WARN:
+                    warnings.append(label)
+                else:
+                    checks_failed.append(label)
     if not args.no_aggregates and len(failed) < len(keys):
         print("[aggregates] yearly_aggregates", file=sys.stderr, flush=True)
         result = defs.resolve_job_def("aggregates_job").execute_in_process(
@@ -125,7 +133,49 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"FAILED {key}: {reason}", file=sys.stderr)
     for check in checks_failed:
         print(f"CHECK FAILED {check}", file=sys.stderr)
+    for check in warnings:
+        print(f"CHECK WARNING {check}", file=sys.stderr)
     return 1 if failed or checks_failed else 0
+
+
+def _ensure_reference(settings: Settings, defs, instance, force: bool = False) -> None:
+    """Materialise `ror_registry` and `affiliation_overrides` when the store lacks them or the
+    configured dump / overrides file changed (a new data version). With the default (newest
+    dump on Zenodo) an existing registry is kept until `--refresh-ror`, so runs work offline."""
+    from .registry import locate_dump, overrides_digest
+    from .ror import RorDumpError, file_sha256
+
+    needed = force
+    stored_checksum = stored_digest = None
+    if settings.database.exists():
+        store = Warehouse(settings.database)
+        registry = store.query("SELECT checksum FROM ror_registry")
+        rules = store.query("SELECT DISTINCT file_sha256 FROM affiliation_overrides")
+        stored_checksum = registry["checksum"].iloc[0] if len(registry) else None
+        stored_digest = rules["file_sha256"].iloc[0] if len(rules) else "none"
+    if stored_checksum is None:
+        needed = True
+    elif settings.ror_dump:
+        try:
+            location = locate_dump(settings.ror_dump, settings.cache_dir)
+        except (RorDumpError, OSError) as exc:
+            raise CliError(str(exc)) from exc
+        needed = needed or (location is None and stored_checksum != "none") or (
+            location is not None and file_sha256(location.path) != stored_checksum)
+    needed = needed or overrides_digest(settings.overrides_file) != stored_digest
+    if not needed:
+        return
+    print("[reference] ror_registry, affiliation_overrides", file=sys.stderr, flush=True)
+    result = defs.resolve_job_def("reference_job").execute_in_process(
+        instance=instance, run_config={"loggers": {"progress": {}}}, raise_on_error=False,
+        tags={"paperatlas/trigger": "cli"},
+    )
+    if not result.success:
+        from .definitions import failure_reason
+
+        reasons = [failure_reason(e) for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+        raise CliError("could not load the reference data: " + ("; ".join(reasons) or "run failed")
+                       + " (set PAPERATLAS_ROR_DUMP to a dump file, or to 'none')")
 
 
 # -- report --------------------------------------------------------------------------------
@@ -176,11 +226,12 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 # -- resolve -------------------------------------------------------------------------------
 
 
-def resolve_stream(source: TextIO, sink: TextIO) -> tuple[int, int]:
+def resolve_stream(source: TextIO, sink: TextIO, resolver=None) -> tuple[int, int]:
     """One output line per input line, in order; bad lines get an `error` field."""
     from .resolver import default_resolver
 
-    resolver = default_resolver()
+    resolver = resolver or default_resolver()
+    dumps = json.dumps
     lines = errors = 0
     for n, line in enumerate(source, start=1):
         lines += 1
@@ -201,22 +252,39 @@ def resolve_stream(source: TextIO, sink: TextIO) -> tuple[int, int]:
                                    "ror_id": None, "method": None, "confidence": None}) + "\n")
             continue
         res = resolver.resolve(aff, dom)
-        record.update({
-            "country": res.country, "institution": res.institution, "ror_id": None,
-            "method": res.method, "confidence": res.confidence,
-        })
+        record["country"] = res.country
+        record["institution"] = res.institution
+        record["ror_id"] = res.ror_id
+        record["method"] = res.method
+        record["confidence"] = res.confidence
+        if len(res.countries) > 1:
+            record["countries"] = list(res.countries)
         if res.reason:
             record["reason"] = res.reason
-        sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+        sink.write(dumps(record, ensure_ascii=False) + "\n")
     sink.flush()
     return lines, errors
 
 
 def cmd_resolve(args: argparse.Namespace, settings: Settings) -> int:
+    from .registry import build_resolver
+    from .resolver import OverridesError
+    from .ror import RorDumpError
+
+    spec = args.ror if args.ror is not None else settings.ror_dump
+    overrides = Path(args.overrides) if args.overrides else settings.overrides_file
+    try:
+        resolver = build_resolver(spec, settings.cache_dir, overrides)
+    except (RorDumpError, OverridesError, OSError) as exc:
+        raise CliError(f"{exc} (use --ror PATH, or --ror none to resolve without the ROR registry)") from exc
+    except Exception as exc:  # a download that failed after its retries
+        if type(exc).__name__ in ("FetchError", "RetryableHTTPError", "ConnectionError"):
+            raise CliError(f"could not download the ROR dump: {exc} (use --ror PATH or --ror none)") from exc
+        raise
     source = _open(args.input, "r", sys.stdin)
     sink = _open(args.output, "w", sys.stdout)
     try:
-        lines, errors = resolve_stream(source, sink)
+        lines, errors = resolve_stream(source, sink, resolver)
     finally:
         if source is not sys.stdin:
             source.close()
@@ -288,6 +356,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("partitions", nargs="+", metavar="VENUE-YEAR", help="e.g. neurips-2016 icml-2019")
     run.add_argument("--refresh", action="store_true", help="download the sources again instead of using the cache")
     run.add_argument("--no-aggregates", action="store_true", help="skip recomputing yearly_aggregates")
+    run.add_argument("--refresh-ror", action="store_true",
+                     help="reload the ROR registry and overrides even when they look unchanged")
     run.set_defaults(func=cmd_run)
 
     report = sub.add_parser("report", help="the headline figures of a venue-year")
@@ -301,6 +371,10 @@ def build_parser() -> argparse.ArgumentParser:
     resolve = sub.add_parser("resolve", help="resolve affiliation JSON lines to institutions and countries")
     resolve.add_argument("--input", default="-", help="JSON lines file, or - for stdin")
     resolve.add_argument("--output", default="-", help="output file, or - for stdout")
+    resolve.add_argument("--ror", default=None,
+                         help="ROR v2 dump (zip path or URL; 'none': no registry). Default: PAPERATLAS_ROR_DUMP, "
+                              "else the newest dump on Zenodo")
+    resolve.add_argument("--overrides", default=None, help="overrides YAML (default: PAPERATLAS_OVERRIDES)")
     resolve.set_defaults(func=cmd_resolve)
 
     parts = sub.add_parser("partitions", help="list or add venue-year partitions")

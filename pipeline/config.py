@@ -34,6 +34,7 @@ class Settings:
     home: Path
     paperlists_base: str
     ror_dump: str | None
+    overrides_file: Path
     http_timeout: float
     http_retries: int
 
@@ -61,10 +62,12 @@ def _float_env(name: str, default: float) -> float:
 
 
 def load_settings() -> Settings:
+    home = default_home()
     return Settings(
-        home=default_home(),
+        home=home,
         paperlists_base=os.environ.get("PAPERATLAS_PAPERLISTS_BASE") or DEFAULT_PAPERLISTS_BASE,
         ror_dump=os.environ.get("PAPERATLAS_ROR_DUMP") or None,
+        overrides_file=Path(os.environ.get("PAPERATLAS_OVERRIDES") or (home / "overrides.yaml")).expanduser(),
         http_timeout=_float_env("PAPERATLAS_HTTP_TIMEOUT", 60.0),
         http_retries=int(_float_env("PAPERATLAS_HTTP_RETRIES", 5)),
     )

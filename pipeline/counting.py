@@ -38,6 +38,15 @@ def resolution_key(affiliation: Any, email_domain: Any) -> tuple[str | None, str
     return (None if _is_missing(affiliation) else affiliation, None if _is_missing(email_domain) else email_domain)
 
 
+def country_list(country: Any, countries: Any) -> list[str] | None:
+    """The countries a resolved row counts for: every part's country when the string named
+    several institutions (`countries`), else its one country; None when unresolved."""
+    if _is_missing(country):
+        return None
+    many = [] if countries is None or (isinstance(countries, float) and countries != countries) else list(countries)
+    return many if len(many) > 1 else [country]
+
+
 def paper_country_rows(
     author_affiliations: Iterable[Mapping[str, Any]],
     countries: Mapping[tuple[str | None, str | None], str | None],
@@ -45,7 +54,9 @@ def paper_country_rows(
 ) -> list[dict]:
     """Rows of `paper_countries` from author-affiliation rows and their resolved countries.
 
-    `countries` maps (affiliation, email_domain) to an ISO code or None.
+    `countries` maps (affiliation, email_domain) to an ISO code, a list of codes (a string
+    naming institutions in several countries: the affiliation's share is split over them) or
+    None.
     `paper_meta` gives partition_key / venue / year per paper id.
     """
     # paper -> unit -> list of resolved countries (one per resolved affiliation row)
@@ -58,7 +69,9 @@ def paper_country_rows(
         unit = ("unaligned", n) if _is_missing(position) else int(position)
         country = countries.get(resolution_key(row.get("affiliation"), row.get("email_domain")))
         bucket = units[paper].setdefault(unit, [])
-        if country:
+        if isinstance(country, (list, tuple)):
+            bucket.extend(country)  # a string naming institutions in several countries
+        elif country:
             bucket.append(country)
     out: list[dict] = []
     for paper, by_unit in units.items():

@@ -13,6 +13,9 @@ import time
 from dagster import (
     AssetSelection,
     DefaultScheduleStatus,
+    DefaultSensorStatus,
+    SensorDefinition,
+    SensorEvaluationContext,
     Definitions,
     RunRequest,
     ScheduleDefinition,
@@ -24,18 +27,22 @@ from dagster import (
 from dagster._core.log_manager import get_log_record_metadata, has_log_record_metadata
 from dagster._loggers import colored_console_logger
 
-from assets.affiliations import author_affiliations, resolved_affiliations
+from assets.affiliations import author_affiliations, resolved_affiliations, unresolved_affiliations
 from assets.aggregates import yearly_aggregates
 from assets.countries import country_edges, paper_countries
 from assets.partitions import VENUE_YEAR, venue_year_partitions
+from assets.registry import affiliation_overrides, ror_registry
 from assets.sources import raw_papers
 from pipeline.config import Settings, load_settings
 from pipeline.partitions import VENUES, refresh_keys_for
+from pipeline.registry import overrides_digest
 from resources.paperlists import PaperlistsSource
+from resources.ror import OverridesFile, RorRegistry
 from resources.warehouse import WarehouseResource
 
 PARTITIONED_ASSETS = [raw_papers, author_affiliations, resolved_affiliations, paper_countries, country_edges]
-ALL_ASSETS = [*PARTITIONED_ASSETS, yearly_aggregates]
+REFERENCE_ASSETS = [ror_registry, affiliation_overrides]
+ALL_ASSETS = [*REFERENCE_ASSETS, *PARTITIONED_ASSETS, yearly_aggregates, unresolved_affiliations]
 
 venue_year_job = define_asset_job(
     "venue_year_job",
@@ -45,8 +52,13 @@ venue_year_job = define_asset_job(
 )
 aggregates_job = define_asset_job(
     "aggregates_job",
-    selection=AssetSelection.assets(yearly_aggregates),
-    description="Recompute the yearly tables from whatever venue-years exist.",
+    selection=AssetSelection.assets(yearly_aggregates, unresolved_affiliations),
+    description="Recompute the yearly tables and the unresolved-affiliation review list.",
+)
+reference_job = define_asset_job(
+    "reference_job",
+    selection=AssetSelection.assets(*REFERENCE_ASSETS),
+    description="Load the ROR registry (and compile its match index) and the affiliation overrides.",
 )
 
 def add_venue_years(instance, keys: list[str]) -> list[str]:
@@ -87,6 +99,44 @@ yearly_refresh = ScheduleDefinition(
         "Once a year per venue, after its proceedings are out (NeurIPS in December, ICML in "
         "August, ...), adds the newest venue-year partitions and re-downloads their sources. "
         "yearly_aggregates follows through its eager automation condition. Off by default."
+    ),
+)
+
+
+ror_refresh = ScheduleDefinition(
+    name="ror_refresh",
+    cron_schedule="0 5 1 * *",
+    job=reference_job,
+    default_status=DefaultScheduleStatus.STOPPED,
+    description=(
+        "Monthly, after ROR's release: reload the registry. When the dump's checksum changes, "
+        "every resolved_affiliations partition shows as stale. Off by default."
+    ),
+)
+
+
+def _overrides_changed(context: SensorEvaluationContext):
+    """Materialise `affiliation_overrides` when the overrides file's SHA-256 changes."""
+    path = context.resources.overrides.path
+    digest = overrides_digest(path)
+    if context.cursor == digest:
+        yield SkipReason(f"{path} unchanged")
+        return
+    context.update_cursor(digest)
+    yield RunRequest(run_key=f"overrides-{digest[:16]}", tags={"paperatlas/trigger": "overrides_changed"})
+
+
+overrides_changed = SensorDefinition(
+    name="overrides_changed",
+    evaluation_fn=_overrides_changed,
+    job=define_asset_job("overrides_job", selection=AssetSelection.assets(affiliation_overrides)),
+    minimum_interval_seconds=60,
+    default_status=DefaultSensorStatus.RUNNING,
+    required_resource_keys={"overrides"},
+    description=(
+        "Watches the overrides file. A change materialises affiliation_overrides with a new "
+        "data version, so the resolved affiliations and everything after them show as stale "
+        "and the lineage says why a number will move."
     ),
 )
 
@@ -155,6 +205,12 @@ def build_resources(settings: Settings) -> dict:
             timeout=settings.http_timeout,
             retries=settings.http_retries,
         ),
+        "ror": RorRegistry(
+            dump=settings.ror_dump,
+            cache_dir=str(settings.cache_dir),
+            retries=settings.http_retries,
+        ),
+        "overrides": OverridesFile(path=str(settings.overrides_file)),
     }
 
 
@@ -162,8 +218,9 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     settings = settings or load_settings()
     return Definitions(
         assets=ALL_ASSETS,
-        jobs=[venue_year_job, aggregates_job],
-        schedules=[yearly_refresh],
+        jobs=[venue_year_job, aggregates_job, reference_job],
+        schedules=[yearly_refresh, ror_refresh],
+        sensors=[overrides_changed],
         resources=build_resources(settings),
         loggers={"console": colored_console_logger, "progress": progress_logger},
     )

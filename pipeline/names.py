@@ -39,7 +39,8 @@ def fold(text: str) -> str:
     text = SPACING_ACCENT.sub("", text)
     text = unicodedata.normalize("NFKC", text).translate(SPECIAL)
     text = FOOTNOTE_MARKS.sub(" ", text)
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    if not text.isascii():
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     text = GLUED_NUMBER.sub("", text)
     return " ".join(text.split())
 

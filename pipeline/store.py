@@ -21,6 +21,21 @@ from filelock import FileLock, Timeout
 from .models import utcnow
 
 SCHEMA: dict[str, str] = {
+    "ror_organizations": """
+        ror_id VARCHAR NOT NULL, name VARCHAR, labels VARCHAR[], aliases VARCHAR[],
+        acronyms VARCHAR[], domains VARCHAR[], country VARCHAR, country_name VARCHAR,
+        subdivision VARCHAR, city VARCHAR, lat DOUBLE, lng DOUBLE, countries VARCHAR[],
+        types VARCHAR[], status VARCHAR, established INTEGER, parents VARCHAR[],
+        children VARCHAR[], related VARCHAR[], successors VARCHAR[]""",
+    "ror_registry": """
+        checksum VARCHAR NOT NULL, source VARCHAR, path VARCHAR, records INTEGER,
+        index_version VARCHAR, loaded_at TIMESTAMP""",
+    "affiliation_overrides": """
+        rule INTEGER, match VARCHAR, contains VARCHAR, email_domain VARCHAR, country VARCHAR,
+        institution VARCHAR, note VARCHAR, file VARCHAR, file_sha256 VARCHAR""",
+    "unresolved_affiliations": """
+        affiliation VARCHAR, email_domain VARCHAR, reason VARCHAR, author_rows INTEGER,
+        papers INTEGER, partitions VARCHAR[], example_papers VARCHAR[]""",
     "raw_papers": """
         partition_key VARCHAR NOT NULL, paper_id VARCHAR NOT NULL, venue VARCHAR, year INTEGER,
         title VARCHAR, abstract VARCHAR, authors VARCHAR[], affiliations VARCHAR[][],
@@ -34,7 +49,8 @@ SCHEMA: dict[str, str] = {
     "resolved_affiliations": """
         partition_key VARCHAR NOT NULL, affiliation VARCHAR, email_domain VARCHAR, country VARCHAR,
         institution VARCHAR, institution_id VARCHAR, method VARCHAR, confidence DOUBLE,
-        evidence VARCHAR, reason VARCHAR, resolver_version VARCHAR""",
+        evidence VARCHAR, reason VARCHAR, resolver_version VARCHAR, ror_id VARCHAR,
+        countries VARCHAR[]""",
     "paper_countries": """
         partition_key VARCHAR NOT NULL, venue VARCHAR, year INTEGER, paper_id VARCHAR NOT NULL,
         country VARCHAR NOT NULL, authors INTEGER, fractional DOUBLE, n_countries INTEGER""",
@@ -100,8 +116,22 @@ class Warehouse:
 
     @staticmethod
     def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+        """Create missing tables; add columns a newer paperatlas defines to older stores."""
+        existing = {
+            (t, c) for t, c in con.execute(
+                "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'"
+            ).fetchall()
+        }
+        tables = {t for t, _ in existing}
         for table, columns in SCHEMA.items():
-            con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+            if table not in tables:
+                con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+                continue
+            for column in columns.replace("\n", " ").split(","):
+                name = column.split()[0]
+                if (table, name) not in existing:
+                    definition = column.strip().replace(" NOT NULL", "")
+                    con.execute(f"ALTER TABLE {table} ADD COLUMN {definition}")
 
     # -- partitioned tables -------------------------------------------------------------------
     @staticmethod

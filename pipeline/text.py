@@ -23,7 +23,7 @@ def _cell(value) -> str:
 
 def markdown_table(frame: pd.DataFrame, max_rows: int = 10, columns: Sequence[str] | None = None) -> str:
     if columns is not None:
-        frame = frame[list(columns)]
+        frame = frame[[c for c in columns if c in frame.columns]]
     if frame.empty:
         return "_(no rows)_"
     head = frame.head(max_rows)

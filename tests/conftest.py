@@ -9,12 +9,23 @@ PAPERLISTS = FIXTURES / "paperlists"
 SHARED = Path(os.environ.get("PAPERATLAS_SHARED", ROOT.parent / "shared" / "data"))
 
 
+@pytest.fixture(scope="session")
+def ror_dump(tmp_path_factory) -> Path:
+    """A small ROR v2 dump zip (tests/ror_fixture.py)."""
+    from ror_fixture import write_dump
+
+    return write_dump(tmp_path_factory.mktemp("ror") / "ror-mini-v2.zip")
+
+
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    """A fresh PAPERATLAS_HOME (and Dagster instance) reading the fixture paperlists."""
+def home(tmp_path, monkeypatch, ror_dump):
+    """A fresh PAPERATLAS_HOME (and Dagster instance) reading the fixture paperlists and the
+    fixture ROR dump."""
     monkeypatch.setenv("PAPERATLAS_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home" / "dagster"))
     monkeypatch.setenv("PAPERATLAS_PAPERLISTS_BASE", str(PAPERLISTS))
+    monkeypatch.setenv("PAPERATLAS_ROR_DUMP", str(ror_dump))
+    monkeypatch.delenv("PAPERATLAS_OVERRIDES", raising=False)
     return tmp_path / "home"
 
 

@@ -8,6 +8,7 @@ from conftest import shared
 from pipeline import cli
 from pipeline.partitions import parse_partition_key
 from pipeline.resolver import Resolver
+from pipeline.ror import load_index
 from pipeline.sources.paperlists import parse_records
 
 
@@ -29,8 +30,15 @@ def test_every_shared_paperlists_file_parses():
         assert aligned > 0.99, (path.name, aligned)
 
 
+@pytest.fixture(scope="module")
+def ror_index(tmp_path_factory):
+    """The shared partial ROR dump, compiled once for this module."""
+    return load_index(shared("ror", "ror-partial-v2.zip"), tmp_path_factory.mktemp("cache"))
+
+
 def test_neurips_2016_end_to_end(home, monkeypatch, capsys):
     monkeypatch.setenv("PAPERATLAS_PAPERLISTS_BASE", str(shared("paperlists")))
+    monkeypatch.setenv("PAPERATLAS_ROR_DUMP", str(shared("ror", "ror-partial-v2.zip")))
     assert cli.main(["run", "neurips-2016"]) == 0
     capsys.readouterr()
     assert cli.main(["report", "neurips-2016", "--json"]) == 0
@@ -41,10 +49,17 @@ def test_neurips_2016_end_to_end(home, monkeypatch, capsys):
     assert 0 < report["us_cn_papers"] < report["country_papers"]["CN"]
 
 
-def test_resolver_agreement_does_not_regress():
-    """A floor under the measured agreement (benchmarks/resolver_agreement.py prints it)."""
+def test_shared_ror_dump_loads(ror_index):
+    assert len(ror_index) > 45_000  # 51,370 records less the withdrawn ones
+    mit = ror_index.orgs_for_name("massachusetts institute of technology")
+    assert [ror_index.countries[o] for o in mit] == ["US"]
+    assert ror_index.ids[mit[0]] == "https://ror.org/042nb2s44"
+
+
+def test_resolver_agreement_does_not_regress(ror_index):
+    """Floors under the measured agreement (benchmarks/resolver_agreement.py prints it)."""
     rows = [json.loads(line) for line in shared("affiliations", "dev.jsonl").read_text().splitlines() if line.strip()]
-    resolver = Resolver()
+    resolver = Resolver(ror_index)
     fold = {"HK": "CN", "MO": "CN", "TW": "CN"}
     agree = wrong = 0
     for row in rows:
@@ -55,5 +70,5 @@ def test_resolver_agreement_does_not_regress():
             agree += 1
         else:
             wrong += 1
-    assert agree / len(rows) >= 0.93
-    assert wrong / len(rows) <= 0.015
+    assert agree / len(rows) >= 0.98
+    assert wrong / len(rows) <= 0.01

@@ -1,0 +1,37 @@
+"""The ROR registry (a data dump: local file, URL or the newest on Zenodo) and the user's
+overrides file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dagster import ConfigurableResource
+from pydantic import Field
+
+from pipeline.http import HttpClient
+from pipeline.registry import DumpLocation, locate_dump
+from pipeline.ror import RorIndex, load_index
+
+
+class RorRegistry(ConfigurableResource):
+    """Where the ROR v2 dump comes from. `dump`: a path, an http(s) URL, `none` (no registry),
+    or empty for the newest dump in ROR's Zenodo record."""
+
+    dump: str | None = Field(default=None, description="Path or URL of a ROR v2 dump zip; 'none' for no registry.")
+    cache_dir: str = Field(description="Download and compiled-index cache folder.")
+    timeout: float = Field(default=120.0, description="Seconds per HTTP request.")
+    retries: int = Field(default=5, description="Retries on 429, 5xx, timeouts and connection errors.")
+
+    def locate(self) -> DumpLocation | None:
+        http = HttpClient(Path(self.cache_dir), timeout=self.timeout, retries=self.retries)
+        return locate_dump(self.dump, Path(self.cache_dir), http)
+
+    def index(self, path: str, checksum: str, on_progress=None) -> RorIndex:
+        """The compiled index of a dump already located (cached by its checksum)."""
+        return load_index(Path(path), Path(self.cache_dir), checksum, on_progress)
+
+
+class OverridesFile(ConfigurableResource):
+    """The user's affiliation overrides (YAML), applied before every other rule."""
+
+    path: str = Field(description="Overrides YAML file; a missing file means no overrides.")
