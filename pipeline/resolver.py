@@ -102,6 +102,9 @@ INSTITUTION_WORDS = {
     "institute", "institut", "instituto", "istituto", "college", "school", "academy", "laboratory",
     "center", "hospital", "polytechnic", "politecnico", "polytechnique", "ecole", "hochschule", "foundation",
 }
+# Words that are also place names somewhere but never say where an institution is.
+GENERIC_PLACE_WORDS = {"city", "park", "science", "technology", "research", "national", "central", "north",
+                       "south", "east", "west", "new", "saint", "mount", "valley", "industrial", "medical"}
 # A ROR name followed by one of these (or preceded by LEADS) is the start or end of a longer
 # name we do not know ("Institute of Robotics and Mechatronics"): not a match.
 CONNECTORS = {"and", "of", "for", "in", "on", "de", "at", "und", "fur", "di", "del", "des", "du", "la"}
@@ -489,6 +492,8 @@ class Resolver:
         for key, countries in places.items():
             if len(countries) != 1 or len(key) < 5 or key in self._countries:
                 continue
+            if set(key.split()) <= INSTITUTION_WORDS | CONNECTORS | GENERIC_PLACE_WORDS:
+                continue  # "University" (Mississippi), "Center" (Texas) ...
             if " " not in key and df.get(key, 0) > 100:
                 continue
             out[key] = next(iter(countries))

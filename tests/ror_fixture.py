@@ -43,6 +43,8 @@ ORGS = [
      "CN", "China", "Shenyang", 2034937, ["education"], "active"),
     ("04t5xt781", "Northeastern University", [], [], ["northeastern.edu"], "https://www.northeastern.edu",
      "US", "United States", "Boston", 4930956, ["education"], "active"),
+    ("04drvxt59", "Beth Israel Deaconess Medical Center", [], ["BIDMC"], ["bidmc.org"], "https://www.bidmc.org",
+     "US", "United States", "Boston", 4930956, ["healthcare"], "active"),
     ("0000test0", "Withdrawn Test Record University", [], [], [], None,
      "US", "United States", "Boston", 4930956, ["education"], "withdrawn"),
 ]

@@ -86,6 +86,8 @@ def test_resolve_contract(home, capsys, monkeypatch):
     assert rows[0]["id"] == 1 and rows[0]["country"] == "CN" and rows[0]["method"] == "location:country"
     for key in ("country", "institution", "ror_id", "method", "confidence"):
         assert key in rows[0]
+    # the home fixture points PAPERATLAS_ROR_DUMP at the test registry
+    assert rows[0]["ror_id"] == "https://ror.org/03cve4549" and rows[0]["institution"] == "Tsinghua University"
     assert "not valid JSON" in rows[1]["error"] and rows[1]["line"] == 2
     assert rows[2]["country"] is None and rows[2]["reason"]
     assert "expected an object" in rows[3]["error"]
@@ -99,6 +101,31 @@ def test_resolve_files(home, tmp_path, capsys):
     src.write_text(json.dumps({"affiliation": "ETH Zurich", "email_domain": "ethz.ch"}) + "\n")
     assert cli.main(["resolve", "--input", str(src), "--output", str(dst)]) == 0
     assert json.loads(dst.read_text())["country"] == "CH"
+
+
+def test_resolve_with_a_named_registry_and_overrides(home, tmp_path, capsys, monkeypatch, ror_dump):
+    overrides = tmp_path / "o.yaml"
+    overrides.write_text("- {contains: 'lab x', country: NZ}\n")
+    lines = [json.dumps({"affiliation": "Lund University", "email_domain": None}),
+             json.dumps({"affiliation": "Lab X", "email_domain": None}),
+             json.dumps({"affiliation": "Tsinghua University; Stanford University", "email_domain": None})]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
+    code, out, _ = run(capsys, "resolve", "--ror", str(ror_dump), "--overrides", str(overrides))
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0
+    assert (rows[0]["country"], rows[0]["ror_id"], rows[0]["method"]) == ("SE", "https://ror.org/012a77v79", "institution:ror")
+    assert (rows[1]["country"], rows[1]["method"], rows[1]["confidence"]) == ("NZ", "override", 1.0)
+    assert rows[2]["country"] == "CN" and rows[2]["countries"] == ["CN", "US"]
+    monkeypatch.setattr("sys.stdin", io.StringIO(lines[0] + "\n"))
+    code, out, _ = run(capsys, "resolve", "--ror", "none")
+    row = json.loads(out)
+    # no registry: no ROR id; the city in the name (Lund, Sweden) still speaks
+    assert code == 0 and row["ror_id"] is None and (row["country"], row["method"]) == ("SE", "location:city")
+
+
+def test_resolve_with_a_missing_registry_fails_clearly(home, capsys, tmp_path):
+    code, _, err = run(capsys, "resolve", "--ror", str(tmp_path / "nope.zip"))
+    assert code == 2 and "does not exist" in err
 
 
 def test_parallel_runs_on_a_fresh_home_all_succeed(home):

@@ -1,6 +1,6 @@
 import pytest
 
-from pipeline.resolver import Resolver, fold
+from pipeline.resolver import OverridesError, Resolver, fold, load_overrides
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +70,75 @@ def test_acronyms_match_in_capitals_only(resolver):
 
 def test_fold_removes_marks_and_accents():
     assert fold("Universit\u00e9 de Montr\u00e9al\u2020 *") == "Universite de Montreal"
+
+
+@pytest.mark.parametrize(
+    "affiliation, domain, country, method",
+    [
+        # Capital country codes after a company name.
+        ("Alibaba Group US", "alibaba-inc.com", "US", "location:country"),
+        # Accents PDF text keeps apart ("Montr ´eal") are joined back.
+        ("´Ecole Polytechnique de Montr ´eal", None, "CA", "location:city"),
+        # A campus in mainland China of a Hong Kong university.
+        ("Hong Kong University of Science and Technology (Guangzhou)", None, "CN", "institution"),
+        # Legal forms that belong to one country's company law.
+        ("Proximity Robotics & Automation GmbH", None, "DE", "legal_form"),
+        ("NavAjna Technologies Pvt. Ltd.", None, "IN", "legal_form"),
+        # A naming convention of one research system.
+        ("State Key Laboratory of Cognitive Intelligence", None, "CN", "institution"),
+        # A footnote number glued to a word does not hide it.
+        ("Idiap Research Institute, Switzerland2", None, "CH", "location:country"),
+    ],
+)
+def test_more_rules(resolver, affiliation, domain, country, method):
+    res = resolver.resolve(affiliation, domain)
+    assert (res.country, res.method) == (country, method), res
+
+
+def test_a_string_naming_institutions_in_two_countries_is_split(resolver):
+    res = resolver.resolve("Tsinghua University; Stanford University", None)
+    assert res.country == "CN" and res.countries == ("CN", "US")
+    assert [p.institution for p in res.parts] == ["Tsinghua University", "Stanford University"]
+    both = resolver.resolve("Peking University and Microsoft Research Cambridge", None)
+    assert both.countries == ("CN", "GB")
+    # "and" inside a name or a department does not split.
+    one = resolver.resolve("School of Electrical Engineering and Computer Science, KAIST", None)
+    assert one.countries == ("KR",) and not one.parts
+
+
+def test_overrides_come_first(tmp_path):
+    path = tmp_path / "overrides.yaml"
+    path.write_text(
+        "- {match: 'Horizon Robotics', country: CN, institution: Horizon Robotics, note: Beijing HQ}\n"
+        "- {contains: 'masakhane', country: ZA}\n"
+        "- {email_domain: 'airi.net', country: RU}\n"
+        "- {match: 'Tsinghua University', country: HK}\n"
+    )
+    res = Resolver(overrides=load_overrides(path))
+    assert (res.resolve("Horizon Robotics", None).country, res.resolve("Horizon Robotics", None).method) == ("CN", "override")
+    assert res.resolve("Masakhane NLP", "inria.fr").country == "ZA"
+    assert res.resolve("HSE", "lab.airi.net").country == "RU"
+    # An override beats every other rule, even a known institution.
+    assert res.resolve("tsinghua university", None).country == "HK"
+
+
+@pytest.mark.parametrize(
+    "text, error",
+    [
+        ("{match: x}", "a list of rules"),
+        ("- {match: x, country: ZZ}", "not ISO 3166-1"),
+        ("- {country: US}", "exactly one of"),
+        ("- {match: a, contains: b, country: US}", "exactly one of"),
+        ("- [1, 2]", "not a mapping"),
+        ("- {match: 'unclosed", "not valid YAML"),
+    ],
+)
+def test_bad_overrides_name_the_rule(tmp_path, text, error):
+    path = tmp_path / "overrides.yaml"
+    path.write_text(text)
+    with pytest.raises(OverridesError, match=error):
+        load_overrides(path)
+
+
+def test_missing_overrides_file_means_none(tmp_path):
+    assert load_overrides(tmp_path / "absent.yaml") == []
