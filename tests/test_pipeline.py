@@ -3,6 +3,7 @@
 import shutil
 from datetime import datetime
 
+import pandas as pd
 import pytest
 from dagster import DagsterInstance, build_schedule_context, instance_for_test
 
@@ -191,3 +192,63 @@ def _check_refresh(instance):
         build_schedule_context(instance=instance, scheduled_execution_time=datetime(2025, 1, 20, 6), repository_def=repo)
     )
     assert not quiet.run_requests
+
+
+def _data_version(instance, asset):
+    from dagster import AssetKey
+
+    event = instance.get_latest_materialization_event(AssetKey(asset))
+    return event.asset_materialization.tags.get("dagster/data_version")
+
+
+def test_editing_the_overrides_stales_the_resolution_and_moves_the_number(env):
+    from dagster import AssetKey
+    from dagster._core.definitions.data_version import CachingStaleStatusResolver, StaleStatus
+    from dagster._core.loader import LoadingContextForTest
+
+    def stale_status():
+        resolver = CachingStaleStatusResolver(instance, graph, LoadingContextForTest(instance))
+        return resolver.get_status(AssetKey("resolved_affiliations"), "neurips-2020")
+
+    settings, defs, instance = env
+    assert materialise(defs, instance, "neurips-2020").success
+    store = Warehouse(settings.database)
+    before = store.read_partition("resolved_affiliations", "neurips-2020").set_index("affiliation")
+    assert pd.isna(before.loc["Department of EECS", "country"])
+    version = _data_version(instance, "affiliation_overrides")
+    assert version == "none"
+
+    # Re-materialising unchanged reference data keeps its data versions: nothing goes stale.
+    assert defs.resolve_job_def("reference_job").execute_in_process(instance=instance).success
+    graph = defs.resolve_asset_graph()
+    assert stale_status() == StaleStatus.FRESH
+
+    settings.overrides_file.write_text("- {match: 'Department of EECS', country: NZ, note: checked by hand}\n")
+    assert defs.resolve_job_def("reference_job").execute_in_process(instance=instance).success
+    assert _data_version(instance, "affiliation_overrides") not in (None, "none", version)
+    assert stale_status() == StaleStatus.STALE
+
+    assert materialise(defs, instance, "neurips-2020").success
+    after = store.read_partition("resolved_affiliations", "neurips-2020").set_index("affiliation")
+    assert (after.loc["Department of EECS", "country"], after.loc["Department of EECS", "method"]) == ("NZ", "override")
+    assert "NZ" in set(store.read_partition("paper_countries", "neurips-2020")["country"])
+
+
+def test_unresolved_affiliations_lists_what_needs_review(env):
+    settings, defs, instance = env
+    assert materialise(defs, instance, "neurips-2020").success
+    assert defs.resolve_job_def("aggregates_job").execute_in_process(instance=instance).success
+    table = Warehouse(settings.database).query("SELECT * FROM unresolved_affiliations")
+    assert table["affiliation"].tolist() == ["Department of EECS"]
+    row = table.iloc[0]
+    assert row["author_rows"] >= 1 and row["papers"] >= 1 and list(row["partitions"]) == ["neurips-2020"]
+    assert row["reason"] and list(row["example_papers"])[0].startswith("neurips-2020/")
+
+
+def test_registry_rows_and_metadata(env):
+    settings, defs, instance = env
+    store = Warehouse(settings.database)
+    orgs = store.query("SELECT ror_id, name, country, acronyms FROM ror_organizations ORDER BY ror_id")
+    assert len(orgs) > 10 and "https://ror.org/042nb2s44" in set(orgs["ror_id"])
+    meta = store.query("SELECT * FROM ror_registry")
+    assert len(meta) == 1 and len(meta["checksum"].iloc[0]) == 64
