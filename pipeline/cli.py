@@ -19,9 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .config import Settings, load_settings
-from .counting import CHINA_SCOPES, country_sets, headline
 from .partitions import PartitionKeyError, catalogue_keys, parse_partition_key
-from .store import Warehouse
 
 DAGSTER_YAML = """# Written by paperatlas. Runs started by `paperatlas run` and by `paperatlas ui` share this instance.
 telemetry:
@@ -73,7 +71,18 @@ def _open(path: str | None, mode: str, default: TextIO) -> TextIO:
     return open(path, mode, encoding="utf-8")
 
 
-def _warehouse(settings: Settings) -> Warehouse:
+# pandas and DuckDB load only for the commands that use them: `resolve` starts in a
+# fraction of a second.
+CHINA_SCOPES = ("cn", "cn+hk+mo", "greater")  # pipeline.counting.CHINA_SCOPES (a test keeps them equal)
+
+
+def Warehouse(database):  # noqa: N802 - stands in for the class, imported on first use
+    from .store import Warehouse as _Warehouse
+
+    return _Warehouse(database)
+
+
+def _warehouse(settings: Settings):
     if not settings.database.exists():
         raise CliError(f"no paperatlas store at {settings.database}; run `paperatlas run VENUE-YEAR` first")
     return Warehouse(settings.database)
@@ -190,6 +199,8 @@ def build_report(settings: Settings, key: str, scope: str, top: int = 10) -> dic
     if summary.empty:
         raise CliError(f"{pk} is not materialised yet; run `paperatlas run {pk}` first")
     row = summary.iloc[0]
+    from .counting import country_sets, headline
+
     head = headline(country_sets(pc), int(row["papers"]), scope=scope, top=top)
     return {"venue": pk.venue, "year": pk.year, "partition": pk.key, **head}
 
@@ -231,12 +242,13 @@ def resolve_stream(source: TextIO, sink: TextIO, resolver=None) -> tuple[int, in
     from .resolver import default_resolver
 
     resolver = resolver or default_resolver()
-    dumps = json.dumps
+    encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one per line
+    loads = json.loads
     lines = errors = 0
     for n, line in enumerate(source, start=1):
         lines += 1
         try:
-            record = json.loads(line)
+            record = loads(line)
             if not isinstance(record, dict):
                 raise ValueError(f"line {n} is a JSON {type(record).__name__}, expected an object")
             aff = record.get("affiliation")
@@ -261,7 +273,7 @@ def resolve_stream(source: TextIO, sink: TextIO, resolver=None) -> tuple[int, in
             record["countries"] = list(res.countries)
         if res.reason:
             record["reason"] = res.reason
-        sink.write(dumps(record, ensure_ascii=False) + "\n")
+        sink.write(encode(record) + "\n")
     sink.flush()
     return lines, errors
 

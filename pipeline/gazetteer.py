@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .names import name_key
+from .names import CONNECTORS, GENERIC_PLACE_WORDS, INSTITUTION_WORDS, name_key
 
 GAZETTEER_SHARE = 0.9
 GAZETTEER_MIN_LEN = 4
@@ -39,4 +39,29 @@ def build_gazetteer(city_orgs: dict[str, Counter] | None) -> dict[str, str]:
                 continue
         if top / total >= GAZETTEER_SHARE:
             out[key] = country
+    return out
+
+
+def places_in_names(gazetteer: dict[str, str], token_df: dict[str, int]) -> dict[str, str]:
+    """Places that name one country when they appear inside an institution's name
+    ("Universidade Federal de Minas Gerais", "Manipal Institute of Technology"): the
+    gazetteer's cities plus ISO 3166-2 first-level subdivisions, each unique to one country,
+    at least 5 letters, not a word common in organisation names (`token_df`: in how many
+    registry names a word appears) and not a generic word ("University", Mississippi)."""
+    import pycountry
+
+    places: dict[str, set[str]] = {}
+    for key, country in gazetteer.items():
+        places.setdefault(key, set()).add(country)
+    for sub in pycountry.subdivisions:
+        if sub.parent_code is None:
+            places.setdefault(name_key(sub.name), set()).add(sub.country_code)
+    skip = INSTITUTION_WORDS | CONNECTORS | GENERIC_PLACE_WORDS
+    out = {}
+    for key, countries in places.items():
+        if len(countries) != 1 or len(key) < 5 or set(key.split()) <= skip:
+            continue
+        if " " not in key and token_df.get(key, 0) > 100:
+            continue
+        out[key] = next(iter(countries))
     return out

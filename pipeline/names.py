@@ -61,3 +61,18 @@ def name_key(text: str, transliterate: bool = False) -> str:
     while len(tokens) > 1 and tokens[-1] in LEGAL_SUFFIXES:
         tokens.pop()
     return " ".join(tokens)
+
+
+# Words that make a segment look like an institution's name (for fuzzy matching).
+INSTITUTION_WORDS = {
+    "university", "universitat", "universite", "universidad", "universita", "universidade", "universiteit",
+    "institute", "institut", "instituto", "istituto", "college", "school", "academy", "laboratory",
+    "center", "hospital", "polytechnic", "politecnico", "polytechnique", "ecole", "hochschule", "foundation",
+}
+# Words that are also place names somewhere but never say where an institution is.
+GENERIC_PLACE_WORDS = {"city", "park", "science", "technology", "research", "national", "central", "north",
+                       "south", "east", "west", "new", "saint", "mount", "valley", "industrial", "medical"}
+# A ROR name followed by one of these (or preceded by LEADS) is the start or end of a longer
+# name we do not know ("Institute of Robotics and Mechatronics"): not a match.
+CONNECTORS = {"and", "of", "for", "in", "on", "de", "at", "und", "fur", "di", "del", "des", "du", "la"}
+LEADS = {"of", "for", "de", "and", "fur", "di", "del", "des", "du", "la"}

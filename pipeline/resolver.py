@@ -47,9 +47,18 @@ from pathlib import Path
 import pycountry
 import yaml
 
-from .names import ABBREVIATIONS, DROP, fold, name_key
-from .gazetteer import build_gazetteer
-from .ror import RorIndex
+from .names import (
+    ABBREVIATIONS,
+    CONNECTORS,
+    DROP,
+    GENERIC_PLACE_WORDS,  # noqa: F401 - re-exported for readers of the rules
+    INSTITUTION_WORDS,
+    LEADS,
+    fold,
+    name_key,
+)
+from .gazetteer import build_gazetteer, places_in_names
+from .ror import RorIndex, fuzzy_blocks, vocabulary_by_initial
 
 RESOLVER_VERSION = "2"
 
@@ -96,19 +105,6 @@ ACRONYM_RE = re.compile(r"(?<![\w-])[A-Z][A-Z0-9&\-]{2,}(?![\w-])")
 # Country codes printed in capitals: "Alibaba Group US", "Honda Research Institute (UK)".
 PAREN_CODE = re.compile(r"(?<![\w.&-])(US|UK|USA|UAE|PRC|ROC)(?![\w&-])")
 POSTAL = re.compile(r"^\d[\d\s-]*$|^[a-z]{1,2}\d[a-z\d]?\s?\d[a-z]{2}$")  # digits; UK postcodes
-# Words that make a segment look like an institution's name (for fuzzy matching).
-INSTITUTION_WORDS = {
-    "university", "universitat", "universite", "universidad", "universita", "universidade", "universiteit",
-    "institute", "institut", "instituto", "istituto", "college", "school", "academy", "laboratory",
-    "center", "hospital", "polytechnic", "politecnico", "polytechnique", "ecole", "hochschule", "foundation",
-}
-# Words that are also place names somewhere but never say where an institution is.
-GENERIC_PLACE_WORDS = {"city", "park", "science", "technology", "research", "national", "central", "north",
-                       "south", "east", "west", "new", "saint", "mount", "valley", "industrial", "medical"}
-# A ROR name followed by one of these (or preceded by LEADS) is the start or end of a longer
-# name we do not know ("Institute of Robotics and Mechatronics"): not a match.
-CONNECTORS = {"and", "of", "for", "in", "on", "de", "at", "und", "fur", "di", "del", "des", "du", "la"}
-LEADS = {"of", "for", "de", "and", "fur", "di", "del", "des", "du", "la"}
 # Legal forms of companies that exist in one country's law (or overwhelmingly in one).
 # "Inc." and "LLC" are US forms; "Co., Ltd." (East Asia), "Ltd", "AG" and "S.A." are shared
 # by several countries and say nothing.
@@ -353,7 +349,12 @@ class Resolver:
             self._gazetteer = ror.gazetteer  # compiled with the index
         else:
             self._gazetteer = build_gazetteer(None)
-        self._in_name = self._places_in_names() if gazetteer else {}
+        if not gazetteer:
+            self._in_name = {}
+        elif ror is not None and ror.in_name is not None:  # compiled with the index
+            self._in_name = {k: v for k, v in ror.in_name.items() if k not in self._countries}
+        else:
+            self._in_name = {k: v for k, v in places_in_names(self._gazetteer, {}).items() if k not in self._countries}
         self._in_name_prefixes = prefixes_of(self._in_name)
         self._fuzzy_blocks: dict[str, list[str]] | None = None
         self._fuzzy_vocab: dict[str, list[str]] = {}
@@ -474,30 +475,6 @@ class Resolver:
             if greater and greater[-1][2] != country:
                 pos, lvl, country, text = greater[-1]
         return country, lvl, text, pos
-
-    def _places_in_names(self) -> dict[str, str]:
-        """Places that name one country when they appear inside an institution's name
-        ("Universidade Federal de Minas Gerais", "Manipal Institute of Technology"): the
-        gazetteer's cities plus ISO 3166-2 first-level subdivisions, each unique to one
-        country, at least 5 letters, and not a word common in organisation names."""
-        places: dict[str, set[str]] = {}
-        for key, country in self._gazetteer.items():
-            places.setdefault(key, set()).add(country)
-        for sub in pycountry.subdivisions:
-            if sub.parent_code is None:
-                key = name_key(sub.name)
-                places.setdefault(key, set()).add(sub.country_code)
-        df = self.ror.token_df if self.ror is not None else {}
-        out = {}
-        for key, countries in places.items():
-            if len(countries) != 1 or len(key) < 5 or key in self._countries:
-                continue
-            if set(key.split()) <= INSTITUTION_WORDS | CONNECTORS | GENERIC_PLACE_WORDS:
-                continue  # "University" (Mississippi), "Center" (Texas) ...
-            if " " not in key and df.get(key, 0) > 100:
-                continue
-            out[key] = next(iter(countries))
-        return out
 
     def _place_in_name(self, text: _Text) -> tuple[str, str] | None:
         """(country, place) of a known place inside an institution-looking segment."""
@@ -643,7 +620,6 @@ class Resolver:
     # -- fuzzy matching -------------------------------------------------------------------------
     FUZZY_THRESHOLD = 90.0  # token_set_ratio of the whole name (measured: README)
     FUZZY_WORD = 85.0  # each distinctive word must be found at least this similar
-    FUZZY_MAX_BLOCK = 4000
 
     def _distinctive(self, words) -> list[str]:
         return [w for w in words if w not in INSTITUTION_WORDS and w not in CONNECTORS and len(w) > 2
@@ -671,7 +647,8 @@ class Resolver:
         from rapidfuzz import fuzz, process
 
         if self._fuzzy_blocks is None:
-            self._build_fuzzy_blocks()
+            self._fuzzy_blocks = self.ror.fuzzy_blocks or fuzzy_blocks(self.ror.by_name, self.ror.token_df)
+            self._fuzzy_vocab = vocabulary_by_initial(self._fuzzy_blocks)
         distinctive = self._distinctive(key.split())
         if not distinctive:
             return None
@@ -703,21 +680,6 @@ class Resolver:
         if len({self.ror.countries[o] for o in orgs}) != 1:
             return None
         return self.ror.orgs_for_name(best[0])[0], best[0]
-
-    def _build_fuzzy_blocks(self) -> None:
-        """Registry names by their words (blocking), skipping words too common to block on."""
-        df = self.ror.token_df
-        eligible = {w for w, count in df.items() if len(w) > 3 and count <= self.FUZZY_MAX_BLOCK}
-        blocks: dict[str, list[str]] = {w: [] for w in eligible}
-        for key in self.ror.by_name:
-            for word in key.split():
-                if word in eligible:
-                    blocks[word].append(key)
-        vocab: dict[str, list[str]] = {}
-        for word in blocks:
-            vocab.setdefault(word[0], []).append(word)
-        self._fuzzy_blocks = blocks
-        self._fuzzy_vocab = vocab
 
     # -- the decision -----------------------------------------------------------------------
     @functools.lru_cache(maxsize=300_000)

@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .gazetteer import build_gazetteer
+from .gazetteer import build_gazetteer, places_in_names
 from .names import name_key
 
-INDEX_VERSION = "3"
+INDEX_VERSION = "4"
 ZENODO_CONCEPT_RECORD = "https://zenodo.org/api/records/6347574"
 
 
@@ -231,6 +231,8 @@ class RorIndex:
     token_df: dict[str, int] = field(default_factory=dict)  # how many names hold the token
     city_orgs: dict[str, Counter] = field(default_factory=dict)  # city key -> Counter(country)
     gazetteer: dict[str, str] | None = None  # city key -> country (pipeline.gazetteer)
+    in_name: dict[str, str] | None = None  # places that name a country inside a name
+    fuzzy_blocks: dict[str, list[str]] | None = None  # word -> names holding it (fuzzy matching)
 
     # -- lookups ----------------------------------------------------------------------------
     def orgs_for_name(self, key: str) -> tuple[int, ...]:
@@ -271,8 +273,12 @@ class RorIndex:
                     continue
                 # "Google (United Kingdom)" is also found as "Google"; which Google is then
                 # for the place, the e-mail domain or the headquarters table to decide.
-                bare = PARENTHESIS.sub("", text).strip()
-                for key in {name_key(text), name_key(text, transliterate=True), name_key(bare)}:
+                keys = {name_key(text)}
+                if "(" in text:
+                    keys.add(name_key(PARENTHESIS.sub("", text).strip()))
+                if any(c in text for c in "äöüÄÖÜ"):
+                    keys.add(name_key(text, transliterate=True))
+                for key in keys:
                     if key:
                         name_orgs[key].add(org)
             for acronym in row["acronyms"]:
@@ -295,6 +301,8 @@ class RorIndex:
             df.update(set(tokens))
         index.token_df = dict(df)
         index.gazetteer = build_gazetteer(index.city_orgs)
+        index.in_name = places_in_names(index.gazetteer, index.token_df)
+        index.fuzzy_blocks = fuzzy_blocks(index.by_name, index.token_df)
         return index
 
     # -- the on-disk cache --------------------------------------------------------------------
@@ -316,6 +324,28 @@ class RorIndex:
         if not isinstance(index, RorIndex):
             raise RorDumpError(f"{path}: not a paperatlas ROR index")
         return index
+
+
+FUZZY_MAX_BLOCK = 4000  # words in more names than this are too common to block on
+
+
+def fuzzy_blocks(by_name: dict, token_df: dict[str, int]) -> dict[str, list[str]]:
+    """Registry names by their words (blocking for fuzzy matching), leaving out short words
+    and words too common to narrow anything down."""
+    eligible = {w for w, count in token_df.items() if len(w) > 3 and count <= FUZZY_MAX_BLOCK}
+    blocks: dict[str, list[str]] = {w: [] for w in eligible}
+    for key in by_name:
+        for word in key.split():
+            if word in eligible:
+                blocks[word].append(key)
+    return blocks
+
+
+def vocabulary_by_initial(blocks: dict[str, list[str]]) -> dict[str, list[str]]:
+    vocab: dict[str, list[str]] = {}
+    for word in blocks:
+        vocab.setdefault(word[0], []).append(word)
+    return vocab
 
 
 def index_path(cache_dir: Path, checksum: str) -> Path:

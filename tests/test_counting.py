@@ -118,3 +118,11 @@ def test_yearly_tables_across_venues():
 
 def test_country_sets():
     assert country_sets([{"paper_id": "p", "country": "US"}, {"paper_id": "p", "country": "US"}]) == {"p": {"US"}}
+
+
+def test_the_command_line_offers_every_china_scope():
+    from pipeline import cli
+
+    from pipeline.counting import CHINA_SCOPES
+
+    assert tuple(cli.CHINA_SCOPES) == tuple(CHINA_SCOPES)
