@@ -16,6 +16,8 @@ FOOTNOTE_MARKS = re.compile(r"[\u2020\u2021\u00a7\u00b6\u2016\u2225*#\u2217\u22c
 # A footnote number glued to the end of a word: "Switzerland2", "Sinica3" (not "COVID19"-like
 # tokens in capitals, not "3D").
 GLUED_NUMBER = re.compile(r"(?<=[a-z]{3})\d{1,2}\b")
+# ... or to the start of the next one: "3Shanghai Qi Zhi Institute", "2Anhui Provincial ...".
+LEADING_NUMBER = re.compile(r"(?<![\w.])\d{1,2}(?=[A-Z][a-z]{2})")
 NON_WORD = re.compile(r"[^0-9a-z]+")
 # PDF text often keeps an accent as a separate spacing character: "Montr ´eal", "Link ¨oping".
 SPACING_ACCENT = re.compile(r"\s?[\u00b4\u00a8\u02c6\u02dc\u00b8\u02d8\u02c7\u02dd\u02da`]\s?(?=[A-Za-z])")
@@ -42,6 +44,7 @@ def fold(text: str) -> str:
     if not text.isascii():
         text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     text = GLUED_NUMBER.sub("", text)
+    text = LEADING_NUMBER.sub("", text)
     return " ".join(text.split())
 
 
