@@ -30,6 +30,8 @@ DEFAULT = ROOT.parent / "shared" / "data" / "paperlists"
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--paperlists", type=Path, default=DEFAULT)
+    parser.add_argument("--ror", type=Path, default=DEFAULT.parent / "ror" / "ror-partial-v2.zip",
+                        help="ROR v2 dump zip ('none' for no registry)")
     args = parser.parse_args()
     files = sorted(args.paperlists.glob("*.json"))
     if not files:
@@ -39,6 +41,7 @@ def main() -> int:
     os.environ.update({
         "PAPERATLAS_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"),
         "PAPERATLAS_PAPERLISTS_BASE": str(args.paperlists.resolve()),
+        "PAPERATLAS_ROR_DUMP": str(args.ror),
     })
     from pipeline import cli
     from pipeline.partitions import parse_partition_key
@@ -48,7 +51,9 @@ def main() -> int:
         venue = path.stem.rstrip("0123456789")
         keys.append(parse_partition_key(f"{venue}-{path.stem[len(venue):]}").key)
 
-    print(f"{'venue-year':16s} {'papers':>7s} {'with country':>13s} {'US-CN':>6s} {'seconds':>8s}")
+    from pipeline.store import Warehouse
+
+    print(f"{'venue-year':16s} {'papers':>7s} {'with country':>13s} {'affs resolved':>14s} {'US-CN':>6s} {'seconds':>8s}")
     total_started = time.perf_counter()
     for key in keys:
         started = time.perf_counter()
@@ -62,7 +67,11 @@ def main() -> int:
         with redirect_stdout(out):
             cli.main(["report", key, "--json"])
         r = json.loads(out.getvalue())
-        print(f"{key:16s} {r['papers']:7d} {r['papers_with_country'] / r['papers']:13.1%} {r['us_cn_papers']:6d} {took:8.2f}")
+        share = Warehouse(home / "paperatlas.duckdb").query(
+            "SELECT avg(CASE WHEN country IS NULL THEN 0 ELSE 1 END) AS s FROM resolved_affiliations "
+            "WHERE partition_key = ? AND affiliation IS NOT NULL", [key])["s"].iloc[0]
+        print(f"{key:16s} {r['papers']:7d} {r['papers_with_country'] / r['papers']:13.1%} {share:14.1%} "
+              f"{r['us_cn_papers']:6d} {took:8.2f}")
     started = time.perf_counter()
     with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
         cli.main(["run", keys[0]])  # one partition again, then the aggregates
