@@ -39,7 +39,6 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 from importlib import resources as importlib_resources
 from pathlib import Path
@@ -51,7 +50,6 @@ from .names import (
     ABBREVIATIONS,
     CONNECTORS,
     DROP,
-    GENERIC_PLACE_WORDS,  # noqa: F401 - re-exported for readers of the rules
     INSTITUTION_WORDS,
     LEADS,
     fold,
@@ -104,7 +102,6 @@ AND_SPLIT = re.compile(r"\s+(?:and|&)\s+", re.IGNORECASE)
 ACRONYM_RE = re.compile(r"(?<![\w-])[A-Z][A-Z0-9&\-]{2,}(?![\w-])")
 # Country codes printed in capitals: "Alibaba Group US", "Honda Research Institute (UK)".
 PAREN_CODE = re.compile(r"(?<![\w.&-])(US|UK|USA|UAE|PRC|ROC)(?![\w&-])")
-POSTAL = re.compile(r"^\d[\d\s-]*$|^[a-z]{1,2}\d[a-z\d]?\s?\d[a-z]{2}$")  # digits; UK postcodes
 # Legal forms of companies that exist in one country's law (or overwhelmingly in one).
 # "Inc." and "LLC" are US forms; "Co., Ltd." (East Asia), "Ltd", "AG" and "S.A." are shared
 # by several countries and say nothing.
@@ -760,21 +757,18 @@ class Resolver:
             return Resolution(country, inst_name, inst_id, method, CONFIDENCE[method], evidence,
                               countries=(country,))
 
-        def pick_org(match: _Match, allowed: set[str]):
-            orgs = [o for o in match.orgs if self._org_country(o) in allowed]
-            return orgs[0] if orgs else None
+        def located(country: str, level: str, text: str) -> Resolution:
+            """A place decided: name the most specific institution found in that country."""
+            for m in sorted(matches, key=lambda m: (-m.specificity, m.start)):
+                orgs = [o for o in m.orgs if self._org_country(o) == country]
+                if orgs:
+                    return done(country, *self._org_named(orgs[0]), f"location:{level}", text)
+            return done(country, None, None, f"location:{level}", text)
 
         decided = self.decide_location(mentions)
         # 1. An explicit country.
         if decided and decided[1] == "country":
-            country, level, text, _ = decided
-            inst_name = inst_id = None
-            for m in sorted(matches, key=lambda m: (-m.specificity, m.start)):
-                org = pick_org(m, {country})
-                if org is not None:
-                    inst_name, inst_id = self._org_named(org)
-                    break
-            return done(country, inst_name, inst_id, "location:country", text)
+            return located(*decided[:3])
 
         # 2. A known institution in one country (or made so by the other evidence).
         chosen = self._choose_institution(matches, mentions, decided, dom)
@@ -785,14 +779,7 @@ class Resolver:
 
         # 3. A state, province or city.
         if decided:
-            country, level, text, _ = decided
-            inst_name = inst_id = None
-            for m in sorted(matches, key=lambda m: (-m.specificity, m.start)):
-                org = pick_org(m, {country})
-                if org is not None:
-                    inst_name, inst_id = self._org_named(org)
-                    break
-            return done(country, inst_name, inst_id, f"location:{level}", text)
+            return located(*decided[:3])
 
         # 4. A fuzzy match of an institution-looking segment.
         fuzzy = self._fuzzy(segments) if folded and not matches else None
