@@ -560,10 +560,6 @@ class Resolver:
     def _matches(self, text: _Text) -> list[_Match]:
         return self._curated_matches(text) + self._ror_matches(text)
 
-    def institutions_in(self, folded: str) -> list[tuple[int, Institution, str]]:
-        """Curated institutions named in the string: (position, institution, text)."""
-        return [(m.start, m.orgs[0], m.text) for m in self._curated_matches(_Text(folded))]
-
     def _org_country(self, org) -> str | None:
         return org.country if isinstance(org, Institution) else self.ror.countries[org]
 
