@@ -7,17 +7,29 @@ version and stales nothing.
 """
 
 import pandas as pd
-from dagster import AssetExecutionContext, DataVersion, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, DataVersion, Failure, MaterializeResult, MetadataValue, asset
 
-from pipeline.models import utcnow
+from pipeline.http import FetchError
+from pipeline.models import IngestError, utcnow
 from pipeline.registry import overrides_digest
 from pipeline.resolver import OverridesError, load_overrides
-from pipeline.ror import INDEX_VERSION, file_sha256, read_dump
+from pipeline.ror import INDEX_VERSION, RorDumpError, file_sha256, read_dump
 from pipeline.text import markdown_table
 from resources.ror import OverridesFile, RorRegistry
 from resources.warehouse import WarehouseResource
 
 from .common import GROUP, KINDS
+
+# Reference data is not partitioned; its errors are filed under this key in ingest_errors.
+REFERENCE = "reference"
+
+
+def _bad_input(store, stage: str, item: str, exc: Exception) -> Failure:
+    """File the error in ingest_errors (the previous reference data stays in place) and
+    return the Failure that stops this asset."""
+    reason = str(exc)
+    store.record_errors(REFERENCE, stage, [IngestError(REFERENCE, stage, item, reason)])
+    return Failure(description=reason)
 
 
 @asset(
@@ -33,8 +45,15 @@ from .common import GROUP, KINDS
     ),
 )
 def ror_registry(context: AssetExecutionContext, warehouse: WarehouseResource, ror: RorRegistry) -> MaterializeResult:
-    location = ror.locate()
     store = warehouse.warehouse()
+    try:
+        return _load_registry(context, store, ror)
+    except (RorDumpError, FetchError, OSError) as exc:
+        raise _bad_input(store, "ror_registry", ror.dump or "newest Zenodo dump", exc) from exc
+
+
+def _load_registry(context: AssetExecutionContext, store, ror: RorRegistry) -> MaterializeResult:
+    location = ror.locate()
     if location is None:
         context.log.warning("ROR registry disabled (dump 'none'): curated tables, places and e-mail domains only")
         with store.connect() as con:
@@ -65,6 +84,7 @@ def ror_registry(context: AssetExecutionContext, warehouse: WarehouseResource, r
         counts = (frame.groupby("country").size().sort_values(ascending=False).head(15)
                   .rename("organisations").reset_index())
     index = ror.index(str(location.path), checksum, progress)  # compiled now, or loaded from the cache
+    store.record_errors(REFERENCE, "ror_registry", [])
     context.log.info(f"ROR index ready: {len(index):,} organisations, {len(index.by_name):,} names")
     return MaterializeResult(
         metadata={
@@ -93,16 +113,18 @@ def ror_registry(context: AssetExecutionContext, warehouse: WarehouseResource, r
 )
 def affiliation_overrides(context: AssetExecutionContext, warehouse: WarehouseResource,
                           overrides: OverridesFile) -> MaterializeResult:
+    store = warehouse.warehouse()
     digest = overrides_digest(overrides.path)
     try:
         rules = load_overrides(overrides.path)
     except OverridesError as exc:
-        raise OverridesError(f"affiliation overrides: {exc}") from exc
+        raise _bad_input(store, "affiliation_overrides", overrides.path, exc) from exc
+    store.record_errors(REFERENCE, "affiliation_overrides", [])
     rows = [{"rule": n, "match": r.match, "contains": r.contains, "email_domain": r.email_domain,
              "country": r.country, "institution": r.institution, "note": r.note, "file": overrides.path,
              "file_sha256": digest} for n, r in enumerate(rules, start=1)]
     frame = pd.DataFrame(rows)
-    warehouse.warehouse().replace_table("affiliation_overrides", frame)
+    store.replace_table("affiliation_overrides", frame)
     context.log.info(f"{len(rows)} override rules from {overrides.path}" if rows else f"no overrides ({overrides.path})")
     return MaterializeResult(
         metadata={"dagster/row_count": len(rows), "file": overrides.path, "sha256": digest,

@@ -252,3 +252,35 @@ def test_registry_rows_and_metadata(env):
     assert len(orgs) > 10 and "https://ror.org/042nb2s44" in set(orgs["ror_id"])
     meta = store.query("SELECT * FROM ror_registry")
     assert len(meta) == 1 and len(meta["checksum"].iloc[0]) == 64
+
+
+def test_a_corrupt_dump_or_bad_overrides_fail_clearly_and_are_filed(env, monkeypatch, tmp_path):
+    settings, defs, instance = env
+    before = Warehouse(settings.database).query("SELECT checksum FROM ror_registry")
+
+    bad = tmp_path / "broken.zip"
+    bad.write_text('[{"id": "https://ror.org/x", "names": [')
+    monkeypatch.setenv("PAPERATLAS_ROR_DUMP", str(bad))
+    broken = build_definitions(load_settings())
+    result = broken.resolve_job_def("reference_job").execute_in_process(instance=instance, raise_on_error=False)
+    assert not result.success
+    store = Warehouse(settings.database)
+    errors = store.query("SELECT * FROM ingest_errors WHERE partition_key = 'reference'")
+    row = errors[errors["stage"] == "ror_registry"].iloc[0]
+    assert str(bad) in row["item"]
+    assert str(bad) in row["reason"] and ("truncated" in row["reason"] or "malformed" in row["reason"])
+    # the registry loaded before is still there
+    assert store.query("SELECT checksum FROM ror_registry").equals(before)
+
+    settings.overrides_file.write_text("- {match: x, country: ZZ}\n")
+    monkeypatch.setenv("PAPERATLAS_ROR_DUMP", str(settings.ror_dump))
+    result = build_definitions(load_settings()).resolve_job_def("reference_job").execute_in_process(
+        instance=instance, raise_on_error=False)
+    assert not result.success
+    errors = store.query("SELECT * FROM ingest_errors WHERE stage = 'affiliation_overrides'")
+    assert "not ISO 3166-1" in errors["reason"].iloc[0] and "rule 1" in errors["reason"].iloc[0]
+
+    settings.overrides_file.write_text("- {match: x, country: NZ}\n")
+    assert build_definitions(load_settings()).resolve_job_def("reference_job").execute_in_process(
+        instance=instance).success
+    assert not len(store.query("SELECT * FROM ingest_errors WHERE stage = 'affiliation_overrides'"))
