@@ -58,7 +58,7 @@ from .names import (
 from .gazetteer import build_gazetteer, places_in_names
 from .ror import RorIndex, fuzzy_blocks, vocabulary_by_initial
 
-RESOLVER_VERSION = "2"
+RESOLVER_VERSION = "3"
 
 # Confidence of each rule: how often such a decision agreed with labelled data (README).
 CONFIDENCE = {
@@ -635,6 +635,8 @@ class Resolver:
                 return (*hit, key)
         return None
 
+    RARE_WORD = 30  # registry names a word may appear in and still identify a place or name
+
     @functools.lru_cache(maxsize=50_000)
     def _fuzzy_segment(self, key: str) -> tuple[int, str] | None:
         from rapidfuzz import fuzz, process
@@ -661,9 +663,18 @@ class Resolver:
         hits = process.extract(key, self._fuzzy_blocks[rarest], scorer=fuzz.token_set_ratio,
                                score_cutoff=self.FUZZY_THRESHOLD, limit=20)
         good = []
+        key_words = key.split()
         for name, score, _ in hits:
             name_words = name.split()
-            if all(max(fuzz.ratio(w, nw) for nw in name_words) >= self.FUZZY_WORD for w in distinctive):
+            # Both ways: each distinctive word of the string is in the name, and the name's are
+            # in the string, one excepted when a distinctive word is shared exactly ("University
+            # of Marburg" is Philipps-Universität Marburg; "Institute of Computer Science" is
+            # not the Czech Academy's).
+            missing = [nw for nw in self._distinctive(name_words)
+                       if max(fuzz.ratio(nw, kw) for kw in key_words) < self.FUZZY_WORD]
+            shared = any(w in name_words and self.ror.token_df.get(w, 0) <= self.RARE_WORD for w in distinctive)
+            if all(max(fuzz.ratio(w, nw) for nw in name_words) >= self.FUZZY_WORD for w in distinctive) and \
+                    (not missing or (len(missing) == 1 and shared)):
                 good.append((score, name))
         if not good:
             return None

@@ -1,0 +1,182 @@
+"""Open a PDF safely and read its first page; resolve what it says to countries.
+
+`read_pdf` never raises for a bad file: it returns a `PdfResult` whose `error` names the
+reason (not a PDF, too large, encrypted, corrupt, truncated, no pages, no text layer). One
+bad file never stops a batch. `result_record` gives the JSON-lines contract of
+`paperatlas extract-pdf`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .layout import FirstPage, analyse
+
+MAX_BYTES = 200 * 1024 * 1024  # a paper is a few MB; anything this big is not one
+MAGIC = b"%PDF-"
+_quiet = False
+
+
+def _pymupdf():
+    global _quiet
+    import pymupdf
+
+    if not _quiet:
+        pymupdf.TOOLS.mupdf_display_errors(False)
+        pymupdf.TOOLS.mupdf_display_warnings(False)
+        _quiet = True
+    return pymupdf
+
+
+class PdfError(Exception):
+    """A PDF that cannot be read, with the reason."""
+
+
+@dataclass
+class PdfResult:
+    file: str
+    sha256: str | None = None
+    pages: int | None = None
+    page: FirstPage | None = None
+    error: str | None = None
+    # Filled by `attribute`: per author a list of ISO codes, and the paper's set.
+    author_countries: list[list[str]] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)
+    # Per affiliation string: (country, method, institution) as the resolver decided.
+    decisions: dict[str, tuple] = field(default_factory=dict)
+
+
+def check_bytes(head: bytes, tail: bytes, size: int, max_bytes: int = MAX_BYTES) -> None:
+    """The cheap checks on a file's first and last KB; raises PdfError."""
+    if size == 0:
+        raise PdfError("empty file (0 bytes)")
+    if size > max_bytes:
+        raise PdfError(f"too large: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit")
+    if MAGIC not in head[:1024]:
+        shown = head[:16].decode("latin-1", "replace").encode("unicode_escape").decode()
+        raise PdfError(f"not a PDF: no '%PDF-' header (starts with {shown!r})")
+    if b"%%EOF" not in tail:
+        raise PdfError("truncated: no '%%EOF' marker at the end of the file (incomplete download?)")
+
+
+def read_pdf(path: str | Path, max_bytes: int = MAX_BYTES, digest: bool = True) -> PdfResult:
+    """Read page 1 of `path` into a `PdfResult` (error set instead of raising)."""
+    path = Path(path)
+    result = PdfResult(file=str(path))
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(1024)
+            if size > 2048:
+                fh.seek(-1024, os.SEEK_END)
+            tail = fh.read() if size > 2048 else head
+            check_bytes(head, tail[-1024:] if size <= 2048 else tail, size, max_bytes)
+            if digest:
+                fh.seek(0)
+                result.sha256 = hashlib.file_digest(fh, "sha256").hexdigest()
+        result.pages, result.page = _first_page(path)
+    except PdfError as exc:
+        result.error = str(exc)
+    except OSError as exc:
+        result.error = f"cannot read the file: {exc.strerror or exc}"
+    return result
+
+
+def _first_page(path: Path) -> tuple[int, FirstPage]:
+    pymupdf = _pymupdf()
+    try:
+        doc = pymupdf.open(path, filetype="pdf")
+    except Exception as exc:  # MuPDF raises FileDataError, RuntimeError, ValueError ...
+        raise PdfError(f"corrupt: MuPDF cannot open it ({_short(exc)})") from None
+    try:
+        if doc.needs_pass:
+            raise PdfError("encrypted: a password is needed to open it")
+        pages = doc.page_count
+        if pages == 0:
+            raise PdfError("no pages")
+        try:
+            page = doc.load_page(0)
+            data = page.get_text("dict", flags=pymupdf.TEXTFLAGS_DICT & ~pymupdf.TEXT_PRESERVE_IMAGES)
+        except PdfError:
+            raise
+        except Exception as exc:
+            raise PdfError(f"corrupt: page 1 cannot be read ({_short(exc)})") from None
+        chars = sum(len(s["text"].strip()) for b in data.get("blocks", ()) for ln in b.get("lines", ())
+                    for s in ln.get("spans", ()))
+        if chars < 20:
+            images = len(page.get_images(full=False))
+            what = f"{images} image(s) and " if images else ""
+            raise PdfError(f"no text layer on page 1 ({what}{chars} characters of text): a scan? OCR is not attempted")
+        return pages, analyse(data)
+    finally:
+        doc.close()
+
+
+def _short(exc: Exception) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:160]
+
+
+def iter_pdf_paths(paths: list[str | Path]) -> list[Path]:
+    """Files as given; folders expanded to their *.pdf files (recursively, sorted)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() == ".pdf"))
+        else:
+            out.append(p)
+    return out
+
+
+def attribute(result: PdfResult, resolver) -> PdfResult:
+    """Resolve each author's affiliations (with their e-mail domain) to countries; an author
+    with no affiliation that resolves speaks through the e-mail domain alone."""
+    if result.page is None:
+        return result
+    paper: set[str] = set()
+    result.author_countries = []
+    for author in result.page.authors:
+        domain = author.email.split("@", 1)[1] if author.email else None
+        found: list[str] = []
+        for aff in author.affiliations:
+            res = resolver.resolve(aff, domain)
+            result.decisions[aff] = (res.country, res.method, res.institution)
+            for c in res.countries or ([res.country] if res.country else []):
+                if c not in found:
+                    found.append(c)
+        if not found and domain:
+            res = resolver.resolve(None, domain)
+            if res.country:
+                found.append(res.country)
+        result.author_countries.append(found)
+        paper.update(found)
+    for aff in result.page.unassigned:
+        res = resolver.resolve(aff, None)
+        result.decisions[aff] = (res.country, res.method, res.institution)
+        paper.update(res.countries or ([res.country] if res.country else []))
+    result.countries = sorted(paper)
+    return result
+
+
+def result_record(result: PdfResult, resolved: bool) -> dict:
+    """One line of `paperatlas extract-pdf` output."""
+    page = result.page
+    authors = []
+    if page is not None:
+        for i, a in enumerate(page.authors):
+            countries = result.author_countries[i] if resolved and i < len(result.author_countries) else []
+            authors.append({"name": a.name, "affiliations": a.affiliations, "email": a.email,
+                            "countries": sorted(countries)})
+    record = {
+        "file": result.file,
+        "title": page.title if page else None,
+        "authors": authors,
+        "countries": result.countries if resolved else [],
+        "error": result.error,
+    }
+    if page is not None and page.unassigned:
+        record["unassigned_affiliations"] = page.unassigned
+    return record

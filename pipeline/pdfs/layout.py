@@ -1,0 +1,900 @@
+"""Reading a paper's first page: title, authors in order, their affiliations and e-mails.
+
+Input is PyMuPDF's text dict of page 1 (spans with font, size, flags and position); nothing
+here opens files. The steps, each a function below:
+
+1. **Lines.** Horizontal lines only (the rotated arXiv stamp in the margin is skipped). A
+   span is a *marker* when it is set as a superscript (flag, or clearly smaller than the
+   line's text) and holds only digits, lower-case letters and footnote symbols, or when it
+   holds only footnote symbols (* † ‡ § ¶ ♠ ♢ …) at any size.
+2. **Zones.** The title is the largest type in the top of the page. The *header* runs from
+   the title to the "Abstract" heading (or "Keywords", "Introduction", or else the first
+   justified paragraph). *Footnotes* are lines at the foot of the page in smaller type than
+   the body with no body text below them.
+3. **Line roles in the header.** E-mail lines; name lines (lists of capitalised names with no
+   institution word, in the type style of the first such line, or carrying markers); lines
+   that are neither (dates, "Preprint", "Corresponding author") are dropped; the rest are
+   affiliation text. Affiliation lines are grouped into entries: a leading marker (or a
+   glued number, "1College of ...") starts one; a line continues the entry above when that
+   entry is numbered, ends in a comma or a connecting word, or the line starts in lower case.
+4. **Authors to affiliations.** When names carry markers that affiliation entries (in the
+   header or the footnotes) also carry, markers decide; unmarked authors take the unmarked
+   entries. Otherwise position decides: an entry belongs to the name line above it in its
+   column (a "block"); an entry under several names of a row is shared by the row.
+   Footnotes of the IEEE form ("A and B are with X") and ACM "Authors' addresses" are read
+   by name.
+5. **E-mails.** An address alone in an author's block is that author's; the rest go to the
+   best-fitting name (local part vs. name: `flast`, `first.last`, `first`, ...).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from .emails import assign_emails, find_emails
+
+SYMBOLS = "*\u2217\u22c6\u2605\u2020\u2021\u00a7\u00b6\u2016#\u2660\u2663\u2665\u2666\u2661\u2662\u2664\u2667\u266e\u271d\u2709\u2021"
+SYMBOL_SET = set(SYMBOLS)
+MARKER_RE = re.compile(r"^[\s,0-9a-z" + re.escape(SYMBOLS) + r"'\u2019.\-]{1,14}$")
+MARKER_TOKEN = re.compile(r"\d{1,2}|[a-z]|[" + re.escape(SYMBOLS) + "]")
+MARKER_CANON = {"\u2217": "*", "\u22c6": "*", "\u2605": "*"}
+GLUED_NUMBER = re.compile(r"^(\d{1,2})(?=[A-Z\u00c0-\u00de])")
+
+ABSTRACT_RE = re.compile(
+    r"^\s*(?:a\s?b\s?s\s?t\s?r\s?a\s?c\s?t\b|summary\b|keywords\b|key\s?words\b|index terms\b|"
+    r"(?:1|i)\.?\s*introduction\b|introduction$)", re.IGNORECASE)
+EXCLUDE_RE = re.compile(
+    r"\b(?:preprint|under review|equal contribution|contributed equally|corresponding author|"
+    r"correspondence|conference on|proceedings|copyright|licensed|permission|work (?:was )?done|"
+    r"internship|arxiv|https?://|www\.|code (?:and|is)|available at|submitted|accepted|published|"
+    r"workshop|symposium|journal of|transactions on|vol\.|pages?\s+\d)", re.IGNORECASE)
+DATE_RE = re.compile(
+    r"^\s*(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}|"
+    r"\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{4}|\d{4}-\d{2}-\d{2})\s*$",
+    re.IGNORECASE)
+AFF_WORDS = (
+    r"univ\w*|universi\w*|institut\w*|istituto|college|school|department|dept|faculty|lab|labs|laborator\w*|"
+    r"research|center|centre|centro|academy|academia|akademie|inc|ltd|llc|gmbh|corp|corporation|company|co|"
+    r"group|ai|technolog\w*|hospital|clinic|foundation|ministry|polytechn\w*|polite\w*|ecole|hochschule|"
+    r"escola|scuola|fakult\w*|team|division|program|programme|graduate|campus|nlp|systems|networks|"
+    r"sciences?|engineering|informatics|computing|studio|ventures|cnrs|inria|csiro|riken|kaist|kaust|epfl|"
+    r"eth|mit|cmu|ucla|nyu|ntu|nus|ust|google|deepmind|microsoft|facebook|meta|amazon|aws|ibm|nvidia|openai|"
+    r"apple|intel|adobe|alibaba|tencent|baidu|huawei|bytedance|samsung|sony|naver|kakao|salesforce|"
+    r"uber|twitter|yahoo|netflix|snap|linkedin|qualcomm|siemens|bosch|nec|fujitsu|hitachi|toshiba|"
+    r"xerox|honda|toyota|megvii|sensetime|jd|didi|kuaishou|meituan|xiaomi|oppo|vivo|lenovo|zhipu|"
+    r"anthropic|cohere|mistral|hugging\s?face|allen|ai2|mila|vector|usa|u\.s\.a|uk|prc|p\.r\.\s?china"
+)
+AFF_RE = re.compile(r"(?<![\w-])(?:" + AFF_WORDS + r")(?![\w-])", re.IGNORECASE)
+STRONG_AFF = re.compile(r"\b(?:universit\w*|institut\w*|department|laborator\w*|college|school|inc|ltd)\b", re.I)
+POSTCODE_RE = re.compile(r"\b\d{4,6}\b|\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b")
+PARTICLES = {"van", "von", "der", "den", "de", "da", "di", "del", "della", "des", "du", "la", "le", "bin",
+             "binti", "al", "el", "ibn", "y", "e", "dos", "das", "do", "ter", "ten", "zu", "af", "st."}
+NAME_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&)\s*", re.IGNORECASE)
+NAME_WORD = re.compile(r"^(?:[A-Z\u00c0-\u00de\u0100-\u024f][\w'\u2019.\-\u00b4\u02d8\u00a8`\u02c7]*|[A-Z]\.|\(?[A-Z][a-z]*\)?|"
+                       r"[a-z]{1,3}\.)$")
+CONNECTOR_END = re.compile(r"(?:,|;|&|-|\b(?:and|of|for|in|on|at|de|del|der|des|di|du|la|le|und|f\u00fcr|the|y|e))\s*$",
+                           re.IGNORECASE)
+# Words that cannot be an affiliation on their own: a line of only these wraps the one above.
+FRAGMENT_WORDS = {"university", "universität", "universite", "université", "institute", "college", "school",
+                  "laboratory", "laboratories", "lab", "labs", "technology", "sciences", "science", "research",
+                  "inc", "ltd", "llc", "gmbh", "corp", "corporation", "company", "center", "centre", "engineering",
+                  "of", "and", "the", "for", "studies", "academy", "group", "systems", "informatics", "biomedicine",
+                  "department", "computing", "intelligence", "medicine", "hospital"}
+IS_WITH = re.compile(r"^(?P<who>.{2,200}?)\s+(?:is|are)\s+(?:now\s+|also\s+)?(?:with|at)\s+(?:the\s+)?(?P<aff>.+)$")
+ADDRESSES = re.compile(r"^\s*authors?[\u2019']?s?\s+(?:addresses|address)\s*:\s*", re.IGNORECASE)
+CORRESPONDENCE = re.compile(r"\b(?:correspondence to|corresponding authors?|e-?mail)\s*:?.*$", re.IGNORECASE | re.DOTALL)
+
+
+# -- places, for telling affiliation lines from name lines --------------------------------------
+_PLACES: re.Pattern | None = None
+
+
+def _places() -> re.Pattern:
+    """Country names (ISO and common variants) and US state names, as one word regex."""
+    global _PLACES
+    if _PLACES is None:
+        import pycountry
+
+        names = set()
+        for c in pycountry.countries:
+            for attr in ("name", "common_name"):
+                value = getattr(c, attr, None)
+                if value:
+                    names.add(value.split(",")[0])
+        names |= {"Korea", "South Korea", "Russia", "Taiwan", "Hong Kong", "Macau", "Macao", "Vietnam", "Iran",
+                  "Czech Republic", "Turkey", "England", "Scotland", "Wales", "UAE", "KSA", "PR China",
+                  "California", "Massachusetts", "Washington", "Pennsylvania", "Texas", "New York", "Illinois",
+                  "Michigan", "Ontario", "Quebec", "Bavaria", "Beijing", "Shanghai", "Shenzhen", "Hangzhou",
+                  "Tokyo", "Seoul", "Paris", "London", "Berlin", "Munich", "Zurich", "Toronto", "Montreal",
+                  "Vancouver", "Sydney", "Melbourne", "Singapore", "Bangalore", "Delhi", "Mumbai",
+                  "British Columbia", "New South Wales", "New Jersey", "New Mexico", "New Hampshire", "Rhode Island",
+                  "North Carolina", "South Carolina", "North Dakota", "South Dakota", "West Virginia", "San Diego",
+                  "Los Angeles", "Santa Barbara", "San Francisco", "Santa Cruz", "San Jose", "Abu Dhabi", "Tel Aviv",
+                  "Kuala Lumpur", "Buenos Aires", "Rio de Janeiro", "Sao Paulo", "São Paulo", "Saint Petersburg",
+                  "St. Petersburg", "Cape Town", "Ann Arbor", "Palo Alto", "Mountain View", "Santa Clara",
+                  "Menlo Park", "College Park", "Chapel Hill", "Stony Brook", "Salt Lake City", "Las Vegas",
+                  "New Delhi", "Hong Kong SAR", "Daejeon", "Pohang", "Kyoto", "Osaka", "Taipei", "Hsinchu",
+                  "Nanjing", "Wuhan", "Guangzhou", "Chengdu", "Tianjin", "Hefei", "Xi'an", "Harbin", "Suzhou",
+                  "Amsterdam", "Copenhagen", "Stockholm", "Helsinki", "Oslo", "Vienna", "Prague", "Warsaw",
+                  "Barcelona", "Madrid", "Lisbon", "Milan", "Rome", "Turin", "Edinburgh", "Oxford", "Cambridge",
+                  "Haifa", "Jerusalem", "Cairo", "Dubai", "Riyadh", "Doha", "Tehran", "Istanbul", "Ankara"}
+        names -= {"Jersey", "Georgia", "Chad", "Jordan", "Guinea"}
+        words = sorted((re.escape(n) for n in names), key=len, reverse=True)
+        _PLACES = re.compile(r"(?<![\w-])(?:" + "|".join(words) + r")(?![\w-])")
+    return _PLACES
+
+
+SPACED_ACCENT = re.compile(r"\s*([\u0300-\u0326\u0329-\u036f])\s*([A-Za-z])")
+SPACED_CEDILLA = re.compile(r"([A-Za-z])\s*([\u0327\u0328])")
+
+
+def nfkc(text: str) -> str:
+    """NFKC, with accents TeX sets apart from their letter put back on it ("Montr ´eal",
+    "O˘guz", "Franc¸ois" -> "Montréal", "Oğuz", "François")."""
+    text = unicodedata.normalize("NFKC", text)
+    if SPACED_ACCENT.search(text) or SPACED_CEDILLA.search(text):
+        text = SPACED_CEDILLA.sub(lambda m: unicodedata.normalize("NFC", m.group(1) + m.group(2)), text)
+        text = SPACED_ACCENT.sub(lambda m: unicodedata.normalize("NFC", m.group(2) + m.group(1)), text)
+    return text
+
+
+# -- lines -------------------------------------------------------------------------------------
+@dataclass
+class Line:
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    size: float
+    bold: bool
+    italic: bool
+    mono: bool
+    pieces: list[tuple[str, bool]]  # (text, is_marker) in order
+    role: str = ""
+
+    @property
+    def text(self) -> str:
+        """The words, markers left out."""
+        return " ".join("".join(t if not m else " " for t, m in self.pieces).split())
+
+    @property
+    def name_text(self) -> str:
+        """The words with each marker read as a separator ("Fei He¹˒², Naiyu Gao¹" ->
+        "Fei He, Naiyu Gao,")."""
+        return " ".join("".join(t if not m else ", " for t, m in self.pieces).split()).strip(" ,")
+
+    @property
+    def raw(self) -> str:
+        return "".join(t for t, _ in self.pieces)
+
+    @property
+    def width(self) -> float:
+        return self.x1 - self.x0
+
+    @property
+    def xc(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    def leading_marker(self) -> str | None:
+        for text, marker in self.pieces:
+            if not text.strip():
+                continue
+            return text if marker else None
+        return None
+
+    def style(self) -> tuple[float, bool]:
+        return (round(self.size * 2) / 2, self.bold)
+
+
+def _is_marker(text: str, size: float, line_size: float, flags: int) -> bool:
+    stripped = text.strip()
+    if not stripped:
+        return False
+    if all(c in SYMBOL_SET or c in " ," for c in stripped):
+        return any(c in SYMBOL_SET for c in stripped)
+    small = (flags & 1) or size <= 0.82 * line_size
+    return bool(small and MARKER_RE.match(stripped) and any(c.isalnum() or c in SYMBOL_SET for c in stripped))
+
+
+def _bold(span: dict) -> bool:
+    font = span.get("font", "")
+    return bool(span.get("flags", 0) & 16) or bool(re.search(r"bold|[-,.]b$|-bd|black|heavy|semibold|\.B\b|-Bo", font, re.I))
+
+
+def page_lines(page_dict: dict) -> list[Line]:
+    lines: list[Line] = []
+    for block in page_dict.get("blocks", ()):
+        if block.get("type", 0) != 0:
+            continue
+        for raw in block.get("lines", ()):
+            direction = raw.get("dir", (1, 0))
+            if abs(direction[1]) > 0.1 or direction[0] < 0:
+                continue  # rotated text: the arXiv stamp in the margin, vertical labels
+            spans = [s for s in raw.get("spans", ()) if s.get("text")]
+            if not spans:
+                continue
+            text_sizes = [s["size"] for s in spans if s["text"].strip()]
+            if not text_sizes:
+                continue
+            line_size = max(text_sizes)
+            pieces: list[tuple[str, bool]] = []
+            for s in spans:
+                marker = _is_marker(s["text"], s["size"], line_size, s.get("flags", 0))
+                if not s["text"].strip() and pieces and pieces[-1][1]:
+                    marker = True  # a space inside a run of markers (" 1 2 3 *")
+                if pieces and pieces[-1][1] == marker:
+                    pieces[-1] = (pieces[-1][0] + s["text"], marker)
+                else:
+                    pieces.append((s["text"], marker))
+            pieces = _rejoin_words(_symbols_apart(pieces))
+            words = [s for s in spans if s["text"].strip() and not _is_marker(s["text"], s["size"], line_size, s.get("flags", 0))]
+            main = words or spans
+            weight = sum(len(s["text"]) for s in main) or 1
+            size = max(s["size"] for s in main)
+            bold = sum(len(s["text"]) for s in main if _bold(s)) / weight > 0.5
+            italic = sum(len(s["text"]) for s in main if s.get("flags", 0) & 2) / weight > 0.5
+            mono = sum(len(s["text"]) for s in main if s.get("flags", 0) & 8 or "mono" in s.get("font", "").lower()) / weight > 0.5
+            x0, y0, x1, y1 = raw["bbox"]
+            lines.append(Line(x0, y0, x1, y1, size, bold, italic, mono, [(nfkc(t), m) for t, m in pieces]))
+    return lines
+
+
+_SYMBOL_RUN = re.compile("([" + re.escape(SYMBOLS) + "]+)")
+
+
+def _symbols_apart(pieces: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """Footnote symbols set in the text's own size ("Jongchan Park*†²") are markers too."""
+    out: list[tuple[str, bool]] = []
+    for text, marker in pieces:
+        parts = [text] if marker else _SYMBOL_RUN.split(text)
+        for k, part in enumerate(parts):
+            if not part:
+                continue
+            is_marker = marker or k % 2 == 1
+            if out and out[-1][1] == is_marker:
+                out[-1] = (out[-1][0] + part, is_marker)
+            else:
+                out.append((part, is_marker))
+    return out
+
+
+def _rejoin_words(pieces: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """A superscript digit inside a capitalised word is part of its name ("NLP²CT Lab")."""
+    out: list[tuple[str, bool]] = []
+    i = 0
+    while i < len(pieces):
+        text, marker = pieces[i]
+        if (marker and out and i + 1 < len(pieces) and text.strip().isdigit() and text == text.strip()
+                and re.search(r"[A-Z]$", out[-1][0]) and re.match(r"[A-Z]", pieces[i + 1][0])):
+            out[-1] = (out[-1][0] + text + pieces[i + 1][0], False)
+            i += 2
+            continue
+        out.append((text, marker))
+        i += 1
+    return out
+
+
+def body_size(lines: list[Line]) -> float:
+    weights: dict[float, int] = {}
+    for line in lines:
+        key = round(line.size * 2) / 2
+        weights[key] = weights.get(key, 0) + len(line.raw)
+    return max(weights, key=weights.get) if weights else 10.0
+
+
+def split_markers(text: str) -> list[str]:
+    return [MARKER_CANON.get(t, t) for t in MARKER_TOKEN.findall(text)]
+
+
+# -- line roles --------------------------------------------------------------------------------
+def is_aff_like(text: str) -> bool:
+    return bool(AFF_RE.search(text) or _places().search(text) or POSTCODE_RE.search(text))
+
+
+def _name_chunks(text: str) -> list[str]:
+    return [c.strip(" .,;:") for c in NAME_SPLIT.split(text) if c.strip(" .,;:")]
+
+
+def is_name_like(text: str) -> bool:
+    if not text or any(ch.isdigit() for ch in text) or "@" in text or is_aff_like(text):
+        return False
+    chunks = _name_chunks(text)
+    if not chunks:
+        return False
+    longest = 0
+    for chunk in chunks:
+        words = chunk.split()
+        if not 1 <= len(words) <= 6:
+            return False
+        for w in words:
+            if w.lower() in PARTICLES:
+                continue
+            if not NAME_WORD.match(w):
+                return False
+        longest = max(longest, len(words))
+    return longest >= 2 or len(chunks) >= 2
+
+
+# -- the result --------------------------------------------------------------------------------
+@dataclass
+class Author:
+    name: str
+    markers: list[str] = field(default_factory=list)
+    affiliations: list[str] = field(default_factory=list)
+    email: str | None = None
+
+
+@dataclass
+class FirstPage:
+    title: str | None
+    authors: list[Author]
+    # Affiliation text found on the page that no author could be tied to.
+    unassigned: list[str]
+    emails: list[str]
+    layout: str  # how authors were tied to affiliations: markers, blocks, shared, footnote, none
+
+
+@dataclass
+class Entry:
+    text: str
+    markers: list[str]
+    lines: list[Line]
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        return (min(ln.x0 for ln in self.lines), min(ln.y0 for ln in self.lines),
+                max(ln.x1 for ln in self.lines), max(ln.y1 for ln in self.lines))
+
+
+def clean_affiliation(text: str) -> str:
+    text = CORRESPONDENCE.sub("", text)
+    text = " ".join(text.split()).strip(" ,;.:\u2022")
+    return text
+
+
+# -- zones -------------------------------------------------------------------------------------
+def _title(lines: list[Line], height: float, body: float) -> tuple[list[Line], float]:
+    top = [ln for ln in lines if ln.y0 < 0.45 * height and sum(c.isalpha() for c in ln.text) >= 3]
+    if not top:
+        return [], 0.0
+    biggest = max(ln.size for ln in top)
+    if biggest < body + 0.9:
+        return [], 0.0
+    ordered = sorted(top, key=lambda ln: (ln.y0, ln.x0))
+    chosen: list[Line] = []
+    for ln in ordered:
+        if ln.size >= biggest - 0.6:
+            if chosen and ln.y0 - chosen[-1].y1 > 1.5 * biggest:
+                break
+            chosen.append(ln)
+        elif chosen:
+            break
+    return chosen, max(ln.y1 for ln in chosen)
+
+
+def _header_end(lines: list[Line], start: float, height: float) -> float:
+    after = sorted((ln for ln in lines if ln.y0 >= start - 1), key=lambda ln: (ln.y0, ln.x0))
+    for ln in after:
+        if ABSTRACT_RE.match(ln.text) and len(ln.text) < 400:
+            # half a line up: the other column's first line may sit a little higher
+            return ln.y0 - 0.6 * ln.size
+    for a, b in zip(after, after[1:]):
+        if (abs(a.x0 - b.x0) < 1.5 and a.width > 200 and b.y0 > a.y0 and len(a.text) > 50 and len(b.text) > 40
+                and "@" not in a.raw + b.raw and not STRONG_AFF.search(a.text)):
+            return a.y0 - 0.5
+    return min(height, start + 0.35 * height)
+
+
+def _footnotes(lines: list[Line], height: float, body: float) -> list[Line]:
+    low = [ln for ln in lines if ln.y0 > 0.55 * height and ln.size <= body - 0.6 and not ln.text.isdigit()]
+    big = [ln for ln in lines if ln.size > body - 0.6 and ln.y0 > 0.5 * height]
+    keep = []
+    for ln in low:
+        below = any(b.y0 > ln.y1 - 1 and b.x0 < ln.x1 and b.x1 > ln.x0 and not b.text.strip().isdigit() for b in big)
+        if not below:
+            keep.append(ln)
+    return keep  # in the page's own reading order
+
+
+# -- header analysis ---------------------------------------------------------------------------
+def _roles(header: list[Line]) -> None:
+    name_style = None
+    for ln in header:
+        text = ln.text
+        if "@" in ln.raw:
+            rest = ln.raw
+            for e in find_emails(ln.raw):
+                rest = rest.replace(e.split("@")[0], " ")
+            rest = re.sub(r"\S*@\S*|[{}()\[\]|,;:<>]|e-?mail", " ", rest, flags=re.I)
+            letters = sum(c.isalpha() for c in rest)
+            if letters < 4 or (letters < 0.35 * sum(c.isalpha() for c in ln.raw) and not is_aff_like(rest)):
+                ln.role = "email"
+                continue
+        if sum(c.isalpha() for c in text) < 2 or EXCLUDE_RE.search(text) or DATE_RE.match(text) or \
+                text.strip().lower() in ("and", "&"):
+            ln.role = "other"
+            continue
+        marked = any(m and t.strip() for t, m in ln.pieces[1:]) or (len(ln.pieces) > 1 and ln.pieces[-1][1])
+        fragment = (name_style is not None and len(text.split()) == 1 and NAME_WORD.match(text) and not is_aff_like(text)
+                    and (ln.style() == name_style or marked))
+        if is_name_like(ln.name_text) or fragment:
+            if name_style is None:
+                name_style = ln.style()
+            if ln.style() == name_style or (marked and ln.style()[0] >= name_style[0] - 0.6) or ln.bold:
+                ln.role = "name"
+                continue
+        ln.role = "aff"
+    # A bold, name-like line decides that names are bold: unbolded name-like lines are text.
+    if any(ln.role == "name" and ln.bold for ln in header):
+        for ln in header:
+            if ln.role == "name" and not ln.bold:
+                ln.role = "aff"
+    # Affiliation lines above the first name line (page headers, venue lines) are not the
+    # author block's.
+    first_name = min((ln.y0 for ln in header if ln.role == "name"), default=None)
+    if first_name is not None:
+        for ln in header:
+            if ln.role == "aff" and ln.y1 < first_name - 1:
+                ln.role = "other"
+
+
+def _flow_entries(aff_lines: list[Line]) -> list[Entry]:
+    """Marked affiliations read as running text, rows top to bottom: each marker starts an
+    entry, and text up to the next marker belongs to it (entries that wrap onto the next row,
+    several entries on one row)."""
+    items: list[list] = []  # [marker or None, text, lines]
+    for ln in reading_order(aff_lines):
+        fresh_line = True
+        for text, marker in ln.pieces:
+            if marker and text.strip():
+                items.append([text.strip(), "", [ln]])
+            elif text.strip():
+                if not items or (fresh_line and items[-1][0] is None):
+                    items.append([None, text, [ln]])
+                else:
+                    items[-1][1] += " " + text
+                    if ln not in items[-1][2]:
+                        items[-1][2].append(ln)
+            fresh_line = False
+    entries = []
+    for marker, text, lines in items:
+        text = clean_affiliation(text)
+        if sum(c.isalpha() for c in text) >= 2 and not EXCLUDE_RE.search(text):
+            entries.append(Entry(text, split_markers(marker) if marker else [], lines))
+    return entries
+
+
+def _entries(aff_lines: list[Line], page_width: float = 612.0) -> list[Entry]:
+    if any(m and t.strip() for ln in aff_lines for t, m in ln.pieces):
+        return _flow_entries(aff_lines)
+    # Unmarked lines in columns: a line continues the entry above it in its column when it
+    # wraps it. The widest line of the column tells the column's width.
+    entries: list[Entry] = []
+    for ln in sorted(aff_lines, key=lambda x: (x.y0, x.x0)):
+        text = ln.text
+        markers: list[str] = []
+        m = GLUED_NUMBER.match(text)
+        if m:
+            markers = [m.group(1)]
+            text = text[m.end():]
+        prev = None
+        for e in reversed(entries):
+            last = e.lines[-1]
+            if last.x0 < ln.x1 and last.x1 > ln.x0 and 0 <= ln.y0 - last.y1 < 1.2 * ln.size and last is not ln:
+                prev = e
+            if last.y1 < ln.y0 - 2 * ln.size:
+                break
+        if prev is not None and not markers:
+            same = [o.width for o in aff_lines if o.width < 0.55 * page_width and o.x0 < ln.xc < o.x1]
+            column = max(same) if ln.width < 0.55 * page_width and same else max(o.width for o in aff_lines)
+            if _wraps(prev, ln, text, column):
+                prev.text = prev.text + " " + text
+                prev.lines.append(ln)
+                continue
+        entries.append(Entry(text, markers, [ln]))
+    for e in entries:
+        e.text = clean_affiliation(e.text)
+    return [e for e in entries if sum(c.isalpha() for c in e.text) >= 2 and not EXCLUDE_RE.search(e.text)]
+
+
+TAIL_WORDS = {"university", "universitat", "universität", "université", "universite", "institute", "institut",
+              "inc", "ltd", "llc", "gmbh", "corp", "corporation", "laboratory", "laboratories", "lab", "labs",
+              "research", "ai", "technology", "technologies", "sciences", "college", "center", "centre",
+              "academy", "group", "hospital", "school", "foundation", "company", "polytechnique"}
+INSTITUTION_HEADS = {"university", "universitat", "universite", "universidad", "universita", "institute", "institut",
+                     "college", "school", "academy", "laboratory", "lab", "hospital", "center", "centre"}
+HEAD_WORDS = {"department", "dept", "school", "university", "universitat", "universität", "université",
+              "universidad", "universita", "università", "institute", "institut", "faculty", "college",
+              "laboratory", "lab", "center", "centre", "division", "graduate", "key", "state", "national",
+              "the", "max", "microsoft", "google", "amazon", "meta", "facebook", "ibm", "nvidia", "samsung"}
+
+
+def _wraps(prev: Entry, ln: Line, text: str, column: float) -> bool:
+    """Does `text` (line `ln`, the next in the column) continue the entry above rather than
+    start another affiliation?"""
+    if CONNECTOR_END.search(prev.text) or text[:1].islower():
+        return True
+    words = text.split()
+    if not words:
+        return False
+    if all(w.lower().strip(".,") in FRAGMENT_WORDS for w in words):
+        return True
+    first = words[0].lower().strip(".")
+    if first.rstrip(",") in TAIL_WORDS and (first.endswith(",") or len(words) == 1):
+        return True  # "University, USA" / "Center, USA": the end of a name begun above
+    # Text is broken only where the next word does not fit: when the first word of this
+    # line would have fitted on the line above, the break was meant.
+    last = prev.lines[-1]
+    first_width = ln.width * len(words[0]) / max(len(text), 1)
+    if last.width + 0.3 * ln.size + first_width < 0.97 * column:
+        return False
+    prev_words = prev.text.split()
+    ending = prev_words[-1] if prev_words else ""
+    if _places().fullmatch(f"{ending} {words[0].rstrip(',')}"):
+        return True  # "Hong" / "Kong", "San" / "Francisco"
+    lead = _places().match(text)
+    if lead and text[lead.end():lead.end() + 1] == ",":
+        return True  # "Sydney, NSW 2007, Australia": an address goes on, nothing starts with one
+    segment = prev.text.rsplit(",", 1)[-1].lower()
+    complete = (ending.lower().strip(".,") in TAIL_WORDS or _places().search(ending)
+                or re.fullmatch(r"[A-Z]{2,6}\.?", ending)
+                or any(w in INSTITUTION_HEADS for w in re.findall(r"[a-z]+", segment)))
+    if not complete:
+        return True  # "..., Central" / "South University"; "Indian" / "Institute of Science"
+    if first.rstrip(",") in HEAD_WORDS:
+        return False
+    return len(words) <= 2 and words[-1].lower().strip(".,") in TAIL_WORDS  # "Tokyo" / "Metropolitan University"
+
+
+def reading_order(lines: list[Line]) -> list[Line]:
+    """Rows top to bottom (lines whose tops are within half a line of the row's first),
+    each row left to right."""
+    rows: list[list[Line]] = []
+    for ln in sorted(lines, key=lambda x: x.y0):
+        if rows and ln.y0 - rows[-1][0].y0 < 0.5 * max(ln.size, rows[-1][0].size):
+            rows[-1].append(ln)
+        else:
+            rows.append([ln])
+    return [ln for row in rows for ln in sorted(row, key=lambda x: x.x0)]
+
+
+@dataclass(eq=False)
+class Block:
+    """Name lines stacked in one column (a name that wraps, or a group of names)."""
+    lines: list[Line]
+
+    @property
+    def x0(self) -> float:
+        return min(ln.x0 for ln in self.lines)
+
+    @property
+    def x1(self) -> float:
+        return max(ln.x1 for ln in self.lines)
+
+    @property
+    def y0(self) -> float:
+        return min(ln.y0 for ln in self.lines)
+
+    @property
+    def y1(self) -> float:
+        return max(ln.y1 for ln in self.lines)
+
+    @property
+    def size(self) -> float:
+        return max(ln.size for ln in self.lines)
+
+    @property
+    def xc(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+
+def _name_blocks(name_lines: list[Line]) -> list[Block]:
+    blocks: list[Block] = []
+    for ln in sorted(name_lines, key=lambda x: (x.y0, x.x0)):
+        for b in blocks:
+            last = b.lines[-1]
+            if -0.3 * ln.size <= ln.y0 - last.y1 < 0.8 * ln.size and _overlap((last.x0, last.x1), (ln.x0, ln.x1)) > 0:
+                b.lines.append(ln)
+                break
+        else:
+            blocks.append(Block([ln]))
+    rows: list[list[Block]] = []
+    for b in sorted(blocks, key=lambda b: b.y0):
+        if rows and b.y0 - rows[-1][0].y0 < 0.5 * b.size:
+            rows[-1].append(b)
+        else:
+            rows.append([b])
+    return [b for row in rows for b in sorted(row, key=lambda b: b.x0)]
+
+
+def _names(name_lines: list[Line], flow: bool) -> list[tuple[Author, object]]:
+    """Authors in printed order, each with what owns their affiliations by position: their
+    line when names flow in rows with markers, else their column block."""
+    if flow:
+        sequences = [(reading_order(name_lines), None)]
+    else:
+        sequences = [(b.lines, b) for b in _name_blocks(name_lines)]
+    out: list[tuple[Author, object]] = []
+    for ordered, block in sequences:
+        carry = ""
+        for idx, ln in enumerate(ordered):
+            owner = block if block is not None else ln
+            chunks: list[list] = []  # [text, markers]: a marker closes the name before it
+            current = carry
+            carry = ""
+            for text, marker in ln.pieces:
+                if marker:
+                    if current.strip(" ,;"):
+                        chunks.append([current, split_markers(text)])
+                    elif chunks:
+                        chunks[-1][1].extend(split_markers(text))
+                    current = ""
+                    continue
+                current += text
+            tail = current
+            if tail.strip():
+                pieces = NAME_SPLIT.split(tail)
+                following = ordered[idx + 1] if idx + 1 < len(ordered) else None
+                head = _name_chunks(following.name_text)[:1] if following is not None else []
+                if (following is not None and head and not re.search(r"(?:,|;|\band)\s*$", tail)
+                        and 0 < following.y0 - ln.y0 < 2.5 * ln.size
+                        and (len(pieces[-1].split()) == 1 or len(head[0].split()) == 1)):
+                    # a name broken across lines ("... Songfang" / "Huang²")
+                    carry = pieces[-1] + " "
+                    tail = tail[: len(tail) - len(pieces[-1])]
+                chunks.append([tail, []])
+            for text, markers in chunks:
+                names = _name_chunks(text)
+                for k, name in enumerate(names):
+                    name = re.sub(r"^(?:and|by)\s+", "", name, flags=re.I).strip()
+                    if name:
+                        mk = markers if k == len(names) - 1 else []
+                        out.append((Author(name, list(dict.fromkeys(mk))), owner))
+        if carry.strip():
+            out.append((Author(carry.strip(" ,;"), []), block if block is not None else ordered[-1]))
+    return out
+
+
+def _overlap(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return min(a[1], b[1]) - max(a[0], b[0])
+
+
+def _by_position(named: list[tuple[Author, Line]], entries: list[Entry]) -> list[Entry]:
+    """Tie each entry to the name line(s) above it in its column; returns the entries no
+    name line could take."""
+    name_lines: list[Line] = []
+    for _, ln in named:
+        if ln not in name_lines:
+            name_lines.append(ln)
+    owners: dict[int, list[Entry]] = {id(ln): [] for ln in name_lines}
+    loose = []
+    for e in entries:
+        x0, y0, x1, _ = e.box
+        above = [ln for ln in name_lines if ln.y0 < y0 + 1]
+        if not above:
+            loose.append(e)
+            continue
+        row_y = max(ln.y0 for ln in above if _overlap((ln.x0, ln.x1), (x0, x1)) > 0) if any(
+            _overlap((ln.x0, ln.x1), (x0, x1)) > 0 for ln in above) else max(ln.y0 for ln in above)
+        row = [ln for ln in above if abs(ln.y0 - row_y) < 0.6 * ln.size]
+        hits = [ln for ln in row if _overlap((ln.x0, ln.x1), (x0, x1)) > 0]
+        if len(hits) >= 2:
+            hits = row  # under several names of the row: a shared affiliation, the row's
+        elif not hits and row:
+            hits = [min(row, key=lambda ln: abs(ln.xc - (x0 + x1) / 2))]
+        for ln in hits:
+            owners[id(ln)].append(e)
+    # A row where some names got an entry under several names and others got none: the
+    # entry is the row's.
+    for ln in name_lines:
+        if owners[id(ln)]:
+            continue
+        row = [o for o in name_lines if abs(o.y0 - ln.y0) < 0.6 * ln.size and owners[id(o)]]
+        shared = [e for o in row for e in owners[id(o)] if sum(1 for r in row if e in owners[id(r)]) >= 2]
+        if shared:
+            owners[id(ln)] = list(dict.fromkeys(shared))
+    for author, ln in named:
+        author.affiliations = [e.text for e in owners[id(ln)]]
+    return loose
+
+
+def analyse(page_dict: dict) -> FirstPage:
+    width = page_dict.get("width", 612.0)
+    height = page_dict.get("height", 792.0)
+    lines = [ln for ln in page_lines(page_dict) if 0 <= ln.x0 < width and 0 <= ln.y0 < height]
+    if not lines:
+        return FirstPage(None, [], [], [], "none")
+    body = body_size(lines)
+    title_lines, title_end = _title(lines, height, body)
+    title = " ".join(ln.text for ln in sorted(title_lines, key=lambda x: (x.y0, x.x0))) or None
+    start = title_end if title_lines else 0.0
+    end = _header_end(lines, start + 1, height)
+    header = sorted((ln for ln in lines if start - 1 <= ln.y0 < end and ln not in title_lines),
+                    key=lambda x: (x.y0, x.x0))
+    # The author block is compact: a gap of four body lines ends it.
+    for a, b in zip(header, header[1:]):
+        if b.y0 - a.y1 > 4 * body:
+            header = [ln for ln in header if ln.y0 <= a.y0]
+            break
+    _acm_inline(header)
+    _roles(header)
+    emails: list[str] = []
+    for ln in header:
+        if ln.role == "email" or "@" in ln.raw:
+            emails.extend(e for e in find_emails(ln.raw) if e not in emails)
+    name_lines = [ln for ln in header if ln.role == "name"]
+    aff_lines = [ln for ln in header if ln.role == "aff"]
+    # Names carrying markers flow in rows (a name may wrap to the next row); otherwise each
+    # column of name lines is a block with the affiliations under it.
+    flow = any(m and t.strip() for ln in name_lines for t, m in ln.pieces)
+    named = _names(name_lines, flow)
+    authors = [a for a, _ in named]
+    entries = _entries(aff_lines, width)
+    for ln in header:
+        if getattr(ln, "inline_aff", None):
+            entries.append(Entry(ln.inline_aff, [], [ln]))  # type: ignore[attr-defined]
+
+    foot = _footnotes(lines, height, body)
+    foot_entries, by_name, foot_emails = _footnote_entries(foot)
+    emails.extend(e for e in foot_emails if e not in emails)
+
+    unassigned: list[str] = []
+    author_marks = {m for a in authors for m in a.markers}
+    marked = [e for e in entries + foot_entries if e.markers and set(e.markers) & author_marks]
+    layout = "none"
+    if marked:
+        layout = "markers"
+        unmarked = [e for e in entries if not e.markers]
+        for a in authors:
+            affs = [e.text for e in marked if set(e.markers) & set(a.markers)]
+            if not affs and unmarked:
+                affs = [e.text for e in unmarked]
+            a.affiliations = list(dict.fromkeys(affs))
+        used = {e.text for a in authors for e in marked if e.text in a.affiliations} | {e.text for e in unmarked}
+        unassigned = [e.text for e in entries if e.text not in used]
+    elif entries:
+        layout = "blocks"
+        loose = _by_position(named, entries)
+        if all(not a.affiliations for a in authors) and entries:
+            layout = "shared"
+            for a in authors:
+                a.affiliations = [e.text for e in entries]
+            loose = []
+        unassigned = [e.text for e in loose]
+    elif foot_entries and authors:
+        layout = "footnote"
+        unassigned = [e.text for e in foot_entries if not e.markers]
+    for name, aff in by_name:
+        target = _match_author(authors, name)
+        if target is not None:
+            if aff not in target.affiliations:
+                target.affiliations.append(aff)
+            layout = layout if layout != "none" else "footnote"
+        else:
+            unassigned.append(aff)
+    # Authors still without an affiliation take the unmarked shared ones when there is one.
+    if authors and len(unassigned) == 1 and all(not a.affiliations for a in authors):
+        for a in authors:
+            a.affiliations = list(unassigned)
+        unassigned = []
+
+    fixed = {} if flow else _block_emails(named, header)
+    mapping = assign_emails([a.name for a in authors], emails, fixed)
+    for i, a in enumerate(authors):
+        a.email = mapping.get(i)
+        a.name = _clean_name(a.name)
+    return FirstPage(title, authors, list(dict.fromkeys(unassigned)), emails, layout)
+
+
+def _clean_name(name: str) -> str:
+    name = re.sub(r"\s+", " ", name).strip(" ,;:*")
+    return name
+
+
+def _acm_inline(header: list[Line]) -> None:
+    """ACM journals print "KYLE LO, Allen Institute for AI, USA" on one line: a name in
+    capitals, then the affiliation. Split such lines into a name line and its affiliation."""
+    for ln in header:
+        m = re.match(r"^([A-Z][A-Z.\-' ]+[A-Z]\.?)\s*,\s*(.+)$", ln.text)
+        if m and len(m.group(1).split()) >= 2 and is_aff_like(m.group(2)):
+            ln.pieces = [(m.group(1), False)]
+            ln.inline_aff = clean_affiliation(m.group(2))  # type: ignore[attr-defined]
+            ln.role = ""
+
+
+def _block_emails(named: list[tuple[Author, Line]], header: list[Line]) -> dict[int, str]:
+    """An address printed alone in the column under a single-name line is that author's."""
+    fixed: dict[int, str] = {}
+    per_line: dict[int, list[int]] = {}
+    for i, (_, ln) in enumerate(named):
+        per_line.setdefault(id(ln), []).append(i)
+    name_lines = {id(ln): ln for _, ln in named}
+    for ln in header:
+        if ln.role != "email":
+            continue
+        found = find_emails(ln.raw)
+        if len(found) != 1:
+            continue
+        above = [n for n in name_lines.values() if n.y0 < ln.y0 and _overlap((n.x0, n.x1), (ln.x0, ln.x1)) > 0]
+        if not above:
+            continue
+        owner = max(above, key=lambda n: n.y0)
+        others = [n for n in name_lines.values() if abs(n.y0 - owner.y0) < 0.6 * owner.size and n is not owner
+                  and _overlap((n.x0, n.x1), (ln.x0, ln.x1)) > 0]
+        indexes = per_line[id(owner)]
+        if len(indexes) == 1 and not others:
+            fixed[indexes[0]] = found[0]
+    return fixed
+
+
+def _footnote_entries(foot: list[Line]) -> tuple[list[Entry], list[tuple[str, str]], list[str]]:
+    """Marked affiliation entries, (name, affiliation) pairs, and e-mails from footnotes."""
+    entries: list[Entry] = []
+    by_name: list[tuple[str, str]] = []
+    emails: list[str] = []
+    pieces: list[tuple[str, bool, Line]] = []
+    for ln in foot:
+        if ln.pieces and not ln.pieces[0][1] and ln.pieces[0][0].strip() in ("\u2022", "\u25cf", "-"):
+            pieces.append(("\u2022", True, ln))
+            rest = ln.pieces[1:]
+        else:
+            rest = ln.pieces
+        for t, m in rest:
+            pieces.append((t, m, ln))
+        pieces.append((" ", False, ln))
+    # Split the running footnote text into (marker, text) items.
+    items: list[list] = []
+    for t, m, ln in pieces:
+        if m and t.strip():
+            items.append([t.strip(), "", [ln]])
+        elif items:
+            items[-1][1] += t
+            if ln not in items[-1][2]:
+                items[-1][2].append(ln)
+        elif t.strip():
+            items.append([None, t, [ln]])
+    for marker, text, lns in items:
+        text = " ".join(text.split())
+        emails.extend(e for e in find_emails(text) if e not in emails)
+        if ADDRESSES.match(text):
+            for part in ADDRESSES.sub("", text).split(";"):
+                chunks = [c.strip() for c in part.split(",") if c.strip()]
+                chunks = [c for c in chunks if "@" not in c and not re.fullmatch(r"[\w.-]+\.[a-z]{2,4}\.?", c)]
+                if len(chunks) >= 2:
+                    by_name.append((chunks[0], clean_affiliation(", ".join(chunks[1:]))))
+            continue
+        m = IS_WITH.match(text)
+        if m and all(is_name_like(w) or re.fullmatch(r"(?:[A-Z]\.\s?)+[A-Z]?\S*(?:\s\S+)?", w) for w in _name_chunks(m["who"])):
+            aff = clean_affiliation(re.sub(r"\(.*?@.*?\)", "", m["aff"]))
+            for who in _name_chunks(m["who"]):
+                by_name.append((who, aff))
+            continue
+        if marker == "\u2022" or not marker:
+            continue
+        text = clean_affiliation(text)
+        if EXCLUDE_RE.search(text) or not is_aff_like(text) and len(text) < 3:
+            continue
+        if sum(c.isalpha() for c in text) >= 2:
+            entries.append(Entry(text, split_markers(marker), lns))
+    return entries, by_name, emails
+
+
+def _name_key(name: str) -> tuple[str, str]:
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    tokens = [t for t in re.split(r"[^a-z]+", text) if t]
+    if not tokens:
+        return "", ""
+    return tokens[-1], tokens[0][0]
+
+
+def _match_author(authors: list[Author], name: str) -> Author | None:
+    last, initial = _name_key(name)
+    if not last:
+        return None
+    hits = [a for a in authors if _name_key(a.name)[0] == last]
+    if len(hits) > 1:
+        hits = [a for a in hits if _name_key(a.name)[1] == initial] or hits[:1]
+    return hits[0] if hits else None
