@@ -279,20 +279,7 @@ def resolve_stream(source: TextIO, sink: TextIO, resolver=None) -> tuple[int, in
 
 
 def cmd_resolve(args: argparse.Namespace, settings: Settings) -> int:
-    from .registry import build_resolver
-    from .resolver import OverridesError
-    from .ror import RorDumpError
-
-    spec = args.ror if args.ror is not None else settings.ror_dump
-    overrides = Path(args.overrides) if args.overrides else settings.overrides_file
-    try:
-        resolver = build_resolver(spec, settings.cache_dir, overrides)
-    except (RorDumpError, OverridesError, OSError) as exc:
-        raise CliError(f"{exc} (use --ror PATH, or --ror none to resolve without the ROR registry)") from exc
-    except Exception as exc:  # a download that failed after its retries
-        if type(exc).__name__ in ("FetchError", "RetryableHTTPError", "ConnectionError"):
-            raise CliError(f"could not download the ROR dump: {exc} (use --ror PATH or --ror none)") from exc
-        raise
+    resolver = _build_resolver(args, settings)
     source = _open(args.input, "r", sys.stdin)
     sink = _open(args.output, "w", sys.stdout)
     try:
@@ -305,6 +292,67 @@ def cmd_resolve(args: argparse.Namespace, settings: Settings) -> int:
     if errors:
         print(f"{errors} of {lines} lines could not be read (see their 'error' field)", file=sys.stderr)
     return 0
+
+
+def _read_one(path: str):
+    from .pdfs.extract import read_pdf
+
+    return read_pdf(path)
+
+
+def cmd_extract_pdf(args: argparse.Namespace, settings: Settings) -> int:
+    """One JSON line per PDF: file, title, authors [{name, affiliations, email, countries}],
+    countries, error. A file that cannot be read gets its reason in `error`; the batch goes on."""
+    from .pdfs.extract import attribute, iter_pdf_paths, result_record
+
+    paths = iter_pdf_paths(args.paths)
+    if not paths:
+        raise CliError("no PDF files found in the given paths")
+    resolver = _build_resolver(args, settings) if args.resolve else None
+    sink = _open(args.output, "w", sys.stdout)
+    failed = 0
+    try:
+        jobs = max(1, args.jobs or (os.cpu_count() or 1))
+        if jobs > 1 and len(paths) >= 8:
+            from concurrent.futures import ProcessPoolExecutor
+
+            pool = ProcessPoolExecutor(max_workers=jobs)
+            results = pool.map(_read_one, [str(p) for p in paths], chunksize=8)
+        else:
+            pool = None
+            results = map(_read_one, [str(p) for p in paths])
+        for n, result in enumerate(results, start=1):
+            if resolver is not None:
+                attribute(result, resolver)
+            failed += result.error is not None
+            sink.write(json.dumps(result_record(result, resolver is not None), ensure_ascii=False) + "\n")
+            if n % 200 == 0:
+                print(f"extract-pdf: {n}/{len(paths)} PDFs", file=sys.stderr)
+        if pool is not None:
+            pool.shutdown()
+    finally:
+        if sink is not sys.stdout:
+            sink.close()
+    if failed:
+        print(f"{failed} of {len(paths)} PDFs could not be read (see their 'error' field)", file=sys.stderr)
+    return 0
+
+
+def _build_resolver(args: argparse.Namespace, settings: Settings):
+    from .registry import build_resolver
+    from .resolver import OverridesError
+    from .ror import RorDumpError
+
+    spec = args.ror if args.ror is not None else settings.ror_dump
+    overrides = Path(args.overrides) if getattr(args, "overrides", None) else settings.overrides_file
+    try:
+        return build_resolver(spec, settings.cache_dir, overrides)
+    except (RorDumpError, OverridesError, OSError) as exc:
+        raise CliError(f"{exc} (use --ror PATH, or --ror none to resolve without the ROR registry)") from exc
+    except Exception as exc:  # a download that failed after its retries
+        if type(exc).__name__ in ("FetchError", "RetryableHTTPError", "ConnectionError"):
+            raise CliError(f"could not download the ROR dump: {exc} (use --ror PATH or --ror none)") from exc
+        raise
 
 
 # -- partitions, errors, ui ------------------------------------------------------------------
@@ -388,6 +436,15 @@ def build_parser() -> argparse.ArgumentParser:
                               "else the newest dump on Zenodo")
     resolve.add_argument("--overrides", default=None, help="overrides YAML (default: PAPERATLAS_OVERRIDES)")
     resolve.set_defaults(func=cmd_resolve)
+
+    pdf = sub.add_parser("extract-pdf", help="read authors, affiliations and e-mails off PDFs' first pages")
+    pdf.add_argument("paths", nargs="+", metavar="PATH", help="PDF files or folders (searched recursively)")
+    pdf.add_argument("--resolve", action="store_true", help="resolve affiliations to countries")
+    pdf.add_argument("--ror", default=None, help="ROR v2 dump zip, URL, or 'none' (with --resolve; default: PAPERATLAS_ROR_DUMP)")
+    pdf.add_argument("--overrides", default=None, help="overrides YAML (with --resolve; default: PAPERATLAS_OVERRIDES)")
+    pdf.add_argument("--output", default="-", help="output file, or - for stdout")
+    pdf.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    pdf.set_defaults(func=cmd_extract_pdf)
 
     parts = sub.add_parser("partitions", help="list or add venue-year partitions")
     parts.add_argument("action", nargs="?", choices=["list", "add", "catalogue"], default="list",
