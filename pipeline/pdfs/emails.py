@@ -56,9 +56,20 @@ def _ascii_tokens(name: str) -> list[str]:
     return [t for t in re.split(r"[^a-z]+", text) if t]
 
 
+GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})
+
+
 def name_email_score(name: str, email: str) -> float:
     """How well an address's local part fits a name: 1.0 for `first.last`, `flast`, `firstl`
-    and similar; 0.5-0.9 for a first or last name alone or partial forms; 0 for no fit."""
+    and similar; 0.5-0.9 for a first or last name alone or partial forms; 0 for no fit.
+    Umlauts are tried both ways (Müller: muller, mueller)."""
+    plain = _score(name, email)
+    if plain < 1.0 and name != name.translate(GERMAN):
+        return max(plain, _score(name.translate(GERMAN), email))
+    return plain
+
+
+def _score(name: str, email: str) -> float:
     local = re.sub(r"[^a-z]", "", email.split("@", 1)[0].lower())
     tokens = _ascii_tokens(name)
     if not local or not tokens:

@@ -89,6 +89,7 @@ CORRESPONDENCE = re.compile(r"\b(?:correspondence to|corresponding authors?|e-?m
 
 # -- places, for telling affiliation lines from name lines --------------------------------------
 _PLACES: re.Pattern | None = None
+COUNTRY_WORDS: set[str] = set()  # filled with the country names when _places() first runs
 
 
 def _places() -> re.Pattern:
@@ -103,6 +104,8 @@ def _places() -> re.Pattern:
                 value = getattr(c, attr, None)
                 if value:
                     names.add(value.split(",")[0])
+        COUNTRY_WORDS.update(n.lower() for n in names)
+        COUNTRY_WORDS.update({"usa", "uk", "korea", "prc", "russia", "taiwan", "vietnam", "iran", "turkey", "uae"})
         names |= {"Korea", "South Korea", "Russia", "Taiwan", "Hong Kong", "Macau", "Macao", "Vietnam", "Iran",
                   "Czech Republic", "Turkey", "England", "Scotland", "Wales", "UAE", "KSA", "PR China",
                   "California", "Massachusetts", "Washington", "Pennsylvania", "Texas", "New York", "Illinois",
@@ -121,6 +124,7 @@ def _places() -> re.Pattern:
                   "Barcelona", "Madrid", "Lisbon", "Milan", "Rome", "Turin", "Edinburgh", "Oxford", "Cambridge",
                   "Haifa", "Jerusalem", "Cairo", "Dubai", "Riyadh", "Doha", "Tehran", "Istanbul", "Ankara"}
         names -= {"Jersey", "Georgia", "Chad", "Jordan", "Guinea"}
+
         words = sorted((re.escape(n) for n in names), key=len, reverse=True)
         _PLACES = re.compile(r"(?<![\w-])(?:" + "|".join(words) + r")(?![\w-])")
     return _PLACES
@@ -274,6 +278,27 @@ def _rejoin_words(pieces: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
         out.append((text, marker))
         i += 1
     return out
+
+
+def attach_stray_markers(lines: list[Line]) -> list[Line]:
+    """A marker MuPDF put on a line of its own ("Pérez" then "³˒*" as a separate line, raised
+    above the baseline) goes back to the end of the line it follows."""
+    kept: list[Line] = []
+    for ln in lines:
+        raw = ln.raw.strip()
+        if 0 < len(raw) <= 8 and MARKER_RE.match(raw) and any(c.isdigit() or c in SYMBOL_SET for c in raw):
+            host = None
+            for other in lines:
+                if (other is not ln and other.size > ln.size * 1.15 and -12 <= ln.x0 - other.x1 < 3 and ln.x1 > other.x1
+                        and ln.y0 < other.y1 and ln.y1 > other.y0):
+                    host = other
+                    break
+            if host is not None:
+                host.pieces.append((raw, True))
+                host.x1 = max(host.x1, ln.x1)
+                continue
+        kept.append(ln)
+    return kept
 
 
 def body_size(lines: list[Line]) -> float:
@@ -482,7 +507,7 @@ def _entries(aff_lines: list[Line], page_width: float = 612.0) -> list[Entry]:
         prev = None
         for e in reversed(entries):
             last = e.lines[-1]
-            if last.x0 < ln.x1 and last.x1 > ln.x0 and 0 <= ln.y0 - last.y1 < 1.2 * ln.size and last is not ln:
+            if last.x0 < ln.x1 and last.x1 > ln.x0 and -0.4 * ln.size <= ln.y0 - last.y1 < 1.2 * ln.size and last is not ln:
                 prev = e
             if last.y1 < ln.y0 - 2 * ln.size:
                 break
@@ -545,7 +570,9 @@ def _wraps(prev: Entry, ln: Line, text: str, column: float) -> bool:
         return True  # "..., Central" / "South University"; "Indian" / "Institute of Science"
     if first.rstrip(",") in HEAD_WORDS:
         return False
-    return len(words) <= 2 and words[-1].lower().strip(".,") in TAIL_WORDS  # "Tokyo" / "Metropolitan University"
+    # "..., Tokyo" / "Metropolitan University": a city may begin a name, a country does not.
+    return (len(words) <= 2 and words[-1].lower().strip(".,") in TAIL_WORDS
+            and ending.lower().strip(".,") not in COUNTRY_WORDS)
 
 
 def reading_order(lines: list[Line]) -> list[Line]:
@@ -703,7 +730,7 @@ def _by_position(named: list[tuple[Author, Line]], entries: list[Entry]) -> list
 def analyse(page_dict: dict) -> FirstPage:
     width = page_dict.get("width", 612.0)
     height = page_dict.get("height", 792.0)
-    lines = [ln for ln in page_lines(page_dict) if 0 <= ln.x0 < width and 0 <= ln.y0 < height]
+    lines = attach_stray_markers([ln for ln in page_lines(page_dict) if 0 <= ln.x0 < width and 0 <= ln.y0 < height])
     if not lines:
         return FirstPage(None, [], [], [], "none")
     body = body_size(lines)
