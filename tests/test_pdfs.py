@@ -169,3 +169,13 @@ def test_shared_corpora_country_sets(corpus, floor):
     line = next(ln for ln in out.splitlines() if ln.startswith("paper country sets exact"))
     share = float(line.rsplit("=", 1)[1].strip().rstrip("%")) / 100
     assert share >= floor, out
+
+
+def test_a_small_complete_pdf_is_not_called_truncated(tmp_path):
+    # 1-2 KB: the end marker lies past the first KB and must still be seen.
+    body = (b"%PDF-1.4\n%" + b"x" * 1300 + b"\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+            b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+    assert 1024 < len(body) <= 2048
+    path = tmp_path / "small.pdf"
+    path.write_bytes(body)
+    assert read_pdf(path).error == "no pages"

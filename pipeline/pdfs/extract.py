@@ -69,11 +69,13 @@ def read_pdf(path: str | Path, max_bytes: int = MAX_BYTES, digest: bool = True) 
     try:
         size = path.stat().st_size
         with open(path, "rb") as fh:
-            head = fh.read(1024)
-            if size > 2048:
+            head = fh.read(2048)
+            if size > len(head):
                 fh.seek(-1024, os.SEEK_END)
-            tail = fh.read() if size > 2048 else head
-            check_bytes(head, tail[-1024:] if size <= 2048 else tail, size, max_bytes)
+                tail = fh.read()
+            else:
+                tail = head[-1024:]
+            check_bytes(head, tail, size, max_bytes)
             if digest:
                 fh.seek(0)
                 result.sha256 = hashlib.file_digest(fh, "sha256").hexdigest()
