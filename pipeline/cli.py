@@ -294,16 +294,10 @@ def cmd_resolve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _read_one(path: str):
-    from .pdfs.extract import read_pdf
-
-    return read_pdf(path)
-
-
 def cmd_extract_pdf(args: argparse.Namespace, settings: Settings) -> int:
     """One JSON line per PDF: file, title, authors [{name, affiliations, email, countries}],
     countries, error. A file that cannot be read gets its reason in `error`; the batch goes on."""
-    from .pdfs.extract import attribute, iter_pdf_paths, result_record
+    from .pdfs.extract import attribute, iter_pdf_paths, read_pdf, result_record
 
     paths = iter_pdf_paths(args.paths)
     if not paths:
@@ -311,16 +305,16 @@ def cmd_extract_pdf(args: argparse.Namespace, settings: Settings) -> int:
     resolver = _build_resolver(args, settings) if args.resolve else None
     sink = _open(args.output, "w", sys.stdout)
     failed = 0
+    pool = None
     try:
         jobs = max(1, args.jobs or (os.cpu_count() or 1))
         if jobs > 1 and len(paths) >= 8:
             from concurrent.futures import ProcessPoolExecutor
 
             pool = ProcessPoolExecutor(max_workers=jobs)
-            results = pool.map(_read_one, [str(p) for p in paths], chunksize=8)
+            results = pool.map(read_pdf, paths, chunksize=8)
         else:
-            pool = None
-            results = map(_read_one, [str(p) for p in paths])
+            results = map(read_pdf, paths)
         for n, result in enumerate(results, start=1):
             if resolver is not None:
                 attribute(result, resolver)
@@ -328,9 +322,9 @@ def cmd_extract_pdf(args: argparse.Namespace, settings: Settings) -> int:
             sink.write(json.dumps(result_record(result, resolver is not None), ensure_ascii=False) + "\n")
             if n % 200 == 0:
                 print(f"extract-pdf: {n}/{len(paths)} PDFs", file=sys.stderr)
-        if pool is not None:
-            pool.shutdown()
     finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
         if sink is not sys.stdout:
             sink.close()
     if failed:

@@ -50,7 +50,7 @@ def find_emails(text: str) -> list[str]:
     return out
 
 
-def _ascii_tokens(name: str) -> list[str]:
+def ascii_tokens(name: str) -> list[str]:
     text = unicodedata.normalize("NFKD", name)
     text = "".join(c for c in text if not unicodedata.combining(c)).lower()
     return [t for t in re.split(r"[^a-z]+", text) if t]
@@ -71,7 +71,7 @@ def name_email_score(name: str, email: str) -> float:
 
 def _score(name: str, email: str) -> float:
     local = re.sub(r"[^a-z]", "", email.split("@", 1)[0].lower())
-    tokens = _ascii_tokens(name)
+    tokens = ascii_tokens(name)
     if not local or not tokens:
         return 0.0
     first, last = tokens[0], tokens[-1]

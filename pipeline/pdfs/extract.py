@@ -45,8 +45,6 @@ class PdfResult:
     # Filled by `attribute`: per author a list of ISO codes, and the paper's set.
     author_countries: list[list[str]] = field(default_factory=list)
     countries: list[str] = field(default_factory=list)
-    # Per affiliation string: (country, method, institution) as the resolver decided.
-    decisions: dict[str, tuple] = field(default_factory=dict)
 
 
 def check_bytes(head: bytes, tail: bytes, size: int, max_bytes: int = MAX_BYTES) -> None:
@@ -145,7 +143,6 @@ def attribute(result: PdfResult, resolver) -> PdfResult:
         found: list[str] = []
         for aff in author.affiliations:
             res = resolver.resolve(aff, domain)
-            result.decisions[aff] = (res.country, res.method, res.institution)
             for c in res.countries or ([res.country] if res.country else []):
                 if c not in found:
                     found.append(c)
@@ -157,7 +154,6 @@ def attribute(result: PdfResult, resolver) -> PdfResult:
         paper.update(found)
     for aff in result.page.unassigned:
         res = resolver.resolve(aff, None)
-        result.decisions[aff] = (res.country, res.method, res.institution)
         paper.update(res.countries or ([res.country] if res.country else []))
     result.countries = sorted(paper)
     return result

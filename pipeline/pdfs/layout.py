@@ -33,9 +33,9 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from .emails import assign_emails, find_emails
+from .emails import ascii_tokens, assign_emails, find_emails
 
-SYMBOLS = "*\u2217\u22c6\u2605\u2020\u2021\u00a7\u00b6\u2016#\u2660\u2663\u2665\u2666\u2661\u2662\u2664\u2667\u266e\u271d\u2709\u2021"
+SYMBOLS = "*\u2217\u22c6\u2605\u2020\u2021\u00a7\u00b6\u2016#\u2660\u2663\u2665\u2666\u2661\u2662\u2664\u2667\u266e\u271d\u2709"
 SYMBOL_SET = set(SYMBOLS)
 MARKER_RE = re.compile(r"^[\s,0-9a-z" + re.escape(SYMBOLS) + r"'\u2019.\-]{1,14}$")
 MARKER_TOKEN = re.compile(r"\d{1,2}|[a-z]|[" + re.escape(SYMBOLS) + "]")
@@ -157,6 +157,7 @@ class Line:
     mono: bool
     pieces: list[tuple[str, bool]]  # (text, is_marker) in order
     role: str = ""
+    inline_aff: str | None = None  # ACM "NAME, affiliation" lines: the affiliation part
 
     @property
     def text(self) -> str:
@@ -180,13 +181,6 @@ class Line:
     @property
     def xc(self) -> float:
         return (self.x0 + self.x1) / 2
-
-    def leading_marker(self) -> str | None:
-        for text, marker in self.pieces:
-            if not text.strip():
-                continue
-            return text if marker else None
-        return None
 
     def style(self) -> tuple[float, bool]:
         return (round(self.size * 2) / 2, self.bold)
@@ -223,9 +217,9 @@ def page_lines(page_dict: dict) -> list[Line]:
             if not text_sizes:
                 continue
             line_size = max(text_sizes)
+            is_marker = [_is_marker(s["text"], s["size"], line_size, s.get("flags", 0)) for s in spans]
             pieces: list[tuple[str, bool]] = []
-            for s in spans:
-                marker = _is_marker(s["text"], s["size"], line_size, s.get("flags", 0))
+            for s, marker in zip(spans, is_marker):
                 if not s["text"].strip() and pieces and pieces[-1][1]:
                     marker = True  # a space inside a run of markers (" 1 2 3 *")
                 if pieces and pieces[-1][1] == marker:
@@ -233,7 +227,7 @@ def page_lines(page_dict: dict) -> list[Line]:
                 else:
                     pieces.append((s["text"], marker))
             pieces = _rejoin_words(_symbols_apart(pieces))
-            words = [s for s in spans if s["text"].strip() and not _is_marker(s["text"], s["size"], line_size, s.get("flags", 0))]
+            words = [s for s, marker in zip(spans, is_marker) if s["text"].strip() and not marker]
             main = words or spans
             weight = sum(len(s["text"]) for s in main) or 1
             size = max(s["size"] for s in main)
@@ -703,8 +697,8 @@ def _by_position(named: list[tuple[Author, Line]], entries: list[Entry]) -> list
         if not above:
             loose.append(e)
             continue
-        row_y = max(ln.y0 for ln in above if _overlap((ln.x0, ln.x1), (x0, x1)) > 0) if any(
-            _overlap((ln.x0, ln.x1), (x0, x1)) > 0 for ln in above) else max(ln.y0 for ln in above)
+        overlapping = [ln for ln in above if _overlap((ln.x0, ln.x1), (x0, x1)) > 0]
+        row_y = max(ln.y0 for ln in overlapping or above)
         row = [ln for ln in above if abs(ln.y0 - row_y) < 0.6 * ln.size]
         hits = [ln for ln in row if _overlap((ln.x0, ln.x1), (x0, x1)) > 0]
         if len(hits) >= 2:
@@ -760,8 +754,8 @@ def analyse(page_dict: dict) -> FirstPage:
     authors = [a for a, _ in named]
     entries = _entries(aff_lines, width)
     for ln in header:
-        if getattr(ln, "inline_aff", None):
-            entries.append(Entry(ln.inline_aff, [], [ln]))  # type: ignore[attr-defined]
+        if ln.inline_aff:
+            entries.append(Entry(ln.inline_aff, [], [ln]))
 
     foot = _footnotes(lines, height, body)
     foot_entries, by_name, foot_emails = _footnote_entries(foot)
@@ -827,7 +821,7 @@ def _acm_inline(header: list[Line]) -> None:
         m = re.match(r"^([A-Z][A-Z.\-' ]+[A-Z]\.?)\s*,\s*(.+)$", ln.text)
         if m and len(m.group(1).split()) >= 2 and is_aff_like(m.group(2)):
             ln.pieces = [(m.group(1), False)]
-            ln.inline_aff = clean_affiliation(m.group(2))  # type: ignore[attr-defined]
+            ln.inline_aff = clean_affiliation(m.group(2))
             ln.role = ""
 
 
@@ -909,9 +903,8 @@ def _footnote_entries(foot: list[Line]) -> tuple[list[Entry], list[tuple[str, st
 
 
 def _name_key(name: str) -> tuple[str, str]:
-    text = unicodedata.normalize("NFKD", name)
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    tokens = [t for t in re.split(r"[^a-z]+", text) if t]
+    """(surname, first initial) of a name, accents folded."""
+    tokens = ascii_tokens(name)
     if not tokens:
         return "", ""
     return tokens[-1], tokens[0][0]
