@@ -7,12 +7,15 @@ atomic: a crash mid-download never leaves a half file that a later run would tru
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import hashlib
 import json
 import os
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,6 +29,8 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from urllib.parse import urlparse
+
 from .config import USER_AGENT
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
@@ -33,6 +38,10 @@ RETRY_STATUS = {429, 500, 502, 503, 504}
 
 class FetchError(RuntimeError):
     """A URL could not be fetched; the message names the URL and the reason."""
+
+
+class PermanentFetchError(FetchError):
+    """A download that another try would not fix (404, not a PDF, over the size cap)."""
 
 
 class RetryableHTTPError(FetchError):
@@ -83,6 +92,36 @@ def _is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, (RetryableHTTPError, *TRANSIENT))
 
 
+class HostPacer:
+    """A polite rate: at most `rate` requests per second to any one host, across threads."""
+
+    def __init__(self, rate: float | None):
+        self.interval = 1.0 / rate if rate and rate > 0 else 0.0
+        self._next: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, url: str) -> None:
+        if not self.interval:
+            return
+        host = urlparse(url).netloc.lower()
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next.get(host, now))
+            self._next[host] = start + self.interval
+        if start > now:
+            time.sleep(start - now)
+
+
+@dataclass
+class Download:
+    url: str
+    path: Path
+    bytes: int
+    sha256: str
+    content_type: str | None
+    fetched_at: datetime
+
+
 @dataclass
 class FetchResult:
     url: str
@@ -116,6 +155,7 @@ class HttpClient:
         backoff_max: float = 60.0,
         max_retry_after: float = 300.0,
         session: requests.Session | None = None,
+        pacer: HostPacer | None = None,
     ):
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.timeout = timeout
@@ -125,6 +165,7 @@ class HttpClient:
         self.max_retry_after = max_retry_after
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
+        self.pacer = pacer
 
     # -- cache -----------------------------------------------------------------------------
     def cache_path_for(self, url: str) -> Path | None:
@@ -143,7 +184,17 @@ class HttpClient:
         base = wait_exponential_jitter(initial=self.backoff_initial, max=self.backoff_max)
         return base(state)
 
+    def _retrying(self) -> Retrying:
+        return Retrying(
+            stop=stop_after_attempt(self.retries + 1),
+            wait=self._wait,
+            retry=retry_if_exception(_is_retryable),
+            reraise=True,
+        )
+
     def _get_once(self, url: str, headers: dict[str, str]) -> requests.Response:
+        if self.pacer:
+            self.pacer.wait(url)
         response = self.session.get(url, timeout=self.timeout, headers=headers)
         if response.status_code in RETRY_STATUS:
             raise RetryableHTTPError(
@@ -154,14 +205,14 @@ class HttpClient:
 
     def get(self, url: str, headers: dict[str, str] | None = None) -> requests.Response:
         """GET with retries on 429/5xx, connection errors and timeouts."""
-        retrying = Retrying(
-            stop=stop_after_attempt(self.retries + 1),
-            wait=self._wait,
-            retry=retry_if_exception(_is_retryable),
-            reraise=True,
-        )
+        with self._final_errors(url):
+            return self._retrying()(self._get_once, url, dict(headers or {}))
+
+    @contextlib.contextmanager
+    def _final_errors(self, url: str):
+        """Turn the last retryable failure into a FetchError that names the URL."""
         try:
-            return retrying(self._get_once, url, dict(headers or {}))
+            yield
         except RetryableHTTPError as exc:
             raise FetchError(f"{url}: HTTP {exc.status} after {self.retries + 1} attempts") from exc
         except requests.exceptions.ChunkedEncodingError as exc:
@@ -210,3 +261,71 @@ class HttpClient:
                 ).encode(),
             )
         return FetchResult(url, data, False, cache_path, hashlib.sha256(data).hexdigest(), fetched_at)
+
+    # -- streaming a large file to disk -----------------------------------------------------
+    def download(
+        self,
+        url: str,
+        dest: Path,
+        max_bytes: int,
+        check_head: Callable[[bytes, str | None], None] | None = None,
+        chunk_size: int = 1 << 16,
+    ) -> Download:
+        """Stream `url` into `dest` atomically (temporary file, fsync, rename).
+
+        Retries 429/5xx, dropped connections, timeouts and bodies shorter than announced.
+        Raises PermanentFetchError, without retrying, for other HTTP errors, for a body over
+        `max_bytes` (announced or counted) and when `check_head(first bytes, content type)`
+        rejects the start of the body; `dest` is then left as it was.
+        """
+        with self._final_errors(url):
+            return self._retrying()(self._download_once, url, Path(dest), max_bytes, check_head, chunk_size)
+
+    def _download_once(self, url, dest: Path, max_bytes: int, check_head, chunk_size: int) -> Download:
+        if self.pacer:
+            self.pacer.wait(url)
+        with self.session.get(url, timeout=self.timeout, stream=True) as response:
+            status = response.status_code
+            if status in RETRY_STATUS:
+                raise RetryableHTTPError(url, status, _parse_retry_after(response.headers.get("Retry-After")))
+            if status != 200:
+                raise PermanentFetchError(f"{url}: HTTP {status}")
+            announced = response.headers.get("Content-Length")
+            announced = int(announced) if announced and announced.isdigit() else None
+            if announced is not None and announced > max_bytes:
+                raise PermanentFetchError(
+                    f"{url}: too large ({announced / 1e6:.1f} MB announced, limit {max_bytes / 1e6:.0f} MB)")
+            content_type = response.headers.get("Content-Type")
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+            digest = hashlib.sha256()
+            size = 0
+            head = b""
+            checked = check_head is None
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    for chunk in response.iter_content(chunk_size):
+                        if not checked:
+                            head += chunk[: 1024 - len(head)]
+                            if len(head) >= 1024:
+                                check_head(head, content_type)
+                                checked = True
+                        size += len(chunk)
+                        if size > max_bytes:
+                            raise PermanentFetchError(
+                                f"{url}: too large (over the {max_bytes / 1e6:.0f} MB limit while streaming)")
+                        digest.update(chunk)
+                        handle.write(chunk)
+                    if not checked:
+                        check_head(head, content_type)  # a body shorter than 1 KB
+                    if announced is not None and size != announced and not response.headers.get("Content-Encoding"):
+                        raise requests.exceptions.ChunkedEncodingError(
+                            f"body ended after {size} of {announced} bytes")
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(tmp, dest)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+                raise
+        return Download(url, dest, size, digest.hexdigest(), content_type, _now())
