@@ -13,7 +13,7 @@ from dagster import (
     asset,
 )
 
-from pipeline.affiliations import explode
+from pipeline.reconcile import PDF_SOURCE, reconcile
 from pipeline.resolver import RESOLVER_VERSION, Override, Resolver
 from pipeline.text import markdown_table
 from resources.ror import RorRegistry
@@ -21,37 +21,53 @@ from resources.warehouse import WarehouseResource
 
 from .common import GROUP, KINDS, partition, table_metadata
 from .partitions import venue_year_partitions
+from .pdfs import pdf_affiliations
 from .registry import affiliation_overrides, ror_registry
 from .sources import raw_papers
 
 
 @asset(
     partitions_def=venue_year_partitions,
-    deps=[raw_papers],
+    deps=[raw_papers, pdf_affiliations],
     group_name=GROUP,
     kinds=KINDS,
-    code_version="1",
+    code_version="2",
     description=(
-        "One row per (paper, author position, affiliation string), with the author's e-mail "
-        "domain and where the row came from. Authors without an affiliation keep one row."
+        "One row per (paper, author position, affiliation string) from the metadata and from page 1 of "
+        "the PDF, each with its source, the author's e-mail domain, how the PDF's author was matched "
+        "to the metadata's (name_match) and the decision that says whether the row counts: the PDF's "
+        "affiliations count for an author it gives any; else the metadata's (pipeline/reconcile.py). "
+        "Authors without an affiliation keep one row."
     ),
 )
 def author_affiliations(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     pk = partition(context)
     store = warehouse.warehouse()
-    papers = store.read_partition("raw_papers", pk.key)
-    frame = pd.DataFrame(explode(papers.to_dict("records")))
+    with store.connect() as con:
+        papers = store.read_partition("raw_papers", pk.key, con=con)
+        pdf_rows = store.read_partition("pdf_affiliations", pk.key, con=con)
+        refs = store.query("SELECT paper_id, coalesce(url, path) AS ref FROM paper_pdfs WHERE partition_key = ?",
+                           [pk.key], con=con)
+    pdf_records = pdf_rows.astype(object).where(pdf_rows.notna(), None).to_dict("records")
+    frame = pd.DataFrame(reconcile(papers.to_dict("records"), pdf_records, dict(refs.itertuples(index=False))))
     if not frame.empty:
         frame["author_position"] = frame["author_position"].astype("Int64")
         frame["affiliation_index"] = frame["affiliation_index"].astype("Int64")
+        frame["counted"] = frame["counted"].astype(bool)
     rows = store.replace_partition("author_affiliations", pk.key, frame)
-    with_aff = int(frame["affiliation"].notna().sum()) if rows else 0
-    context.log.info(f"{pk}: {rows} author-affiliation rows from {len(papers)} papers")
+    counted = frame[frame["counted"]] if rows else frame
+    with_aff = int(counted["affiliation"].notna().sum()) if rows else 0
+    decisions = frame["decision"].value_counts().to_dict() if rows else {}
+    pdf_papers = int(counted.loc[counted["source"] == PDF_SOURCE, "paper_id"].nunique()) if rows else 0
+    context.log.info(f"{pk}: {rows} author-affiliation rows from {len(papers)} papers; "
+                     f"{pdf_papers} papers count affiliations from their PDF")
     return MaterializeResult(
         metadata={
-            **table_metadata(frame, ["paper_id", "author_position", "author_name", "affiliation", "email_domain"]),
-            "rows_with_affiliation": with_aff,
-            "distinct_affiliations": int(frame["affiliation"].nunique()) if rows else 0,
+            **table_metadata(frame, ["paper_id", "author_position", "author_name", "affiliation", "source", "decision"]),
+            "counted_rows_with_affiliation": with_aff,
+            "distinct_affiliations": int(counted["affiliation"].nunique()) if rows else 0,
+            "papers_using_pdf": pdf_papers,
+            "decisions": MetadataValue.json({k: int(v) for k, v in decisions.items()}),
         }
     )
 
@@ -177,7 +193,7 @@ def unresolved_affiliations(context: AssetExecutionContext, warehouse: Warehouse
             FROM resolved_affiliations r
             JOIN author_affiliations a
               ON a.partition_key = r.partition_key AND a.affiliation = r.affiliation
-             AND a.email_domain IS NOT DISTINCT FROM r.email_domain
+             AND a.email_domain IS NOT DISTINCT FROM r.email_domain AND coalesce(a.counted, true)
             WHERE r.country IS NULL AND r.affiliation IS NOT NULL
             GROUP BY r.affiliation, r.email_domain
             ORDER BY author_rows DESC, r.affiliation

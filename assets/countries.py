@@ -31,7 +31,7 @@ EDGES_CHECK = "edges_match_paper_countries"
     deps=[raw_papers, author_affiliations, resolved_affiliations],
     group_name=GROUP,
     kinds=KINDS,
-    code_version="2",
+    code_version="3",
     automation_condition=AutomationCondition.eager(),
     check_specs=[
         AssetCheckSpec(SHARES_CHECK, asset="paper_countries",
@@ -49,10 +49,18 @@ def paper_countries(context: AssetExecutionContext, warehouse: WarehouseResource
     pk = partition(context)
     store = warehouse.warehouse()
     with store.connect() as con:
+        # Authors: the metadata's, or those the PDF gave when the metadata lists none.
         papers = store.query(
-            "SELECT paper_id, len(authors) AS n_authors FROM raw_papers WHERE partition_key = ?", [pk.key], con=con
+            """
+            SELECT p.paper_id, greatest(len(p.authors), coalesce(a.pdf_authors, 0)) AS n_authors
+            FROM raw_papers p
+            LEFT JOIN (SELECT paper_id, count(DISTINCT author_position) AS pdf_authors FROM author_affiliations
+                       WHERE partition_key = ? AND counted AND source = 'pdf' GROUP BY paper_id) a USING (paper_id)
+            WHERE p.partition_key = ?
+            """, [pk.key, pk.key], con=con,
         )
-        aa = store.read_partition("author_affiliations", pk.key, con=con)
+        aa = store.query("SELECT * FROM author_affiliations WHERE partition_key = ? AND coalesce(counted, true)",
+                         [pk.key], con=con)
         resolved = store.read_partition("resolved_affiliations", pk.key, con=con)
     # A string naming several institutions counts for each of their countries.
     countries = {

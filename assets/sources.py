@@ -7,6 +7,7 @@ from dagster import AssetExecutionContext, Config, Failure, MaterializeResult, M
 
 from pipeline.models import IngestError
 from pipeline.sources.paperlists import STAGE, SourceError
+from resources.local import LocalPdfFolders
 from resources.paperlists import PaperlistsSource
 from resources.warehouse import WarehouseResource
 
@@ -33,28 +34,36 @@ def _fail(store, key: str, reason: str, errors: list[IngestError]) -> NoReturn:
     description=(
         "Accepted papers of one venue-year as the source gives them: id, title, abstract, authors "
         "in order, per-author affiliation strings and e-mail domains, PDF link, source file and "
-        "checksum. The source's own institutions and country labels are never read."
+        "checksum. The source is the venue-year's local folder of PDFs when there is one, else "
+        "paperlists. The source's own institutions and country labels are never read."
     ),
 )
 def raw_papers(
     context: AssetExecutionContext,
     config: RawPapersConfig,
     paperlists: PaperlistsSource,
+    local_pdfs: LocalPdfFolders,
     warehouse: WarehouseResource,
 ) -> MaterializeResult:
     pk = partition(context)
     store = warehouse.warehouse()
+    folder = local_pdfs.folder(pk)
     try:
-        source, parsed = paperlists.load(pk, refresh=config.refresh)
+        if folder is not None:
+            parsed = local_pdfs.load(pk)
+            ref, sha256, how = str(folder), (parsed.papers[0].source_sha256 if parsed.papers else ""), "local folder"
+        else:
+            source, parsed = paperlists.load(pk, refresh=config.refresh)
+            ref, sha256, how = source.ref, source.sha256, "cache" if source.from_cache else "fresh"
     except SourceError as exc:
         _fail(store, pk.key, str(exc), [])
     if not parsed.papers:
         skipped = sum(parsed.skipped_status.values())
-        _fail(store, pk.key, f"{pk}: {source.ref} yielded no papers ({parsed.records} records, "
+        _fail(store, pk.key, f"{pk}: {ref} yielded no papers ({parsed.records} records, "
               f"{len(parsed.errors)} unreadable, {skipped} not accepted)", parsed.errors)
     context.log.info(
-        f"{pk}: {len(parsed.papers)} papers from {parsed.records} records in {source.ref}"
-        f" ({'cache' if source.from_cache else 'fresh'}), {len(parsed.errors)} errors/warnings"
+        f"{pk}: {len(parsed.papers)} papers from {parsed.records} records in {ref}"
+        f" ({how}), {len(parsed.errors)} errors/warnings"
     )
     frame = pd.DataFrame([p.row() for p in parsed.papers])
     if not frame.empty:
@@ -69,8 +78,8 @@ def raw_papers(
             **errors_metadata(parsed.errors),
             "papers": rows,
             "papers_with_affiliations": with_aff,
-            "source": MetadataValue.url(source.ref) if source.ref.startswith("http") else MetadataValue.path(source.ref),
-            "source_sha256": source.sha256,
+            "source": MetadataValue.url(ref) if ref.startswith("http") else MetadataValue.path(ref),
+            "source_sha256": sha256,
             "skipped_not_accepted": MetadataValue.json(parsed.skipped_status),
         }
     )

@@ -37,6 +37,11 @@ class Settings:
     overrides_file: Path
     http_timeout: float
     http_retries: int
+    pdf_mode: str = "download"
+    pdf_rate: float = 1.0
+    pdf_concurrency: int = 4
+    pdf_max_mb: float = 200.0
+    local_dir_env: str | None = None
 
     @property
     def database(self) -> Path:
@@ -45,6 +50,14 @@ class Settings:
     @property
     def cache_dir(self) -> Path:
         return self.home / "cache"
+
+    @property
+    def pdf_dir(self) -> Path:
+        return self.home / "pdfs"
+
+    @property
+    def local_dir(self) -> Path:
+        return Path(self.local_dir_env).expanduser() if self.local_dir_env else self.home / "local"
 
     @property
     def dagster_home(self) -> Path:
@@ -61,6 +74,13 @@ def _float_env(name: str, default: float) -> float:
         raise ValueError(f"{name}={raw!r} is not a number") from exc
 
 
+def _choice_env(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = (os.environ.get(name) or default).strip().lower()
+    if raw not in choices:
+        raise ValueError(f"{name}={raw!r}: expected one of {', '.join(choices)}")
+    return raw
+
+
 def load_settings() -> Settings:
     home = default_home()
     return Settings(
@@ -70,4 +90,9 @@ def load_settings() -> Settings:
         overrides_file=Path(os.environ.get("PAPERATLAS_OVERRIDES") or (home / "overrides.yaml")).expanduser(),
         http_timeout=_float_env("PAPERATLAS_HTTP_TIMEOUT", 60.0),
         http_retries=int(_float_env("PAPERATLAS_HTTP_RETRIES", 5)),
+        pdf_mode=_choice_env("PAPERATLAS_PDFS", "download", ("download", "cached", "off")),
+        pdf_rate=_float_env("PAPERATLAS_PDF_RATE", 1.0),
+        pdf_concurrency=max(1, int(_float_env("PAPERATLAS_PDF_CONCURRENCY", 4))),
+        pdf_max_mb=_float_env("PAPERATLAS_PDF_MAX_MB", 200.0),
+        local_dir_env=os.environ.get("PAPERATLAS_LOCAL_DIR") or None,
     )

@@ -31,16 +31,19 @@ from assets.affiliations import author_affiliations, resolved_affiliations, unre
 from assets.aggregates import yearly_aggregates
 from assets.countries import country_edges, paper_countries
 from assets.partitions import VENUE_YEAR, venue_year_partitions
+from assets.pdfs import paper_pdfs, pdf_affiliations
 from assets.registry import affiliation_overrides, ror_registry
 from assets.sources import raw_papers
 from pipeline.config import Settings, load_settings
 from pipeline.partitions import VENUES, refresh_keys_for
 from pipeline.registry import overrides_digest
+from resources.local import LocalPdfFolders
 from resources.paperlists import PaperlistsSource
+from resources.pdfs import PdfStoreResource
 from resources.ror import OverridesFile, RorRegistry
 from resources.warehouse import WarehouseResource
 
-PARTITIONED_ASSETS = [raw_papers, author_affiliations, resolved_affiliations, paper_countries, country_edges]
+PARTITIONED_ASSETS = [raw_papers, paper_pdfs, pdf_affiliations, author_affiliations, resolved_affiliations, paper_countries, country_edges]
 REFERENCE_ASSETS = [ror_registry, affiliation_overrides]
 ALL_ASSETS = [*REFERENCE_ASSETS, *PARTITIONED_ASSETS, yearly_aggregates, unresolved_affiliations]
 
@@ -48,7 +51,7 @@ venue_year_job = define_asset_job(
     "venue_year_job",
     selection=AssetSelection.assets(*PARTITIONED_ASSETS),
     partitions_def=venue_year_partitions,
-    description="Every partitioned asset of one venue-year, from the source to country edges.",
+    description="Every partitioned asset of one venue-year, from the source and its PDFs to country edges.",
 )
 aggregates_job = define_asset_job(
     "aggregates_job",
@@ -141,6 +144,36 @@ overrides_changed = SensorDefinition(
 )
 
 
+def _local_folders(context: SensorEvaluationContext):
+    """A new folder under the local root becomes a venue-year partition, and is run once."""
+    keys = context.resources.local_pdfs.venue_years()
+    added = add_venue_years(context.instance, keys)
+    known = set(filter(None, (context.cursor or "").split(",")))
+    new = [k for k in keys if k not in known]
+    if not new:
+        yield SkipReason(f"no new folder under {context.resources.local_pdfs.directory}")
+        return
+    context.update_cursor(",".join(sorted(known | set(keys))))
+    for key in new:
+        yield RunRequest(run_key=f"local-{key}", partition_key=key, tags={"paperatlas/trigger": "local_folder"})
+    if added:
+        context.log.info(f"added partitions {', '.join(added)}")
+
+
+local_folders = SensorDefinition(
+    name="local_folders",
+    evaluation_fn=_local_folders,
+    job=venue_year_job,
+    minimum_interval_seconds=60,
+    default_status=DefaultSensorStatus.STOPPED,
+    required_resource_keys={"local_pdfs"},
+    description=(
+        "Watches the local PDF root ($PAPERATLAS_LOCAL_DIR, default $PAPERATLAS_HOME/local). A new "
+        "<venue>-<year> folder is added as a partition and materialised once. Off by default."
+    ),
+)
+
+
 def failure_reason(event) -> str:
     """The user-facing reason of a STEP_FAILURE event: a Failure's description, else the error."""
     data = event.step_failure_data
@@ -211,6 +244,16 @@ def build_resources(settings: Settings) -> dict:
             retries=settings.http_retries,
         ),
         "overrides": OverridesFile(path=str(settings.overrides_file)),
+        "pdf_store": PdfStoreResource(
+            directory=str(settings.pdf_dir),
+            mode=settings.pdf_mode,
+            max_mb=settings.pdf_max_mb,
+            concurrency=settings.pdf_concurrency,
+            rate_per_host=settings.pdf_rate,
+            timeout=settings.http_timeout,
+            retries=settings.http_retries,
+        ),
+        "local_pdfs": LocalPdfFolders(directory=str(settings.local_dir)),
     }
 
 
@@ -220,7 +263,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         assets=ALL_ASSETS,
         jobs=[venue_year_job, aggregates_job, reference_job],
         schedules=[yearly_refresh, ror_refresh],
-        sensors=[overrides_changed],
+        sensors=[overrides_changed, local_folders],
         resources=build_resources(settings),
         loggers={"console": colored_console_logger, "progress": progress_logger},
     )

@@ -27,6 +27,7 @@ class Paper:
     unaligned_affiliations: list[str] = field(default_factory=list)
     aligned: bool = True
     pdf_url: str | None = None
+    pdf_path: str | None = None  # a PDF already on disk (local folder source)
     status: str | None = None
     track: str | None = None
     source: str = ""

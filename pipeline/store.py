@@ -41,11 +41,22 @@ SCHEMA: dict[str, str] = {
         title VARCHAR, abstract VARCHAR, authors VARCHAR[], affiliations VARCHAR[][],
         email_domains VARCHAR[], unaligned_affiliations VARCHAR[], aligned BOOLEAN,
         pdf_url VARCHAR, status VARCHAR, track VARCHAR, source VARCHAR, source_ref VARCHAR,
-        source_sha256 VARCHAR, fetched_at TIMESTAMP""",
+        source_sha256 VARCHAR, fetched_at TIMESTAMP, pdf_path VARCHAR""",
     "author_affiliations": """
         partition_key VARCHAR NOT NULL, paper_id VARCHAR NOT NULL, author_position INTEGER,
         author_name VARCHAR, affiliation_index INTEGER, affiliation VARCHAR, email_domain VARCHAR,
-        source VARCHAR, source_ref VARCHAR""",
+        source VARCHAR, source_ref VARCHAR, counted BOOLEAN, decision VARCHAR, name_match VARCHAR""",
+    "paper_pdfs": """
+        partition_key VARCHAR NOT NULL, paper_id VARCHAR NOT NULL, url VARCHAR, path VARCHAR,
+        status VARCHAR, bytes BIGINT, sha256 VARCHAR, error VARCHAR, fetched_at TIMESTAMP""",
+    "pdf_documents": """
+        partition_key VARCHAR NOT NULL, paper_id VARCHAR NOT NULL, path VARCHAR, sha256 VARCHAR,
+        pages INTEGER, title VARCHAR, layout VARCHAR, authors INTEGER, authors_with_affiliation INTEGER,
+        error VARCHAR, extractor_version VARCHAR""",
+    "pdf_affiliations": """
+        partition_key VARCHAR NOT NULL, paper_id VARCHAR NOT NULL, pdf_sha256 VARCHAR,
+        author_position INTEGER, author_name VARCHAR, email VARCHAR, email_domain VARCHAR,
+        affiliation_index INTEGER, affiliation VARCHAR""",
     "resolved_affiliations": """
         partition_key VARCHAR NOT NULL, affiliation VARCHAR, email_domain VARCHAR, country VARCHAR,
         institution VARCHAR, institution_id VARCHAR, method VARCHAR, confidence DOUBLE,

@@ -20,12 +20,16 @@ def ror_dump(tmp_path_factory) -> Path:
 @pytest.fixture
 def home(tmp_path, monkeypatch, ror_dump):
     """A fresh PAPERATLAS_HOME (and Dagster instance) reading the fixture paperlists and the
-    fixture ROR dump."""
+    fixture ROR dump, with PDF downloads off."""
     monkeypatch.setenv("PAPERATLAS_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home" / "dagster"))
     monkeypatch.setenv("PAPERATLAS_PAPERLISTS_BASE", str(PAPERLISTS))
     monkeypatch.setenv("PAPERATLAS_ROR_DUMP", str(ror_dump))
     monkeypatch.delenv("PAPERATLAS_OVERRIDES", raising=False)
+    monkeypatch.delenv("PAPERATLAS_LOCAL_DIR", raising=False)
+    # Tests never touch the network: PDFs come from the store or local folders only, unless a
+    # test turns downloading on under `responses`.
+    monkeypatch.setenv("PAPERATLAS_PDFS", "cached")
     return tmp_path / "home"
 
 

@@ -178,3 +178,42 @@ def result_record(result: PdfResult, resolved: bool) -> dict:
     if page is not None and page.unassigned:
         record["unassigned_affiliations"] = page.unassigned
     return record
+
+
+# Bump when a change to the reading of page 1 can change what it finds: the
+# `pdf_affiliations` asset's code version follows it, so Dagster marks every venue-year stale.
+EXTRACTOR_VERSION = "1"
+
+
+def table_rows(partition_key: str, paper_id: str, result: PdfResult) -> tuple[dict, list[dict]]:
+    """The `pdf_documents` row and the `pdf_affiliations` rows of one read PDF.
+
+    One affiliation row per (author, affiliation) in printed order (`author_position` is the
+    author's place on the page); an author with no affiliation keeps one row (affiliation
+    NULL) so their e-mail can speak; affiliation text tied to no author gets rows with a NULL
+    position.
+    """
+    page = result.page
+    doc = {
+        "partition_key": partition_key, "paper_id": paper_id, "path": result.file, "sha256": result.sha256,
+        "pages": result.pages, "title": page.title if page else None, "layout": page.layout if page else None,
+        "authors": len(page.authors) if page else 0,
+        "authors_with_affiliation": sum(1 for a in page.authors if a.affiliations) if page else 0,
+        "error": result.error, "extractor_version": EXTRACTOR_VERSION,
+    }
+    rows: list[dict] = []
+    if page is None:
+        return doc, rows
+    base = {"partition_key": partition_key, "paper_id": paper_id, "pdf_sha256": result.sha256}
+    for position, author in enumerate(page.authors, start=1):
+        domain = author.email.rsplit("@", 1)[1] if author.email else None
+        person = {**base, "author_position": position, "author_name": author.name, "email": author.email,
+                  "email_domain": domain}
+        if not author.affiliations:
+            rows.append({**person, "affiliation_index": None, "affiliation": None})
+        for index, aff in enumerate(author.affiliations, start=1):
+            rows.append({**person, "affiliation_index": index, "affiliation": aff})
+    for index, aff in enumerate(page.unassigned, start=1):
+        rows.append({**base, "author_position": None, "author_name": None, "email": None, "email_domain": None,
+                     "affiliation_index": index, "affiliation": aff})
+    return doc, rows

@@ -1,0 +1,155 @@
+"""A folder of PDFs as a venue-year: for users without network or with their own corpus.
+
+Layout: `<local root>/<venue>-<year>/` holds the PDFs (sub-folders too) and, optionally,
+`papers.csv` with a header row and these columns:
+
+- `file` (required): the PDF's path relative to the folder;
+- `paper_id`, `title`, `abstract`: optional; the id defaults to the file's path without
+  `.pdf`, the title to the one typeset on page 1;
+- `authors`: optional, `;` between names; when given, the PDF's authors are matched to them,
+  else the PDF's authors are the paper's authors;
+- `venue`, `year`: optional; when given they must agree with the folder's venue-year.
+
+PDFs the CSV does not list are papers too. The folder (or a symlink to it) being there is
+what makes the venue-year local: `raw_papers` then reads it instead of paperlists. Files are
+read where they are and never copied.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..models import IngestError, Paper
+from ..partitions import PartitionKey
+from .paperlists import STAGE, ParseResult, SourceError, split_authors
+
+SOURCE = "local"
+CSV_NAME = "papers.csv"
+COLUMNS = {"file", "paper_id", "title", "abstract", "authors", "venue", "year"}
+
+
+def local_folder(root: str | Path | None, pk: PartitionKey) -> Path | None:
+    """The local folder of `pk` under `root`, when there is one."""
+    if not root:
+        return None
+    folder = Path(root).expanduser() / pk.key
+    return folder if folder.is_dir() else None
+
+
+def local_keys(root: str | Path | None) -> list[str]:
+    """Venue-years that have a local folder (names that are valid keys only)."""
+    from ..partitions import PartitionKeyError, parse_partition_key
+
+    if not root or not Path(root).expanduser().is_dir():
+        return []
+    keys = []
+    for child in sorted(Path(root).expanduser().iterdir()):
+        if child.is_dir():
+            try:
+                keys.append(parse_partition_key(child.name).key)
+            except PartitionKeyError:
+                continue
+    return keys
+
+
+def _pdfs(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() == ".pdf" and p.is_file()
+                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+
+
+def _read_csv(path: Path, pk: PartitionKey) -> list[dict]:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceError(f"{pk}: {path} cannot be read as UTF-8 text: {exc}") from exc
+    reader = csv.DictReader(io.StringIO(text))
+    header = {(h or "").strip().lower() for h in reader.fieldnames or []}
+    if "file" not in header:
+        raise SourceError(f"{pk}: {path} has no 'file' column (header: {sorted(header) or 'empty'}); "
+                          f"expected columns: {', '.join(sorted(COLUMNS))}")
+    rows = []
+    for row in reader:
+        rows.append({(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k is not None})
+    return rows
+
+
+def _first_page_title(path: Path) -> str | None:
+    from ..pdfs.extract import read_pdf
+
+    result = read_pdf(path, digest=False)
+    return result.page.title if result.page else None
+
+
+def read_local(folder: Path, pk: PartitionKey) -> ParseResult:
+    """Papers of a local folder; rows that cannot be used become IngestErrors."""
+    folder = folder.resolve()
+    csv_path = folder / CSV_NAME
+    rows = _read_csv(csv_path, pk) if csv_path.is_file() else []
+    pdfs = _pdfs(folder)
+    result = ParseResult(records=len(rows) + len(pdfs))
+    key = pk.key
+
+    def err(item: str, reason: str, severity: str = "error") -> None:
+        result.errors.append(IngestError(key, STAGE, item, reason, severity))
+
+    digest = hashlib.sha256(csv_path.read_bytes() if csv_path.is_file() else b"")
+    listed: dict[Path, dict] = {}
+    rejected: set[Path] = set()  # files a bad row names: not read as unlisted PDFs either
+    for n, row in enumerate(rows, start=2):  # line 1 is the header
+        item = f"{CSV_NAME} line {n}"
+        name = row.get("file", "")
+        if not name:
+            err(item, "no file named")
+            continue
+        path = Path(os.path.normpath(folder / name))
+        if not path.is_relative_to(folder):
+            err(item, f"file {name!r} lies outside {folder}")
+            continue
+        if not path.is_file():
+            err(item, f"file {name!r} not found in {folder}")
+            continue
+        venue, year = row.get("venue", "").lower(), row.get("year", "")
+        if venue and venue != pk.venue or year and year != str(pk.year):
+            rejected.add(path)
+            err(item, f"{name}: the row says {venue or pk.venue}-{year or pk.year} but the folder is {key}; "
+                      "move the file to that venue-year's folder")
+            continue
+        if path in listed:
+            err(item, f"file {name!r} listed twice; the first row is kept")
+            continue
+        listed[path] = row
+    unlisted = [p for p in pdfs if p not in listed and p not in rejected]
+    result.records = len(rows) + len(unlisted)
+    seen_ids: set[str] = set()
+    mtimes = []
+    for path in [*listed, *unlisted]:
+        row = listed.get(path, {})
+        rel = path.relative_to(folder).as_posix()
+        stem = rel[:-4] if rel.lower().endswith(".pdf") else rel
+        paper_id = row.get("paper_id") or stem
+        if paper_id in seen_ids:
+            err(rel, f"paper id {paper_id!r} used twice; this file is skipped")
+            continue
+        seen_ids.add(paper_id)
+        stat = path.stat()
+        mtimes.append(stat.st_mtime)
+        digest.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        authors = split_authors(row.get("authors", ""))
+        title = row.get("title") or _first_page_title(path)
+        if not title:
+            err(rel, "no title in papers.csv and none readable on page 1", "warning")
+        result.papers.append(Paper(
+            partition_key=key, paper_id=paper_id, venue=pk.venue, year=pk.year, title=title or "",
+            abstract=row.get("abstract") or None, authors=authors, affiliations=[[] for _ in authors],
+            email_domains=[None] * len(authors), pdf_path=str(path), source=SOURCE, source_ref=str(folder),
+        ))
+    fetched = datetime.fromtimestamp(max(mtimes), timezone.utc).replace(microsecond=0) if mtimes else None
+    for paper in result.papers:
+        paper.source_sha256 = digest.hexdigest()
+        paper.fetched_at = fetched
+    return result

@@ -1,0 +1,34 @@
+"""The PDF store: downloads under `$PAPERATLAS_HOME/pdfs`, and how PDFs are read."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from dagster import ConfigurableResource
+from pydantic import Field
+
+from pipeline.http import HostPacer, HttpClient
+from pipeline.pdfs.store import PdfStore
+
+
+class PdfStoreResource(ConfigurableResource):
+    """Where paper PDFs are kept and how they are downloaded."""
+
+    directory: str = Field(description="Folder of the store: <root>/<venue-year>/<safe id>.pdf.")
+    mode: str = Field(default="download", description="download | cached (no network: use stored files) | off (skip PDFs).")
+    max_mb: float = Field(default=200.0, description="Largest PDF accepted, in MB.")
+    concurrency: int = Field(default=4, description="Downloads at once.")
+    rate_per_host: float = Field(default=1.0, description="Requests per second to one host at most.")
+    timeout: float = Field(default=60.0, description="Seconds per HTTP request.")
+    retries: int = Field(default=5, description="Retries on 429, 5xx, timeouts, dropped connections.")
+    host_failure_limit: int = Field(default=3, description="Give a host up after this many papers failed in a row.")
+    workers: int = Field(default=0, description="Processes reading PDFs; 0 means one per core.")
+
+    def store(self) -> PdfStore:
+        http = HttpClient(None, timeout=self.timeout, retries=self.retries, pacer=HostPacer(self.rate_per_host))
+        return PdfStore(Path(self.directory), http, mode=self.mode, max_bytes=int(self.max_mb * 1024 * 1024),
+                        concurrency=self.concurrency, host_failure_limit=self.host_failure_limit)
+
+    def processes(self) -> int:
+        return self.workers if self.workers > 0 else (os.cpu_count() or 1)
