@@ -57,14 +57,14 @@ def paper_pdfs(context: AssetExecutionContext, pdf_store: PdfStoreResource, ware
     store = warehouse.warehouse()
     papers = store.query("SELECT paper_id, pdf_url, pdf_path FROM raw_papers WHERE partition_key = ? ORDER BY paper_id",
                          [pk.key])
-    records = []
+    items = [PdfItem(pid, url if isinstance(url, str) else None, path if isinstance(path, str) else None)
+             for pid, url, path in papers.itertuples(index=False)]
     if pdf_store.mode == "off":
-        context.log.info(f"{pk}: PDFs are off (PAPERATLAS_PDFS=off); no PDF is read")
-    else:
-        items = [PdfItem(pid, url if isinstance(url, str) else None, path if isinstance(path, str) else None)
-                 for pid, url, path in papers.itertuples(index=False)]
-        progress = _Progress(context, f"{pk}: PDFs", len(items))
-        records = pdf_store.store().collect(pk.key, items, on_progress=lambda n, total, r: progress(n))
+        # A local folder's PDFs are its papers: they are read whatever the mode.
+        items = [i for i in items if i.local_path]
+        context.log.info(f"{pk}: PDFs off (PAPERATLAS_PDFS=off): only local files are read ({len(items)})")
+    progress = _Progress(context, f"{pk}: PDFs", len(items))
+    records = pdf_store.store().collect(pk.key, items, on_progress=lambda n, total, r: progress(n))
     frame = pd.DataFrame([r.row() for r in records])
     errors = [IngestError(pk.key, "paper_pdfs", r.paper_id, r.error) for r in records if r.status == "failed"]
     with store.connect() as con:

@@ -1,8 +1,10 @@
 """The `paperatlas` command.
 
     paperatlas run VENUE-YEAR [...]        materialise every asset of those venue-years (through Dagster)
+    paperatlas add-folder FOLDER VENUE-YEAR  a folder of PDFs becomes a venue-year
     paperatlas report VENUE-YEAR [--json]  the headline of a venue-year
     paperatlas resolve                     affiliation JSON lines in, resolved JSON lines out
+    paperatlas extract-pdf PATH [...]      authors, affiliations, e-mails off PDFs' first pages
     paperatlas partitions [list|add|catalogue]
     paperatlas errors [VENUE-YEAR]         what could not be read, and why
     paperatlas ui                          the Dagster UI on the same instance and store
@@ -11,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -97,6 +100,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from .definitions import add_venue_years, build_definitions, failure_reason
 
     keys = _keys(args.partitions)
+    if args.pdfs:
+        settings = dataclasses.replace(settings, pdf_mode=args.pdfs)
     instance = _instance(settings)
     defs = build_definitions(settings)
     _ensure_reference(settings, defs, instance, force=args.refresh_ror)
@@ -375,6 +380,29 @@ def cmd_partitions(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_add_folder(args: argparse.Namespace, settings: Settings) -> int:
+    """Make a folder of PDFs a venue-year: a symlink under the local root, and the partition."""
+    from .definitions import add_venue_years
+
+    key = _keys([args.partition])[0]
+    folder = Path(args.folder).expanduser().resolve()
+    if not folder.is_dir():
+        raise CliError(f"{args.folder}: not a folder")
+    link = settings.local_dir / key
+    if link.is_symlink() and link.resolve() == folder or link == folder:
+        pass
+    elif link.exists() or link.is_symlink():
+        raise CliError(f"{link} already exists (for {link.resolve()}); remove it first to point {key} elsewhere")
+    else:
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(folder, target_is_directory=True)
+    pdfs = sum(1 for p in folder.rglob("*") if p.suffix.lower() == ".pdf")
+    add_venue_years(_instance(settings), [key])
+    print(f"{key}: {folder} ({pdfs} PDFs{', papers.csv' if (folder / 'papers.csv').is_file() else ''}) "
+          f"via {link}; now `paperatlas run {key}`")
+    return 0
+
+
 def cmd_errors(args: argparse.Namespace, settings: Settings) -> int:
     store = _warehouse(settings)
     sql = "SELECT partition_key, stage, severity, item, reason FROM ingest_errors"
@@ -412,7 +440,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-aggregates", action="store_true", help="skip recomputing yearly_aggregates")
     run.add_argument("--refresh-ror", action="store_true",
                      help="reload the ROR registry and overrides even when they look unchanged")
+    run.add_argument("--pdfs", choices=["download", "cached", "off"], default=None,
+                     help="download PDFs, use only stored ones, or skip them (default: PAPERATLAS_PDFS, else download)")
     run.set_defaults(func=cmd_run)
+
+    folder = sub.add_parser("add-folder", help="make a folder of PDFs (optionally with papers.csv) a venue-year")
+    folder.add_argument("folder", metavar="FOLDER")
+    folder.add_argument("partition", metavar="VENUE-YEAR", help="e.g. mylab-2024")
+    folder.set_defaults(func=cmd_add_folder)
 
     report = sub.add_parser("report", help="the headline figures of a venue-year")
     report.add_argument("partition", metavar="VENUE-YEAR")

@@ -264,3 +264,25 @@ def test_extraction_uses_a_process_pool_for_large_partitions(tmp_path):
     assert [r.file for r in results] == paths and done == list(range(1, 31))
     assert all(len(r.page.authors) == 3 for r in results)
     assert pd.Series([r.error for r in results]).isna().all()
+
+
+def test_cli_add_folder_then_run(home, tmp_path, capsys):
+    from pipeline.cli import main
+
+    corpus = tmp_path / "my corpus"
+    corpus.mkdir()
+    marked_page(corpus / "one.pdf")
+    (corpus / "two.pdf").write_bytes(b"%PDF-1.7\nnot really a pdf")
+    assert main(["add-folder", str(corpus), "lab-2024"]) == 0
+    assert "2 PDFs" in capsys.readouterr().out
+    assert main(["add-folder", str(corpus), "lab-2024"]) == 0  # again: nothing to do
+    other = tmp_path / "other"
+    other.mkdir()
+    assert main(["add-folder", str(other), "lab-2024"]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert main(["run", "lab-2024", "--pdfs", "off"]) == 0  # local files are read even with downloads off
+    assert main(["errors", "lab-2024"]) == 0
+    out = capsys.readouterr().out
+    assert "pdf_affiliations" in out and "two" in out and "truncated" in out
+    settings = load_settings()
+    assert country_sets(Warehouse(settings.database), "lab-2024") == {"one": {"CN", "DE", "CL"}}
