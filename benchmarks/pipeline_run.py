@@ -42,6 +42,8 @@ def main() -> int:
         "PAPERATLAS_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"),
         "PAPERATLAS_PAPERLISTS_BASE": str(args.paperlists.resolve()),
         "PAPERATLAS_ROR_DUMP": str(args.ror),
+        # Offline: no PDF downloads (benchmarks/pdf_pipeline.py measures the PDF stages).
+        "PAPERATLAS_PDFS": "cached",
     })
     from pipeline import cli
     from pipeline.partitions import parse_partition_key
