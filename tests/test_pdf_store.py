@@ -125,9 +125,12 @@ def test_a_dead_host_is_given_up_after_a_few_papers(tmp_path):
     assert len(responses.calls) == 3 * 2  # three papers, two attempts each
 
 
-def test_cached_mode_never_downloads(tmp_path):
-    records = store(tmp_path, mode="cached").collect(PK, [PdfItem("p1", f"{HOST}/p1.pdf")])
-    assert records[0].status == "missing" and records[0].error is None
+def test_cached_mode_never_downloads_and_counts_progress_once_per_paper(tmp_path):
+    seen = []
+    records = store(tmp_path, mode="cached").collect(
+        PK, [PdfItem(f"p{n}", f"{HOST}/p{n}.pdf") for n in range(5)], on_progress=lambda n, total, r: seen.append(n))
+    assert {r.status for r in records} == {"missing"} and all(r.error is None for r in records)
+    assert seen == [1, 2, 3, 4, 5]
 
 
 def test_a_stored_file_that_is_not_a_pdf_is_reported(tmp_path):

@@ -180,11 +180,12 @@ class PdfStore:
                                        error=f"{item.url}: not an http(s) link")
             else:
                 pending.append((n, item, path))
-        done = len(items) - len(pending)
         total = len(items)
-        if on_progress:
-            for record in records:
-                if record is not None:
+        done = 0
+        for record in records:
+            if record is not None:
+                done += 1
+                if on_progress:
                     on_progress(done, total, record)
         if pending:
             if self.http is None:
