@@ -1,5 +1,5 @@
-"""Stage 2: the papers' PDFs (`paper_pdfs`), then what their first pages say
-(`pdf_affiliations`)."""
+"""Between the sources and the affiliations: the papers' PDFs (`paper_pdfs`), then what their
+first pages say (`pdf_affiliations`)."""
 
 import multiprocessing
 import time
@@ -32,11 +32,11 @@ class _Progress:
         self.step = max(1, total // 20)
         self.last = time.monotonic()
 
-    def __call__(self, done: int, detail: str = "") -> None:
+    def __call__(self, done: int) -> None:
         now = time.monotonic()
         if done == self.total or done % self.step == 0 or now - self.last > 30:
             self.last = now
-            self.context.log.info(f"{self.label}: {done}/{self.total}{detail}")
+            self.context.log.info(f"{self.label}: {done}/{self.total}")
 
 
 @asset(

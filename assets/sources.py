@@ -30,7 +30,7 @@ def _fail(store, key: str, reason: str, errors: list[IngestError]) -> NoReturn:
     partitions_def=venue_year_partitions,
     group_name=GROUP,
     kinds=KINDS,
-    code_version="1",
+    code_version="2",
     description=(
         "Accepted papers of one venue-year as the source gives them: id, title, abstract, authors "
         "in order, per-author affiliation strings and e-mail domains, PDF link, source file and "
