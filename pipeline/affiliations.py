@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 
-def _seq(value: Any) -> list:
+def as_list(value: Any) -> list:
     """Lists come back from DuckDB as numpy arrays, from Python as lists; None is empty."""
     if value is None:
         return []
@@ -31,9 +31,9 @@ def explode(papers: Iterable[Mapping[str, Any]]) -> list[dict]:
             "source": paper.get("source"),
             "source_ref": paper.get("source_ref"),
         }
-        authors = _seq(paper.get("authors"))
-        affiliations = [_seq(a) for a in _seq(paper.get("affiliations"))]
-        domains = _seq(paper.get("email_domains"))
+        authors = as_list(paper.get("authors"))
+        affiliations = [as_list(a) for a in as_list(paper.get("affiliations"))]
+        domains = as_list(paper.get("email_domains"))
         aligned = bool(paper.get("aligned", True))
         for position, name in enumerate(authors, start=1):
             affs = affiliations[position - 1] if aligned and position - 1 < len(affiliations) else []
@@ -49,7 +49,7 @@ def explode(papers: Iterable[Mapping[str, Any]]) -> list[dict]:
                 rows.append({**base, "author_position": position, "author_name": name or None,
                              "affiliation_index": index, "affiliation": aff, "email_domain": domain})
         if not aligned:
-            for index, aff in enumerate(_seq(paper.get("unaligned_affiliations")), start=1):
+            for index, aff in enumerate(as_list(paper.get("unaligned_affiliations")), start=1):
                 rows.append({**base, "author_position": None, "author_name": None,
                              "affiliation_index": index, "affiliation": aff, "email_domain": None})
     return rows

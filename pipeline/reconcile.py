@@ -32,7 +32,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from .affiliations import explode
+from .affiliations import as_list, explode
 from .names import fold
 
 PDF_SOURCE = "pdf"
@@ -79,15 +79,6 @@ def match_authors(meta: list[str], pdf: list[str]) -> dict[int, tuple[int, float
     return out
 
 
-def _seq(value: Any) -> list:
-    if value is None:
-        return []
-    try:
-        return list(value)
-    except TypeError:
-        return []
-
-
 def reconcile(
     papers: Iterable[Mapping[str, Any]], pdf_rows: Iterable[Mapping[str, Any]], pdf_ref: Mapping[str, str] | None = None
 ) -> list[dict]:
@@ -121,7 +112,7 @@ def _paper_rows(paper: Mapping[str, Any], pdf_rows: list[Mapping[str, Any]], ref
             pdf_authors[int(position)].append(row)
     order = sorted(pdf_authors)
     pdf_names = [pdf_authors[p][0].get("author_name") for p in order]
-    meta_names = [n or "" for n in _seq(paper.get("authors"))]
+    meta_names = [n or "" for n in as_list(paper.get("authors"))]
     base = {"partition_key": paper["partition_key"], "paper_id": paper["paper_id"], "source": PDF_SOURCE,
             "source_ref": ref}
 

@@ -33,6 +33,29 @@ def home(tmp_path, monkeypatch, ror_dump):
     return tmp_path / "home"
 
 
+@pytest.fixture
+def env(home):
+    """(settings, definitions, an ephemeral Dagster instance with the reference data loaded)."""
+    from dagster import DagsterInstance
+
+    from pipeline.config import load_settings
+    from pipeline.definitions import build_definitions
+
+    settings = load_settings()
+    defs = build_definitions(settings)
+    instance = DagsterInstance.ephemeral()
+    assert defs.resolve_job_def("reference_job").execute_in_process(instance=instance).success
+    return settings, defs, instance
+
+
+def materialise(defs, instance, key, **kw):
+    """Run `venue_year_job` on one venue-year (adding the partition first)."""
+    instance.add_dynamic_partitions("venue_year", [key])
+    return defs.resolve_job_def("venue_year_job").execute_in_process(
+        partition_key=key, instance=instance, raise_on_error=False, **kw
+    )
+
+
 def shared(*parts: str) -> Path:
     path = SHARED.joinpath(*parts)
     if not path.exists():

@@ -7,7 +7,6 @@ import pandas as pd
 import pymupdf
 import pytest
 import responses
-from dagster import DagsterInstance
 
 from pdf_builder import Page
 from pipeline.config import load_settings
@@ -17,6 +16,8 @@ from pipeline.reconcile import match_authors, name_match, reconcile
 from pipeline.sources.local import read_local
 from pipeline.store import Warehouse
 from test_pdfs import block_page, marked_page
+
+from conftest import materialise
 
 
 # -- reconciliation rules -----------------------------------------------------------------------
@@ -156,21 +157,6 @@ def test_a_csv_without_a_file_column_is_refused(tmp_path):
 
 # -- through Dagster ----------------------------------------------------------------------------
 
-@pytest.fixture
-def env(home):
-    settings = load_settings()
-    defs = build_definitions(settings)
-    instance = DagsterInstance.ephemeral()
-    assert defs.resolve_job_def("reference_job").execute_in_process(instance=instance).success
-    return settings, defs, instance
-
-
-def run(defs, instance, key):
-    instance.add_dynamic_partitions("venue_year", [key])
-    return defs.resolve_job_def("venue_year_job").execute_in_process(partition_key=key, instance=instance,
-                                                                      raise_on_error=False)
-
-
 def country_sets(store, key):
     pc = store.read_partition("paper_countries", key)
     return {pid: set(g["country"]) for pid, g in pc.groupby("paper_id")}
@@ -179,7 +165,7 @@ def country_sets(store, key):
 def test_a_local_folder_is_a_partition(env):
     settings, defs, instance = env
     local_folder(settings.local_dir)
-    result = run(defs, instance, "mine-2024")
+    result = materialise(defs, instance, "mine-2024")
     assert result.success
     store = Warehouse(settings.database)
     pdfs = store.read_partition("paper_pdfs", "mine-2024").set_index("paper_id")
@@ -220,7 +206,7 @@ def test_downloaded_pdfs_override_the_metadata_and_failures_are_filed(env, monke
     responses.add(responses.GET, f"{PDF_HOST}/p1-Paper.pdf", body=p1_page(tmp_path / "p1.pdf"),
                   content_type="application/pdf")
     responses.add(responses.GET, re.compile(re.escape(PDF_HOST) + r"/p\d+-Paper\.pdf"), status=404)
-    assert run(defs, instance, "neurips-2020").success
+    assert materialise(defs, instance, "neurips-2020").success
     store = Warehouse(settings.database)
     # The metadata says Tsinghua and Stanford; page 1 of the paper says Peking and Toronto.
     assert country_sets(store, "neurips-2020")["p1"] == {"CN", "CA"}
@@ -235,7 +221,7 @@ def test_downloaded_pdfs_override_the_metadata_and_failures_are_filed(env, monke
     assert len(errors) == 7 and errors["reason"].str.contains("HTTP 404").all()
     assert country_sets(store, "neurips-2020")["p5"] == {"US"}
     calls = len(responses.calls)
-    assert run(defs, instance, "neurips-2020").success  # p1 is stored now: not fetched again
+    assert materialise(defs, instance, "neurips-2020").success  # p1 is stored now: not fetched again
     assert len(responses.calls) == calls + 7
     pdfs = store.read_partition("paper_pdfs", "neurips-2020").set_index("paper_id")
     assert pdfs.loc["p1", "status"] == "stored"
@@ -245,7 +231,7 @@ def test_pdfs_off_leaves_the_metadata_alone(env, monkeypatch):
     settings, _, instance = env
     monkeypatch.setenv("PAPERATLAS_PDFS", "off")
     defs = build_definitions(load_settings())
-    assert run(defs, instance, "neurips-2020").success
+    assert materialise(defs, instance, "neurips-2020").success
     store = Warehouse(settings.database)
     assert store.read_partition("paper_pdfs", "neurips-2020").empty
     aa = store.read_partition("author_affiliations", "neurips-2020")

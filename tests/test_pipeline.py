@@ -5,13 +5,13 @@ from datetime import datetime
 
 import pandas as pd
 import pytest
-from dagster import DagsterInstance, build_schedule_context, instance_for_test
+from dagster import build_schedule_context, instance_for_test
 
 from pipeline.config import load_settings
 from pipeline.definitions import ALL_ASSETS, build_definitions, yearly_refresh
 from pipeline.store import Warehouse
 
-from conftest import PAPERLISTS
+from conftest import PAPERLISTS, materialise
 
 EXPECTED_COUNTRIES = {
     "p1": {"CN": 0.5, "US": 0.5},
@@ -21,22 +21,6 @@ EXPECTED_COUNTRIES = {
     "p6": {"DE": 0.25, "FR": 0.5, "GB": 0.25},
     "p12": {"KR": 0.5, "SE": 0.5},
 }
-
-
-@pytest.fixture
-def env(home):
-    settings = load_settings()
-    defs = build_definitions(settings)
-    instance = DagsterInstance.ephemeral()
-    assert defs.resolve_job_def("reference_job").execute_in_process(instance=instance).success
-    return settings, defs, instance
-
-
-def materialise(defs, instance, key, **kw):
-    instance.add_dynamic_partitions("venue_year", [key])
-    return defs.resolve_job_def("venue_year_job").execute_in_process(
-        partition_key=key, instance=instance, raise_on_error=False, **kw
-    )
 
 
 def metadata(result, asset):
