@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 import threading
 import time
@@ -88,8 +89,9 @@ class PdfRecord:
         return asdict(self)
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None)
+def _mtime(stat: os.stat_result) -> datetime:
+    """A file's modification time as naive UTC (as the store keeps timestamps)."""
+    return datetime.fromtimestamp(stat.st_mtime, timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
 class PdfStore:
@@ -123,14 +125,13 @@ class PdfStore:
         path = Path(item.local_path)
         record = PdfRecord(pk, item.paper_id, item.url, str(path), "local")
         try:
-            size = path.stat().st_size
+            stat = path.stat()
             with open(path, "rb") as fh:
                 head = fh.read(1024)
             pdf_head_check(head, None)
-            if size > self.max_bytes:
-                raise PermanentFetchError(f"too large: {size / 1e6:.1f} MB, limit {self.max_bytes / 1e6:.0f} MB")
-            record.bytes, record.sha256 = size, file_sha256(path)
-            record.fetched_at = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).replace(tzinfo=None, microsecond=0)
+            if stat.st_size > self.max_bytes:
+                raise PermanentFetchError(f"too large: {stat.st_size / 1e6:.1f} MB, limit {self.max_bytes / 1e6:.0f} MB")
+            record.bytes, record.sha256, record.fetched_at = stat.st_size, file_sha256(path), _mtime(stat)
         except (OSError, FetchError) as exc:
             record.status, record.error = "failed", f"{path}: {exc}"
         return record
@@ -145,7 +146,7 @@ class PdfStore:
             return PdfRecord(pk, item.paper_id, item.url, str(path), "failed", stat.st_size,
                              error=f"{path}: stored file is {exc}; delete it to download again")
         return PdfRecord(pk, item.paper_id, item.url, str(path), "stored", stat.st_size, file_sha256(path),
-                         fetched_at=datetime.fromtimestamp(stat.st_mtime, timezone.utc).replace(tzinfo=None, microsecond=0))
+                         fetched_at=_mtime(stat))
 
     def _download(self, pk: str, item: PdfItem, path: Path) -> PdfRecord:
         got = self.http.download(item.url, path, self.max_bytes, check_head=pdf_head_check)
@@ -180,31 +181,30 @@ class PdfStore:
                                        error=f"{item.url}: not an http(s) link")
             else:
                 pending.append((n, item, path))
-        total = len(items)
-        done = 0
+        lock = threading.Lock()
+        done = [0]
+
+        def report(record: PdfRecord) -> None:
+            with lock:
+                done[0] += 1
+                if on_progress:
+                    on_progress(done[0], len(items), record)
+
         for record in records:
             if record is not None:
-                done += 1
-                if on_progress:
-                    on_progress(done, total, record)
+                report(record)
         if pending:
             if self.http is None:
                 raise RuntimeError("PdfStore needs an HttpClient to download")
             breaker = _HostBreaker(self.host_failure_limit)
-            lock = threading.Lock()
-            counter = [done]
 
             def work(job: tuple[int, PdfItem, Path]) -> None:
                 n, item, path = job
-                record = breaker.run(item.url, lambda: self._download(partition_key, item, path))
-                if record is None:  # the breaker or a failure: record it
-                    record = PdfRecord(partition_key, item.paper_id, item.url, None, "failed",
-                                       error=breaker.last_error(item.url))
-                records[n] = record
-                with lock:
-                    counter[0] += 1
-                    if on_progress:
-                        on_progress(counter[0], total, record)
+                outcome = breaker.run(item.url, lambda: self._download(partition_key, item, path))
+                if isinstance(outcome, str):
+                    outcome = PdfRecord(partition_key, item.paper_id, item.url, None, "failed", error=outcome)
+                records[n] = outcome
+                report(outcome)
 
             with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="pdf-download") as pool:
                 list(pool.map(work, pending))
@@ -220,35 +220,26 @@ class _HostBreaker:
         self.limit = limit
         self.lock = threading.Lock()
         self.failures: dict[str, int] = {}
-        self.errors: dict[str, str] = {}  # url -> reason
-        self.host_reason: dict[str, str] = {}
+        self.last: dict[str, str] = {}  # host -> its last network error
 
-    def run(self, url: str, download: Callable[[], PdfRecord]) -> PdfRecord | None:
+    def run(self, url: str, download: Callable[[], PdfRecord]) -> PdfRecord | str:
+        """The download's record, or the reason it failed or was not tried."""
         host = urlparse(url).netloc.lower()
         with self.lock:
             if self.limit and self.failures.get(host, 0) >= self.limit:
-                self.errors[url] = (f"{url}: not tried: {self.failures[host]} downloads from {host} failed in a "
-                                    f"row (last: {self.host_reason[host]})")
-                return None
+                return f"{url}: not tried: {self.failures[host]} downloads from {host} failed in a row (last: {self.last[host]})"
         try:
             record = download()
         except PermanentFetchError as exc:
-            with self.lock:
-                self.errors[url] = str(exc)
-            return None
+            return str(exc)
         except (FetchError, OSError) as exc:
             with self.lock:
                 self.failures[host] = self.failures.get(host, 0) + 1
-                self.host_reason[host] = str(exc)
-                self.errors[url] = str(exc)
-            return None
+                self.last[host] = str(exc)
+            return str(exc)
         with self.lock:
             self.failures[host] = 0
         return record
-
-    def last_error(self, url: str) -> str:
-        with self.lock:
-            return self.errors.get(url, f"{url}: failed")
 
 
 def remove_stale_parts(folder: Path, older_than: float = 6 * 3600) -> int:
