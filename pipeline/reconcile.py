@@ -126,46 +126,34 @@ def _paper_rows(paper: Mapping[str, Any], pdf_rows: list[Mapping[str, Any]], ref
         # No metadata authors (a local folder): the page's authors are the paper's authors.
         for n, p in enumerate(order, start=1):
             rows.extend(pdf_row(r, n, PDF_SOURCE, True, None) for r in pdf_authors[p])
-        rows = [*meta_rows, *rows]
     else:
         matches = match_authors(meta_names, pdf_names)
-        matched_pdf = set()
-        pdf_counted = False
         by_position: dict[int, list[dict]] = defaultdict(list)
         for row in meta_rows:
             if row["author_position"] is not None:
                 by_position[row["author_position"]].append(row)
-        for i, name in enumerate(meta_names):
-            position = i + 1
-            hit = matches.get(i)
-            theirs = pdf_authors[order[hit[0]]] if hit else []
-            if hit:
-                matched_pdf.add(hit[0])
-            has_aff = any(r.get("affiliation") for r in theirs)
-            if has_aff:
-                pdf_counted = True
-                how = f"{hit[2]} {hit[1]:.0f}"
-                domain = next((r.get("email_domain") for r in theirs if r.get("email_domain")), None)
-                meta_domain = next((r["email_domain"] for r in by_position[position] if r.get("email_domain")), None)
-                for r in theirs:
-                    if not r.get("affiliation"):
-                        continue
-                    row = pdf_row(r, position, PDF_SOURCE, True, how)
-                    row["email_domain"] = domain or meta_domain
-                    rows.append(row)
-                for row in by_position[position]:
-                    row.update(counted=False, decision="superseded", name_match=how)
-            elif hit:
-                for r in theirs:  # the page names the author but gives no affiliation
-                    rows.append(pdf_row(r, position, "pdf-no-affiliation", False, f"{hit[2]} {hit[1]:.0f}"))
+        pdf_counted = False
+        for i, (j, score, method) in sorted(matches.items()):
+            position, how = i + 1, f"{method} {score:.0f}"
+            theirs = pdf_authors[order[j]]
+            with_aff = [r for r in theirs if r.get("affiliation")]
+            if not with_aff:  # the page names the author but ties no affiliation to them
+                rows.extend(pdf_row(r, position, "pdf-no-affiliation", False, how) for r in theirs)
+                continue
+            pdf_counted = True
+            domain = next((r["email_domain"] for r in [*theirs, *by_position[position]] if r.get("email_domain")), None)
+            rows.extend({**pdf_row(r, position, PDF_SOURCE, True, how), "email_domain": domain} for r in with_aff)
+            for row in by_position[position]:
+                row.update(counted=False, decision="superseded", name_match=how)
+        matched = {j for j, _, _ in matches.values()}
         for j, p in enumerate(order):
-            if j not in matched_pdf:
+            if j not in matched:
                 rows.extend(pdf_row(r, None, "pdf-unmatched", False, None) for r in pdf_authors[p])
         if pdf_counted:
             for row in meta_rows:
                 if row["author_position"] is None:  # affiliations the source did not tie to authors
                     row.update(counted=False, decision="superseded")
-        rows = [*meta_rows, *rows]
+    rows = [*meta_rows, *rows]
     any_counted = any(r["counted"] and r.get("affiliation") for r in rows)
     for r in unassigned:
         rows.append(pdf_row(r, None, "pdf-extra" if any_counted else "pdf-unassigned", not any_counted, None))
