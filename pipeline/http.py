@@ -281,6 +281,13 @@ class HttpClient:
         with self._final_errors(url):
             return self._retrying()(self._download_once, url, Path(dest), max_bytes, check_head, chunk_size)
 
+    @staticmethod
+    def _check_head(url: str, check_head, head: bytes, content_type: str | None) -> None:
+        try:
+            check_head(head, content_type)
+        except PermanentFetchError as exc:
+            raise PermanentFetchError(f"{url}: {exc}") from exc
+
     def _download_once(self, url, dest: Path, max_bytes: int, check_head, chunk_size: int) -> Download:
         if self.pacer:
             self.pacer.wait(url)
@@ -308,7 +315,7 @@ class HttpClient:
                         if not checked:
                             head += chunk[: 1024 - len(head)]
                             if len(head) >= 1024:
-                                check_head(head, content_type)
+                                self._check_head(url, check_head, head, content_type)
                                 checked = True
                         size += len(chunk)
                         if size > max_bytes:
@@ -316,8 +323,8 @@ class HttpClient:
                                 f"{url}: too large (over the {max_bytes / 1e6:.0f} MB limit while streaming)")
                         digest.update(chunk)
                         handle.write(chunk)
-                    if not checked:
-                        check_head(head, content_type)  # a body shorter than 1 KB
+                    if not checked:  # a body shorter than 1 KB
+                        self._check_head(url, check_head, head, content_type)
                     if announced is not None and size != announced and not response.headers.get("Content-Encoding"):
                         raise requests.exceptions.ChunkedEncodingError(
                             f"body ended after {size} of {announced} bytes")

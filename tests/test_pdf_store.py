@@ -99,6 +99,7 @@ def test_permanent_failures_are_not_retried_and_leave_no_file(tmp_path):
     assert all(r.status == "failed" and r.path is None for r in records)
     assert "HTTP 404" in by_id["gone"].error and f"{HOST}/gone.pdf" in by_id["gone"].error
     assert "not a PDF" in by_id["login"].error and "text/html" in by_id["login"].error
+    assert by_id["login"].error.startswith(f"{HOST}/login.pdf: ")
     assert "too large" in by_id["huge"].error
     assert "not an http(s) link" in by_id["ftp"].error
     assert len(responses.calls) == 3  # one request each: nothing retried
