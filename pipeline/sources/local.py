@@ -91,7 +91,7 @@ def read_local(folder: Path, pk: PartitionKey) -> ParseResult:
     csv_path = folder / CSV_NAME
     rows = _read_csv(csv_path, pk) if csv_path.is_file() else []
     pdfs = _pdfs(folder)
-    result = ParseResult(records=len(rows) + len(pdfs))
+    result = ParseResult()
     key = pk.key
 
     def err(item: str, reason: str, severity: str = "error") -> None:
