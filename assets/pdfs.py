@@ -122,8 +122,8 @@ def pdf_affiliations(context: AssetExecutionContext, pdf_store: PdfStoreResource
     pk = partition(context)
     store = warehouse.warehouse()
     pdfs = store.query(
-        "SELECT paper_id, path FROM paper_pdfs WHERE partition_key = ? AND status IN ('stored', 'downloaded', 'local') "
-        "ORDER BY paper_id", [pk.key])
+        "SELECT paper_id, path FROM paper_pdfs WHERE partition_key = ? AND list_contains(?, status) ORDER BY paper_id",
+        [pk.key, list(USABLE)])
     processes = pdf_store.processes()
     progress = _Progress(context, f"{pk}: first pages read", len(pdfs))
     started = time.monotonic()
