@@ -1,0 +1,287 @@
+"""The term catalogue: which models, architectures and libraries are counted, how they are
+spelled, which look-alikes are refused, and where each one comes from.
+
+The catalogue is a YAML file (`pipeline/data/terms.yaml`, or the file `PAPERATLAS_TERMS`
+names); its format is described at the top of that file. `load_catalogue` validates it and
+compiles one matcher per term; every problem is reported with the file, the term and the field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_CATALOGUE = Path(__file__).resolve().parent.parent / "data" / "terms.yaml"
+KINDS = ("architecture", "model family", "library")
+CASES = ("sensitive", "insensitive")
+VERSIONS = ("none", "allowed", "required")
+ID_RE = re.compile(r"^[a-z0-9]+(?:[-.][a-z0-9]+)*$")
+
+# What may follow a name as its version or size: "Llama 2", "Llama-3.1-8B", "Qwen2.5-7B-Instruct",
+# "GPT-4o", "ResNet50", "Mixtral-8x7B", "DeepSeek-R1", "ViT-B/16" (up to the "/").
+_NUMBER = r"[ \t-]?v?\d+(?:\.\d+)*[a-zA-Z]?(?![a-zA-Z\d])"
+_PART = r"-(?:\d+(?:\.\d+)?(?:x\d+)?[BbMmKkTt](?![a-zA-Z\d])|\d+(?:\.\d+)*(?![a-zA-Z\d])|[A-Za-z][A-Za-z0-9]*)"
+VERSION_OPTIONAL = rf"(?:{_NUMBER})?(?:{_PART})*"
+VERSION_REQUIRED = rf"{_NUMBER}(?:{_PART})*"
+LEFT = r"(?<![\w])"
+# A mention ends where a letter cannot follow: digits may (footnote marks glued on by the text
+# layer, "PyTorch2"), letters may not ("GPTQ" is not GPT).
+RIGHT = r"(?![^\W\d_])"
+_SEPARATOR = r"[\s\-\u2010\u2011]{0,2}"
+
+
+class CatalogueError(ValueError):
+    """A term catalogue that cannot be used, with the file, term and field at fault."""
+
+
+@dataclass(frozen=True)
+class Reject:
+    before: re.Pattern | None
+    after: re.Pattern | None
+    near: re.Pattern | None
+    window: int
+    why: str
+    unless: re.Pattern | None = None
+    itself: re.Pattern | None = None
+
+    def refuses(self, text: str, start: int, end: int) -> bool:
+        if self.unless is not None and self.unless.search(text[start:end]):
+            return False
+        if self.itself is not None and self.itself.search(text[start:end]):
+            return True
+        if self.before is not None and self.before.search(text[max(0, start - 40):start]):
+            return True
+        if self.after is not None and self.after.search(text[end:end + 40]):
+            return True
+        if self.near is not None and self.near.search(_sentence(text, start, end, self.window)):
+            return True
+        return False
+
+
+_SENTENCE_END = re.compile(r"[.!?][\s)\]]+(?=[A-Z(\[])")
+
+
+def _sentence(text: str, start: int, end: int, window: int) -> str:
+    """Up to `window` characters either side of a match, not past the sentence it is in."""
+    left = text[max(0, start - window):start]
+    ends = list(_SENTENCE_END.finditer(left))
+    if ends:
+        left = left[ends[-1].end():]
+    right = text[end:end + window]
+    stop = _SENTENCE_END.search(right)
+    if stop:
+        right = right[:stop.start() + 1]
+    return left + text[start:end] + right
+
+
+@dataclass
+class Term:
+    id: str
+    name: str
+    family: str
+    kind: str
+    organisation: str
+    country: str
+    lab: str | None
+    lab_country: str | None
+    reference: str | None
+    regexes: list[re.Pattern]
+    anchors: tuple[str, ...]
+    rejects: list[Reject] = field(default_factory=list)
+    shadows: tuple[str, ...] = ()
+
+    @property
+    def built_in(self) -> str:
+        """Where the team that built it sat: the lab's country, else the organisation's."""
+        return self.lab_country or self.country
+
+    def row(self) -> dict:
+        return {
+            "term": self.id, "name": self.name, "family": self.family, "kind": self.kind,
+            "organisation": self.organisation, "origin_country": self.country, "lab": self.lab,
+            "lab_country": self.built_in, "reference": self.reference,
+            "patterns": [r.pattern for r in self.regexes],
+        }
+
+
+@dataclass
+class Catalogue:
+    terms: list[Term]
+    path: str
+    sha256: str
+
+    def __post_init__(self):
+        self.by_id = {t.id: t for t in self.terms}
+
+    @property
+    def version(self) -> str:
+        return self.sha256[:12]
+
+    def ids(self) -> list[str]:
+        return [t.id for t in self.terms]
+
+
+def _flexible(alias: str) -> str:
+    """An alias as a regex in which a space or hyphen also matches the other or nothing."""
+    out = []
+    for part in re.split(r"([\s\-]+)", alias):
+        if not part:
+            continue
+        out.append(_SEPARATOR if re.fullmatch(r"[\s\-]+", part) else re.escape(part))
+    return "".join(out)
+
+
+def _case(pattern: str, case: str) -> str:
+    return f"(?i:{pattern})" if case == "insensitive" else pattern
+
+
+def _anchor(alias: str) -> str:
+    """The longest run of letters or digits in an alias, lower-cased: every match contains it."""
+    runs = re.findall(r"[^\W_]+", alias.lower())
+    return max(runs, key=len) if runs else alias.lower()
+
+
+class _Where:
+    def __init__(self, path: str, term: str | None = None):
+        self.path, self.term = path, term
+
+    def fail(self, what: str) -> CatalogueError:
+        where = f"{self.path}: term {self.term!r}" if self.term else self.path
+        return CatalogueError(f"{where}: {what}")
+
+
+def _country(value: Any, where: _Where, name: str) -> str:
+    import pycountry
+
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{2}", value) or pycountry.countries.get(alpha_2=value) is None:
+        raise where.fail(f"{name} {value!r} is not an ISO 3166-1 alpha-2 code")
+    return value
+
+
+def _regex(source: str, where: _Where, what: str) -> re.Pattern:
+    try:
+        return re.compile(source)
+    except re.error as exc:
+        raise where.fail(f"{what} is not a valid regular expression ({exc})") from None
+
+
+def _choice(entry: dict, key: str, choices: tuple[str, ...], default: str, where: _Where) -> str:
+    value = entry.get(key, default)
+    if value not in choices:
+        raise where.fail(f"{key} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+def _compile_term(raw: Any, where: _Where) -> Term:
+    if not isinstance(raw, dict):
+        raise where.fail("each term must be a mapping")
+    for key in ("id", "name", "family", "kind", "origin"):
+        if not raw.get(key):
+            raise where.fail(f"missing {key!r}")
+    term_id = str(raw["id"])
+    if not ID_RE.match(term_id):
+        raise where.fail("id must be lower-case letters and digits joined by '-' or '.'")
+    kind = _choice(raw, "kind", KINDS, "", where)
+    case = _choice(raw, "case", CASES, "insensitive", where)
+    versions = _choice(raw, "versions", VERSIONS, "none", where)
+    origin = raw["origin"]
+    if not isinstance(origin, dict) or not origin.get("organisation"):
+        raise where.fail("origin needs an organisation and a country")
+    country = _country(origin.get("country"), where, "origin country")
+    lab_country = _country(origin["lab_country"], where, "lab_country") if origin.get("lab_country") else None
+
+    regexes: list[str] = []
+    anchors: set[str] = set()
+    aliases = raw.get("aliases") or []
+    if not isinstance(aliases, list):
+        raise where.fail("aliases must be a list")
+    for n, alias in enumerate(aliases, start=1):
+        spec = {"text": alias} if isinstance(alias, str) else alias
+        if not isinstance(spec, dict) or not isinstance(spec.get("text"), str) or not spec["text"].strip():
+            raise where.fail(f"alias {n} must be a string or a mapping with a 'text'")
+        a_case = _choice(spec, "case", CASES, case, where)
+        a_versions = _choice(spec, "versions", VERSIONS, versions, where)
+        suffix = {"none": "", "allowed": VERSION_OPTIONAL, "required": VERSION_REQUIRED}[a_versions]
+        regexes.append(LEFT + _case(_flexible(spec["text"].strip()), a_case) + suffix + RIGHT)
+        anchors.add(_anchor(spec["text"]))
+    patterns = raw.get("patterns") or []
+    for n, pattern in enumerate(patterns, start=1):
+        spec = {"regex": pattern} if isinstance(pattern, str) else pattern
+        if not isinstance(spec, dict) or not isinstance(spec.get("regex"), str):
+            raise where.fail(f"pattern {n} must be a string or a mapping with a 'regex'")
+        p_case = _choice(spec, "case", CASES, case, where)
+        regexes.append(LEFT + _case(spec["regex"], p_case) + RIGHT)
+    if patterns:
+        given = raw.get("anchors")
+        if not given or not isinstance(given, list):
+            raise where.fail("a term with patterns needs 'anchors': lower-case strings every match contains")
+        anchors.update(str(a).lower() for a in given)
+    if not regexes:
+        raise where.fail("needs at least one alias or pattern")
+    compiled = [_regex(r, where, f"alias or pattern {n}") for n, r in enumerate(regexes, start=1)]
+
+    rejects = []
+    for n, rule in enumerate(raw.get("reject") or [], start=1):
+        if not isinstance(rule, dict) or not ({"before", "after", "near", "match"} & set(rule)):
+            raise where.fail(f"reject rule {n} needs 'match', 'before', 'after' or 'near'")
+        rejects.append(Reject(
+            before=_regex(rule["before"], where, f"reject rule {n} 'before'") if rule.get("before") else None,
+            after=_regex(rule["after"], where, f"reject rule {n} 'after'") if rule.get("after") else None,
+            near=_regex(rule["near"], where, f"reject rule {n} 'near'") if rule.get("near") else None,
+            window=int(rule.get("window", 60)),
+            why=str(rule.get("why", "")),
+            unless=_regex(rule["unless"], where, f"reject rule {n} 'unless'") if rule.get("unless") else None,
+            itself=_regex(rule["match"], where, f"reject rule {n} 'match'") if rule.get("match") else None,
+        ))
+    shadows = raw.get("shadows") or []
+    if not isinstance(shadows, list):
+        raise where.fail("shadows must be a list of term ids")
+    return Term(
+        id=term_id, name=str(raw["name"]), family=str(raw["family"]), kind=kind,
+        organisation=str(origin["organisation"]), country=country,
+        lab=str(origin["lab"]) if origin.get("lab") else None, lab_country=lab_country,
+        reference=str(raw["reference"]) if raw.get("reference") else None,
+        regexes=compiled, anchors=tuple(sorted(anchors)), rejects=rejects, shadows=tuple(map(str, shadows)),
+    )
+
+
+def parse_catalogue(text: str, path: str = "<catalogue>", sha256: str | None = None) -> Catalogue:
+    where = _Where(path)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise where.fail(f"not valid YAML ({' '.join(str(exc).split())[:200]})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("terms"), list) or not data["terms"]:
+        raise where.fail("expected a mapping with a non-empty 'terms' list")
+    terms: list[Term] = []
+    seen: set[str] = set()
+    for n, raw in enumerate(data["terms"], start=1):
+        term_where = _Where(path, raw.get("id") if isinstance(raw, dict) and raw.get("id") else f"#{n}")
+        term = _compile_term(raw, term_where)
+        if term.id in seen:
+            raise term_where.fail("id used twice")
+        seen.add(term.id)
+        terms.append(term)
+    for term in terms:
+        unknown = [s for s in term.shadows if s not in seen]
+        if unknown:
+            raise _Where(path, term.id).fail(f"shadows unknown term(s) {', '.join(unknown)}")
+    return Catalogue(terms, path, sha256 or hashlib.sha256(text.encode()).hexdigest())
+
+
+def load_catalogue(path: str | Path | None = None) -> Catalogue:
+    path = Path(path) if path else DEFAULT_CATALOGUE
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CatalogueError(f"{path}: cannot read the term catalogue ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CatalogueError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    return parse_catalogue(text, str(path), hashlib.sha256(raw).hexdigest())

@@ -1,0 +1,194 @@
+"""The full text of a PDF, every page, split into title, abstract, body and references.
+
+Page 1 is read with its layout (to tell the title by its type size and keep it apart); the
+other pages as plain text, which is several times faster. Pages are joined with a form feed.
+The same checks as page-1 reading apply first (empty, not a PDF, truncated, encrypted).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..pdfs.extract import MAX_BYTES, PdfError, _pymupdf, _short, check_bytes
+from .scan import Sections, find_sections, normalise
+
+TEXT_VERSION = "1"
+
+
+@dataclass
+class FullText:
+    file: str
+    sha256: str | None = None
+    pages: int = 0
+    title: str | None = None
+    text: str = ""
+    abstract: tuple[int, int] | None = None
+    references: tuple[int, int] | None = None
+    error: str | None = None
+    seconds: float = 0.0
+    empty_pages: list[int] = field(default_factory=list)
+
+    @property
+    def sections(self) -> Sections:
+        return Sections(self.abstract, self.references)
+
+    def lengths(self) -> dict[str, int]:
+        return {"title": len(self.title or ""), **self.sections.lengths(len(self.text))}
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, raw: str) -> "FullText":
+        data = json.loads(raw)
+        for key in ("abstract", "references"):
+            if data.get(key) is not None:
+                data[key] = tuple(data[key])
+        return cls(**data)
+
+
+def _page_one(page, pymupdf) -> tuple[str | None, str]:
+    """Page 1: the title (the largest type in the top 45% of the page, at least a point above
+    the body text) and the rest of its text, line by line."""
+    data = page.get_text("dict", flags=pymupdf.TEXT_MEDIABOX_CLIP | pymupdf.TEXT_PRESERVE_WHITESPACE)
+    lines: list[tuple[float, float, float, str]] = []  # (size, y0, y1, text)
+    weight: dict[float, int] = {}
+    for block in data.get("blocks", ()):
+        for line in block.get("lines", ()):
+            direction = line.get("dir", (1, 0))
+            if abs(direction[1]) > 0.1 or direction[0] < 0:
+                continue  # rotated text: the arXiv stamp in the margin
+            spans = line.get("spans", ())
+            text = "".join(s["text"] for s in spans)
+            if not text.strip():
+                continue
+            size = max(s["size"] for s in spans if s["text"].strip())
+            lines.append((size, line["bbox"][1], line["bbox"][3], text))
+            key = round(size * 2) / 2
+            weight[key] = weight.get(key, 0) + len(text)
+    if not lines:
+        return None, ""
+    body = max(weight, key=weight.get)
+    top = 0.45 * page.rect.height
+    candidates = [ln for ln in lines if ln[1] < top and sum(c.isalpha() for c in ln[3]) >= 3]
+    biggest = max((ln[0] for ln in candidates), default=0.0)
+    chosen: set[int] = set()
+    if candidates and biggest >= body + 0.9:
+        last_y1 = None
+        for n, (size, y0, y1, text) in sorted(enumerate(lines), key=lambda item: (item[1][1], item[0])):
+            if y0 >= top:
+                break
+            if size >= biggest - 0.6 and sum(c.isalpha() for c in text) >= 1:
+                if last_y1 is not None and y0 - last_y1 > 1.5 * biggest:
+                    break
+                chosen.add(n)
+                last_y1 = y1
+            elif chosen:
+                break
+    title = " ".join(" ".join(lines[n][3].split()) for n in sorted(chosen)) or None
+    rest = "\n".join(ln[3] for n, ln in enumerate(lines) if n not in chosen)
+    return title, rest
+
+
+def read_fulltext(path: str | Path, max_bytes: int = MAX_BYTES, digest: bool = True) -> FullText:
+    """Every page of `path` as normalised text with its sections (error set instead of raising)."""
+    import time
+
+    started = time.perf_counter()
+    path = Path(path)
+    result = FullText(file=str(path))
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(2048)
+            if size > len(head):
+                fh.seek(-1024, os.SEEK_END)
+                tail = fh.read()
+            else:
+                tail = head[-1024:]
+            check_bytes(head, tail, size, max_bytes)
+            if digest:
+                fh.seek(0)
+                result.sha256 = hashlib.file_digest(fh, "sha256").hexdigest()
+        _read_pages(path, result)
+    except PdfError as exc:
+        result.error = str(exc)
+    except OSError as exc:
+        result.error = f"cannot read the file: {exc.strerror or exc}"
+    result.seconds = round(time.perf_counter() - started, 4)
+    return result
+
+
+def _read_pages(path: Path, result: FullText) -> None:
+    pymupdf = _pymupdf()
+    try:
+        doc = pymupdf.open(path, filetype="pdf")
+    except Exception as exc:  # MuPDF raises FileDataError, RuntimeError, ValueError ...
+        raise PdfError(f"corrupt: MuPDF cannot open it ({_short(exc)})") from None
+    flags = pymupdf.TEXT_MEDIABOX_CLIP | pymupdf.TEXT_PRESERVE_WHITESPACE
+    try:
+        if doc.needs_pass:
+            raise PdfError("encrypted: a password is needed to open it")
+        result.pages = doc.page_count
+        if result.pages == 0:
+            raise PdfError("no pages")
+        texts: list[str] = []
+        for number in range(result.pages):
+            try:
+                page = doc.load_page(number)
+                if number == 0:
+                    result.title, text = _page_one(page, pymupdf)
+                else:
+                    text = page.get_text("text", flags=flags)
+            except Exception as exc:
+                raise PdfError(f"corrupt: page {number + 1} cannot be read ({_short(exc)})") from None
+            if len(text.strip()) < 20:
+                result.empty_pages.append(number + 1)
+            texts.append(text)
+        if len(result.empty_pages) == result.pages:
+            raise PdfError(f"no text layer on any of its {result.pages} pages: a scan? OCR is not attempted")
+    finally:
+        doc.close()
+    result.title = " ".join(normalise(result.title).split()) if result.title else None
+    result.text = normalise("\n\f\n".join(texts))
+    sections = find_sections(result.text)
+    result.abstract, result.references = sections.abstract, sections.references
+
+
+# -- the text cache ----------------------------------------------------------------------------
+
+
+def cache_path(directory: Path, sha256: str) -> Path:
+    """Texts are cached by the PDF's content, so a moved or renamed PDF is not read again."""
+    return directory / sha256[:2] / f"{sha256}.v{TEXT_VERSION}.json.gz"
+
+
+def save_text(directory: Path, result: FullText) -> Path:
+    """Write a read text to the cache atomically; returns its path."""
+    assert result.sha256, "only texts of hashed PDFs are cached"
+    target = cache_path(directory, result.sha256)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=5, mtime=0) as gz:
+            gz.write(result.to_json().encode("utf-8"))
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def load_text(path: Path) -> FullText | None:
+    """A cached text, or None when it is missing or unreadable (it is then read again)."""
+    try:
+        with gzip.open(path, "rb") as gz:
+            return FullText.from_json(gz.read().decode("utf-8"))
+    except (OSError, EOFError, ValueError, TypeError):
+        return None

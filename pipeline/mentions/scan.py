@@ -1,0 +1,261 @@
+"""Finding catalogue terms in a paper's text, per scope (title, abstract, body, references).
+
+The text is normalised first (NFKC, which also undoes ligatures; soft hyphens dropped; words
+broken at a line end joined again), then URLs and e-mail addresses are blanked out so that
+"github.com/facebookresearch/llama" or "llama@example.org" never count. Every match keeps its
+surface form ("Qwen2.5-7B-Instruct") and a snippet of the text around it, for review.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .catalogue import Catalogue
+
+SCOPES = ("title", "abstract", "body", "references")
+# What the command line and `mentions_by_country` count unless told otherwise: a citation alone
+# is not use.
+DEFAULT_SCOPES = ("title", "abstract", "body")
+
+_BROKEN_WORD = re.compile(r"([^\W\d_])[-\u2010]\n[ \t]*([^\W\d_])")
+_EMAIL = re.compile(r"\{[^{}\n]{1,300}\}\s*@[\w-]+(?:\.[\w-]+)+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URL = re.compile(
+    r"(?:https?://|ftp://|www\.)\S+(?:(?<=[/._\-~#?=&])[ \t]*\n\S+)*"
+    r"|\b(?:[\w-]+\.)+(?:com|org|io|net|ai|edu|dev|co|gov|cn|uk|de|fr|jp|info|me|app|page|ly)\b(?:/\S*)?",
+    re.I,
+)
+_ABSTRACT = re.compile(r"(?im)^[ \t]*(?:abstract|a b s t r a c t)\b[ \t.:\u2014\u2013-]*")
+_ABSTRACT_END = re.compile(
+    r"(?m)^[ \t]*(?:(?:1|I)\.?[ \t]*\n?[ \t]*(?:Introduction|INTRODUCTION)\b|(?:Introduction|INTRODUCTION)[ \t]*$"
+    r"|(?:Keywords|Key words|KEYWORDS|Index Terms|CCS Concepts)\b|(?:1|I)\.?[ \t]+[A-Z][A-Za-z\- ]{2,60}$)"
+)
+_REFERENCES = re.compile(
+    r"(?im)^[ \t]*(?:\d{1,2}\.?[ \t]*|[IVX]{1,5}\.[ \t]*)?"
+    r"(?:references|bibliography|literature cited|works cited|reference list)[ \t]*$"
+)
+_AFTER_REFERENCES = re.compile(
+    r"(?m)^[ \t]*(?:[A-Z](?:\.\d+)*\.?[ \t]+)?(?:Appendix|APPENDIX|Appendices|Supplementary Materials?|"
+    r"Supplemental Materials?|Technical Appendix|NeurIPS Paper Checklist|Paper Checklist|Checklist)\b"
+    r"|\f\n[ \t]*(?:[^\n]{0,80}\n)?[ \t]*[A-H](?:\.\d+)?\.?[ \t]+[A-Z][A-Za-z\-]+(?:[ \t]+[A-Za-z\-]+){0,8}[ \t]*$"
+)
+MAX_ABSTRACT = 6000
+
+
+def normalise(text: str) -> str:
+    """NFKC (ligatures become letters), no soft hyphens, words broken over lines joined."""
+    text = unicodedata.normalize("NFKC", text).replace("\u00ad", "")
+
+    def join(m: re.Match) -> str:
+        a, b = m.group(1), m.group(2)
+        # "Trans-\nformer" -> "Transformer"; "U-\nNet" keeps its hyphen.
+        return a + b if b.islower() else a + "-" + b
+
+    return _BROKEN_WORD.sub(join, text)
+
+
+_DOMAIN = re.compile(
+    r"(?:^|[^\w.-])(?:[\w-]+\.)+(?:com|org|io|net|ai|edu|dev|co|gov|cn|uk|de|fr|jp|info|me|app|page|ly)(?:$|[^\w-])",
+    re.I,
+)
+_URL_END = "/._-~#?=&"
+
+
+def _is_address(token: str) -> bool:
+    return ("@" in token or "://" in token or token.lower().startswith("www.")
+            or _DOMAIN.search(token) is not None)
+
+
+def inside_address(text: str, start: int, end: int) -> bool:
+    """Is text[start:end] part of a URL or an e-mail address (the whitespace-free token around
+    it, or a URL broken over the line before)?"""
+    ts = start
+    while ts > 0 and not text[ts - 1].isspace():
+        ts -= 1
+    te = end
+    n = len(text)
+    while te < n and not text[te].isspace():
+        te += 1
+    if _is_address(text[ts:te]):
+        return True
+    # "https://github.com/huggingface/" + line break + "transformers"
+    if ts > 0 and text[ts - 1] == "\n":
+        ps = ts - 1
+        while ps > 0 and not text[ps - 1].isspace():
+            ps -= 1
+        previous = text[ps:ts - 1]
+        if previous and previous[-1] in _URL_END and ("://" in previous or previous.lower().startswith("www.")
+                                                      or _DOMAIN.search(previous)):
+            return True
+    return False
+
+
+def mask(text: str) -> str:
+    """The text with URLs and e-mail addresses blanked (same length, line breaks kept); for
+    showing what the scanner does not read."""
+    def blank(m: re.Match) -> str:
+        return "".join("\n" if c == "\n" else " " for c in m.group())
+    return _URL.sub(blank, _EMAIL.sub(blank, text))
+
+
+def _lower(text: str) -> str:
+    """Lower case with every character kept at its place ("İ".lower() is two characters)."""
+    lower = text.lower()
+    if len(lower) == len(text):
+        return lower
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+# How far a match may start before its anchor, and end after it.
+_BACK, _AHEAD = 48, 120
+
+
+def _windows(lower: str, anchors: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Stretches of text around each occurrence of an anchor, merged where they overlap."""
+    spots = []
+    for anchor in anchors:
+        i = lower.find(anchor)
+        while i >= 0:
+            spots.append((max(0, i - _BACK), min(len(lower), i + len(anchor) + _AHEAD)))
+            i = lower.find(anchor, i + 1)
+    spots.sort()
+    merged: list[list[int]] = []
+    for s, e in spots:
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    return [(s, e) for s, e in merged]
+
+
+@dataclass
+class Sections:
+    """Character ranges of the abstract and the references in a document's text; the rest is body."""
+
+    abstract: tuple[int, int] | None = None
+    references: tuple[int, int] | None = None
+
+    def scope_at(self, pos: int) -> str:
+        if self.abstract and self.abstract[0] <= pos < self.abstract[1]:
+            return "abstract"
+        if self.references and self.references[0] <= pos < self.references[1]:
+            return "references"
+        return "body"
+
+    def lengths(self, total: int) -> dict[str, int]:
+        a = self.abstract[1] - self.abstract[0] if self.abstract else 0
+        r = self.references[1] - self.references[0] if self.references else 0
+        return {"abstract": a, "references": r, "body": total - a - r}
+
+
+def find_sections(text: str) -> Sections:
+    """Where the abstract and the reference list are, from their headings."""
+    sections = Sections()
+    head = _ABSTRACT.search(text, 0, min(len(text), 12000))
+    if head:
+        start = head.end()
+        end_match = _ABSTRACT_END.search(text, start, min(len(text), start + MAX_ABSTRACT))
+        if end_match:
+            end = end_match.start()
+        else:
+            page_end = text.find("\f", start)
+            end = page_end if 0 <= page_end - start <= MAX_ABSTRACT else min(len(text), start + MAX_ABSTRACT // 2)
+        sections.abstract = (start, end)
+    refs = None
+    for refs in _REFERENCES.finditer(text):
+        pass
+    if refs is not None and refs.start() > (sections.abstract[1] if sections.abstract else 0):
+        start = refs.start()
+        after = _AFTER_REFERENCES.search(text, refs.end())
+        sections.references = (start, after.start() if after else len(text))
+    return sections
+
+
+@dataclass
+class Match:
+    term: str
+    scope: str
+    start: int
+    end: int
+    surface: str
+    snippet: str
+
+
+@dataclass
+class ScanResult:
+    matches: list[Match] = field(default_factory=list)
+
+    def counts(self, scopes: tuple[str, ...] | list[str] = DEFAULT_SCOPES) -> dict[str, int]:
+        found = Counter(m.term for m in self.matches if m.scope in scopes)
+        return dict(sorted(found.items()))
+
+    def by_scope(self) -> dict[tuple[str, str], list[Match]]:
+        out: dict[tuple[str, str], list[Match]] = {}
+        for m in self.matches:
+            out.setdefault((m.term, m.scope), []).append(m)
+        return out
+
+
+def snippet(text: str, start: int, end: int, width: int = 70) -> str:
+    left = text[max(0, start - width):start]
+    right = text[end:end + width]
+    return " ".join(f"{left}[{text[start:end]}]{right}".split())
+
+
+def find_terms(catalogue: Catalogue, text: str, scope_of=None, fixed_scope: str | None = None) -> list[Match]:
+    """Every match of every term in normalised `text`, look-alikes refused, URLs and e-mails
+    not read. Each match is given `fixed_scope` or `scope_of(position)`."""
+    lower = _lower(text)
+    found: list[Match] = []
+    for term in catalogue.terms:
+        windows = _windows(lower, term.anchors)
+        if not windows:
+            continue
+        spans: set[tuple[int, int]] = set()
+        for regex in term.regexes:
+            for ws, we in windows:
+                for m in regex.finditer(text, ws, we):
+                    s, e = m.span()
+                    if e == s or (s, e) in spans:
+                        continue
+                    if any(r.refuses(text, s, e) for r in term.rejects) or inside_address(text, s, e):
+                        continue
+                    spans.add((s, e))
+        spans = sorted(spans, key=lambda se: (se[0], -(se[1] - se[0])))
+        # Two aliases matching the same place ("Transformer", "Transformer-XL"): one mention,
+        # the longest.
+        last_end = -1
+        for s, e in spans:
+            if s < last_end:
+                continue
+            last_end = e
+            scope = fixed_scope or (scope_of(s) if scope_of else "body")
+            found.append(Match(term.id, scope, s, e, " ".join(text[s:e].split()), snippet(text, s, e)))
+    shadowing = [(m.start, m.end, catalogue.by_id[m.term].shadows) for m in found if catalogue.by_id[m.term].shadows]
+    if shadowing:
+        found = [m for m in found
+                 if not any(m.term in shadows and s <= m.start and m.end <= e for s, e, shadows in shadowing)]
+    found.sort(key=lambda m: (m.start, m.term))
+    return found
+
+
+def scan_document(catalogue: Catalogue, title: str | None, text: str | None, abstract: str | None = None,
+                  sections: Sections | None = None) -> ScanResult:
+    """Mentions in a paper: its title, its abstract (when given apart from the text) and its text,
+    whose abstract and references are located by `sections` (found from headings if not given)."""
+    result = ScanResult()
+    if title:
+        result.matches += find_terms(catalogue, normalise(title), fixed_scope="title")
+    if abstract:
+        result.matches += find_terms(catalogue, normalise(abstract), fixed_scope="abstract")
+    if text:
+        sections = sections or find_sections(text)
+        # When the abstract was given apart, the text's own copy of it is not counted twice.
+        skip = sections.abstract if abstract else None
+        for m in find_terms(catalogue, text, scope_of=sections.scope_at):
+            if skip and skip[0] <= m.start < skip[1]:
+                continue
+            result.matches.append(m)
+    return result
