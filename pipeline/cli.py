@@ -5,6 +5,7 @@
     paperatlas report VENUE-YEAR [--json]  the headline of a venue-year
     paperatlas resolve                     affiliation JSON lines in, resolved JSON lines out
     paperatlas extract-pdf PATH [...]      authors, affiliations, e-mails off PDFs' first pages
+    paperatlas mentions PATH [...]         models, architectures and libraries named in PDFs' text
     paperatlas partitions [list|add|catalogue]
     paperatlas errors [VENUE-YEAR]         what could not be read, and why
     paperatlas ui                          the Dagster UI on the same instance and store
@@ -177,6 +178,7 @@ def _ensure_reference(settings: Settings, defs, instance, force: bool = False) -
         needed = needed or (location is None and stored_checksum != "none") or (
             location is not None and file_sha256(location.path) != stored_checksum)
     needed = needed or overrides_digest(settings.overrides_file) != stored_digest
+    _ensure_terms(settings, defs, instance, force)
     if not needed:
         return
     print("[reference] ror_registry, affiliation_overrides", file=sys.stderr, flush=True)
@@ -190,6 +192,32 @@ def _ensure_reference(settings: Settings, defs, instance, force: bool = False) -
         reasons = [failure_reason(e) for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
         raise CliError("could not load the reference data: " + ("; ".join(reasons) or "run failed")
                        + " (set PAPERATLAS_ROR_DUMP to a dump file, or to 'none')")
+
+
+def _ensure_terms(settings: Settings, defs, instance, force: bool = False) -> None:
+    """Materialise `term_catalogue` when the store lacks it or the catalogue file changed."""
+    from .mentions.catalogue import DEFAULT_CATALOGUE
+    from .registry import overrides_digest
+
+    path = settings.terms_file or DEFAULT_CATALOGUE
+    if not Path(path).exists():
+        raise CliError(f"{path}: the term catalogue (PAPERATLAS_TERMS) does not exist")
+    stored = None
+    if settings.database.exists():
+        rows = Warehouse(settings.database).query("SELECT DISTINCT catalogue_sha256 FROM terms")
+        stored = rows["catalogue_sha256"].iloc[0] if len(rows) == 1 else None
+    if not force and stored == overrides_digest(path):
+        return
+    print("[reference] term_catalogue", file=sys.stderr, flush=True)
+    result = defs.resolve_job_def("terms_job").execute_in_process(
+        instance=instance, run_config={"loggers": {"progress": {}}}, raise_on_error=False,
+        tags={"paperatlas/trigger": "cli"},
+    )
+    if not result.success:
+        from .definitions import failure_reason
+
+        reasons = [failure_reason(e) for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+        raise CliError("could not load the term catalogue: " + ("; ".join(reasons) or "run failed"))
 
 
 # -- report --------------------------------------------------------------------------------
@@ -337,6 +365,63 @@ def cmd_extract_pdf(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _scopes(raw: str) -> tuple[str, ...]:
+    from .mentions.scan import DEFAULT_SCOPES, SCOPES
+
+    if raw in (None, ""):
+        return DEFAULT_SCOPES
+    if raw == "all":
+        return SCOPES
+    scopes = tuple(dict.fromkeys(s.strip() for s in raw.split(",") if s.strip()))
+    unknown = [s for s in scopes if s not in SCOPES]
+    if unknown or not scopes:
+        raise CliError(f"unknown scope {', '.join(unknown) or raw!r}: choose all, {', '.join(SCOPES)} "
+                       "(or several joined by commas)")
+    return scopes
+
+
+def cmd_mentions(args: argparse.Namespace, settings: Settings) -> int:
+    """One JSON line per PDF: file, mentions {canonical id: count} in the chosen scopes, error.
+    With --evidence, also every match with its scope, surface form and snippet."""
+    from .mentions.catalogue import CatalogueError, load_catalogue
+    from .mentions.runner import Task, iter_scans
+    from .pdfs.extract import iter_pdf_paths
+
+    scopes = _scopes(args.scope)
+    terms = args.terms or settings.terms_file
+    try:
+        load_catalogue(terms)
+    except CatalogueError as exc:
+        raise CliError(str(exc)) from exc
+    paths = iter_pdf_paths(args.paths)
+    if not paths:
+        raise CliError("no PDF files found in the given paths")
+    jobs = max(1, args.jobs or (os.cpu_count() or 1))
+    sink = _open(args.output, "w", sys.stdout)
+    failed = pages = 0
+    started = time.monotonic()
+    try:
+        tasks = [Task(str(p)) for p in paths]
+        for n, result in enumerate(iter_scans(tasks, jobs, str(terms) if terms else None), start=1):
+            record = {"file": result.file, "mentions": result.scan.counts(scopes) if not result.error else {},
+                      "error": result.error}
+            if args.evidence:
+                record["matches"] = [{"term": m.term, "scope": m.scope, "text": m.surface, "snippet": m.snippet}
+                                     for m in result.matches if m.scope in scopes]
+            sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+            failed += result.error is not None
+            pages += result.pages
+            if n % 200 == 0:
+                print(f"mentions: {n}/{len(paths)} PDFs, {pages} pages, "
+                      f"{pages / max(time.monotonic() - started, 1e-9):.0f} pages/s", file=sys.stderr)
+    finally:
+        if sink is not sys.stdout:
+            sink.close()
+    if failed:
+        print(f"{failed} of {len(paths)} PDFs could not be read (see their 'error' field)", file=sys.stderr)
+    return 0
+
+
 def _build_resolver(args: argparse.Namespace, settings: Settings):
     from .registry import build_resolver
     from .resolver import OverridesError
@@ -474,6 +559,17 @@ def build_parser() -> argparse.ArgumentParser:
     pdf.add_argument("--output", default="-", help="output file, or - for stdout")
     pdf.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
     pdf.set_defaults(func=cmd_extract_pdf)
+
+    mentions = sub.add_parser("mentions", help="count models, architectures and libraries named in PDFs' full text")
+    mentions.add_argument("paths", nargs="+", metavar="PATH", help="PDF files or folders (searched recursively)")
+    mentions.add_argument("--scope", default=None,
+                          help="all, title, abstract, body or references, or several joined by commas "
+                               "(default: title,abstract,body: everything but the references)")
+    mentions.add_argument("--output", default="-", help="output file, or - for stdout")
+    mentions.add_argument("--terms", default=None, help="term catalogue YAML (default: PAPERATLAS_TERMS, else the built-in one)")
+    mentions.add_argument("--evidence", action="store_true", help="add every match with its scope and snippet")
+    mentions.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    mentions.set_defaults(func=cmd_mentions)
 
     parts = sub.add_parser("partitions", help="list or add venue-year partitions")
     parts.add_argument("action", nargs="?", choices=["list", "add", "catalogue"], default="list",

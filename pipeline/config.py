@@ -42,6 +42,16 @@ class Settings:
     pdf_concurrency: int = 4
     pdf_max_mb: float = 200.0
     local_dir_env: str | None = None
+    terms_env: str | None = None
+
+    @property
+    def terms_file(self) -> Path | None:
+        """The term catalogue: `PAPERATLAS_TERMS`, else None (the catalogue shipped with paperatlas)."""
+        return Path(self.terms_env).expanduser() if self.terms_env else None
+
+    @property
+    def text_dir(self) -> Path:
+        return self.home / "texts"
 
     @property
     def database(self) -> Path:
@@ -95,4 +105,5 @@ def load_settings() -> Settings:
         pdf_concurrency=max(1, int(_float_env("PAPERATLAS_PDF_CONCURRENCY", 4))),
         pdf_max_mb=_float_env("PAPERATLAS_PDF_MAX_MB", 200.0),
         local_dir_env=os.environ.get("PAPERATLAS_LOCAL_DIR") or None,
+        terms_env=os.environ.get("PAPERATLAS_TERMS") or None,
     )
