@@ -30,6 +30,7 @@ from dagster._loggers import colored_console_logger
 from assets.affiliations import author_affiliations, resolved_affiliations, unresolved_affiliations
 from assets.aggregates import yearly_aggregates
 from assets.countries import country_edges, paper_countries
+from assets.mentions import mentions_by_country, paper_mentions, term_catalogue, tool_dependency
 from assets.partitions import VENUE_YEAR, venue_year_partitions
 from assets.pdfs import paper_pdfs, pdf_affiliations
 from assets.registry import affiliation_overrides, ror_registry
@@ -41,17 +42,19 @@ from resources.local import LocalPdfFolders
 from resources.paperlists import PaperlistsSource
 from resources.pdfs import PdfStoreResource
 from resources.ror import OverridesFile, RorRegistry
+from resources.terms import TermCatalogueFile
 from resources.warehouse import WarehouseResource
 
-PARTITIONED_ASSETS = [raw_papers, paper_pdfs, pdf_affiliations, author_affiliations, resolved_affiliations, paper_countries, country_edges]
+PARTITIONED_ASSETS = [raw_papers, paper_pdfs, pdf_affiliations, author_affiliations, resolved_affiliations,
+                      paper_countries, country_edges, paper_mentions, mentions_by_country, tool_dependency]
 REFERENCE_ASSETS = [ror_registry, affiliation_overrides]
-ALL_ASSETS = [*REFERENCE_ASSETS, *PARTITIONED_ASSETS, yearly_aggregates, unresolved_affiliations]
+ALL_ASSETS = [*REFERENCE_ASSETS, term_catalogue, *PARTITIONED_ASSETS, yearly_aggregates, unresolved_affiliations]
 
 venue_year_job = define_asset_job(
     "venue_year_job",
     selection=AssetSelection.assets(*PARTITIONED_ASSETS),
     partitions_def=venue_year_partitions,
-    description="Every partitioned asset of one venue-year, from the source and its PDFs to country edges.",
+    description="Every partitioned asset of one venue-year, from the source and its PDFs to country edges and mentions.",
 )
 aggregates_job = define_asset_job(
     "aggregates_job",
@@ -62,6 +65,11 @@ reference_job = define_asset_job(
     "reference_job",
     selection=AssetSelection.assets(*REFERENCE_ASSETS),
     description="Load the ROR registry (and compile its match index) and the affiliation overrides.",
+)
+terms_job = define_asset_job(
+    "terms_job",
+    selection=AssetSelection.assets(term_catalogue),
+    description="Load the term catalogue (models, architectures, libraries and their origins).",
 )
 
 def add_venue_years(instance, keys: list[str]) -> list[str]:
@@ -140,6 +148,33 @@ overrides_changed = SensorDefinition(
         "Watches the overrides file. A change materialises affiliation_overrides with a new "
         "data version, so the resolved affiliations and everything after them show as stale "
         "and the lineage says why a number will move."
+    ),
+)
+
+
+def _terms_changed(context: SensorEvaluationContext):
+    """Materialise `term_catalogue` when the catalogue file's SHA-256 changes."""
+    from pipeline.registry import overrides_digest as file_digest
+
+    path = context.resources.terms.file()
+    digest = file_digest(path)
+    if context.cursor == digest:
+        yield SkipReason(f"{path} unchanged")
+        return
+    context.update_cursor(digest)
+    yield RunRequest(run_key=f"terms-{digest[:16]}", tags={"paperatlas/trigger": "terms_changed"})
+
+
+terms_changed = SensorDefinition(
+    name="terms_changed",
+    evaluation_fn=_terms_changed,
+    job=terms_job,
+    minimum_interval_seconds=60,
+    default_status=DefaultSensorStatus.RUNNING,
+    required_resource_keys={"terms"},
+    description=(
+        "Watches the term catalogue. A change materialises term_catalogue with a new data "
+        "version, so every paper_mentions partition and what follows shows as stale."
     ),
 )
 
@@ -252,7 +287,9 @@ def build_resources(settings: Settings) -> dict:
             rate_per_host=settings.pdf_rate,
             timeout=settings.http_timeout,
             retries=settings.http_retries,
+            text_directory=str(settings.text_dir),
         ),
+        "terms": TermCatalogueFile(path=str(settings.terms_file) if settings.terms_file else ""),
         "local_pdfs": LocalPdfFolders(directory=str(settings.local_dir)),
     }
 
@@ -261,9 +298,9 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     settings = settings or load_settings()
     return Definitions(
         assets=ALL_ASSETS,
-        jobs=[venue_year_job, aggregates_job, reference_job],
+        jobs=[venue_year_job, aggregates_job, reference_job, terms_job],
         schedules=[yearly_refresh, ror_refresh],
-        sensors=[overrides_changed, local_folders],
+        sensors=[overrides_changed, terms_changed, local_folders],
         resources=build_resources(settings),
         loggers={"console": colored_console_logger, "progress": progress_logger},
     )

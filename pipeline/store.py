@@ -81,6 +81,29 @@ SCHEMA: dict[str, str] = {
     "yearly_summary": """
         venue VARCHAR, year INTEGER, partitions INTEGER, papers INTEGER, papers_with_country INTEGER,
         international_papers INTEGER, international_share DOUBLE, countries INTEGER""",
+    "terms": """
+        term VARCHAR NOT NULL, name VARCHAR, family VARCHAR, kind VARCHAR, organisation VARCHAR,
+        origin_country VARCHAR, lab VARCHAR, lab_country VARCHAR, reference VARCHAR, patterns VARCHAR[],
+        catalogue VARCHAR, catalogue_sha256 VARCHAR""",
+    "paper_texts": """
+        partition_key VARCHAR NOT NULL, paper_id VARCHAR NOT NULL, pdf_sha256 VARCHAR, pages INTEGER,
+        chars INTEGER, title_chars INTEGER, abstract_chars INTEGER, body_chars INTEGER,
+        references_chars INTEGER, pdf_title VARCHAR, title_source VARCHAR, abstract_source VARCHAR,
+        cached BOOLEAN, seconds DOUBLE, error VARCHAR, text_version VARCHAR""",
+    "paper_mentions": """
+        partition_key VARCHAR NOT NULL, paper_id VARCHAR NOT NULL, term VARCHAR NOT NULL, family VARCHAR,
+        kind VARCHAR, scope VARCHAR NOT NULL, source VARCHAR, mentions INTEGER, surface VARCHAR,
+        snippet VARCHAR, surfaces VARCHAR[], position INTEGER, catalogue_version VARCHAR""",
+    "mentions_by_country": """
+        partition_key VARCHAR NOT NULL, venue VARCHAR, year INTEGER, term VARCHAR, name VARCHAR,
+        kind VARCHAR, family VARCHAR, origin_country VARCHAR, country VARCHAR, country_papers INTEGER,
+        country_papers_with_text INTEGER, papers_abstract INTEGER, papers_full_text INTEGER,
+        share_abstract DOUBLE, share_full_text DOUBLE, fractional_abstract DOUBLE,
+        fractional_full_text DOUBLE, china_scope VARCHAR""",
+    "tool_dependency": """
+        partition_key VARCHAR NOT NULL, venue VARCHAR, year INTEGER, kind VARCHAR, basis VARCHAR,
+        origin_country VARCHAR, user_country VARCHAR, papers INTEGER, fractional DOUBLE,
+        origin_papers INTEGER, terms VARCHAR[], china_scope VARCHAR""",
     "ingest_errors": """
         partition_key VARCHAR, stage VARCHAR, item VARCHAR, severity VARCHAR, reason VARCHAR,
         recorded_at TIMESTAMP""",

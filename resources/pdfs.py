@@ -1,4 +1,5 @@
-"""The PDF store: downloads under `$PAPERATLAS_HOME/pdfs`, and how PDFs are read."""
+"""The PDF store: downloads under `$PAPERATLAS_HOME/pdfs`, their texts under `$PAPERATLAS_HOME/texts`,
+and how PDFs are read."""
 
 from __future__ import annotations
 
@@ -24,11 +25,15 @@ class PdfStoreResource(ConfigurableResource):
     retries: int = Field(default=5, description="Retries on 429, 5xx, timeouts, dropped connections.")
     host_failure_limit: int = Field(default=3, description="Give a host up after this many papers failed in a row.")
     workers: int = Field(default=0, description="Processes reading PDFs; 0 means one per core.")
+    text_directory: str = Field(default="", description="Cache of the PDFs' full texts, by SHA-256 (default: <directory>/../texts).")
 
     def store(self) -> PdfStore:
         http = HttpClient(None, timeout=self.timeout, retries=self.retries, pacer=HostPacer(self.rate_per_host))
         return PdfStore(Path(self.directory), http, mode=self.mode, max_bytes=int(self.max_mb * 1024 * 1024),
                         concurrency=self.concurrency, host_failure_limit=self.host_failure_limit)
+
+    def texts(self) -> Path:
+        return Path(self.text_directory) if self.text_directory else Path(self.directory).parent / "texts"
 
     def processes(self) -> int:
         return self.workers if self.workers > 0 else (os.cpu_count() or 1)
