@@ -9,6 +9,12 @@ may be counted: no match may overlap a decoy phrase. Terms in the real titles an
 
 Speed: the full pipeline per PDF (open, every page's text, sections, every term) over the
 corpus and the multi-page real-pdfs, in a process pool, in pages per second.
+
+Through Dagster (skip with --no-pipeline): both folders as local venue-years in a fresh
+$PAPERATLAS_HOME, `venue_year_job` twice: `paper_mentions`' own figures (pages/s with the
+pool, then texts from the cache), and the inserted mentions found in the paper_mentions table.
+
+    python benchmarks/mentions.py [--processes N] [--rounds N] [--no-pipeline]
 """
 
 from __future__ import annotations
@@ -103,10 +109,59 @@ def speed(processes: int, rounds: int) -> None:
     print(f"  one process, real-pdfs once: {pages} pages in {took:.2f}s = {pages / took:.0f} pages/s")
 
 
+def pipeline(processes: int) -> None:
+    import tempfile
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from pdf_pipeline import materialisation, step_seconds
+
+    with tempfile.TemporaryDirectory(prefix="paperatlas-mentions-") as tmp:
+        home = Path(tmp) / "home"
+        (home / "local").mkdir(parents=True)
+        (home / "local" / "corpus-2024").symlink_to(CORPUS)
+        (home / "local" / "real-2024").symlink_to(REAL)
+        os.environ.update({
+            "PAPERATLAS_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"), "PAPERATLAS_PDFS": "cached",
+            "PAPERATLAS_ROR_DUMP": str(SHARED / "ror" / "ror-partial-v2.zip"),
+        })
+        from dagster import DagsterInstance
+
+        from pipeline.config import load_settings
+        from pipeline.definitions import build_definitions
+        from pipeline.store import Warehouse
+
+        settings = load_settings()
+        defs = build_definitions(settings)
+        instance = DagsterInstance.ephemeral()
+        for job in ("reference_job", "terms_job"):
+            assert defs.resolve_job_def(job).execute_in_process(instance=instance).success
+        instance.add_dynamic_partitions("venue_year", ["corpus-2024", "real-2024"])
+        job = defs.resolve_job_def("venue_year_job")
+        print(f"through Dagster ({processes} processes):")
+        for key in ("corpus-2024", "real-2024"):
+            for label in ("first run", "second run"):
+                result = job.execute_in_process(partition_key=key, instance=instance)
+                meta = materialisation(result, "paper_mentions")
+                took = step_seconds(instance, result.run_id).get("paper_mentions", 0.0)
+                print(f"  {key} {label}: {meta['pages']} pages, {meta['papers_with_full_text']} texts "
+                      f"({meta['texts_from_cache']} from the cache), scan {meta['seconds']}s = "
+                      f"{meta['pages_per_second']} pages/s; the paper_mentions step {took:.1f}s")
+        store = Warehouse(settings.database)
+        found = store.query(
+            "SELECT paper_id, list(DISTINCT term) AS terms FROM paper_mentions WHERE partition_key = 'corpus-2024' "
+            "AND scope <> 'references' GROUP BY paper_id")
+        ids = {p: set(t) for p, t in found.itertuples(index=False)}
+        truth = [json.loads(line) for line in open(CORPUS / "truth.jsonl")]
+        inserted = sum(len(t["mentions"]) for t in truth)
+        hit = sum(TRUTH_IDS[m] in ids.get(Path(t["file"]).stem, set()) for t in truth for m in t["mentions"])
+        print(f"  corpus-2024 inserted mentions in paper_mentions: {hit}/{inserted} = {100 * hit / inserted:.2f}%")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--rounds", type=int, default=3, help="how many times the speed test reads each PDF")
+    parser.add_argument("--no-pipeline", action="store_true", help="skip the run through Dagster")
     args = parser.parse_args()
     if not CORPUS.exists():
         print(f"no shared data at {SHARED}", file=sys.stderr)
@@ -114,6 +169,8 @@ def main() -> int:
     print(f"catalogue: {len(load_catalogue().terms)} terms")
     accuracy(args.processes)
     speed(args.processes, args.rounds)
+    if not args.no_pipeline:
+        pipeline(args.processes)
     return 0
 
 

@@ -4,12 +4,14 @@ catalogue's terms, in a process pool when there are enough PDFs to pay for one."
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..pdfs.extract import _pymupdf
 from .catalogue import Catalogue, load_catalogue
 from .fulltext import FullText, cache_path, load_text, read_fulltext, save_text
 from .scan import Match, ScanResult, scan_document
@@ -85,6 +87,16 @@ def _scan_in_worker(args: tuple[Task, bool]) -> PaperScan:
     return scan_task(args[0], keep_text=args[1])
 
 
+def _start_method() -> str:
+    """fork when this process has no other thread (the command line): workers start at once,
+    with PyMuPDF already loaded. Otherwise spawn: a Dagster step has threads of its own, and
+    fork would copy them mid-state."""
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        _pymupdf()
+        return "fork"
+    return "spawn"
+
+
 def iter_scans(tasks: list[Task], processes: int = 1, catalogue_path: str | None = None,
                keep_text: bool = False) -> Iterator[PaperScan]:
     """`scan_task` over `tasks`, yielded in order as they finish."""
@@ -94,8 +106,7 @@ def iter_scans(tasks: list[Task], processes: int = 1, catalogue_path: str | None
             yield scan_task(task, catalogue, keep_text)
         return
     load_catalogue(catalogue_path)  # a bad catalogue fails here, with its reason, not in a worker
-    # spawn: the caller may be a Dagster step with threads of its own, which fork would copy mid-state.
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context(_start_method())
     # Small chunks: papers differ tenfold in length, and a large last chunk leaves a core idle.
     chunk = max(1, min(4, len(tasks) // (processes * 16)))
     with ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=_init,

@@ -46,7 +46,8 @@ MAX_ABSTRACT = 6000
 
 def normalise(text: str) -> str:
     """NFKC (ligatures become letters), no soft hyphens, words broken over lines joined."""
-    text = unicodedata.normalize("NFKC", text).replace("\u00ad", "")
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text).replace("\u00ad", "")
 
     def join(m: re.Match) -> str:
         a, b = m.group(1), m.group(2)
