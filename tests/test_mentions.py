@@ -99,6 +99,9 @@ def test_a_duplicate_id_and_an_unreadable_file_are_refused(tmp_path):
     ("a Trans-\nformer encoder", [("transformer", "Transformer")]),
     ("the Hugging Face Transformers library", [("hugging-face-transformers", "Hugging Face Transformers")]),
     ("latent diffusion models and DDPM", [("diffusion", "latent diffusion"), ("diffusion", "DDPM")]),
+    # a version settles it: the model, even in a sentence about pastures
+    ("Llama 2 labels photos of a pasture.", [("llama", "Llama 2")]),
+    ("the ﬁne-tuned BERT-large", [("bert", "BERT-large")]),
 ])
 def test_spellings_and_versions_are_found(text, expected):
     assert terms(text) == expected
@@ -119,6 +122,8 @@ def test_spellings_and_versions_are_found(text, expected):
     "the drift diffusion model of decisions",
     "the Mistral wind of Provence",
     "a ViTamin-rich diet; Transformation of data; BERTology",
+    "TinyLlama and MiniGPT-4 are other groups' models",
+    "Phi and Falcon without a version are Greek letters and birds",
 ])
 def test_look_alikes_are_not_counted(text):
     assert terms(text) == []
