@@ -3,6 +3,7 @@ paper names (`paper_mentions`), by author country (`mentions_by_country`) and th
 tools against the countries of their users (`tool_dependency`)."""
 
 import time
+from dataclasses import dataclass
 
 import pandas as pd
 from dagster import (
@@ -103,10 +104,7 @@ def paper_mentions(context: AssetExecutionContext, pdf_store: PdfStoreResource, 
                    warehouse: WarehouseResource) -> MaterializeResult:
     pk = partition(context)
     store = warehouse.warehouse()
-    try:
-        catalogue = terms.load()
-    except CatalogueError as exc:
-        raise _bad_input(store, "term_catalogue", terms.file(), exc) from exc
+    catalogue = _catalogue(store, terms)
     papers = store.query(
         """
         SELECT p.paper_id, p.title, p.abstract, d.path, d.sha256
@@ -201,13 +199,36 @@ def _term_summary(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out).sort_values(["papers_full_text", "term"], ascending=[False, True])
 
 
-def _inputs(store, key: str):
+@dataclass
+class _Inputs:
+    store: object
+    catalogue: object
+    meta: dict
+    mentions: pd.DataFrame
+    countries: pd.DataFrame
+    with_text: set
+
+
+def _catalogue(store, terms: TermCatalogueFile):
+    try:
+        return terms.load()
+    except CatalogueError as exc:
+        raise _bad_input(store, "term_catalogue", terms.file(), exc) from exc
+
+
+def _inputs(context: AssetExecutionContext, terms: TermCatalogueFile, warehouse: WarehouseResource) -> _Inputs:
+    """What mentions_by_country and tool_dependency read: the partition's mentions, paper
+    countries and papers with a full text, and the catalogue."""
+    pk = partition(context)
+    store = warehouse.warehouse()
+    catalogue = _catalogue(store, terms)
     with store.connect() as con:
-        mentions = store.read_partition("paper_mentions", key, con=con)
-        countries = store.read_partition("paper_countries", key, con=con)
-        texts = store.read_partition("paper_texts", key, con=con)
+        mentions = store.read_partition("paper_mentions", pk.key, con=con)
+        countries = store.read_partition("paper_countries", pk.key, con=con)
+        texts = store.read_partition("paper_texts", pk.key, con=con)
     with_text = set(texts.loc[texts["error"].isna(), "paper_id"]) if len(texts) else set()
-    return mentions, countries, with_text
+    meta = {"partition_key": pk.key, "venue": pk.venue, "year": pk.year}
+    return _Inputs(store, catalogue, meta, mentions, countries, with_text)
 
 
 def _wired_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -246,13 +267,9 @@ def _wired_table(frame: pd.DataFrame) -> pd.DataFrame:
 )
 def mentions_by_country(context: AssetExecutionContext, terms: TermCatalogueFile,
                         warehouse: WarehouseResource) -> MaterializeResult:
-    pk = partition(context)
-    store = warehouse.warehouse()
-    catalogue = terms.load()
-    mentions, countries, with_text = _inputs(store, pk.key)
-    meta = {"partition_key": pk.key, "venue": pk.venue, "year": pk.year}
-    frame = pd.DataFrame(mcount.mentions_by_country(meta, mentions, countries, catalogue, with_text))
-    store.replace_partition("mentions_by_country", pk.key, frame)
+    i = _inputs(context, terms, warehouse)
+    frame = pd.DataFrame(mcount.mentions_by_country(i.meta, i.mentions, i.countries, i.catalogue, i.with_text))
+    i.store.replace_partition("mentions_by_country", i.meta["partition_key"], frame)
     if len(frame):
         narrower = frame[frame["papers_full_text"] < frame["papers_abstract"]]
         too_many = frame[(frame["papers_full_text"] > frame["country_papers"])
@@ -263,7 +280,7 @@ def mentions_by_country(context: AssetExecutionContext, terms: TermCatalogueFile
     return MaterializeResult(
         metadata={
             **table_metadata(frame, ["term", "country", "country_papers", "papers_abstract", "papers_full_text"]),
-            "papers_with_full_text": len(with_text),
+            "papers_with_full_text": len(i.with_text),
             "wired_terms": MetadataValue.md(markdown_table(_wired_table(frame), len(HEADLINE_TERMS))),
         },
         check_results=[
@@ -295,14 +312,10 @@ def mentions_by_country(context: AssetExecutionContext, terms: TermCatalogueFile
 )
 def tool_dependency(context: AssetExecutionContext, terms: TermCatalogueFile,
                     warehouse: WarehouseResource) -> MaterializeResult:
-    pk = partition(context)
-    store = warehouse.warehouse()
-    catalogue = terms.load()
-    mentions, countries, _ = _inputs(store, pk.key)
-    meta = {"partition_key": pk.key, "venue": pk.venue, "year": pk.year}
-    rows = mcount.tool_dependency(meta, mentions, countries, catalogue)
+    i = _inputs(context, terms, warehouse)
+    rows = mcount.tool_dependency(i.meta, i.mentions, i.countries, i.catalogue)
     frame = pd.DataFrame(rows)
-    store.replace_partition("tool_dependency", pk.key, frame)
+    i.store.replace_partition("tool_dependency", i.meta["partition_key"], frame)
     if len(frame):
         bad = frame[(frame["fractional"] < -1e-12) | (frame["fractional"] > frame["papers"] + 1e-9)
                     | (frame["papers"] > frame["origin_papers"])]

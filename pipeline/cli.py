@@ -182,7 +182,13 @@ def _ensure_reference(settings: Settings, defs, instance, force: bool = False) -
     if not needed:
         return
     print("[reference] ror_registry, affiliation_overrides", file=sys.stderr, flush=True)
-    result = defs.resolve_job_def("reference_job").execute_in_process(
+    _run_reference(defs, instance, "reference_job", "could not load the reference data: ",
+                   " (set PAPERATLAS_ROR_DUMP to a dump file, or to 'none')")
+
+
+def _run_reference(defs, instance, job: str, failed: str, hint: str = "") -> None:
+    """Run a reference job in process; a failure becomes a CliError with the steps' reasons."""
+    result = defs.resolve_job_def(job).execute_in_process(
         instance=instance, run_config={"loggers": {"progress": {}}}, raise_on_error=False,
         tags={"paperatlas/trigger": "cli"},
     )
@@ -190,8 +196,7 @@ def _ensure_reference(settings: Settings, defs, instance, force: bool = False) -
         from .definitions import failure_reason
 
         reasons = [failure_reason(e) for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-        raise CliError("could not load the reference data: " + ("; ".join(reasons) or "run failed")
-                       + " (set PAPERATLAS_ROR_DUMP to a dump file, or to 'none')")
+        raise CliError(failed + ("; ".join(reasons) or "run failed") + hint)
 
 
 def _ensure_terms(settings: Settings, defs, instance, force: bool = False) -> None:
@@ -209,15 +214,7 @@ def _ensure_terms(settings: Settings, defs, instance, force: bool = False) -> No
     if not force and stored == overrides_digest(path):
         return
     print("[reference] term_catalogue", file=sys.stderr, flush=True)
-    result = defs.resolve_job_def("terms_job").execute_in_process(
-        instance=instance, run_config={"loggers": {"progress": {}}}, raise_on_error=False,
-        tags={"paperatlas/trigger": "cli"},
-    )
-    if not result.success:
-        from .definitions import failure_reason
-
-        reasons = [failure_reason(e) for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-        raise CliError("could not load the term catalogue: " + ("; ".join(reasons) or "run failed"))
+    _run_reference(defs, instance, "terms_job", "could not load the term catalogue: ")
 
 
 # -- report --------------------------------------------------------------------------------

@@ -126,56 +126,35 @@ ror_refresh = ScheduleDefinition(
 )
 
 
-def _overrides_changed(context: SensorEvaluationContext):
-    """Materialise `affiliation_overrides` when the overrides file's SHA-256 changes."""
-    path = context.resources.overrides.path
-    digest = overrides_digest(path)
-    if context.cursor == digest:
-        yield SkipReason(f"{path} unchanged")
-        return
-    context.update_cursor(digest)
-    yield RunRequest(run_key=f"overrides-{digest[:16]}", tags={"paperatlas/trigger": "overrides_changed"})
+def _file_watch(name: str, resource: str, path_of, job, description: str) -> SensorDefinition:
+    """A sensor that runs `job` when the file a resource names changes (its SHA-256 is the cursor)."""
+
+    def evaluate(context: SensorEvaluationContext):
+        path = path_of(getattr(context.resources, resource))
+        digest = overrides_digest(path)
+        if context.cursor == digest:
+            yield SkipReason(f"{path} unchanged")
+            return
+        context.update_cursor(digest)
+        yield RunRequest(run_key=f"{resource}-{digest[:16]}", tags={"paperatlas/trigger": name})
+
+    return SensorDefinition(
+        name=name, evaluation_fn=evaluate, job=job, minimum_interval_seconds=60,
+        default_status=DefaultSensorStatus.RUNNING, required_resource_keys={resource}, description=description,
+    )
 
 
-overrides_changed = SensorDefinition(
-    name="overrides_changed",
-    evaluation_fn=_overrides_changed,
-    job=define_asset_job("overrides_job", selection=AssetSelection.assets(affiliation_overrides)),
-    minimum_interval_seconds=60,
-    default_status=DefaultSensorStatus.RUNNING,
-    required_resource_keys={"overrides"},
-    description=(
-        "Watches the overrides file. A change materialises affiliation_overrides with a new "
-        "data version, so the resolved affiliations and everything after them show as stale "
-        "and the lineage says why a number will move."
-    ),
+overrides_changed = _file_watch(
+    "overrides_changed", "overrides", lambda r: r.path,
+    define_asset_job("overrides_job", selection=AssetSelection.assets(affiliation_overrides)),
+    "Watches the overrides file. A change materialises affiliation_overrides with a new "
+    "data version, so the resolved affiliations and everything after them show as stale "
+    "and the lineage says why a number will move.",
 )
-
-
-def _terms_changed(context: SensorEvaluationContext):
-    """Materialise `term_catalogue` when the catalogue file's SHA-256 changes."""
-    from pipeline.registry import overrides_digest as file_digest
-
-    path = context.resources.terms.file()
-    digest = file_digest(path)
-    if context.cursor == digest:
-        yield SkipReason(f"{path} unchanged")
-        return
-    context.update_cursor(digest)
-    yield RunRequest(run_key=f"terms-{digest[:16]}", tags={"paperatlas/trigger": "terms_changed"})
-
-
-terms_changed = SensorDefinition(
-    name="terms_changed",
-    evaluation_fn=_terms_changed,
-    job=terms_job,
-    minimum_interval_seconds=60,
-    default_status=DefaultSensorStatus.RUNNING,
-    required_resource_keys={"terms"},
-    description=(
-        "Watches the term catalogue. A change materialises term_catalogue with a new data "
-        "version, so every paper_mentions partition and what follows shows as stale."
-    ),
+terms_changed = _file_watch(
+    "terms_changed", "terms", lambda r: r.file(), terms_job,
+    "Watches the term catalogue. A change materialises term_catalogue with a new data "
+    "version, so every paper_mentions partition and what follows shows as stale.",
 )
 
 

@@ -8,16 +8,16 @@ The same checks as page-1 reading apply first (empty, not a PDF, truncated, encr
 from __future__ import annotations
 
 import gzip
-import hashlib
 import html
 import json
 import os
 import re
 import tempfile
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..pdfs.extract import MAX_BYTES, PdfError, _pymupdf, _short, check_bytes
+from ..pdfs.extract import MAX_BYTES, PdfError, _pymupdf, _short, checked_digest
 from .scan import Sections, find_sections, normalise
 
 TEXT_VERSION = "1"
@@ -106,24 +106,11 @@ def _page_one(page, pymupdf) -> tuple[str | None, str]:
 
 def read_fulltext(path: str | Path, max_bytes: int = MAX_BYTES, digest: bool = True) -> FullText:
     """Every page of `path` as normalised text with its sections (error set instead of raising)."""
-    import time
-
     started = time.perf_counter()
     path = Path(path)
     result = FullText(file=str(path))
     try:
-        size = path.stat().st_size
-        with open(path, "rb") as fh:
-            head = fh.read(2048)
-            if size > len(head):
-                fh.seek(-1024, os.SEEK_END)
-                tail = fh.read()
-            else:
-                tail = head[-1024:]
-            check_bytes(head, tail, size, max_bytes)
-            if digest:
-                fh.seek(0)
-                result.sha256 = hashlib.file_digest(fh, "sha256").hexdigest()
+        result.sha256 = checked_digest(path, max_bytes, digest)
         _read_pages(path, result)
     except PdfError as exc:
         result.error = str(exc)

@@ -60,23 +60,30 @@ def check_bytes(head: bytes, tail: bytes, size: int, max_bytes: int = MAX_BYTES)
         raise PdfError("truncated: no '%%EOF' marker at the end of the file (incomplete download?)")
 
 
+def checked_digest(path: Path, max_bytes: int = MAX_BYTES, digest: bool = True) -> str | None:
+    """The cheap checks on the file (`check_bytes`), then its SHA-256 when `digest`. Raises
+    PdfError, or OSError when the file cannot be read."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(2048)
+        if size > len(head):
+            fh.seek(-1024, os.SEEK_END)
+            tail = fh.read()
+        else:
+            tail = head[-1024:]
+        check_bytes(head, tail, size, max_bytes)
+        if digest:
+            fh.seek(0)
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+    return None
+
+
 def read_pdf(path: str | Path, max_bytes: int = MAX_BYTES, digest: bool = True) -> PdfResult:
     """Read page 1 of `path` into a `PdfResult` (error set instead of raising)."""
     path = Path(path)
     result = PdfResult(file=str(path))
     try:
-        size = path.stat().st_size
-        with open(path, "rb") as fh:
-            head = fh.read(2048)
-            if size > len(head):
-                fh.seek(-1024, os.SEEK_END)
-                tail = fh.read()
-            else:
-                tail = head[-1024:]
-            check_bytes(head, tail, size, max_bytes)
-            if digest:
-                fh.seek(0)
-                result.sha256 = hashlib.file_digest(fh, "sha256").hexdigest()
+        result.sha256 = checked_digest(path, max_bytes, digest)
         result.pages, result.page = _first_page(path)
     except PdfError as exc:
         result.error = str(exc)
