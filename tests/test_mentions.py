@@ -67,6 +67,9 @@ terms:
     (("aliases: [Thing]", "aliases: [Thing]\n    reject: [{why: nothing}]"), "reject rule 1 needs 'match', 'before', 'after' or 'near'"),
     (("terms:", "terms: []\nother:"), "expected a mapping with a non-empty 'terms' list"),
     (("aliases: [Thing]", "aliases: [Thing"), "not valid YAML"),
+    (("aliases: [Thing]", "aliases: [Thing]\n    version: allowed"), "term: unknown key(s) version"),
+    (("country: FR}", "country: FR, lab_contry: DE}"), "origin: unknown key(s) lab_contry"),
+    (("aliases: [Thing]", "aliases: [Thing]\n    reject: [{near: x, window: wide}]"), "window must be a number"),
 ])
 def test_a_bad_catalogue_is_refused_with_the_term_and_the_reason(change, message):
     with pytest.raises(CatalogueError) as err:

@@ -170,6 +170,21 @@ def _regex(source: str, where: _Where, what: str) -> re.Pattern:
         raise where.fail(f"{what} is not a valid regular expression ({exc})") from None
 
 
+TERM_KEYS = {"id", "name", "family", "kind", "origin", "reference", "case", "versions", "aliases", "patterns",
+             "anchors", "reject", "shadows"}
+ORIGIN_KEYS = {"organisation", "country", "lab", "lab_country"}
+ALIAS_KEYS = {"text", "case", "versions"}
+PATTERN_KEYS = {"regex", "case"}
+REJECT_KEYS = {"match", "before", "after", "near", "window", "unless", "why"}
+
+
+def _known(entry: dict, allowed: set[str], what: str, where: _Where) -> None:
+    """A misspelt key ("version:" for "versions:") would be ignored silently: refuse it."""
+    unknown = sorted(set(map(str, entry)) - allowed)
+    if unknown:
+        raise where.fail(f"{what}: unknown key(s) {', '.join(unknown)} (expected {', '.join(sorted(allowed))})")
+
+
 def _choice(entry: dict, key: str, choices: tuple[str, ...], default: str, where: _Where) -> str:
     value = entry.get(key, default)
     if value not in choices:
@@ -180,6 +195,7 @@ def _choice(entry: dict, key: str, choices: tuple[str, ...], default: str, where
 def _compile_term(raw: Any, where: _Where) -> Term:
     if not isinstance(raw, dict):
         raise where.fail("each term must be a mapping")
+    _known(raw, TERM_KEYS, "term", where)
     for key in ("id", "name", "family", "kind", "origin"):
         if not raw.get(key):
             raise where.fail(f"missing {key!r}")
@@ -192,6 +208,7 @@ def _compile_term(raw: Any, where: _Where) -> Term:
     origin = raw["origin"]
     if not isinstance(origin, dict) or not origin.get("organisation"):
         raise where.fail("origin needs an organisation and a country")
+    _known(origin, ORIGIN_KEYS, "origin", where)
     country = _country(origin.get("country"), where, "origin country")
     lab_country = _country(origin["lab_country"], where, "lab_country") if origin.get("lab_country") else None
 
@@ -204,6 +221,7 @@ def _compile_term(raw: Any, where: _Where) -> Term:
         spec = {"text": alias} if isinstance(alias, str) else alias
         if not isinstance(spec, dict) or not isinstance(spec.get("text"), str) or not spec["text"].strip():
             raise where.fail(f"alias {n} must be a string or a mapping with a 'text'")
+        _known(spec, ALIAS_KEYS, f"alias {n}", where)
         a_case = _choice(spec, "case", CASES, case, where)
         a_versions = _choice(spec, "versions", VERSIONS, versions, where)
         suffix = {"none": "", "allowed": VERSION_OPTIONAL, "required": VERSION_REQUIRED}[a_versions]
@@ -214,6 +232,7 @@ def _compile_term(raw: Any, where: _Where) -> Term:
         spec = {"regex": pattern} if isinstance(pattern, str) else pattern
         if not isinstance(spec, dict) or not isinstance(spec.get("regex"), str):
             raise where.fail(f"pattern {n} must be a string or a mapping with a 'regex'")
+        _known(spec, PATTERN_KEYS, f"pattern {n}", where)
         p_case = _choice(spec, "case", CASES, case, where)
         regexes.append(LEFT + _case(spec["regex"], p_case) + RIGHT)
     if patterns:
@@ -229,11 +248,15 @@ def _compile_term(raw: Any, where: _Where) -> Term:
     for n, rule in enumerate(raw.get("reject") or [], start=1):
         if not isinstance(rule, dict) or not ({"before", "after", "near", "match"} & set(rule)):
             raise where.fail(f"reject rule {n} needs 'match', 'before', 'after' or 'near'")
+        _known(rule, REJECT_KEYS, f"reject rule {n}", where)
+        window = rule.get("window", 60)
+        if not isinstance(window, int) or isinstance(window, bool) or not 0 < window <= 1000:
+            raise where.fail(f"reject rule {n}: window must be a number of characters from 1 to 1000, not {window!r}")
         rejects.append(Reject(
             before=_regex(rule["before"], where, f"reject rule {n} 'before'") if rule.get("before") else None,
             after=_regex(rule["after"], where, f"reject rule {n} 'after'") if rule.get("after") else None,
             near=_regex(rule["near"], where, f"reject rule {n} 'near'") if rule.get("near") else None,
-            window=int(rule.get("window", 60)),
+            window=window,
             why=str(rule.get("why", "")),
             unless=_regex(rule["unless"], where, f"reject rule {n} 'unless'") if rule.get("unless") else None,
             itself=_regex(rule["match"], where, f"reject rule {n} 'match'") if rule.get("match") else None,
@@ -258,6 +281,7 @@ def parse_catalogue(text: str, path: str = "<catalogue>", sha256: str | None = N
         raise where.fail(f"not valid YAML ({' '.join(str(exc).split())[:200]})") from None
     if not isinstance(data, dict) or not isinstance(data.get("terms"), list) or not data["terms"]:
         raise where.fail("expected a mapping with a non-empty 'terms' list")
+    _known(data, {"version", "terms"}, "top level", where)
     terms: list[Term] = []
     seen: set[str] = set()
     for n, raw in enumerate(data["terms"], start=1):

@@ -1,9 +1,9 @@
 """Finding catalogue terms in a paper's text, per scope (title, abstract, body, references).
 
 The text is normalised first (NFKC, which also undoes ligatures; soft hyphens dropped; words
-broken at a line end joined again), then URLs and e-mail addresses are blanked out so that
-"github.com/facebookresearch/llama" or "llama@example.org" never count. Every match keeps its
-surface form ("Qwen2.5-7B-Instruct") and a snippet of the text around it, for review.
+broken at a line end joined again). A match inside a URL or an e-mail address never counts
+("github.com/facebookresearch/llama", "llama@example.org"). Every match keeps its surface form
+("Qwen2.5-7B-Instruct") and a snippet of the text around it, for review.
 """
 
 from __future__ import annotations
@@ -21,12 +21,6 @@ SCOPES = ("title", "abstract", "body", "references")
 DEFAULT_SCOPES = ("title", "abstract", "body")
 
 _BROKEN_WORD = re.compile(r"([^\W\d_])[-\u2010]\n[ \t]*([^\W\d_])")
-_EMAIL = re.compile(r"\{[^{}\n]{1,300}\}\s*@[\w-]+(?:\.[\w-]+)+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_URL = re.compile(
-    r"(?:https?://|ftp://|www\.)\S+(?:(?<=[/._\-~#?=&])[ \t]*\n\S+)*"
-    r"|\b(?:[\w-]+\.)+(?:com|org|io|net|ai|edu|dev|co|gov|cn|uk|de|fr|jp|info|me|app|page|ly)\b(?:/\S*)?",
-    re.I,
-)
 _ABSTRACT = re.compile(r"(?im)^[ \t]*(?:abstract|a b s t r a c t)\b[ \t.:\u2014\u2013-]*")
 _ABSTRACT_END = re.compile(
     r"(?m)^[ \t]*(?:(?:1|I)\.?[ \t]*\n?[ \t]*(?:Introduction|INTRODUCTION)\b|(?:Introduction|INTRODUCTION)[ \t]*$"
@@ -93,14 +87,6 @@ def inside_address(text: str, start: int, end: int) -> bool:
     return False
 
 
-def mask(text: str) -> str:
-    """The text with URLs and e-mail addresses blanked (same length, line breaks kept); for
-    showing what the scanner does not read."""
-    def blank(m: re.Match) -> str:
-        return "".join("\n" if c == "\n" else " " for c in m.group())
-    return _URL.sub(blank, _EMAIL.sub(blank, text))
-
-
 def _lower(text: str) -> str:
     """Lower case with every character kept at its place ("İ".lower() is two characters)."""
     lower = text.lower()
@@ -109,8 +95,10 @@ def _lower(text: str) -> str:
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
-# How far a match may start before its anchor, and end after it.
-_BACK, _AHEAD = 48, 120
+# How far a match may start before its anchor, and end after it. A regex is run from a window's
+# start to a little past its end (so that "GPT" at the edge still sees the "Q" of "GPTQ"), and
+# only matches starting inside the window are taken.
+_BACK, _AHEAD, _MARGIN = 48, 120, 40
 
 
 def _windows(lower: str, anchors: tuple[str, ...]) -> list[tuple[int, int]]:
@@ -217,8 +205,10 @@ def find_terms(catalogue: Catalogue, text: str, scope_of=None, fixed_scope: str 
         spans: set[tuple[int, int]] = set()
         for regex in term.regexes:
             for ws, we in windows:
-                for m in regex.finditer(text, ws, we):
+                for m in regex.finditer(text, ws, we + _MARGIN):
                     s, e = m.span()
+                    if s >= we:
+                        break
                     if e == s or (s, e) in spans:
                         continue
                     if any(r.refuses(text, s, e) for r in term.rejects) or inside_address(text, s, e):
