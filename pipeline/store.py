@@ -98,7 +98,7 @@ SCHEMA: dict[str, str] = {
         partition_key VARCHAR NOT NULL, venue VARCHAR, year INTEGER, term VARCHAR, name VARCHAR,
         kind VARCHAR, family VARCHAR, origin_country VARCHAR, country VARCHAR, country_papers INTEGER,
         country_papers_with_text INTEGER, papers_abstract INTEGER, papers_full_text INTEGER,
-        share_abstract DOUBLE, share_full_text DOUBLE, fractional_abstract DOUBLE,
+        papers_with_references INTEGER, share_abstract DOUBLE, share_full_text DOUBLE, fractional_abstract DOUBLE,
         fractional_full_text DOUBLE, china_scope VARCHAR""",
     "tool_dependency": """
         partition_key VARCHAR NOT NULL, venue VARCHAR, year INTEGER, kind VARCHAR, basis VARCHAR,

@@ -383,6 +383,7 @@ def test_mentions_by_country_and_tool_dependency_count_papers_and_shares():
     assert rows[("qwen", "CN")]["papers_abstract"] == 1 and rows[("qwen", "HK")]["fractional_abstract"] == 0.25
     assert rows[("pytorch", "DE")]["papers_abstract"] == 1  # in its title
     assert ("pytorch", "HK") in rows and ("catboost", "US") not in rows
+    assert us["papers_with_references"] == 2  # b only cites it
     folded = {(r["term"], r["country"]): r for r in
               mcount.mentions_by_country(meta, mentions, countries, CATALOGUE, {"a", "b"}, china_scope="cn+hk+mo")}
     assert ("qwen", "HK") not in folded and folded[("qwen", "CN")]["fractional_abstract"] == 0.5

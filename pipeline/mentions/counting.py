@@ -9,7 +9,8 @@ Definitions (the README repeats them):
 - A paper *mentions* a term in a scope when at least one match lies in that scope.
 - `mentions_by_country`: for a term and a country, the papers with at least one author from the
   country that mention the term (whole counting), and the sum of the country's fractional
-  shares of those papers (fractional counting).
+  shares of those papers (fractional counting). `papers_with_references` also counts papers
+  that only cite it, for whoever asks for citations too.
 - `tool_dependency`: for the country a tool comes from and a country of its users, the papers
   with at least one author from the user country that mention at least one tool from the origin
   country (whole), and the sum of the user country's shares of those papers (fractional). So
@@ -33,6 +34,7 @@ from .scan import ScanResult
 
 ABSTRACT_SCOPES = ("title", "abstract")
 FULL_TEXT_SCOPES = ("title", "abstract", "body")
+ALL_SCOPES = ("title", "abstract", "body", "references")
 BASES = ("organisation", "lab")
 ALL_KINDS = "all"
 
@@ -88,15 +90,16 @@ def mentions_by_country(meta: Mapping[str, Any], paper_mentions, paper_countries
             country_papers[country].add(paper)
     abstract = mentioned(paper_mentions, ABSTRACT_SCOPES)
     full = mentioned(paper_mentions, FULL_TEXT_SCOPES)
+    cited = mentioned(paper_mentions, ALL_SCOPES)
     rows = []
     for term in catalogue.ids():
-        in_full, in_abstract = full.get(term, set()), abstract.get(term, set())
-        if not in_full and not in_abstract:
+        in_full, in_abstract, in_any = full.get(term, set()), abstract.get(term, set()), cited.get(term, set())
+        if not in_any:
             continue
         t = catalogue.by_id[term]
         for country, papers in sorted(country_papers.items()):
-            hit_full, hit_abstract = papers & in_full, papers & in_abstract
-            if not hit_full and not hit_abstract:
+            hit_full, hit_abstract, hit_any = papers & in_full, papers & in_abstract, papers & in_any
+            if not hit_any:
                 continue
             n = len(papers)
             rows.append({
@@ -104,6 +107,7 @@ def mentions_by_country(meta: Mapping[str, Any], paper_mentions, paper_countries
                 "origin_country": t.country, "country": country, "country_papers": n,
                 "country_papers_with_text": len(papers & papers_with_text),
                 "papers_abstract": len(hit_abstract), "papers_full_text": len(hit_full),
+                "papers_with_references": len(hit_any),
                 "share_abstract": len(hit_abstract) / n, "share_full_text": len(hit_full) / n,
                 "fractional_abstract": round(sum(shares[p][country] for p in hit_abstract), 12),
                 "fractional_full_text": round(sum(shares[p][country] for p in hit_full), 12),
