@@ -94,6 +94,7 @@ def test_a_duplicate_id_and_an_unreadable_file_are_refused(tmp_path):
     ("ResNet-50 and ResNet101 backbones", [("resnet", "ResNet-50"), ("resnet", "ResNet101")]),
     ("fit with scikit-learn or sklearn", [("scikit-learn", "scikit-learn"), ("scikit-learn", "sklearn")]),
     ("LLaMA and Llama 2 and llama-7b", [("llama", "LLaMA"), ("llama", "Llama 2"), ("llama", "llama-7b")]),
+    ("LLaMa-2 as a chat assistant", [("llama", "LLaMa-2")]),
     ("Mixtral-8x7B beats Mistral 7B", [("mistral", "Mixtral-8x7B"), ("mistral", "Mistral 7B")]),
     ("DeepSeek-R1 and DeepSeek-V3", [("deepseek", "DeepSeek-R1"), ("deepseek", "DeepSeek-V3")]),
     ("a Vision Transformer (ViT-B/16)", [("vit", "Vision Transformer"), ("transformer", "Transformer"), ("vit", "ViT-B")]),
