@@ -69,15 +69,14 @@ def _page_one(page, pymupdf) -> tuple[str | None, str]:
     Read from MuPDF's HTML rendering, which gives each line's position and type size at the
     cost of plain text (the dict rendering costs half as much again). Superscripts (footnote
     and affiliation marks) are left out so they do not glue onto words."""
-    rendered = page.get_text("html", flags=pymupdf.TEXT_MEDIABOX_CLIP)
+    rendered = _SUP.sub(" ", page.get_text("html", flags=pymupdf.TEXT_MEDIABOX_CLIP))
     lines: list[tuple[float, float, str]] = []  # (size, top, text)
     weight: dict[float, int] = {}
     for top, _left, _height, inner in _P.findall(rendered):
-        text = html.unescape(_TAG.sub("", _SUP.sub(" ", inner)))
+        text = html.unescape(_TAG.sub("", inner))
         if not text.strip() or _STAMP.match(text):
-            continue  # the arXiv stamp in the margin
-        sizes = [float(x) for x in _SIZE.findall(_SUP.sub("", inner))] or [float(x) for x in _SIZE.findall(inner)]
-        size = max(sizes) if sizes else 0.0
+            continue  # superscripts alone, or the arXiv stamp in the margin
+        size = max(map(float, _SIZE.findall(inner)), default=0.0)
         lines.append((size, float(top), text))
         key = round(size * 2) / 2
         weight[key] = weight.get(key, 0) + len(text)
@@ -85,7 +84,7 @@ def _page_one(page, pymupdf) -> tuple[str | None, str]:
         return None, ""
     body = max(weight, key=weight.get)
     limit = 0.45 * page.rect.height
-    biggest = max((ln[0] for ln in lines if ln[1] < limit and sum(c.isalpha() for c in ln[2]) >= 3), default=0.0)
+    biggest = max((ln[0] for ln in lines if ln[1] < limit and sum(c.isalpha() for c in ln[2][:40]) >= 3), default=0.0)
     chosen: set[int] = set()
     if biggest >= body + 0.9:
         last_top = None
