@@ -1,15 +1,14 @@
 """Between the sources and the affiliations: the papers' PDFs (`paper_pdfs`), then what their
 first pages say (`pdf_affiliations`)."""
 
-import multiprocessing
 import time
-from concurrent.futures import ProcessPoolExecutor
 
 import pandas as pd
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from pipeline.models import IngestError
-from pipeline.pdfs.extract import EXTRACTOR_VERSION, read_pdf, table_rows
+from pipeline.pdfs.extract import CRASHED, EXTRACTOR_VERSION, PdfResult, read_pdf, table_rows
+from pipeline.pool import ordered_map
 from pipeline.pdfs.store import PdfItem
 from pipeline.text import markdown_table
 from resources.pdfs import PdfStoreResource
@@ -94,14 +93,15 @@ def read_all(paths: list[str], processes: int, on_done) -> list:
             out.append(read_pdf(path))
             on_done(n)
         return out
-    # spawn: the step process has threads of its own, which fork would copy mid-state.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
-        out = []
-        for n, result in enumerate(pool.map(read_pdf, paths, chunksize=8), start=1):
-            out.append(result)
-            on_done(n)
-        return out
+    out = []
+    for n, result in enumerate(ordered_map(read_pdf, paths, processes, _crashed, chunksize=8), start=1):
+        out.append(result)
+        on_done(n)
+    return out
+
+
+def _crashed(path: str) -> PdfResult:
+    return PdfResult(file=path, error=CRASHED)
 
 
 @asset(

@@ -501,3 +501,28 @@ def test_inserted_mentions_are_found_and_decoys_are_not_on_the_shared_corpus():
             counted += sum(1 for s, e in spans for m in r.matches if m.term == term and m.start < e and s < m.end)
     assert found / inserted >= 0.99, f"{found}/{inserted}"
     assert decoys >= 80 and counted == 0
+
+
+def test_a_pdf_that_crashes_the_reader_costs_only_itself(tmp_path, monkeypatch):
+    import os
+    import signal
+
+    from pipeline import pool
+    from pipeline.mentions import runner
+    from pipeline.pdfs.extract import CRASHED
+
+    original = runner.read_fulltext
+
+    def crash_on_one(path, *args, **kw):
+        if str(path).endswith("p03.pdf"):
+            os.kill(os.getpid(), signal.SIGKILL)  # as a crash inside MuPDF would end the worker
+        return original(path, *args, **kw)
+
+    monkeypatch.setattr(pool, "start_method", lambda: "fork")  # the workers see the patched reader
+    monkeypatch.setattr(runner, "read_fulltext", crash_on_one)
+    paths = [german(tmp_path / f"p{n:02d}.pdf") for n in range(20)]
+    results = scan_paths(paths, processes=2)
+    assert [r.file for r in results] == [str(p) for p in paths]
+    assert results[3].error == CRASHED
+    assert all(r.error is None and r.scan.counts() == {"catboost": 1, "pytorch": 1, "xgboost": 1}
+               for n, r in enumerate(results) if n != 3)

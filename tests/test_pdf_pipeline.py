@@ -252,6 +252,33 @@ def test_extraction_uses_a_process_pool_for_large_partitions(tmp_path):
     assert pd.Series([r.error for r in results]).isna().all()
 
 
+def read_or_die(path):
+    import os
+    import signal
+
+    from pipeline.pdfs.extract import read_pdf
+
+    if path.endswith("05.pdf"):
+        os.kill(os.getpid(), signal.SIGKILL)  # as a crash inside MuPDF would end the worker
+    return read_pdf(path)
+
+
+def test_a_pdf_that_crashes_the_reader_costs_only_itself(tmp_path, monkeypatch):
+    import assets.pdfs
+    from pipeline import pool
+    from pipeline.pdfs.extract import CRASHED
+
+    monkeypatch.setattr(pool, "start_method", lambda: "fork")
+    monkeypatch.setattr(assets.pdfs, "read_pdf", read_or_die)
+    for n in range(30):
+        marked_page(tmp_path / f"{n:02d}.pdf")
+    paths = sorted(str(p) for p in tmp_path.glob("*.pdf"))
+    results = assets.pdfs.read_all(paths, 2, lambda n: None)
+    assert [r.file for r in results] == paths
+    assert results[5].error == CRASHED
+    assert all(len(r.page.authors) == 3 for n, r in enumerate(results) if n != 5)
+
+
 def test_cli_add_folder_then_run(home, tmp_path, capsys):
     from pipeline.cli import main
 

@@ -3,15 +3,13 @@ catalogue's terms, in a process pool when there are enough PDFs to pay for one."
 
 from __future__ import annotations
 
-import multiprocessing
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..pdfs.extract import _pymupdf
+from ..pdfs.extract import CRASHED, _pymupdf
+from ..pool import ordered_map, start_method
 from .catalogue import Catalogue, load_catalogue
 from .fulltext import FullText, cache_path, load_text, read_fulltext, save_text
 from .scan import Match, ScanResult, scan_document
@@ -87,14 +85,8 @@ def _scan_in_worker(args: tuple[Task, bool]) -> PaperScan:
     return scan_task(args[0], keep_text=args[1])
 
 
-def _start_method() -> str:
-    """fork when this process has no other thread (the command line): workers start at once,
-    with PyMuPDF already loaded. Otherwise spawn: a Dagster step has threads of its own, and
-    fork would copy them mid-state."""
-    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
-        _pymupdf()
-        return "fork"
-    return "spawn"
+def _crashed(args: tuple[Task, bool]) -> PaperScan:
+    return PaperScan(file=args[0].path, error=CRASHED)
 
 
 def iter_scans(tasks: list[Task], processes: int = 1, catalogue_path: str | None = None,
@@ -106,15 +98,12 @@ def iter_scans(tasks: list[Task], processes: int = 1, catalogue_path: str | None
             yield scan_task(task, catalogue, keep_text)
         return
     load_catalogue(catalogue_path)  # a bad catalogue fails here, with its reason, not in a worker
-    context = multiprocessing.get_context(_start_method())
+    if start_method() == "fork":
+        _pymupdf()  # loaded once, before the workers are forked
     # Small chunks: papers differ tenfold in length, and a large last chunk leaves a core idle.
     chunk = max(1, min(4, len(tasks) // (processes * 16)))
-    with ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=_init,
-                             initargs=(catalogue_path,)) as pool:
-        try:
-            yield from pool.map(_scan_in_worker, [(t, keep_text) for t in tasks], chunksize=chunk)
-        finally:
-            pool.shutdown(cancel_futures=True)
+    yield from ordered_map(_scan_in_worker, [(t, keep_text) for t in tasks], processes, _crashed,
+                           initializer=_init, initargs=(catalogue_path,), chunksize=chunk)
 
 
 def scan_tasks(tasks: list[Task], processes: int = 1, catalogue_path: str | None = None,

@@ -31,6 +31,9 @@ def _pymupdf():
     return pymupdf
 
 
+CRASHED = "the PDF reader (MuPDF) crashed on it: a malformed PDF? The other PDFs were read"
+
+
 class PdfError(Exception):
     """A PDF that cannot be read, with the reason."""
 
