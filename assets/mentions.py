@@ -161,15 +161,16 @@ def paper_mentions(context: AssetExecutionContext, pdf_store: PdfStoreResource, 
     summary = _term_summary(frame)
     duplicates = frame[frame.duplicated(["paper_id", "term", "scope"], keep=False)] if len(frame) else frame
     empty = frame[frame["mentions"] < 1] if len(frame) else frame
+    naming = int(frame["paper_id"].nunique()) if len(frame) else 0
     context.log.info(f"{pk}: {read}/{len(tasks)} full texts ({pages} pages, {cached} from the cache) in {took:.1f}s; "
-                     f"{frame['paper_id'].nunique() if len(frame) else 0}/{len(records)} papers name a catalogue term")
+                     f"{naming}/{len(records)} papers name a catalogue term")
     return MaterializeResult(
         metadata={
             **table_metadata(frame, ["paper_id", "term", "scope", "mentions", "snippet"]),
             **errors_metadata(errors),
             "papers": len(records),
             "papers_with_full_text": read,
-            "papers_naming_a_term": int(frame["paper_id"].nunique()) if len(frame) else 0,
+            "papers_naming_a_term": naming,
             "pages": pages,
             "texts_from_cache": cached,
             "seconds": round(took, 2),
