@@ -1,27 +1,32 @@
-"""Stage 5: `yearly_aggregates` over every venue-year materialised so far."""
+"""Stage 7: `yearly_aggregates` over every venue-year materialised so far."""
+
+import base64
 
 from dagster import AssetExecutionContext, AutomationCondition, MaterializeResult, MetadataValue, asset
 
-from pipeline import counting
+from pipeline import charts, counting
 from pipeline.text import markdown_table
 from resources.warehouse import WarehouseResource
 
 from .common import GROUP, KINDS
 from .countries import country_edges, paper_countries
+from .reports import headlines
 
 
 @asset(
-    deps=[paper_countries, country_edges],
+    deps=[paper_countries, country_edges, headlines],
     group_name=GROUP,
     kinds=KINDS,
-    code_version="1",
+    code_version="2",
     automation_condition=AutomationCondition.eager(),
     description=(
         "Per venue and year, and per year across venues (venue 'all'): papers per country "
-        "(whole and fractional counting) and their share of the venue-year, international "
-        "collaboration share, and papers per country pair. Reads whatever venue-years exist, "
-        "so materialising a new one recomputes only its partition and these cheap tables. "
-        "Writes the tables yearly_country, yearly_pairs and yearly_summary."
+        "(whole and fractional counting), their share of the venue-year and its change from the "
+        "previous year, each country's international share and top partners, papers per country "
+        "pair (whole and collaboration score), and the headline numbers under every China scope. "
+        "Reads whatever venue-years exist, so materialising a new one recomputes only its "
+        "partition and these cheap tables. Writes yearly_country, yearly_pairs, yearly_partners, "
+        "yearly_headlines and yearly_summary."
     ),
 )
 def yearly_aggregates(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
@@ -30,10 +35,15 @@ def yearly_aggregates(context: AssetExecutionContext, warehouse: WarehouseResour
         pc = store.query("SELECT * FROM paper_countries", con=con)
         edges = store.query("SELECT * FROM country_edges", con=con)
         summaries = store.query("SELECT * FROM partition_summary", con=con)
-    tables = counting.yearly_tables(pc, edges, summaries)
+        numbers = store.query("SELECT * FROM headline_numbers", con=con)
+    tables = counting.yearly_tables(pc, edges, summaries, numbers)
     with store.connect() as con:
         counts = {name: store.replace_table(name, frame, con=con) for name, frame in tables.items()}
     summary = tables["yearly_summary"]
+    heads = tables["yearly_headlines"]
+    us_cn = heads[(heads["number"] == "us_cn") & (heads["china_scope"] == "cn")][
+        ["venue", "year", "papers", "denominator", "share", "low_confidence"]]
+    chart = charts.us_cn_share_by_year(us_cn, "all", "cn")
     overall = summary[summary["venue"] == "all"]
     with_country = int(overall["papers_with_country"].sum())
     context.log.info(f"yearly aggregates over {summaries['partition_key'].nunique()} venue-years: {counts}")
@@ -52,5 +62,8 @@ def yearly_aggregates(context: AssetExecutionContext, warehouse: WarehouseResour
             "top_pairs": MetadataValue.md(
                 markdown_table(tables["yearly_pairs"][tables["yearly_pairs"]["venue"] == "all"], 15)
             ),
+            "us_cn_by_year": MetadataValue.md(markdown_table(us_cn, 60)),
+            "chart_us_cn_share_by_year": MetadataValue.md(
+                f"![US-CN share by year](data:image/png;base64,{base64.b64encode(chart).decode()})"),
         }
     )

@@ -31,7 +31,7 @@ EDGES_CHECK = "edges_match_paper_countries"
     deps=[raw_papers, author_affiliations, resolved_affiliations],
     group_name=GROUP,
     kinds=KINDS,
-    code_version="3",
+    code_version="4",
     automation_condition=AutomationCondition.eager(),
     check_specs=[
         AssetCheckSpec(SHARES_CHECK, asset="paper_countries",
@@ -42,7 +42,9 @@ EDGES_CHECK = "edges_match_paper_countries"
     description=(
         "Countries of each paper: authors from the country (whole counting) and the paper's "
         "fractional share (each resolved author holds an equal share, split over their "
-        "affiliations). Also writes the partition's row of `partition_summary`."
+        "affiliations). A row placed at a multinational's headquarters counts for the country of "
+        "the paper's other authors when the company has a lab there (rule institution:hq+coauthors). "
+        "Also writes the partition's row of `partition_summary`."
     ),
 )
 def paper_countries(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
@@ -67,8 +69,12 @@ def paper_countries(context: AssetExecutionContext, warehouse: WarehouseResource
         counting.resolution_key(a, d): counting.country_list(c, cs)
         for a, d, c, cs in resolved[["affiliation", "email_domain", "country", "countries"]].itertuples(index=False)
     }
+    decisions = {
+        counting.resolution_key(a, d): (m, i)
+        for a, d, m, i in resolved[["affiliation", "email_domain", "method", "institution"]].itertuples(index=False)
+    }
     meta = {pid: {"partition_key": pk.key, "venue": pk.venue, "year": pk.year} for pid in papers["paper_id"]}
-    rows = counting.paper_country_rows(aa.to_dict("records"), countries, meta)
+    rows = counting.paper_country_rows(aa.to_dict("records"), countries, meta, decisions)
     frame = pd.DataFrame(rows)
     sets = counting.country_sets(rows)
     summary = counting.partition_summary(
@@ -125,31 +131,43 @@ def paper_countries(context: AssetExecutionContext, warehouse: WarehouseResource
     deps=[paper_countries],
     group_name=GROUP,
     kinds=KINDS,
-    code_version="1",
+    code_version="2",
     automation_condition=AutomationCondition.eager(),
     check_specs=[
         AssetCheckSpec(EDGES_CHECK, asset="country_edges",
-                       description="Every paper with k countries has exactly k(k-1)/2 edges, all between its countries."),
+                       description="Every paper with k countries has exactly k(k-1)/2 edges, all between its "
+                                   "countries, each weighing the two countries' fractional shares added."),
     ],
-    description="Every unordered pair of countries (country_a < country_b) that co-authored a paper.",
+    description=(
+        "Every unordered pair of countries (country_a < country_b) that co-authored a paper: whole "
+        "counting (one edge per paper) and fractional (`fractional`: the two countries' shares of the "
+        "paper added, the Nature Index's bilateral collaboration score)."
+    ),
 )
 def country_edges(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     pk = partition(context)
     store = warehouse.warehouse()
     pc = store.read_partition("paper_countries", pk.key)
-    frame = pd.DataFrame(counting.edge_rows(pc))
+    frame = pd.DataFrame(counting.edge_rows(pc), columns=counting.EDGE_COLUMNS)
     store.replace_partition("country_edges", pk.key, frame)
 
     sets = counting.country_sets(pc)
     expected = {(p, a, b) for p, cs in sets.items() for a, b in counting.pairs_of(cs)}
     got = set(frame[["paper_id", "country_a", "country_b"]].itertuples(index=False, name=None)) if len(frame) else set()
+    share = {(p, c): f for p, c, f in pc[["paper_id", "country", "fractional"]].itertuples(index=False)}
+    bad_weights = sum(
+        1 for p, a, b, w in (frame[["paper_id", "country_a", "country_b", "fractional"]].itertuples(index=False)
+                             if len(frame) else [])
+        if abs(w - share.get((p, a), 0.0) - share.get((p, b), 0.0)) > 1e-9 or not 0 < w <= 1 + 1e-9
+    )
     pairs = (
-        frame.groupby(["country_a", "country_b"]).size().sort_values(ascending=False).rename("papers").reset_index()
-        if len(frame) else pd.DataFrame(columns=["country_a", "country_b", "papers"])
+        frame.groupby(["country_a", "country_b"]).agg(papers=("paper_id", "size"), fractional=("fractional", "sum"))
+        .sort_values("papers", ascending=False).reset_index()
+        if len(frame) else pd.DataFrame(columns=["country_a", "country_b", "papers", "fractional"])
     )
     return MaterializeResult(
         metadata={
-            **table_metadata(frame, ["paper_id", "country_a", "country_b"]),
+            **table_metadata(frame, ["paper_id", "country_a", "country_b", "fractional"]),
             "international_papers": int(frame["paper_id"].nunique()) if len(frame) else 0,
             "distinct_pairs": len(pairs),
             "top_pairs": MetadataValue.md(markdown_table(pairs, 15)),
@@ -157,10 +175,10 @@ def country_edges(context: AssetExecutionContext, warehouse: WarehouseResource) 
         check_results=[
             AssetCheckResult(
                 check_name=EDGES_CHECK,
-                passed=expected == got and len(got) == len(frame),
+                passed=expected == got and len(got) == len(frame) and not bad_weights,
                 severity=AssetCheckSeverity.ERROR,
                 metadata={"missing_edges": len(expected - got), "unexpected_edges": len(got - expected),
-                          "duplicate_edges": len(frame) - len(got)},
+                          "duplicate_edges": len(frame) - len(got), "wrong_fractional_weights": bad_weights},
             )
         ],
     )

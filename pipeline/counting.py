@@ -9,7 +9,10 @@ Definitions (the README repeats them):
   affiliations. A paper with any resolved author thus sums to exactly 1. Affiliations that the
   source could not tie to an author each hold the share of one author.
 - A paper is *international* when it has two or more countries; every unordered pair of its
-  countries is an edge.
+  countries is an edge. An edge's fractional weight is the two countries' shares of the paper
+  added (the Nature Index's bilateral collaboration score), so a US-CN paper written by three
+  US authors and one CN author adds 1 to the whole count and 0.75 + 0.25 = 1 to the score, and
+  a paper with a third country adds less than 1.
 - China scope (reports only; storage keeps HK, MO, TW apart): `cn` counts mainland China only,
   `cn+hk+mo` folds Hong Kong and Macau into CN, `greater` also folds Taiwan.
 """
@@ -51,6 +54,7 @@ def paper_country_rows(
     author_affiliations: Iterable[Mapping[str, Any]],
     countries: Mapping[tuple[str | None, str | None], str | None],
     paper_meta: Mapping[str, Mapping[str, Any]] | None = None,
+    decisions: Mapping[tuple[str | None, str | None], tuple[str | None, str | None]] | None = None,
 ) -> list[dict]:
     """Rows of `paper_countries` from author-affiliation rows and their resolved countries.
 
@@ -58,21 +62,33 @@ def paper_country_rows(
     naming institutions in several countries: the affiliation's share is split over them) or
     None.
     `paper_meta` gives partition_key / venue / year per paper id.
+    `decisions` maps the same keys to (method, institution); with it, the paper-level rule of
+    `pipeline.coauthors` may move a headquarters row to the country of the paper's other authors.
     """
-    # paper -> unit -> list of resolved countries (one per resolved affiliation row)
-    units: dict[str, dict[Any, list[str]]] = defaultdict(dict)
+    from .coauthors import moves
+
+    # paper -> its rows: (unit, countries of the row)
+    per_paper: dict[str, list[tuple[Any, list[str], tuple]]] = defaultdict(list)
     partition_of: dict[str, str] = {}
     for n, row in enumerate(author_affiliations):
         paper = row["paper_id"]
         partition_of[paper] = row["partition_key"]
         position = row.get("author_position")
         unit = ("unaligned", n) if _is_missing(position) else int(position)
-        country = countries.get(resolution_key(row.get("affiliation"), row.get("email_domain")))
-        bucket = units[paper].setdefault(unit, [])
-        if isinstance(country, (list, tuple)):
-            bucket.extend(country)  # a string naming institutions in several countries
-        elif country:
-            bucket.append(country)
+        key = resolution_key(row.get("affiliation"), row.get("email_domain"))
+        country = countries.get(key)
+        found = list(country) if isinstance(country, (list, tuple)) else ([country] if country else [])
+        per_paper[paper].append((unit, found, key))
+    # paper -> unit -> list of resolved countries (one per resolved affiliation row)
+    units: dict[str, dict[Any, list[str]]] = defaultdict(dict)
+    for paper, rows in per_paper.items():
+        moved = {}
+        if decisions is not None:
+            moved = moves([{"countries": found, "method": decisions.get(key, (None, None))[0],
+                            "institution": decisions.get(key, (None, None))[1], "unit": unit}
+                           for unit, found, key in rows])
+        for i, (unit, found, _) in enumerate(rows):
+            units[paper].setdefault(unit, []).extend([moved[i]] if i in moved else found)
     out: list[dict] = []
     for paper, by_unit in units.items():
         resolved_units = [c for c in by_unit.values() if c]
@@ -114,15 +130,22 @@ def country_sets(paper_countries: pd.DataFrame | Iterable[Mapping[str, Any]]) ->
     return dict(sets)
 
 
+EDGE_COLUMNS = ["partition_key", "venue", "year", "paper_id", "country_a", "country_b", "fractional"]
+
+
 def edge_rows(paper_countries: pd.DataFrame | Iterable[Mapping[str, Any]]) -> list[dict]:
     rows = paper_countries.to_dict("records") if isinstance(paper_countries, pd.DataFrame) else list(paper_countries)
     meta = {r["paper_id"]: r for r in rows}
+    shares: dict[str, dict[str, float]] = defaultdict(dict)
+    for r in rows:
+        shares[r["paper_id"]][r["country"]] = float(r.get("fractional") or 0.0)
     out = []
     for paper, countries in country_sets(rows).items():
         m = meta[paper]
         for a, b in pairs_of(countries):
             out.append({"partition_key": m["partition_key"], "venue": m.get("venue"), "year": m.get("year"),
-                        "paper_id": paper, "country_a": a, "country_b": b})
+                        "paper_id": paper, "country_a": a, "country_b": b,
+                        "fractional": round(shares[paper][a] + shares[paper][b], 12)})
     return out
 
 
@@ -178,16 +201,23 @@ def partition_summary(
 
 
 def yearly_tables(
-    paper_countries: pd.DataFrame, country_edges: pd.DataFrame, summaries: pd.DataFrame
+    paper_countries: pd.DataFrame, country_edges: pd.DataFrame, summaries: pd.DataFrame,
+    headline_numbers: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Per venue and year, and per year across venues (venue 'all'): countries, pairs, summary."""
+    """Per venue and year, and per year across venues (venue 'all'): countries, pairs, each
+    country's partners, the headline numbers and a summary.
+
+    Trends: each country row carries the share of papers it had in the previous year present
+    for the same venue, and the change in percentage points."""
     pc = paper_countries.copy()
     edges = country_edges.copy()
     summ = summaries.copy()
     if pc.empty:
         pc = pd.DataFrame(columns=["partition_key", "venue", "year", "paper_id", "country", "fractional", "n_countries"])
     if edges.empty:
-        edges = pd.DataFrame(columns=["partition_key", "venue", "year", "paper_id", "country_a", "country_b"])
+        edges = pd.DataFrame(columns=["partition_key", "venue", "year", "paper_id", "country_a", "country_b", "fractional"])
+    if "fractional" not in edges.columns:
+        edges["fractional"] = float("nan")
     # Paper ids are unique within a partition, not across: key them by partition.
     pc["paper"] = pc["partition_key"].astype(str) + "/" + pc["paper_id"].astype(str)
     edges["paper"] = edges["partition_key"].astype(str) + "/" + edges["paper_id"].astype(str)
@@ -216,19 +246,69 @@ def yearly_tables(
     )
     country = country.merge(totals[["venue", "year", "papers"]].rename(columns={"papers": "_total"}), on=["venue", "year"])
     country["share_of_papers"] = country["papers"] / country["_total"].where(country["_total"] > 0)
-    country = country.drop(columns="_total").sort_values(["venue", "year", "papers", "country"], ascending=[True, True, False, True])
+    country["international_share"] = country["international_papers"] / country["papers"].where(country["papers"] > 0)
+    country = country.drop(columns="_total").sort_values(["venue", "country", "year"]).reset_index(drop=True)
+    previous = country.groupby(["venue", "country"])[["year", "share_of_papers"]].shift(1)
+    country["previous_year"] = previous["year"].astype("Int64")
+    country["previous_share"] = previous["share_of_papers"]
+    country["share_change_pp"] = (country["share_of_papers"] - country["previous_share"]) * 100
+    country = country.sort_values(["venue", "year", "papers", "country"], ascending=[True, True, False, True])
 
-    pairs = edges_all.groupby(["venue", "year", "country_a", "country_b"], as_index=False).agg(papers=("paper", "nunique"))
+    pairs = edges_all.groupby(["venue", "year", "country_a", "country_b"], as_index=False).agg(
+        papers=("paper", "nunique"), papers_fractional=("fractional", "sum"))
     pairs = pairs.merge(totals[["venue", "year", "papers"]].rename(columns={"papers": "_total"}), on=["venue", "year"])
     pairs["share_of_papers"] = pairs["papers"] / pairs["_total"].where(pairs["_total"] > 0)
-    pairs = pairs.drop(columns="_total").sort_values(["venue", "year", "papers"], ascending=[True, True, False])
-    for frame in (country, pairs, summary):
+    pairs = pairs.drop(columns="_total").sort_values(["venue", "year", "papers", "country_a", "country_b"],
+                                                     ascending=[True, True, False, True, True])
+    partners = partner_table(pairs, country)
+    for frame in (country, pairs, summary, partners):
         frame["year"] = frame["year"].astype(int)
-    return {
+    tables = {
         "yearly_country": country.reset_index(drop=True),
         "yearly_pairs": pairs.reset_index(drop=True),
+        "yearly_partners": partners,
         "yearly_summary": summary[
             ["venue", "year", "partitions", "papers", "papers_with_country", "international_papers",
              "international_share", "countries"]
         ].reset_index(drop=True),
     }
+    tables["yearly_headlines"] = yearly_headlines(headline_numbers)
+    return tables
+
+
+def partner_table(pairs: pd.DataFrame, country: pd.DataFrame) -> pd.DataFrame:
+    """Each country's partners per venue and year, both directions of every pair: papers
+    together, collaboration score, the share of the country's international papers, and rank."""
+    columns = ["venue", "year", "country", "partner", "papers", "papers_fractional",
+               "share_of_international", "rank"]
+    if pairs.empty:
+        return pd.DataFrame(columns=columns)
+    forward = pairs.rename(columns={"country_a": "country", "country_b": "partner"})
+    backward = pairs.rename(columns={"country_b": "country", "country_a": "partner"})
+    both = pd.concat([forward, backward], ignore_index=True)[["venue", "year", "country", "partner", "papers",
+                                                              "papers_fractional"]]
+    both = both.merge(country[["venue", "year", "country", "international_papers"]], on=["venue", "year", "country"],
+                      how="left")
+    both["share_of_international"] = both["papers"] / both["international_papers"].where(both["international_papers"] > 0)
+    both = both.sort_values(["venue", "year", "country", "papers", "partner"], ascending=[True, True, True, False, True])
+    both["rank"] = both.groupby(["venue", "year", "country"]).cumcount() + 1
+    return both[columns].reset_index(drop=True)
+
+
+def yearly_headlines(headline_numbers: pd.DataFrame | None) -> pd.DataFrame:
+    """The headline numbers summed per venue and year, and per year across venues ('all')."""
+    columns = ["venue", "year", "china_scope", "number", "label", "partitions", "papers", "denominator", "share",
+               "low_confidence"]
+    if headline_numbers is None or headline_numbers.empty:
+        return pd.DataFrame(columns=columns)
+    frame = headline_numbers.copy()
+    everything = frame.copy()
+    everything["venue"] = "all"
+    frame = pd.concat([frame, everything], ignore_index=True)
+    out = frame.groupby(["venue", "year", "china_scope", "number"], as_index=False, sort=False).agg(
+        label=("label", "first"), partitions=("partition_key", "nunique"), papers=("papers", "sum"),
+        denominator=("denominator", "sum"), low_confidence=("low_confidence", "sum"),
+    )
+    out["share"] = out["papers"] / out["denominator"].where(out["denominator"] > 0)
+    out["year"] = out["year"].astype(int)
+    return out[columns].sort_values(["venue", "year", "china_scope"], kind="stable").reset_index(drop=True)

@@ -67,20 +67,40 @@ SCHEMA: dict[str, str] = {
         country VARCHAR NOT NULL, authors INTEGER, fractional DOUBLE, n_countries INTEGER""",
     "country_edges": """
         partition_key VARCHAR NOT NULL, venue VARCHAR, year INTEGER, paper_id VARCHAR NOT NULL,
-        country_a VARCHAR NOT NULL, country_b VARCHAR NOT NULL""",
+        country_a VARCHAR NOT NULL, country_b VARCHAR NOT NULL, fractional DOUBLE""",
     "partition_summary": """
         partition_key VARCHAR NOT NULL, venue VARCHAR, year INTEGER, papers INTEGER,
         papers_with_country INTEGER, international_papers INTEGER, authors INTEGER,
         affiliation_rows INTEGER, resolved_rows INTEGER""",
     "yearly_country": """
         venue VARCHAR, year INTEGER, country VARCHAR, papers INTEGER, papers_fractional DOUBLE,
-        international_papers INTEGER, share_of_papers DOUBLE""",
+        international_papers INTEGER, share_of_papers DOUBLE, international_share DOUBLE,
+        previous_year INTEGER, previous_share DOUBLE, share_change_pp DOUBLE""",
     "yearly_pairs": """
         venue VARCHAR, year INTEGER, country_a VARCHAR, country_b VARCHAR, papers INTEGER,
-        share_of_papers DOUBLE""",
+        share_of_papers DOUBLE, papers_fractional DOUBLE""",
+    "yearly_partners": """
+        venue VARCHAR, year INTEGER, country VARCHAR, partner VARCHAR, papers INTEGER,
+        papers_fractional DOUBLE, share_of_international DOUBLE, rank INTEGER""",
+    "yearly_headlines": """
+        venue VARCHAR, year INTEGER, china_scope VARCHAR, number VARCHAR, label VARCHAR,
+        partitions INTEGER, papers INTEGER, denominator INTEGER, share DOUBLE, low_confidence INTEGER""",
     "yearly_summary": """
         venue VARCHAR, year INTEGER, partitions INTEGER, papers INTEGER, papers_with_country INTEGER,
         international_papers INTEGER, international_share DOUBLE, countries INTEGER""",
+    "headline_numbers": """
+        partition_key VARCHAR NOT NULL, venue VARCHAR, year INTEGER, china_scope VARCHAR, number VARCHAR,
+        label VARCHAR, papers INTEGER, denominator INTEGER, share DOUBLE, low_confidence INTEGER,
+        snapshot INTEGER""",
+    "headline_snapshots": """
+        partition_key VARCHAR NOT NULL, snapshot INTEGER NOT NULL, paper_id VARCHAR NOT NULL, title VARCHAR,
+        url VARCHAR, has_affiliation BOOLEAN, countries VARCHAR[], mentions VARCHAR[], evidence VARCHAR""",
+    "headline_snapshot_runs": """
+        partition_key VARCHAR NOT NULL, snapshot INTEGER NOT NULL, taken_at TIMESTAMP, run_id VARCHAR,
+        papers INTEGER, inputs VARCHAR""",
+    "review_samples": """
+        partition_key VARCHAR NOT NULL, china_scope VARCHAR, number VARCHAR, sample_rank INTEGER,
+        paper_id VARCHAR, low_confidence BOOLEAN, seed INTEGER, snapshot INTEGER""",
     "terms": """
         term VARCHAR NOT NULL, name VARCHAR, family VARCHAR, kind VARCHAR, organisation VARCHAR,
         origin_country VARCHAR, lab VARCHAR, lab_country VARCHAR, reference VARCHAR, patterns VARCHAR[],
@@ -192,6 +212,10 @@ class Warehouse:
     def replace_table(self, table: str, rows: pd.DataFrame | list[dict], con=None) -> int:
         """Replace every row of `table` in one transaction; returns the row count."""
         return self._replace_rows(table, self._frame(table, rows), "TRUE", [], con)
+
+    def replace_where(self, table: str, rows: pd.DataFrame | list[dict], where: str, params: list, con=None) -> int:
+        """Replace the rows of `table` matching `where` (SQL with ? parameters) in one transaction."""
+        return self._replace_rows(table, self._frame(table, rows), where, params, con)
 
     def _replace_rows(self, table: str, frame: pd.DataFrame, where: str, params: list, con) -> int:
         """Delete the rows matching `where` and insert `frame`, in one transaction."""
