@@ -30,7 +30,8 @@ from urllib.parse import urlparse
 from .gazetteer import build_gazetteer, places_in_names
 from .names import name_key
 
-INDEX_VERSION = "4"
+INDEX_VERSION = "5"
+US_ONLY_TLDS = {"edu", "gov", "mil"}
 ZENODO_CONCEPT_RECORD = "https://zenodo.org/api/records/6347574"
 
 
@@ -286,6 +287,10 @@ class RorIndex:
                 if len(acronym) >= MIN_ACRONYM and acronym.upper() == acronym and re.search("[A-Z]", acronym):
                     _add(index.by_acronym, acronym, org)
             for domain in row["domains"]:
+                # .edu, .gov and .mil are reserved for US bodies: a record elsewhere claiming one is
+                # a registry error (Northeastern University in Shenyang lists neu.edu, Boston's).
+                if domain.rsplit(".", 1)[-1].lower() in US_ONLY_TLDS and row.get("country") not in (None, "US"):
+                    continue
                 _add(index.by_domain, domain, org)
             city = row.get("city")
             if city and row.get("country"):
