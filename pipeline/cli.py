@@ -2,7 +2,8 @@
 
     paperatlas run VENUE-YEAR [...]        materialise every asset of those venue-years (through Dagster)
     paperatlas add-folder FOLDER VENUE-YEAR  a folder of PDFs becomes a venue-year
-    paperatlas report VENUE-YEAR [--json]  the headline of a venue-year
+    paperatlas report VENUE-YEAR [--out DIR]  the headline; DIR gets report, charts, review sample
+    paperatlas diff VENUE-YEAR             which papers entered or left each number since the last run
     paperatlas resolve                     affiliation JSON lines in, resolved JSON lines out
     paperatlas extract-pdf PATH [...]      authors, affiliations, e-mails off PDFs' first pages
     paperatlas mentions PATH [...]         models, architectures and libraries named in PDFs' text
@@ -220,47 +221,78 @@ def _ensure_terms(settings: Settings, defs, instance, force: bool = False) -> No
 # -- report --------------------------------------------------------------------------------
 
 
-def build_report(settings: Settings, key: str, scope: str, top: int = 10) -> dict:
-    pk = parse_partition_key(key)
+def _report(settings: Settings, args: argparse.Namespace):
+    from .report import ReportError, build_report
+
+    key = _keys([args.partition])[0]
     store = _warehouse(settings)
-    with store.connect() as con:
-        summary = store.query("SELECT * FROM partition_summary WHERE partition_key = ?", [pk.key], con=con)
-        pc = store.read_partition("paper_countries", pk.key, con=con)
-    if summary.empty:
-        raise CliError(f"{pk} is not materialised yet; run `paperatlas run {pk}` first")
-    row = summary.iloc[0]
-    from .counting import country_sets, headline
-
-    head = headline(country_sets(pc), int(row["papers"]), scope=scope, top=top)
-    return {"venue": pk.venue, "year": pk.year, "partition": pk.key, **head}
-
-
-def format_report(report: dict) -> str:
-    lines = [
-        f"{report['venue']} {report['year']} (China scope: {report['china_scope']})",
-        f"  papers                    {report['papers']:>8}",
-        f"  with a resolved country   {report['papers_with_country']:>8}"
-        f"  ({report['papers_with_country'] / report['papers']:.1%})" if report["papers"] else "",
-        f"  international             {report['international_papers']:>8}  ({report['international_share']:.1%} of papers with a country)",
-        f"  with a US author          {report['us_papers']:>8}",
-        f"  with a CN author          {report['cn_papers']:>8}",
-        f"  US-CN co-authored         {report['us_cn_papers']:>8}  ({report['us_cn_share']:.1%} of all papers)",
-        "  papers by country:",
-    ]
-    for country, n in list(report["country_papers"].items())[:15]:
-        lines.append(f"    {country}  {n:>6}")
-    lines.append("  top country pairs:")
-    for a, b, n in report["top_pairs"]:
-        lines.append(f"    {a}-{b}  {n:>6}")
-    return "\n".join(line for line in lines if line)
+    try:
+        return build_report(store, key, args.china_scope, top=args.top, seed=args.seed, sample_size=args.sample,
+                            threshold=args.min_confidence)
+    except ReportError as exc:
+        raise CliError(str(exc)) from exc
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    report = build_report(settings, _keys([args.partition])[0], args.china_scope, args.top)
-    if args.json:
-        print(json.dumps(report, ensure_ascii=False))
+    from .report import ReportError, format_text, render_html, render_markdown, report_json, write_report
+
+    fmt = "json" if args.json else args.format
+    if args.sample < 0:
+        raise CliError("--sample must be 0 or more")
+    report = _report(settings, args)
+    if fmt == "json":
+        print(json.dumps(report_json(report), ensure_ascii=False))
+    elif fmt == "md":
+        print(render_markdown(report))
+    elif fmt == "html":
+        print(render_html(report))
     else:
-        print(format_report(report))
+        print(format_text(report))
+    if args.out:
+        try:
+            paths = write_report(report, args.out)
+        except ReportError as exc:
+            raise CliError(str(exc)) from exc
+        print(f"report written to {paths['report.html'].parent} (report.md, report.html, report.json, charts/, "
+              f"review.csv, review.html, low_confidence.csv, tables/)", file=sys.stderr)
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
+    """Which papers entered or left each headline number between two materialisations."""
+    from .headlines import diff, diff_rows, format_diff, views_from_snapshot
+
+    key = _keys([args.partition])[0]
+    store = _warehouse(settings)
+    runs = store.query("SELECT snapshot, taken_at, run_id, papers, inputs FROM headline_snapshot_runs "
+                       "WHERE partition_key = ? ORDER BY snapshot", [key])
+    if args.list:
+        for row in runs.itertuples(index=False):
+            print(f"{row.snapshot}\t{row.taken_at:%Y-%m-%d %H:%M:%S}\t{row.papers} papers\trun {row.run_id}")
+        print(f"{len(runs)} snapshots of {key}", file=sys.stderr)
+        return 0
+    if len(runs) < 2 and args.old is None:
+        raise CliError(f"{key} has {len(runs)} materialisation(s) of its headlines; a diff needs two "
+                       f"(`paperatlas run {key}` again after a change, or see `paperatlas diff {key} --list`)")
+    known = list(runs["snapshot"])
+    new = args.new if args.new is not None else known[-1]
+    old = args.old if args.old is not None else max((s for s in known if s < new), default=None)
+    for label, snap in (("--from", old), ("--to", new)):
+        if snap not in known:
+            raise CliError(f"{label} {snap}: no such snapshot of {key}; kept: {', '.join(map(str, known)) or 'none'}")
+    frames = {s: store.query("SELECT * FROM headline_snapshots WHERE partition_key = ? AND snapshot = ?", [key, s])
+              for s in (old, new)}
+    result = diff(views_from_snapshot(frames[old]), views_from_snapshot(frames[new]), args.china_scope)
+    inputs = {s: json.loads(runs.loc[runs["snapshot"] == s, "inputs"].iloc[0] or "{}") for s in (old, new)}
+    changed_inputs = {k: [inputs[old].get(k), inputs[new].get(k)]
+                      for k in sorted(set(inputs[old]) | set(inputs[new])) if inputs[old].get(k) != inputs[new].get(k)}
+    if args.json:
+        print(json.dumps({"partition": key, "from": old, "to": new, "inputs_changed": changed_inputs,
+                          **result, "rows": diff_rows(result)}, ensure_ascii=False, default=str))
+        return 0
+    print(format_diff(result, f"{key} snapshot {old}", f"snapshot {new}", limit=args.limit))
+    for name, (a, b) in changed_inputs.items():
+        print(f"  input {name}: {a} -> {b}")
     return 0
 
 
@@ -531,13 +563,32 @@ def build_parser() -> argparse.ArgumentParser:
     folder.add_argument("partition", metavar="VENUE-YEAR", help="e.g. mylab-2024")
     folder.set_defaults(func=cmd_add_folder)
 
-    report = sub.add_parser("report", help="the headline figures of a venue-year")
+    report = sub.add_parser("report", help="the headline figures of a venue-year; --out writes the full report")
     report.add_argument("partition", metavar="VENUE-YEAR")
-    report.add_argument("--json", action="store_true", help="print one JSON object")
+    report.add_argument("--format", choices=["text", "md", "html", "json"], default="text",
+                        help="what to print (default text; html embeds the charts)")
+    report.add_argument("--json", action="store_true", help="same as --format json")
+    report.add_argument("--out", metavar="DIR", default=None,
+                        help="write report.md/html/json, charts, review sample and CSV/Parquet tables to DIR "
+                             "(a new folder, or one an earlier report wrote: it is replaced whole)")
     report.add_argument("--china-scope", choices=list(CHINA_SCOPES), default="cn",
                         help="cn: mainland only (default); cn+hk+mo: fold Hong Kong and Macau; greater: also Taiwan")
     report.add_argument("--top", type=int, default=10, help="country pairs to list")
+    report.add_argument("--seed", type=int, default=2026, help="seed of the review samples (default 2026)")
+    report.add_argument("--sample", type=int, default=20, help="papers sampled per headline number (default 20)")
+    report.add_argument("--min-confidence", type=float, default=0.85,
+                        help="rows resolved below this confidence are low-confidence (default 0.85)")
     report.set_defaults(func=cmd_report)
+
+    diff = sub.add_parser("diff", help="which papers entered or left each headline number between two runs")
+    diff.add_argument("partition", metavar="VENUE-YEAR")
+    diff.add_argument("--from", dest="old", type=int, default=None, help="older snapshot (default: the one before --to)")
+    diff.add_argument("--to", dest="new", type=int, default=None, help="newer snapshot (default: the latest)")
+    diff.add_argument("--china-scope", choices=list(CHINA_SCOPES), default="cn")
+    diff.add_argument("--json", action="store_true", help="one JSON object with every change")
+    diff.add_argument("--limit", type=int, default=20, help="papers listed per number in text output")
+    diff.add_argument("--list", action="store_true", help="list the stored snapshots and exit")
+    diff.set_defaults(func=cmd_diff)
 
     resolve = sub.add_parser("resolve", help="resolve affiliation JSON lines to institutions and countries")
     resolve.add_argument("--input", default="-", help="JSON lines file, or - for stdin")

@@ -54,6 +54,11 @@ class Settings:
         return self.home / "texts"
 
     @property
+    def reports_dir(self) -> Path:
+        """Where `venue_year_report` writes each venue-year's report folder."""
+        return self.home / "reports"
+
+    @property
     def database(self) -> Path:
         return self.home / "paperatlas.duckdb"
 

@@ -34,6 +34,7 @@ from assets.mentions import mentions_by_country, paper_mentions, term_catalogue,
 from assets.partitions import VENUE_YEAR, venue_year_partitions
 from assets.pdfs import paper_pdfs, pdf_affiliations
 from assets.registry import affiliation_overrides, ror_registry
+from assets.reports import headlines, venue_year_report
 from assets.sources import raw_papers
 from pipeline.config import Settings, load_settings
 from pipeline.partitions import VENUES, refresh_keys_for
@@ -41,12 +42,14 @@ from pipeline.registry import overrides_digest
 from resources.local import LocalPdfFolders
 from resources.paperlists import PaperlistsSource
 from resources.pdfs import PdfStoreResource
+from resources.reports import ReportsFolder
 from resources.ror import OverridesFile, RorRegistry
 from resources.terms import TermCatalogueFile
 from resources.warehouse import WarehouseResource
 
 PARTITIONED_ASSETS = [raw_papers, paper_pdfs, pdf_affiliations, author_affiliations, resolved_affiliations,
-                      paper_countries, country_edges, paper_mentions, mentions_by_country, tool_dependency]
+                      paper_countries, country_edges, paper_mentions, mentions_by_country, tool_dependency,
+                      headlines, venue_year_report]
 REFERENCE_ASSETS = [ror_registry, affiliation_overrides]
 ALL_ASSETS = [*REFERENCE_ASSETS, term_catalogue, *PARTITIONED_ASSETS, yearly_aggregates, unresolved_affiliations]
 
@@ -54,7 +57,7 @@ venue_year_job = define_asset_job(
     "venue_year_job",
     selection=AssetSelection.assets(*PARTITIONED_ASSETS),
     partitions_def=venue_year_partitions,
-    description="Every partitioned asset of one venue-year, from the source and its PDFs to country edges and mentions.",
+    description="Every partitioned asset of one venue-year, from the source and its PDFs to the headline report.",
 )
 aggregates_job = define_asset_job(
     "aggregates_job",
@@ -270,6 +273,7 @@ def build_resources(settings: Settings) -> dict:
         ),
         "terms": TermCatalogueFile(path=str(settings.terms_file) if settings.terms_file else ""),
         "local_pdfs": LocalPdfFolders(directory=str(settings.local_dir)),
+        "reports": ReportsFolder(directory=str(settings.reports_dir)),
     }
 
 

@@ -47,9 +47,10 @@ def test_whole_graph_on_the_fixture_partition(env):
     assert result.success
     evaluations = result.get_asset_check_evaluations()
     checks = {e.check_name: e for e in evaluations}
-    assert len(evaluations) == 8  # 4 on the countries, 4 on the mentions
-    assert all(e.passed for e in evaluations if e.check_name != "affiliations_resolved_to_a_country")
-    assert all(e.passed for name, e in checks.items() if name != "affiliations_resolved_to_a_country")
+    assert len(evaluations) == 11  # 4 on the countries, 4 on the mentions, 3 on the headlines
+    warned = {"affiliations_resolved_to_a_country", "country_coverage_at_least_95pct"}
+    assert all(e.passed for e in evaluations if e.check_name not in warned)
+    assert all(e.passed for name, e in checks.items() if name not in warned)
     # One of the fixture's 17 (affiliation, e-mail) pairs ("Department of EECS", no e-mail)
     # cannot be placed: 94% is under the 97% bar, and the WARN check says so.
     coverage = checks["affiliations_resolved_to_a_country"]

@@ -1,0 +1,422 @@
+"""The headline report of a venue-year: tables, charts, review sample and exports.
+
+`build_report` reads a venue-year's tables from the store and computes everything under one
+China scope (the headline table shows all three); `render_markdown`, `render_html` and
+`report_json` format it; `write_report` writes a folder:
+
+    report.md, report.html, report.json    the report (the HTML embeds its charts)
+    charts/*.png                           US-CN share by year, top pairs, network, partners
+    review.csv, review.html                the review sample of every number
+    low_confidence.csv                     every low-confidence paper behind every number
+    tables/*.csv, tables/*.parquet         headline numbers, countries, pairs, partners,
+                                           paper countries, edges, mentions by country
+
+The folder is written beside its target and swapped in whole, so a reader never sees half a
+report. Nothing in it depends on the clock: the same store gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import charts, counting
+from .headlines import (
+    CHINA_SCOPES,
+    DEFAULT_SAMPLE,
+    DEFAULT_SEED,
+    LOW_CONFIDENCE,
+    WIRED_TERMS,
+    PaperView,
+    build_views,
+    headline_rows,
+    headline_table,
+)
+from .partitions import parse_partition_key
+from .review import CSV_COLUMNS, LOW_COLUMNS, build_review, low_confidence_rows, render_review_html, review_rows
+from .text import markdown_table
+
+CHART_FILES = {
+    "us_cn_share": "us-cn-share-by-year.png",
+    "top_pairs": "top-pairs.png",
+    "network": "country-network.png",
+    "partners": "top-partners.png",
+}
+
+
+MARKER = ".paperatlas-report"  # marks a folder write_report may replace
+
+
+class ReportError(RuntimeError):
+    pass
+
+
+@dataclass
+class Report:
+    partition_key: str
+    venue: str
+    year: int
+    scope: str
+    seed: int
+    sample_size: int
+    threshold: float
+    views: dict[str, PaperView]
+    numbers: pd.DataFrame  # headline_numbers rows of this venue-year, all scopes
+    countries: pd.DataFrame
+    pairs: pd.DataFrame
+    partners: pd.DataFrame
+    trend: pd.DataFrame
+    mentions: pd.DataFrame
+    review: dict[str, dict[str, Any]]
+    inputs: dict[str, Any]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # exported as they are
+    top: int = 10
+    _charts: dict[str, bytes] | None = None
+
+    def number(self, number: str, scope: str | None = None) -> int:
+        rows = self.numbers[(self.numbers["number"] == number) & (self.numbers["china_scope"] == (scope or self.scope))]
+        return int(rows["papers"].iloc[0]) if len(rows) else 0
+
+    def charts(self) -> dict[str, bytes]:
+        if self._charts is None:
+            top_countries = list(self.countries.sort_values("international_papers", ascending=False)["country"][:6])
+            where = f"{self.venue} {self.year}"
+            self._charts = {
+                "us_cn_share": charts.us_cn_share_by_year(self.trend, self.venue, self.scope),
+                "top_pairs": charts.top_pairs(self.pairs, f"Top country pairs, {where}"),
+                "network": charts.network(self.countries, self.pairs, f"Who writes with whom, {where}"),
+                "partners": charts.top_partners(self.partners, top_countries, f"Top partners, {where}"),
+            }
+        return self._charts
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def load_views(store, key: str, con=None) -> dict[str, PaperView]:
+    """One view per paper of the venue-year, from the stored tables (see pipeline.headlines)."""
+    with store._maybe_connect(con) as c:
+        papers = store.query(
+            "SELECT paper_id, title, coalesce(pdf_url, pdf_path, source_ref) AS url FROM raw_papers "
+            "WHERE partition_key = ? ORDER BY paper_id", [key], con=c)
+        aa = store.query("SELECT * FROM author_affiliations WHERE partition_key = ? AND coalesce(counted, true)",
+                         [key], con=c)
+        resolved = store.read_partition("resolved_affiliations", key, con=c)
+        pc = store.read_partition("paper_countries", key, con=c)
+        pm = store.read_partition("paper_mentions", key, con=c)
+    return build_views(papers, aa, resolved, pc, pm)
+
+
+def inputs(store, key: str, con=None) -> dict[str, Any]:
+    """What the numbers were computed from: registry, overrides, resolver and catalogue versions."""
+    with store._maybe_connect(con) as c:
+        def one(sql: str, params: list | None = None):
+            rows = c.execute(sql, params or []).fetchall()
+            return rows[0][0] if rows else None
+
+        return {
+            "ror_checksum": one("SELECT checksum FROM ror_registry"),
+            "ror_records": one("SELECT records FROM ror_registry"),
+            "overrides_sha256": one("SELECT DISTINCT file_sha256 FROM affiliation_overrides"),
+            "resolver_version": one("SELECT max(resolver_version) FROM resolved_affiliations WHERE partition_key = ?",
+                                    [key]),
+            "catalogue_sha256": one("SELECT DISTINCT catalogue_sha256 FROM terms"),
+            "source_sha256": one("SELECT min(source_sha256) FROM raw_papers WHERE partition_key = ?", [key]),
+        }
+
+
+def folded_tables(pc: pd.DataFrame, key: str, venue: str, year: int, papers: int, scope: str) -> dict[str, pd.DataFrame]:
+    """Countries, pairs and partners of one venue-year with HK/MO/TW folded by the China scope,
+    computed by the same code as the yearly tables."""
+    if len(pc):
+        folded = pc.assign(country=[counting.CHINA_SCOPES[scope].get(c, c) for c in pc["country"]])
+        folded = folded.groupby(["partition_key", "venue", "year", "paper_id", "country"], as_index=False).agg(
+            authors=("authors", "sum"), fractional=("fractional", "sum"))
+        folded["n_countries"] = folded.groupby("paper_id")["country"].transform("nunique")
+    else:
+        folded = pd.DataFrame(columns=["partition_key", "venue", "year", "paper_id", "country", "authors",
+                                       "fractional", "n_countries"])
+    edges = pd.DataFrame(counting.edge_rows(folded), columns=counting.EDGE_COLUMNS)
+    sets = counting.country_sets(folded)
+    summary = pd.DataFrame([counting.partition_summary(key, venue, year, papers, 0, 0, 0, sets)])
+    tables = counting.yearly_tables(folded, edges, summary)
+    mine = {name: frame[frame["venue"] == venue].drop(columns="venue").reset_index(drop=True)
+            for name, frame in tables.items() if name in ("yearly_country", "yearly_pairs", "yearly_partners")}
+    return {"countries": mine["yearly_country"].drop(columns=["previous_year", "previous_share", "share_change_pp"]),
+            "pairs": mine["yearly_pairs"], "partners": mine["yearly_partners"], "paper_countries": folded,
+            "country_edges": edges}
+
+
+def build_report(store, key: str, scope: str = "cn", top: int = 10, seed: int = DEFAULT_SEED,
+                 sample_size: int = DEFAULT_SAMPLE, threshold: float = LOW_CONFIDENCE) -> Report:
+    if scope not in CHINA_SCOPES:
+        raise ReportError(f"unknown China scope {scope!r}: choose {', '.join(CHINA_SCOPES)}")
+    pk = parse_partition_key(key)
+    with store.connect() as con:
+        summary = store.query("SELECT * FROM partition_summary WHERE partition_key = ?", [pk.key], con=con)
+        if summary.empty:
+            raise ReportError(f"{pk} is not materialised yet; run `paperatlas run {pk}` first")
+        views = load_views(store, pk.key, con=con)
+        pc = store.read_partition("paper_countries", pk.key, con=con)
+        stored = store.query("SELECT * FROM headline_numbers WHERE partition_key <> ?", [pk.key], con=con)
+        mentions = store.query(
+            "SELECT term, country, papers_abstract, papers_full_text FROM mentions_by_country "
+            "WHERE partition_key = ? AND china_scope = ?", [pk.key, scope], con=con)
+        used = inputs(store, pk.key, con=con)
+    meta = {"partition_key": pk.key, "venue": pk.venue, "year": pk.year}
+    numbers = pd.DataFrame(headline_rows(meta, views, threshold))
+    tables = folded_tables(pc, pk.key, pk.venue, pk.year, len(views), scope)
+    everything = pd.concat([stored, numbers], ignore_index=True) if len(stored) else numbers
+    yearly = counting.yearly_headlines(everything)
+    trend = yearly[(yearly["number"] == "us_cn") & (yearly["china_scope"] == scope)
+                   & yearly["venue"].isin([pk.venue, "all"])][["venue", "year", "papers", "denominator", "share"]]
+    wired = []
+    for term in WIRED_TERMS:
+        row = {"term": term}
+        for country in ("CN", "US"):
+            for group in ("abstract", "full_text"):
+                hit = numbers[(numbers["number"] == f"{country.lower()}_{term}_{group}") & (numbers["china_scope"] == scope)]
+                row[f"{country}_{group}"] = int(hit["papers"].iloc[0])
+        wired.append(row)
+    review = build_review(views, pk.key, scope, sample_size, seed, threshold)
+    report = Report(
+        partition_key=pk.key, venue=pk.venue, year=pk.year, scope=scope, seed=seed, sample_size=sample_size,
+        threshold=threshold, views=views, numbers=numbers, countries=tables["countries"], pairs=tables["pairs"],
+        partners=tables["partners"], trend=trend.reset_index(drop=True), mentions=pd.DataFrame(wired),
+        review=review, inputs=used, top=top,
+    )
+    report.tables = {
+        "headline_numbers": numbers, "countries": tables["countries"], "pairs": tables["pairs"],
+        "partners": tables["partners"], "paper_countries": pc, "country_edges": tables["country_edges"],
+        "mentions_by_country": mentions, "trend_us_cn": report.trend,
+    }
+    return report
+
+
+# -- formats ---------------------------------------------------------------------------------
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    """The report as one JSON object. The flat fields (papers, us_cn_papers, country_papers,
+    top_pairs, ...) are under the chosen China scope; `headline` has every scope."""
+    n = report.number
+    with_country = n("papers_with_country")
+    headline: dict[str, dict[str, Any]] = {}
+    for row in report.numbers.to_dict("records"):
+        headline.setdefault(row["number"], {"label": row["label"]})[row["china_scope"]] = {
+            "papers": row["papers"], "denominator": row["denominator"], "share": row["share"],
+            "low_confidence": row["low_confidence"]}
+    countries = report.countries.sort_values(["papers", "country"], ascending=[False, True])
+    return {
+        "venue": report.venue, "year": report.year, "partition": report.partition_key,
+        "china_scope": report.scope,
+        "papers": n("papers"), "papers_with_affiliation": n("papers_with_affiliation"),
+        "papers_with_country": with_country,
+        "country_coverage": with_country / n("papers_with_affiliation") if n("papers_with_affiliation") else None,
+        "international_papers": n("international"),
+        "international_share": n("international") / with_country if with_country else 0.0,
+        "us_papers": n("us"), "cn_papers": n("cn"), "us_cn_papers": n("us_cn"),
+        "us_cn_share": n("us_cn") / n("papers") if n("papers") else 0.0,
+        "country_papers": dict(zip(countries["country"], countries["papers"].astype(int))),
+        "top_pairs": [[a, b, int(p)] for a, b, p in
+                      report.pairs[["country_a", "country_b", "papers"]].head(report.top).itertuples(index=False)],
+        "headline": headline,
+        "mentions": report.mentions.to_dict("records"),
+        "countries": _records(countries.head(30)),
+        "pairs": _records(report.pairs.head(30)),
+        "partners": {c: _records(g.head(5)[["partner", "papers", "papers_fractional", "share_of_international"]])
+                     for c, g in report.partners.groupby("country", sort=False)
+                     if c in set(countries["country"].head(15))},
+        "trend_us_cn": _records(report.trend),
+        "review": {k: {"papers": v["papers"], "sample": v["sample"], "low_confidence": len(v["low_confidence"])}
+                   for k, v in report.review.items()},
+        "seed": report.seed, "sample_size": report.sample_size, "low_confidence_below": report.threshold,
+        "inputs": report.inputs,
+    }
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return json.loads(frame.to_json(orient="records"))
+
+
+def _pct(x: Any) -> str:
+    return "" if x is None or (isinstance(x, float) and x != x) else f"{x:.1%}"
+
+
+def _sections(report: Report) -> list[tuple[str, pd.DataFrame, str]]:
+    countries = report.countries.sort_values(["papers", "country"], ascending=[False, True]).head(20)
+    countries = countries.assign(share_of_papers=countries["share_of_papers"].map(_pct),
+                                 international_share=countries["international_share"].map(_pct),
+                                 papers_fractional=countries["papers_fractional"].round(2))
+    pairs = report.pairs.head(15).assign(share_of_papers=lambda f: f["share_of_papers"].map(_pct),
+                                         papers_fractional=lambda f: f["papers_fractional"].round(2))
+    top_countries = list(countries["country"].head(10))
+    partners = report.partners[report.partners["country"].isin(top_countries) & (report.partners["rank"] <= 3)]
+    partners = partners.assign(share_of_international=partners["share_of_international"].map(_pct))
+    trend = report.trend.assign(share=report.trend["share"].map(_pct))
+    review = pd.DataFrame([{"number": k, "papers": v["papers"], "sampled": len(v["sample"]),
+                            "low confidence": len(v["low_confidence"])} for k, v in report.review.items()])
+    return [
+        ("Headline (every China scope)", headline_table(report.numbers.to_dict("records")),
+         "Shares: US, CN and US-CN of all papers; coverage of papers with affiliation data; "
+         "international of papers with a country; mentions of the country's papers."),
+        ("Mentions in papers with CN or US authors (WIRED)", report.mentions,
+         "Papers naming the term in the title or abstract, and anywhere but the references."),
+        ("Papers by country", countries[["country", "papers", "papers_fractional", "share_of_papers",
+                                         "international_papers", "international_share"]],
+         "Whole counting (papers) and fractional counting (each author's share)."),
+        ("Top country pairs", pairs[["country_a", "country_b", "papers", "papers_fractional", "share_of_papers"]],
+         "papers_fractional is the collaboration score: the two countries' shares of each paper, added."),
+        ("Top partners", partners[["country", "rank", "partner", "papers", "share_of_international"]],
+         "share_of_international: of the country's international papers."),
+        ("US-CN share by year", trend, "This venue and all venues materialised (`all`)."),
+        ("Review sample", review, f"Seed {report.seed}; low confidence: a rule below {report.threshold:.2f} decided."),
+    ]
+
+
+def render_markdown(report: Report, image=None) -> str:
+    """Markdown; `image(name)` gives each chart's link (a file or a data: URI), None leaves them out."""
+    lines = [f"# {report.venue} {report.year}: who wrote the papers, and with whom",
+             f"China scope for countries, pairs and charts: **{report.scope}**. Partition `{report.partition_key}`.", ""]
+    for title, frame, note in _sections(report):
+        lines += [f"## {title}", "", markdown_table(frame, 40), "", f"_{note}_", ""]
+        if title == "Top country pairs" and image:
+            lines += [f"![top pairs]({image('top_pairs')})", "", f"![network]({image('network')})", ""]
+        if title == "Top partners" and image:
+            lines += [f"![partners]({image('partners')})", ""]
+        if title == "US-CN share by year" and image:
+            lines += [f"![US-CN share]({image('us_cn_share')})", ""]
+    lines += ["## Inputs", "", *[f"- {k}: `{v}`" for k, v in report.inputs.items()], ""]
+    return "\n".join(lines)
+
+
+def _html_table(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "<p><i>no rows</i></p>"
+    def cell(v: Any) -> str:
+        if v is None or (isinstance(v, float) and v != v):
+            return ""
+        return html.escape(f"{v:.4g}" if isinstance(v, float) else str(v))
+
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    body = "".join("<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>"
+                   for row in frame.itertuples(index=False))
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def render_html(report: Report) -> str:
+    """One self-contained page (charts embedded)."""
+    images = {k: "data:image/png;base64," + base64.b64encode(v).decode() for k, v in report.charts().items()}
+    parts = [
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        f"<title>paperatlas: {html.escape(report.partition_key)}</title><style>"
+        "body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1000px;padding:0 1rem}"
+        "table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}"
+        "th{background:#f4f4f4}img{max-width:100%}</style></head><body>",
+        f"<h1>{html.escape(report.venue)} {report.year}: who wrote the papers, and with whom</h1>",
+        f"<p>China scope for countries, pairs and charts: <b>{html.escape(report.scope)}</b>. "
+        "The <a href='review.html'>review sample</a> lists the papers behind every number.</p>",
+    ]
+    for title, frame, note in _sections(report):
+        parts += [f"<h2>{html.escape(title)}</h2>", _html_table(frame), f"<p><i>{html.escape(note)}</i></p>"]
+        if title == "Top country pairs":
+            parts += [f"<img alt='top pairs' src='{images['top_pairs']}'>", f"<img alt='network' src='{images['network']}'>"]
+        if title == "Top partners":
+            parts.append(f"<img alt='top partners' src='{images['partners']}'>")
+        if title == "US-CN share by year":
+            parts.append(f"<img alt='US-CN share by year' src='{images['us_cn_share']}'>")
+    parts.append("<h2>Inputs</h2><ul>" + "".join(f"<li>{html.escape(k)}: <code>{html.escape(str(v))}</code></li>"
+                                                  for k, v in report.inputs.items()) + "</ul></body></html>")
+    return "\n".join(parts)
+
+
+def format_text(report: Report) -> str:
+    """The headline for a terminal: the country numbers under every China scope, the WIRED
+    mention counts under the chosen one, then countries and pairs."""
+    data = report_json(report)
+    table = headline_table(report.numbers.to_dict("records"))
+    basic = table[~table["number"].str.contains("_(?:abstract|full_text)$")]
+    width = max(len(x) for x in basic["label"])
+    lines = [f"{report.venue} {report.year} (China scope: {report.scope})",
+             f"  {'':{width}}  " + "  ".join(f"{s:>14}" for s in CHINA_SCOPES)]
+    for row in basic.to_dict("records"):
+        lines.append(f"  {row['label']:{width}}  " + "  ".join(f"{row.get(s, ''):>14}" for s in CHINA_SCOPES))
+    lines.append("  papers naming a term, by author country (title/abstract, full text):")
+    for row in data["mentions"]:
+        lines.append(f"    {row['term']:<12} CN {row['CN_abstract']:>5} {row['CN_full_text']:>5}"
+                     f"    US {row['US_abstract']:>5} {row['US_full_text']:>5}")
+    lines.append("  papers by country:")
+    for country, n in list(data["country_papers"].items())[:15]:
+        lines.append(f"    {country}  {n:>6}")
+    lines.append("  top country pairs:")
+    for a, b, n in data["top_pairs"]:
+        lines.append(f"    {a}-{b}  {n:>6}")
+    return "\n".join(lines)
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+def _parquet(frame: pd.DataFrame, path: Path) -> None:
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.register("_frame", frame)
+        con.execute(f"COPY (SELECT * FROM _frame) TO '{str(path).replace(chr(39), chr(39) * 2)}' (FORMAT parquet)")
+    finally:
+        con.close()
+
+
+def write_report(report: Report, out_dir: str | os.PathLike) -> dict[str, Path]:
+    """Write the report folder (see the module docstring); returns the main files' paths."""
+    target = Path(out_dir).absolute()
+    if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not (target / MARKER).exists())):
+        raise ReportError(f"{out_dir} exists and is not a paperatlas report folder; "
+                          "give a new or empty folder (a report folder is replaced whole)")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    work.chmod(0o755)
+    try:
+        (work / MARKER).write_text(f"{report.partition_key}\n", encoding="utf-8")
+        (work / "charts").mkdir()
+        (work / "tables").mkdir()
+        for name, png in report.charts().items():
+            (work / "charts" / CHART_FILES[name]).write_bytes(png)
+        (work / "report.md").write_text(render_markdown(report, lambda k: f"charts/{CHART_FILES[k]}"), encoding="utf-8")
+        (work / "report.html").write_text(render_html(report), encoding="utf-8")
+        (work / "report.json").write_text(json.dumps(report_json(report), ensure_ascii=False, indent=1),
+                                          encoding="utf-8")
+        rows = pd.DataFrame(review_rows(report.views, report.review, report.scope), columns=CSV_COLUMNS)
+        rows.to_csv(work / "review.csv", index=False)
+        (work / "review.html").write_text(
+            render_review_html(report.views, report.review, report.partition_key, report.scope, report.seed,
+                               report.threshold), encoding="utf-8")
+        low = low_confidence_rows(report.views, report.review, report.scope, report.threshold)
+        pd.DataFrame(low, columns=LOW_COLUMNS).to_csv(work / "low_confidence.csv", index=False)
+        for name, frame in {**report.tables, "review_sample": rows}.items():
+            frame.to_csv(work / "tables" / f"{name}.csv", index=False)
+            _parquet(frame, work / "tables" / f"{name}.parquet")
+        # Swap in whole: the old folder moves aside, the new one takes its name.
+        old = None
+        if target.exists():
+            old = target.parent / f".{target.name}-old-{os.getpid()}"
+            shutil.rmtree(old, ignore_errors=True)
+            target.rename(old)
+        work.rename(target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return {name: target / name for name in ("report.md", "report.html", "report.json", "review.csv",
+                                              "review.html", "low_confidence.csv")}

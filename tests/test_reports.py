@@ -1,0 +1,418 @@
+"""Collaboration analytics, the headline numbers, review samples, diffs and the report."""
+
+import csv
+import json
+
+import duckdb
+import pandas as pd
+import pytest
+from conftest import SHARED, materialise
+
+from pipeline import cli, counting
+from pipeline import headlines as hl
+from pipeline.review import build_review, low_confidence_rows, render_review_html, review_rows
+
+
+def ev(position, affiliation, countries, method="institution", confidence=0.95, source="paperlists",
+       email_domain=None, institution=None):
+    return hl.Evidence(position, f"Author {position}", affiliation, email_domain, source, "ref",
+                       tuple(countries), institution or affiliation, None, method, confidence, None)
+
+
+def view(pid, *evidence, mentions=(), title=None):
+    countries = frozenset(c for e in evidence for c in e.countries)
+    return hl.PaperView(pid, title or f"Paper {pid}", None, bool(evidence), countries, frozenset(mentions),
+                        tuple(evidence))
+
+
+@pytest.fixture
+def views():
+    return {
+        # US and mainland China, both solid; names the transformer in its abstract.
+        "a": view("a", ev(0, "Tsinghua University", ["CN"]), ev(1, "Stanford University", ["US"]),
+                  mentions=["transformer:abstract", "transformer:full_text"]),
+        # US and Hong Kong; the US only from a company's headquarters (low confidence).
+        "b": view("b", ev(0, "HKU", ["HK"]), ev(1, "Google Research", ["US"], "institution:hq", 0.7)),
+        # Taiwan and mainland China.
+        "c": view("c", ev(0, "National Taiwan University", ["TW"]), ev(1, "Peking University", ["CN"]),
+                  mentions=["qwen:full_text"]),
+        # US only; Llama in the body.
+        "d": view("d", ev(0, "MIT", ["US"]), mentions=["llama:full_text"]),
+        # CN only from an e-mail domain, plus a US author.
+        "e": view("e", ev(0, None, ["CN"], "email:cctld", 0.8, email_domain="ict.ac.cn"), ev(1, "CMU", ["US"])),
+        # No affiliation at all.
+        "f": view("f"),
+        # An affiliation that resolved to nothing.
+        "g": view("g", ev(0, "Department of EECS", [], "unresolved", 0.0)),
+    }
+
+
+def test_members_under_each_china_scope(views):
+    cn = hl.members(views, "cn")
+    assert cn["papers"] == set("abcdefg")
+    assert cn["papers_with_affiliation"] == set("abcdeg")
+    assert cn["papers_with_country"] == set("abcde")
+    assert cn["us"] == {"a", "b", "d", "e"} and cn["cn"] == {"a", "c", "e"}
+    assert cn["us_cn"] == {"a", "e"}
+    assert cn["international"] == {"a", "b", "c", "e"}
+    assert cn["cn_transformer_abstract"] == {"a"} and cn["us_transformer_full_text"] == {"a"}
+    assert cn["us_llama_full_text"] == {"d"} and cn["us_llama_abstract"] == set()
+    assert cn["cn_qwen_full_text"] == {"c"} and cn["us_qwen_full_text"] == set()
+
+    hk = hl.members(views, "cn+hk+mo")
+    assert hk["us_cn"] == {"a", "b", "e"} and hk["cn"] == {"a", "b", "c", "e"}
+    greater = hl.members(views, "greater")
+    assert greater["international"] == {"a", "b", "e"}  # TW-CN is one country under `greater`
+    with pytest.raises(ValueError, match="china scope"):
+        hl.members(views, "prc")
+
+
+def test_low_confidence_is_what_only_weak_rows_put_in(views):
+    low = hl.low_confidence(views, "cn", 0.85)
+    assert low["us_cn"] == {"e"}  # CN only from a .cn e-mail domain at 0.8
+    assert low["cn"] == {"e"} and low["us"] == {"b"}  # e has a solid US author; b only a headquarters
+    assert low["international"] == {"b", "e"}
+    assert hl.low_confidence(views, "cn+hk+mo", 0.85)["us_cn"] == {"b", "e"}
+    assert hl.low_confidence(views, "cn", 0.5)["us_cn"] == set()
+
+
+def test_headline_rows_shares_and_denominators(views):
+    rows = hl.headline_rows({"partition_key": "x-2020", "venue": "x", "year": 2020}, views)
+    assert {r["china_scope"] for r in rows} == set(counting.CHINA_SCOPES)
+    assert len(rows) == 3 * len(hl.NUMBERS)
+    by = {(r["china_scope"], r["number"]): r for r in rows}
+    us_cn = by[("cn", "us_cn")]
+    assert (us_cn["papers"], us_cn["denominator"], us_cn["share"], us_cn["low_confidence"]) == (2, 7, 2 / 7, 1)
+    coverage = by[("cn", "papers_with_country")]
+    assert (coverage["papers"], coverage["denominator"]) == (5, 6)
+    mention = by[("cn", "cn_transformer_abstract")]
+    assert (mention["papers"], mention["denominator"]) == (1, 3)  # of the papers with a CN author
+    assert by[("cn", "international")]["denominator"] == 5
+    assert all(r["share"] is None or 0 <= r["share"] <= 1 for r in rows)
+    table = hl.headline_table(rows)
+    assert list(table.columns) == ["number", "label", "cn", "cn+hk+mo", "greater"]
+    assert table.set_index("number").loc["us_cn", "cn+hk+mo"] == "3 (42.9%)"
+
+
+def test_samples_are_seeded_and_order_free():
+    papers = [f"p{i}" for i in range(100)]
+    one = hl.sample(papers, 10, 7, "neurips-2020", "us_cn", "cn")
+    assert one == hl.sample(list(reversed(papers)), 10, 7, "neurips-2020", "us_cn", "cn")
+    assert one != hl.sample(papers, 10, 8, "neurips-2020", "us_cn", "cn")
+    assert one != hl.sample(papers, 10, 7, "neurips-2020", "cn", "cn")
+    assert len(set(one)) == 10 and set(one) <= set(papers)
+    assert sorted(hl.sample(papers[:3], 10, 7)) == papers[:3]
+    assert hl.sample(papers, 0, 7) == []
+
+
+def test_review_rows_carry_the_evidence(views):
+    review = build_review(views, "x-2020", "cn", size=5, seed=1)
+    assert review["us_cn"]["papers"] == 2 and sorted(review["us_cn"]["sample"]) == ["a", "e"]
+    assert review["us_cn"]["low_confidence"] == ["e"]
+    assert "papers" not in review  # nothing to check by hand
+    rows = review_rows(views, {"us_cn": review["us_cn"]}, "cn")
+    e_rows = [r for r in rows if r["paper_id"] == "e"]
+    assert {r["countries"] for r in e_rows} == {"CN", "US"}
+    cn_row = next(r for r in e_rows if r["countries"] == "CN")
+    assert (cn_row["email_domain"], cn_row["rule"], cn_row["confidence"], cn_row["low_confidence"]) == (
+        "ict.ac.cn", "email:cctld", 0.8, True)
+    assert cn_row["from"] == "metadata (paperlists)" and cn_row["author_position"] == 1
+    # Only the rows that put the paper in the number: not the unrelated countries.
+    rows = review_rows(views, {"cn": review["cn"]}, "cn")
+    assert {r["countries"] for r in rows} == {"CN"}
+    low = low_confidence_rows(views, review, "cn")
+    assert {(r["number"], r["paper_id"]) for r in low} >= {("us_cn", "e"), ("international", "b")}
+    assert all(r["confidence"] < 0.85 for r in low)
+    page = render_review_html(views, review, "x-2020", "cn", 1)
+    assert "ict.ac.cn" in page and "email:cctld" in page and "data-id='us_cn|e'" in page
+    assert "<script>" in page and "localStorage" in page
+
+
+def test_diff_names_the_papers_and_the_changed_rule(views):
+    new = dict(views)
+    new["a"] = view("a", ev(0, "Tsinghua University", ["SG"], "override", 1.0), ev(1, "Stanford University", ["US"]),
+                    mentions=["transformer:abstract", "transformer:full_text"])
+    new["h"] = view("h", ev(0, "Fudan University", ["CN"]), ev(1, "NYU", ["US"]))
+    del new["g"]
+    result = hl.diff(views, new, "cn")
+    by = {n["number"]: n for n in result["numbers"]}
+    assert (by["us_cn"]["before"], by["us_cn"]["after"]) == (2, 2)  # a left, h entered: same count
+    changes = {(c["change"], c["paper_id"]): c["why"] for c in by["us_cn"]["changes"]}
+    assert set(changes) == {("left", "a"), ("entered", "h")}
+    assert changes[("left", "a")] == [
+        'author 1 "Tsinghua University" (metadata (paperlists)): CN by institution (Tsinghua University) '
+        "-> SG by override (Tsinghua University)"]
+    assert changes[("entered", "h")] == ["paper added to the venue-year"]
+    assert by["papers"]["changes"][-1]["why"] == ["paper no longer in the venue-year"]
+    assert by["cn_transformer_abstract"]["after"] == 0
+    text = hl.format_diff(result, "snapshot 1", "snapshot 2")
+    assert "us_cn: 2 -> 2" in text and "- a" in text and "+ h" in text
+    assert {r["paper_id"] for r in hl.diff_rows(result)} >= {"a", "h", "g"}
+    same = hl.diff(views, views, "cn")
+    assert same["changed_numbers"] == 0 and "no headline number changed" in hl.format_diff(same, "1", "2")
+
+
+def test_mention_change_is_explained(views):
+    new = dict(views)
+    new["d"] = view("d", ev(0, "MIT", ["US"]), mentions=["llama:full_text", "llama:abstract"])
+    by = {n["number"]: n for n in hl.diff(views, new)["numbers"]}
+    assert by["us_llama_abstract"]["changes"][0]["why"] == ["now names llama in abstract"]
+
+
+def test_snapshot_round_trip(views):
+    rows = hl.snapshot_rows("x-2020", 3, views)
+    back = hl.views_from_snapshot(pd.DataFrame(rows))
+    for scope in counting.CHINA_SCOPES:
+        assert hl.members(back, scope) == hl.members(views, scope)
+        assert hl.low_confidence(back, scope) == hl.low_confidence(views, scope)
+    assert back["e"].evidence == views["e"].evidence
+
+
+# -- counting: fractional edges, partners, trends -------------------------------------------
+
+
+def _pc(rows):
+    return pd.DataFrame([{"partition_key": k, "venue": k.split("-")[0], "year": int(k.split("-")[1]), "paper_id": p,
+                          "country": c, "authors": 1, "fractional": f, "n_countries": n} for k, p, c, f, n in rows])
+
+
+def test_fractional_edges_are_collaboration_scores():
+    pc = _pc([("v-2020", "p", "US", 0.5, 3), ("v-2020", "p", "CN", 0.25, 3), ("v-2020", "p", "GB", 0.25, 3),
+              ("v-2020", "q", "US", 0.75, 2), ("v-2020", "q", "CN", 0.25, 2)])
+    edges = {(e["paper_id"], e["country_a"], e["country_b"]): e["fractional"] for e in counting.edge_rows(pc)}
+    assert edges == {("p", "CN", "US"): 0.75, ("p", "GB", "US"): 0.75, ("p", "CN", "GB"): 0.5,
+                     ("q", "CN", "US"): 1.0}
+
+
+def test_yearly_partners_trends_and_headlines():
+    pc = _pc([("v-2019", "p", "US", 0.5, 2), ("v-2019", "p", "CN", 0.5, 2), ("v-2019", "q", "US", 1.0, 1),
+              ("v-2020", "r", "US", 0.5, 2), ("v-2020", "r", "GB", 0.5, 2), ("v-2020", "s", "CN", 1.0, 1),
+              ("v-2020", "t", "US", 0.5, 2), ("v-2020", "t", "CN", 0.5, 2)])
+    edges = pd.DataFrame(counting.edge_rows(pc))
+    summaries = pd.DataFrame([
+        {"partition_key": "v-2019", "venue": "v", "year": 2019, "papers": 2, "papers_with_country": 2,
+         "international_papers": 1},
+        {"partition_key": "v-2020", "venue": "v", "year": 2020, "papers": 4, "papers_with_country": 3,
+         "international_papers": 2}])
+    numbers = pd.DataFrame([
+        {"partition_key": "v-2019", "venue": "v", "year": 2019, "china_scope": "cn", "number": "us_cn",
+         "label": "US-CN", "papers": 1, "denominator": 2, "low_confidence": 0},
+        {"partition_key": "w-2019", "venue": "w", "year": 2019, "china_scope": "cn", "number": "us_cn",
+         "label": "US-CN", "papers": 1, "denominator": 8, "low_confidence": 1}])
+    t = counting.yearly_tables(pc, edges, summaries, numbers)
+    us = t["yearly_country"].set_index(["venue", "year", "country"])
+    assert us.loc[("v", 2020, "US"), "previous_year"] == 2019
+    assert us.loc[("v", 2020, "US"), "share_change_pp"] == pytest.approx((2 / 4 - 2 / 2) * 100)
+    assert us.loc[("v", 2020, "US"), "international_share"] == 1.0
+    assert pd.isna(us.loc[("v", 2019, "US"), "previous_year"])
+    partners = t["yearly_partners"]
+    us20 = partners[(partners["venue"] == "v") & (partners["year"] == 2020) & (partners["country"] == "US")]
+    assert list(us20["partner"]) == ["CN", "GB"] and list(us20["rank"]) == [1, 2]
+    assert list(us20["share_of_international"]) == [0.5, 0.5]
+    pairs = t["yearly_pairs"].set_index(["venue", "year", "country_a", "country_b"])
+    assert pairs.loc[("v", 2020, "CN", "US"), "papers_fractional"] == pytest.approx(1.0)
+    heads = t["yearly_headlines"].set_index(["venue", "year", "number"])
+    assert heads.loc[("all", 2019, "us_cn"), "papers"] == 2
+    assert heads.loc[("all", 2019, "us_cn"), "share"] == pytest.approx(2 / 10)
+    assert heads.loc[("all", 2019, "us_cn"), "low_confidence"] == 1
+
+
+# -- end to end: run, report, review, diff ---------------------------------------------------
+
+
+def _cli(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_report_folder_review_and_diff(home, capsys, tmp_path):
+    assert _cli(capsys, "run", "neurips-2020")[0] == 0
+    out_dir = tmp_path / "report"
+    code, out, err = _cli(capsys, "report", "neurips-2020", "--out", str(out_dir), "--sample", "5")
+    assert code == 0, err
+    assert "US-CN co-authored papers" in out and "report written to" in err
+    for name in ("report.md", "report.html", "report.json", "review.csv", "review.html", "low_confidence.csv",
+                 "charts/us-cn-share-by-year.png", "charts/top-pairs.png", "charts/country-network.png",
+                 "charts/top-partners.png", "tables/headline_numbers.parquet", "tables/pairs.csv"):
+        assert (out_dir / name).stat().st_size > 0, name
+    data = json.loads((out_dir / "report.json").read_text())
+    assert data["us_cn_papers"] == 1 and data["headline"]["us_cn"]["cn+hk+mo"]["papers"] == 2
+    assert data["review"]["us_cn"]["sample"] == ["p1"]
+    with open(out_dir / "review.csv", newline="") as f:
+        review = [r for r in csv.DictReader(f) if r["number"] == "us_cn"]
+    assert {r["countries"] for r in review} == {"CN", "US"}
+    assert {r["affiliation"] for r in review} >= {"Tsinghua University, Beijing, China"}
+    assert all(r["rule"] and r["confidence"] for r in review)
+    md = (out_dir / "report.md").read_text()
+    assert "![network](charts/country-network.png)" in md and "| us_cn |" in md
+    assert "data:image/png;base64," in (out_dir / "report.html").read_text()
+    parquet = duckdb.connect().execute(
+        "SELECT count(*), count(DISTINCT number) FROM read_parquet(?)",
+        [str(out_dir / "tables" / "headline_numbers.parquet")]).fetchone()
+    assert parquet == (3 * len(hl.NUMBERS), len(hl.NUMBERS))
+
+    # The same store gives the same bytes.
+    again = tmp_path / "again"
+    assert _cli(capsys, "report", "neurips-2020", "--out", str(again), "--sample", "5")[0] == 0
+    for name in ("report.md", "report.json", "review.csv", "low_confidence.csv", "charts/top-pairs.png"):
+        assert (out_dir / name).read_bytes() == (again / name).read_bytes(), name
+
+    # Other formats on stdout.
+    assert _cli(capsys, "report", "neurips-2020", "--format", "md")[1].startswith("# neurips 2020")
+    assert "<img" in _cli(capsys, "report", "neurips-2020", "--format", "html")[1]
+
+    # The asset wrote the same report under $PAPERATLAS_HOME/reports/.
+    assert (home / "reports" / "neurips-2020" / "review.html").exists()
+
+    # A diff needs two materialisations.
+    code, _, err = _cli(capsys, "diff", "neurips-2020")
+    assert code == 2 and "a diff needs two" in err
+    (home / "overrides.yaml").write_text('- {match: "Tsinghua University, Beijing, China", country: SG}\n')
+    assert _cli(capsys, "run", "neurips-2020")[0] == 0
+    code, out, _ = _cli(capsys, "diff", "neurips-2020")
+    assert code == 0
+    assert "us_cn: 1 -> 0" in out and "- p1" in out and "-> SG by override" in out
+    assert "input overrides_sha256" in out
+    code, out, _ = _cli(capsys, "diff", "neurips-2020", "--json")
+    result = json.loads(out)
+    assert (result["from"], result["to"]) == (1, 2)
+    assert {r["number"] for r in result["rows"] if r["paper_id"] == "p1"} >= {"us_cn", "cn"}
+    assert _cli(capsys, "diff", "neurips-2020", "--list")[1].count("\n") == 2
+    code, _, err = _cli(capsys, "diff", "neurips-2020", "--from", "9")
+    assert code == 2 and "no such snapshot" in err
+
+
+def test_report_refuses_a_folder_it_did_not_write(home, capsys, tmp_path):
+    assert _cli(capsys, "run", "neurips-2020")[0] == 0
+    precious = tmp_path / "mine"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    code, _, err = _cli(capsys, "report", "neurips-2020", "--out", str(precious))
+    assert code == 2 and "not a paperatlas report folder" in err
+    assert (precious / "notes.txt").read_text() == "keep me"
+
+
+def test_headline_asset_checks(env):
+    settings, defs, instance = env
+    result = materialise(defs, instance, "neurips-2020")
+    assert result.success
+    checks = {c.check_name: c for c in result.get_asset_check_evaluations()
+              if c.asset_key.to_user_string() == "headlines"}
+    assert set(checks) == {"country_coverage_at_least_95pct", "no_duplicate_papers", "shares_within_bounds"}
+    assert checks["no_duplicate_papers"].passed and checks["shares_within_bounds"].passed
+    # p3's only affiliation ("Department of EECS", gmail.com) resolves nowhere: 6 of 7.
+    coverage = checks["country_coverage_at_least_95pct"]
+    assert not coverage.passed and coverage.metadata["coverage"].value == pytest.approx(6 / 7)
+    edges = next(c for c in result.get_asset_check_evaluations() if c.check_name == "edges_match_paper_countries")
+    assert edges.passed and edges.metadata["wrong_fractional_weights"].value == 0
+    mats = {m.asset_key.to_user_string(): m for m in result.asset_materializations_for_node("headlines")}
+    meta = mats["headlines"].metadata
+    assert meta["us_cn_papers"].value == 1 and meta["snapshot"].value == 1
+    report = result.asset_materializations_for_node("venue_year_report")[0].metadata
+    assert report["chart_country_network"].value.startswith("![country collaboration network](data:image/png;base64,")
+
+
+def test_duplicate_papers_are_caught():
+    from assets.reports import _duplicates
+
+    papers = pd.DataFrame({"paper_id": ["1", "2", "2", "3", "4"],
+                           "title": ["A paper", "B", "B", "A Paper ", "C"],
+                           "authors": [["Ann Lee"], ["X"], ["X"], ["Ann  Lee"], ["Z"]]})
+    ids, twins = _duplicates(papers)
+    assert ids == ["2"] and twins == ["1", "3"]
+
+
+def test_cli_defaults_follow_the_pipeline():
+    parser = cli.build_parser()
+    args = parser.parse_args(["report", "x-2020"])
+    assert (args.seed, args.sample, args.min_confidence) == (hl.DEFAULT_SEED, hl.DEFAULT_SAMPLE, hl.LOW_CONFIDENCE)
+
+
+def test_neurips_2016_review_sample_backs_the_us_cn_count(home, capsys, tmp_path, monkeypatch):
+    """On the shared paperlists file: every US-CN paper in the review sample has a US row and a
+    CN row behind it, and the sample is the whole number when it is small."""
+    base = SHARED / "paperlists"
+    if not (base / "nips2016.json").exists() and not (base / "nips" / "nips2016.json").exists():
+        pytest.skip(f"shared paperlists not available under {base}")
+    monkeypatch.setenv("PAPERATLAS_PAPERLISTS_BASE", str(base))
+    ror = SHARED / "ror" / "ror-partial-v2.zip"
+    if ror.exists():
+        monkeypatch.setenv("PAPERATLAS_ROR_DUMP", str(ror))
+    assert _cli(capsys, "run", "neurips-2016")[0] == 0
+    code, _, err = _cli(capsys, "report", "neurips-2016", "--out", str(tmp_path / "r"), "--sample", "50")
+    assert code == 0, err
+    data = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert data["papers"] == 570 and 10 <= data["us_cn_papers"] <= 40
+    assert len(data["review"]["us_cn"]["sample"]) == data["us_cn_papers"]
+    with open(tmp_path / "r" / "review.csv", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["number"] == "us_cn"]
+    per_paper = {}
+    for r in rows:
+        per_paper.setdefault(r["paper_id"], set()).update(r["countries"].split("/"))
+    assert len(per_paper) == data["us_cn_papers"]
+    assert all({"US", "CN"} <= cs for cs in per_paper.values())
+
+
+# -- what the neurips-2016 hand check found ---------------------------------------------------
+
+
+def test_coauthors_move_a_headquarters_row_to_the_lab_country():
+    from pipeline import coauthors
+
+    labs = {"Microsoft": frozenset({"CN", "GB"}), "Google": frozenset({"CH"})}
+
+    def row(unit, countries, method="institution", institution=None):
+        return {"unit": unit, "countries": countries, "method": method, "institution": institution}
+
+    msr = row(3, ["US"], "institution:hq", "Microsoft")
+    # Two Chinese co-authors: Microsoft Research Asia.
+    assert coauthors.moves([row(1, ["CN"]), row(2, ["CN"]), msr], labs) == {2: "CN"}
+    # A real cross-border paper: nothing moves.
+    assert coauthors.moves([row(1, ["CN"]), row(2, ["US"]), msr], labs) == {}
+    # One co-author abroad is as likely an intern's university.
+    assert coauthors.moves([row(1, ["CN"]), row(1, ["CN"]), msr], labs) == {}
+    # No lab in that country.
+    google = row(3, ["US"], "institution:hq", "Google")
+    assert coauthors.moves([row(1, ["CN"]), row(2, ["CN"]), google], labs) == {}
+    # Headquarters rows never anchor each other.
+    assert coauthors.moves([msr, row(4, ["US"], "institution:hq", "Google")], labs) == {}
+    # The shipped table knows Microsoft's labs.
+    assert "CN" in coauthors.labs_by_institution()["Microsoft"]
+
+
+def test_paper_countries_apply_the_coauthor_rule():
+    rows = [{"partition_key": "x-2016", "paper_id": "p", "author_position": i, "affiliation": a, "email_domain": None}
+            for i, a in ((1, "Peking University"), (2, "USTC"), (3, "Microsoft Research"))]
+    countries = {("Peking University", None): "CN", ("USTC", None): "CN", ("Microsoft Research", None): "US"}
+    decisions = {("Peking University", None): ("institution", "Peking University"),
+                 ("USTC", None): ("institution", "USTC"), ("Microsoft Research", None): ("institution:hq", "Microsoft")}
+    plain = counting.paper_country_rows(rows, countries)
+    assert {r["country"] for r in plain} == {"CN", "US"}
+    placed = counting.paper_country_rows(rows, countries, decisions=decisions)
+    assert [(r["country"], r["fractional"]) for r in placed] == [("CN", 1.0)]
+    # The review evidence tells the same story, with the rule and its reason.
+    aa = pd.DataFrame(rows)
+    resolved = pd.DataFrame([{"affiliation": a, "email_domain": None, "country": c, "countries": None,
+                              "method": decisions[(a, None)][0], "institution": decisions[(a, None)][1],
+                              "confidence": 0.7 if a == "Microsoft Research" else 0.95}
+                             for (a, _), c in countries.items()])
+    views = hl.build_views(pd.DataFrame([{"paper_id": "p", "title": "T"}]), aa, resolved, pd.DataFrame(placed))
+    moved = [e for e in views["p"].evidence if e.method == "institution:hq+coauthors"]
+    assert len(moved) == 1 and moved[0].countries == ("CN",) and moved[0].confidence == 0.6
+    assert "labs in CN" in moved[0].reason
+    assert hl.members(views)["us_cn"] == set()
+
+
+def test_edu_domains_on_records_abroad_are_ignored(tmp_path):
+    from ror_fixture import ORGS, write_dump
+
+    from pipeline.registry import build_resolver
+
+    # As in the real registry: Northeastern University (Shenyang) also lists Boston's neu.edu.
+    orgs = [(r[0], r[1], r[2], r[3], r[4] + ["neu.edu"], *r[5:]) if r[0] == "03awzbc87" else r for r in ORGS]
+    dump = write_dump(tmp_path / "ror.zip", orgs)
+    resolver = build_resolver(str(dump), tmp_path / "cache", None)
+    boston = resolver.resolve("College of Computer and Information Science, Northeastern University", "ccs.neu.edu")
+    assert boston.country == "US"
+    assert resolver.resolve("Northeastern University", "mail.neu.edu.cn").country == "CN"
