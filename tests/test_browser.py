@@ -1,0 +1,152 @@
+"""A real browser on the real UI: the Dagster webserver on loopback, a fixture venue-year
+materialised through `paperatlas run`, and headless Chromium (Debian's, driven by Playwright)
+reading the asset graph and the headline asset's metadata.
+
+Skips cleanly where Chromium or Playwright is missing (fails instead when
+PAPERATLAS_REQUIRE_BROWSER is set, as `.ci/run` does in CI); `.ci/run` installs both. Screenshots go
+to `$PAPERATLAS_SCREENSHOTS` when set (CI keeps them), else to the test's temporary folder.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from pipeline import cli
+
+CHROMIUM = os.environ.get("PAPERATLAS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+# As root in a container Chromium needs --no-sandbox; the rest keeps it off the (closed) network.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
+STAGES = ["raw_papers", "author_affiliations", "resolved_affiliations", "paper_countries", "country_edges",
+          "paper_mentions", "headlines", "venue_year_report", "yearly_aggregates"]
+
+
+def _unavailable(reason: str):
+    """Skip, unless this run promised a browser (`.ci/run` sets PAPERATLAS_REQUIRE_BROWSER in CI)."""
+    if os.environ.get("PAPERATLAS_REQUIRE_BROWSER", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"{reason}, and PAPERATLAS_REQUIRE_BROWSER is set")
+    pytest.skip(reason)
+
+
+def _playwright():
+    if not Path(CHROMIUM).exists():
+        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed (pip install playwright)")
+    return sync_playwright
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def webserver(home, tmp_path):
+    """`paperatlas run neurips-2020`, then dagster-webserver on the same instance and store."""
+    assert cli.main(["run", "neurips-2020"]) == 0
+    port = _free_port()
+    log = open(tmp_path / "webserver.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dagster_webserver", "-m", "pipeline.definitions", "-h", "127.0.0.1",
+         "-p", str(port)],
+        env={**os.environ}, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[1],
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/server_info", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                pytest.fail("dagster-webserver did not start:\n" + (tmp_path / "webserver.log").read_text()[-3000:])
+            time.sleep(0.5)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _dismiss(page) -> None:
+    """The UI greets a new instance with a newsletter dialog; close it."""
+    skip = page.get_by_role("button", name="Skip")
+    if skip.count() and skip.first.is_visible():
+        skip.first.click()
+
+
+@pytest.fixture
+def browser_tools():
+    return _playwright()  # before the webserver fixture spends time on a run
+
+
+def test_asset_graph_and_headline_metadata_in_chromium(browser_tools, webserver, tmp_path):
+    sync_playwright = browser_tools
+    shots = Path(os.environ.get("PAPERATLAS_SCREENSHOTS") or tmp_path / "screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.set_default_timeout(60_000)
+
+            page.goto(f"{webserver}/asset-groups")
+            page.get_by_text("Global asset lineage").first.wait_for()
+            for stage in STAGES:
+                page.get_by_text(stage, exact=True).first.wait_for(state="attached")
+            _dismiss(page)
+            page.wait_for_timeout(1500)  # let the graph lay itself out before the picture
+            page.screenshot(path=str(shots / "asset-graph.png"))
+            graph = page.inner_text("body")
+            assert all(stage in graph for stage in STAGES)
+
+            page.goto(f"{webserver}/assets/headlines?view=events&partition=neurips-2020")
+            page.get_by_text("us_cn_papers", exact=True).first.wait_for()
+            _dismiss(page)
+            text = page.inner_text("body")
+            for label in ("us_papers", "cn_papers", "us_cn_papers", "us_cn_share", "country_coverage",
+                          "changes_since_previous"):
+                assert label in text, label
+            # The fixture's headline: 8 papers, 3 with a US author, 1 US-CN paper (1/8 of all).
+            tokens = [t.strip() for t in text.splitlines() if t.strip()]
+            shown = {label: tokens[tokens.index(label) + 1] for label in ("papers", "us_papers", "us_cn_papers",
+                                                                          "us_cn_share")}
+            assert shown == {"papers": "8", "us_papers": "3", "us_cn_papers": "1", "us_cn_share": "0.125"}, shown
+            page.screenshot(path=str(shots / "headlines-metadata.png"), full_page=True)
+
+            page.goto(f"{webserver}/assets/venue_year_report?view=events&partition=neurips-2020")
+            page.get_by_text("chart_us_cn_share_by_year", exact=True).first.wait_for()
+            _dismiss(page)
+            page.screenshot(path=str(shots / "report-metadata.png"), full_page=True)
+            assert "review_html" in page.inner_text("body")
+            # A chart opens as a picture from the metadata's Markdown.
+            row = page.locator("tr", has=page.get_by_text("chart_country_network", exact=True))
+            row.get_by_text("Show Markdown").first.click()
+            chart = page.locator("img[src^='data:image/png;base64,']").first
+            chart.wait_for(state="visible")
+            assert chart.evaluate("img => img.naturalWidth") > 200
+            page.wait_for_timeout(800)  # the dialog fades in
+            page.screenshot(path=str(shots / "report-chart.png"))
+        finally:
+            browser.close()
+    for name in ("asset-graph.png", "headlines-metadata.png", "report-metadata.png", "report-chart.png"):
+        assert (shots / name).stat().st_size > 10_000, name
