@@ -58,7 +58,7 @@ from .names import (
 from .gazetteer import build_gazetteer, places_in_names
 from .ror import RorIndex, fuzzy_blocks, vocabulary_by_initial
 
-RESOLVER_VERSION = "3"
+RESOLVER_VERSION = "4"  # 4: .edu/.gov/.mil domains of ROR records abroad ignored
 
 # Confidence of each rule: how often such a decision agreed with labelled data (README).
 CONFIDENCE = {
