@@ -1,14 +1,12 @@
 """Stage 7: `yearly_aggregates` over every venue-year materialised so far."""
 
-import base64
-
 from dagster import AssetExecutionContext, AutomationCondition, MaterializeResult, MetadataValue, asset
 
 from pipeline import charts, counting
 from pipeline.text import markdown_table
 from resources.warehouse import WarehouseResource
 
-from .common import GROUP, KINDS
+from .common import GROUP, KINDS, png_metadata
 from .countries import country_edges, paper_countries
 from .reports import headlines
 
@@ -63,7 +61,6 @@ def yearly_aggregates(context: AssetExecutionContext, warehouse: WarehouseResour
                 markdown_table(tables["yearly_pairs"][tables["yearly_pairs"]["venue"] == "all"], 15)
             ),
             "us_cn_by_year": MetadataValue.md(markdown_table(us_cn, 60)),
-            "chart_us_cn_share_by_year": MetadataValue.md(
-                f"![US-CN share by year](data:image/png;base64,{base64.b64encode(chart).decode()})"),
+            "chart_us_cn_share_by_year": png_metadata(chart, "US-CN share by year"),
         }
     )

@@ -1,5 +1,7 @@
 """Helpers the asset modules share: metadata and error bookkeeping."""
 
+import base64
+
 import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue
 
@@ -20,6 +22,11 @@ def table_metadata(frame: pd.DataFrame, preview_columns: list[str] | None = None
         "dagster/row_count": len(frame),
         "preview": MetadataValue.md(markdown_table(frame, rows, preview_columns)),
     }
+
+
+def png_metadata(png: bytes, alt: str) -> MetadataValue:
+    """A chart for the UI: Markdown with the PNG inline (a data: URI)."""
+    return MetadataValue.md(f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode()})")
 
 
 def errors_metadata(errors: list[IngestError]) -> dict:

@@ -1,7 +1,6 @@
 """Stage 6: `headlines` (the numbers, a snapshot of the papers behind them, what changed) and
 `venue_year_report` (the report, charts, review sample and exports of a venue-year)."""
 
-import base64
 import json
 import re
 
@@ -28,7 +27,7 @@ from pipeline.text import markdown_table
 from resources.reports import ReportsFolder
 from resources.warehouse import WarehouseResource
 
-from .common import GROUP, KINDS, partition
+from .common import GROUP, KINDS, partition, png_metadata
 from .affiliations import author_affiliations, resolved_affiliations
 from .countries import country_edges, paper_countries
 from .mentions import mentions_by_country, paper_mentions
@@ -178,10 +177,6 @@ class ReportConfig(Config):
                                   description="Rows resolved below this confidence are low-confidence.")
 
 
-def _image(png: bytes, alt: str) -> MetadataValue:
-    return MetadataValue.md(f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode()})")
-
-
 @asset(
     partitions_def=venue_year_partitions,
     deps=[headlines],
@@ -231,10 +226,10 @@ def venue_year_report(context: AssetExecutionContext, config: ReportConfig, ware
             "us_cn_papers": data["us_cn_papers"],
             "us_cn_share": data["us_cn_share"],
             "report": MetadataValue.md(rp.render_markdown(report)),
-            "chart_us_cn_share_by_year": _image(pngs["us_cn_share"], "US-CN share by year"),
-            "chart_top_pairs": _image(pngs["top_pairs"], "top country pairs"),
-            "chart_country_network": _image(pngs["network"], "country collaboration network"),
-            "chart_top_partners": _image(pngs["partners"], "top partners"),
+            "chart_us_cn_share_by_year": png_metadata(pngs["us_cn_share"], "US-CN share by year"),
+            "chart_top_pairs": png_metadata(pngs["top_pairs"], "top country pairs"),
+            "chart_country_network": png_metadata(pngs["network"], "country collaboration network"),
+            "chart_top_partners": png_metadata(pngs["partners"], "top partners"),
             "low_confidence": MetadataValue.md(markdown_table(low, len(low))),
             "review_sample_us_cn": MetadataValue.md(markdown_table(
                 us_cn, 40, ["sample_rank", "paper_id", "affiliation", "countries", "rule", "confidence"])),
