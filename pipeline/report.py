@@ -168,9 +168,11 @@ def build_report(store, key: str, scope: str = "cn", top: int = 10, seed: int = 
         views = load_views(store, pk.key, con=con)
         pc = store.read_partition("paper_countries", pk.key, con=con)
         stored = store.query("SELECT * FROM headline_numbers WHERE partition_key <> ?", [pk.key], con=con)
+        # As stored: countries as resolved (HK, MO, TW apart); the headline has every scope.
         mentions = store.query(
-            "SELECT term, country, papers_abstract, papers_full_text FROM mentions_by_country "
-            "WHERE partition_key = ? AND china_scope = ?", [pk.key, scope], con=con)
+            "SELECT term, name, kind, origin_country, country, country_papers, papers_abstract, papers_full_text, "
+            "papers_with_references, share_abstract, share_full_text, fractional_abstract, fractional_full_text "
+            "FROM mentions_by_country WHERE partition_key = ? ORDER BY term, country", [pk.key], con=con)
         used = inputs(store, pk.key, con=con)
     meta = {"partition_key": pk.key, "venue": pk.venue, "year": pk.year}
     numbers = pd.DataFrame(headline_rows(meta, views, threshold))
@@ -196,7 +198,8 @@ def build_report(store, key: str, scope: str = "cn", top: int = 10, seed: int = 
     )
     report.tables = {
         "headline_numbers": numbers, "countries": tables["countries"], "pairs": tables["pairs"],
-        "partners": tables["partners"], "paper_countries": pc, "country_edges": tables["country_edges"],
+        "partners": tables["partners"], "paper_countries": tables["paper_countries"],
+        "country_edges": tables["country_edges"],
         "mentions_by_country": mentions, "trend_us_cn": report.trend,
     }
     return report

@@ -258,6 +258,14 @@ def test_report_folder_review_and_diff(home, capsys, tmp_path):
     for name in ("report.md", "report.json", "review.csv", "low_confidence.csv", "charts/top-pairs.png"):
         assert (out_dir / name).read_bytes() == (again / name).read_bytes(), name
 
+    # Countries, pairs and exports follow the China scope; storage does not.
+    greater = tmp_path / "greater"
+    assert _cli(capsys, "report", "neurips-2020", "--china-scope", "greater", "--out", str(greater))[0] == 0
+    folded = pd.read_csv(greater / "tables" / "paper_countries.csv")
+    assert not set(folded["country"]) & {"HK", "MO", "TW"} and "CN" in set(folded["country"])
+    assert {"HK", "TW"} <= set(pd.read_csv(out_dir / "tables" / "paper_countries.csv")["country"])
+    assert json.loads((greater / "report.json").read_text())["review"]["us_cn"]["papers"] == 2
+
     # Other formats on stdout.
     assert _cli(capsys, "report", "neurips-2020", "--format", "md")[1].startswith("# neurips 2020")
     assert "<img" in _cli(capsys, "report", "neurips-2020", "--format", "html")[1]
