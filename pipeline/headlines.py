@@ -363,7 +363,7 @@ def provenance(source: str | None) -> str:
 
 
 def _describe(e: Evidence) -> str:
-    who = f"author {e.author_position + 1}" if e.author_position is not None else "unassigned"
+    who = f"author {e.author_position}" if e.author_position is not None else "unassigned"
     text = e.affiliation if e.affiliation else f"@{e.email_domain}"
     return f'{who} "{text}" ({provenance(e.source)})'
 

@@ -400,12 +400,14 @@ def write_report(report: Report, out_dir: str | os.PathLike) -> dict[str, Path]:
         (work / "report.json").write_text(json.dumps(report_json(report), ensure_ascii=False, indent=1),
                                           encoding="utf-8")
         rows = pd.DataFrame(review_rows(report.views, report.review, report.scope), columns=CSV_COLUMNS)
+        rows = rows.astype({"author_position": "Int64", "sample_rank": "Int64"})  # 2, not 2.0
         rows.to_csv(work / "review.csv", index=False)
         (work / "review.html").write_text(
             render_review_html(report.views, report.review, report.partition_key, report.scope, report.seed,
                                report.threshold), encoding="utf-8")
         low = low_confidence_rows(report.views, report.review, report.scope, report.threshold)
-        pd.DataFrame(low, columns=LOW_COLUMNS).to_csv(work / "low_confidence.csv", index=False)
+        pd.DataFrame(low, columns=LOW_COLUMNS).astype({"author_position": "Int64"}).to_csv(
+            work / "low_confidence.csv", index=False)
         for name, frame in {**report.tables, "review_sample": rows}.items():
             frame.to_csv(work / "tables" / f"{name}.csv", index=False)
             _parquet(frame, work / "tables" / f"{name}.parquet")

@@ -60,7 +60,7 @@ def build_review(views: Mapping[str, PaperView], partition_key: str, scope: str 
 
 def _evidence_record(e) -> dict[str, Any]:
     return {
-        "author_position": None if e.author_position is None else e.author_position + 1,
+        "author_position": e.author_position,  # 1-based, as stored
         "author_name": e.author_name, "affiliation": e.affiliation, "email_domain": e.email_domain,
         "from": provenance(e.source), "source_ref": e.source_ref, "countries": "/".join(e.countries),
         "institution": e.institution, "ror_id": e.ror_id, "rule": e.method,

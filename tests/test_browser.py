@@ -146,7 +146,27 @@ def test_asset_graph_and_headline_metadata_in_chromium(browser_tools, webserver,
             assert chart.evaluate("img => img.naturalWidth") > 200
             page.wait_for_timeout(800)  # the dialog fades in
             page.screenshot(path=str(shots / "report-chart.png"))
+
+            # The review page the asset wrote: mark a paper, see the tally, keep it, download it.
+            review = Path(os.environ["PAPERATLAS_HOME"]) / "reports" / "neurips-2020" / "review.html"
+            page.goto(review.as_uri())
+            tally = page.locator("#tally")
+            assert tally.inner_text().startswith("0 of ")
+            first = page.locator(".paper").first
+            paper_id = first.get_attribute("data-id")
+            first.locator("button[data-v=wrong]").click()
+            assert "1 of" in tally.inner_text() and "1 marked wrong" in tally.inner_text()
+            page.reload()
+            assert "1 of" in page.locator("#tally").inner_text()  # kept in the browser
+            assert "wrong" in (page.locator(".paper").first.get_attribute("class") or "")
+            with page.expect_download() as download:
+                page.locator("#download").click()
+            verdicts = Path(download.value.path()).read_text()
+            number, paper = paper_id.split("|")
+            assert f"{number},{paper},wrong" in verdicts.splitlines()
+            page.screenshot(path=str(shots / "review-page.png"))
         finally:
             browser.close()
-    for name in ("asset-graph.png", "headlines-metadata.png", "report-metadata.png", "report-chart.png"):
+    for name in ("asset-graph.png", "headlines-metadata.png", "report-metadata.png", "report-chart.png",
+                 "review-page.png"):
         assert (shots / name).stat().st_size > 10_000, name

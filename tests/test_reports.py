@@ -29,21 +29,21 @@ def view(pid, *evidence, mentions=(), title=None):
 def views():
     return {
         # US and mainland China, both solid; names the transformer in its abstract.
-        "a": view("a", ev(0, "Tsinghua University", ["CN"]), ev(1, "Stanford University", ["US"]),
+        "a": view("a", ev(1, "Tsinghua University", ["CN"]), ev(2, "Stanford University", ["US"]),
                   mentions=["transformer:abstract", "transformer:full_text"]),
         # US and Hong Kong; the US only from a company's headquarters (low confidence).
-        "b": view("b", ev(0, "HKU", ["HK"]), ev(1, "Google Research", ["US"], "institution:hq", 0.7)),
+        "b": view("b", ev(1, "HKU", ["HK"]), ev(2, "Google Research", ["US"], "institution:hq", 0.7)),
         # Taiwan and mainland China.
-        "c": view("c", ev(0, "National Taiwan University", ["TW"]), ev(1, "Peking University", ["CN"]),
+        "c": view("c", ev(1, "National Taiwan University", ["TW"]), ev(2, "Peking University", ["CN"]),
                   mentions=["qwen:full_text"]),
         # US only; Llama in the body.
-        "d": view("d", ev(0, "MIT", ["US"]), mentions=["llama:full_text"]),
+        "d": view("d", ev(1, "MIT", ["US"]), mentions=["llama:full_text"]),
         # CN only from an e-mail domain, plus a US author.
-        "e": view("e", ev(0, None, ["CN"], "email:cctld", 0.8, email_domain="ict.ac.cn"), ev(1, "CMU", ["US"])),
+        "e": view("e", ev(1, None, ["CN"], "email:cctld", 0.8, email_domain="ict.ac.cn"), ev(2, "CMU", ["US"])),
         # No affiliation at all.
         "f": view("f"),
         # An affiliation that resolved to nothing.
-        "g": view("g", ev(0, "Department of EECS", [], "unresolved", 0.0)),
+        "g": view("g", ev(1, "Department of EECS", [], "unresolved", 0.0)),
     }
 
 
@@ -130,9 +130,9 @@ def test_review_rows_carry_the_evidence(views):
 
 def test_diff_names_the_papers_and_the_changed_rule(views):
     new = dict(views)
-    new["a"] = view("a", ev(0, "Tsinghua University", ["SG"], "override", 1.0), ev(1, "Stanford University", ["US"]),
+    new["a"] = view("a", ev(1, "Tsinghua University", ["SG"], "override", 1.0), ev(2, "Stanford University", ["US"]),
                     mentions=["transformer:abstract", "transformer:full_text"])
-    new["h"] = view("h", ev(0, "Fudan University", ["CN"]), ev(1, "NYU", ["US"]))
+    new["h"] = view("h", ev(1, "Fudan University", ["CN"]), ev(2, "NYU", ["US"]))
     del new["g"]
     result = hl.diff(views, new, "cn")
     by = {n["number"]: n for n in result["numbers"]}
@@ -154,7 +154,7 @@ def test_diff_names_the_papers_and_the_changed_rule(views):
 
 def test_mention_change_is_explained(views):
     new = dict(views)
-    new["d"] = view("d", ev(0, "MIT", ["US"]), mentions=["llama:full_text", "llama:abstract"])
+    new["d"] = view("d", ev(1, "MIT", ["US"]), mentions=["llama:full_text", "llama:abstract"])
     by = {n["number"]: n for n in hl.diff(views, new)["numbers"]}
     assert by["us_llama_abstract"]["changes"][0]["why"] == ["now names llama in abstract"]
 
@@ -243,6 +243,8 @@ def test_report_folder_review_and_diff(home, capsys, tmp_path):
         review = [r for r in csv.DictReader(f) if r["number"] == "us_cn"]
     assert {r["countries"] for r in review} == {"CN", "US"}
     assert {r["affiliation"] for r in review} >= {"Tsinghua University, Beijing, China"}
+    first = next(r for r in review if r["affiliation"] == "Tsinghua University, Beijing, China")
+    assert first["author_position"] == "1" and first["from"] == "metadata (paperlists)"
     assert all(r["rule"] and r["confidence"] for r in review)
     md = (out_dir / "report.md").read_text()
     assert "![network](charts/country-network.png)" in md and "| us_cn |" in md
@@ -281,6 +283,7 @@ def test_report_folder_review_and_diff(home, capsys, tmp_path):
     code, out, _ = _cli(capsys, "diff", "neurips-2020")
     assert code == 0
     assert "us_cn: 1 -> 0" in out and "- p1" in out and "-> SG by override" in out
+    assert 'author 1 "Tsinghua University, Beijing, China" (metadata (paperlists)): CN by' in out
     assert "input overrides_sha256" in out
     code, out, _ = _cli(capsys, "diff", "neurips-2020", "--json")
     result = json.loads(out)
