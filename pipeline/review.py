@@ -11,7 +11,6 @@ browser's local storage) and can download as CSV.
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -223,7 +222,3 @@ def render_review_html(views: Mapping[str, PaperView], review: Mapping[str, Mapp
             parts.append("</ul>")
     parts.append(f"<script>{_SCRIPT}</script></body></html>")
     return "\n".join(parts)
-
-
-def review_json(review: Mapping[str, Mapping[str, Any]]) -> str:
-    return json.dumps(review, ensure_ascii=False, indent=1)
