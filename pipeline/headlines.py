@@ -252,10 +252,11 @@ def members(views: Mapping[str, PaperView], scope: str = "cn",
     return out
 
 
-def low_confidence(views: Mapping[str, PaperView], scope: str = "cn",
-                   threshold: float = LOW_CONFIDENCE) -> dict[str, set[str]]:
-    """number id -> papers that count only thanks to a row resolved below the threshold."""
-    everyone = members(views, scope)
+def low_confidence(views: Mapping[str, PaperView], scope: str = "cn", threshold: float = LOW_CONFIDENCE,
+                   everyone: Mapping[str, set[str]] | None = None) -> dict[str, set[str]]:
+    """number id -> papers that count only thanks to a row resolved below the threshold.
+    `everyone`: `members(views, scope)` when the caller has it already."""
+    everyone = members(views, scope) if everyone is None else everyone
     confident = members(views, scope, threshold)
     return {n: everyone[n] - confident[n] for n in everyone}
 
@@ -267,7 +268,7 @@ def headline_rows(meta: Mapping[str, Any], views: Mapping[str, PaperView],
     rows = []
     for scope in CHINA_SCOPES:
         sets = members(views, scope)
-        low = low_confidence(views, scope, threshold)
+        low = low_confidence(views, scope, threshold, sets)
         for number in NUMBERS:
             n = len(sets[number.id])
             d = len(sets[number.denominator])

@@ -45,7 +45,7 @@ def build_review(views: Mapping[str, PaperView], partition_key: str, scope: str 
     """number -> {papers, sample (paper ids in sample order), low_confidence (all such paper
     ids, sorted)} under one China scope."""
     sets = members(views, scope)
-    low = low_confidence(views, scope, threshold)
+    low = low_confidence(views, scope, threshold, sets)
     return {
         number: {
             "label": BY_ID[number].label,
