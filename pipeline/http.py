@@ -82,6 +82,50 @@ def _parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+def _seconds_until(value) -> float | None:
+    """Seconds from now to a reset time given as an ISO 8601 time, epoch seconds or a delta."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().replace(".", "", 1).isdigit()):
+        number = float(value)
+        # Epoch seconds (or milliseconds) for a reset time; small numbers are a delay.
+        if number > 1e11:
+            number /= 1000.0
+        return max(0.0, number - time.time()) if number > 1e9 else number
+    try:
+        when = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, when.timestamp() - time.time())
+
+
+def retry_delay(response: requests.Response) -> float | None:
+    """How long a 429 or 503 asks us to wait: `Retry-After`, else `X-RateLimit-Reset` /
+    `RateLimit-Reset`, else a reset time in a JSON error body (OpenReview answers 429 with
+    `{"name": "RateLimitError", ..., "details": {"resetTime": "<ISO time>"}}`)."""
+    delay = _parse_retry_after(response.headers.get("Retry-After"))
+    if delay is not None:
+        return delay
+    for header in ("X-RateLimit-Reset", "RateLimit-Reset"):
+        delay = _seconds_until(response.headers.get(header))
+        if delay is not None:
+            return delay
+    if "json" in (response.headers.get("Content-Type") or ""):
+        try:
+            body = response.json()
+        except ValueError:
+            return None
+        if isinstance(body, dict):
+            details = body.get("details") if isinstance(body.get("details"), dict) else {}
+            for value in (details.get("resetTime"), body.get("resetTime"), body.get("retryAfter")):
+                delay = _seconds_until(value)
+                if delay is not None:
+                    return delay
+    return None
+
+
 # Transport failures worth another try: refused or reset connections, timeouts, and bodies
 # cut short in transfer (requests raises ChunkedEncodingError when fewer bytes arrive than
 # Content-Length announced).
@@ -168,10 +212,11 @@ class HttpClient:
         self.pacer = pacer
 
     # -- cache -----------------------------------------------------------------------------
-    def cache_path_for(self, url: str) -> Path | None:
+    def cache_path_for(self, url: str, body: object = None) -> Path | None:
         if self.cache_dir is None:
             return None
-        digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:24]
+        key = url if body is None else url + "\n" + json.dumps(body, sort_keys=True)
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
         tail = url.rstrip("/").rsplit("/", 1)[-1] or "index"
         safe_tail = "".join(c if c.isalnum() or c in "._-" else "_" for c in tail)[:80]
         return self.cache_dir / "http" / f"{digest}-{safe_tail}"
@@ -192,21 +237,27 @@ class HttpClient:
             reraise=True,
         )
 
-    def _get_once(self, url: str, headers: dict[str, str]) -> requests.Response:
+    def _get_once(self, url: str, headers: dict[str, str], params: dict | None = None,
+                  body: object = None) -> requests.Response:
         if self.pacer:
             self.pacer.wait(url)
-        response = self.session.get(url, timeout=self.timeout, headers=headers)
+        if body is None:
+            response = self.session.get(url, timeout=self.timeout, headers=headers, params=params)
+        else:
+            response = self.session.post(url, timeout=self.timeout, headers=headers, params=params, json=body)
         if response.status_code in RETRY_STATUS:
-            raise RetryableHTTPError(
-                url, response.status_code, _parse_retry_after(response.headers.get("Retry-After"))
-            )
+            raise RetryableHTTPError(url, response.status_code, retry_delay(response))
         response.content  # read the whole body here, so a broken transfer is retried too
         return response
 
-    def get(self, url: str, headers: dict[str, str] | None = None) -> requests.Response:
-        """GET with retries on 429/5xx, connection errors and timeouts."""
+    def get(self, url: str, headers: dict[str, str] | None = None, params: dict | None = None,
+            body: object = None) -> requests.Response:
+        """GET (POST with a JSON `body`) with retries on 429/5xx, connection errors and timeouts.
+
+        `params` are added to the query string but never to messages: pass secrets (API keys)
+        there, so errors and the cache never show them."""
         with self._final_errors(url):
-            return self._retrying()(self._get_once, url, dict(headers or {}))
+            return self._retrying()(self._get_once, url, dict(headers or {}), params, body)
 
     @contextlib.contextmanager
     def _final_errors(self, url: str):
@@ -220,14 +271,27 @@ class HttpClient:
         except TRANSIENT as exc:
             raise FetchError(f"{url}: {type(exc).__name__} after {self.retries + 1} attempts: {exc}") from exc
 
-    def fetch(self, url: str, refresh: bool = False) -> FetchResult:
-        """Body of `url`: from the cache unless `refresh`, revalidated with ETag when refreshing."""
-        cache_path = self.cache_path_for(url)
+    def evict(self, url: str, body: object = None) -> None:
+        """Forget the cached copy of `url` (a body that turned out unreadable must not be reused)."""
+        cache_path = self.cache_path_for(url, body)
+        if cache_path:
+            for path in (cache_path, cache_path.with_name(cache_path.name + ".meta.json")):
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+
+    def fetch(self, url: str, refresh: bool = False, *, headers: dict[str, str] | None = None,
+              secret_params: dict | None = None, body: object = None) -> FetchResult:
+        """Body of `url`: from the cache unless `refresh`, revalidated with ETag when refreshing.
+
+        With a JSON `body` the request is a POST (cached by URL and body). `headers` and
+        `secret_params` (credentials, API keys) are sent but kept out of the cache key, the
+        cache's metadata and every message."""
+        cache_path = self.cache_path_for(url, body)
         meta_path = cache_path.with_name(cache_path.name + ".meta.json") if cache_path else None
         if cache_path and cache_path.exists() and not refresh:
             return _from_cache(url, cache_path, meta_path)
 
-        headers = {}
+        headers = dict(headers or {})
         if refresh and cache_path and cache_path.exists() and meta_path and meta_path.exists():
             try:
                 etag = json.loads(meta_path.read_text()).get("etag")
@@ -235,7 +299,7 @@ class HttpClient:
                 etag = None
             if etag:
                 headers["If-None-Match"] = etag
-        response = self.get(url, headers=headers)
+        response = self.get(url, headers=headers, params=secret_params, body=body)
         if response.status_code == 304 and cache_path and cache_path.exists():
             return _from_cache(url, cache_path, meta_path)
         if response.status_code != 200:
@@ -294,7 +358,7 @@ class HttpClient:
         with self.session.get(url, timeout=self.timeout, stream=True) as response:
             status = response.status_code
             if status in RETRY_STATUS:
-                raise RetryableHTTPError(url, status, _parse_retry_after(response.headers.get("Retry-After")))
+                raise RetryableHTTPError(url, status, retry_delay(response))
             if status != 200:
                 raise PermanentFetchError(f"{url}: HTTP {status}")
             announced = response.headers.get("Content-Length")
