@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
@@ -34,9 +35,32 @@ class Paper:
     source_ref: str = ""
     source_sha256: str = ""
     fetched_at: datetime | None = None
+    # Every source's view of each author, in author order, when the source gives more than a
+    # name and strings (OpenReview, OpenAlex) or when several sources were merged. One list per
+    # author of blocks {source, ref, name, affiliations, email_domain, reference_institutions,
+    # reference_countries}; the first block with affiliations is the one that counts. The
+    # reference_* fields are the source's own institutions/countries: for comparison only.
+    author_sources: list[list[dict]] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)  # every source that saw the paper, by priority
+    source_ids: list[str] = field(default_factory=list)  # "<source>:<its id>" for each
 
     def row(self) -> dict:
-        return asdict(self)
+        row = asdict(self)
+        row["author_sources"] = json.dumps(self.author_sources, ensure_ascii=False) if self.author_sources else None
+        row["sources"] = self.sources or ([self.source] if self.source else [])
+        row["source_ids"] = self.source_ids or ([f"{self.source}:{self.paper_id}"] if self.source else [])
+        return row
+
+
+def author_block(source: str, ref: str | None, name: str | None, affiliations: list[str] | None = None,
+                 email_domain: str | None = None, reference_institutions: list[str] | None = None,
+                 reference_countries: list[str] | None = None) -> dict:
+    """One source's view of one author (see `Paper.author_sources`)."""
+    return {
+        "source": source, "ref": ref, "name": name, "affiliations": list(affiliations or []),
+        "email_domain": email_domain, "reference_institutions": list(reference_institutions or []),
+        "reference_countries": list(reference_countries or []),
+    }
 
 
 @dataclass

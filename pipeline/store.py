@@ -41,11 +41,13 @@ SCHEMA: dict[str, str] = {
         title VARCHAR, abstract VARCHAR, authors VARCHAR[], affiliations VARCHAR[][],
         email_domains VARCHAR[], unaligned_affiliations VARCHAR[], aligned BOOLEAN,
         pdf_url VARCHAR, status VARCHAR, track VARCHAR, source VARCHAR, source_ref VARCHAR,
-        source_sha256 VARCHAR, fetched_at TIMESTAMP, pdf_path VARCHAR""",
+        source_sha256 VARCHAR, fetched_at TIMESTAMP, pdf_path VARCHAR, author_sources VARCHAR,
+        sources VARCHAR[], source_ids VARCHAR[]""",
     "author_affiliations": """
         partition_key VARCHAR NOT NULL, paper_id VARCHAR NOT NULL, author_position INTEGER,
         author_name VARCHAR, affiliation_index INTEGER, affiliation VARCHAR, email_domain VARCHAR,
-        source VARCHAR, source_ref VARCHAR, counted BOOLEAN, decision VARCHAR, name_match VARCHAR""",
+        source VARCHAR, source_ref VARCHAR, counted BOOLEAN, decision VARCHAR, name_match VARCHAR,
+        reference_institutions VARCHAR, reference_countries VARCHAR""",
     "paper_pdfs": """
         partition_key VARCHAR NOT NULL, paper_id VARCHAR NOT NULL, url VARCHAR, path VARCHAR,
         status VARCHAR, bytes BIGINT, sha256 VARCHAR, error VARCHAR, fetched_at TIMESTAMP""",
@@ -124,6 +126,10 @@ SCHEMA: dict[str, str] = {
         partition_key VARCHAR NOT NULL, venue VARCHAR, year INTEGER, kind VARCHAR, basis VARCHAR,
         origin_country VARCHAR, user_country VARCHAR, papers INTEGER, fractional DOUBLE,
         origin_papers INTEGER, terms VARCHAR[], china_scope VARCHAR""",
+    "source_reads": """
+        partition_key VARCHAR NOT NULL, source VARCHAR, priority INTEGER, papers INTEGER, records INTEGER,
+        errors INTEGER, matched INTEGER, added INTEGER, refs INTEGER, first_ref VARCHAR, sha256 VARCHAR,
+        from_cache BOOLEAN, stats VARCHAR""",
     "ingest_errors": """
         partition_key VARCHAR, stage VARCHAR, item VARCHAR, severity VARCHAR, reason VARCHAR,
         recorded_at TIMESTAMP""",

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlparse
@@ -22,32 +21,11 @@ from urllib.parse import urlparse
 from ..http import FetchError, HttpClient
 from ..models import IngestError, Paper, utcnow
 from ..partitions import PartitionKey
+from .base import STAGE, ParseResult, SourceError, SourceFile
 
 SOURCE = "paperlists"
-STAGE = "raw_papers"
 # Statuses of submissions that were not accepted (paperlists keeps them for ICLR and others).
 REJECTED_STATUS = re.compile(r"reject|withdr|desk|retract|not accepted", re.IGNORECASE)
-
-
-class SourceError(RuntimeError):
-    """The venue-year's source file could not be found, read or understood."""
-
-
-@dataclass
-class SourceFile:
-    ref: str  # path or URL it came from
-    content: bytes
-    sha256: str
-    from_cache: bool = False
-    fetched_at: datetime | None = None  # download time (URL) or modification time (local file)
-
-
-@dataclass
-class ParseResult:
-    papers: list[Paper] = field(default_factory=list)
-    errors: list[IngestError] = field(default_factory=list)
-    skipped_status: dict[str, int] = field(default_factory=dict)
-    records: int = 0
 
 
 def candidate_names(pk: PartitionKey) -> list[str]:
@@ -91,6 +69,19 @@ def locate_and_read(base: str, pk: PartitionKey, http: HttpClient | None, refres
             mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc).replace(microsecond=0)
             return SourceFile(str(path.resolve()), data, hashlib.sha256(data).hexdigest(), fetched_at=mtime)
     raise SourceError(f"{pk}: no paperlists file for this venue-year (looked for {', '.join(tried)})")
+
+
+def available(base: str, pk: PartitionKey, http: HttpClient) -> bool:
+    """Whether `base` has a file for `pk` (asked anew, not from the cache)."""
+    if base.startswith("file://"):
+        base = urlparse(base).path
+    for rel in candidate_names(pk):
+        if is_url(base):
+            if http.get(base.rstrip("/") + "/" + rel).status_code == 200:
+                return True
+        elif (Path(base).expanduser() / rel).is_file():
+            return True
+    return False
 
 
 # -- parsing --------------------------------------------------------------------------------

@@ -1,0 +1,162 @@
+"""What every paper source shares: the result of reading one venue-year, its errors, JSON
+fetching that never trusts a broken body twice, and the keys papers are matched by.
+
+A source reads one venue-year into `Paper`s (pipeline/models.py). Bad records become
+`IngestError`s naming the record and the reason, and the rest go on. `SourceError` is for a
+venue-year the source cannot give at all (not published, unreadable, a page whose layout
+changed, a declared count that does not match): the partition then fails with that message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..http import FetchError, HttpClient
+from ..models import IngestError, Paper
+from ..names import SPECIAL
+
+STAGE = "raw_papers"
+
+
+class SourceError(RuntimeError):
+    """The venue-year's source could not be found, read or understood. `errors` holds the
+    record-level errors found on the way, stored beside the message."""
+
+    def __init__(self, message: str, errors: list[IngestError] | None = None):
+        super().__init__(message)
+        self.errors = list(errors or [])
+
+
+@dataclass
+class SourceFile:
+    ref: str  # path or URL it came from
+    content: bytes
+    sha256: str
+    from_cache: bool = False
+    fetched_at: datetime | None = None  # download time (URL) or modification time (local file)
+
+
+@dataclass
+class ParseResult:
+    papers: list[Paper] = field(default_factory=list)
+    errors: list[IngestError] = field(default_factory=list)
+    skipped_status: dict[str, int] = field(default_factory=dict)
+    records: int = 0
+    # Filled by the network sources: what was read, its digest and whether all came from the cache.
+    source: str = ""
+    refs: list[str] = field(default_factory=list)
+    sha256: str = ""
+    from_cache: bool = True
+    stats: dict[str, int] = field(default_factory=dict)
+
+
+class Digest:
+    """One SHA-256 over every body a source read for a venue-year, in reading order."""
+
+    def __init__(self):
+        self._hash = hashlib.sha256()
+        self.refs: list[str] = []
+        self.entries: list[tuple] = []
+        self.from_cache = True
+        self.fetched_at: datetime | None = None
+
+    def add(self, url: str, sha256: str, from_cache: bool, fetched_at: datetime | None) -> None:
+        self._hash.update(f"{url}\n{sha256}\n".encode())
+        self.refs.append(url)
+        self.entries.append((url, sha256, from_cache, fetched_at))
+        self.from_cache = self.from_cache and from_cache
+        if fetched_at and (self.fetched_at is None or fetched_at > self.fetched_at):
+            self.fetched_at = fetched_at
+
+    def merge(self, other: "Digest") -> None:
+        for url, sha256, from_cache, fetched_at in other.entries:
+            self.add(url, sha256, from_cache, fetched_at)
+
+    def fill(self, result: ParseResult) -> ParseResult:
+        result.refs, result.sha256, result.from_cache = list(self.refs), self._hash.hexdigest(), self.from_cache
+        return result
+
+
+def fetch_json(http: HttpClient, url: str, what: str, refresh: bool = False, digest: Digest | None = None,
+               **kwargs):
+    """GET (or POST) `url` and parse it as JSON. A body that is not JSON (cut short, an HTML
+    error page) is evicted from the cache and reported as a SourceError naming `what` and URL."""
+    try:
+        result = http.fetch(url, refresh=refresh, **kwargs)
+    except FetchError as exc:
+        raise SourceError(f"{what}: {exc}") from exc
+    try:
+        data = json.loads(result.content)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        http.evict(url, kwargs.get("body"))
+        head = result.content[:80].decode("utf-8", "replace").replace("\n", " ")
+        raise SourceError(
+            f"{what}: {url} did not return valid JSON ({exc}; {len(result.content)} bytes starting {head!r}). "
+            "The body was truncated or is an error page; it was not cached, so a re-run downloads it again."
+        ) from exc
+    if digest is not None:
+        digest.add(url, result.sha256, result.from_cache, result.fetched_at)
+    return data
+
+
+def fetch_text(http: HttpClient, url: str, what: str, refresh: bool = False, digest: Digest | None = None) -> str:
+    try:
+        result = http.fetch(url, refresh=refresh)
+    except FetchError as exc:
+        raise SourceError(f"{what}: {exc}") from exc
+    if digest is not None:
+        digest.add(url, result.sha256, result.from_cache, result.fetched_at)
+    return result.content.decode("utf-8", "replace")
+
+
+# -- keys papers are matched by ----------------------------------------------------------------
+
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def plain(text: str | None) -> str:
+    """Lower case ASCII letters and digits: accents, ligatures, case and punctuation dropped.
+    (Not `names.fold`, which strips footnote digits a PDF glues to words: "ColBERTv2" and
+    "colbertv2" must stay the same title.)"""
+    text = unicodedata.normalize("NFKD", (text or "").translate(SPECIAL))
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    return _NON_ALNUM.sub("", text)
+
+
+def title_key(title: str | None) -> str:
+    """A title compared across sources: accents, case, punctuation and spacing ignored."""
+    return plain(title)
+
+
+def surname_key(name: str | None) -> str:
+    """The family name of an author as printed "First Last" or "Last, First"."""
+    text = (name or "").strip()
+    if "," in text:
+        text = text.split(",", 1)[0]
+    else:
+        parts = text.split()
+        text = parts[-1] if parts else ""
+    return plain(text)
+
+
+def display_name(name: str | None) -> str:
+    """ "Last, First" (proceedings' citation meta tags) as "First Last"; other names as given."""
+    text = " ".join((name or "").split())
+    if text.count(",") == 1:
+        last, first = (part.strip() for part in text.split(","))
+        if first and last:
+            return f"{first} {last}"
+    return text
+
+
+def value(content: dict, name: str):
+    """An OpenReview API v2 field: `{"value": ...}` (older notes hold the bare value)."""
+    item = content.get(name) if isinstance(content, dict) else None
+    if isinstance(item, dict):
+        return item.get("value")
+    return item
