@@ -1,0 +1,148 @@
+"""OpenAlex works (`https://api.openalex.org/works`): journals and topics, not only conferences.
+
+A venue-year is a filter plus its publication year, e.g. Nature Machine Intelligence
+(`primary_location.source.id:S2912241403`) or a topic (`topics.id:T10320`), with
+`publication_year:{year}` added. Pages are read with cursor paging (`cursor=*`, then
+`meta.next_cursor`), 200 works a page; the works read must add up to `meta.count`.
+
+Each authorship gives the author's name and `raw_affiliation_strings`, the text printed on
+the paper: those are what paperatlas resolves. OpenAlex's own institutions and their
+`country_code` are kept per author only as a comparison column (`reference_*`), never counted.
+The API key (`PAPERATLAS_OPENALEX_API_KEY`) is sent as `api_key` and never stored or shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import quote
+
+from ..http import HttpClient
+from ..models import IngestError, Paper, author_block, utcnow
+from ..partitions import PartitionKey
+from .base import STAGE, Digest, ParseResult, SourceError, fetch_json
+
+SOURCE = "openalex"
+DEFAULT_API = "https://api.openalex.org"
+PER_PAGE = 200
+MAX_PAGES = 500  # 100,000 works: a filter that broad is a mistake, not a venue
+SELECT = ("id,doi,display_name,publication_year,type,authorships,abstract_inverted_index,"
+          "primary_location,best_oa_location")
+
+
+def year_filter(base: str, pk: PartitionKey) -> str:
+    base = base.format(venue=pk.venue, year=pk.year).strip().strip(",")
+    if not base:
+        raise SourceError(f"{pk}: the OpenAlex filter for venue {pk.venue!r} is empty")
+    return f"{base},publication_year:{pk.year}"
+
+
+def page_url(api: str, flt: str, cursor: str, per_page: int = PER_PAGE) -> str:
+    return (f"{api.rstrip('/')}/works?filter={quote(flt, safe=':,|')}&per-page={per_page}"
+            f"&select={SELECT}&cursor={quote(cursor, safe='*')}")
+
+
+def abstract_text(index) -> str | None:
+    """The abstract from OpenAlex's inverted index {word: [positions]}."""
+    if not isinstance(index, dict) or not index:
+        return None
+    slots: dict[int, str] = {}
+    for word, positions in index.items():
+        for position in positions if isinstance(positions, list) else []:
+            if isinstance(position, int):
+                slots[position] = word
+    return " ".join(slots[i] for i in sorted(slots)) or None
+
+
+def read(http: HttpClient, pk: PartitionKey, base_filter: str, api: str = DEFAULT_API,
+         secret_params: dict | None = None, refresh: bool = False,
+         progress: Callable[[str], None] | None = None) -> ParseResult:
+    flt = year_filter(base_filter, pk)
+    digest = Digest()
+    works: list = []
+    declared = None
+    cursor = "*"
+    for _ in range(MAX_PAGES):
+        url = page_url(api, flt, cursor)
+        data = fetch_json(http, url, f"{pk} (OpenAlex works)", refresh, digest, secret_params=secret_params)
+        if not isinstance(data, dict) or not isinstance(data.get("results"), list) or not isinstance(data.get("meta"), dict):
+            raise SourceError(f"{pk}: {url} is not an OpenAlex list answer (expected {{'meta', 'results': [...]}})")
+        if declared is None:
+            declared = data["meta"].get("count")
+        works.extend(data["results"])
+        if progress:
+            progress(f"{pk}: {len(works)}/{declared} OpenAlex works")
+        cursor = data["meta"].get("next_cursor")
+        if not cursor or not data["results"]:
+            break
+    else:
+        raise SourceError(f"{pk}: OpenAlex filter {flt!r} matches more than {MAX_PAGES * PER_PAGE} works; narrow it")
+    if isinstance(declared, int) and declared != len(works):
+        raise SourceError(f"{pk}: OpenAlex declares {declared} works for {flt!r} but {len(works)} were read; "
+                          "nothing was stored (retry with refresh)")
+    if not works:
+        raise SourceError(f"{pk}: OpenAlex has no works for {flt!r}")
+    return digest.fill(parse_works(works, pk, api))
+
+
+def parse_works(works: list, pk: PartitionKey, api: str = DEFAULT_API) -> ParseResult:
+    result = ParseResult(records=len(works), source=SOURCE)
+    fetched_at = utcnow()
+    seen: set[str] = set()
+    for index, work in enumerate(works):
+        if not isinstance(work, dict):
+            result.errors.append(IngestError(pk.key, STAGE, f"work #{index}", f"is a JSON {type(work).__name__}"))
+            continue
+        work_id = str(work.get("id") or "").rsplit("/", 1)[-1] or f"#{index}"
+        item = f"work {work_id}"
+        if work_id in seen:
+            result.errors.append(IngestError(pk.key, STAGE, item, "listed twice; the first was kept", "warning"))
+            continue
+        title = " ".join(str(work.get("display_name") or work.get("title") or "").split())
+        if not title:
+            result.errors.append(IngestError(pk.key, STAGE, item, "has no title"))
+            continue
+        authorships = work.get("authorships") or []
+        if not isinstance(authorships, list):
+            result.errors.append(IngestError(pk.key, STAGE, item, "'authorships' is not a list"))
+            continue
+        ref = str(work.get("id") or f"{api}/works/{work_id}")
+        names, affiliations, blocks = [], [], []
+        for authorship in authorships:
+            if not isinstance(authorship, dict):
+                continue
+            author = authorship.get("author") if isinstance(authorship.get("author"), dict) else {}
+            name = " ".join(str(author.get("display_name") or authorship.get("raw_author_name") or "").split())
+            raw = [" ".join(str(s).split()) for s in authorship.get("raw_affiliation_strings") or [] if s]
+            raw = list(dict.fromkeys(s for s in raw if s))
+            institutions = [i for i in authorship.get("institutions") or [] if isinstance(i, dict)]
+            countries = [c for c in authorship.get("countries") or [] if c] or \
+                [i.get("country_code") for i in institutions if i.get("country_code")]
+            names.append(name)
+            affiliations.append(raw)
+            blocks.append([author_block(SOURCE, ref, name, raw, None,
+                                        [str(i.get("display_name")) for i in institutions if i.get("display_name")],
+                                        list(dict.fromkeys(countries)))])
+        location = work.get("best_oa_location") if isinstance(work.get("best_oa_location"), dict) else {}
+        primary = work.get("primary_location") if isinstance(work.get("primary_location"), dict) else {}
+        seen.add(work_id)
+        result.papers.append(Paper(
+            partition_key=pk.key, paper_id=work_id, venue=pk.venue, year=pk.year, title=title,
+            abstract=abstract_text(work.get("abstract_inverted_index")), authors=names,
+            affiliations=affiliations, email_domains=[None] * len(names),
+            pdf_url=location.get("pdf_url") or primary.get("pdf_url"), status=work.get("type"),
+            track=((primary.get("source") or {}).get("display_name") if isinstance(primary.get("source"), dict) else None),
+            source=SOURCE, source_ref=ref, fetched_at=fetched_at, author_sources=blocks,
+        ))
+    return result
+
+
+def available(http: HttpClient, pk: PartitionKey, base_filter: str, api: str = DEFAULT_API,
+              secret_params: dict | None = None) -> bool:
+    url = f"{api.rstrip('/')}/works?filter={quote(year_filter(base_filter, pk), safe=':,|')}&per-page=1"
+    response = http.get(url, params=secret_params)
+    if response.status_code != 200:
+        return False
+    try:
+        return bool((response.json().get("meta") or {}).get("count"))
+    except (ValueError, AttributeError):
+        return False
