@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -39,11 +40,13 @@ PDF_SOURCE = "pdf"
 FUZZY_MIN = 88.0  # token-sort ratio for names that differ by a letter or two
 
 
-def name_tokens(name: str | None) -> list[str]:
+@lru_cache(maxsize=1 << 16)
+def name_tokens(name: str | None) -> tuple[str, ...]:
+    """A name's lower-case words (cached: merging and PDF matching compare each name often)."""
     if not name:
-        return []
+        return ()
     text = fold(str(name)).lower()
-    return [t for t in re.split(r"[^a-z0-9]+", text) if t]
+    return tuple(t for t in re.split(r"[^a-z0-9]+", text) if t)
 
 
 def name_match(a: str | None, b: str | None) -> tuple[float, str]:
@@ -97,7 +100,9 @@ def reconcile(
 def _paper_rows(paper: Mapping[str, Any], pdf_rows: list[Mapping[str, Any]], ref: str | None) -> list[dict]:
     meta_rows = explode([paper])
     for row in meta_rows:
-        row.update(counted=True, decision="metadata", name_match=None)
+        row.setdefault("counted", True)
+        row.setdefault("decision", "metadata")
+        row["name_match"] = None
     if not pdf_rows:
         return meta_rows
 
@@ -144,7 +149,9 @@ def _paper_rows(paper: Mapping[str, Any], pdf_rows: list[Mapping[str, Any]], ref
             domain = next((r["email_domain"] for r in [*theirs, *by_position[position]] if r.get("email_domain")), None)
             rows.extend({**pdf_row(r, position, PDF_SOURCE, True, how), "email_domain": domain} for r in with_aff)
             for row in by_position[position]:
-                row.update(counted=False, decision="superseded", name_match=how)
+                if row["counted"]:
+                    row.update(counted=False, decision="superseded")
+                row["name_match"] = how
         matched = {j for j, _, _ in matches.values()}
         for j, p in enumerate(order):
             if j not in matched:

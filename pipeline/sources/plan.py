@@ -1,0 +1,202 @@
+"""The sources plan: which sources feed each venue-year, in which priority, and where each
+source finds the venue. Built-in defaults (pipeline/data/sources.yaml) with the user's file
+laid over them, so a new venue (a journal through OpenAlex, a conference through OpenReview)
+or a new choice of sources for one year needs no code change.
+
+    venues:
+      neurips:
+        years:
+          2025: [virtual_site, openreview, proceedings]   # highest priority first
+      naturemi:                                           # a venue the catalogue lacks
+        name: Nature Machine Intelligence
+        sources: [openalex]
+        openalex: "primary_location.source.id:S2912241403"
+        first_year: 2019
+        refresh_month: 2
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from importlib import resources as importlib_resources
+from pathlib import Path
+
+import yaml
+
+from ..partitions import PARTITION_RE, VENUES, PartitionKey
+
+SOURCES = ("paperlists", "virtual_site", "proceedings", "openreview", "openalex")
+LOCAL = "local"  # a local folder of PDFs always wins (pipeline/sources/local.py)
+VENUE_KEYS = {"name", "sources", "years", "first_year", "refresh_month", "parity", "watch",
+              "virtual_site", "proceedings", "openreview", "openalex"}
+
+
+class PlanError(ValueError):
+    """The sources file is not valid; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class VenuePlan:
+    key: str
+    name: str
+    sources: tuple[str, ...]
+    years: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    first_year: int = 1900
+    refresh_month: int = 12
+    parity: int | None = None
+    watch: bool = True
+    virtual_site: str | None = None
+    proceedings: str | None = None
+    openreview: tuple[str, ...] = ()
+    openalex: str | None = None
+
+    def sources_for(self, year: int) -> tuple[str, ...]:
+        return self.years.get(year, self.sources)
+
+    def has_edition(self, year: int) -> bool:
+        return year >= self.first_year and (self.parity is None or year % 2 == self.parity)
+
+
+@dataclass(frozen=True)
+class SourcePlan:
+    default: tuple[str, ...]
+    venues: dict[str, VenuePlan]
+    files: tuple[str, ...] = ()
+    digest: str = ""
+
+    def venue(self, venue: str) -> VenuePlan:
+        if venue in self.venues:
+            return self.venues[venue]
+        known = VENUES.get(venue)
+        return VenuePlan(venue, known.name if known else venue.upper(), self.default,
+                         first_year=known.first_year if known else 1900,
+                         refresh_month=known.refresh_month if known else 12, parity=known.parity if known else None)
+
+    def sources_for(self, pk: PartitionKey) -> tuple[str, ...]:
+        return self.venue(pk.venue).sources_for(pk.year)
+
+    def all_venues(self) -> list[VenuePlan]:
+        return [self.venue(v) for v in sorted(set(VENUES) | set(self.venues))]
+
+    def refresh_keys(self, month: int, year: int) -> list[str]:
+        """Venue-years the yearly refresh re-reads in `month` of `year` (each venue in its month)."""
+        return [f"{v.key}-{year}" for v in self.all_venues() if v.refresh_month == month and v.has_edition(year)]
+
+    def next_years(self, existing: list[str], today: date | None = None) -> list[str]:
+        """For each watched venue: the first year after its newest partition (or this year and
+        last year when it has none), up to this year: the years a source may newly publish."""
+        today = today or date.today()
+        newest: dict[str, int] = {}
+        for key in existing:
+            match = PARTITION_RE.match(key)
+            if match:
+                newest[match["venue"]] = max(newest.get(match["venue"], 0), int(match["year"]))
+        keys = []
+        for venue in self.all_venues():
+            if not venue.watch:
+                continue
+            start = newest[venue.key] + 1 if venue.key in newest else today.year - 1
+            keys.extend(f"{venue.key}-{y}" for y in range(start, today.year + 1) if venue.has_edition(y))
+        return keys
+
+
+def _sources(value, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise PlanError(f"{where}: expected a non-empty list of sources, got {value!r}")
+    out = []
+    for name in value:
+        if name not in SOURCES:
+            raise PlanError(f"{where}: unknown source {name!r} (known: {', '.join(SOURCES)})")
+        if name in out:
+            raise PlanError(f"{where}: source {name!r} listed twice")
+        out.append(name)
+    return tuple(out)
+
+
+def _int(value, where: str, low: int, high: int) -> int:
+    if not isinstance(value, int) or not low <= value <= high:
+        raise PlanError(f"{where}: expected a whole number from {low} to {high}, got {value!r}")
+    return value
+
+
+def _read(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise PlanError(f"{path}: cannot read the sources file: {exc}") from exc
+    if not isinstance(data, dict):
+        raise PlanError(f"{path}: expected a mapping with `default` and/or `venues`")
+    unknown = set(data) - {"default", "venues"}
+    if unknown:
+        raise PlanError(f"{path}: unknown top-level keys {sorted(unknown)} (expected default, venues)")
+    if not isinstance(data.get("venues") or {}, dict):
+        raise PlanError(f"{path}: `venues` must be a mapping of venue names")
+    return data
+
+
+def builtin_path() -> Path:
+    return Path(str(importlib_resources.files("pipeline") / "data" / "sources.yaml"))
+
+
+def load_plan(user_file: str | Path | None = None) -> SourcePlan:
+    """The built-in plan with `user_file` (when given and present) laid over it."""
+    files = [builtin_path()]
+    if user_file and Path(user_file).expanduser().is_file():
+        files.append(Path(user_file).expanduser())
+    default: tuple[str, ...] = ("paperlists",)
+    raw: dict[str, dict] = {}
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.read_bytes())
+        data = _read(path)
+        if "default" in data:
+            default = _sources(data["default"], f"{path}: default")
+        for venue, spec in (data.get("venues") or {}).items():
+            venue = str(venue).lower()
+            if not PARTITION_RE.match(f"{venue}-2000"):
+                raise PlanError(f"{path}: venue {venue!r} must be a lowercase name of letters and digits")
+            if not isinstance(spec, dict):
+                raise PlanError(f"{path}: venues.{venue} must be a mapping")
+            unknown = set(spec) - VENUE_KEYS
+            if unknown:
+                raise PlanError(f"{path}: venues.{venue}: unknown keys {sorted(unknown)} (known: {', '.join(sorted(VENUE_KEYS))})")
+            merged = {**raw.get(venue, {}), **spec}
+            if "years" in spec and "years" in raw.get(venue, {}):
+                merged["years"] = {**raw[venue]["years"], **spec["years"]}
+            merged["_file"] = str(path)
+            raw[venue] = merged
+    venues = {}
+    for venue, spec in raw.items():
+        where = f"{spec.pop('_file')}: venues.{venue}"
+        known = VENUES.get(venue)
+        years = {}
+        for year, chosen in (spec.get("years") or {}).items():
+            year_int = _int(int(year) if str(year).isdigit() else year, f"{where}.years", 1950, 2100)
+            years[year_int] = _sources(chosen, f"{where}.years.{year}")
+        openreview = spec.get("openreview") or ()
+        if isinstance(openreview, str):
+            openreview = (openreview,)
+        venues[venue] = VenuePlan(
+            key=venue, name=str(spec.get("name") or (known.name if known else venue.upper())),
+            sources=_sources(spec["sources"], f"{where}.sources") if "sources" in spec else default,
+            years=years,
+            first_year=_int(spec["first_year"], f"{where}.first_year", 1900, 2100) if "first_year" in spec
+            else (known.first_year if known else 1900),
+            refresh_month=_int(spec["refresh_month"], f"{where}.refresh_month", 1, 12) if "refresh_month" in spec
+            else (known.refresh_month if known else 12),
+            parity=spec.get("parity", known.parity if known else None),
+            watch=bool(spec.get("watch", True)),
+            virtual_site=spec.get("virtual_site"), proceedings=spec.get("proceedings"),
+            openreview=tuple(str(v) for v in openreview), openalex=spec.get("openalex"),
+        )
+        plan = venues[venue]
+        for year, chosen in [(None, plan.sources), *plan.years.items()]:
+            if "openalex" in chosen and not plan.openalex:
+                raise PlanError(f"{where}: uses openalex{' in ' + str(year) if year else ''} but sets no `openalex` filter")
+            if "openreview" in chosen and not plan.openreview:
+                raise PlanError(f"{where}: uses openreview{' in ' + str(year) if year else ''} but sets no `openreview` venue ids")
+    return SourcePlan(default, venues, tuple(str(f) for f in files), digest.hexdigest())
