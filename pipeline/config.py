@@ -43,6 +43,13 @@ class Settings:
     pdf_max_mb: float = 200.0
     local_dir_env: str | None = None
     terms_env: str | None = None
+    sources_env: str | None = None
+    source_rate: float | None = None  # requests per second per host; None: each source's default
+
+    @property
+    def sources_file(self) -> Path:
+        """The user's sources plan: `PAPERATLAS_SOURCES`, else `$PAPERATLAS_HOME/sources.yaml`."""
+        return Path(self.sources_env).expanduser() if self.sources_env else self.home / "sources.yaml"
 
     @property
     def terms_file(self) -> Path | None:
@@ -79,7 +86,7 @@ class Settings:
         return Path(os.environ.get("DAGSTER_HOME") or (self.home / "dagster"))
 
 
-def _float_env(name: str, default: float) -> float:
+def _float_env(name: str, default: float | None) -> float | None:
     raw = os.environ.get(name)
     if raw in (None, ""):
         return default
@@ -111,4 +118,6 @@ def load_settings() -> Settings:
         pdf_max_mb=_float_env("PAPERATLAS_PDF_MAX_MB", 200.0),
         local_dir_env=os.environ.get("PAPERATLAS_LOCAL_DIR") or None,
         terms_env=os.environ.get("PAPERATLAS_TERMS") or None,
+        sources_env=os.environ.get("PAPERATLAS_SOURCES") or None,
+        source_rate=_float_env("PAPERATLAS_SOURCE_RATE", None),
     )

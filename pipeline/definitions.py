@@ -37,12 +37,14 @@ from assets.registry import affiliation_overrides, ror_registry
 from assets.reports import headlines, venue_year_report
 from assets.sources import raw_papers
 from pipeline.config import Settings, load_settings
-from pipeline.partitions import VENUES, refresh_keys_for
+from pipeline.http import FetchError
+from pipeline.partitions import parse_partition_key
 from pipeline.registry import overrides_digest
 from resources.local import LocalPdfFolders
 from resources.paperlists import PaperlistsSource
 from resources.pdfs import PdfStoreResource
 from resources.reports import ReportsFolder
+from resources.sources import OpenAlexSource, OpenReviewSource, ProceedingsSource, SourcesPlanFile, VirtualSiteSource
 from resources.ror import OverridesFile, RorRegistry
 from resources.terms import TermCatalogueFile
 from resources.warehouse import WarehouseResource
@@ -84,12 +86,15 @@ def add_venue_years(instance, keys: list[str]) -> list[str]:
     return new
 
 
-REFRESH_CRONS = sorted({f"0 6 20 {v.refresh_month} *" for v in VENUES.values()})
+# Monthly: each venue is refreshed in its own month (pipeline/sources/plan.py, `refresh_month`),
+# so venues added in the sources file are covered without a code change.
+REFRESH_CRON = "0 6 20 * *"
+SOURCE_RESOURCES = ("paperlists", "virtual_site", "proceedings", "openreview", "openalex")
 
 
 def _yearly_refresh(context: ScheduleEvaluationContext):
     when = context.scheduled_execution_time
-    keys = refresh_keys_for(when.month, when.year)
+    keys = context.resources.sources_plan.plan().refresh_keys(when.month, when.year)
     if not keys:
         yield SkipReason(f"no venue publishes in month {when.month}")
         return
@@ -105,14 +110,60 @@ def _yearly_refresh(context: ScheduleEvaluationContext):
 
 yearly_refresh = ScheduleDefinition(
     name="yearly_refresh",
-    cron_schedule=REFRESH_CRONS,
+    cron_schedule=REFRESH_CRON,
     job=venue_year_job,
     execution_fn=_yearly_refresh,
+    required_resource_keys={"sources_plan"},
     default_status=DefaultScheduleStatus.STOPPED,
     description=(
-        "Once a year per venue, after its proceedings are out (NeurIPS in December, ICML in "
-        "August, ...), adds the newest venue-year partitions and re-downloads their sources. "
-        "yearly_aggregates follows through its eager automation condition. Off by default."
+        "Once a year per venue, in the month its proceedings are out (NeurIPS in December, ICML in "
+        "August, a venue of the sources file in its refresh_month), adds the newest venue-year "
+        "partitions and re-downloads their sources. yearly_aggregates follows through its eager "
+        "automation condition. Off by default."
+    ),
+)
+
+
+def _new_venue_years(context: SensorEvaluationContext):
+    """Ask each watched venue's first source whether it now publishes the next year."""
+    plan = context.resources.sources_plan.plan()
+    known = set(filter(None, (context.cursor or "").split(",")))
+    existing = list(context.instance.get_dynamic_partitions(VENUE_YEAR))
+    found, asked = [], 0
+    for key in plan.next_years(existing):
+        if key in known or key in existing:
+            continue
+        pk = parse_partition_key(key)
+        venue = plan.venue(pk.venue)
+        source = plan.sources_for(pk)[0]
+        asked += 1
+        try:
+            if getattr(context.resources, source).available(pk, venue):
+                found.append(key)
+        except (FetchError, OSError, ValueError) as exc:  # one unreachable source must not stop the others
+            context.log.warning(f"{key}: could not ask {source}: {exc}")
+    if not found:
+        yield SkipReason(f"no new venue-year published ({asked} asked)")
+        return
+    add_venue_years(context.instance, found)
+    context.update_cursor(",".join(sorted(known | set(found))))
+    for key in found:
+        yield RunRequest(run_key=f"new-{key}", partition_key=key, tags={"paperatlas/trigger": "new_venue_year"})
+
+
+new_venue_years = SensorDefinition(
+    name="new_venue_years",
+    evaluation_fn=_new_venue_years,
+    job=venue_year_job,
+    minimum_interval_seconds=24 * 3600,
+    default_status=DefaultSensorStatus.STOPPED,
+    required_resource_keys={"sources_plan", *SOURCE_RESOURCES},
+    description=(
+        "Daily: for each venue of the sources plan, asks its first source whether the year after its "
+        "newest partition (this year and last year for a venue without partitions) is published: the "
+        "virtual site's feed has events, OpenReview has accepted notes, OpenAlex has works, the "
+        "proceedings list papers, paperlists has the file. A published year is added as a partition "
+        "and materialised once. Off by default (it uses the network)."
     ),
 )
 
@@ -255,6 +306,13 @@ def build_resources(settings: Settings) -> dict:
             timeout=settings.http_timeout,
             retries=settings.http_retries,
         ),
+        **{
+            name: cls(cache_dir=str(settings.cache_dir), timeout=settings.http_timeout, retries=settings.http_retries,
+                      **({"rate": settings.source_rate} if settings.source_rate else {}))
+            for name, cls in [("virtual_site", VirtualSiteSource), ("proceedings", ProceedingsSource),
+                              ("openreview", OpenReviewSource), ("openalex", OpenAlexSource)]
+        },
+        "sources_plan": SourcesPlanFile(path=str(settings.sources_file)),
         "ror": RorRegistry(
             dump=settings.ror_dump,
             cache_dir=str(settings.cache_dir),
@@ -283,7 +341,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         assets=ALL_ASSETS,
         jobs=[venue_year_job, aggregates_job, reference_job, terms_job],
         schedules=[yearly_refresh, ror_refresh],
-        sensors=[overrides_changed, terms_changed, local_folders],
+        sensors=[overrides_changed, terms_changed, local_folders, new_venue_years],
         resources=build_resources(settings),
         loggers={"console": colored_console_logger, "progress": progress_logger},
     )

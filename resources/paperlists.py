@@ -10,7 +10,9 @@ from pydantic import Field
 from pipeline.config import DEFAULT_PAPERLISTS_BASE
 from pipeline.http import HttpClient
 from pipeline.partitions import PartitionKey
-from pipeline.sources.paperlists import ParseResult, SourceFile, locate_and_read, parse_records
+from pipeline.sources.paperlists import (
+    ParseResult, SourceError, SourceFile, available, locate_and_read, parse_records,
+)
 
 
 class PaperlistsSource(ConfigurableResource):
@@ -34,3 +36,16 @@ class PaperlistsSource(ConfigurableResource):
             source.content, pk, source.ref, source.sha256, self.include_rejected, fetched_at=source.fetched_at
         )
         return source, parsed
+
+    def papers(self, pk: PartitionKey, venue=None, refresh: bool = False, progress=None) -> ParseResult:
+        """The venue-year's papers, like every other source resource (`venue` is not needed)."""
+        source, parsed = self.load(pk, refresh=refresh)
+        parsed.source, parsed.refs, parsed.sha256 = "paperlists", [source.ref], source.sha256
+        parsed.from_cache = source.from_cache
+        return parsed
+
+    def available(self, pk: PartitionKey, venue=None) -> bool:
+        return available(self.base, pk, self.client())
+
+
+__all__ = ["PaperlistsSource", "SourceError"]

@@ -47,7 +47,7 @@ def test_run_keeps_going_past_a_bad_partition(home, capsys):
     assert "materialised 1/2" in out
     assert "FAILED badconf-2020" in err and "not valid JSON" in err
     code, out, _ = run(capsys, "errors", "badconf-2020")
-    assert "source file" in out and "not valid JSON" in out
+    assert "source paperlists" in out and "not valid JSON" in out
 
 
 def test_bad_key_and_missing_partition(home, capsys):

@@ -129,7 +129,7 @@ def test_malformed_source_fails_its_partition_and_keeps_previous_rows(env, tmp_p
     store = Warehouse(settings.database)
     assert len(store.read_partition("raw_papers", "neurips-2020")) == 8
     errors = store.query("SELECT item, reason FROM ingest_errors WHERE stage='raw_papers' AND partition_key='neurips-2020'")
-    assert errors["item"].tolist() == ["source file"]
+    assert errors["item"].tolist() == ["source paperlists"]
     # the other venue-year is unaffected
     assert materialise(defs, instance, "icml-2021").success
 
@@ -145,7 +145,7 @@ def test_a_source_without_papers_fails_loudly(env, key, message):
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert message in failure.step_failure_data.user_failure_data.description
     errors = Warehouse(settings.database).query("SELECT item FROM ingest_errors WHERE partition_key = ?", [key])
-    assert "source file" in errors["item"].tolist()
+    assert "source paperlists" in errors["item"].tolist()
     assert len(errors) == (1 if key.startswith("empty") else 3)
 
 
@@ -165,19 +165,22 @@ def test_yearly_refresh_schedule_adds_and_refreshes_the_new_year():
 
 
 def _check_refresh(instance):
+    from resources.sources import SourcesPlanFile
+
     repo = build_definitions().get_repository_def()
-    context = build_schedule_context(
-        instance=instance, scheduled_execution_time=datetime(2025, 12, 20, 6, 0), repository_def=repo
-    )
-    data = yearly_refresh.evaluate_tick(context)
+    plan = {"sources_plan": SourcesPlanFile(path="")}
+    with build_schedule_context(
+        instance=instance, scheduled_execution_time=datetime(2025, 12, 20, 6, 0), repository_def=repo, resources=plan
+    ) as context:
+        data = yearly_refresh.evaluate_tick(context)
     keys = sorted(r.partition_key for r in data.run_requests)
     assert "neurips-2025" in keys and "icml-2025" not in keys
     request = next(r for r in data.run_requests if r.partition_key == "neurips-2025")
     assert request.run_config["ops"]["raw_papers"]["config"]["refresh"] is True
     assert "neurips-2025" in instance.get_dynamic_partitions("venue_year")
-    quiet = yearly_refresh.evaluate_tick(
-        build_schedule_context(instance=instance, scheduled_execution_time=datetime(2025, 1, 20, 6), repository_def=repo)
-    )
+    with build_schedule_context(instance=instance, scheduled_execution_time=datetime(2025, 1, 20, 6),
+                                repository_def=repo, resources=plan) as context:
+        quiet = yearly_refresh.evaluate_tick(context)
     assert not quiet.run_requests
 
 
