@@ -362,3 +362,62 @@ def test_openalex_count_mismatch_and_malformed_json(http):
 def test_openalex_abstract_from_inverted_index():
     assert openalex.abstract_text({"world": [1], "hello": [0, 2]}) == "hello world hello"
     assert openalex.abstract_text(None) is None
+
+
+# -- the same failure modes, for every source ----------------------------------------------------
+
+
+def _first_url_and_payload(name):
+    """(method, first URL the source asks, body in the real shape, reader) for each source."""
+    if name == "virtual_site":
+        return responses.GET, FEED, json.dumps(virtual_feed()), lambda http: virtual_site.read(http, PK)
+    if name == "proceedings":
+        def read(http):
+            _add_abstract_pages()
+            return proceedings.read(http, PK)
+        return responses.GET, LISTING, listing_html(), read
+    if name == "openreview":
+        def read(http):
+            responses.add(responses.POST, f"{API}/profiles/search", json={"profiles": []})
+            return openreview.read(http, PK, [VENUE])
+        notes = [openreview_note(i, p, VENUE) for i, p in enumerate(PAPERS)]
+        return responses.GET, _notes_url(0), json.dumps({"notes": notes, "count": 3}), read
+    works = [openalex_work(i, p) for i, p in enumerate(PAPERS)]
+    body = json.dumps({"meta": {"count": 3, "next_cursor": None}, "results": works})
+    return responses.GET, _alex_url("*"), body, lambda http: openalex.read(http, parse_partition_key("naturemi-2024"), NMI)
+
+
+SOURCES = ["virtual_site", "proceedings", "openreview", "openalex"]
+
+
+@pytest.mark.parametrize("name", SOURCES)
+@responses.activate
+def test_every_source_retries_429_and_5xx(http, name):
+    method, url, body, read = _first_url_and_payload(name)
+    responses.add(method, url, status=429, headers={"Retry-After": "0"})
+    responses.add(method, url, status=500)
+    responses.add(method, url, body=body)
+    assert len(read(http).papers) >= 3
+    assert [c.response.status_code for c in responses.calls[:3]] == [429, 500, 200]
+
+
+@pytest.mark.parametrize("name", SOURCES)
+@responses.activate
+def test_every_source_reports_timeouts_and_server_errors_by_url(http, name):
+    method, url, _, read = _first_url_and_payload(name)
+    responses.add(method, url, body=requests.exceptions.ConnectTimeout("connect timed out"))
+    responses.add(method, url, status=503)
+    responses.add(method, url, status=503)
+    with pytest.raises(SourceError) as failure:
+        read(http)
+    assert url.split("?")[0] in str(failure.value) and "HTTP 503 after 3 attempts" in str(failure.value)
+
+
+@pytest.mark.parametrize("name", ["virtual_site", "openreview", "openalex"])
+@responses.activate
+def test_every_json_source_refuses_truncated_bodies_and_does_not_cache_them(http, name):
+    method, url, body, read = _first_url_and_payload(name)
+    responses.add(method, url, body=body[: len(body) // 3])
+    with pytest.raises(SourceError, match="did not return valid JSON"):
+        read(http)
+    assert not list((http.cache_dir / "http").glob("*"))  # evicted: the next run downloads it again
