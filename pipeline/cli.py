@@ -531,6 +531,53 @@ def cmd_errors(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _where(venue, source: str, pk, settings: Settings) -> str:
+    """Where `source` reads venue-year `pk` from, as the plan says."""
+    from .sources import openalex, proceedings, virtual_site
+
+    if source == "paperlists":
+        return f"{settings.paperlists_base.rstrip('/')}/{pk.paperlists_name}/{pk.paperlists_name}{pk.year}.json"
+    if source == "virtual_site":
+        return virtual_site.feed_url(venue.virtual_site, pk)
+    if source == "proceedings":
+        return proceedings.listing_url(venue.proceedings, pk)
+    if source == "openreview":
+        return ", ".join(t.format(venue=pk.venue, year=pk.year) for t in venue.openreview) or "(no venue id)"
+    return openalex.year_filter(venue.openalex, pk) if venue.openalex else "(no filter)"
+
+
+def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
+    """The sources plan; for venue-years, what each source will read and what it gave last time."""
+    from .sources.plan import PlanError, load_plan
+
+    try:
+        plan = load_plan(settings.sources_file)
+    except PlanError as exc:
+        raise CliError(str(exc)) from exc
+    print(f"plan: {' + '.join(plan.files)}")
+    if not args.keys:
+        print(f"default: {', '.join(plan.default)}")
+        for venue in plan.all_venues():
+            years = "; ".join(f"{y}: {', '.join(s)}" for y, s in sorted(venue.years.items()))
+            print(f"{venue.key}	{', '.join(venue.sources)}{'  [' + years + ']' if years else ''}"
+                  f"	refresh month {venue.refresh_month}{'' if venue.watch else ', not watched'}")
+        return 0
+    reads = None
+    if settings.database.exists():
+        reads = Warehouse(settings.database).query("SELECT * FROM source_reads ORDER BY partition_key, priority")
+    for key in _keys(args.keys):
+        pk = parse_partition_key(key)
+        venue = plan.venue(pk.venue)
+        print(f"{key} ({venue.name}):")
+        for rank, source in enumerate(plan.sources_for(pk), start=1):
+            print(f"  {rank}. {source}: {_where(venue, source, pk, settings)}")
+        if reads is not None:
+            for row in reads[reads["partition_key"] == key].itertuples():
+                print(f"  last read: {row.source} gave {row.papers} papers ({row.matched} merged, {row.added} added, "
+                      f"{row.errors} errors) from {row.refs} documents{' (cache)' if row.from_cache else ''}")
+    return 0
+
+
 def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
     _instance(settings)
     command = ["dagster", "dev", "-m", "pipeline.definitions", *args.dagster_args]
@@ -628,6 +675,10 @@ def build_parser() -> argparse.ArgumentParser:
     errors = sub.add_parser("errors", help="list items that could not be read, and why")
     errors.add_argument("partition", nargs="?", metavar="VENUE-YEAR")
     errors.set_defaults(func=cmd_errors)
+
+    sources = sub.add_parser("sources", help="which sources feed each venue-year, and what they gave last time")
+    sources.add_argument("keys", nargs="*", metavar="VENUE-YEAR")
+    sources.set_defaults(func=cmd_sources)
 
     ui = sub.add_parser("ui", help="start the Dagster UI (dagster dev) on the paperatlas instance")
     ui.add_argument("dagster_args", nargs=argparse.REMAINDER, help="passed to `dagster dev`, e.g. -p 3000")

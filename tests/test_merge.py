@@ -242,3 +242,18 @@ def test_the_sensor_adds_a_year_a_source_publishes(two_source_env):
             repository_def=defs.get_repository_def()) as context:
         quiet = new_venue_years.evaluate_tick(context)
     assert not quiet.run_requests and "no new venue-year" in quiet.skip_message
+
+
+def test_cli_sources_shows_the_plan_and_refuses_a_bad_file(home, capsys):
+    from pipeline.cli import main
+
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "sources.yaml").write_text("venues:\n  neurips:\n    years:\n      2024: [virtual_site, openreview]\n")
+    assert main(["sources", "neurips-2024", "neurips-2023"]) == 0
+    out = capsys.readouterr().out
+    assert "1. virtual_site: https://neurips.cc/static/virtual/data/neurips-2024-orals-posters.json" in out
+    assert "2. openreview: NeurIPS.cc/2024/Conference, NeurIPS.cc/2024/Datasets_and_Benchmarks_Track" in out
+    assert "neurips-2023 (NeurIPS):\n  1. paperlists:" in out
+    (home / "sources.yaml").write_text("venues:\n  neurips:\n    sources: [openalex]\n")
+    assert main(["sources"]) == 2
+    assert "uses openalex but sets no `openalex` filter" in capsys.readouterr().err
