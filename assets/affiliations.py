@@ -13,6 +13,7 @@ from dagster import (
     asset,
 )
 
+from pipeline.affiliations import agrees, reference_agreement
 from pipeline.reconcile import PDF_SOURCE, reconcile
 from pipeline.resolver import RESOLVER_VERSION, Override, Resolver
 from pipeline.text import markdown_table
@@ -145,6 +146,23 @@ def resolved_affiliations(context: AssetExecutionContext, warehouse: WarehouseRe
     methods = frame["method"].value_counts().to_dict() if count else {}
     unresolved = with_text[with_text["country"].isna()] if count else with_text
     context.log.info(f"{pk}: {resolved}/{count} resolved to a country")
+    compared = store.query(
+        """SELECT a.paper_id, a.author_position, a.source, a.affiliation, a.reference_countries, r.country
+           FROM author_affiliations a JOIN resolved_affiliations r
+             ON r.partition_key = a.partition_key AND r.affiliation IS NOT DISTINCT FROM a.affiliation
+            AND r.email_domain IS NOT DISTINCT FROM a.email_domain
+           WHERE a.partition_key = ? AND a.reference_countries IS NOT NULL""", [pk.key])
+    records = compared.astype(object).where(compared.notna(), None).to_dict("records")
+    agreement = reference_agreement(records)
+    disagreements = pd.DataFrame([r for r in records if r["country"] and not agrees(r["country"], r["reference_countries"])],
+                                 columns=list(compared.columns))
+    comparison = {}
+    if agreement["rows_with_source_country"]:
+        comparison = {
+            "source_country_agreement": MetadataValue.json(agreement),
+            "source_country_disagreements": MetadataValue.md(markdown_table(
+                disagreements, 15, ["paper_id", "source", "affiliation", "reference_countries", "country"])),
+        }
     yield MaterializeResult(
         metadata={
             **table_metadata(frame, ["affiliation", "email_domain", "country", "institution", "method", "confidence"]),
@@ -154,6 +172,7 @@ def resolved_affiliations(context: AssetExecutionContext, warehouse: WarehouseRe
             "methods": MetadataValue.json({k: int(v) for k, v in methods.items()}),
             "ror_registry_sha256": checksum,
             "overrides_sha256": digest,
+            **comparison,
         }
     )
     yield AssetCheckResult(

@@ -104,3 +104,32 @@ def _view_rows(base: dict, authors: list, domains: list, views: list[list[dict]]
                     "reference_countries": ",".join(block.get("reference_countries") or []) or None,
                 })
     return rows
+
+
+def reference_agreement(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """How often our country agrees with the source's own (`reference_countries`, e.g.
+    OpenAlex's or an OpenReview profile's), over rows that have both. A row agrees when our
+    country is one of the source's; HK, MO and TW count as CN on the source's side only when
+    the source says CN (sources fold them, we do not)."""
+    out = {"rows_with_source_country": 0, "agree": 0, "disagree": 0, "ours_unresolved": 0}
+    for row in rows:
+        if not _countries(row.get("reference_countries")):
+            continue
+        out["rows_with_source_country"] += 1
+        ours = row.get("country")
+        if not ours or (isinstance(ours, float) and ours != ours):
+            out["ours_unresolved"] += 1
+        elif agrees(ours, row.get("reference_countries")):
+            out["agree"] += 1
+        else:
+            out["disagree"] += 1
+    return out
+
+
+def _countries(raw: Any) -> set[str]:
+    return {c.strip().upper() for c in str(raw or "").split(",") if c.strip()}
+
+
+def agrees(ours: str, reference_countries: Any) -> bool:
+    theirs = _countries(reference_countries)
+    return ours in theirs or (ours in ("HK", "MO", "TW") and "CN" in theirs)

@@ -188,6 +188,11 @@ def test_a_venue_year_from_the_virtual_site_and_openreview(two_source_env):
     evidence = store.query("SELECT reference_countries FROM author_affiliations WHERE paper_id = ? "
                            "AND source = 'openreview' ORDER BY author_position", [sparse["paper_id"]])
     assert evidence["reference_countries"].tolist() == ["CN", "US"]
+    from dagster import AssetKey
+
+    meta = instance.get_latest_materialization_event(AssetKey("resolved_affiliations")).asset_materialization.metadata
+    agreement = meta["source_country_agreement"].value
+    assert agreement["rows_with_source_country"] == 4 and agreement["disagree"] == 0
     # A re-run reads the cache: no new request, the same rows.
     calls = len(responses.calls)
     assert materialise(defs, instance, "neurips-2024").success
@@ -257,3 +262,12 @@ def test_cli_sources_shows_the_plan_and_refuses_a_bad_file(home, capsys):
     (home / "sources.yaml").write_text("venues:\n  neurips:\n    sources: [openalex]\n")
     assert main(["sources"]) == 2
     assert "uses openalex but sets no `openalex` filter" in capsys.readouterr().err
+
+
+def test_reference_agreement_counts_rows_with_a_source_country():
+    from pipeline.affiliations import reference_agreement
+
+    rows = [{"reference_countries": "CN", "country": "HK"}, {"reference_countries": "US,GB", "country": "GB"},
+            {"reference_countries": "US", "country": "CN"}, {"reference_countries": "FR", "country": None},
+            {"reference_countries": None, "country": "US"}]
+    assert reference_agreement(rows) == {"rows_with_source_country": 4, "agree": 2, "disagree": 1, "ours_unresolved": 1}
