@@ -43,7 +43,7 @@ def explode(papers: Iterable[Mapping[str, Any]]) -> list[dict]:
         domains = as_list(paper.get("email_domains"))
         aligned = bool(paper.get("aligned", True))
         views = author_views(paper.get("author_sources"))
-        if views and len(views) == len(authors):
+        if views and aligned and len(views) == len(authors):
             rows.extend(_view_rows(base, authors, domains, views))
             authors = []  # the views gave this paper's author rows
         for position, name in enumerate(authors, start=1):

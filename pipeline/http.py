@@ -256,20 +256,29 @@ class HttpClient:
 
         `params` are added to the query string but never to messages: pass secrets (API keys)
         there, so errors and the cache never show them."""
-        with self._final_errors(url):
+        with self._final_errors(url, secrets=[str(v) for v in (params or {}).values()]):
             return self._retrying()(self._get_once, url, dict(headers or {}), params, body)
 
     @contextlib.contextmanager
-    def _final_errors(self, url: str):
-        """Turn the last retryable failure into a FetchError that names the URL."""
+    def _final_errors(self, url: str, secrets: list[str] | None = None):
+        """Turn the last retryable failure into a FetchError that names the URL. Secret query
+        values (API keys) are blanked: requests' own messages repeat the full URL."""
+
+        def clean(exc: BaseException) -> str:
+            text = str(exc)
+            for secret in secrets or []:
+                if secret:
+                    text = text.replace(secret, "***")
+            return text
+
         try:
             yield
         except RetryableHTTPError as exc:
-            raise FetchError(f"{url}: HTTP {exc.status} after {self.retries + 1} attempts") from exc
+            raise FetchError(f"{url}: HTTP {exc.status} after {self.retries + 1} attempts") from None
         except requests.exceptions.ChunkedEncodingError as exc:
-            raise FetchError(f"{url}: truncated transfer after {self.retries + 1} attempts: {exc}") from exc
+            raise FetchError(f"{url}: truncated transfer after {self.retries + 1} attempts: {clean(exc)}") from None
         except TRANSIENT as exc:
-            raise FetchError(f"{url}: {type(exc).__name__} after {self.retries + 1} attempts: {exc}") from exc
+            raise FetchError(f"{url}: {type(exc).__name__} after {self.retries + 1} attempts: {clean(exc)}") from None
 
     def evict(self, url: str, body: object = None) -> None:
         """Forget the cached copy of `url` (a body that turned out unreadable must not be reused)."""

@@ -271,3 +271,23 @@ def test_reference_agreement_counts_rows_with_a_source_country():
             {"reference_countries": "US", "country": "CN"}, {"reference_countries": "FR", "country": None},
             {"reference_countries": None, "country": "US"}]
     assert reference_agreement(rows) == {"rows_with_source_country": 4, "agree": 2, "disagree": 1, "ours_unresolved": 1}
+
+
+def test_unaligned_affiliations_stay_paper_level_when_no_source_ties_them():
+    from pipeline.sources.base import ParseResult
+
+    unaligned = Paper(PK.key, "p1", "neurips", 2024, "A Paper", None, ["Ann Lee", "Bo Li"], [[], []], [None, None],
+                      unaligned_affiliations=["KAIST; Seoul", "MIT"], aligned=False, source="paperlists")
+    names_only = Paper(PK.key, "h1", "neurips", 2024, "A paper", None, ["Ann Lee", "Bo Li"], [[], []], [None, None],
+                       source="proceedings")
+    (merged,), _, _ = merge(PK.key, [ParseResult([unaligned], source="paperlists"),
+                                     ParseResult([names_only], source="proceedings")])
+    rows = explode([{**merged.row(), "partition_key": PK.key}])
+    assert [(r["author_position"], r["affiliation"]) for r in rows] == [(None, "KAIST; Seoul"), (None, "MIT")]
+    # ... and a source that ties affiliations to authors takes over.
+    tied = Paper(PK.key, "or1", "neurips", 2024, "A paper", None, ["Ann Lee", "Bo Li"], [["KAIST"], ["MIT"]],
+                 [None, None], source="openreview")
+    (merged,), _, _ = merge(PK.key, [ParseResult([unaligned], source="paperlists"), ParseResult([tied], source="openreview")])
+    rows = explode([{**merged.row(), "partition_key": PK.key}])
+    assert [(r["author_position"], r["affiliation"], r["source"]) for r in rows] == [
+        (1, "KAIST", "openreview"), (2, "MIT", "openreview")]
