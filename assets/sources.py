@@ -70,9 +70,8 @@ def raw_papers(
             skipped = dict(parsed.skipped_status)
             ref, sha256, how = str(folder), (parsed.papers[0].source_sha256 if parsed.papers else ""), "local folder"
             if not papers:
-                skipped = sum(parsed.skipped_status.values())
                 _fail(store, pk.key, f"{pk}: {ref} yielded no papers ({parsed.records} records, "
-                      f"{len(parsed.errors)} unreadable, {skipped} not accepted)", parsed.errors)
+                      f"{len(parsed.errors)} unreadable, {sum(skipped.values())} not accepted)", parsed.errors)
         else:
             plan = sources_plan.plan()
             readers = {"paperlists": paperlists, "virtual_site": virtual_site, "proceedings": proceedings,

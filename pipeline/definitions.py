@@ -38,6 +38,7 @@ from assets.reports import headlines, venue_year_report
 from assets.sources import raw_papers
 from pipeline.config import Settings, load_settings
 from pipeline.http import FetchError
+from pipeline.sources.base import SourceError
 from pipeline.partitions import parse_partition_key
 from pipeline.registry import overrides_digest
 from resources.local import LocalPdfFolders
@@ -140,7 +141,7 @@ def _new_venue_years(context: SensorEvaluationContext):
         try:
             if getattr(context.resources, source).available(pk, venue):
                 found.append(key)
-        except (FetchError, OSError, ValueError) as exc:  # one unreachable source must not stop the others
+        except (FetchError, SourceError, OSError, ValueError) as exc:  # one unreachable source must not stop the others
             context.log.warning(f"{key}: could not ask {source}: {exc}")
     if not found:
         yield SkipReason(f"no new venue-year published ({asked} asked)")
