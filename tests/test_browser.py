@@ -94,6 +94,21 @@ def _dismiss(page) -> None:
         skip.first.click()
 
 
+def _click(page, locator, attempts: int = 4) -> None:
+    """Click, closing the newsletter dialog first. On a loaded machine the dialog can open
+    after the page is ready; its backdrop then takes the click, so close it and try again."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(attempts):
+        _dismiss(page)
+        try:
+            locator.click(timeout=15_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == attempts - 1:
+                raise
+
+
 @pytest.fixture
 def browser_tools():
     return _playwright()  # before the webserver fixture spends time on a run
@@ -140,7 +155,7 @@ def test_asset_graph_and_headline_metadata_in_chromium(browser_tools, webserver,
             assert "review_html" in page.inner_text("body")
             # A chart opens as a picture from the metadata's Markdown.
             row = page.locator("tr", has=page.get_by_text("chart_country_network", exact=True))
-            row.get_by_text("Show Markdown").first.click()
+            _click(page, row.get_by_text("Show Markdown").first)
             chart = page.locator("img[src^='data:image/png;base64,']").first
             chart.wait_for(state="visible")
             assert chart.evaluate("img => img.naturalWidth") > 200
