@@ -160,8 +160,8 @@ new_venue_years = SensorDefinition(
     default_status=DefaultSensorStatus.STOPPED,
     required_resource_keys={"sources_plan", *SOURCE_RESOURCES},
     description=(
-        "Daily: for each venue of the sources plan, asks its first source whether the year after its "
-        "newest partition (this year and last year for a venue without partitions) is published: the "
+        "Daily: for each venue of the sources plan, asks its first source whether the years after its "
+        "newest partition (from last year at the earliest, up to this year) are published: the "
         "virtual site's feed has events, OpenReview has accepted notes, OpenAlex has works, the "
         "proceedings list papers, paperlists has the file. A published year is added as a partition "
         "and materialised once. Off by default (it uses the network)."

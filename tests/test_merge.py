@@ -116,6 +116,10 @@ def test_plan_overlay_years_and_new_venues(tmp_path):
     assert plan.sources_for(parse_partition_key("naturemi-2024")) == ("openalex",)
     assert "naturemi-2025" in plan.refresh_keys(2, 2025) and "naturemi-2018" not in plan.refresh_keys(2, 2018)
     assert "naturemi-2026" in plan.next_years(["naturemi-2025"])
+    from datetime import date
+    # A venue whose newest partition is old is asked about last year and this year only.
+    assert [k for k in plan.next_years(["neurips-2016"], date(2026, 5, 1)) if k.startswith("neurips")] == [
+        "neurips-2025", "neurips-2026"]
 
 
 @pytest.mark.parametrize("text, message", [

@@ -85,8 +85,9 @@ class SourcePlan:
         return [f"{v.key}-{year}" for v in self.all_venues() if v.refresh_month == month and v.has_edition(year)]
 
     def next_years(self, existing: list[str], today: date | None = None) -> list[str]:
-        """For each watched venue: the first year after its newest partition (or this year and
-        last year when it has none), up to this year: the years a source may newly publish."""
+        """For each watched venue: the years after its newest partition up to this year, but
+        never before last year (older years are published already, not news): the years a
+        source may newly publish."""
         today = today or date.today()
         newest: dict[str, int] = {}
         for key in existing:
@@ -97,7 +98,7 @@ class SourcePlan:
         for venue in self.all_venues():
             if not venue.watch:
                 continue
-            start = newest[venue.key] + 1 if venue.key in newest else today.year - 1
+            start = max(newest.get(venue.key, 0) + 1, today.year - 1)
             keys.extend(f"{venue.key}-{y}" for y in range(start, today.year + 1) if venue.has_edition(y))
         return keys
 
@@ -188,7 +189,8 @@ def load_plan(user_file: str | Path | None = None) -> SourcePlan:
             else (known.first_year if known else 1900),
             refresh_month=_int(spec["refresh_month"], f"{where}.refresh_month", 1, 12) if "refresh_month" in spec
             else (known.refresh_month if known else 12),
-            parity=spec.get("parity", known.parity if known else None),
+            parity=_int(spec["parity"], f"{where}.parity", 0, 1) if spec.get("parity") is not None
+            else (known.parity if known else None),
             watch=bool(spec.get("watch", True)),
             virtual_site=spec.get("virtual_site"), proceedings=spec.get("proceedings"),
             openreview=tuple(str(v) for v in openreview), openalex=spec.get("openalex"),
