@@ -57,6 +57,10 @@ def login(http: HttpClient, api: str, username: str, password: str) -> str:
         raise SourceError(f"OpenReview login for {username}: the answer holds no token") from exc
 
 
+def _list(raw) -> list:
+    return raw if isinstance(raw, list) else []
+
+
 def _year(raw) -> int | None:
     if raw is None or raw == "":
         return None
@@ -125,7 +129,7 @@ def read(http: HttpClient, pk: PartitionKey, templates: list[str], api: str = DE
     if not notes:
         raise SourceError(f"{pk}: OpenReview has no accepted notes for {', '.join(venue_ids(templates, pk))}")
 
-    ids = sorted({a for _, n in notes if isinstance(n, dict) for a in (value(n.get("content") or {}, "authorids") or [])
+    ids = sorted({a for _, n in notes if isinstance(n, dict) for a in _list(value(n.get("content") or {}, "authorids"))
                   if isinstance(a, str) and a.startswith("~")})
     profiles: list[dict] = []
     for start in range(0, len(ids), PROFILE_BATCH):

@@ -138,7 +138,7 @@ def read(http: HttpClient, pk: PartitionKey, template: str | None = None, refres
         first_url, first_problem = unreadable[0]
         raise SourceError(
             f"{pk}: {len(unreadable)} of {len(entries)} proceedings abstract pages could not be read, e.g. "
-            f"{first_url}: {first_problem}. The pages' layout has probably changed; nothing was stored."
+            f"{first_url}: {first_problem}. The pages' layout has changed or the site is failing; nothing was stored."
         )
     return digest.fill(result)
 
