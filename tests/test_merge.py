@@ -61,7 +61,7 @@ def test_one_row_per_paper_with_every_source_view_kept():
     # The first source with affiliations counts; OpenReview's domain fills the gap the site leaves.
     assert sparse.affiliations == [["Tsinghua University"], ["Stanford University"]]
     assert sparse.email_domains == ["tsinghua.edu.cn", "stanford.edu"]
-    assert [(s.source, s.matched, s.added) for s in stats] == [("virtual_site", 0, 0), ("openreview", 3, 0),
+    assert [(s.source, s.matched, s.added) for s in stats] == [("virtual_site", 0, 4), ("openreview", 3, 0),
                                                                 ("proceedings", 2, 1)]
     assert stats[1].by_rule == {"title+first author": 3}
     assert not [e for e in errors if e.severity == "error"]

@@ -53,6 +53,7 @@ def test_virtual_site_keeps_posters_drops_repeated_orals_and_keeps_the_track(htt
     # A re-run reads the cached bytes: no second request, same digest.
     again = virtual_site.read(http, PK)
     assert len(responses.calls) == 1 and again.sha256 == result.sha256 and again.from_cache
+    assert result.fetched_at is not None and again.fetched_at == result.fetched_at  # the download's time, kept
 
 
 @responses.activate

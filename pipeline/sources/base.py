@@ -52,6 +52,7 @@ class ParseResult:
     refs: list[str] = field(default_factory=list)
     sha256: str = ""
     from_cache: bool = True
+    fetched_at: datetime | None = None  # the newest download among the documents read
     stats: dict[str, int] = field(default_factory=dict)
 
 
@@ -79,6 +80,7 @@ class Digest:
 
     def fill(self, result: ParseResult) -> ParseResult:
         result.refs, result.sha256, result.from_cache = list(self.refs), self._hash.hexdigest(), self.from_cache
+        result.fetched_at = self.fetched_at
         return result
 
 

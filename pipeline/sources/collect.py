@@ -38,7 +38,7 @@ class Collected:
             rows.append({
                 "partition_key": pk.key, "source": result.source, "priority": priority, "papers": len(result.papers),
                 "records": result.records, "errors": len(result.errors), "matched": stat.matched,
-                "added": stat.added if priority > 1 else len(result.papers), "refs": len(result.refs),
+                "added": stat.added, "refs": len(result.refs),
                 "first_ref": result.refs[0] if result.refs else None, "sha256": result.sha256,
                 "from_cache": bool(result.from_cache),
                 "stats": json.dumps({**result.stats, **{f"matched_by_{k}": v for k, v in stat.by_rule.items()},
@@ -67,6 +67,9 @@ def collect(pk: PartitionKey, plan: SourcePlan, readers: Mapping[str, Any], refr
             message = str(exc)
             raise SourceError(message if message.startswith(f"[{name}]") else f"[{name}] {message}", exc.errors) from exc
         result.source = result.source or name
+        if result.fetched_at:  # when the bytes were downloaded, also when they came from the cache
+            for paper in result.papers:
+                paper.fetched_at = result.fetched_at
         if not result.papers:
             skipped = sum(result.skipped_status.values())
             raise SourceError(f"[{name}] {pk}: yielded no papers ({result.records} records, {len(result.errors)} "
@@ -76,6 +79,6 @@ def collect(pk: PartitionKey, plan: SourcePlan, readers: Mapping[str, Any], refr
     errors = [e for r in results for e in r.errors]
     if len(results) == 1:
         only = results[0]
-        return Collected(only.papers, results, [MergeStats(only.source, len(only.papers))], errors)
+        return Collected(only.papers, results, [MergeStats(only.source, len(only.papers), added=len(only.papers))], errors)
     papers, stats, merge_errors = merge(pk.key, results)
     return Collected(papers, results, stats, errors + merge_errors)

@@ -27,8 +27,8 @@ from .base import STAGE, ParseResult, surname_key, title_key
 class MergeStats:
     source: str
     papers: int
-    matched: int = 0
-    added: int = 0
+    matched: int = 0  # merged into a paper an earlier source has
+    added: int = 0  # new rows (all of the first source's papers)
     by_rule: dict[str, int] = field(default_factory=dict)
 
 
@@ -79,8 +79,7 @@ def merge(partition_key: str, results: list[ParseResult]) -> tuple[list[Paper], 
                 index = len(merged) - 1
                 by_key.setdefault(key, index)
                 by_title.setdefault(key[0], []).append(index)
-                if len(results) > 1 and result is not results[0]:
-                    stat.added += 1
+                stat.added += 1
                 continue
             _fold(merged[index], paper, errors)
             stat.matched += 1

@@ -145,10 +145,7 @@ def read(http: HttpClient, pk: PartitionKey, template: str | None = None, refres
     url = feed_url(template, pk)
     digest = Digest()
     data = fetch_json(http, url, f"{pk} (virtual site)", refresh=refresh, digest=digest)
-    result = parse_feed(data, pk, url)
-    for paper in result.papers:
-        paper.fetched_at = digest.fetched_at or paper.fetched_at
-    return digest.fill(result)
+    return digest.fill(parse_feed(data, pk, url))
 
 
 def available(http: HttpClient, pk: PartitionKey, template: str | None = None) -> bool:
