@@ -11,7 +11,7 @@ from pipeline.config import DEFAULT_PAPERLISTS_BASE
 from pipeline.http import HttpClient
 from pipeline.partitions import PartitionKey
 from pipeline.sources.paperlists import (
-    ParseResult, SourceError, SourceFile, available, locate_and_read, parse_records,
+    ParseResult, SourceFile, available, locate_and_read, parse_records,
 )
 
 
@@ -47,5 +47,3 @@ class PaperlistsSource(ConfigurableResource):
     def available(self, pk: PartitionKey, venue=None) -> bool:
         return available(self.base, pk, self.client())
 
-
-__all__ = ["PaperlistsSource", "SourceError"]
