@@ -114,15 +114,3 @@ def catalogue_keys(until_year: int | None = None) -> list[str]:
             if venue.has_edition(year):
                 keys.append(f"{venue.key}-{year}")
     return keys
-
-
-def refresh_keys_for(month: int, year: int) -> list[str]:
-    """Partitions the yearly refresh should (re)materialise when it runs in `month` of `year`.
-
-    Each venue is refreshed in its own month, for the year that just ended its conference.
-    """
-    return [
-        f"{v.key}-{year}"
-        for v in VENUES.values()
-        if v.refresh_month == month and v.has_edition(year)
-    ]

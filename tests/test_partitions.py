@@ -4,8 +4,8 @@ from pipeline.partitions import (
     PartitionKeyError,
     catalogue_keys,
     parse_partition_key,
-    refresh_keys_for,
 )
+from pipeline.sources.plan import load_plan
 
 
 def test_parse_valid_keys():
@@ -36,6 +36,7 @@ def test_catalogue_covers_the_main_venues():
 
 
 def test_refresh_month_picks_each_venue_after_its_conference():
+    refresh_keys_for = load_plan().refresh_keys
     assert "neurips-2025" in refresh_keys_for(12, 2025)
     assert "icml-2025" not in refresh_keys_for(12, 2025)
     assert "icml-2025" in refresh_keys_for(8, 2025)

@@ -428,7 +428,7 @@ def test_every_json_source_refuses_truncated_bodies_and_does_not_cache_them(http
 def test_an_api_key_never_reaches_an_error_message(http):
     # requests repeats the full URL, query included, in its own exception messages.
     responses.add(responses.GET, f"{ALEX}/works", body=requests.exceptions.ConnectionError(
-        f"HTTPSConnectionPool(host='api.openalex.org'): Max retries exceeded with url: /works?api_key=SECRET-KEY-1"))
+        "HTTPSConnectionPool(host='api.openalex.org'): Max retries exceeded with url: /works?api_key=SECRET-KEY-1"))
     with pytest.raises(SourceError) as failure:
         openalex.read(http, parse_partition_key("naturemi-2024"), NMI, secret_params={"api_key": "SECRET-KEY-1"})
     assert "SECRET-KEY-1" not in str(failure.value) and "api_key=***" in str(failure.value)
