@@ -24,8 +24,10 @@ For one part, the evidence, strongest first; the first rule that decides is the 
    and only for names whose country holds at least 90% of the population carrying that name).
 4. `institution:fuzzy`: a segment that looks like an institution name, matched to a ROR name
    with rapidfuzz (score threshold measured on labelled data, see README).
-5. `institution:hq`: a multinational named without a place: its headquarters country (the
-   curated table). It ranks above the e-mail domain because the string names where the
+5. `location:region` / `institution:hq`: a multinational named without a place: the country
+   of its lab in a region the string names ("Microsoft STC Asia"; curated `regions`), else
+   its headquarters country (the curated table), with the countries of its labs as
+   `alternatives` (pipeline.countries.decision reads them). It ranks above the e-mail domain because the string names where the
    author works, while the address is often that of another affiliation.
 6. `email:institution`, `email:cctld`, `email:edu`: the e-mail domain: an institution's domain
    (curated, then ROR domains and website hosts), then the country-code TLD, then
@@ -37,6 +39,7 @@ Anything else is unresolved, with the reason. This module has no Dagster imports
 from __future__ import annotations
 
 import functools
+import json
 import math
 import re
 from dataclasses import asdict, dataclass, field, replace
@@ -58,7 +61,7 @@ from .names import (
 from .gazetteer import build_gazetteer, places_in_names
 from .ror import RorIndex, fuzzy_blocks, vocabulary_by_initial
 
-RESOLVER_VERSION = "4"  # 4: .edu/.gov/.mil domains of ROR records abroad ignored
+RESOLVER_VERSION = "5"  # 5: alternatives, e-mail evidence kept beside the decision, lab domains
 
 # Confidence of each rule: how often such a decision agreed with labelled data (README).
 CONFIDENCE = {
@@ -69,8 +72,10 @@ CONFIDENCE = {
     "location:subdivision": 0.92,
     "location:us_state_code": 0.92,
     "location:city": 0.9,
+    "location:region": 0.9,
     "institution:fuzzy": 0.85,
     "email:institution": 0.85,
+    "email:lab": 0.85,
     "email:cctld": 0.8,
     "email:edu": 0.75,
     "institution:hq": 0.7,
@@ -93,6 +98,25 @@ WEBMAIL = {
 GENERIC_CCTLD = {"io", "ai", "co", "me", "tv", "ly", "cc", "ws", "fm", "gg", "to", "sh", "ac", "so", "la", "nu",
                  "tk", "ml", "ga", "cf", "gq", "vc", "am", "im", "su", "eu"}
 TLD_FIXUPS = {"uk": "GB"}
+# University names in their own language and their English forms (name keys).
+NATIVE_NAMES = [
+    (re.compile(r"technische universitat (.+)"), ("technical university of {}",)),
+    (re.compile(r"universitat (?!des |der )(.+)"), ("university of {}",)),
+    (re.compile(r"universite (?:de |d |du )?(.+)"), ("university of {}",)),
+    (re.compile(r"universita (?:degli studi )?(?:di )?(.+)"), ("university of {}",)),
+    (re.compile(r"universidad (?:de )?(.+)"), ("university of {}",)),
+    (re.compile(r"universiteit (?:van )?(.+)"), ("university of {}",)),
+]
+REGION_RE = re.compile(r"\b(?:asia pacific|asia|europe|north america|latin america|south america|americas?|africa|"
+                       r"middle east|emea|apac)\b")
+# A place joined to an institution's name as its campus: "Rutgers University-New Brunswick".
+CAMPUS_JOIN = re.compile(r"\s*(?:[-\u2010-\u2015]|\bat)\s*")
+# Words a fuzzy match must not add or drop: they tell namesakes apart.
+NAME_KEEPERS = ("state", "national", "federal", "polytechnic", "technical", "medical", "normal")
+US_GOVERNMENT = re.compile(
+    r"\b(?:naval|navy|army|air force|marine corps|nasa|noaa|nist|darpa|iarpa|nih|"
+    r"national laborator(?:y|ies)|department of (?:energy|defense|veterans affairs|homeland security)|"
+    r"national institutes of health|u ?s|united states)\b")
 US_TLDS = {"edu", "gov", "mil"}
 
 TOKEN_RE = re.compile(r"[0-9a-z]+(?:'[0-9a-z]+)*|&")
@@ -135,6 +159,13 @@ class Resolution:
     reason: str | None = None  # why it is unresolved
     countries: tuple[str, ...] = ()  # every country of the string's parts, headline first
     parts: tuple[Resolution, ...] = field(default=(), compare=False)
+    # Other countries the string could hold: for a multinational named without a place, the
+    # countries where it runs labs; else the countries other evidence in the string or the
+    # e-mail domain points to. The country decision (pipeline.countries) reads them.
+    alternatives: tuple[str, ...] = ()
+    # What the e-mail domain alone says, whatever decided: (country, method) or None.
+    email_country: str | None = None
+    email_method: str | None = None
 
     @property
     def ror_id(self) -> str | None:
@@ -145,7 +176,20 @@ class Resolution:
         out = asdict(self)
         out.pop("parts")
         out["countries"] = list(self.countries)
+        out["alternatives"] = list(self.alternatives)
         return out
+
+    def row(self) -> dict:
+        """The columns of `resolved_affiliations` (and the input of pipeline.countries.decision)."""
+        return {**self.as_dict(), "ror_id": self.ror_id, "parts": self.parts_json()}
+
+    def parts_json(self) -> str | None:
+        """Each part's decision, as JSON, when the string named several institutions."""
+        if len(self.parts) < 2:
+            return None
+        keep = ("country", "institution", "institution_id", "method", "confidence", "evidence", "alternatives")
+        return json.dumps([{k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(p).items() if k in keep}
+                           for p in self.parts if p.country], ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -154,6 +198,9 @@ class Institution:
     name: str
     country: str
     hq: bool
+    labs: tuple[str, ...] = ()  # for hq companies: other countries where they run research labs
+    lab_domains: tuple[tuple[str, str], ...] = ()  # (domain, country) of labs with their own domain
+    regions: tuple[tuple[str, str], ...] = ()  # (region word, country of the company's lab there)
 
 
 @dataclass(frozen=True)
@@ -402,7 +449,10 @@ class Resolver:
                          if self.ror.countries[o] == entry["country"]]
                 ror_id = self.ror.ids[found[0]] if len(found) == 1 else None
             inst = Institution(
-                id=ror_id or f"pa:{i:04d}", name=entry["name"], country=entry["country"], hq=bool(entry.get("hq"))
+                id=ror_id or f"pa:{i:04d}", name=entry["name"], country=entry["country"], hq=bool(entry.get("hq")),
+                labs=tuple(entry.get("labs") or ()),
+                lab_domains=tuple((str(d).lower(), str(c)) for d, c in (entry.get("lab_domains") or {}).items()),
+                regions=tuple((str(r).lower(), str(c)) for r, c in (entry.get("regions") or {}).items()),
             )
             for alias in [entry["name"], *(entry.get("aliases") or [])]:
                 alias = fold(str(alias))
@@ -416,7 +466,7 @@ class Resolver:
                     self._hq_by_ror_key[name_key(alias)] = inst
             if inst.hq:
                 self._hq_by_ror_key[name_key(entry["name"])] = inst
-            for domain in entry.get("domains") or []:
+            for domain in [*(entry.get("domains") or []), *(d for d, _ in inst.lab_domains)]:
                 by_domain[domain.lower()] = inst
         self._inst_ci = by_alias_ci
         self._inst_prefixes = prefixes_of(by_alias_ci)
@@ -494,6 +544,7 @@ class Resolver:
         found: list[_Match] = []
         for i, length, key, orgs in _walk(text.words, ror.by_name, ror.prefixes, keep=self._keep_ror(text)):
             first, last = tokens[i], tokens[i + length - 1]
+            orgs = self._english_namesake(key, orgs if isinstance(orgs, tuple) else (orgs,))
             found.append(_Match(first[1], last[2], orgs if isinstance(orgs, tuple) else (orgs,),
                                 False, text.is_whole(i, length), length, folded[first[1]:last[2]],
                                 self._specificity(key), key in self._hq_by_ror_key))
@@ -505,6 +556,27 @@ class Resolver:
                                     False, False, 0, m.group(0), 1.0,
                                     name_key(m.group(0)) in self._hq_by_ror_key))
         return found
+
+    def _english_namesake(self, key: str, orgs: tuple) -> tuple:
+        """A university's name in its own language that ROR knows only as another university's
+        label ("Universitat Freiburg" is a German label of Fribourg, CH) belongs to the
+        university whose English name it translates to ("University of Freiburg", DE)."""
+        ror = self.ror
+        if any(name_key(ror.names[o]) == key for o in orgs):
+            return orgs  # the key is a primary name
+        countries = {ror.countries[o] for o in orgs}
+        for pattern, english in NATIVE_NAMES:
+            m = pattern.fullmatch(key)
+            if not m:
+                continue
+            for form in english:
+                target = form.format(m.group(1))
+                named = ror.by_name.get(target)
+                named = named if isinstance(named, tuple) else (named,) if named is not None else ()
+                primary = tuple(o for o in named if name_key(ror.names[o]) == target)
+                if primary and {ror.countries[o] for o in primary} - countries:
+                    return primary
+        return orgs
 
     def _specificity(self, key: str) -> float:
         if self.ror is None:
@@ -579,6 +651,25 @@ class Resolver:
         return None, None
 
     @staticmethod
+    def lab_domain(inst: Institution, domain: str, suffix: str) -> str | None:
+        """The country of a multinational's lab that an address of the company names: a lab
+        domain of the curated table (msra.cn), a country-code label before the company's
+        domain (il.ibm.com, zurich.ibm.com is curated), or the company's country-code domain
+        (amazon.de). Only countries where the company has its headquarters or a lab count."""
+        admissible = {inst.country, *inst.labs}
+        labels = domain.split(".")
+        for i in range(len(labels) - 1):
+            country = dict(inst.lab_domains).get(".".join(labels[i:]))
+            if country:
+                return country
+        head = labels[: len(labels) - len(suffix.split("."))]
+        for label in [*head[-1:], suffix.rsplit(".", 1)[-1]]:
+            code = TLD_FIXUPS.get(label, label.upper())
+            if len(label) == 2 and label not in GENERIC_CCTLD and code in admissible:
+                return code
+        return None
+
+    @staticmethod
     def _clean_domain(domain: str | None) -> str | None:
         if not domain:
             return None
@@ -595,6 +686,9 @@ class Resolver:
         inst, suffix = self.domain_institution(domain)
         if inst and not inst.hq:
             return inst.country, "email:institution", inst.name, inst.id, suffix
+        if inst:  # a multinational's domain says where only when it is a lab's own
+            lab = self.lab_domain(inst, domain, suffix)
+            return (lab, "email:lab", inst.name, inst.id, domain) if lab else None
         if self.ror is not None:
             orgs, suffix = self.ror.orgs_for_domain(domain)
             countries = {self.ror.countries[o] for o in orgs} - {None}
@@ -673,6 +767,10 @@ class Resolver:
             missing = [nw for nw in self._distinctive(name_words)
                        if max(fuzz.ratio(nw, kw) for kw in key_words) < self.FUZZY_WORD]
             shared = any(w in name_words and self.ror.token_df.get(w, 0) <= self.RARE_WORD for w in distinctive)
+            # "Kent State University" is not the University of Kent: a US state university's
+            # "State" is part of its name, as is a campus or system word.
+            if any((w in key_words) != (w in name_words) for w in NAME_KEEPERS):
+                continue
             if all(max(fuzz.ratio(w, nw) for nw in name_words) >= self.FUZZY_WORD for w in distinctive) and \
                     (not missing or (len(missing) == 1 and shared)):
                 good.append((score, name))
@@ -681,7 +779,12 @@ class Resolver:
         top = max(score for score, _ in good)
         best = sorted(name for score, name in good if score == top)
         orgs = {o for name in best for o in self.ror.orgs_for_name(name)}
-        if len({self.ror.countries[o] for o in orgs}) != 1:
+        countries = {self.ror.countries[o] for o in orgs}
+        if len(countries) != 1:
+            return None
+        # A US government or military name ("Naval Research Laboratory", "... National
+        # Laboratory") has namesakes abroad; a near spelling never places it there.
+        if US_GOVERNMENT.search(key) and countries != {"US"}:
             return None
         return self.ror.orgs_for_name(best[0])[0], best[0]
 
@@ -760,9 +863,14 @@ class Resolver:
         mentions = self._outside_names(mentions, matches)
         dom = self.domain_evidence(email_domain)
 
-        def done(country, inst_name, inst_id, method, evidence):
+        email_country, email_method = (dom[0], dom[1]) if dom else (None, None)
+
+        def done(country, inst_name, inst_id, method, evidence, alternatives=None):
+            if alternatives is None:  # what the rest of the evidence points to
+                alternatives = self._other_countries(country, mentions, matches, email_country, folded)
             return Resolution(country, inst_name, inst_id, method, CONFIDENCE[method], evidence,
-                              countries=(country,))
+                              countries=(country,), alternatives=tuple(sorted(set(alternatives) - {country})),
+                              email_country=email_country, email_method=email_method)
 
         def located(country: str, level: str, text: str) -> Resolution:
             """A place decided: name the most specific institution found in that country."""
@@ -778,7 +886,7 @@ class Resolver:
             return located(*decided[:3])
 
         # 2. A known institution in one country (or made so by the other evidence).
-        chosen = self._choose_institution(matches, mentions, decided, dom)
+        chosen = self._choose_institution(matches, mentions, decided, dom, folded)
         if chosen:
             m, org = chosen
             name, iid = self._org_named(org)
@@ -798,7 +906,10 @@ class Resolver:
         hq = self._headquarters(matches)
         if hq is not None:
             inst, text = hq
-            return done(inst.country, inst.name, inst.id, "institution:hq", text)
+            region = self._region(inst, folded)
+            if region:  # "Microsoft STC Asia": the company's lab in that region
+                return done(region[1], inst.name, inst.id, "location:region", region[0])
+            return done(inst.country, inst.name, inst.id, "institution:hq", text, inst.labs)
 
         # 6. The e-mail domain.
         if dom:
@@ -807,7 +918,7 @@ class Resolver:
         clean = self._clean_domain(email_domain)
         inst, suffix = self.domain_institution(clean) if clean else (None, None)
         if inst is not None:  # a multinational's domain: headquarters, as a last resort
-            return done(inst.country, inst.name, inst.id, "institution:hq", suffix)
+            return done(inst.country, inst.name, inst.id, "institution:hq", suffix, inst.labs)
 
         # 7. A place inside an institution's name.
         in_name = self._place_in_name(text) if folded else None
@@ -828,7 +939,24 @@ class Resolver:
             reason = f"institution name shared by organisations in several countries: {', '.join(names)}"
         else:
             reason = "no place, known institution or country-specific e-mail domain"
-        return Resolution(None, None, None, "unresolved", 0.0, None, reason)
+        return Resolution(None, None, None, "unresolved", 0.0, None, reason, email_country=email_country,
+                          email_method=email_method)
+
+    def _other_countries(self, country: str, mentions, matches, email_country: str | None, folded: str) -> set[str]:
+        """Countries that evidence other than the deciding one points to: places in the
+        string, institutions named (each country of a name several share), the e-mail domain,
+        a company's legal form."""
+        out = {m[2] for m in mentions}
+        for m in matches:  # a name shared by organisations in several countries points to each
+            if not m.multinational:
+                out |= {self._org_country(o) for o in m.orgs} - {None}
+        if email_country:
+            out.add(email_country)
+        for pattern, legal in LEGAL_FORMS:  # "ModelBest Inc." with a .cn address
+            if pattern.search(folded):
+                out.add(legal)
+        out.discard(country)
+        return out
 
     def _outside_names(self, mentions, matches):
         """Drop place names that are part of an institution's name in another country
@@ -843,11 +971,12 @@ class Resolver:
             kept.append(mention)
         return kept
 
-    def _choose_institution(self, matches: list[_Match], mentions, decided, dom):
+    def _choose_institution(self, matches: list[_Match], mentions, decided, dom, folded: str = ""):
         """The institution that decides the country, or None. Each candidate must sit in one
         country, or be narrowed to one by the places in the string or the e-mail domain; a
         candidate found inside a longer segment that contradicts a place outside it is
-        dropped. The rest are scored: the rarest word of the name (a proper noun such as
+        dropped, unless the place is joined to the name as a campus ("Rutgers University-New
+        Brunswick", "University of X at Y"). The rest are scored: the rarest word of the name (a proper noun such as
         "Cornell" beats "Center for Applied Mathematics"), agreement with the other
         evidence, a whole-segment match, the curated table."""
         context = {m[2] for m in mentions}
@@ -869,13 +998,25 @@ class Resolver:
                 org = narrowed[0]
                 country = self._org_country(org)
                 consistent = True
-            if decided and decided[2] != country and not m.whole and not (m.start <= decided[3] < m.end):
+            if decided and decided[2] != country and not m.whole and not (m.start <= decided[3] < m.end) \
+                    and not (folded and decided[3] >= m.end and CAMPUS_JOIN.fullmatch(folded[m.end:decided[3]])):
                 continue
             score = (m.specificity + (2.0 if consistent else 0.0) + (1.0 if m.whole else 0.0)
                      + (0.5 if m.curated else 0.0))
             if best is None or (score, -m.start) > best[0]:
                 best = ((score, -m.start), m, org)
         return (best[1], best[2]) if best else None
+
+    @staticmethod
+    def _region(inst: Institution, folded: str) -> tuple[str, str] | None:
+        """(region word, country) when the string names a region where the company has one lab."""
+        if not inst.regions:
+            return None
+        regions = dict(inst.regions)
+        for m in REGION_RE.finditer(folded.lower()):
+            if m.group(0) in regions:
+                return m.group(0), regions[m.group(0)]
+        return None
 
     def _headquarters(self, matches: list[_Match]) -> tuple[Institution, str] | None:
         for m in sorted(matches, key=lambda m: (-m.specificity, not m.curated)):

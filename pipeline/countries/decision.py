@@ -1,0 +1,529 @@
+"""The one place where the country an author-affiliation row counts for is decided.
+
+Input: a paper's author-affiliation rows (every source's, counted or not, as `reconcile` and
+`affiliations.explode` write them) and the resolver's answer for each (affiliation, e-mail
+domain) pair. Output: one `Decision` per counted row, with the country it counts for under
+each placement convention, the rule, its confidence, the evidence and, when the row could
+hold another country, those `alternatives`. `paper_countries`, `country_edges`, the headline
+numbers, the report, the review trail, `paperatlas diff`, `papers`, `explain` and
+`extract-pdf --resolve` all read these decisions; nothing else decides a country.
+
+Evidence before convention. For one author on one paper the strongest evidence decides:
+
+1. a place printed in a source's string for that author (PDF page 1, OpenAlex raw strings,
+   the proceedings): the resolver's `location:*` rules, or for a multinational named without
+   a place in one string, a place another source prints for the same author
+   (`institution:printed`);
+2. the author's OpenReview profile entry valid in the paper's year: its institution's
+   country (`institution:profile`);
+3. an e-mail domain specific to the institution named, whose country is known: a curated lab
+   domain (msra.cn), a company's country-code subdomain or domain (il.ibm.com, amazon.de)
+   (`institution:email`). A university's domain beside a company's name says the author is
+   also at the university, not where the company's lab is, and moves nothing;
+4. only then a convention. For a multinational named without a place (the resolver's
+   `institution:hq`) the run chooses the *placement*:
+   - `hq` (default): its headquarters, as Paper Copilot, OpenAlex and Scopus do;
+   - `coauthors`: the country of the paper's other authors, when at least two of them are
+     placed by evidence, all in one country where the company runs a lab
+     (`institution:hq+coauthors`).
+
+Uncertain rows, whose country another admissible reading would change:
+- `multinational`: a multinational named without a place and not placed by 1-3; it may sit at
+  headquarters or in a country where it runs labs (`labs` in data/institutions.yaml) and where
+  another author of the paper is placed by evidence (`labs="anchored"`, the default; `any`
+  admits every lab);
+- `sources disagree`: another source's string (or the source's own country) for the same
+  author points only to other countries;
+- `low confidence`: decided below the confidence threshold while other evidence in the string
+  or the e-mail domain points elsewhere.
+
+Each uncertain row holds exactly one of its alternatives; rows are independent. A headline
+number's interval is then: `low`, the papers in it under every admissible choice; `high`, the
+papers in it under some choice (`possible_country_sets`). Unresolved rows are never guessed:
+they lower coverage instead.
+
+No Dagster here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PLACEMENTS = ("hq", "coauthors")
+DEFAULT_PLACEMENT = "hq"
+LOW_CONFIDENCE = 0.85
+LAB_READINGS = ("anchored", "any")
+MIN_OTHER_AUTHORS = 2  # one co-author abroad is as likely an intern's home university
+
+HQ_RULE = "institution:hq"
+COAUTHORS_RULE = "institution:hq+coauthors"
+PRINTED_RULE = "institution:printed"
+PROFILE_RULE = "institution:profile"
+EMAIL_RULE = "institution:email"
+CONFIDENCE = {PRINTED_RULE: 0.9, PROFILE_RULE: 0.9, EMAIL_RULE: 0.85, COAUTHORS_RULE: 0.6}
+
+MULTINATIONAL = "multinational"
+DISAGREE = "sources disagree"
+LOW = "low confidence"
+
+OPENREVIEW = "openreview"
+OTHER_VIEWS = {"other-source", "superseded"}  # the same author's rows that do not count
+MAX_SETS = 20_000  # distinct country sets enumerated per paper before bounds turn conservative
+
+INSTITUTIONS = Path(__file__).resolve().parents[1] / "data" / "institutions.yaml"
+
+
+class PlacementError(ValueError):
+    pass
+
+
+def check_placement(placement: str) -> str:
+    if placement not in PLACEMENTS:
+        raise PlacementError(f"unknown placement {placement!r}; choose one of {', '.join(PLACEMENTS)}")
+    return placement
+
+
+def basis_of(method: str | None) -> str:
+    """Which kind of evidence a rule stands on, as the report names it."""
+    method = method or "unresolved"
+    if method == "override":
+        return "override"
+    if method.startswith("location:"):
+        return "printed place"
+    if method == PRINTED_RULE:
+        return "printed place (another source)"
+    if method == PROFILE_RULE:
+        return "OpenReview profile"
+    if method.startswith("email:") or method == EMAIL_RULE:
+        return "e-mail domain"
+    if method in (HQ_RULE, COAUTHORS_RULE):
+        return "convention"
+    if method.startswith("institution"):
+        return "institution"
+    if method == "legal_form":
+        return "legal form"
+    return "none"
+
+
+@lru_cache(maxsize=4)
+def labs_by_institution(path: str = str(INSTITUTIONS)) -> dict[str, frozenset[str]]:
+    """Curated institution name -> the other countries where it runs research labs."""
+    with open(path, encoding="utf-8") as f:
+        entries = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or []
+    return {e["name"]: frozenset(e["labs"]) for e in entries if isinstance(e, dict) and e.get("labs")}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """How one counted author-affiliation row was placed. The first twelve fields are those
+    the review trail and snapshots always had; the rest default so that old snapshots load."""
+
+    author_position: int | None
+    author_name: str | None
+    affiliation: str | None
+    email_domain: str | None
+    source: str | None  # which source's row (paperlists, pdf, openreview ...)
+    source_ref: str | None
+    countries: tuple[str, ...]  # under placement hq; empty when unresolved
+    institution: str | None
+    ror_id: str | None
+    method: str | None  # the rule that decided (under hq)
+    confidence: float | None
+    reason: str | None
+    evidence: str | None = None  # the text that decided
+    basis: str | None = None  # printed place, OpenReview profile, e-mail domain, institution, convention ...
+    coauthor_countries: tuple[str, ...] | None = None  # under placement coauthors (None: as `countries`)
+    certain: tuple[str, ...] | None = None  # countries that hold under every reading (None: all)
+    alternatives: tuple[str, ...] = ()  # the uncertain part's admissible countries; empty when certain
+    uncertainty: str | None = None  # multinational, sources disagree, low confidence
+    paper_id: str | None = None
+    unit: Any = None  # author position, or ("unaligned", n) for rows tied to no author
+
+    @property
+    def key(self) -> tuple:
+        return (self.author_position, self.affiliation, self.email_domain, self.source)
+
+    @property
+    def moved(self) -> bool:
+        """Does the coauthors placement put this row elsewhere than headquarters?"""
+        return self.coauthor_countries is not None and tuple(self.coauthor_countries) != tuple(self.countries)
+
+    def countries_for(self, placement: str = DEFAULT_PLACEMENT) -> tuple[str, ...]:
+        if placement == "coauthors" and self.coauthor_countries is not None:
+            return tuple(self.coauthor_countries)
+        return tuple(self.countries)
+
+    def rule_for(self, placement: str = DEFAULT_PLACEMENT) -> tuple[str | None, float | None, str | None]:
+        """(rule, confidence, reason) under a placement."""
+        if placement == "coauthors" and self.moved:
+            country = "/".join(self.coauthor_countries or ())
+            return (COAUTHORS_RULE, CONFIDENCE[COAUTHORS_RULE],
+                    f"{self.institution} runs research labs in {country}, and every other author of the paper "
+                    f"placed by evidence is in {country}")
+        return self.method, self.confidence, self.reason
+
+    def fixed(self) -> tuple[str, ...]:
+        return tuple(self.countries) if self.certain is None else tuple(self.certain)
+
+    def as_row(self) -> dict:
+        return {
+            "paper_id": self.paper_id, "author_position": self.author_position, "author_name": self.author_name,
+            "affiliation": self.affiliation, "email_domain": self.email_domain, "source": self.source,
+            "source_ref": self.source_ref, "countries": list(self.countries),
+            "coauthor_countries": list(self.countries_for("coauthors")), "certain": list(self.fixed()),
+            "alternatives": list(self.alternatives), "uncertainty": self.uncertainty, "method": self.method,
+            "confidence": self.confidence, "basis": self.basis, "evidence": self.evidence, "reason": self.reason,
+            "institution": self.institution, "ror_id": self.ror_id,
+            "unit": None if self.unit is None or isinstance(self.unit, int) else int(self.unit[1]),
+        }
+
+
+def from_row(row: Mapping[str, Any]) -> Decision:
+    """A `country_decisions` row back to a Decision."""
+    position = _clean(row.get("author_position"))
+    unit = int(position) if position is not None else ("unaligned", int(_clean(row.get("unit")) or 0))
+    return Decision(
+        author_position=None if position is None else int(position), author_name=_clean(row.get("author_name")),
+        affiliation=_clean(row.get("affiliation")), email_domain=_clean(row.get("email_domain")),
+        source=_clean(row.get("source")), source_ref=_clean(row.get("source_ref")),
+        countries=tuple(_list(row.get("countries"))), institution=_clean(row.get("institution")),
+        ror_id=_clean(row.get("ror_id")), method=_clean(row.get("method")),
+        confidence=None if _clean(row.get("confidence")) is None else float(row["confidence"]),
+        reason=_clean(row.get("reason")), evidence=_clean(row.get("evidence")), basis=_clean(row.get("basis")),
+        coauthor_countries=tuple(_list(row.get("coauthor_countries"))),
+        certain=tuple(_list(row.get("certain"))), alternatives=tuple(_list(row.get("alternatives"))),
+        uncertainty=_clean(row.get("uncertainty")), paper_id=_clean(row.get("paper_id")), unit=unit,
+    )
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _clean(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    try:
+        import pandas as pd
+
+        if value is pd.NA:
+            return None
+    except ImportError:  # pragma: no cover
+        pass
+    return value
+
+
+def _list(value: Any) -> list:
+    value = _clean(value)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return list(value)
+
+
+def resolution_key(affiliation: Any, email_domain: Any) -> tuple[str | None, str | None]:
+    return _clean(affiliation), _clean(email_domain)
+
+
+def _position(row: Mapping[str, Any]) -> int | None:
+    position = _clean(row.get("author_position"))
+    return None if position is None else int(position)
+
+
+def _counted(row: Mapping[str, Any]) -> bool:
+    counted = _clean(row.get("counted"))
+    return True if counted is None else bool(counted)
+
+
+def _reference(raw: Any) -> set[str]:
+    return {c.strip().upper() for c in str(_clean(raw) or "").split(",") if c.strip()}
+
+
+def _same_country(a: str, others: set[str]) -> bool:
+    """Sources fold HK, MO and TW into CN; a CN on their side does not contradict them."""
+    return a in others or (a in ("HK", "MO", "TW") and "CN" in others) or (a == "CN" and bool(others & {"HK", "MO", "TW"}))
+
+
+@dataclass
+class _Slot:
+    """One institution of a row (a string may name several) and how it was placed."""
+
+    country: str
+    method: str
+    confidence: float
+    evidence: str | None
+    institution: str | None
+    ror_id: str | None
+    reason: str | None = None
+    admissible: tuple[str, ...] = ()  # more than one: uncertain
+    uncertainty: str | None = None
+    coauthor_country: str | None = None
+
+
+def _slots(res: Mapping[str, Any] | None) -> list[dict]:
+    """The resolver's answer as one dict per part with a country."""
+    if not res or _clean(res.get("country")) is None:
+        return []
+    parts = _clean(res.get("parts"))
+    if isinstance(parts, str):
+        try:
+            parts = json.loads(parts)
+        except ValueError:
+            parts = None
+    if isinstance(parts, list) and len(parts) > 1:
+        out = []
+        for p in parts:
+            if p.get("country"):
+                iid = p.get("institution_id") or ""
+                out.append({**p, "ror_id": iid if iid.startswith("https://ror.org/") else None,
+                            "email_country": _clean(res.get("email_country")),
+                            "email_method": _clean(res.get("email_method"))})
+        if out:
+            return out
+    return [{"country": res["country"], "method": _clean(res.get("method")) or "unresolved",
+             "confidence": float(_clean(res.get("confidence")) or 0.0), "evidence": _clean(res.get("evidence")),
+             "institution": _clean(res.get("institution")), "ror_id": _clean(res.get("ror_id")),
+             "alternatives": _list(res.get("alternatives")), "email_country": _clean(res.get("email_country")),
+             "email_method": _clean(res.get("email_method"))}]
+
+
+def _place_multinational(slot: dict, printed: list[tuple[str, str, str]], profile: set[str]) -> _Slot:
+    """Evidence 1-3 for a multinational named without a place, else headquarters."""
+    hq = slot["country"]
+    inst = slot.get("institution")
+    admissible = tuple(sorted({hq, *slot.get("alternatives", ())}))
+    base = dict(institution=inst, ror_id=slot.get("ror_id"))
+    found = sorted({c for c, _, _ in printed if c in admissible})
+    if len(found) == 1:
+        c = found[0]
+        source, text = next((s, t) for cc, s, t in printed if cc == c)
+        return _Slot(c, PRINTED_RULE, CONFIDENCE[PRINTED_RULE], text,
+                     reason=f"{inst} placed where {source or 'another source'} prints this author: {text}", **base)
+    profiled = sorted(c for c in admissible if _same_country(c, profile)) if profile else []
+    if len(profiled) == 1:
+        c = profiled[0]
+        return _Slot(c, PROFILE_RULE, CONFIDENCE[PROFILE_RULE], ",".join(sorted(profile)),
+                     reason=f"{inst} placed by the author's OpenReview profile for the paper's year", **base)
+    email, how = slot.get("email_country"), slot.get("email_method")
+    if email in admissible and how == "email:lab" and len(admissible) > 1:
+        return _Slot(email, EMAIL_RULE, CONFIDENCE[EMAIL_RULE], email,
+                     reason=f"{inst} placed by the author's institution-specific e-mail domain ({email})", **base)
+    narrowed = tuple(found or profiled or admissible)
+    country = hq if hq in narrowed else narrowed[0]
+    return _Slot(country, HQ_RULE, float(slot["confidence"]), slot.get("evidence"),
+                 reason=f"{inst} named without a place: its headquarters ({hq})"
+                 + (f"; it runs labs in {', '.join(c for c in narrowed if c != hq)}" if len(narrowed) > 1 else ""),
+                 admissible=narrowed if len(narrowed) > 1 else (), uncertainty=MULTINATIONAL if len(narrowed) > 1 else None,
+                 **base)
+
+
+def _place(slot: dict, threshold: float) -> _Slot:
+    alternatives = tuple(c for c in slot.get("alternatives", ()) if c != slot["country"])
+    low = float(slot["confidence"]) < threshold and bool(alternatives)
+    return _Slot(slot["country"], slot["method"], float(slot["confidence"]), slot.get("evidence"),
+                 slot.get("institution"), slot.get("ror_id"),
+                 admissible=tuple(sorted({slot["country"], *alternatives})) if low else (),
+                 uncertainty=LOW if low else None)
+
+
+# -- the decision ----------------------------------------------------------------------------
+
+
+def decide(rows: Iterable[Mapping[str, Any]], resolutions: Mapping[tuple, Mapping[str, Any]],
+           threshold: float = LOW_CONFIDENCE, labs: str = "anchored") -> list[Decision]:
+    """Decisions for every counted row of every paper in `rows` (author_affiliations rows;
+    rows without `counted` count). `resolutions` maps (affiliation, email_domain) to the
+    resolver's answer (a resolved_affiliations row or `Resolution.as_dict()` with `parts`)."""
+    by_paper: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_paper[row["paper_id"]].append(row)
+    out: list[Decision] = []
+    for paper in sorted(by_paper):
+        out.extend(decide_paper(by_paper[paper], resolutions, threshold, labs))
+    return out
+
+
+def decide_paper(rows: Sequence[Mapping[str, Any]], resolutions: Mapping[tuple, Mapping[str, Any]],
+                 threshold: float = LOW_CONFIDENCE, labs: str = "anchored") -> list[Decision]:
+    """Decisions for one paper's counted rows (see the module docstring). `labs`: which lab
+    countries of a multinational are admissible readings: `anchored` (default), those where
+    another author of the paper is placed by evidence; `any`, every lab."""
+    if labs not in LAB_READINGS:
+        raise ValueError(f"labs={labs!r}: choose one of {', '.join(LAB_READINGS)}")
+    # What the author's other rows say: places other sources print, their countries, the profile.
+    printed: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
+    others: dict[int, set[str]] = defaultdict(set)
+    profile: dict[int, set[str]] = defaultdict(set)
+    for row in rows:
+        pos = _position(row)
+        if pos is None:
+            continue
+        if row.get("source") == OPENREVIEW:
+            profile[pos] |= _reference(row.get("reference_countries"))
+        if _counted(row) or row.get("decision") not in OTHER_VIEWS:
+            continue
+        for slot in _slots(resolutions.get(resolution_key(row.get("affiliation"), row.get("email_domain")))):
+            if slot["method"].startswith("location:"):
+                printed[pos].append((slot["country"], row.get("source"), slot.get("evidence") or row.get("affiliation")))
+            if slot["method"] != HQ_RULE:
+                others[pos].add(slot["country"])
+
+    counted = [r for r in rows if _counted(r) and (_clean(r.get("affiliation")) or _clean(r.get("email_domain")))]
+    drafts: list[tuple[Mapping[str, Any], Any, dict, list[_Slot]]] = []
+    for n, row in enumerate(counted):
+        pos = _position(row)
+        unit = pos if pos is not None else ("unaligned", n)
+        res = resolutions.get(resolution_key(row.get("affiliation"), row.get("email_domain"))) or {}
+        slots = [_place_multinational(s, printed.get(pos, []), profile.get(pos, set())) if s["method"] == HQ_RULE
+                 else _place(s, threshold) for s in _slots(res)]
+        if len(slots) == 1 and not slots[0].admissible and pos is not None:
+            theirs = set(others.get(pos, set())) | _reference(row.get("reference_countries"))
+            mine = slots[0].country
+            if theirs and not _same_country(mine, theirs):
+                slots[0].admissible = tuple(sorted({mine, *theirs}))
+                slots[0].uncertainty = DISAGREE
+                slots[0].reason = f"another source places this author in {', '.join(sorted(theirs))}"
+        drafts.append((row, unit, res, slots))
+
+    anchors = {(unit, s.country) for _, unit, _, slots in drafts for s in slots if s.method != HQ_RULE}
+    if labs == "anchored":
+        # A lab abroad is an admissible reading only where another author of the paper is
+        # placed by evidence: no source puts anyone of the paper near the others.
+        for _, unit, _, slots in drafts:
+            near = {c for u, c in anchors if u != unit}
+            for s in slots:
+                if s.uncertainty != MULTINATIONAL or s.country not in s.admissible:
+                    continue
+                kept = tuple(c for c in s.admissible if c == s.country or c in near)
+                if len(kept) < 2:
+                    s.admissible, s.uncertainty = (), None
+                else:
+                    s.admissible = kept
+
+    # Placement coauthors: other authors placed by evidence, at least two, all in one country.
+    countries = {c for _, c in anchors}
+    if len(countries) == 1 and len({u for u, _ in anchors}) >= MIN_OTHER_AUTHORS:
+        (target,) = countries
+        for _, _, _, slots in drafts:
+            for s in slots:
+                if s.method == HQ_RULE and target != s.country and target in s.admissible:
+                    s.coauthor_country = target
+
+    out = []
+    for row, unit, res, slots in drafts:
+        base = dict(
+            author_position=_position(row), author_name=_clean(row.get("author_name")),
+            affiliation=_clean(row.get("affiliation")), email_domain=_clean(row.get("email_domain")),
+            source=_clean(row.get("source")), source_ref=_clean(row.get("source_ref")),
+            paper_id=row.get("paper_id"), unit=unit,
+        )
+        if not slots:
+            out.append(Decision(countries=(), institution=None, ror_id=None, method="unresolved", confidence=0.0,
+                                reason=_clean(res.get("reason")) or "not resolved", basis="none", **base))
+            continue
+        uncertain = next((s for s in slots if len(s.admissible) > 1), None)
+        head = uncertain or slots[0]
+        hq = tuple(dict.fromkeys(s.country for s in slots))
+        co = tuple(dict.fromkeys(s.coauthor_country or s.country for s in slots))
+        certain = tuple(dict.fromkeys(s.country for s in slots if s is not uncertain))
+        out.append(Decision(
+            countries=hq, institution=head.institution, ror_id=head.ror_id, method=head.method,
+            confidence=head.confidence, reason=head.reason, evidence=head.evidence, basis=basis_of(head.method),
+            coauthor_countries=co, certain=certain, alternatives=uncertain.admissible if uncertain else (),
+            uncertainty=uncertain.uncertainty if uncertain else None, **base))
+    return out
+
+
+# -- what a paper counts for -----------------------------------------------------------------
+
+
+def paper_countries(decisions: Iterable[Decision], placement: str = DEFAULT_PLACEMENT) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = defaultdict(set)
+    for d in decisions:
+        out[d.paper_id].update(d.countries_for(placement))
+    return dict(out)
+
+
+def paper_country_rows(decisions: Iterable[Decision], placement: str = DEFAULT_PLACEMENT,
+                       meta: Mapping[str, Mapping[str, Any]] | None = None) -> list[dict]:
+    """Rows of `paper_countries` under a placement.
+
+    Whole counting: a paper counts once for every country it has. Fractional counting (as the
+    Nature Index does): each author with at least one placed row holds an equal share of the
+    paper, split equally over that author's countries; rows tied to no author hold the share
+    of one author each. A paper with any placed author sums to exactly 1."""
+    units: dict[str, dict[Any, list[str]]] = defaultdict(dict)
+    for d in decisions:
+        units[d.paper_id].setdefault(d.unit, []).extend(d.countries_for(placement))
+    out: list[dict] = []
+    for paper in sorted(units):
+        resolved_units = [c for c in units[paper].values() if c]
+        if not resolved_units:
+            continue
+        share = 1.0 / len(resolved_units)
+        fractional: Counter = Counter()
+        authors: Counter = Counter()
+        for unit_countries in resolved_units:
+            for country in unit_countries:
+                fractional[country] += share / len(unit_countries)
+            for country in set(unit_countries):
+                authors[country] += 1
+        m = (meta or {}).get(paper, {})
+        for country in sorted(fractional):
+            out.append({
+                "partition_key": m.get("partition_key"), "venue": m.get("venue"),
+                "year": m.get("year"), "paper_id": paper, "country": country, "authors": authors[country],
+                "fractional": round(fractional[country], 12), "n_countries": len(fractional), "placement": placement,
+            })
+    return out
+
+
+def possible_country_sets(decisions: Iterable[Decision]) -> tuple[frozenset[str], ...]:
+    """Every set of countries the paper can have when each uncertain row takes one of its
+    alternatives. Past MAX_SETS distinct sets, the two extremes stand in (the fewest and the
+    most countries): still bounds, only wider."""
+    decisions = list(decisions)
+    fixed = frozenset(c for d in decisions for c in d.fixed())
+    choices = [d.alternatives for d in decisions if len(d.alternatives) > 1]
+    sets = {fixed}
+    for alternatives in choices:
+        sets = {s | {c} for s in sets for c in alternatives}
+        if len(sets) > MAX_SETS:
+            return (fixed, fixed | {c for a in choices for c in a})
+    return tuple(sorted(sets, key=lambda s: (len(s), sorted(s))))
+
+
+def unit_coverage(decisions: Iterable[Decision]) -> dict[str, tuple[int, int]]:
+    """paper -> (authors with affiliation data placed, authors with affiliation data)."""
+    placed: dict[str, dict[Any, bool]] = defaultdict(dict)
+    for d in decisions:
+        units = placed[d.paper_id]
+        units[d.unit] = units.get(d.unit, False) or bool(d.countries)
+    return {p: (sum(u.values()), len(u)) for p, u in placed.items()}
+
+
+def describe(d: Decision, placement: str = DEFAULT_PLACEMENT) -> str:
+    """One line: what the row says and why it counts where it does."""
+    rule, confidence, reason = d.rule_for(placement)
+    country = "/".join(d.countries_for(placement)) or "no country"
+    text = d.affiliation or (f"@{d.email_domain}" if d.email_domain else "(nothing)")
+    line = f'"{text}" -> {country} by {rule}'
+    if confidence is not None:
+        line += f" ({confidence:.2f})"
+    if d.institution:
+        line += f", {d.institution}"
+    if reason:
+        line += f": {reason}"
+    if d.alternatives:
+        line += f" [uncertain, {d.uncertainty}: could be {', '.join(d.alternatives)}]"
+    return line
