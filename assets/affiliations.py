@@ -133,8 +133,8 @@ def resolved_affiliations(context: AssetExecutionContext, warehouse: WarehouseRe
         aff = None if pd.isna(aff) else aff
         dom = None if pd.isna(dom) else dom
         res = resolver.resolve(aff, dom)
-        rows.append({**res.as_dict(), "ror_id": res.ror_id, "partition_key": pk.key, "affiliation": aff,
-                     "email_domain": dom, "resolver_version": RESOLVER_VERSION})
+        rows.append({**res.row(), "partition_key": pk.key, "affiliation": aff, "email_domain": dom,
+                     "resolver_version": RESOLVER_VERSION})
         if n % 5000 == 0:
             context.log.info(f"{pk}: resolved {n}/{total}")
     frame = pd.DataFrame(rows)

@@ -4,6 +4,7 @@ from dagster import AssetExecutionContext, AutomationCondition, MaterializeResul
 
 from pipeline import charts, counting
 from pipeline.text import markdown_table
+from resources.conventions import Conventions
 from resources.warehouse import WarehouseResource
 
 from .common import GROUP, KINDS, png_metadata
@@ -27,7 +28,8 @@ from .reports import headlines
         "yearly_headlines and yearly_summary."
     ),
 )
-def yearly_aggregates(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+def yearly_aggregates(context: AssetExecutionContext, warehouse: WarehouseResource,
+                      conventions: Conventions) -> MaterializeResult:
     store = warehouse.warehouse()
     with store.connect() as con:
         pc = store.query("SELECT * FROM paper_countries", con=con)
@@ -39,8 +41,9 @@ def yearly_aggregates(context: AssetExecutionContext, warehouse: WarehouseResour
         counts = {name: store.replace_table(name, frame, con=con) for name, frame in tables.items()}
     summary = tables["yearly_summary"]
     heads = tables["yearly_headlines"]
-    us_cn = heads[(heads["number"] == "us_cn") & (heads["china_scope"] == "cn")][
-        ["venue", "year", "papers", "denominator", "share", "low_confidence"]]
+    us_cn = heads[(heads["number"] == "us_cn") & (heads["china_scope"] == "cn")
+                  & (heads["placement"] == conventions.placement)][
+        ["venue", "year", "papers", "low", "high", "denominator", "share", "low_confidence"]]
     chart = charts.us_cn_share_by_year(us_cn, "all", "cn")
     overall = summary[summary["venue"] == "all"]
     with_country = int(overall["papers_with_country"].sum())

@@ -1,4 +1,5 @@
-"""Stage 4: `paper_countries` (and the partition's summary row), then `country_edges`."""
+"""Stage 4: `country_decisions` (the one place a country is decided), `paper_countries` (and
+the partition's summary row), then `country_edges`."""
 
 import pandas as pd
 from dagster import (
@@ -13,7 +14,9 @@ from dagster import (
 )
 
 from pipeline import counting
+from pipeline.countries import decision
 from pipeline.text import markdown_table
+from resources.conventions import Conventions
 from resources.warehouse import WarehouseResource
 
 from .affiliations import author_affiliations, resolved_affiliations
@@ -26,12 +29,68 @@ UNIQUE_CHECK = "one_row_per_paper_and_country"
 EDGES_CHECK = "edges_match_paper_countries"
 
 
+DECIDED_CHECK = "every_counted_row_decided_once"
+
+
 @asset(
     partitions_def=venue_year_partitions,
-    deps=[raw_papers, author_affiliations, resolved_affiliations],
+    deps=[author_affiliations, resolved_affiliations],
     group_name=GROUP,
     kinds=KINDS,
-    code_version="4",
+    code_version="1",
+    automation_condition=AutomationCondition.eager(),
+    check_specs=[AssetCheckSpec(DECIDED_CHECK, asset="country_decisions",
+                                description="Every counted author-affiliation row with a string or e-mail domain "
+                                            "has exactly one decision.")],
+    description=(
+        "The one place where a country is decided (pipeline/countries/decision.py): for every counted "
+        "author-affiliation row, the country it counts for under each placement (hq, coauthors), the rule, "
+        "its confidence, which evidence decided (printed place, OpenReview profile, e-mail domain, "
+        "institution, convention), the text, and for uncertain rows (multinational named without a "
+        "place, sources that disagree, low confidence with an alternative) the countries it could hold. "
+        "paper_countries, the headline numbers, the report, the review trail and diff read it."
+    ),
+)
+def country_decisions(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    pk = partition(context)
+    store = warehouse.warehouse()
+    with store.connect() as con:
+        aa = store.read_partition("author_affiliations", pk.key, con=con)
+        resolved = store.read_partition("resolved_affiliations", pk.key, con=con)
+    rows = aa.astype(object).where(aa.notna(), None).to_dict("records")
+    resolutions = {decision.resolution_key(r["affiliation"], r["email_domain"]): r
+                   for r in resolved.astype(object).where(resolved.notna(), None).to_dict("records")}
+    decided = decision.decide(rows, resolutions)
+    frame = pd.DataFrame(decision.decision_rows(pk.key, decided))
+    store.replace_partition("country_decisions", pk.key, frame)
+    expected = sum(1 for r in rows if (r.get("counted") is not False) and (r.get("affiliation") or r.get("email_domain")))
+    kinds = frame["uncertainty"].value_counts().to_dict() if len(frame) else {}
+    basis = frame["basis"].value_counts().to_dict() if len(frame) else {}
+    uncertain = frame[frame["uncertainty"].notna()] if len(frame) else frame
+    context.log.info(f"{pk}: {len(frame)} rows decided; {len(uncertain)} uncertain")
+    return MaterializeResult(
+        metadata={
+            **table_metadata(frame, ["paper_id", "author_position", "affiliation", "countries", "method", "basis",
+                                     "uncertainty"]),
+            "decided_by": MetadataValue.json({k: int(v) for k, v in basis.items()}),
+            "uncertain_rows": len(uncertain),
+            "uncertain_by_kind": MetadataValue.json({k: int(v) for k, v in kinds.items()}),
+            "uncertain_sample": MetadataValue.md(markdown_table(
+                uncertain, 15, ["paper_id", "affiliation", "countries", "alternatives", "uncertainty"])),
+        },
+        check_results=[AssetCheckResult(
+            check_name=DECIDED_CHECK, passed=expected == len(frame), severity=AssetCheckSeverity.ERROR,
+            metadata={"counted_rows": expected, "decisions": len(frame)},
+        )],
+    )
+
+
+@asset(
+    partitions_def=venue_year_partitions,
+    deps=[raw_papers, country_decisions],
+    group_name=GROUP,
+    kinds=KINDS,
+    code_version="5",
     automation_condition=AutomationCondition.eager(),
     check_specs=[
         AssetCheckSpec(SHARES_CHECK, asset="paper_countries",
@@ -40,14 +99,14 @@ EDGES_CHECK = "edges_match_paper_countries"
                        description="No paper counts twice for one country."),
     ],
     description=(
-        "Countries of each paper: authors from the country (whole counting) and the paper's "
-        "fractional share (each resolved author holds an equal share, split over their "
-        "affiliations). A row placed at a multinational's headquarters counts for the country of "
-        "the paper's other authors when the company has a lab there (rule institution:hq+coauthors). "
+        "Countries of each paper under the run's placement (resource `conventions`: hq or coauthors), "
+        "read from country_decisions: authors from the country (whole counting) and the paper's "
+        "fractional share (each placed author holds an equal share, split over their countries). "
         "Also writes the partition's row of `partition_summary`."
     ),
 )
-def paper_countries(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+def paper_countries(context: AssetExecutionContext, warehouse: WarehouseResource,
+                    conventions: Conventions) -> MaterializeResult:
     pk = partition(context)
     store = warehouse.warehouse()
     with store.connect() as con:
@@ -61,25 +120,19 @@ def paper_countries(context: AssetExecutionContext, warehouse: WarehouseResource
             WHERE p.partition_key = ?
             """, [pk.key, pk.key], con=con,
         )
-        aa = store.query("SELECT * FROM author_affiliations WHERE partition_key = ? AND coalesce(counted, true)",
-                         [pk.key], con=con)
-        resolved = store.read_partition("resolved_affiliations", pk.key, con=con)
-    # A string naming several institutions counts for each of their countries.
-    countries = {
-        counting.resolution_key(a, d): counting.country_list(c, cs)
-        for a, d, c, cs in resolved[["affiliation", "email_domain", "country", "countries"]].itertuples(index=False)
-    }
-    decisions = {
-        counting.resolution_key(a, d): (m, i)
-        for a, d, m, i in resolved[["affiliation", "email_domain", "method", "institution"]].itertuples(index=False)
-    }
+        affiliation_rows = con.execute(
+            "SELECT count(affiliation) FROM author_affiliations WHERE partition_key = ? AND coalesce(counted, true)",
+            [pk.key]).fetchone()[0]
+        resolved_rows = con.execute(
+            "SELECT count(country) FROM resolved_affiliations WHERE partition_key = ?", [pk.key]).fetchone()[0]
+        decided = decision.load_decisions(store, pk.key, con=con)
     meta = {pid: {"partition_key": pk.key, "venue": pk.venue, "year": pk.year} for pid in papers["paper_id"]}
-    rows = counting.paper_country_rows(aa.to_dict("records"), countries, meta, decisions)
+    rows = decision.paper_country_rows(decided, conventions.placement, meta)
     frame = pd.DataFrame(rows)
     sets = counting.country_sets(rows)
     summary = counting.partition_summary(
         pk.key, pk.venue, pk.year, len(papers), int(papers["n_authors"].sum()) if len(papers) else 0,
-        int(aa["affiliation"].notna().sum()), int(resolved["country"].notna().sum()), sets,
+        int(affiliation_rows), int(resolved_rows), sets,
     )
     with store.connect() as con:
         store.replace_partition("paper_countries", pk.key, frame, con=con)
@@ -104,6 +157,7 @@ def paper_countries(context: AssetExecutionContext, warehouse: WarehouseResource
             "international_share": head["international_share"],
             "us_cn_papers": head["us_cn_papers"],
             "us_cn_share": head["us_cn_share"],
+            "placement": conventions.placement,
             "us_papers": head["us_papers"],
             "cn_papers": head["cn_papers"],
             "top_countries": MetadataValue.md(markdown_table(top, 15)),

@@ -18,12 +18,15 @@ from dagster import (
 )
 from pydantic import Field
 
+from pipeline import charts
 from pipeline import headlines as hl
 from pipeline import report as rp
 from pipeline.models import utcnow
 from pipeline.names import fold
-from pipeline.review import review_rows
+from pipeline.review import evidence_digest, review_rows
 from pipeline.text import markdown_table
+from pipeline.countries.decision import PLACEMENTS
+from resources.conventions import Conventions
 from resources.reports import ReportsFolder
 from resources.warehouse import WarehouseResource
 
@@ -71,7 +74,7 @@ def _duplicates(papers: pd.DataFrame) -> tuple[list[str], list[str]]:
                        description="No paper id twice, and no paper twice under two ids (same title and authors)."),
         AssetCheckSpec(BOUNDS_CHECK, asset="headlines",
                        description="Every share lies in [0, 1]; no number exceeds its denominator; US-CN never "
-                                   "exceeds US or CN."),
+                                   "exceeds US or CN; every placement's count lies in its [low, high]."),
     ],
     description=(
         "The headline numbers of the venue-year under every China scope (papers; with a US, a CN "
@@ -83,7 +86,8 @@ def _duplicates(papers: pd.DataFrame) -> tuple[list[str], list[str]]:
         "headline_numbers, headline_snapshots, headline_snapshot_runs."
     ),
 )
-def headlines(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+def headlines(context: AssetExecutionContext, warehouse: WarehouseResource,
+              conventions: Conventions) -> MaterializeResult:
     pk = partition(context)
     store = warehouse.warehouse()
     with store.connect() as con:
@@ -111,22 +115,25 @@ def headlines(context: AssetExecutionContext, warehouse: WarehouseResource) -> M
                         [pk.key, snapshot - hl.KEEP_SNAPSHOTS])
 
     if previous is not None and len(previous):
-        change = hl.diff(hl.views_from_snapshot(previous), views, "cn")
+        change = hl.diff(hl.views_from_snapshot(previous), views, "cn", conventions.placement)
         changes_md = "```\n" + hl.format_diff(change, f"snapshot {last}", f"snapshot {snapshot}") + "\n```"
         changed = change["changed_numbers"]
     else:
         changes_md, changed = "_first materialisation of this venue-year: nothing to compare with_", 0
 
     frame = pd.DataFrame(rows)
-    cn = frame[frame["china_scope"] == "cn"].set_index("number")
+    placement = conventions.placement
+    cn = frame[(frame["china_scope"] == "cn") & (frame["placement"] == placement)].set_index("number")
     with_aff = int(cn.loc["papers_with_affiliation", "papers"])
     with_country = int(cn.loc["papers_with_country", "papers"])
     coverage = with_country / with_aff if with_aff else None
     ids, twins = _duplicates(papers)
     shares = frame["share"].dropna()
     over = frame[frame["papers"] > frame["denominator"]]
-    by = frame.set_index(["china_scope", "number"])["papers"]
-    pair_bad = [s for s in hl.CHINA_SCOPES if by[(s, "us_cn")] > min(by[(s, "us")], by[(s, "cn")])]
+    by = frame.set_index(["placement", "china_scope", "number"])["papers"]
+    pair_bad = [(p, s) for p in PLACEMENTS for s in hl.CHINA_SCOPES
+                if by[(p, s, "us_cn")] > min(by[(p, s, "us")], by[(p, s, "cn")])]
+    outside = frame[(frame["papers"] < frame["low"]) | (frame["papers"] > frame["high"])]
     context.log.info(f"{pk.key}: snapshot {snapshot}; US-CN {int(cn.loc['us_cn', 'papers'])} of {len(views)} papers")
     return MaterializeResult(
         metadata={
@@ -134,11 +141,18 @@ def headlines(context: AssetExecutionContext, warehouse: WarehouseResource) -> M
             "papers": len(views),
             "us_papers": int(cn.loc["us", "papers"]),
             "cn_papers": int(cn.loc["cn", "papers"]),
+            "placement": placement,
             "us_cn_papers": int(cn.loc["us_cn", "papers"]),
+            "us_cn_papers_low": int(cn.loc["us_cn", "low"]),
+            "us_cn_papers_high": int(cn.loc["us_cn", "high"]),
+            **{f"us_cn_papers_{p}": int(by[(p, "cn", "us_cn")]) for p in PLACEMENTS},
             "us_cn_share": float(cn.loc["us_cn", "share"]) if pd.notna(cn.loc["us_cn", "share"]) else 0.0,
             "us_cn_low_confidence": int(cn.loc["us_cn", "low_confidence"]),
             "country_coverage": coverage if coverage is not None else MetadataValue.null(),
-            "headline": MetadataValue.md(markdown_table(hl.headline_table(rows), len(hl.NUMBERS))),
+            "headline": MetadataValue.md(markdown_table(
+                hl.headline_table(rows, [placement, *[p for p in PLACEMENTS if p != placement]]), len(hl.NUMBERS))),
+            "chart_intervals": png_metadata(charts.intervals(cn.reset_index(), f"{pk.key}, placement {placement}"),
+                                            "headline numbers with their intervals"),
             "snapshot": snapshot,
             "changed_numbers": changed,
             "changes_since_previous": MetadataValue.md(changes_md),
@@ -159,10 +173,11 @@ def headlines(context: AssetExecutionContext, warehouse: WarehouseResource) -> M
             ),
             AssetCheckResult(
                 check_name=BOUNDS_CHECK,
-                passed=bool(((shares >= 0) & (shares <= 1)).all()) and over.empty and not pair_bad,
+                passed=bool(((shares >= 0) & (shares <= 1)).all()) and over.empty and not pair_bad and outside.empty,
                 severity=AssetCheckSeverity.ERROR,
                 metadata={"shares_out_of_range": int(((shares < 0) | (shares > 1)).sum()),
-                          "numbers_over_denominator": len(over), "scopes_with_us_cn_over_us_or_cn": len(pair_bad)},
+                          "numbers_over_denominator": len(over), "scopes_with_us_cn_over_us_or_cn": len(pair_bad),
+                          "counts_outside_their_interval": len(outside)},
             ),
         ],
     )
@@ -193,11 +208,11 @@ class ReportConfig(Config):
     ),
 )
 def venue_year_report(context: AssetExecutionContext, config: ReportConfig, warehouse: WarehouseResource,
-                      reports: ReportsFolder) -> MaterializeResult:
+                      reports: ReportsFolder, conventions: Conventions) -> MaterializeResult:
     pk = partition(context)
     store = warehouse.warehouse()
     report = rp.build_report(store, pk.key, config.china_scope, seed=config.seed, sample_size=config.sample_size,
-                             threshold=config.min_confidence)
+                             threshold=config.min_confidence, placement=conventions.placement)
     folder = reports.folder(pk.key)
     rp.write_report(report, folder)
     with store.connect() as con:
@@ -206,13 +221,14 @@ def venue_year_report(context: AssetExecutionContext, config: ReportConfig, ware
         samples = [
             {"partition_key": pk.key, "china_scope": report.scope, "number": number, "sample_rank": rank,
              "paper_id": pid, "low_confidence": pid in set(entry["low_confidence"]), "seed": report.seed,
-             "snapshot": snapshot}
+             "snapshot": snapshot, "placement": report.placement,
+             "evidence_sha256": evidence_digest(number, report.views[pid], report.scope, report.placement)}
             for number, entry in report.review.items() for rank, pid in enumerate(entry["sample"], start=1)
         ]
         store.replace_partition("review_samples", pk.key, samples, con=con)
     data = rp.report_json(report)
     pngs = report.charts()
-    us_cn = pd.DataFrame(review_rows(report.views, {"us_cn": report.review["us_cn"]}, report.scope))
+    us_cn = pd.DataFrame(review_rows(report.views, {"us_cn": report.review["us_cn"]}, report.scope, report.placement))
     low = pd.DataFrame([{"number": k, "papers": v["papers"], "low_confidence": len(v["low_confidence"])}
                         for k, v in report.review.items()])
     context.log.info(f"{pk.key}: report written to {folder}")
@@ -223,7 +239,10 @@ def venue_year_report(context: AssetExecutionContext, config: ReportConfig, ware
             "report_html": MetadataValue.path(str(folder / "report.html")),
             "review_html": MetadataValue.path(str(folder / "review.html")),
             "china_scope": report.scope,
+            "placement": report.placement,
             "us_cn_papers": data["us_cn_papers"],
+            "us_cn_papers_low": data["us_cn_papers_low"],
+            "us_cn_papers_high": data["us_cn_papers_high"],
             "us_cn_share": data["us_cn_share"],
             "report": MetadataValue.md(rp.render_markdown(report)),
             "chart_us_cn_share_by_year": png_metadata(pngs["us_cn_share"], "US-CN share by year"),

@@ -45,11 +45,15 @@ def us_cn_share_by_year(trend: pd.DataFrame, venue: str, scope: str) -> bytes:
     if trend.empty:
         return _empty(plt, title, "no venue-year materialised yet")
     fig, ax = plt.subplots(figsize=(7, 3.4))
-    for name, style in ((venue, "-o"), ("all", "--s")):
+    for name, style in ((venue, "-o"), ("all", "--s")):  # shaded: the [low, high] interval
         part = trend[trend["venue"] == name].sort_values("year")
         if part.empty:
             continue
-        ax.plot(part["year"], part["share"] * 100, style, label="all venues" if name == "all" else name)
+        line = ax.plot(part["year"], part["share"] * 100, style, label="all venues" if name == "all" else name)
+        if {"low", "high"} <= set(part.columns) and len(part):  # the interval: every / some admissible reading
+            base = part["denominator"].where(part["denominator"] > 0)
+            ax.fill_between(part["year"], part["low"] / base * 100, part["high"] / base * 100, alpha=0.2,
+                            color=line[0].get_color(), linewidth=0)
         for x, y, n in zip(part["year"], part["share"] * 100, part["papers"]):
             ax.annotate(str(int(n)), (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
     ax.set_ylabel("% of papers")
@@ -59,6 +63,31 @@ def us_cn_share_by_year(trend: pd.DataFrame, venue: str, scope: str) -> bytes:
     ax.set_title(title)
     ax.legend(frameon=False)
     ax.grid(alpha=0.3)
+    return _png(fig)
+
+
+def intervals(numbers: pd.DataFrame, title: str) -> bytes:
+    """Points with error bars: the country headline numbers (US, CN, US-CN, international) with
+    their [low, high] intervals. `numbers`: number, label, papers, low, high."""
+    plt = _pyplot()
+    wanted = ["international", "us", "cn", "us_cn"]
+    part = numbers[numbers["number"].isin(wanted)].set_index("number").reindex(wanted).dropna(subset=["papers"])
+    if part.empty:
+        return _empty(plt, title, "no headline number")
+    fig, ax = plt.subplots(figsize=(7, 2.8))
+    y = range(len(part))
+    ax.errorbar(part["papers"], list(y), xerr=[part["papers"] - part["low"], part["high"] - part["papers"]],
+                fmt="o", capsize=4)
+    for i, (n, lo, hi) in enumerate(zip(part["papers"], part["low"], part["high"])):
+        ax.annotate(f"{int(n)} ({int(lo)}\u2013{int(hi)})", (n, i), textcoords="offset points", xytext=(0, 7),
+                    ha="center", fontsize=8)
+    ax.set_yticks(list(y))
+    ax.set_yticklabels([str(n).replace("_", "-").upper() if n != "international" else "international"
+                        for n in part.index])
+    ax.set_xlabel("papers (bars: every / some admissible reading of uncertain rows)")
+    ax.set_xlim(left=0)
+    ax.set_title(title)
+    ax.grid(alpha=0.3, axis="x")
     return _png(fig)
 
 

@@ -4,6 +4,9 @@
     paperatlas add-folder FOLDER VENUE-YEAR  a folder of PDFs becomes a venue-year
     paperatlas report VENUE-YEAR [--out DIR]  the headline; DIR gets report, charts, review sample
     paperatlas diff VENUE-YEAR             which papers entered or left each number since the last run
+    paperatlas papers VENUE-YEAR           one row per paper: countries, uncertainty, every author's evidence
+    paperatlas explain VENUE-YEAR PAPER    why one paper counts where it does, and what would move it
+    paperatlas review import VENUE-YEAR CSV  store the verdicts review.html downloads
     paperatlas resolve                     affiliation JSON lines in, resolved JSON lines out
     paperatlas extract-pdf PATH [...]      authors, affiliations, e-mails off PDFs' first pages
     paperatlas mentions PATH [...]         models, architectures and libraries named in PDFs' text
@@ -79,6 +82,7 @@ def _open(path: str | None, mode: str, default: TextIO) -> TextIO:
 # pandas and DuckDB load only for the commands that use them: `resolve` starts in a
 # fraction of a second.
 CHINA_SCOPES = ("cn", "cn+hk+mo", "greater")  # pipeline.counting.CHINA_SCOPES (a test keeps them equal)
+PLACEMENTS = ("hq", "coauthors")  # pipeline.countries.decision.PLACEMENTS (a test keeps them equal)
 
 
 def Warehouse(database):  # noqa: N802 - stands in for the class, imported on first use
@@ -104,6 +108,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     keys = _keys(args.partitions)
     if args.pdfs:
         settings = dataclasses.replace(settings, pdf_mode=args.pdfs)
+    if args.placement:
+        settings = dataclasses.replace(settings, placement=args.placement)
     instance = _instance(settings)
     defs = build_definitions(settings)
     _ensure_reference(settings, defs, instance, force=args.refresh_ror)
@@ -228,7 +234,7 @@ def _report(settings: Settings, args: argparse.Namespace):
     store = _warehouse(settings)
     try:
         return build_report(store, key, args.china_scope, top=args.top, seed=args.seed, sample_size=args.sample,
-                            threshold=args.min_confidence)
+                            threshold=args.min_confidence, placement=_placement(args, settings))
     except ReportError as exc:
         raise CliError(str(exc)) from exc
 
@@ -282,7 +288,8 @@ def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
             raise CliError(f"{label} {snap}: no such snapshot of {key}; kept: {', '.join(map(str, known)) or 'none'}")
     frames = {s: store.query("SELECT * FROM headline_snapshots WHERE partition_key = ? AND snapshot = ?", [key, s])
               for s in (old, new)}
-    result = diff(views_from_snapshot(frames[old]), views_from_snapshot(frames[new]), args.china_scope)
+    result = diff(views_from_snapshot(frames[old]), views_from_snapshot(frames[new]), args.china_scope,
+                  _placement(args, settings))
     inputs = {s: json.loads(runs.loc[runs["snapshot"] == s, "inputs"].iloc[0] or "{}") for s in (old, new)}
     changed_inputs = {k: [inputs[old].get(k), inputs[new].get(k)]
                       for k in sorted(set(inputs[old]) | set(inputs[new])) if inputs[old].get(k) != inputs[new].get(k)}
@@ -293,6 +300,105 @@ def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
     print(format_diff(result, f"{key} snapshot {old}", f"snapshot {new}", limit=args.limit))
     for name, (a, b) in changed_inputs.items():
         print(f"  input {name}: {a} -> {b}")
+    return 0
+
+
+def _placement(args: argparse.Namespace, settings: Settings) -> str:
+    return getattr(args, "placement", None) or settings.placement
+
+
+def _views(settings: Settings, key: str):
+    from .report import load_views
+
+    store = _warehouse(settings)
+    if not len(store.query("SELECT 1 FROM partition_summary WHERE partition_key = ?", [key])):
+        raise CliError(f"{key} is not materialised yet; run `paperatlas run {key}` first")
+    return load_views(store, key)
+
+
+def cmd_papers(args: argparse.Namespace, settings: Settings) -> int:
+    """One row per paper of a venue-year: countries under the placement and China scope,
+    whether a headline number it is in depends on an uncertain row, and every author's evidence."""
+    import csv
+
+    from .explain import flat, paper_record
+
+    key = _keys([args.partition])[0]
+    views = _views(settings, key)
+    placement = _placement(args, settings)
+    sink = _open(args.output, "w", sys.stdout)
+    try:
+        records = (paper_record(views[pid], args.china_scope, placement) for pid in sorted(views))
+        if args.format == "jsonl":
+            for record in records:
+                sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+        else:
+            writer = None
+            for record in records:
+                row = flat(record)
+                if writer is None:
+                    writer = csv.DictWriter(sink, fieldnames=list(row), lineterminator="\n")
+                    writer.writeheader()
+                writer.writerow(row)
+    finally:
+        if sink is not sys.stdout:
+            sink.close()
+    print(f"{len(views)} papers of {key} (placement {placement}, China scope {args.china_scope})", file=sys.stderr)
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace, settings: Settings) -> int:
+    from .explain import explain_text, find
+
+    key = _keys([args.partition])[0]
+    views = _views(settings, key)
+    query = " ".join(args.paper)
+    found = find(views, query)
+    if not found:
+        raise CliError(f"no paper of {key} has the id {query!r} or all its words in the title")
+    if len(found) > 1:
+        listing = "\n".join(f"  {v.paper_id}  {v.title}" for v in found[:20])
+        raise CliError(f"{len(found)} papers of {key} match {query!r}; give an id:\n{listing}")
+    print(explain_text(found[0], args.china_scope, _placement(args, settings)))
+    return 0
+
+
+def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
+    """`review import`: store the verdicts of a CSV that review.html downloaded."""
+    from .models import utcnow
+    from .review import VerdictError, evidence_digest, read_verdicts
+
+    key = _keys([args.partition])[0]
+    path = Path(args.csv)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+        rows = read_verdicts(text, str(path))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"{path}: cannot read it ({exc})") from exc
+    except VerdictError as exc:
+        raise CliError(str(exc)) from exc
+    views = _views(settings, key)
+    store = _warehouse(settings)
+    now = utcnow().replace(tzinfo=None)
+    unknown = [r["paper_id"] for r in rows if r["paper_id"] not in views]
+    if unknown:
+        raise CliError(f"{path}: {len(unknown)} paper ids are not in {key} (e.g. {unknown[0]!r}); "
+                       "is it another venue-year's CSV?")
+    placement = _placement(args, settings)
+    stored = 0
+    with store.connect() as con:
+        for r in rows:
+            scope, place = r["china_scope"] or "cn", r["placement"] or placement
+            digest = r["evidence_sha256"] or evidence_digest(r["number"], views[r["paper_id"]], scope, place)
+            store.replace_where(
+                "review_verdicts",
+                [{"partition_key": key, "number": r["number"], "china_scope": scope, "placement": place,
+                  "paper_id": r["paper_id"], "verdict": r["verdict"], "evidence_sha256": digest,
+                  "file": str(path), "imported_at": now}],
+                "partition_key = ? AND number = ? AND china_scope = ? AND placement = ? AND paper_id = ?",
+                [key, r["number"], scope, place, r["paper_id"]], con=con)
+            stored += 1
+    print(f"{stored} verdicts of {key} stored from {path}; `paperatlas report {key}` shows the reviewed precision")
     return 0
 
 
@@ -590,6 +696,13 @@ def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
 # -- entry point -----------------------------------------------------------------------------
 
 
+def _placement_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--placement", choices=list(PLACEMENTS), default=None,
+                        help=f"hq: a multinational named without a place counts at its headquarters (as Paper "
+                             f"Copilot, OpenAlex and Scopus); coauthors: where its co-authors are, if it has a lab "
+                             f"there. Default: PAPERATLAS_PLACEMENT, else hq. Here: {what}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="paperatlas", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -603,6 +716,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="reload the ROR registry and overrides even when they look unchanged")
     run.add_argument("--pdfs", choices=["download", "cached", "off"], default=None,
                      help="download PDFs, use only stored ones, or skip them (default: PAPERATLAS_PDFS, else download)")
+    _placement_option(run, "the placement the stored paper_countries, edges and yearly tables use")
     run.set_defaults(func=cmd_run)
 
     folder = sub.add_parser("add-folder", help="make a folder of PDFs (optionally with papers.csv) a venue-year")
@@ -625,6 +739,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--sample", type=int, default=20, help="papers sampled per headline number (default 20)")
     report.add_argument("--min-confidence", type=float, default=0.85,
                         help="rows resolved below this confidence are low-confidence (default 0.85)")
+    _placement_option(report, "the placement of the flat figures, tables and review sample (the headline "
+                              "shows both)")
     report.set_defaults(func=cmd_report)
 
     diff = sub.add_parser("diff", help="which papers entered or left each headline number between two runs")
@@ -635,7 +751,30 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--json", action="store_true", help="one JSON object with every change")
     diff.add_argument("--limit", type=int, default=20, help="papers listed per number in text output")
     diff.add_argument("--list", action="store_true", help="list the stored snapshots and exit")
+    _placement_option(diff, "the placement under which numbers are compared")
     diff.set_defaults(func=cmd_diff)
+
+    papers = sub.add_parser("papers", help="one row per paper: countries, uncertainty, every author's evidence")
+    papers.add_argument("partition", metavar="VENUE-YEAR")
+    _placement_option(papers, "where a multinational named without a place counts")
+    papers.add_argument("--china-scope", choices=list(CHINA_SCOPES), default="cn")
+    papers.add_argument("--format", choices=["csv", "jsonl"], default="csv")
+    papers.add_argument("--output", default="-", help="output file, or - for stdout")
+    papers.set_defaults(func=cmd_papers)
+
+    explain = sub.add_parser("explain", help="why one paper counts where it does, and what would move it")
+    explain.add_argument("partition", metavar="VENUE-YEAR")
+    explain.add_argument("paper", nargs="+", metavar="PAPER", help="a paper id, or words of its title")
+    _placement_option(explain, "where a multinational named without a place counts")
+    explain.add_argument("--china-scope", choices=list(CHINA_SCOPES), default="cn")
+    explain.set_defaults(func=cmd_explain)
+
+    review = sub.add_parser("review", help="review verdicts: `review import VENUE-YEAR verdicts.csv`")
+    review.add_argument("action", choices=["import"])
+    review.add_argument("partition", metavar="VENUE-YEAR")
+    review.add_argument("csv", metavar="CSV", help="the verdicts CSV review.html downloads")
+    _placement_option(review, "placement of verdicts whose CSV does not say")
+    review.set_defaults(func=cmd_review)
 
     resolve = sub.add_parser("resolve", help="resolve affiliation JSON lines to institutions and countries")
     resolve.add_argument("--input", default="-", help="JSON lines file, or - for stdin")

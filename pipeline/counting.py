@@ -1,13 +1,11 @@
-"""Counting papers by country: whole and fractional counts, country pairs, headlines.
+"""Counting papers by country: country pairs, edges, headlines and the yearly tables.
+
+Each paper's countries come from `pipeline.countries.decision` (`paper_country_rows`, with
+its whole and fractional counts); this module counts from them.
 
 Definitions (the README repeats them):
 
-- A paper *has* a country when at least one of its authors has an affiliation resolved to it.
-- Whole counting: a paper counts 1 for every country it has.
-- Fractional counting (as the Nature Index does): each author with at least one resolved
-  affiliation holds an equal share of the paper, split equally over that author's resolved
-  affiliations. A paper with any resolved author thus sums to exactly 1. Affiliations that the
-  source could not tie to an author each hold the share of one author.
+- A paper *has* a country when at least one of its authors is placed there.
 - A paper is *international* when it has two or more countries; every unordered pair of its
   countries is an edge. An edge's fractional weight is the two countries' shares of the paper
   added (the Nature Index's bilateral collaboration score), so a US-CN paper written by three
@@ -31,90 +29,6 @@ CHINA_SCOPES = {
     "cn+hk+mo": {"HK": "CN", "MO": "CN"},
     "greater": {"HK": "CN", "MO": "CN", "TW": "CN"},
 }
-
-
-def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and value != value) or value is pd.NA
-
-
-def resolution_key(affiliation: Any, email_domain: Any) -> tuple[str | None, str | None]:
-    return (None if _is_missing(affiliation) else affiliation, None if _is_missing(email_domain) else email_domain)
-
-
-def country_list(country: Any, countries: Any) -> list[str] | None:
-    """The countries a resolved row counts for: every part's country when the string named
-    several institutions (`countries`), else its one country; None when unresolved."""
-    if _is_missing(country):
-        return None
-    many = [] if countries is None or (isinstance(countries, float) and countries != countries) else list(countries)
-    return many if len(many) > 1 else [country]
-
-
-def paper_country_rows(
-    author_affiliations: Iterable[Mapping[str, Any]],
-    countries: Mapping[tuple[str | None, str | None], str | None],
-    paper_meta: Mapping[str, Mapping[str, Any]] | None = None,
-    decisions: Mapping[tuple[str | None, str | None], tuple[str | None, str | None]] | None = None,
-) -> list[dict]:
-    """Rows of `paper_countries` from author-affiliation rows and their resolved countries.
-
-    `countries` maps (affiliation, email_domain) to an ISO code, a list of codes (a string
-    naming institutions in several countries: the affiliation's share is split over them) or
-    None.
-    `paper_meta` gives partition_key / venue / year per paper id.
-    `decisions` maps the same keys to (method, institution); with it, the paper-level rule of
-    `pipeline.coauthors` may move a headquarters row to the country of the paper's other authors.
-    """
-    from .coauthors import moves
-
-    # paper -> its rows: (unit, countries of the row)
-    per_paper: dict[str, list[tuple[Any, list[str], tuple]]] = defaultdict(list)
-    partition_of: dict[str, str] = {}
-    for n, row in enumerate(author_affiliations):
-        paper = row["paper_id"]
-        partition_of[paper] = row["partition_key"]
-        position = row.get("author_position")
-        unit = ("unaligned", n) if _is_missing(position) else int(position)
-        key = resolution_key(row.get("affiliation"), row.get("email_domain"))
-        country = countries.get(key)
-        found = list(country) if isinstance(country, (list, tuple)) else ([country] if country else [])
-        per_paper[paper].append((unit, found, key))
-    # paper -> unit -> list of resolved countries (one per resolved affiliation row)
-    units: dict[str, dict[Any, list[str]]] = defaultdict(dict)
-    for paper, rows in per_paper.items():
-        moved = {}
-        if decisions is not None:
-            moved = moves([{"countries": found, "method": decisions.get(key, (None, None))[0],
-                            "institution": decisions.get(key, (None, None))[1], "unit": unit}
-                           for unit, found, key in rows])
-        for i, (unit, found, _) in enumerate(rows):
-            units[paper].setdefault(unit, []).extend([moved[i]] if i in moved else found)
-    out: list[dict] = []
-    for paper, by_unit in units.items():
-        resolved_units = [c for c in by_unit.values() if c]
-        if not resolved_units:
-            continue
-        share = 1.0 / len(resolved_units)
-        fractional: Counter = Counter()
-        authors: Counter = Counter()
-        for unit_countries in resolved_units:
-            for country in unit_countries:
-                fractional[country] += share / len(unit_countries)
-            for country in set(unit_countries):
-                authors[country] += 1
-        meta = (paper_meta or {}).get(paper, {})
-        for country in sorted(fractional):
-            out.append({
-                "partition_key": meta.get("partition_key", partition_of[paper]),
-                "venue": meta.get("venue"),
-                "year": meta.get("year"),
-                "paper_id": paper,
-                "country": country,
-                "authors": authors[country],
-                "fractional": round(fractional[country], 12),
-                "n_countries": len(fractional),
-            })
-    return out
 
 
 def pairs_of(countries: Iterable[str]) -> list[tuple[str, str]]:
@@ -297,18 +211,24 @@ def partner_table(pairs: pd.DataFrame, country: pd.DataFrame) -> pd.DataFrame:
 
 def yearly_headlines(headline_numbers: pd.DataFrame | None) -> pd.DataFrame:
     """The headline numbers summed per venue and year, and per year across venues ('all')."""
-    columns = ["venue", "year", "china_scope", "number", "label", "partitions", "papers", "denominator", "share",
-               "low_confidence"]
+    columns = ["venue", "year", "placement", "china_scope", "number", "label", "partitions", "papers", "low", "high",
+               "denominator", "share", "low_confidence"]
     if headline_numbers is None or headline_numbers.empty:
         return pd.DataFrame(columns=columns)
     frame = headline_numbers.copy()
+    if "placement" not in frame.columns:
+        frame["placement"] = "hq"
+    for bound in ("low", "high"):  # rows stored before intervals existed: the count itself
+        frame[bound] = frame[bound].fillna(frame["papers"]) if bound in frame.columns else frame["papers"]
+    frame["placement"] = frame["placement"].fillna("hq")
     everything = frame.copy()
     everything["venue"] = "all"
     frame = pd.concat([frame, everything], ignore_index=True)
-    out = frame.groupby(["venue", "year", "china_scope", "number"], as_index=False, sort=False).agg(
+    out = frame.groupby(["venue", "year", "placement", "china_scope", "number"], as_index=False, sort=False).agg(
         label=("label", "first"), partitions=("partition_key", "nunique"), papers=("papers", "sum"),
-        denominator=("denominator", "sum"), low_confidence=("low_confidence", "sum"),
+        low=("low", "sum"), high=("high", "sum"), denominator=("denominator", "sum"),
+        low_confidence=("low_confidence", "sum"),
     )
     out["share"] = out["papers"] / out["denominator"].where(out["denominator"] > 0)
     out["year"] = out["year"].astype(int)
-    return out[columns].sort_values(["venue", "year", "china_scope"], kind="stable").reset_index(drop=True)
+    return out[columns].sort_values(["venue", "year", "placement", "china_scope"], kind="stable").reset_index(drop=True)

@@ -29,7 +29,7 @@ from dagster._loggers import colored_console_logger
 
 from assets.affiliations import author_affiliations, resolved_affiliations, unresolved_affiliations
 from assets.aggregates import yearly_aggregates
-from assets.countries import country_edges, paper_countries
+from assets.countries import country_decisions, country_edges, paper_countries
 from assets.mentions import mentions_by_country, paper_mentions, term_catalogue, tool_dependency
 from assets.partitions import VENUE_YEAR, venue_year_partitions
 from assets.pdfs import paper_pdfs, pdf_affiliations
@@ -41,6 +41,7 @@ from pipeline.http import FetchError
 from pipeline.sources.base import SourceError
 from pipeline.partitions import parse_partition_key
 from pipeline.registry import overrides_digest
+from resources.conventions import Conventions
 from resources.local import LocalPdfFolders
 from resources.paperlists import PaperlistsSource
 from resources.pdfs import PdfStoreResource
@@ -51,7 +52,7 @@ from resources.terms import TermCatalogueFile
 from resources.warehouse import WarehouseResource
 
 PARTITIONED_ASSETS = [raw_papers, paper_pdfs, pdf_affiliations, author_affiliations, resolved_affiliations,
-                      paper_countries, country_edges, paper_mentions, mentions_by_country, tool_dependency,
+                      country_decisions, paper_countries, country_edges, paper_mentions, mentions_by_country, tool_dependency,
                       headlines, venue_year_report]
 REFERENCE_ASSETS = [ror_registry, affiliation_overrides]
 ALL_ASSETS = [*REFERENCE_ASSETS, term_catalogue, *PARTITIONED_ASSETS, yearly_aggregates, unresolved_affiliations]
@@ -333,6 +334,7 @@ def build_resources(settings: Settings) -> dict:
         "terms": TermCatalogueFile(path=str(settings.terms_file) if settings.terms_file else ""),
         "local_pdfs": LocalPdfFolders(directory=str(settings.local_dir)),
         "reports": ReportsFolder(directory=str(settings.reports_dir)),
+        "conventions": Conventions(placement=settings.placement),
     }
 
 

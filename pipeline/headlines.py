@@ -2,9 +2,9 @@
 materialisations.
 
 Every number is a set of papers, computed by one function (`members`) from one view per paper
-(`PaperView`): its countries, whether it has any affiliation text, the terms it names, and the
-evidence (each author-affiliation row with the institution, rule and confidence that decided
-its country). Counts, review samples, low-confidence lists and diffs all come from those sets,
+(`PaperView`): its country decisions (pipeline.countries.decision: each counted row with the
+institution, rule, confidence and alternatives that decided its country), whether it has any
+affiliation text, and the terms it names. Counts, review samples, low-confidence lists and diffs all come from those sets,
 so a count and the papers shown for it cannot disagree.
 
 Definitions (the README repeats them):
@@ -18,6 +18,9 @@ Definitions (the README repeats them):
 - `<cc>_<term>_<abstract|full_text>`: papers with an author from the country that name the
   term in the title or abstract, or anywhere but the references.
 - China figures follow the China scope: `cn` (mainland only), `cn+hk+mo`, `greater`.
+- Every number is computed under each placement (`hq`, `coauthors`: pipeline.countries.decision)
+  with its interval: `low`, the papers in it under every admissible reading of the uncertain
+  rows; `high`, those in it under some reading. Both placements lie inside [low, high].
 - A paper is *low confidence* for a number when it belongs to the number but would not if only
   affiliation rows resolved with confidence at or above the threshold (default 0.85) counted:
   e.g. a US-CN paper whose only CN evidence is an e-mail domain.
@@ -29,13 +32,13 @@ import json
 import random
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import pandas as pd
 
-from . import coauthors
-from .counting import CHINA_SCOPES, country_list, fold_countries, resolution_key
+from .countries.decision import DEFAULT_PLACEMENT, PLACEMENTS, Decision, possible_country_sets
+from .counting import CHINA_SCOPES, fold_countries
 from .mentions.counting import ABSTRACT_SCOPES, FULL_TEXT_SCOPES
 from .reconcile import PDF_SOURCE
 
@@ -84,26 +87,7 @@ NUMBER_IDS = [n.id for n in NUMBERS]
 BY_ID = {n.id: n for n in NUMBERS}
 
 
-@dataclass(frozen=True)
-class Evidence:
-    """One author-affiliation row and how its country was decided."""
-
-    author_position: int | None
-    author_name: str | None
-    affiliation: str | None
-    email_domain: str | None
-    source: str | None  # metadata or pdf
-    source_ref: str | None
-    countries: tuple[str, ...]  # empty when unresolved
-    institution: str | None
-    ror_id: str | None
-    method: str | None  # the rule that decided
-    confidence: float | None
-    reason: str | None
-
-    @property
-    def key(self) -> tuple:
-        return (self.author_position, self.affiliation, self.email_domain, self.source)
+Evidence = Decision  # one counted author-affiliation row and how its country was decided
 
 
 @dataclass(frozen=True)
@@ -122,18 +106,48 @@ class PaperView:
     title: str | None
     url: str | None
     has_affiliation: bool
-    countries: frozenset[str]  # as stored: HK, MO, TW apart
+    countries: frozenset[str]  # under placement hq, as stored: HK, MO, TW apart
     mentions: frozenset[str] = frozenset()  # "term:group"
     evidence: tuple[Evidence, ...] = ()
     snippets: dict[str, Mention] = field(default_factory=dict)  # "term:group" -> first match
 
-    def folded(self, scope: str) -> set[str]:
-        return fold_countries(self.countries, scope)
+    def countries_for(self, placement: str = DEFAULT_PLACEMENT) -> frozenset[str]:
+        if placement == DEFAULT_PLACEMENT or not self.evidence:
+            return self.countries
+        return frozenset(c for e in self.evidence for c in e.countries_for(placement))
 
-    def confident(self, scope: str, threshold: float) -> set[str]:
-        """The countries left when only rows resolved with confidence >= threshold count."""
-        return fold_countries(
-            {c for e in self.evidence if (e.confidence or 0.0) >= threshold for c in e.countries}, scope)
+    def folded(self, scope: str, placement: str = DEFAULT_PLACEMENT) -> set[str]:
+        return fold_countries(self.countries_for(placement), scope)
+
+    def confident(self, scope: str, threshold: float, placement: str = DEFAULT_PLACEMENT) -> set[str]:
+        """The countries left when only rows decided with confidence >= threshold count."""
+        return fold_countries({c for e in self.evidence if (e.rule_for(placement)[1] or 0.0) >= threshold
+                               for c in e.countries_for(placement)}, scope)
+
+    def possible(self, scope: str) -> list[set[str]]:
+        """Every country set the paper can have under the admissible readings of its uncertain rows."""
+        return [fold_countries(s, scope) for s in possible_country_sets(self.evidence)] or [set()]
+
+    @property
+    def uncertain(self) -> bool:
+        return any(e.alternatives for e in self.evidence)
+
+    @property
+    def placed_from(self) -> str:
+        """What placed the paper's authors: `pdf` (any row from page 1), `metadata`, or `none`."""
+        placed = [e for e in self.evidence if e.countries]
+        if any(e.source == PDF_SOURCE for e in placed):
+            return "pdf"
+        return "metadata" if placed else "none"
+
+    @property
+    def all_placed(self) -> bool:
+        """Every author with affiliation data is placed (unresolved rows are not guessed)."""
+        units: dict = {}
+        for e in self.evidence:
+            units[e.unit if e.unit is not None else e.author_position] = \
+                units.get(e.unit if e.unit is not None else e.author_position, False) or bool(e.countries)
+        return bool(units) and all(units.values())
 
 
 # -- building the views ------------------------------------------------------------------------
@@ -147,51 +161,13 @@ def _clean(value: Any) -> Any:
     return None if _missing(value) else value
 
 
-def build_views(
-    papers: pd.DataFrame, author_affiliations: pd.DataFrame, resolved: pd.DataFrame,
-    paper_countries: pd.DataFrame, paper_mentions: pd.DataFrame | None = None,
-) -> dict[str, PaperView]:
-    """One view per paper of a venue-year from its stored tables.
-
-    `papers`: paper_id, title, pdf_url/source_ref; `author_affiliations`: the counted rows;
-    `resolved`: the partition's resolved_affiliations; `paper_countries`: as stored;
-    `paper_mentions`: as stored (optional)."""
-    decided = {}
-    for row in resolved.to_dict("records"):
-        decided[resolution_key(row.get("affiliation"), row.get("email_domain"))] = row
+def build_views(papers: pd.DataFrame, decisions: Iterable[Decision],
+                paper_mentions: pd.DataFrame | None = None) -> dict[str, PaperView]:
+    """One view per paper of a venue-year: `papers` (paper_id, title, url), its country
+    decisions (pipeline.countries.decision) and, optionally, its stored `paper_mentions`."""
     evidence: dict[str, list[Evidence]] = defaultdict(list)
-    with_affiliation: set[str] = set()
-    rows_of: dict[str, list] = defaultdict(list)
-    for row in author_affiliations.to_dict("records"):
-        aff, dom = _clean(row.get("affiliation")), _clean(row.get("email_domain"))
-        if aff is None and dom is None:
-            continue
-        with_affiliation.add(row["paper_id"])
-        r = decided.get(resolution_key(aff, dom), {})
-        countries = country_list(r.get("country"), r.get("countries")) or []
-        position = _clean(row.get("author_position"))
-        rows_of[row["paper_id"]].append({"countries": countries, "method": _clean(r.get("method")),
-                                         "institution": _clean(r.get("institution")),
-                                         "unit": ("unaligned", len(rows_of[row["paper_id"]]))
-                                         if position is None else int(position)})
-        evidence[row["paper_id"]].append(Evidence(
-            author_position=None if position is None else int(position),
-            author_name=_clean(row.get("author_name")), affiliation=aff, email_domain=dom,
-            source=_clean(row.get("source")), source_ref=_clean(row.get("source_ref")),
-            countries=tuple(countries), institution=_clean(r.get("institution")), ror_id=_clean(r.get("ror_id")),
-            method=_clean(r.get("method")) or "unresolved",
-            confidence=None if _missing(r.get("confidence")) else float(r["confidence"]),
-            reason=_clean(r.get("reason")),
-        ))
-    for pid, rows in rows_of.items():  # the paper-level rule, as paper_countries applies it
-        for i, country in coauthors.moves(rows).items():
-            e = evidence[pid][i]
-            evidence[pid][i] = replace(e, countries=(country,), method=coauthors.RULE,
-                                       confidence=coauthors.CONFIDENCE,
-                                       reason=coauthors.reason(e.institution, country))
-    countries: dict[str, set[str]] = defaultdict(set)
-    for pid, country in paper_countries[["paper_id", "country"]].itertuples(index=False):
-        countries[pid].add(country)
+    for d in decisions:
+        evidence[d.paper_id].append(d)
     mentions: dict[str, set[str]] = defaultdict(set)
     snippets: dict[str, dict[str, Mention]] = defaultdict(dict)
     if paper_mentions is not None and len(paper_mentions):
@@ -209,13 +185,11 @@ def build_views(
     views = {}
     for row in papers.to_dict("records"):
         pid = row["paper_id"]
+        rows = sorted(evidence.get(pid, ()), key=lambda e: (e.author_position is None, e.author_position or 0))
         views[pid] = PaperView(
             paper_id=pid, title=_clean(row.get("title")), url=_clean(row.get("url")) or _clean(row.get("pdf_url")),
-            has_affiliation=pid in with_affiliation, countries=frozenset(countries.get(pid, ())),
-            mentions=frozenset(mentions.get(pid, ())),
-            evidence=tuple(sorted(evidence.get(pid, ()), key=lambda e: (e.author_position is None,
-                                                                        e.author_position or 0))),
-            snippets=snippets.get(pid, {}),
+            has_affiliation=bool(rows), countries=frozenset(c for e in rows for c in e.countries),
+            mentions=frozenset(mentions.get(pid, ())), evidence=tuple(rows), snippets=snippets.get(pid, {}),
         )
     return views
 
@@ -237,66 +211,105 @@ def _belongs(number: Number, countries: set[str], view: PaperView) -> bool:
     return number.term is None or f"{number.term}:{number.group}" in view.mentions
 
 
-def members(views: Mapping[str, PaperView], scope: str = "cn",
-            threshold: float | None = None) -> dict[str, set[str]]:
-    """number id -> the papers it counts, under a China scope. With `threshold`, only the
-    affiliation rows resolved at that confidence or above count."""
+def _check_scope(scope: str) -> None:
     if scope not in CHINA_SCOPES:
         raise ValueError(f"unknown china scope {scope!r}; choose one of {', '.join(CHINA_SCOPES)}")
+
+
+def members(views: Mapping[str, PaperView], scope: str = "cn", threshold: float | None = None,
+            placement: str = DEFAULT_PLACEMENT) -> dict[str, set[str]]:
+    """number id -> the papers it counts, under a China scope and a placement. With
+    `threshold`, only the rows decided at that confidence or above count."""
+    _check_scope(scope)
     out: dict[str, set[str]] = {n.id: set() for n in NUMBERS}
     for pid, view in views.items():
-        countries = view.folded(scope) if threshold is None else view.confident(scope, threshold)
+        countries = (view.folded(scope, placement) if threshold is None
+                     else view.confident(scope, threshold, placement))
         for number in NUMBERS:
             if _belongs(number, countries, view):
                 out[number.id].add(pid)
     return out
 
 
+def bounds(views: Mapping[str, PaperView], scope: str = "cn") -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """(low, high): number id -> the papers in it under every admissible reading of the
+    uncertain rows, and those in it under some reading. Every placement is one reading, so
+    each placement's count lies in [low, high]."""
+    _check_scope(scope)
+    low: dict[str, set[str]] = {n.id: set() for n in NUMBERS}
+    high: dict[str, set[str]] = {n.id: set() for n in NUMBERS}
+    for pid, view in views.items():
+        possible = view.possible(scope) if view.uncertain else [view.folded(scope)]
+        for number in NUMBERS:
+            inside = [_belongs(number, countries, view) for countries in possible]
+            if all(inside):
+                low[number.id].add(pid)
+            if any(inside):
+                high[number.id].add(pid)
+    return low, high
+
+
 def low_confidence(views: Mapping[str, PaperView], scope: str = "cn", threshold: float = LOW_CONFIDENCE,
-                   everyone: Mapping[str, set[str]] | None = None) -> dict[str, set[str]]:
-    """number id -> papers that count only thanks to a row resolved below the threshold.
-    `everyone`: `members(views, scope)` when the caller has it already."""
-    everyone = members(views, scope) if everyone is None else everyone
-    confident = members(views, scope, threshold)
+                   everyone: Mapping[str, set[str]] | None = None,
+                   placement: str = DEFAULT_PLACEMENT) -> dict[str, set[str]]:
+    """number id -> papers that count only thanks to a row decided below the threshold.
+    `everyone`: `members(views, scope, placement=placement)` when the caller has it already."""
+    everyone = members(views, scope, placement=placement) if everyone is None else everyone
+    confident = members(views, scope, threshold, placement)
     return {n: everyone[n] - confident[n] for n in everyone}
 
 
 def headline_rows(meta: Mapping[str, Any], views: Mapping[str, PaperView],
                   threshold: float = LOW_CONFIDENCE, snapshot: int | None = None) -> list[dict]:
-    """Rows of `headline_numbers`: every number under every China scope, with its share and
-    the count of low-confidence papers behind it."""
+    """Rows of `headline_numbers`: every number under every placement and China scope, with
+    its share, its interval [low, high] and the count of low-confidence papers behind it."""
     rows = []
     for scope in CHINA_SCOPES:
-        sets = members(views, scope)
-        low = low_confidence(views, scope, threshold, sets)
-        for number in NUMBERS:
-            n = len(sets[number.id])
-            d = len(sets[number.denominator])
-            rows.append({
-                **{k: meta.get(k) for k in ("partition_key", "venue", "year")},
-                "china_scope": scope, "number": number.id, "label": number.label, "papers": n,
-                "denominator": d, "share": n / d if d else None, "low_confidence": len(low[number.id]),
-                "snapshot": snapshot,
-            })
+        low, high = bounds(views, scope)
+        for placement in PLACEMENTS:
+            sets = members(views, scope, placement=placement)
+            weak = low_confidence(views, scope, threshold, sets, placement)
+            for number in NUMBERS:
+                n = len(sets[number.id])
+                d = len(sets[number.denominator])
+                rows.append({
+                    **{k: meta.get(k) for k in ("partition_key", "venue", "year")},
+                    "placement": placement, "china_scope": scope, "number": number.id, "label": number.label,
+                    "papers": n, "low": len(low[number.id]), "high": len(high[number.id]), "denominator": d,
+                    "share": n / d if d else None, "low_confidence": len(weak[number.id]), "snapshot": snapshot,
+                })
     return rows
 
 
-def headline_table(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """Numbers as rows, China scopes as columns ("papers (share)")."""
+def interval(papers: Any, low: Any, high: Any) -> str:
+    """"64 (55-66)": a count and the interval it could move in."""
+    return f"{int(papers)} ({int(low)}\u2013{int(high)})"
+
+
+def headline_table(rows: Iterable[Mapping[str, Any]], placements: Iterable[str] = PLACEMENTS,
+                   scopes: Iterable[str] = tuple(CHINA_SCOPES)) -> pd.DataFrame:
+    """Numbers as rows; a column per placement and China scope: "papers (low-high) share"."""
     frame = pd.DataFrame(list(rows))
+    placements, scopes = list(placements), list(scopes)
+    columns = [f"{s} \u00b7 {p}" for p in placements for s in scopes]
     if frame.empty:
-        return pd.DataFrame(columns=["number", "label", *CHINA_SCOPES])
+        return pd.DataFrame(columns=["number", "label", *columns])
+    if "placement" not in frame.columns:  # rows stored before placements existed
+        frame = frame.assign(placement=DEFAULT_PLACEMENT, low=frame["papers"], high=frame["papers"])
+    frame = frame[frame["placement"].isin(placements) & frame["china_scope"].isin(scopes)]
 
     def cell(r) -> str:
+        text = interval(r["papers"], r["low"], r["high"])
         if r["number"] in ("papers",) or pd.isna(r["share"]):
-            return f"{int(r['papers'])}"
-        return f"{int(r['papers'])} ({r['share']:.1%})"
+            return text
+        return f"{text} {r['share']:.1%}"
 
-    frame["cell"] = frame.apply(cell, axis=1)
-    table = frame.pivot(index=["number", "label"], columns="china_scope", values="cell").reset_index()
+    frame = frame.assign(cell=frame.apply(cell, axis=1),
+                         column=frame["china_scope"] + " \u00b7 " + frame["placement"])
+    table = frame.pivot(index=["number", "label"], columns="column", values="cell").reset_index()
     table["_order"] = table["number"].map({n: i for i, n in enumerate(NUMBER_IDS)})
     table = table.sort_values("_order").drop(columns="_order")
-    return table[["number", "label", *[s for s in CHINA_SCOPES if s in table.columns]]].reset_index(drop=True)
+    return table[["number", "label", *[c for c in columns if c in table.columns]]].reset_index(drop=True)
 
 
 # -- samples -------------------------------------------------------------------------------
@@ -310,16 +323,19 @@ def sample(papers: Iterable[str], size: int, seed: int, *salt: Any) -> list[str]
     return rng.sample(pool, min(size, len(pool))) if size > 0 else []
 
 
-def relevant_evidence(number: Number, view: PaperView, scope: str) -> list[Evidence]:
-    """The rows that put the paper in the number: those resolved to one of its countries, or
-    every resolved row for numbers about any country, or every row for the coverage numbers."""
+def relevant_evidence(number: Number, view: PaperView, scope: str,
+                      placement: str = DEFAULT_PLACEMENT) -> list[Evidence]:
+    """The rows that put the paper in the number: those placed in one of its countries (or
+    that could be, when uncertain), every placed row for numbers about any country, every row
+    for the coverage numbers."""
     if number.id in ("papers", "papers_with_affiliation"):
         return list(view.evidence)
     resolved = [e for e in view.evidence if e.countries]
     if not number.countries:
         return resolved
     wanted = set(number.countries)
-    return [e for e in resolved if fold_countries(e.countries, scope) & wanted]
+    return [e for e in resolved
+            if fold_countries({*e.countries_for(placement), *e.alternatives}, scope) & wanted]
 
 
 # -- snapshots and diffs ---------------------------------------------------------------------
@@ -339,9 +355,11 @@ def snapshot_rows(partition_key: str, snapshot: int, views: Mapping[str, PaperVi
 
 def views_from_snapshot(rows: pd.DataFrame) -> dict[str, PaperView]:
     views = {}
+    known = {f.name for f in fields(Evidence)}
     for row in rows.to_dict("records"):
         evidence = tuple(
-            Evidence(**{**e, "countries": tuple(e["countries"])}) for e in json.loads(row["evidence"] or "[]"))
+            Evidence(**{k: tuple(v) if isinstance(v, list) else v for k, v in e.items() if k in known})
+            for e in json.loads(row["evidence"] or "[]"))
         views[row["paper_id"]] = PaperView(
             paper_id=row["paper_id"], title=_clean(row.get("title")), url=_clean(row.get("url")),
             has_affiliation=bool(row["has_affiliation"]), countries=frozenset(_list(row.get("countries"))),
@@ -369,12 +387,12 @@ def _describe(e: Evidence) -> str:
     return f'{who} "{text}" ({provenance(e.source)})'
 
 
-def _decision(e: Evidence) -> str:
-    country = "/".join(e.countries) or "none"
-    return f"{country} by {e.method}" + (f" ({e.institution})" if e.institution else "")
+def _decision(e: Evidence, placement: str = DEFAULT_PLACEMENT) -> str:
+    country = "/".join(e.countries_for(placement)) or "none"
+    return f"{country} by {e.rule_for(placement)[0]}" + (f" ({e.institution})" if e.institution else "")
 
 
-def explain(old: PaperView | None, new: PaperView | None) -> list[str]:
+def explain(old: PaperView | None, new: PaperView | None, placement: str = DEFAULT_PLACEMENT) -> list[str]:
     """What changed in one paper between two snapshots, one line per change."""
     if old is None:
         return ["paper added to the venue-year"]
@@ -386,23 +404,26 @@ def explain(old: PaperView | None, new: PaperView | None) -> list[str]:
     for key in sorted(set(before) | set(after), key=lambda k: tuple("" if v is None else str(v) for v in k)):
         b, a = before.get(key), after.get(key)
         if b is None:
-            lines.append(f"{_describe(a)} added: {_decision(a)}")
+            lines.append(f"{_describe(a)} added: {_decision(a, placement)}")
         elif a is None:
-            lines.append(f"{_describe(b)} removed (was {_decision(b)})")
-        elif (b.countries, b.method, b.institution) != (a.countries, a.method, a.institution):
-            lines.append(f"{_describe(a)}: {_decision(b)} -> {_decision(a)}")
+            lines.append(f"{_describe(b)} removed (was {_decision(b, placement)})")
+        elif (b.countries_for(placement), b.rule_for(placement)[0], b.institution) != \
+                (a.countries_for(placement), a.rule_for(placement)[0], a.institution):
+            lines.append(f"{_describe(a)}: {_decision(b, placement)} -> {_decision(a, placement)}")
     for m in sorted(new.mentions - old.mentions):
         lines.append(f"now names {m.replace(':', ' in ')}")
     for m in sorted(old.mentions - new.mentions):
         lines.append(f"no longer names {m.replace(':', ' in ')}")
-    if not lines and old.countries != new.countries:
-        lines.append(f"countries {','.join(sorted(old.countries)) or 'none'} -> {','.join(sorted(new.countries)) or 'none'}")
+    was, now = old.countries_for(placement), new.countries_for(placement)
+    if not lines and was != now:
+        lines.append(f"countries {','.join(sorted(was)) or 'none'} -> {','.join(sorted(now)) or 'none'}")
     return lines or ["no change in its evidence (a change of definition)"]
 
 
-def diff(old: Mapping[str, PaperView], new: Mapping[str, PaperView], scope: str = "cn") -> dict[str, Any]:
+def diff(old: Mapping[str, PaperView], new: Mapping[str, PaperView], scope: str = "cn",
+         placement: str = DEFAULT_PLACEMENT) -> dict[str, Any]:
     """Per number: the counts before and after, and each paper that entered or left, with why."""
-    before, after = members(old, scope), members(new, scope)
+    before, after = members(old, scope, placement=placement), members(new, scope, placement=placement)
     numbers = []
     for number in NUMBERS:
         entered = sorted(after[number.id] - before[number.id])
@@ -413,11 +434,11 @@ def diff(old: Mapping[str, PaperView], new: Mapping[str, PaperView], scope: str 
             "changes": [
                 {"change": change, "paper_id": pid,
                  "title": (new.get(pid) or old.get(pid)).title,
-                 "why": explain(old.get(pid), new.get(pid))}
+                 "why": explain(old.get(pid), new.get(pid), placement)}
                 for change, papers in (("entered", entered), ("left", left)) for pid in papers
             ],
         })
-    return {"china_scope": scope, "numbers": numbers,
+    return {"china_scope": scope, "placement": placement, "numbers": numbers,
             "changed_numbers": sum(1 for n in numbers if n["before"] != n["after"] or n["changes"])}
 
 
@@ -431,7 +452,8 @@ def diff_rows(result: Mapping[str, Any]) -> list[dict]:
 
 
 def format_diff(result: Mapping[str, Any], old_label: str, new_label: str, limit: int = 20) -> str:
-    lines = [f"{old_label} -> {new_label} (China scope: {result['china_scope']})"]
+    lines = [f"{old_label} -> {new_label} (China scope: {result['china_scope']}, "
+             f"placement: {result.get('placement', DEFAULT_PLACEMENT)})"]
     for n in result["numbers"]:
         if n["before"] == n["after"] and not n["changes"]:
             continue

@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,8 @@ from typing import Any
 import pandas as pd
 
 from . import charts, counting
+from .countries import decision
+from .countries.decision import DEFAULT_PLACEMENT, PLACEMENTS
 from .headlines import (
     CHINA_SCOPES,
     DEFAULT_SAMPLE,
@@ -40,9 +43,18 @@ from .headlines import (
     build_views,
     headline_rows,
     headline_table,
+    interval,
 )
 from .partitions import parse_partition_key
-from .review import CSV_COLUMNS, LOW_COLUMNS, build_review, low_confidence_rows, render_review_html, review_rows
+from .review import (
+    CSV_COLUMNS,
+    LOW_COLUMNS,
+    build_review,
+    low_confidence_rows,
+    precision,
+    render_review_html,
+    review_rows,
+)
 from .text import markdown_table
 
 CHART_FILES = {
@@ -80,11 +92,28 @@ class Report:
     inputs: dict[str, Any]
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # exported as they are
     top: int = 10
+    placement: str = DEFAULT_PLACEMENT
+    pdfs_read: int = 0  # papers whose PDF text was read (full-text mentions stand on these)
+    verdicts: dict[str, dict[str, Any]] = field(default_factory=dict)  # number -> reviewed precision
     _charts: dict[str, bytes] | None = None
 
-    def number(self, number: str, scope: str | None = None) -> int:
-        rows = self.numbers[(self.numbers["number"] == number) & (self.numbers["china_scope"] == (scope or self.scope))]
-        return int(rows["papers"].iloc[0]) if len(rows) else 0
+    def row(self, number: str, scope: str | None = None, placement: str | None = None) -> dict[str, Any]:
+        rows = self.numbers[(self.numbers["number"] == number) & (self.numbers["china_scope"] == (scope or self.scope))
+                            & (self.numbers["placement"] == (placement or self.placement))]
+        return rows.iloc[0].to_dict() if len(rows) else {"papers": 0, "low": 0, "high": 0}
+
+    def number(self, number: str, scope: str | None = None, placement: str | None = None) -> int:
+        return int(self.row(number, scope, placement)["papers"])
+
+    def standing(self) -> dict[str, int]:
+        """What the papers' countries stand on: page 1 of the PDF, metadata only, nothing;
+        and how many have every author with affiliation data placed."""
+        out = {"pdf": 0, "metadata": 0, "none": 0, "all_authors_placed": 0, "uncertain": 0}
+        for view in self.views.values():
+            out[view.placed_from] += 1
+            out["all_authors_placed"] += view.all_placed
+            out["uncertain"] += view.uncertain
+        return out
 
     def charts(self) -> dict[str, bytes]:
         if self._charts is None:
@@ -103,17 +132,15 @@ class Report:
 
 
 def load_views(store, key: str, con=None) -> dict[str, PaperView]:
-    """One view per paper of the venue-year, from the stored tables (see pipeline.headlines)."""
+    """One view per paper of the venue-year, from its papers, `country_decisions` and
+    `paper_mentions` (see pipeline.headlines)."""
     with store._maybe_connect(con) as c:
         papers = store.query(
             "SELECT paper_id, title, coalesce(pdf_url, pdf_path, source_ref) AS url FROM raw_papers "
             "WHERE partition_key = ? ORDER BY paper_id", [key], con=c)
-        aa = store.query("SELECT * FROM author_affiliations WHERE partition_key = ? AND coalesce(counted, true)",
-                         [key], con=c)
-        resolved = store.read_partition("resolved_affiliations", key, con=c)
-        pc = store.read_partition("paper_countries", key, con=c)
+        decided = decision.load_decisions(store, key, con=c)
         pm = store.read_partition("paper_mentions", key, con=c)
-    return build_views(papers, aa, resolved, pc, pm)
+    return build_views(papers, decided, pm)
 
 
 def inputs(store, key: str, con=None) -> dict[str, Any]:
@@ -157,17 +184,23 @@ def folded_tables(pc: pd.DataFrame, key: str, venue: str, year: int, papers: int
 
 
 def build_report(store, key: str, scope: str = "cn", top: int = 10, seed: int = DEFAULT_SEED,
-                 sample_size: int = DEFAULT_SAMPLE, threshold: float = LOW_CONFIDENCE) -> Report:
+                 sample_size: int = DEFAULT_SAMPLE, threshold: float = LOW_CONFIDENCE,
+                 placement: str = DEFAULT_PLACEMENT) -> Report:
     if scope not in CHINA_SCOPES:
         raise ReportError(f"unknown China scope {scope!r}: choose {', '.join(CHINA_SCOPES)}")
+    if placement not in PLACEMENTS:
+        raise ReportError(f"unknown placement {placement!r}: choose {', '.join(PLACEMENTS)}")
     pk = parse_partition_key(key)
     with store.connect() as con:
         summary = store.query("SELECT * FROM partition_summary WHERE partition_key = ?", [pk.key], con=con)
         if summary.empty:
             raise ReportError(f"{pk} is not materialised yet; run `paperatlas run {pk}` first")
         views = load_views(store, pk.key, con=con)
-        pc = store.read_partition("paper_countries", pk.key, con=con)
-        stored = store.query("SELECT * FROM headline_numbers WHERE partition_key <> ?", [pk.key], con=con)
+        stored = store.query("SELECT * FROM headline_numbers WHERE partition_key <> ? AND placement = ?",
+                             [pk.key, placement], con=con)
+        pdfs_read = con.execute("SELECT count(DISTINCT paper_id) FROM paper_texts WHERE partition_key = ? "
+                                "AND error IS NULL AND chars > 0", [pk.key]).fetchone()[0]
+        verdicts = store.query("SELECT * FROM review_verdicts WHERE partition_key = ?", [pk.key], con=con)
         # As stored: countries as resolved (HK, MO, TW apart); the headline has every scope.
         mentions = store.query(
             "SELECT term, name, kind, origin_country, country, country_papers, papers_abstract, papers_full_text, "
@@ -176,25 +209,30 @@ def build_report(store, key: str, scope: str = "cn", top: int = 10, seed: int = 
         used = inputs(store, pk.key, con=con)
     meta = {"partition_key": pk.key, "venue": pk.venue, "year": pk.year}
     numbers = pd.DataFrame(headline_rows(meta, views, threshold))
+    pc = pd.DataFrame(decision.paper_country_rows((e for v in views.values() for e in v.evidence), placement,
+                                                  {pid: meta for pid in views}))
     tables = folded_tables(pc, pk.key, pk.venue, pk.year, len(views), scope)
-    everything = pd.concat([stored, numbers], ignore_index=True) if len(stored) else numbers
+    mine = numbers[numbers["placement"] == placement]
+    everything = pd.concat([stored, mine], ignore_index=True) if len(stored) else mine
     yearly = counting.yearly_headlines(everything)
     trend = yearly[(yearly["number"] == "us_cn") & (yearly["china_scope"] == scope)
-                   & yearly["venue"].isin([pk.venue, "all"])][["venue", "year", "papers", "denominator", "share"]]
+                   & yearly["venue"].isin([pk.venue, "all"])][["venue", "year", "papers", "low", "high", "denominator", "share"]]
     wired = []
     for term in WIRED_TERMS:
         row = {"term": term}
         for country in ("CN", "US"):
             for group in ("abstract", "full_text"):
-                hit = numbers[(numbers["number"] == f"{country.lower()}_{term}_{group}") & (numbers["china_scope"] == scope)]
+                hit = mine[(mine["number"] == f"{country.lower()}_{term}_{group}") & (mine["china_scope"] == scope)]
                 row[f"{country}_{group}"] = int(hit["papers"].iloc[0])
         wired.append(row)
-    review = build_review(views, pk.key, scope, sample_size, seed, threshold)
+    review = build_review(views, pk.key, scope, sample_size, seed, threshold, placement)
     report = Report(
         partition_key=pk.key, venue=pk.venue, year=pk.year, scope=scope, seed=seed, sample_size=sample_size,
         threshold=threshold, views=views, numbers=numbers, countries=tables["countries"], pairs=tables["pairs"],
         partners=tables["partners"], trend=trend.reset_index(drop=True), mentions=pd.DataFrame(wired),
-        review=review, inputs=used, top=top,
+        review=review, inputs=used, top=top, placement=placement, pdfs_read=int(pdfs_read),
+        verdicts=precision(views, verdicts.astype(object).where(verdicts.notna(), None).to_dict("records"),
+                           scope, placement),
     )
     report.tables = {
         "headline_numbers": numbers, "countries": tables["countries"], "pairs": tables["pairs"],
@@ -210,18 +248,34 @@ def build_report(store, key: str, scope: str = "cn", top: int = 10, seed: int = 
 
 def report_json(report: Report) -> dict[str, Any]:
     """The report as one JSON object. The flat fields (papers, us_cn_papers, country_papers,
-    top_pairs, ...) are under the chosen China scope; `headline` has every scope."""
+    top_pairs, ...) are under the chosen China scope and placement; `headline` has every scope
+    under the chosen placement, and every placement under `by_placement`. Every count has its
+    interval (`low`, `high`)."""
     n = report.number
     with_country = n("papers_with_country")
     headline: dict[str, dict[str, Any]] = {}
     for row in report.numbers.to_dict("records"):
-        headline.setdefault(row["number"], {"label": row["label"]})[row["china_scope"]] = {
-            "papers": row["papers"], "denominator": row["denominator"], "share": row["share"],
-            "low_confidence": row["low_confidence"]}
+        cell = {"papers": row["papers"], "low": row["low"], "high": row["high"], "denominator": row["denominator"],
+                "share": row["share"], "low_confidence": row["low_confidence"]}
+        entry = headline.setdefault(row["number"], {"label": row["label"], "by_placement": {}})
+        entry["by_placement"].setdefault(row["placement"], {})[row["china_scope"]] = cell
+        if row["placement"] == report.placement:
+            entry[row["china_scope"]] = cell
     countries = report.countries.sort_values(["papers", "country"], ascending=[False, True])
+    us_cn = report.row("us_cn")
+    standing = report.standing()
+    with_aff = n("papers_with_affiliation")
     return {
         "venue": report.venue, "year": report.year, "partition": report.partition_key,
-        "china_scope": report.scope,
+        "china_scope": report.scope, "placement": report.placement,
+        "us_cn_papers_low": int(us_cn["low"]), "us_cn_papers_high": int(us_cn["high"]),
+        "us_cn_papers_by_placement": {p: report.number("us_cn", placement=p) for p in PLACEMENTS},
+        "us_cn_share_with_affiliation": n("us_cn") / with_aff if with_aff else None,
+        "placed_from": {k: standing[k] for k in ("pdf", "metadata", "none")},
+        "papers_all_authors_placed": standing["all_authors_placed"],
+        "papers_with_uncertain_rows": standing["uncertain"],
+        "pdfs_read": report.pdfs_read,
+        "reviewed": report.verdicts,
         "papers": n("papers"), "papers_with_affiliation": n("papers_with_affiliation"),
         "papers_with_country": with_country,
         "country_coverage": with_country / n("papers_with_affiliation") if n("papers_with_affiliation") else None,
@@ -266,14 +320,39 @@ def _sections(report: Report) -> list[tuple[str, pd.DataFrame, str]]:
     partners = report.partners[report.partners["country"].isin(top_countries) & (report.partners["rank"] <= 3)]
     partners = partners.assign(share_of_international=partners["share_of_international"].map(_pct))
     trend = report.trend.assign(share=report.trend["share"].map(_pct))
-    review = pd.DataFrame([{"number": k, "papers": v["papers"], "sampled": len(v["sample"]),
-                            "low confidence": len(v["low_confidence"])} for k, v in report.review.items()])
+    review = pd.DataFrame([_review_line(k, v, report.verdicts.get(k)) for k, v in report.review.items()])
+    mentions = report.mentions.copy()
+    if not report.pdfs_read:  # full-text figures would only repeat the abstract's
+        for column in [c for c in mentions.columns if c.endswith("_full_text")]:
+            mentions[column] = "no PDFs read"
+    standing = report.standing()
+    papers, with_aff = report.number("papers"), report.number("papers_with_affiliation")
+    stands = pd.DataFrame([
+        {"papers": "placed from page 1 of the PDF", "count": standing["pdf"]},
+        {"papers": "placed from metadata only", "count": standing["metadata"]},
+        {"papers": "not placed (no affiliation data, or none resolved)", "count": standing["none"]},
+        {"papers": "every author with affiliation data placed", "count": standing["all_authors_placed"]},
+        {"papers": "with a row whose country is uncertain", "count": standing["uncertain"]},
+    ]).assign(share=lambda f: (f["count"] / papers).map(_pct) if papers else "")
+    us_cn = report.row("us_cn")
+    other = [p for p in PLACEMENTS if p != report.placement]
     return [
-        ("Headline (every China scope)", headline_table(report.numbers.to_dict("records")),
-         "Shares: US, CN and US-CN of all papers; coverage of papers with affiliation data; "
-         "international of papers with a country; mentions of the country's papers."),
-        ("Mentions in papers with CN or US authors (WIRED)", report.mentions,
-         "Papers naming the term in the title or abstract, and anywhere but the references."),
+        (f"Headline (placement {report.placement}; every China scope; both placements)",
+         headline_table(report.numbers.to_dict("records"), [report.placement, *other]),
+         "Each cell: papers (low\u2013high) share. low: the papers in the number under every admissible "
+         "reading of the uncertain rows (a multinational named without a place at headquarters or at a lab "
+         "where a co-author is; sources that disagree; low confidence with an alternative); high: under some "
+         "reading. Placement hq counts a multinational named without a place at its headquarters (as Paper "
+         "Copilot, OpenAlex and Scopus do); coauthors, where its co-authors are. Shares: US, CN and US-CN of all "
+         "papers; coverage of papers with affiliation data; international of papers with a country."),
+        ("What the numbers stand on", stands,
+         f"US-CN {interval(us_cn['papers'], us_cn['low'], us_cn['high'])}: "
+         f"{_pct(us_cn['papers'] / papers) if papers else ''} of all papers, "
+         f"{_pct(us_cn['papers'] / with_aff) if with_aff else 'n/a'} of the {with_aff} papers with affiliation "
+         f"data. Unresolved rows are never guessed: they lower coverage. PDFs read: {report.pdfs_read}."),
+        ("Mentions in papers with CN or US authors (WIRED)", mentions,
+         "Papers naming the term in the title or abstract, and anywhere but the references (full text: "
+         f"{report.pdfs_read} PDFs read)."),
         ("Papers by country", countries[["country", "papers", "papers_fractional", "share_of_papers",
                                          "international_papers", "international_share"]],
          "Whole counting (papers) and fractional counting (each author's share)."),
@@ -282,14 +361,32 @@ def _sections(report: Report) -> list[tuple[str, pd.DataFrame, str]]:
         ("Top partners", partners[["country", "rank", "partner", "papers", "share_of_international"]],
          "share_of_international: of the country's international papers."),
         ("US-CN share by year", trend, "This venue and all venues materialised (`all`)."),
-        ("Review sample", review, f"Seed {report.seed}; low confidence: a rule below {report.threshold:.2f} decided."),
+        ("Review sample", review, f"Seed {report.seed}; low confidence: a rule below {report.threshold:.2f} decided. "
+         "Reviewed: verdicts imported with `paperatlas review import` whose evidence is unchanged; precision "
+         "with its Wilson 95% interval, and the count corrected by it."),
     ]
+
+
+def _review_line(number: str, entry: Mapping[str, Any], reviewed: Mapping[str, Any] | None) -> dict[str, Any]:
+    line = {"number": number, "papers": entry["papers"], "sampled": len(entry["sample"]),
+            "low confidence": len(entry["low_confidence"]), "reviewed": "", "precision": "", "corrected": ""}
+    if reviewed and reviewed.get("reviewed"):
+        line.update(
+            reviewed=f"{reviewed['reviewed']}" + (f" ({reviewed['stale']} stale)" if reviewed["stale"] else ""),
+            precision=f"{reviewed['precision']:.0%} ({reviewed['precision_low']:.0%}\u2013"
+                      f"{reviewed['precision_high']:.0%})",
+            corrected=f"{reviewed['corrected']:.0f} ({reviewed['corrected_low']:.0f}\u2013"
+                      f"{reviewed['corrected_high']:.0f})")
+    elif reviewed and reviewed.get("stale"):
+        line["reviewed"] = f"0 ({reviewed['stale']} stale)"
+    return line
 
 
 def render_markdown(report: Report, image=None) -> str:
     """Markdown; `image(name)` gives each chart's link (a file or a data: URI), None leaves them out."""
     lines = [f"# {report.venue} {report.year}: who wrote the papers, and with whom",
-             f"China scope for countries, pairs and charts: **{report.scope}**. Partition `{report.partition_key}`.", ""]
+             f"China scope for countries, pairs and charts: **{report.scope}**; placement of multinationals named "
+             f"without a place: **{report.placement}**. Partition `{report.partition_key}`.", ""]
     for title, frame, note in _sections(report):
         lines += [f"## {title}", "", markdown_table(frame, 40), "", f"_{note}_", ""]
         if title == "Top country pairs" and image:
@@ -326,7 +423,8 @@ def render_html(report: Report) -> str:
         "table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}"
         "th{background:#f4f4f4}img{max-width:100%}</style></head><body>",
         f"<h1>{html.escape(report.venue)} {report.year}: who wrote the papers, and with whom</h1>",
-        f"<p>China scope for countries, pairs and charts: <b>{html.escape(report.scope)}</b>. "
+        f"<p>China scope for countries, pairs and charts: <b>{html.escape(report.scope)}</b>; placement of "
+        f"multinationals named without a place: <b>{html.escape(report.placement)}</b>. "
         "The <a href='review.html'>review sample</a> lists the papers behind every number.</p>",
     ]
     for title, frame, note in _sections(report):
@@ -346,17 +444,32 @@ def format_text(report: Report) -> str:
     """The headline for a terminal: the country numbers under every China scope, the WIRED
     mention counts under the chosen one, then countries and pairs."""
     data = report_json(report)
-    table = headline_table(report.numbers.to_dict("records"))
+    other = [p for p in PLACEMENTS if p != report.placement]
+    table = headline_table(report.numbers.to_dict("records"), [report.placement, *other])
+    columns = [f"{s} \u00b7 {report.placement}" for s in CHINA_SCOPES] + [f"{report.scope} \u00b7 {p}" for p in other]
     basic = table[~table["number"].str.contains("_(?:abstract|full_text)$")]
     width = max(len(x) for x in basic["label"])
-    lines = [f"{report.venue} {report.year} (China scope: {report.scope})",
-             f"  {'':{width}}  " + "  ".join(f"{s:>14}" for s in CHINA_SCOPES)]
+    cell = max(22, *(len(str(v)) for c in columns for v in basic.get(c, [])))
+    us_cn = report.row("us_cn")
+    standing = data["placed_from"]
+    lines = [f"{report.venue} {report.year} (China scope: {report.scope}; placement: {report.placement})",
+             f"  US\u2013CN {interval(us_cn['papers'], us_cn['low'], us_cn['high'])}  "
+             + "  ".join(f"{p}: {data['us_cn_papers_by_placement'][p]}" for p in PLACEMENTS),
+             f"  countries stand on: page 1 of the PDF {standing['pdf']}, metadata only {standing['metadata']}, "
+             f"nothing {standing['none']} papers; every author placed in {data['papers_all_authors_placed']} of "
+             f"{data['papers']}",
+             "  each cell: papers (low\u2013high: every / some admissible reading of uncertain rows) share",
+             f"  {'':{width}}  " + "  ".join(f"{c:>{cell}}" for c in columns)]
     for row in basic.to_dict("records"):
-        lines.append(f"  {row['label']:{width}}  " + "  ".join(f"{row.get(s, ''):>14}" for s in CHINA_SCOPES))
+        lines.append(f"  {row['label']:{width}}  " + "  ".join(f"{row.get(c, ''):>{cell}}" for c in columns))
     lines.append("  papers naming a term, by author country (title/abstract, full text):")
     for row in data["mentions"]:
-        lines.append(f"    {row['term']:<12} CN {row['CN_abstract']:>5} {row['CN_full_text']:>5}"
-                     f"    US {row['US_abstract']:>5} {row['US_full_text']:>5}")
+        full_cn = row["CN_full_text"] if report.pdfs_read else "-"
+        full_us = row["US_full_text"] if report.pdfs_read else "-"
+        lines.append(f"    {row['term']:<12} CN {row['CN_abstract']:>5} {full_cn:>5}"
+                     f"    US {row['US_abstract']:>5} {full_us:>5}")
+    if not report.pdfs_read:
+        lines.append("    (full text: no PDFs read)")
     lines.append("  papers by country:")
     for country, n in list(data["country_papers"].items())[:15]:
         lines.append(f"    {country}  {n:>6}")
@@ -399,13 +512,14 @@ def write_report(report: Report, out_dir: str | os.PathLike) -> dict[str, Path]:
         (work / "report.html").write_text(render_html(report), encoding="utf-8")
         (work / "report.json").write_text(json.dumps(report_json(report), ensure_ascii=False, indent=1),
                                           encoding="utf-8")
-        rows = pd.DataFrame(review_rows(report.views, report.review, report.scope), columns=CSV_COLUMNS)
+        rows = pd.DataFrame(review_rows(report.views, report.review, report.scope, report.placement),
+                            columns=CSV_COLUMNS)
         rows = rows.astype({"author_position": "Int64", "sample_rank": "Int64"})  # 2, not 2.0
         rows.to_csv(work / "review.csv", index=False)
         (work / "review.html").write_text(
             render_review_html(report.views, report.review, report.partition_key, report.scope, report.seed,
-                               report.threshold), encoding="utf-8")
-        low = low_confidence_rows(report.views, report.review, report.scope, report.threshold)
+                               report.threshold, report.placement), encoding="utf-8")
+        low = low_confidence_rows(report.views, report.review, report.scope, report.threshold, report.placement)
         pd.DataFrame(low, columns=LOW_COLUMNS).astype({"author_position": "Int64"}).to_csv(
             work / "low_confidence.csv", index=False)
         for name, frame in {**report.tables, "review_sample": rows}.items():

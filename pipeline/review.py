@@ -10,10 +10,16 @@ browser's local storage) and can download as CSV.
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import html
-from collections.abc import Mapping
+import io
+import json
+import math
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .countries.decision import DEFAULT_PLACEMENT
 from .headlines import (
     BY_ID,
     DEFAULT_SAMPLE,
@@ -34,18 +40,19 @@ REVIEWED = [n.id for n in NUMBERS if n.id not in ("papers", "papers_with_affilia
 CSV_COLUMNS = [
     "number", "china_scope", "sample_rank", "paper_id", "title", "url", "low_confidence", "author_position",
     "author_name", "affiliation", "email_domain", "from", "source_ref", "countries", "institution", "ror_id",
-    "rule", "confidence", "reason", "mention_scope", "mention_text", "mention_snippet", "verdict",
+    "rule", "confidence", "reason", "basis", "alternatives", "uncertainty", "mention_scope", "mention_text",
+    "mention_snippet", "placement", "evidence_sha256", "verdict",
 ]
 LOW_COLUMNS = [c for c in CSV_COLUMNS if c not in ("sample_rank", "verdict")]
 
 
 def build_review(views: Mapping[str, PaperView], partition_key: str, scope: str = "cn",
                  size: int = DEFAULT_SAMPLE, seed: int = DEFAULT_SEED,
-                 threshold: float = LOW_CONFIDENCE) -> dict[str, dict[str, Any]]:
+                 threshold: float = LOW_CONFIDENCE, placement: str = DEFAULT_PLACEMENT) -> dict[str, dict[str, Any]]:
     """number -> {papers, sample (paper ids in sample order), low_confidence (all such paper
-    ids, sorted)} under one China scope."""
-    sets = members(views, scope)
-    low = low_confidence(views, scope, threshold, sets)
+    ids, sorted)} under one China scope and placement."""
+    sets = members(views, scope, placement=placement)
+    low = low_confidence(views, scope, threshold, sets, placement)
     return {
         number: {
             "label": BY_ID[number].label,
@@ -57,14 +64,24 @@ def build_review(views: Mapping[str, PaperView], partition_key: str, scope: str 
     }
 
 
-def _evidence_record(e) -> dict[str, Any]:
+def _evidence_record(e, placement: str = DEFAULT_PLACEMENT) -> dict[str, Any]:
+    rule, confidence, reason = e.rule_for(placement)
     return {
         "author_position": e.author_position,  # 1-based, as stored
         "author_name": e.author_name, "affiliation": e.affiliation, "email_domain": e.email_domain,
-        "from": provenance(e.source), "source_ref": e.source_ref, "countries": "/".join(e.countries),
-        "institution": e.institution, "ror_id": e.ror_id, "rule": e.method,
-        "confidence": e.confidence, "reason": e.reason,
+        "from": provenance(e.source), "source_ref": e.source_ref, "countries": "/".join(e.countries_for(placement)),
+        "institution": e.institution, "ror_id": e.ror_id, "rule": rule, "confidence": confidence, "reason": reason,
+        "basis": e.basis, "alternatives": "/".join(e.alternatives) or None, "uncertainty": e.uncertainty,
     }
+
+
+def evidence_digest(number: str, view: PaperView, scope: str, placement: str = DEFAULT_PLACEMENT) -> str:
+    """SHA-256 of what a reviewer judged: the rows that put the paper in the number, as
+    decided. A verdict whose digest no longer matches is stale."""
+    rows = sorted(json.dumps([e.author_position, e.affiliation, e.email_domain, e.source,
+                              list(e.countries_for(placement)), e.rule_for(placement)[0], list(e.alternatives)])
+                  for e in relevant_evidence(BY_ID[number], view, scope, placement))
+    return hashlib.sha256("\n".join([number, *rows]).encode()).hexdigest()
 
 
 def _mention(number: str, view: PaperView) -> dict[str, Any]:
@@ -76,31 +93,35 @@ def _mention(number: str, view: PaperView) -> dict[str, Any]:
             "mention_snippet": m.snippet}
 
 
-def _paper_rows(number: str, pid: str, view: PaperView, scope: str, rank: int | None, low: bool) -> list[dict]:
+def _paper_rows(number: str, pid: str, view: PaperView, scope: str, rank: int | None, low: bool,
+                placement: str = DEFAULT_PLACEMENT) -> list[dict]:
     base = {"number": number, "china_scope": scope, "sample_rank": rank, "paper_id": pid, "title": view.title,
-            "url": view.url, "low_confidence": low, **_mention(number, view), "verdict": ""}
-    rows = [{**base, **_evidence_record(e)} for e in relevant_evidence(BY_ID[number], view, scope)]
+            "url": view.url, "low_confidence": low, **_mention(number, view), "placement": placement,
+            "evidence_sha256": evidence_digest(number, view, scope, placement), "verdict": ""}
+    rows = [{**base, **_evidence_record(e, placement)}
+            for e in relevant_evidence(BY_ID[number], view, scope, placement)]
     return rows or [base]
 
 
-def review_rows(views: Mapping[str, PaperView], review: Mapping[str, Mapping[str, Any]], scope: str) -> list[dict]:
+def review_rows(views: Mapping[str, PaperView], review: Mapping[str, Mapping[str, Any]], scope: str,
+                placement: str = DEFAULT_PLACEMENT) -> list[dict]:
     """The sample as CSV rows: one per (number, sampled paper, evidence row)."""
     out = []
     for number, entry in review.items():
         low = set(entry["low_confidence"])
         for rank, pid in enumerate(entry["sample"], start=1):
-            out.extend(_paper_rows(number, pid, views[pid], scope, rank, pid in low))
+            out.extend(_paper_rows(number, pid, views[pid], scope, rank, pid in low, placement))
     return [{c: r.get(c) for c in CSV_COLUMNS} for r in out]
 
 
 def low_confidence_rows(views: Mapping[str, PaperView], review: Mapping[str, Mapping[str, Any]], scope: str,
-                        threshold: float = LOW_CONFIDENCE) -> list[dict]:
+                        threshold: float = LOW_CONFIDENCE, placement: str = DEFAULT_PLACEMENT) -> list[dict]:
     """Every low-confidence paper behind every number, with the rows below the threshold."""
     out = []
     for number, entry in review.items():
         for pid in entry["low_confidence"]:
             view = views[pid]
-            for row in _paper_rows(number, pid, view, scope, None, True):
+            for row in _paper_rows(number, pid, view, scope, None, True, placement):
                 if row.get("confidence") is not None and row["confidence"] < threshold:
                     out.append(row)
     return [{c: r.get(c) for c in LOW_COLUMNS} for r in out]
@@ -136,11 +157,15 @@ document.querySelectorAll('.verdict button').forEach(b => b.addEventListener('cl
   localStorage.setItem(KEY, JSON.stringify(state)); paint();
 }));
 document.getElementById('download').addEventListener('click', () => {
-  const rows = [['number', 'paper_id', 'verdict']];
+  const b = document.body.dataset;
+  const rows = [['number', 'paper_id', 'china_scope', 'placement', 'evidence_sha256', 'verdict']];
   document.querySelectorAll('.paper').forEach(p => {
-    const [number, paper] = p.dataset.id.split('|'); rows.push([number, paper, state[p.dataset.id] || '']);
+    const cut = p.dataset.id.indexOf('|');
+    rows.push([p.dataset.id.slice(0, cut), p.dataset.id.slice(cut + 1), b.scope, b.placement, p.dataset.sha,
+               state[p.dataset.id] || '']);
   });
-  const blob = new Blob([rows.map(r => r.join(',')).join('\\n')], {type: 'text/csv'});
+  const cell = v => /[",\\n\\r]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v;
+  const blob = new Blob([rows.map(r => r.map(cell).join(',')).join('\\n')], {type: 'text/csv'});
   const a = document.createElement('a'); a.href = URL.createObjectURL(blob);
   a.download = 'verdicts-' + document.body.dataset.key + '.csv'; a.click();
 });
@@ -174,11 +199,13 @@ def _evidence_table(rows: list[dict], threshold: float) -> str:
 
 
 def render_review_html(views: Mapping[str, PaperView], review: Mapping[str, Mapping[str, Any]],
-                       partition_key: str, scope: str, seed: int, threshold: float = LOW_CONFIDENCE) -> str:
+                       partition_key: str, scope: str, seed: int, threshold: float = LOW_CONFIDENCE,
+                       placement: str = DEFAULT_PLACEMENT) -> str:
     parts = [
         f"<!doctype html><html lang=en><head><meta charset=utf-8><title>Review sample: {_e(partition_key)}</title>"
-        f"<style>{_STYLE}</style></head><body data-key='{_e(partition_key)}|{_e(scope)}'>",
-        f"<h1>Review sample: {_e(partition_key)} (China scope {_e(scope)})</h1>",
+        f"<style>{_STYLE}</style></head><body data-key='{_e(partition_key)}|{_e(scope)}|{_e(placement)}' "
+        f"data-scope='{_e(scope)}' data-placement='{_e(placement)}'>",
+        f"<h1>Review sample: {_e(partition_key)} (China scope {_e(scope)}, placement {_e(placement)})</h1>",
         f"<p>For each headline number, a random sample (seed {seed}) of the papers it counts, with the "
         "affiliation rows that put each paper there. Mark each paper right or wrong; the page remembers your "
         "marks in this browser, and <button id=download>download verdicts (CSV)</button> saves them. "
@@ -197,7 +224,7 @@ def render_review_html(views: Mapping[str, PaperView], review: Mapping[str, Mapp
                      f"{len(low)} low-confidence.</p>")
         for rank, pid in enumerate(entry["sample"], start=1):
             view = views[pid]
-            rows = _paper_rows(number, pid, view, scope, rank, pid in low)
+            rows = _paper_rows(number, pid, view, scope, rank, pid in low, placement)
             title = _e(view.title or pid)
             link = f"<a href='{_e(view.url)}'>{title}</a>" if view.url else title
             mention = ""
@@ -205,7 +232,8 @@ def render_review_html(views: Mapping[str, PaperView], review: Mapping[str, Mapp
                 mention = (f"<p>{_e(rows[0]['mention_scope'])}: <span class=snippet>"
                            f"{_e(rows[0]['mention_snippet'])}</span></p>")
             parts.append(
-                f"<div class=paper data-id='{_e(number)}|{_e(pid)}'><b>{rank}.</b> {link} <small>({_e(pid)})</small>"
+                f"<div class=paper data-id='{_e(number)}|{_e(pid)}' data-sha='{_e(rows[0]['evidence_sha256'])}'>"
+                f"<b>{rank}.</b> {link} <small>({_e(pid)})</small>"
                 f"{' <span class=low>low confidence</span>' if pid in low else ''}"
                 f"{mention}{_evidence_table(rows, threshold)}"
                 "<div class=verdict><button data-v=ok>right</button><button data-v=wrong>wrong</button>"
@@ -214,11 +242,86 @@ def render_review_html(views: Mapping[str, PaperView], review: Mapping[str, Mapp
             parts.append(f"<h3>All {len(low)} low-confidence papers</h3><ul>")
             for pid in sorted(low):
                 view = views[pid]
-                weak = [e for e in relevant_evidence(BY_ID[number], view, scope)
-                        if e.confidence is not None and e.confidence < threshold]
-                why = "; ".join(f"{e.affiliation or '@' + (e.email_domain or '')} -> {'/'.join(e.countries)} "
-                                f"by {e.method} ({e.confidence:.2f})" for e in weak)
+                weak = [e for e in relevant_evidence(BY_ID[number], view, scope, placement)
+                        if (e.rule_for(placement)[1] or 0.0) < threshold]
+                why = "; ".join(f"{e.affiliation or '@' + (e.email_domain or '')} -> "
+                                f"{'/'.join(e.countries_for(placement))} by {e.rule_for(placement)[0]} "
+                                f"({e.rule_for(placement)[1] or 0.0:.2f})" for e in weak)
                 parts.append(f"<li>{_e(pid)}: {_e(view.title)}: {_e(why)}</li>")
             parts.append("</ul>")
     parts.append(f"<script>{_SCRIPT}</script></body></html>")
     return "\n".join(parts)
+
+
+# -- verdicts ---------------------------------------------------------------------------------
+
+VERDICTS = {"ok": "ok", "right": "ok", "wrong": "wrong", "unsure": "unsure", "": ""}
+
+
+class VerdictError(ValueError):
+    pass
+
+
+def read_verdicts(text: str, source: str = "verdicts.csv") -> list[dict]:
+    """The CSV review.html downloads (number, paper_id, china_scope, placement,
+    evidence_sha256, verdict; review.csv's columns also do). Rows without a verdict are
+    skipped; an unknown verdict is an error naming its line."""
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {"number", "paper_id", "verdict"} - set(reader.fieldnames or ())
+    if missing:
+        raise VerdictError(f"{source}: no column {', '.join(sorted(missing))} (is it the CSV review.html downloads?)")
+    out = []
+    for line, row in enumerate(reader, start=2):
+        verdict = (row.get("verdict") or "").strip().lower()
+        if verdict not in VERDICTS:
+            raise VerdictError(f"{source} line {line}: verdict {verdict!r}; use right, wrong or unsure")
+        if not VERDICTS[verdict]:
+            continue
+        if (row.get("number") or "") not in BY_ID:
+            raise VerdictError(f"{source} line {line}: unknown number {row.get('number')!r}")
+        out.append({"number": row["number"], "paper_id": row["paper_id"], "verdict": VERDICTS[verdict],
+                    "china_scope": (row.get("china_scope") or "").strip() or None,
+                    "placement": (row.get("placement") or "").strip() or None,
+                    "evidence_sha256": (row.get("evidence_sha256") or "").strip() or None})
+    # review.csv repeats a paper once per evidence row: one verdict per (number, paper)
+    return list({(r["number"], r["paper_id"], r["china_scope"], r["placement"]): r for r in out}.values())
+
+
+def wilson(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float, float] | None:
+    """The Wilson score interval of a proportion (95% by default); None for n = 0."""
+    if n <= 0:
+        return None
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def precision(views: Mapping[str, PaperView], verdicts: Iterable[Mapping[str, Any]], scope: str,
+              placement: str = DEFAULT_PLACEMENT) -> dict[str, dict[str, Any]]:
+    """Per number: the reviewed papers' precision with its Wilson 95% interval and the count
+    corrected by it. A verdict counts while the paper is still in the number under this scope
+    and placement and its evidence digest is unchanged; otherwise it is stale."""
+    sets = members(views, scope, placement=placement)
+    out: dict[str, dict[str, Any]] = {}
+    for v in verdicts:
+        if (v.get("china_scope") or scope) != scope or (v.get("placement") or placement) != placement:
+            continue
+        entry = out.setdefault(v["number"], {"right": 0, "wrong": 0, "unsure": 0, "stale": 0})
+        pid = v["paper_id"]
+        fresh = pid in sets.get(v["number"], set()) and pid in views and \
+            v.get("evidence_sha256") == evidence_digest(v["number"], views[pid], scope, placement)
+        if not fresh:
+            entry["stale"] += 1
+        else:
+            entry[{"ok": "right"}.get(v["verdict"], v["verdict"])] += 1
+    for number, entry in out.items():
+        judged = entry["right"] + entry["wrong"]
+        papers = len(sets.get(number, ()))
+        bounds = wilson(entry["right"], judged)
+        entry.update(papers=papers, reviewed=judged, precision=entry["right"] / judged if judged else None,
+                     precision_low=bounds[0] if bounds else None, precision_high=bounds[1] if bounds else None,
+                     corrected=papers * entry["right"] / judged if judged else None,
+                     corrected_low=papers * bounds[0] if bounds else None,
+                     corrected_high=papers * bounds[1] if bounds else None)
+    return out

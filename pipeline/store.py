@@ -63,10 +63,18 @@ SCHEMA: dict[str, str] = {
         partition_key VARCHAR NOT NULL, affiliation VARCHAR, email_domain VARCHAR, country VARCHAR,
         institution VARCHAR, institution_id VARCHAR, method VARCHAR, confidence DOUBLE,
         evidence VARCHAR, reason VARCHAR, resolver_version VARCHAR, ror_id VARCHAR,
-        countries VARCHAR[]""",
+        countries VARCHAR[], alternatives VARCHAR[], email_country VARCHAR, email_method VARCHAR,
+        parts VARCHAR""",
+    "country_decisions": """
+        partition_key VARCHAR NOT NULL, paper_id VARCHAR NOT NULL, author_position INTEGER, unit INTEGER,
+        author_name VARCHAR, affiliation VARCHAR, email_domain VARCHAR, source VARCHAR, source_ref VARCHAR,
+        countries VARCHAR[], coauthor_countries VARCHAR[], certain VARCHAR[], alternatives VARCHAR[],
+        uncertainty VARCHAR, method VARCHAR, confidence DOUBLE, basis VARCHAR, evidence VARCHAR,
+        reason VARCHAR, institution VARCHAR, ror_id VARCHAR""",
     "paper_countries": """
         partition_key VARCHAR NOT NULL, venue VARCHAR, year INTEGER, paper_id VARCHAR NOT NULL,
-        country VARCHAR NOT NULL, authors INTEGER, fractional DOUBLE, n_countries INTEGER""",
+        country VARCHAR NOT NULL, authors INTEGER, fractional DOUBLE, n_countries INTEGER,
+        placement VARCHAR""",
     "country_edges": """
         partition_key VARCHAR NOT NULL, venue VARCHAR, year INTEGER, paper_id VARCHAR NOT NULL,
         country_a VARCHAR NOT NULL, country_b VARCHAR NOT NULL, fractional DOUBLE""",
@@ -86,14 +94,15 @@ SCHEMA: dict[str, str] = {
         papers_fractional DOUBLE, share_of_international DOUBLE, rank INTEGER""",
     "yearly_headlines": """
         venue VARCHAR, year INTEGER, china_scope VARCHAR, number VARCHAR, label VARCHAR,
-        partitions INTEGER, papers INTEGER, denominator INTEGER, share DOUBLE, low_confidence INTEGER""",
+        partitions INTEGER, papers INTEGER, denominator INTEGER, share DOUBLE, low_confidence INTEGER,
+        placement VARCHAR, low INTEGER, high INTEGER""",
     "yearly_summary": """
         venue VARCHAR, year INTEGER, partitions INTEGER, papers INTEGER, papers_with_country INTEGER,
         international_papers INTEGER, international_share DOUBLE, countries INTEGER""",
     "headline_numbers": """
         partition_key VARCHAR NOT NULL, venue VARCHAR, year INTEGER, china_scope VARCHAR, number VARCHAR,
         label VARCHAR, papers INTEGER, denominator INTEGER, share DOUBLE, low_confidence INTEGER,
-        snapshot INTEGER""",
+        snapshot INTEGER, placement VARCHAR, low INTEGER, high INTEGER""",
     "headline_snapshots": """
         partition_key VARCHAR NOT NULL, snapshot INTEGER NOT NULL, paper_id VARCHAR NOT NULL, title VARCHAR,
         url VARCHAR, has_affiliation BOOLEAN, countries VARCHAR[], mentions VARCHAR[], evidence VARCHAR""",
@@ -102,7 +111,12 @@ SCHEMA: dict[str, str] = {
         papers INTEGER, inputs VARCHAR""",
     "review_samples": """
         partition_key VARCHAR NOT NULL, china_scope VARCHAR, number VARCHAR, sample_rank INTEGER,
-        paper_id VARCHAR, low_confidence BOOLEAN, seed INTEGER, snapshot INTEGER""",
+        paper_id VARCHAR, low_confidence BOOLEAN, seed INTEGER, snapshot INTEGER, placement VARCHAR,
+        evidence_sha256 VARCHAR""",
+    "review_verdicts": """
+        partition_key VARCHAR NOT NULL, number VARCHAR NOT NULL, china_scope VARCHAR, placement VARCHAR,
+        paper_id VARCHAR NOT NULL, verdict VARCHAR, evidence_sha256 VARCHAR, file VARCHAR,
+        imported_at TIMESTAMP""",
     "terms": """
         term VARCHAR NOT NULL, name VARCHAR, family VARCHAR, kind VARCHAR, organisation VARCHAR,
         origin_country VARCHAR, lab VARCHAR, lab_country VARCHAR, reference VARCHAR, patterns VARCHAR[],

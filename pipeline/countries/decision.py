@@ -527,3 +527,15 @@ def describe(d: Decision, placement: str = DEFAULT_PLACEMENT) -> str:
     if d.alternatives:
         line += f" [uncertain, {d.uncertainty}: could be {', '.join(d.alternatives)}]"
     return line
+
+
+def load_decisions(store, partition_key: str, con=None) -> list[Decision]:
+    """The stored decisions of a venue-year (`country_decisions`), in paper and author order."""
+    frame = store.query("SELECT * FROM country_decisions WHERE partition_key = ? "
+                        "ORDER BY paper_id, author_position NULLS LAST, unit", [partition_key], con=con)
+    return [from_row(r) for r in frame.to_dict("records")]
+
+
+def decision_rows(partition_key: str, decisions: Iterable[Decision]) -> list[dict]:
+    """`country_decisions` rows."""
+    return [{"partition_key": partition_key, **d.as_row()} for d in decisions]
