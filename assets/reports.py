@@ -2,7 +2,6 @@
 `venue_year_report` (the report, charts, review sample and exports of a venue-year)."""
 
 import json
-import re
 
 import pandas as pd
 from dagster import (
@@ -22,7 +21,7 @@ from pipeline import charts
 from pipeline import headlines as hl
 from pipeline import report as rp
 from pipeline.models import utcnow
-from pipeline.names import fold
+from pipeline.sources.base import paper_identity
 from pipeline.review import evidence_digest, review_rows
 from pipeline.text import markdown_table
 from pipeline.countries.decision import PLACEMENTS
@@ -44,16 +43,11 @@ MIN_COVERAGE = 0.95
 
 
 def _duplicates(papers: pd.DataFrame) -> tuple[list[str], list[str]]:
-    """Paper ids listed twice, and papers listed twice under two ids (same title and authors)."""
+    """Paper ids listed twice, and papers listed twice under two ids (same title and authors, by
+    the key the sources' merge of repeats uses: a twin here means that merge failed)."""
     ids = papers.loc[papers["paper_id"].duplicated(), "paper_id"].astype(str).tolist()
-    def norm(text) -> str:
-        return " ".join(re.sub(r"\W+", " ", fold(text or "").lower()).split())
-
-    keyed = papers.assign(_key=[
-        norm(t) + "|" + "|".join(norm(a) for a in (list(au) if au is not None else []))
-        for t, au in zip(papers["title"], papers["authors"])
-    ])
-    keyed = keyed[keyed["title"].notna() & (keyed["title"].astype(str).str.len() > 0)]
+    keyed = papers.assign(_key=[paper_identity(t, au) for t, au in zip(papers["title"], papers["authors"])])
+    keyed = keyed[keyed["_key"].notna()]
     twins = keyed[keyed["_key"].duplicated(keep=False) & ~keyed["paper_id"].duplicated(keep=False)]
     return ids, sorted(twins["paper_id"].astype(str).tolist())
 

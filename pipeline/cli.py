@@ -485,7 +485,7 @@ def cmd_extract_pdf(args: argparse.Namespace, settings: Settings) -> int:
             results = map(read_pdf, paths)
         for n, result in enumerate(results, start=1):
             if resolver is not None:
-                attribute(result, resolver)
+                attribute(result, resolver, settings.placement)
             failed += result.error is not None
             sink.write(json.dumps(result_record(result, resolver is not None), ensure_ascii=False) + "\n")
             if n % 200 == 0:

@@ -149,9 +149,9 @@ def test_parallel_runs_on_a_fresh_home_all_succeed(home):
 
 
 def test_a_failed_check_fails_the_command(home, capsys, monkeypatch):
-    from pipeline import counting
+    from pipeline.countries import decision
 
-    real = counting.paper_country_rows
+    real = decision.paper_country_rows
 
     def broken(*args, **kwargs):  # a bug that makes shares sum to 2
         rows = real(*args, **kwargs)
@@ -159,7 +159,7 @@ def test_a_failed_check_fails_the_command(home, capsys, monkeypatch):
             row["fractional"] *= 2
         return rows
 
-    monkeypatch.setattr(counting, "paper_country_rows", broken)
+    monkeypatch.setattr(decision, "paper_country_rows", broken)
     code, _, err = run(capsys, "run", "icml-2021")
     assert code == 1
     assert "CHECK FAILED icml-2021: paper_countries.fractional_shares_sum_to_one" in err

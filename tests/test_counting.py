@@ -2,15 +2,23 @@ import pandas as pd
 import pytest
 
 from pipeline.affiliations import explode
+from pipeline.countries import decision
 from pipeline.counting import (
     country_sets,
     edge_rows,
     fold_countries,
     headline,
-    paper_country_rows,
     pairs_of,
     yearly_tables,
 )
+
+
+def paper_country_rows(rows, countries):
+    """paper_countries rows through the one country decision, from plain key -> country maps."""
+    resolutions = {key: {"country": c, "method": "institution", "confidence": 0.95} if c else {"country": None}
+                   for key, c in countries.items()}
+    meta = {r["paper_id"]: {"partition_key": r["partition_key"]} for r in rows}
+    return decision.paper_country_rows(decision.decide(rows, resolutions), "hq", meta)
 
 
 def aa(paper, position, affiliation, domain=None, pk="x-2020"):

@@ -47,7 +47,7 @@ def test_whole_graph_on_the_fixture_partition(env):
     assert result.success
     evaluations = result.get_asset_check_evaluations()
     checks = {e.check_name: e for e in evaluations}
-    assert len(evaluations) == 11  # 4 on the countries, 4 on the mentions, 3 on the headlines
+    assert len(evaluations) == 12  # 1 on the decisions, 4 on the countries, 4 on the mentions, 3 on the headlines
     warned = {"affiliations_resolved_to_a_country", "country_coverage_at_least_95pct"}
     assert all(e.passed for e in evaluations if e.check_name not in warned)
     assert all(e.passed for name, e in checks.items() if name not in warned)

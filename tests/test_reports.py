@@ -79,8 +79,8 @@ def test_low_confidence_is_what_only_weak_rows_put_in(views):
 def test_headline_rows_shares_and_denominators(views):
     rows = hl.headline_rows({"partition_key": "x-2020", "venue": "x", "year": 2020}, views)
     assert {r["china_scope"] for r in rows} == set(counting.CHINA_SCOPES)
-    assert len(rows) == 3 * len(hl.NUMBERS)
-    by = {(r["china_scope"], r["number"]): r for r in rows}
+    assert len(rows) == 2 * 3 * len(hl.NUMBERS)  # placements x China scopes x numbers
+    by = {(r["china_scope"], r["number"]): r for r in rows if r["placement"] == "hq"}
     us_cn = by[("cn", "us_cn")]
     assert (us_cn["papers"], us_cn["denominator"], us_cn["share"], us_cn["low_confidence"]) == (2, 7, 2 / 7, 1)
     coverage = by[("cn", "papers_with_country")]
@@ -89,9 +89,11 @@ def test_headline_rows_shares_and_denominators(views):
     assert (mention["papers"], mention["denominator"]) == (1, 3)  # of the papers with a CN author
     assert by[("cn", "international")]["denominator"] == 5
     assert all(r["share"] is None or 0 <= r["share"] <= 1 for r in rows)
+    assert all(r["low"] <= r["papers"] <= r["high"] for r in rows)
     table = hl.headline_table(rows)
-    assert list(table.columns) == ["number", "label", "cn", "cn+hk+mo", "greater"]
-    assert table.set_index("number").loc["us_cn", "cn+hk+mo"] == "3 (42.9%)"
+    assert list(table.columns) == ["number", "label", *[f"{s} \u00b7 {p}" for p in ("hq", "coauthors")
+                                                         for s in ("cn", "cn+hk+mo", "greater")]]
+    assert table.set_index("number").loc["us_cn", "cn+hk+mo \u00b7 hq"] == "3 (3\u20133) 42.9%"
 
 
 def test_samples_are_seeded_and_order_free():
@@ -252,7 +254,7 @@ def test_report_folder_review_and_diff(home, capsys, tmp_path):
     parquet = duckdb.connect().execute(
         "SELECT count(*), count(DISTINCT number) FROM read_parquet(?)",
         [str(out_dir / "tables" / "headline_numbers.parquet")]).fetchone()
-    assert parquet == (3 * len(hl.NUMBERS), len(hl.NUMBERS))
+    assert parquet == (2 * 3 * len(hl.NUMBERS), len(hl.NUMBERS))
 
     # The same store gives the same bytes.
     again = tmp_path / "again"
@@ -368,51 +370,140 @@ def test_neurips_2016_review_sample_backs_the_us_cn_count(home, capsys, tmp_path
 # -- what the neurips-2016 hand check found ---------------------------------------------------
 
 
-def test_coauthors_move_a_headquarters_row_to_the_lab_country():
-    from pipeline import coauthors
+def _decide(rows, resolved):
+    from pipeline.countries import decision
 
-    labs = {"Microsoft": frozenset({"CN", "GB"}), "Google": frozenset({"CH"})}
-
-    def row(unit, countries, method="institution", institution=None):
-        return {"unit": unit, "countries": countries, "method": method, "institution": institution}
-
-    msr = row(3, ["US"], "institution:hq", "Microsoft")
-    # Two Chinese co-authors: Microsoft Research Asia.
-    assert coauthors.moves([row(1, ["CN"]), row(2, ["CN"]), msr], labs) == {2: "CN"}
-    # A real cross-border paper: nothing moves.
-    assert coauthors.moves([row(1, ["CN"]), row(2, ["US"]), msr], labs) == {}
-    # One co-author abroad is as likely an intern's university.
-    assert coauthors.moves([row(1, ["CN"]), row(1, ["CN"]), msr], labs) == {}
-    # No lab in that country.
-    google = row(3, ["US"], "institution:hq", "Google")
-    assert coauthors.moves([row(1, ["CN"]), row(2, ["CN"]), google], labs) == {}
-    # Headquarters rows never anchor each other.
-    assert coauthors.moves([msr, row(4, ["US"], "institution:hq", "Google")], labs) == {}
-    # The shipped table knows Microsoft's labs.
-    assert "CN" in coauthors.labs_by_institution()["Microsoft"]
+    aa = [{"partition_key": "x-2016", "paper_id": "p", "author_position": i, "affiliation": a, "email_domain": d,
+           **extra} for i, a, d, extra in rows]
+    return decision.decide(aa, resolved)
 
 
-def test_paper_countries_apply_the_coauthor_rule():
-    rows = [{"partition_key": "x-2016", "paper_id": "p", "author_position": i, "affiliation": a, "email_domain": None}
-            for i, a in ((1, "Peking University"), (2, "USTC"), (3, "Microsoft Research"))]
-    countries = {("Peking University", None): "CN", ("USTC", None): "CN", ("Microsoft Research", None): "US"}
-    decisions = {("Peking University", None): ("institution", "Peking University"),
-                 ("USTC", None): ("institution", "USTC"), ("Microsoft Research", None): ("institution:hq", "Microsoft")}
-    plain = counting.paper_country_rows(rows, countries)
-    assert {r["country"] for r in plain} == {"CN", "US"}
-    placed = counting.paper_country_rows(rows, countries, decisions=decisions)
-    assert [(r["country"], r["fractional"]) for r in placed] == [("CN", 1.0)]
-    # The review evidence tells the same story, with the rule and its reason.
-    aa = pd.DataFrame(rows)
-    resolved = pd.DataFrame([{"affiliation": a, "email_domain": None, "country": c, "countries": None,
-                              "method": decisions[(a, None)][0], "institution": decisions[(a, None)][1],
-                              "confidence": 0.7 if a == "Microsoft Research" else 0.95}
-                             for (a, _), c in countries.items()])
-    views = hl.build_views(pd.DataFrame([{"paper_id": "p", "title": "T"}]), aa, resolved, pd.DataFrame(placed))
-    moved = [e for e in views["p"].evidence if e.method == "institution:hq+coauthors"]
-    assert len(moved) == 1 and moved[0].countries == ("CN",) and moved[0].confidence == 0.6
-    assert "labs in CN" in moved[0].reason
-    assert hl.members(views)["us_cn"] == set()
+def _res(country, method="institution", institution=None, alternatives=(), confidence=None, **extra):
+    return {"country": country, "method": method, "institution": institution, "alternatives": list(alternatives),
+            "confidence": confidence if confidence is not None else (0.7 if method == "institution:hq" else 0.95),
+            **extra}
+
+
+MSR = _res("US", "institution:hq", "Microsoft", ["CN", "GB", "IN", "CA"])
+PKU = _res("CN", institution="Peking University")
+
+
+def test_placements_of_a_multinational_named_without_a_place():
+    from pipeline.countries import decision
+
+    resolved = {("PKU", None): PKU, ("USTC", None): _res("CN"), ("MSR", None): MSR}
+    decided = _decide([(1, "PKU", None, {}), (2, "USTC", None, {}), (3, "MSR", None, {})], resolved)
+    msr = decided[2]
+    # hq: headquarters; coauthors: the lab where both other authors are; uncertain between them.
+    assert msr.countries_for("hq") == ("US",) and msr.countries_for("coauthors") == ("CN",)
+    assert msr.rule_for("coauthors")[:2] == ("institution:hq+coauthors", 0.6)
+    assert msr.alternatives == ("CN", "US") and msr.uncertainty == "multinational" and msr.basis == "convention"
+    assert decision.paper_countries(decided, "hq") == {"p": {"CN", "US"}}
+    assert decision.paper_countries(decided, "coauthors") == {"p": {"CN"}}
+    assert set(decision.possible_country_sets(decided)) == {frozenset({"CN"}), frozenset({"CN", "US"})}
+    # Labs where no author of the paper is placed are no admissible reading; `any` admits them.
+    alone = _decide([(1, "MSR", None, {}), (2, "Stanford", None, {})], {**resolved, ("Stanford", None): _res("US")})
+    assert alone[0].alternatives == () and alone[0].uncertainty is None
+    from pipeline.countries.decision import decide as raw_decide
+    broad = raw_decide([{"paper_id": "p", "author_position": 1, "affiliation": "MSR", "email_domain": None}],
+                       resolved, labs="any")
+    assert broad[0].alternatives == ("CA", "CN", "GB", "IN", "US")
+    # One co-author abroad is as likely an intern's university: coauthors does not move it.
+    one = _decide([(1, "PKU", None, {}), (2, "MSR", None, {})], resolved)
+    assert one[1].countries_for("coauthors") == ("US",) and one[1].alternatives == ("CN", "US")
+
+
+def test_evidence_decides_before_convention():
+    resolved = {("MSR", None): MSR, ("PKU", None): PKU, ("USTC", None): _res("CN"),
+                ("Microsoft Research Asia, Beijing, China", None): _res("CN", "location:country", "MSRA"),
+                ("MSR", "msra.cn"): {**MSR, "email_country": "CN", "email_method": "email:lab"},
+                ("MSR", "pku.edu.cn"): {**MSR, "email_country": "CN", "email_method": "email:institution"},
+                ("Microsoft", None): MSR}
+    # 1. a place another source prints for the same author
+    printed = _decide([(1, "PKU", None, {}), (2, "MSR", None, {"counted": True, "source": "paperlists"}),
+                       (2, "Microsoft Research Asia, Beijing, China", None,
+                        {"counted": False, "decision": "other-source", "source": "openalex"})], resolved)
+    assert [(d.countries, d.method, d.basis) for d in printed if d.author_position == 2] == \
+        [(("CN",), "institution:printed", "printed place (another source)")]
+    # 2. the OpenReview profile's country for the paper's year
+    profile = _decide([(1, "Stanford", None, {}),
+                       (2, "Microsoft", None, {"source": "openreview", "reference_countries": "CN"})],
+                      {**resolved, ("Stanford", None): _res("US")})
+    assert profile[1].countries == ("CN",) and profile[1].method == "institution:profile"
+    # 3. a lab's own e-mail domain; a university's domain beside the company's name moves nothing
+    lab = _decide([(1, "MSR", "msra.cn", {})], resolved)
+    assert lab[0].countries == ("CN",) and lab[0].method == "institution:email"
+    uni = _decide([(1, "MSR", "pku.edu.cn", {})], resolved)
+    assert uni[0].countries == ("US",) and uni[0].method == "institution:hq"
+
+
+def test_rows_whose_sources_disagree_or_are_weak_are_uncertain():
+    resolved = {("A", None): _res("US"), ("B", None): _res("DE"),
+                ("C", "x.fr"): _res("FR", "email:cctld", confidence=0.8, alternatives=["US"]),
+                ("D", "y.de"): _res("DE", "email:cctld", confidence=0.8)}
+    decided = _decide([(1, "A", None, {"counted": True}),
+                       (1, "B", None, {"counted": False, "decision": "other-source", "source": "openalex"}),
+                       (2, "C", "x.fr", {}), (3, "D", "y.de", {})], resolved)
+    a, c, d = decided
+    assert a.uncertainty == "sources disagree" and a.alternatives == ("DE", "US")
+    assert c.uncertainty == "low confidence" and c.alternatives == ("FR", "US")
+    assert d.uncertainty is None  # below the threshold, but nothing points elsewhere
+
+
+def test_unresolved_rows_are_not_guessed():
+    decided = _decide([(1, "???", None, {}), (2, "PKU", None, {})], {("PKU", None): PKU})
+    assert decided[0].countries == () and decided[0].method == "unresolved" and decided[0].basis == "none"
+    views = hl.build_views(pd.DataFrame([{"paper_id": "p", "title": "T"}]), decided)
+    assert not views["p"].all_placed and views["p"].placed_from == "metadata"
+
+
+def test_every_consumer_agrees_on_one_fixture():
+    """paper_countries, the headline numbers (both placements, with bounds), the review trail,
+    `papers` and extract-pdf's attribution all read the same decisions."""
+    from pipeline import review
+    from pipeline.countries import decision
+    from pipeline.explain import paper_record
+
+    resolved = {("PKU", None): PKU, ("USTC", None): _res("CN"), ("MSR", None): MSR, ("MIT", None): _res("US")}
+    rows = [("p", 1, "PKU"), ("p", 2, "USTC"), ("p", 3, "MSR"), ("q", 1, "MIT"), ("q", 2, "PKU")]
+    aa = [{"partition_key": "x-2016", "paper_id": p, "author_position": i, "affiliation": a, "email_domain": None}
+          for p, i, a in rows]
+    decided = decision.decide(aa, resolved)
+    papers = pd.DataFrame([{"paper_id": "p", "title": "P"}, {"paper_id": "q", "title": "Q"}])
+    views = hl.build_views(papers, decided)
+    meta = {"partition_key": "x-2016", "venue": "x", "year": 2016}
+    numbers = pd.DataFrame(hl.headline_rows(meta, views))
+    for placement, expected in (("hq", {"p", "q"}), ("coauthors", {"q"})):
+        pc = decision.paper_country_rows(decided, placement, {p: meta for p in ("p", "q")})
+        from_pc = {p for p, cs in counting.country_sets(pc).items() if {"US", "CN"} <= cs}
+        members = hl.members(views, "cn", placement=placement)["us_cn"]
+        row = numbers[(numbers.placement == placement) & (numbers.china_scope == "cn") & (numbers.number == "us_cn")]
+        records = {pid for pid in ("p", "q") if {"US", "CN"} <= set(paper_record(views[pid], "cn", placement)["countries"])}
+        assert from_pc == members == records == expected
+        assert int(row["papers"].iloc[0]) == len(expected)
+        assert (int(row["low"].iloc[0]), int(row["high"].iloc[0])) == (1, 2)
+    trail = review.build_review(views, "x-2016", "cn", 5, 1, placement="coauthors")
+    assert trail["us_cn"]["sample"] == ["q"]
+
+
+def test_verdicts_give_precision_and_go_stale_when_evidence_changes():
+    from pipeline import review
+
+    resolved = {("PKU", None): PKU, ("MIT", None): _res("US")}
+    aa = [{"paper_id": p, "author_position": i, "affiliation": a, "email_domain": None}
+          for p, i, a in (("p", 1, "PKU"), ("p", 2, "MIT"), ("q", 1, "PKU"), ("q", 2, "MIT"))]
+    from pipeline.countries import decision
+    views = hl.build_views(pd.DataFrame([{"paper_id": "p", "title": "P"}, {"paper_id": "q", "title": "Q"}]),
+                           decision.decide(aa, resolved))
+    sha = {pid: review.evidence_digest("us_cn", views[pid], "cn") for pid in ("p", "q")}
+    text = ("number,paper_id,china_scope,placement,evidence_sha256,verdict\n"
+            f"us_cn,p,cn,hq,{sha['p']},right\nus_cn,q,cn,hq,{'0' * 64},wrong\nus_cn,q,cn,hq,,\n")
+    got = review.precision(views, review.read_verdicts(text), "cn")["us_cn"]
+    assert (got["right"], got["wrong"], got["stale"], got["reviewed"]) == (1, 0, 1, 1)
+    low, high = review.wilson(1, 1)
+    assert got["precision"] == 1.0 and low == pytest.approx(0.2065, abs=1e-3) and high == 1.0
+    with pytest.raises(review.VerdictError, match="line 2"):
+        review.read_verdicts("number,paper_id,verdict\nus_cn,p,maybe\n")
 
 
 def test_edu_domains_on_records_abroad_are_ignored(tmp_path):

@@ -141,31 +141,29 @@ def iter_pdf_paths(paths: list[str | Path]) -> list[Path]:
     return out
 
 
-def attribute(result: PdfResult, resolver) -> PdfResult:
-    """Resolve each author's affiliations (with their e-mail domain) to countries; an author
-    with no affiliation that resolves speaks through the e-mail domain alone."""
+def attribute(result: PdfResult, resolver, placement: str = "hq") -> PdfResult:
+    """Each author's countries and the paper's, decided as the pipeline decides them
+    (pipeline.countries.decision) from the page's rows: affiliations with the author's e-mail
+    domain, an author without affiliations through the domain alone, text tied to no author
+    for the paper."""
+    from ..countries import decision
+
     if result.page is None:
         return result
-    paper: set[str] = set()
-    result.author_countries = []
-    for author in result.page.authors:
-        domain = author.email.split("@", 1)[1] if author.email else None
-        found: list[str] = []
-        for aff in author.affiliations:
-            res = resolver.resolve(aff, domain)
-            for c in res.countries or ([res.country] if res.country else []):
-                if c not in found:
-                    found.append(c)
-        if not found and domain:
-            res = resolver.resolve(None, domain)
-            if res.country:
-                found.append(res.country)
-        result.author_countries.append(found)
-        paper.update(found)
-    for aff in result.page.unassigned:
-        res = resolver.resolve(aff, None)
-        paper.update(res.countries or ([res.country] if res.country else []))
-    result.countries = sorted(paper)
+    _, rows = table_rows("", result.file, result)
+    resolutions = {}
+    for row in rows:
+        key = decision.resolution_key(row.get("affiliation"), row.get("email_domain"))
+        if key not in resolutions:
+            resolutions[key] = resolver.resolve(*key).row()
+    decided = decision.decide([{**r, "source": "pdf"} for r in rows], resolutions)
+    by_author: dict[int, list[str]] = {}
+    for d in decided:
+        if d.author_position is not None:
+            found = by_author.setdefault(d.author_position, [])
+            found.extend(c for c in d.countries_for(placement) if c not in found)
+    result.author_countries = [by_author.get(i, []) for i in range(1, len(result.page.authors) + 1)]
+    result.countries = sorted(decision.paper_countries(decided, placement).get(result.file, set()))
     return result
 
 

@@ -135,6 +135,45 @@ def title_key(title: str | None) -> str:
     return plain(title)
 
 
+def paper_identity(title: str | None, authors) -> str | None:
+    """What makes two records of one source the same paper: the same title and author list
+    (accents, case and punctuation ignored). None when the title is empty."""
+    key = title_key(title)
+    if not key:
+        return None
+    return key + "|" + "|".join(plain(a) for a in (list(authors) if authors is not None else []))
+
+
+def merge_repeats(pk, source: str, papers: list) -> tuple[list, list]:
+    """One paper for records a source lists twice under different ids (NeurIPS 2017's list
+    carries three): the first is kept, with what the others add where it has nothing (abstract,
+    PDF link, affiliations, domains); each repeat becomes a warning naming both ids."""
+    from ..models import IngestError
+
+    kept: dict[str, Any] = {}
+    out, errors = [], []
+    for paper in papers:
+        key = paper_identity(paper.title, paper.authors) if paper.authors else None
+        first = kept.get(key) if key else None
+        if first is None:
+            if key:
+                kept[key] = paper
+            out.append(paper)
+            continue
+        for name in ("abstract", "pdf_url", "pdf_path", "track"):
+            if not getattr(first, name) and getattr(paper, name):
+                setattr(first, name, getattr(paper, name))
+        if not any(first.affiliations) and any(paper.affiliations):
+            first.affiliations, first.aligned = paper.affiliations, paper.aligned
+            first.unaligned_affiliations = paper.unaligned_affiliations
+        if not any(first.email_domains) and any(paper.email_domains):
+            first.email_domains = paper.email_domains
+        errors.append(IngestError(pk.key, "raw_papers", f"paper {paper.paper_id}",
+                                  f"[{source}] lists this paper twice (as {first.paper_id} and {paper.paper_id}, "
+                                  f"same title and authors); merged into {first.paper_id}", "warning"))
+    return out, errors
+
+
 def surname_key(name: str | None) -> str:
     """The family name of an author as printed "First Last" or "Last, First"."""
     text = (name or "").strip()

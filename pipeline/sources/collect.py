@@ -15,7 +15,7 @@ from typing import Any
 
 from ..models import IngestError, Paper
 from ..partitions import PartitionKey
-from .base import ParseResult, SourceError
+from .base import ParseResult, SourceError, merge_repeats
 from .merge import MergeStats, merge
 from .plan import SourcePlan
 
@@ -75,6 +75,8 @@ def collect(pk: PartitionKey, plan: SourcePlan, readers: Mapping[str, Any], refr
             raise SourceError(f"[{name}] {pk}: yielded no papers ({result.records} records, {len(result.errors)} "
                               f"unreadable, {skipped} not accepted) from {result.refs[0] if result.refs else 'its source'}",
                               result.errors)
+        result.papers, repeats = merge_repeats(pk, name, result.papers)
+        result.errors.extend(repeats)
         results.append(result)
     errors = [e for r in results for e in r.errors]
     if len(results) == 1:
