@@ -113,7 +113,7 @@ def reference_agreement(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     the source says CN (sources fold them, we do not)."""
     out = {"rows_with_source_country": 0, "agree": 0, "disagree": 0, "ours_unresolved": 0}
     for row in rows:
-        if not _countries(row.get("reference_countries")):
+        if not source_countries(row.get("reference_countries")):
             continue
         out["rows_with_source_country"] += 1
         ours = row.get("country")
@@ -126,10 +126,15 @@ def reference_agreement(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     return out
 
 
-def _countries(raw: Any) -> set[str]:
-    return {c.strip().upper() for c in str(raw or "").split(",") if c.strip()}
+def source_countries(raw: Any) -> set[str]:
+    """A source's own countries as stored ("US,CN"), or as a set already."""
+    if isinstance(raw, (set, frozenset)):
+        return set(raw)
+    if raw is None or (isinstance(raw, float) and raw != raw):
+        return set()
+    return {c.strip().upper() for c in str(raw).split(",") if c.strip()}
 
 
 def agrees(ours: str, reference_countries: Any) -> bool:
-    theirs = _countries(reference_countries)
+    theirs = source_countries(reference_countries)
     return ours in theirs or (ours in ("HK", "MO", "TW") and "CN" in theirs)

@@ -11,22 +11,21 @@ from typing import Any
 
 from .countries.decision import DEFAULT_PLACEMENT, PLACEMENTS, describe
 from .counting import fold_countries
-from .headlines import NUMBERS, PaperView, _belongs, provenance
+from .headlines import NUMBERS, PaperView, _belongs, provenance, readings
 from .names import fold
 
 
 def memberships(view: PaperView, scope: str, placement: str = DEFAULT_PLACEMENT) -> dict[str, str]:
     """number id -> "yes" (under every admissible reading), "maybe" (under some) or absent,
     for the numbers the paper counts in under the placement or could."""
-    possible = view.possible(scope) if view.uncertain else [view.folded(scope)]
     now = view.folded(scope, placement)
     out = {}
     for number in NUMBERS:
-        inside = [_belongs(number, countries, view) for countries in possible]
+        every, some = readings(number, view, scope)
         counted = _belongs(number, now, view)
-        if all(inside):
+        if every:
             out[number.id] = "yes"
-        elif counted or any(inside):
+        elif counted or some:
             out[number.id] = f"{'yes' if counted else 'no'} under {placement}; uncertain"
     return out
 

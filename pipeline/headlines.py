@@ -33,11 +33,13 @@ import random
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
 
-from .countries.decision import DEFAULT_PLACEMENT, PLACEMENTS, Decision, possible_country_sets
+from .affiliations import as_list
+from .countries.decision import DEFAULT_PLACEMENT, PLACEMENTS, Decision, clean, possible_country_sets
 from .counting import CHINA_SCOPES, fold_countries
 from .mentions.counting import ABSTRACT_SCOPES, FULL_TEXT_SCOPES
 from .reconcile import PDF_SOURCE
@@ -124,9 +126,16 @@ class PaperView:
         return fold_countries({c for e in self.evidence if (e.rule_for(placement)[1] or 0.0) >= threshold
                                for c in e.countries_for(placement)}, scope)
 
+    @cached_property
+    def _possible(self) -> tuple[frozenset[str], ...]:
+        return possible_country_sets(self.evidence)
+
     def possible(self, scope: str) -> list[set[str]]:
-        """Every country set the paper can have under the admissible readings of its uncertain rows."""
-        return [fold_countries(s, scope) for s in possible_country_sets(self.evidence)] or [set()]
+        """Every country set the paper can have under the admissible readings of its uncertain
+        rows (the paper's own set when it has none)."""
+        if not self.uncertain:
+            return [self.folded(scope)]
+        return [fold_countries(s, scope) for s in self._possible] or [set()]
 
     @property
     def uncertain(self) -> bool:
@@ -145,20 +154,12 @@ class PaperView:
         """Every author with affiliation data is placed (unresolved rows are not guessed)."""
         units: dict = {}
         for e in self.evidence:
-            units[e.unit if e.unit is not None else e.author_position] = \
-                units.get(e.unit if e.unit is not None else e.author_position, False) or bool(e.countries)
+            unit = e.unit if e.unit is not None else e.author_position  # snapshots before units
+            units[unit] = units.get(unit, False) or bool(e.countries)
         return bool(units) and all(units.values())
 
 
 # -- building the views ------------------------------------------------------------------------
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and value != value) or value is pd.NA
-
-
-def _clean(value: Any) -> Any:
-    return None if _missing(value) else value
 
 
 def build_views(papers: pd.DataFrame, decisions: Iterable[Decision],
@@ -180,14 +181,14 @@ def build_views(papers: pd.DataFrame, decisions: Iterable[Decision],
                     key = f"{row['term']}:{group}"
                     mentions[row["paper_id"]].add(key)
                     snippets[row["paper_id"]].setdefault(key, Mention(
-                        row["term"], group, row["scope"], _clean(row.get("surface")), _clean(row.get("snippet")),
-                        _clean(row.get("source"))))
+                        row["term"], group, row["scope"], clean(row.get("surface")), clean(row.get("snippet")),
+                        clean(row.get("source"))))
     views = {}
     for row in papers.to_dict("records"):
         pid = row["paper_id"]
         rows = sorted(evidence.get(pid, ()), key=lambda e: (e.author_position is None, e.author_position or 0))
         views[pid] = PaperView(
-            paper_id=pid, title=_clean(row.get("title")), url=_clean(row.get("url")) or _clean(row.get("pdf_url")),
+            paper_id=pid, title=clean(row.get("title")), url=clean(row.get("url")) or clean(row.get("pdf_url")),
             has_affiliation=bool(rows), countries=frozenset(c for e in rows for c in e.countries),
             mentions=frozenset(mentions.get(pid, ())), evidence=tuple(rows), snippets=snippets.get(pid, {}),
         )
@@ -231,6 +232,12 @@ def members(views: Mapping[str, PaperView], scope: str = "cn", threshold: float 
     return out
 
 
+def readings(number: Number, view: PaperView, scope: str) -> tuple[bool, bool]:
+    """(in the number under every admissible reading, under some reading)."""
+    inside = [_belongs(number, countries, view) for countries in view.possible(scope)]
+    return all(inside), any(inside)
+
+
 def bounds(views: Mapping[str, PaperView], scope: str = "cn") -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     """(low, high): number id -> the papers in it under every admissible reading of the
     uncertain rows, and those in it under some reading. Every placement is one reading, so
@@ -239,12 +246,11 @@ def bounds(views: Mapping[str, PaperView], scope: str = "cn") -> tuple[dict[str,
     low: dict[str, set[str]] = {n.id: set() for n in NUMBERS}
     high: dict[str, set[str]] = {n.id: set() for n in NUMBERS}
     for pid, view in views.items():
-        possible = view.possible(scope) if view.uncertain else [view.folded(scope)]
         for number in NUMBERS:
-            inside = [_belongs(number, countries, view) for countries in possible]
-            if all(inside):
+            every, some = readings(number, view, scope)
+            if every:
                 low[number.id].add(pid)
-            if any(inside):
+            if some:
                 high[number.id].add(pid)
     return low, high
 
@@ -361,17 +367,11 @@ def views_from_snapshot(rows: pd.DataFrame) -> dict[str, PaperView]:
             Evidence(**{k: tuple(v) if isinstance(v, list) else v for k, v in e.items() if k in known})
             for e in json.loads(row["evidence"] or "[]"))
         views[row["paper_id"]] = PaperView(
-            paper_id=row["paper_id"], title=_clean(row.get("title")), url=_clean(row.get("url")),
-            has_affiliation=bool(row["has_affiliation"]), countries=frozenset(_list(row.get("countries"))),
-            mentions=frozenset(_list(row.get("mentions"))), evidence=evidence,
+            paper_id=row["paper_id"], title=clean(row.get("title")), url=clean(row.get("url")),
+            has_affiliation=bool(row["has_affiliation"]), countries=frozenset(as_list(row.get("countries"))),
+            mentions=frozenset(as_list(row.get("mentions"))), evidence=evidence,
         )
     return views
-
-
-def _list(value: Any) -> list:
-    if value is None or (isinstance(value, float) and value != value):
-        return []
-    return list(value)
 
 
 def provenance(source: str | None) -> str:

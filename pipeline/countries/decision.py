@@ -49,13 +49,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import yaml
+from ..affiliations import agrees, as_list, source_countries
 
 PLACEMENTS = ("hq", "coauthors")
 DEFAULT_PLACEMENT = "hq"
@@ -78,18 +77,6 @@ OPENREVIEW = "openreview"
 OTHER_VIEWS = {"other-source", "superseded"}  # the same author's rows that do not count
 MAX_SETS = 20_000  # distinct country sets enumerated per paper before bounds turn conservative
 
-INSTITUTIONS = Path(__file__).resolve().parents[1] / "data" / "institutions.yaml"
-
-
-class PlacementError(ValueError):
-    pass
-
-
-def check_placement(placement: str) -> str:
-    if placement not in PLACEMENTS:
-        raise PlacementError(f"unknown placement {placement!r}; choose one of {', '.join(PLACEMENTS)}")
-    return placement
-
 
 def basis_of(method: str | None) -> str:
     """Which kind of evidence a rule stands on, as the report names it."""
@@ -111,14 +98,6 @@ def basis_of(method: str | None) -> str:
     if method == "legal_form":
         return "legal form"
     return "none"
-
-
-@lru_cache(maxsize=4)
-def labs_by_institution(path: str = str(INSTITUTIONS)) -> dict[str, frozenset[str]]:
-    """Curated institution name -> the other countries where it runs research labs."""
-    with open(path, encoding="utf-8") as f:
-        entries = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or []
-    return {e["name"]: frozenset(e["labs"]) for e in entries if isinstance(e, dict) and e.get("labs")}
 
 
 @dataclass(frozen=True)
@@ -188,70 +167,55 @@ class Decision:
 
 def from_row(row: Mapping[str, Any]) -> Decision:
     """A `country_decisions` row back to a Decision."""
-    position = _clean(row.get("author_position"))
-    unit = int(position) if position is not None else ("unaligned", int(_clean(row.get("unit")) or 0))
+    position = clean(row.get("author_position"))
+    unit = int(position) if position is not None else ("unaligned", int(clean(row.get("unit")) or 0))
     return Decision(
-        author_position=None if position is None else int(position), author_name=_clean(row.get("author_name")),
-        affiliation=_clean(row.get("affiliation")), email_domain=_clean(row.get("email_domain")),
-        source=_clean(row.get("source")), source_ref=_clean(row.get("source_ref")),
-        countries=tuple(_list(row.get("countries"))), institution=_clean(row.get("institution")),
-        ror_id=_clean(row.get("ror_id")), method=_clean(row.get("method")),
-        confidence=None if _clean(row.get("confidence")) is None else float(row["confidence"]),
-        reason=_clean(row.get("reason")), evidence=_clean(row.get("evidence")), basis=_clean(row.get("basis")),
-        coauthor_countries=tuple(_list(row.get("coauthor_countries"))),
-        certain=tuple(_list(row.get("certain"))), alternatives=tuple(_list(row.get("alternatives"))),
-        uncertainty=_clean(row.get("uncertainty")), paper_id=_clean(row.get("paper_id")), unit=unit,
+        author_position=None if position is None else int(position), author_name=clean(row.get("author_name")),
+        affiliation=clean(row.get("affiliation")), email_domain=clean(row.get("email_domain")),
+        source=clean(row.get("source")), source_ref=clean(row.get("source_ref")),
+        countries=tuple(as_list(row.get("countries"))), institution=clean(row.get("institution")),
+        ror_id=clean(row.get("ror_id")), method=clean(row.get("method")),
+        confidence=None if clean(row.get("confidence")) is None else float(row["confidence"]),
+        reason=clean(row.get("reason")), evidence=clean(row.get("evidence")), basis=clean(row.get("basis")),
+        coauthor_countries=tuple(as_list(row.get("coauthor_countries"))),
+        certain=tuple(as_list(row.get("certain"))), alternatives=tuple(as_list(row.get("alternatives"))),
+        uncertainty=clean(row.get("uncertainty")), paper_id=clean(row.get("paper_id")), unit=unit,
     )
 
 
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _clean(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, float) and value != value:
-        return None
-    try:
-        import pandas as pd
-
-        if value is pd.NA:
-            return None
-    except ImportError:  # pragma: no cover
-        pass
-    return value
+def missing(value: Any) -> bool:
+    """None, NaN or pandas' NA: what a missing value looks like coming out of a DataFrame."""
+    if value is None or (isinstance(value, float) and value != value):
+        return True
+    pd = sys.modules.get("pandas")  # no pd.NA can exist where pandas was never imported
+    return pd is not None and value is pd.NA
 
 
-def _list(value: Any) -> list:
-    value = _clean(value)
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    return list(value)
+def clean(value: Any) -> Any:
+    return None if missing(value) else value
 
 
 def resolution_key(affiliation: Any, email_domain: Any) -> tuple[str | None, str | None]:
-    return _clean(affiliation), _clean(email_domain)
+    return clean(affiliation), clean(email_domain)
 
 
 def _position(row: Mapping[str, Any]) -> int | None:
-    position = _clean(row.get("author_position"))
+    position = clean(row.get("author_position"))
     return None if position is None else int(position)
 
 
 def _counted(row: Mapping[str, Any]) -> bool:
-    counted = _clean(row.get("counted"))
+    counted = clean(row.get("counted"))
     return True if counted is None else bool(counted)
 
 
-def _reference(raw: Any) -> set[str]:
-    return {c.strip().upper() for c in str(_clean(raw) or "").split(",") if c.strip()}
-
-
 def _same_country(a: str, others: set[str]) -> bool:
-    """Sources fold HK, MO and TW into CN; a CN on their side does not contradict them."""
-    return a in others or (a in ("HK", "MO", "TW") and "CN" in others) or (a == "CN" and bool(others & {"HK", "MO", "TW"}))
+    """Either side may fold HK, MO and TW into CN (sources do; our other strings do not), so a
+    CN on one side does not contradict them on the other."""
+    return agrees(a, others) or any(agrees(o, {a}) for o in others)
 
 
 @dataclass
@@ -272,9 +236,9 @@ class _Slot:
 
 def _slots(res: Mapping[str, Any] | None) -> list[dict]:
     """The resolver's answer as one dict per part with a country."""
-    if not res or _clean(res.get("country")) is None:
+    if not res or clean(res.get("country")) is None:
         return []
-    parts = _clean(res.get("parts"))
+    parts = clean(res.get("parts"))
     if isinstance(parts, str):
         try:
             parts = json.loads(parts)
@@ -286,15 +250,15 @@ def _slots(res: Mapping[str, Any] | None) -> list[dict]:
             if p.get("country"):
                 iid = p.get("institution_id") or ""
                 out.append({**p, "ror_id": iid if iid.startswith("https://ror.org/") else None,
-                            "email_country": _clean(res.get("email_country")),
-                            "email_method": _clean(res.get("email_method"))})
+                            "email_country": clean(res.get("email_country")),
+                            "email_method": clean(res.get("email_method"))})
         if out:
             return out
-    return [{"country": res["country"], "method": _clean(res.get("method")) or "unresolved",
-             "confidence": float(_clean(res.get("confidence")) or 0.0), "evidence": _clean(res.get("evidence")),
-             "institution": _clean(res.get("institution")), "ror_id": _clean(res.get("ror_id")),
-             "alternatives": _list(res.get("alternatives")), "email_country": _clean(res.get("email_country")),
-             "email_method": _clean(res.get("email_method"))}]
+    return [{"country": res["country"], "method": clean(res.get("method")) or "unresolved",
+             "confidence": float(clean(res.get("confidence")) or 0.0), "evidence": clean(res.get("evidence")),
+             "institution": clean(res.get("institution")), "ror_id": clean(res.get("ror_id")),
+             "alternatives": as_list(res.get("alternatives")), "email_country": clean(res.get("email_country")),
+             "email_method": clean(res.get("email_method"))}]
 
 
 def _place_multinational(slot: dict, printed: list[tuple[str, str, str]], profile: set[str]) -> _Slot:
@@ -369,7 +333,7 @@ def decide_paper(rows: Sequence[Mapping[str, Any]], resolutions: Mapping[tuple, 
         if pos is None:
             continue
         if row.get("source") == OPENREVIEW:
-            profile[pos] |= _reference(row.get("reference_countries"))
+            profile[pos] |= source_countries(clean(row.get("reference_countries")))
         if _counted(row) or row.get("decision") not in OTHER_VIEWS:
             continue
         for slot in _slots(resolutions.get(resolution_key(row.get("affiliation"), row.get("email_domain")))):
@@ -378,7 +342,7 @@ def decide_paper(rows: Sequence[Mapping[str, Any]], resolutions: Mapping[tuple, 
             if slot["method"] != HQ_RULE:
                 others[pos].add(slot["country"])
 
-    counted = [r for r in rows if _counted(r) and (_clean(r.get("affiliation")) or _clean(r.get("email_domain")))]
+    counted = [r for r in rows if _counted(r) and (clean(r.get("affiliation")) or clean(r.get("email_domain")))]
     drafts: list[tuple[Mapping[str, Any], Any, dict, list[_Slot]]] = []
     for n, row in enumerate(counted):
         pos = _position(row)
@@ -387,7 +351,7 @@ def decide_paper(rows: Sequence[Mapping[str, Any]], resolutions: Mapping[tuple, 
         slots = [_place_multinational(s, printed.get(pos, []), profile.get(pos, set())) if s["method"] == HQ_RULE
                  else _place(s, threshold) for s in _slots(res)]
         if len(slots) == 1 and not slots[0].admissible and pos is not None:
-            theirs = set(others.get(pos, set())) | _reference(row.get("reference_countries"))
+            theirs = set(others.get(pos, set())) | source_countries(clean(row.get("reference_countries")))
             mine = slots[0].country
             if theirs and not _same_country(mine, theirs):
                 slots[0].admissible = tuple(sorted({mine, *theirs}))
@@ -422,14 +386,14 @@ def decide_paper(rows: Sequence[Mapping[str, Any]], resolutions: Mapping[tuple, 
     out = []
     for row, unit, res, slots in drafts:
         base = dict(
-            author_position=_position(row), author_name=_clean(row.get("author_name")),
-            affiliation=_clean(row.get("affiliation")), email_domain=_clean(row.get("email_domain")),
-            source=_clean(row.get("source")), source_ref=_clean(row.get("source_ref")),
+            author_position=_position(row), author_name=clean(row.get("author_name")),
+            affiliation=clean(row.get("affiliation")), email_domain=clean(row.get("email_domain")),
+            source=clean(row.get("source")), source_ref=clean(row.get("source_ref")),
             paper_id=row.get("paper_id"), unit=unit,
         )
         if not slots:
             out.append(Decision(countries=(), institution=None, ror_id=None, method="unresolved", confidence=0.0,
-                                reason=_clean(res.get("reason")) or "not resolved", basis="none", **base))
+                                reason=clean(res.get("reason")) or "not resolved", basis="none", **base))
             continue
         uncertain = next((s for s in slots if len(s.admissible) > 1), None)
         head = uncertain or slots[0]
@@ -501,15 +465,6 @@ def possible_country_sets(decisions: Iterable[Decision]) -> tuple[frozenset[str]
         if len(sets) > MAX_SETS:
             return (fixed, fixed | {c for a in choices for c in a})
     return tuple(sorted(sets, key=lambda s: (len(s), sorted(s))))
-
-
-def unit_coverage(decisions: Iterable[Decision]) -> dict[str, tuple[int, int]]:
-    """paper -> (authors with affiliation data placed, authors with affiliation data)."""
-    placed: dict[str, dict[Any, bool]] = defaultdict(dict)
-    for d in decisions:
-        units = placed[d.paper_id]
-        units[d.unit] = units.get(d.unit, False) or bool(d.countries)
-    return {p: (sum(u.values()), len(u)) for p, u in placed.items()}
 
 
 def describe(d: Decision, placement: str = DEFAULT_PLACEMENT) -> str:
