@@ -561,21 +561,18 @@ class Resolver:
         """A university's name in its own language that ROR knows only as another university's
         label ("Universitat Freiburg" is a German label of Fribourg, CH) belongs to the
         university whose English name it translates to ("University of Freiburg", DE)."""
+        forms = [form.format(m.group(1)) for pattern, english in NATIVE_NAMES
+                 if (m := pattern.fullmatch(key)) for form in english]
         ror = self.ror
-        if any(name_key(ror.names[o]) == key for o in orgs):
-            return orgs  # the key is a primary name
+        if not forms or any(name_key(ror.names[o]) == key for o in orgs):
+            return orgs  # no native form, or the key is a primary name
         countries = {ror.countries[o] for o in orgs}
-        for pattern, english in NATIVE_NAMES:
-            m = pattern.fullmatch(key)
-            if not m:
-                continue
-            for form in english:
-                target = form.format(m.group(1))
-                named = ror.by_name.get(target)
-                named = named if isinstance(named, tuple) else (named,) if named is not None else ()
-                primary = tuple(o for o in named if name_key(ror.names[o]) == target)
-                if primary and {ror.countries[o] for o in primary} - countries:
-                    return primary
+        for target in forms:
+            named = ror.by_name.get(target)
+            named = named if isinstance(named, tuple) else (named,) if named is not None else ()
+            primary = tuple(o for o in named if name_key(ror.names[o]) == target)
+            if primary and {ror.countries[o] for o in primary} - countries:
+                return primary
         return orgs
 
     def _specificity(self, key: str) -> float:
@@ -657,9 +654,10 @@ class Resolver:
         domain (il.ibm.com, zurich.ibm.com is curated), or the company's country-code domain
         (amazon.de). Only countries where the company has its headquarters or a lab count."""
         admissible = {inst.country, *inst.labs}
+        labs = dict(inst.lab_domains)
         labels = domain.split(".")
         for i in range(len(labels) - 1):
-            country = dict(inst.lab_domains).get(".".join(labels[i:]))
+            country = labs.get(".".join(labels[i:]))
             if country:
                 return country
         head = labels[: len(labels) - len(suffix.split("."))]
