@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .config import Settings, load_settings
+from .countries.decision import PLACEMENTS
 from .partitions import PartitionKeyError, catalogue_keys, parse_partition_key
 
 DAGSTER_YAML = """# Written by paperatlas. Runs started by `paperatlas run` and by `paperatlas ui` share this instance.
@@ -82,7 +83,7 @@ def _open(path: str | None, mode: str, default: TextIO) -> TextIO:
 # pandas and DuckDB load only for the commands that use them: `resolve` starts in a
 # fraction of a second.
 CHINA_SCOPES = ("cn", "cn+hk+mo", "greater")  # pipeline.counting.CHINA_SCOPES (a test keeps them equal)
-PLACEMENTS = ("hq", "coauthors")  # pipeline.countries.decision.PLACEMENTS (a test keeps them equal)
+
 
 
 def Warehouse(database):  # noqa: N802 - stands in for the class, imported on first use
@@ -322,6 +323,7 @@ def cmd_papers(args: argparse.Namespace, settings: Settings) -> int:
     import csv
 
     from .explain import flat, paper_record
+    from .text import csv_safe
 
     key = _keys([args.partition])[0]
     views = _views(settings, key)
@@ -339,7 +341,7 @@ def cmd_papers(args: argparse.Namespace, settings: Settings) -> int:
                 if writer is None:
                     writer = csv.DictWriter(sink, fieldnames=list(row), lineterminator="\n")
                     writer.writeheader()
-                writer.writerow(row)
+                writer.writerow({k: csv_safe(v) for k, v in row.items()})
     finally:
         if sink is not sys.stdout:
             sink.close()
@@ -363,6 +365,17 @@ def cmd_explain(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _refuse_verdicts(settings: Settings, key: str, path: Path, reason: str) -> None:
+    """A verdicts file that cannot be used: one line for the user, a row in ingest_errors."""
+    from .models import IngestError
+
+    message = reason if reason.startswith(str(path)) else f"{path}: {reason}"
+    if settings.database.exists():
+        _warehouse(settings).record_errors(key, "review import", [
+            IngestError(key, "review import", str(path), message, "error")])
+    raise CliError(message)
+
+
 def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
     """`review import`: store the verdicts of a CSV that review.html downloaded."""
     from .models import utcnow
@@ -373,17 +386,15 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
     try:
         text = path.read_text(encoding="utf-8-sig")
         rows = read_verdicts(text, str(path))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CliError(f"{path}: cannot read it ({exc})") from exc
-    except VerdictError as exc:
-        raise CliError(str(exc)) from exc
+    except (OSError, UnicodeDecodeError, VerdictError) as exc:
+        _refuse_verdicts(settings, key, path, str(exc) if isinstance(exc, VerdictError) else f"cannot read it ({exc})")
     views = _views(settings, key)
     store = _warehouse(settings)
     now = utcnow().replace(tzinfo=None)
     unknown = [r["paper_id"] for r in rows if r["paper_id"] not in views]
     if unknown:
-        raise CliError(f"{path}: {len(unknown)} paper ids are not in {key} (e.g. {unknown[0]!r}); "
-                       "is it another venue-year's CSV?")
+        _refuse_verdicts(settings, key, path, f"{len(unknown)} paper ids are not in {key} (e.g. {unknown[0]!r}); "
+                                              "is it another venue-year's CSV?")
     placement = _placement(args, settings)
     stored = 0
     with store.connect() as con:
@@ -828,7 +839,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ValueError as exc:  # a setting with a value it cannot take, e.g. PAPERATLAS_PLACEMENT=head
+        print(f"paperatlas: {exc}", file=sys.stderr)
+        return 2
     try:
         return args.func(args, settings)
     except CliError as exc:

@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .countries.decision import DEFAULT_PLACEMENT, PLACEMENTS
+
 DEFAULT_PAPERLISTS_BASE = "https://raw.githubusercontent.com/papercopilot/paperlists/main"
 USER_AGENT = "paperatlas/0.1 (+https://github.com/paperatlas/paperatlas; research pipeline)"
 
@@ -45,7 +47,7 @@ class Settings:
     terms_env: str | None = None
     sources_env: str | None = None
     source_rate: float | None = None  # requests per second per host; None: each source's default
-    placement: str = "hq"  # where a multinational named without a place counts: hq or coauthors
+    placement: str = DEFAULT_PLACEMENT  # where a multinational named without a place counts: hq or coauthors
 
     @property
     def sources_file(self) -> Path:
@@ -121,5 +123,5 @@ def load_settings() -> Settings:
         terms_env=os.environ.get("PAPERATLAS_TERMS") or None,
         sources_env=os.environ.get("PAPERATLAS_SOURCES") or None,
         source_rate=_float_env("PAPERATLAS_SOURCE_RATE", None),
-        placement=_choice_env("PAPERATLAS_PLACEMENT", "hq", ("hq", "coauthors")),
+        placement=_choice_env("PAPERATLAS_PLACEMENT", DEFAULT_PLACEMENT, PLACEMENTS),
     )

@@ -55,7 +55,7 @@ from .review import (
     render_review_html,
     review_rows,
 )
-from .text import markdown_table
+from .text import csv_frame, markdown_table
 
 CHART_FILES = {
     "us_cn_share": "us-cn-share-by-year.png",
@@ -515,15 +515,15 @@ def write_report(report: Report, out_dir: str | os.PathLike) -> dict[str, Path]:
         rows = pd.DataFrame(review_rows(report.views, report.review, report.scope, report.placement),
                             columns=CSV_COLUMNS)
         rows = rows.astype({"author_position": "Int64", "sample_rank": "Int64"})  # 2, not 2.0
-        rows.to_csv(work / "review.csv", index=False)
+        csv_frame(rows).to_csv(work / "review.csv", index=False)
         (work / "review.html").write_text(
             render_review_html(report.views, report.review, report.partition_key, report.scope, report.seed,
                                report.threshold, report.placement), encoding="utf-8")
         low = low_confidence_rows(report.views, report.review, report.scope, report.threshold, report.placement)
-        pd.DataFrame(low, columns=LOW_COLUMNS).astype({"author_position": "Int64"}).to_csv(
+        csv_frame(pd.DataFrame(low, columns=LOW_COLUMNS).astype({"author_position": "Int64"})).to_csv(
             work / "low_confidence.csv", index=False)
         for name, frame in {**report.tables, "review_sample": rows}.items():
-            frame.to_csv(work / "tables" / f"{name}.csv", index=False)
+            csv_frame(frame).to_csv(work / "tables" / f"{name}.csv", index=False)
             _parquet(frame, work / "tables" / f"{name}.parquet")
         # Swap in whole: the old folder moves aside, the new one takes its name.
         old = None

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .countries.decision import DEFAULT_PLACEMENT
+from .text import csv_restore, safe_href
 from .headlines import (
     BY_ID,
     DEFAULT_SAMPLE,
@@ -164,7 +165,8 @@ document.getElementById('download').addEventListener('click', () => {
     rows.push([p.dataset.id.slice(0, cut), p.dataset.id.slice(cut + 1), b.scope, b.placement, p.dataset.sha,
                state[p.dataset.id] || '']);
   });
-  const cell = v => /[",\\n\\r]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v;
+  const text = v => /^[=+\\-@\\t\\r]/.test(v) ? "'" + v : v;  // spreadsheets run those as formulas
+  const cell = v => { v = text(v); return /[",\\n\\r]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v; };
   const blob = new Blob([rows.map(r => r.map(cell).join(',')).join('\\n')], {type: 'text/csv'});
   const a = document.createElement('a'); a.href = URL.createObjectURL(blob);
   a.download = 'verdicts-' + document.body.dataset.key + '.csv'; a.click();
@@ -226,7 +228,8 @@ def render_review_html(views: Mapping[str, PaperView], review: Mapping[str, Mapp
             view = views[pid]
             rows = _paper_rows(number, pid, view, scope, rank, pid in low, placement)
             title = _e(view.title or pid)
-            link = f"<a href='{_e(view.url)}'>{title}</a>" if view.url else title
+            href = safe_href(view.url)
+            link = f"<a href='{_e(href)}'>{title}</a>" if href else title
             mention = ""
             if rows and rows[0].get("mention_snippet"):
                 mention = (f"<p>{_e(rows[0]['mention_scope'])}: <span class=snippet>"
@@ -277,8 +280,9 @@ def read_verdicts(text: str, source: str = "verdicts.csv") -> list[dict]:
             raise VerdictError(f"{source} line {line}: verdict {verdict!r}; use right, wrong or unsure")
         if not VERDICTS[verdict]:
             continue
-        if (row.get("number") or "") not in BY_ID:
+        if (csv_restore(row.get("number")) or "") not in BY_ID:
             raise VerdictError(f"{source} line {line}: unknown number {row.get('number')!r}")
+        row = {k: csv_restore(v) for k, v in row.items()}
         out.append({"number": row["number"], "paper_id": row["paper_id"], "verdict": VERDICTS[verdict],
                     "china_scope": (row.get("china_scope") or "").strip() or None,
                     "placement": (row.get("placement") or "").strip() or None,

@@ -33,3 +33,35 @@ def markdown_table(frame: pd.DataFrame, max_rows: int = 10, columns: Sequence[st
     if len(frame) > max_rows:
         lines.append(f"\n_{len(frame) - max_rows} more rows_")
     return "\n".join(lines)
+
+
+# -- safe to open ---------------------------------------------------------------------------
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP's CSV injection
+# rule); a leading apostrophe makes it text. `csv_restore` undoes it when we read our own CSV.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value):
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
+def csv_restore(value):
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_START):
+        return value[1:]
+    return value
+
+
+def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text cell safe to open in a spreadsheet."""
+    text = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
+    return frame.assign(**{c: frame[c].map(csv_safe) for c in text}) if text else frame
+
+
+def safe_href(url: str | None) -> str | None:
+    """A link we may write into HTML: http(s) or relative; any other scheme (javascript:,
+    data:, file:) gives None."""
+    if not url:
+        return None
+    scheme = url.split(":", 1)[0].lower() if ":" in url.split("/", 1)[0] else ""
+    return url if scheme in ("", "http", "https") else None

@@ -7,6 +7,9 @@ PAPERATLAS_REQUIRE_BROWSER is set, as `.ci/run` does in CI); `.ci/run` installs 
 to `$PAPERATLAS_SCREENSHOTS` when set (CI keeps them), else to the test's temporary folder.
 """
 
+import csv
+import io
+import json
 import os
 import shutil
 import socket
@@ -169,6 +172,7 @@ def test_asset_graph_and_headline_metadata_in_chromium(browser_tools, webserver,
             assert tally.inner_text().startswith("0 of ")
             first = page.locator(".paper").first
             paper_id = first.get_attribute("data-id")
+            digest = first.get_attribute("data-sha")
             first.locator("button[data-v=wrong]").click()
             assert "1 of" in tally.inner_text() and "1 marked wrong" in tally.inner_text()
             page.reload()
@@ -178,7 +182,19 @@ def test_asset_graph_and_headline_metadata_in_chromium(browser_tools, webserver,
                 page.locator("#download").click()
             verdicts = Path(download.value.path()).read_text()
             number, paper = paper_id.split("|")
-            assert f"{number},{paper},wrong" in verdicts.splitlines()
+            rows = {(r["number"], r["paper_id"]): r for r in csv.DictReader(io.StringIO(verdicts))}
+            assert {k: rows[(number, paper)][k] for k in ("china_scope", "placement", "evidence_sha256", "verdict")} \
+                == {"china_scope": "cn", "placement": "hq", "evidence_sha256": digest, "verdict": "wrong"}
+            # The download is what `paperatlas review import` reads.
+            saved = tmp_path / "verdicts.csv"
+            saved.write_text(verdicts)
+            imported = subprocess.run([sys.executable, "-m", "pipeline.cli", "review", "import", "neurips-2020",
+                                       str(saved)], capture_output=True, text=True, env=os.environ.copy())
+            assert imported.returncode == 0, imported.stderr
+            report = json.loads(subprocess.run([sys.executable, "-m", "pipeline.cli", "report", "neurips-2020",
+                                                "--json"], capture_output=True, text=True, check=True,
+                                               env=os.environ.copy()).stdout)
+            assert report["reviewed"][number]["wrong"] == 1 and report["reviewed"][number]["stale"] == 0
             page.screenshot(path=str(shots / "review-page.png"))
         finally:
             browser.close()

@@ -163,3 +163,115 @@ def test_a_failed_check_fails_the_command(home, capsys, monkeypatch):
     code, _, err = run(capsys, "run", "icml-2021")
     assert code == 1
     assert "CHECK FAILED icml-2021: paper_countries.fractional_shares_sum_to_one" in err
+
+
+# -- the numbers issue: placements, papers, explain, verdicts, repeats, safe output -----------
+
+
+@pytest.fixture
+def twinconf(home, tmp_path, monkeypatch):
+    """A venue-year whose list carries a paper twice, a multinational named without a place, a
+    title a spreadsheet would run and a javascript: PDF link."""
+    base = tmp_path / "lists"
+    base.mkdir()
+    records = [
+        {"id": "1", "title": "Dual Learning", "author": "A One; B Two; C Three",
+         "aff": "Peking University; Peking University; Microsoft Research",
+         "aff_domain": "pku.edu.cn;pku.edu.cn;microsoft.com", "status": "Poster"},
+        {"id": "2", "title": '=HYPERLINK("http://evil.example","x")', "author": "D Four; E Five",
+         "aff": "Stanford University; Tsinghua University", "aff_domain": "stanford.edu;tsinghua.edu.cn",
+         "status": "Poster", "pdf": "javascript:alert(document.cookie)"},
+        {"id": "3", "title": '=HYPERLINK("http://evil.example","x")', "author": "D Four; E Five",
+         "aff": "Stanford University; Tsinghua University", "aff_domain": "stanford.edu;tsinghua.edu.cn",
+         "status": "Poster"},
+        {"id": "4", "title": "Plain paper", "author": "F Six", "aff": "University of Toronto",
+         "aff_domain": "utoronto.ca", "status": "Poster"},
+    ]
+    (base / "twinconf2017.json").write_text(json.dumps(records))
+    monkeypatch.setenv("PAPERATLAS_PAPERLISTS_BASE", str(base))
+    return home
+
+
+def test_a_paper_listed_twice_is_merged_with_a_warning(twinconf, capsys):
+    code, out, err = run(capsys, "run", "twinconf-2017")
+    assert code == 0, err
+    assert "CHECK FAILED" not in err
+    _, out, _ = run(capsys, "errors", "twinconf-2017")
+    assert "lists this paper twice (as 2 and 3, same title and authors); merged into 2" in out
+    _, out, _ = run(capsys, "report", "twinconf-2017", "--json")
+    assert json.loads(out)["papers"] == 3
+
+
+def test_placements_intervals_papers_and_explain(twinconf, capsys):
+    assert run(capsys, "run", "twinconf-2017")[0] == 0
+    _, out, _ = run(capsys, "report", "twinconf-2017", "--json")
+    hq = json.loads(out)
+    assert (hq["placement"], hq["us_cn_papers"], hq["us_cn_papers_low"], hq["us_cn_papers_high"]) == ("hq", 2, 1, 2)
+    assert hq["us_cn_papers_by_placement"] == {"hq": 2, "coauthors": 1}
+    assert hq["headline"]["us_cn"]["cn"]["low"] == 1 and hq["placed_from"] == {"pdf": 0, "metadata": 3, "none": 0}
+    _, out, _ = run(capsys, "report", "twinconf-2017", "--json", "--placement", "coauthors")
+    assert json.loads(out)["us_cn_papers"] == 1
+    _, out, _ = run(capsys, "report", "twinconf-2017")
+    assert "US\u2013CN 2 (1\u20132)" in out and "no PDFs read" in out
+
+    code, out, _ = run(capsys, "papers", "twinconf-2017")
+    assert code == 0
+    rows = list(__import__("csv").DictReader(io.StringIO(out)))
+    by_id = {r["paper_id"]: r for r in rows}
+    assert set(by_id) == {"1", "2", "4"}
+    assert by_id["2"]["title"].startswith("'=")  # a spreadsheet shows it, never runs it
+    assert (by_id["1"]["countries"], by_id["1"]["uncertain"]) == ("CN;US", "True")
+    _, out, _ = run(capsys, "papers", "twinconf-2017", "--format", "jsonl", "--placement", "coauthors")
+    first = json.loads(out.splitlines()[0])
+    assert first["countries"] == ["CN"] and first["authors"][2]["rule"] == "institution:hq+coauthors"
+
+    code, out, _ = run(capsys, "explain", "twinconf-2017", "dual", "learning")
+    assert code == 0 and "institution:hq" in out and "what would move it" in out
+    code, _, err = run(capsys, "explain", "twinconf-2017", "no such paper")
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_review_verdicts_round_trip_and_bad_files(twinconf, capsys, tmp_path):
+    import csv
+
+    assert run(capsys, "run", "twinconf-2017")[0] == 0
+    out_dir = tmp_path / "report"
+    assert run(capsys, "report", "twinconf-2017", "--out", str(out_dir))[0] == 0
+    html_text = (out_dir / "review.html").read_text()
+    assert "javascript:" not in html_text
+    review = list(csv.DictReader((out_dir / "review.csv").open()))
+    assert any(r["title"].startswith("'=") for r in review)
+    verdicts = tmp_path / "verdicts.csv"
+    with verdicts.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["number", "paper_id", "china_scope", "placement", "evidence_sha256", "verdict"])
+        seen = set()
+        for r in review:
+            if r["number"] == "us_cn" and r["paper_id"] not in seen:
+                seen.add(r["paper_id"])
+                writer.writerow([r["number"], r["paper_id"], r["china_scope"], r["placement"], r["evidence_sha256"],
+                                 "right" if r["paper_id"] == "2" else "wrong"])
+    code, out, err = run(capsys, "review", "import", "twinconf-2017", str(verdicts))
+    assert code == 0, err
+    _, out, _ = run(capsys, "report", "twinconf-2017", "--json")
+    reviewed = json.loads(out)["reviewed"]["us_cn"]
+    assert (reviewed["right"], reviewed["wrong"], reviewed["stale"], reviewed["precision"]) == (1, 1, 0, 0.5)
+    # Under the other placement the paper by Microsoft Research is no US-CN paper: that verdict is stale.
+    _, out, _ = run(capsys, "report", "twinconf-2017", "--json", "--placement", "coauthors")
+    assert "us_cn" not in json.loads(out)["reviewed"]  # the verdicts were given under hq
+
+    bad = tmp_path / "bad.csv"
+    for text, expected in (("number,paper_id\nus_cn,2\n", "no column verdict"),
+                           ("number,paper_id,verdict\nus_cn,2,maybe\n", "line 2: verdict 'maybe'"),
+                           ("number,paper_id,verdict\nus_cn,999,right\n", "not in twinconf-2017")):
+        bad.write_text(text)
+        code, _, err = run(capsys, "review", "import", "twinconf-2017", str(bad))
+        assert code == 2 and expected in err and "Traceback" not in err and err.count("\n") == 1, err
+    _, out, _ = run(capsys, "errors", "twinconf-2017")
+    assert "review import" in out and "bad.csv" in out
+
+
+def test_a_bad_setting_is_one_line(home, capsys, monkeypatch):
+    monkeypatch.setenv("PAPERATLAS_PLACEMENT", "head")
+    code, _, err = run(capsys, "report", "neurips-2020")
+    assert code == 2 and err == "paperatlas: PAPERATLAS_PLACEMENT='head': expected one of hq, coauthors\n"
