@@ -57,13 +57,13 @@ def country_decisions(context: AssetExecutionContext, warehouse: WarehouseResour
     with store.connect() as con:
         aa = store.read_partition("author_affiliations", pk.key, con=con)
         resolved = store.read_partition("resolved_affiliations", pk.key, con=con)
-    rows = aa.astype(object).where(aa.notna(), None).to_dict("records")
-    resolutions = {decision.resolution_key(r["affiliation"], r["email_domain"]): r
-                   for r in resolved.astype(object).where(resolved.notna(), None).to_dict("records")}
+    rows = aa.to_dict("records")  # decide reads NaN and NA as missing
+    resolutions = {decision.resolution_key(r["affiliation"], r["email_domain"]): r for r in resolved.to_dict("records")}
     decided = decision.decide(rows, resolutions)
     frame = pd.DataFrame(decision.decision_rows(pk.key, decided))
     store.replace_partition("country_decisions", pk.key, frame)
-    expected = sum(1 for r in rows if (r.get("counted") is not False) and (r.get("affiliation") or r.get("email_domain")))
+    expected = sum(1 for r in rows if decision.clean(r.get("counted")) is not False
+                   and (decision.clean(r.get("affiliation")) or decision.clean(r.get("email_domain"))))
     kinds = frame["uncertainty"].value_counts().to_dict() if len(frame) else {}
     basis = frame["basis"].value_counts().to_dict() if len(frame) else {}
     uncertain = frame[frame["uncertainty"].notna()] if len(frame) else frame

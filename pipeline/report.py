@@ -25,6 +25,7 @@ import shutil
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +106,7 @@ class Report:
     def number(self, number: str, scope: str | None = None, placement: str | None = None) -> int:
         return int(self.row(number, scope, placement)["papers"])
 
+    @cached_property
     def standing(self) -> dict[str, int]:
         """What the papers' countries stand on: page 1 of the PDF, metadata only, nothing;
         and how many have every author with affiliation data placed."""
@@ -263,7 +265,7 @@ def report_json(report: Report) -> dict[str, Any]:
             entry[row["china_scope"]] = cell
     countries = report.countries.sort_values(["papers", "country"], ascending=[False, True])
     us_cn = report.row("us_cn")
-    standing = report.standing()
+    standing = report.standing
     with_aff = n("papers_with_affiliation")
     return {
         "venue": report.venue, "year": report.year, "partition": report.partition_key,
@@ -325,7 +327,7 @@ def _sections(report: Report) -> list[tuple[str, pd.DataFrame, str]]:
     if not report.pdfs_read:  # full-text figures would only repeat the abstract's
         for column in [c for c in mentions.columns if c.endswith("_full_text")]:
             mentions[column] = "no PDFs read"
-    standing = report.standing()
+    standing = report.standing
     papers, with_aff = report.number("papers"), report.number("papers_with_affiliation")
     stands = pd.DataFrame([
         {"papers": "placed from page 1 of the PDF", "count": standing["pdf"]},
