@@ -4,6 +4,7 @@
     paperatlas add-folder FOLDER VENUE-YEAR  a folder of PDFs becomes a venue-year
     paperatlas report VENUE-YEAR [--out DIR]  the headline; DIR gets report, charts, review sample
     paperatlas diff VENUE-YEAR             which papers entered or left each number since the last run
+    paperatlas trend VENUE                 US-CN papers, interval, shares and partners per materialised year
     paperatlas papers VENUE-YEAR           one row per paper: countries, uncertainty, every author's evidence
     paperatlas explain VENUE-YEAR PAPER    why one paper counts where it does, and what would move it
     paperatlas review import VENUE-YEAR CSV  store the verdicts review.html downloads
@@ -301,6 +302,40 @@ def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
     print(format_diff(result, f"{key} snapshot {old}", f"snapshot {new}", limit=args.limit))
     for name, (a, b) in changed_inputs.items():
         print(f"  input {name}: {a} -> {b}")
+    return 0
+
+
+def cmd_trend(args: argparse.Namespace, settings: Settings) -> int:
+    """One row per materialised year of a venue: US-CN papers with their interval and share,
+    the international share and the top partners, under a placement and China scope."""
+    from . import charts
+    from .trend import TrendError, chart_frame, format_text, trend_rows
+
+    partners = tuple(dict.fromkeys(c.strip().upper() for c in args.partners_of.split(",") if c.strip()))
+    if not partners or any(len(c) != 2 or not c.isalpha() for c in partners):
+        raise CliError(f"--partners-of {args.partners_of!r}: give ISO alpha-2 codes separated by commas, e.g. US,CN")
+    if args.top < 0:
+        raise CliError("--top must be 0 or more")
+    placement = _placement(args, settings)
+    try:
+        rows = trend_rows(_warehouse(settings), args.venue.lower(), args.start, args.end, placement,
+                          args.china_scope, partners, args.top)
+    except TrendError as exc:
+        raise CliError(str(exc)) from exc
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+    else:
+        print(format_text(rows))
+    if args.out:
+        out = Path(args.out)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            tmp = out.with_name(out.name + ".tmp")
+            tmp.write_bytes(charts.us_cn_share_by_year(chart_frame(rows), args.venue.lower(), args.china_scope))
+            os.replace(tmp, out)
+        except OSError as exc:
+            raise CliError(f"--out {out}: cannot write the chart ({exc.strerror or exc})") from exc
+        print(f"chart written to {out}", file=sys.stderr)
     return 0
 
 
@@ -764,6 +799,26 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--list", action="store_true", help="list the stored snapshots and exit")
     _placement_option(diff, "the placement under which numbers are compared")
     diff.set_defaults(func=cmd_diff)
+
+    trend = sub.add_parser(
+        "trend", help="US-CN papers per materialised year of a venue, with interval, shares and partners",
+        description="One row per materialised year of VENUE (or 'all': every venue, summed per year): papers, "
+                    "US-CN co-authored papers with their (low-high) interval and share of all papers, the "
+                    "international share and the top partners. Example: paperatlas trend neurips --from 2010 "
+                    "--to 2018 --out neurips.png")
+    trend.add_argument("venue", metavar="VENUE", help="e.g. neurips, or all")
+    trend.add_argument("--from", dest="start", type=int, default=None, metavar="YEAR", help="first year (default: oldest)")
+    trend.add_argument("--to", dest="end", type=int, default=None, metavar="YEAR", help="last year (default: newest)")
+    trend.add_argument("--china-scope", choices=list(CHINA_SCOPES), default="cn",
+                       help="cn: mainland only (default); cn+hk+mo: fold Hong Kong and Macau; greater: also Taiwan")
+    trend.add_argument("--partners-of", default=",".join(("US", "CN")), metavar="CODES",
+                       help="countries whose top partners to list (default US,CN)")
+    trend.add_argument("--top", type=int, default=3, help="partners listed per country (default 3)")
+    trend.add_argument("--json", action="store_true", help="print a JSON list of objects, one per year")
+    trend.add_argument("--out", metavar="PNG", default=None, help="also write the US-CN share chart (with its "
+                                                                   "interval shaded) to this PNG file")
+    _placement_option(trend, "the placement of every figure in the rows")
+    trend.set_defaults(func=cmd_trend)
 
     papers = sub.add_parser("papers", help="one row per paper: countries, uncertainty, every author's evidence")
     papers.add_argument("partition", metavar="VENUE-YEAR")

@@ -231,6 +231,49 @@ def test_placements_intervals_papers_and_explain(twinconf, capsys):
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
 
 
+def test_trend_per_year_under_each_placement(twinconf, capsys, tmp_path):
+    lists = tmp_path / "lists"
+    (lists / "twinconf2018.json").write_text(json.dumps([
+        {"id": "9", "title": "Later work", "author": "G Seven; H Eight; I Nine",
+         "aff": "MIT; Fudan University; University of Oxford", "aff_domain": "mit.edu;fudan.edu.cn;ox.ac.uk",
+         "status": "Poster"},
+        {"id": "10", "title": "Alone", "author": "J Ten", "aff": "Fudan University", "aff_domain": "fudan.edu.cn",
+         "status": "Poster"},
+    ]))
+    code, _, err = run(capsys, "trend", "twinconf")
+    assert code == 2 and "no paperatlas store" in err and err.count("\n") == 1
+    assert run(capsys, "run", "twinconf-2017", "twinconf-2018")[0] == 0
+    code, _, err = run(capsys, "trend", "otherconf")
+    assert code == 2 and "no year of otherconf is materialised; materialised venues: twinconf" in err
+
+    code, out, _ = run(capsys, "trend", "twinconf", "--json")
+    assert code == 0
+    rows = json.loads(out)
+    assert [r["year"] for r in rows] == [2017, 2018]
+    first, second = rows
+    assert (first["papers"], first["us_cn_papers"], first["us_cn_papers_low"], first["us_cn_papers_high"]) == (3, 2, 1, 2)
+    assert first["us_cn_share"] == pytest.approx(2 / 3) and first["placement"] == "hq"
+    assert first["international_share"] == pytest.approx(2 / 3)  # papers 1 and 2 of the 3 with a country
+    assert first["top_partners"]["US"] == [{"country": "CN", "papers": 2}]
+    assert (second["us_cn_papers"], second["us_cn_share"]) == (1, pytest.approx(1 / 2))
+    assert second["top_partners"]["CN"] == [{"country": "GB", "papers": 1}, {"country": "US", "papers": 1}]
+    assert second["international_share"] == pytest.approx(1 / 2)
+
+    _, out, _ = run(capsys, "trend", "twinconf", "--json", "--placement", "coauthors", "--to", "2017")
+    (moved,) = json.loads(out)
+    assert (moved["year"], moved["us_cn_papers"], moved["placement"]) == (2017, 1, "coauthors")
+    assert moved["top_partners"]["US"] == [{"country": "CN", "papers": 1}]  # Microsoft placed with Peking
+
+    chart = tmp_path / "out" / "trend.png"
+    code, out, err = run(capsys, "trend", "twinconf", "--from", "2018", "--out", str(chart))
+    assert code == 0 and chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"chart written to {chart}" in err
+    assert "2018" in out and "1 (1\u20131)" in out and "50.0%" in out and "\n2017 " not in out
+    code, _, err = run(capsys, "trend", "twinconf", "--from", "2019", "--to", "2018")
+    assert code == 2 and "--from 2019 is after --to 2018" in err
+    code, _, err = run(capsys, "trend", "twinconf", "--partners-of", "USA")
+    assert code == 2 and "ISO alpha-2" in err
+
+
 def test_review_verdicts_round_trip_and_bad_files(twinconf, capsys, tmp_path):
     import csv
 

@@ -1,0 +1,171 @@
+"""A venue's US–China headline year by year, as `paperatlas trend` prints it.
+
+One row per materialised year. The US–CN count, its interval, its share and the international
+share come from `headline_numbers`, which every venue-year stores under both placements and
+every China scope, so they are the figures `paperatlas report` prints. Each country's top
+partners are counted from `country_decisions` under the placement asked for: the stored
+`paper_countries` hold only the placement a venue-year was last materialised under.
+
+`venue` may be `all`: every venue materialised, summed per year.
+
+No Dagster here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from .countries import decision
+from .counting import CHINA_SCOPES
+from .headlines import interval
+
+ALL = "all"
+DEFAULT_PARTNERS_OF = ("US", "CN")
+NUMBERS = ("papers_with_country", "international", "us_cn")  # read from headline_numbers
+
+
+class TrendError(ValueError):
+    """Nothing to show, or an option out of range: one line for the user."""
+
+
+def _year_filter(start: int | None, end: int | None) -> tuple[str, list]:
+    sql, params = "", []
+    if start is not None:
+        sql += " AND year >= ?"
+        params.append(int(start))
+    if end is not None:
+        sql += " AND year <= ?"
+        params.append(int(end))
+    return sql, params
+
+
+def partner_counts(sets: Iterable[set[str]], countries: Sequence[str]) -> dict[str, Counter]:
+    """For each country asked for: in how many papers each other country appears beside it."""
+    out = {c: Counter() for c in countries}
+    for cs in sets:
+        for c in countries:
+            if c in cs:
+                out[c].update(cs - {c})
+    return out
+
+
+def paper_sets(decisions: Iterable[decision.Decision], placement: str, scope: str) -> list[set[str]]:
+    """Each paper's countries under the placement, Hong Kong, Macau and Taiwan folded by the scope."""
+    fold = CHINA_SCOPES[scope]
+    return [{fold.get(c, c) for c in cs} for cs in decision.paper_countries(decisions, placement).values()]
+
+
+def trend_rows(store, venue: str, start: int | None = None, end: int | None = None,
+               placement: str = decision.DEFAULT_PLACEMENT, scope: str = "cn",
+               partners_of: Sequence[str] = DEFAULT_PARTNERS_OF, top: int = 3) -> list[dict[str, Any]]:
+    """One dict per materialised year of `venue` (or `all`) between `start` and `end`, oldest first."""
+    if placement not in decision.PLACEMENTS:
+        raise TrendError(f"unknown placement {placement!r}: choose {', '.join(decision.PLACEMENTS)}")
+    if scope not in CHINA_SCOPES:
+        raise TrendError(f"unknown China scope {scope!r}: choose {', '.join(CHINA_SCOPES)}")
+    if start is not None and end is not None and start > end:
+        raise TrendError(f"--from {start} is after --to {end}")
+    years_sql, years_params = _year_filter(start, end)
+    venue_sql, venue_params = ("", []) if venue == ALL else (" AND venue = ?", [venue])
+    with store.connect() as con:
+        parts = store.query(
+            "SELECT partition_key, venue, year, papers FROM partition_summary WHERE true"
+            + venue_sql + years_sql + " ORDER BY year, partition_key", venue_params + years_params, con=con)
+        if parts.empty:
+            known = store.query("SELECT DISTINCT venue FROM partition_summary ORDER BY venue", con=con)["venue"]
+            span = "" if start is None and end is None else f" between {start or '…'} and {end or '…'}"
+            raise TrendError(f"no year of {venue}{span} is materialised; materialised venues: "
+                             f"{', '.join(known) or 'none'} (`paperatlas run {venue}-YEAR` adds one)")
+        keys = parts["partition_key"].tolist()
+        marks = ", ".join("?" for _ in keys)
+        heads = store.query(
+            "SELECT partition_key, number, papers, low, high FROM headline_numbers "
+            f"WHERE number IN ({', '.join(repr(n) for n in NUMBERS)}) AND china_scope = ? "
+            f"AND coalesce(placement, 'hq') = ? AND partition_key IN ({marks})",
+            [scope, placement, *keys], con=con)
+        decided = {key: decision.load_decisions(store, key, con=con) for key in keys}
+    stored = {(r["partition_key"], r["number"]): r for r in heads.to_dict("records")}
+
+    def number(key: str, name: str) -> tuple[int, int, int] | None:
+        row = stored.get((key, name))
+        if row is None:
+            return None
+        n = int(row["papers"])
+        return (n, n if _missing(row["low"]) else int(row["low"]), n if _missing(row["high"]) else int(row["high"]))
+
+    rows = []
+    for year, group in parts.groupby("year", sort=True):
+        keys = list(group["partition_key"])
+        found = {name: [number(k, name) for k in keys] for name in NUMBERS}
+        total = {name: None if any(v is None for v in values) else tuple(map(sum, zip(*values)))
+                 for name, values in found.items()}  # None: a venue-year stored before placements existed
+        sets = [s for k in keys for s in paper_sets(decided[k], placement, scope) if s]
+        partners = partner_counts(sets, partners_of)
+        papers = int(group["papers"].sum())
+        us_cn, intl, placed = total["us_cn"], total["international"], total["papers_with_country"]
+        rows.append({
+            "venue": venue, "year": int(year), "partitions": len(keys), "papers": papers,
+            "papers_with_country": placed[0] if placed else None,
+            "us_cn_papers": us_cn[0] if us_cn else None,
+            "us_cn_papers_low": us_cn[1] if us_cn else None,
+            "us_cn_papers_high": us_cn[2] if us_cn else None,
+            "us_cn_share": (us_cn[0] / papers if papers else 0.0) if us_cn else None,
+            "international_papers": intl[0] if intl else None,
+            "international_share": (intl[0] / placed[0] if placed[0] else None) if intl and placed else None,
+            "top_partners": {c: [{"country": p, "papers": n} for p, n in
+                                 sorted(partners[c].items(), key=lambda kv: (-kv[1], kv[0]))[:top]]
+                             for c in partners_of},
+            "placement": placement, "china_scope": scope,
+        })
+    return rows
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def _pct(value: Any) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+def _partners(top: Mapping[str, list[dict]]) -> str:
+    return " · ".join(f"{c}: " + (", ".join(f"{p['country']} {p['papers']}" for p in ps) or "–")
+                      for c, ps in top.items())
+
+
+def format_text(rows: Sequence[Mapping[str, Any]]) -> str:
+    """A table: year, papers, US–CN with its interval, its share of all papers, the
+    international share of papers with a country, and the top partners."""
+    if not rows:
+        return ""
+    first = rows[0]
+    lines = [f"{first['venue']}: US–CN co-authored papers per year (placement {first['placement']}, "
+             f"China scope {first['china_scope']})",
+             f"{'year':>4}  {'papers':>6}  {'US–CN (low–high)':>17}  {'share':>6}  {'intl':>6}  top partners"]
+    for r in rows:
+        count = "–" if r["us_cn_papers"] is None else interval(r["us_cn_papers"], r["us_cn_papers_low"],
+                                                               r["us_cn_papers_high"])
+        lines.append(f"{r['year']:>4}  {r['papers']:>6}  {count:>17}  {_pct(r['us_cn_share']):>6}  "
+                     f"{_pct(r['international_share']):>6}  {_partners(r['top_partners'])}")
+    if any(r["us_cn_papers"] is None for r in rows):
+        lines.append("– : the venue-year's headline was stored before placements existed; run it again")
+    lines.append("share: of all papers (as WIRED reports it); intl: papers with two or more countries, of papers "
+                 "with a country; (low–high): the count under every / some admissible reading of uncertain rows")
+    return "\n".join(lines)
+
+
+def chart_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """The rows as `charts.us_cn_share_by_year` reads them (years without a headline left out)."""
+    kept = [r for r in rows if r["us_cn_papers"] is not None]
+    return pd.DataFrame({
+        "venue": [r["venue"] for r in kept], "year": [r["year"] for r in kept],
+        "papers": [r["us_cn_papers"] for r in kept], "low": [r["us_cn_papers_low"] for r in kept],
+        "high": [r["us_cn_papers_high"] for r in kept],
+        "denominator": [r["papers"] for r in kept],
+        "share": [r["us_cn_share"] for r in kept],
+    })
