@@ -13,9 +13,9 @@ from dagster import (
     asset,
 )
 
-from pipeline.affiliations import agrees, reference_agreement
-from pipeline.reconcile import PDF_SOURCE, reconcile
-from pipeline.resolver import RESOLVER_VERSION, Override, Resolver
+from pipeline.affiliations.rows import agrees, reference_agreement
+from pipeline.affiliations.reconcile import PDF_SOURCE, reconcile
+from pipeline.affiliations.resolver import RESOLVER_VERSION, Override, Resolver
 from pipeline.text import markdown_table
 from resources.ror import RorRegistry
 from resources.warehouse import WarehouseResource
@@ -23,7 +23,7 @@ from resources.warehouse import WarehouseResource
 from .common import GROUP, KINDS, partition, table_metadata
 from .partitions import venue_year_partitions
 from .pdfs import pdf_affiliations
-from .registry import affiliation_overrides, ror_registry
+from .reference import affiliation_overrides, ror_registry
 from .sources import raw_papers
 
 
@@ -37,7 +37,7 @@ from .sources import raw_papers
         "One row per (paper, author position, affiliation string) from the metadata and from page 1 of "
         "the PDF, each with its source, the author's e-mail domain, how the PDF's author was matched "
         "to the metadata's (name_match) and the decision that says whether the row counts: the PDF's "
-        "affiliations count for an author it gives any; else the metadata's (pipeline/reconcile.py). "
+        "affiliations count for an author it gives any; else the metadata's (pipeline/affiliations/reconcile.py). "
         "Authors without an affiliation keep one row."
     ),
 )

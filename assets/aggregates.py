@@ -2,7 +2,8 @@
 
 from dagster import AssetExecutionContext, AutomationCondition, MaterializeResult, MetadataValue, asset
 
-from pipeline import charts, counting
+from pipeline.reports import charts
+from pipeline.countries import counting
 from pipeline.text import markdown_table
 from resources.conventions import Conventions
 from resources.warehouse import WarehouseResource

@@ -13,7 +13,7 @@ from dagster import (
     asset,
 )
 
-from pipeline import counting
+from pipeline.countries import counting
 from pipeline.countries import decision
 from pipeline.text import markdown_table
 from resources.conventions import Conventions

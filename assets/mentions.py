@@ -18,7 +18,7 @@ from dagster import (
     asset,
 )
 
-from pipeline.mentions import counting as mcount
+from pipeline.mentions import tally as mcount
 from pipeline.mentions.catalogue import CatalogueError
 from pipeline.mentions.fulltext import TEXT_VERSION
 from pipeline.mentions.runner import Task, scan_tasks
@@ -33,7 +33,7 @@ from .common import GROUP, KINDS, errors_metadata, partition, table_metadata
 from .countries import paper_countries
 from .partitions import venue_year_partitions
 from .pdfs import USABLE, _Progress, paper_pdfs
-from .registry import REFERENCE, _bad_input
+from .reference import REFERENCE, _bad_input
 from .sources import raw_papers
 
 ROWS_CHECK = "one_row_per_paper_term_and_scope"

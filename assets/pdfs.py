@@ -9,7 +9,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 from pipeline.models import IngestError
 from pipeline.pdfs.extract import CRASHED, EXTRACTOR_VERSION, PdfResult, read_pdf, table_rows
 from pipeline.pool import ordered_map
-from pipeline.pdfs.store import PdfItem
+from pipeline.pdfs.downloads import PdfItem
 from pipeline.text import markdown_table
 from resources.pdfs import PdfStoreResource
 from resources.warehouse import WarehouseResource

@@ -17,12 +17,12 @@ from dagster import (
 )
 from pydantic import Field
 
-from pipeline import charts
-from pipeline import headlines as hl
-from pipeline import report as rp
+from pipeline.reports import charts
+from pipeline.reports import headlines as hl
+from pipeline.reports import report as rp
 from pipeline.models import utcnow
 from pipeline.sources.base import paper_identity
-from pipeline.review import evidence_digest, review_rows
+from pipeline.reports.review import evidence_digest, review_rows
 from pipeline.text import markdown_table
 from pipeline.countries.decision import PLACEMENTS
 from resources.conventions import Conventions

@@ -93,16 +93,16 @@ def main() -> int:
         print(f"        {r['countries']:3s} {r['rule']:24s} {float(r['confidence']):.2f}  "
               f"{(r['affiliation'] or '@' + r['email_domain'])[:70]}")
 
-    from pipeline import coauthors
-    from pipeline.report import load_views
+    from pipeline.countries.decision import COAUTHORS_RULE
+    from pipeline.reports.report import load_views
 
     views = load_views(Warehouse(home / "paperatlas.duckdb"), args.partition)
-    moved = {pid: [e for e in v.evidence if e.method == coauthors.RULE] for pid, v in views.items()}
+    moved = {pid: [e for e in v.evidence if e.coauthor_countries != e.countries] for pid, v in views.items()}
     moved = {pid: rows for pid, rows in moved.items() if rows}
-    print(f"\n{coauthors.RULE}: {len(moved)} papers")
+    print(f"\nplacement coauthors ({COAUTHORS_RULE}) moves rows of {len(moved)} papers")
     for pid, rows in sorted(moved.items()):
         print(f"  {pid} {(views[pid].title or '')[:60]}: "
-              + "; ".join(sorted({f'{e.institution} -> {e.countries[0]}' for e in rows})))
+              + "; ".join(sorted({f'{e.institution} -> {e.coauthor_countries[0]}' for e in rows})))
     again = home / "again"
     _quiet(cli.main, "report", args.partition, "--out", str(again))
     same = all((out / name).read_bytes() == (again / name).read_bytes()

@@ -83,7 +83,7 @@ def _open(path: str | None, mode: str, default: TextIO) -> TextIO:
 
 # pandas and DuckDB load only for the commands that use them: `resolve` starts in a
 # fraction of a second.
-CHINA_SCOPES = ("cn", "cn+hk+mo", "greater")  # pipeline.counting.CHINA_SCOPES (a test keeps them equal)
+CHINA_SCOPES = ("cn", "cn+hk+mo", "greater")  # pipeline.countries.counting.CHINA_SCOPES (a test keeps them equal)
 
 
 
@@ -166,8 +166,8 @@ def _ensure_reference(settings: Settings, defs, instance, force: bool = False) -
     """Materialise `ror_registry` and `affiliation_overrides` when the store lacks them or the
     configured dump / overrides file changed (a new data version). With the default (newest
     dump on Zenodo) an existing registry is kept until `--refresh-ror`, so runs work offline."""
-    from .registry import locate_dump, overrides_digest
-    from .ror import RorDumpError, file_sha256
+    from .affiliations.reference import locate_dump, overrides_digest
+    from .affiliations.ror import RorDumpError, file_sha256
 
     needed = force
     stored_checksum = stored_digest = None
@@ -211,7 +211,7 @@ def _run_reference(defs, instance, job: str, failed: str, hint: str = "") -> Non
 def _ensure_terms(settings: Settings, defs, instance, force: bool = False) -> None:
     """Materialise `term_catalogue` when the store lacks it or the catalogue file changed."""
     from .mentions.catalogue import DEFAULT_CATALOGUE
-    from .registry import overrides_digest
+    from .affiliations.reference import overrides_digest
 
     path = settings.terms_file or DEFAULT_CATALOGUE
     if not Path(path).exists():
@@ -230,7 +230,7 @@ def _ensure_terms(settings: Settings, defs, instance, force: bool = False) -> No
 
 
 def _report(settings: Settings, args: argparse.Namespace):
-    from .report import ReportError, build_report
+    from .reports.report import ReportError, build_report
 
     key = _keys([args.partition])[0]
     store = _warehouse(settings)
@@ -242,7 +242,7 @@ def _report(settings: Settings, args: argparse.Namespace):
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    from .report import ReportError, format_text, render_html, render_markdown, report_json, write_report
+    from .reports.report import ReportError, format_text, render_html, render_markdown, report_json, write_report
 
     fmt = "json" if args.json else args.format
     if args.sample < 0:
@@ -268,7 +268,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
     """Which papers entered or left each headline number between two materialisations."""
-    from .headlines import diff, diff_rows, format_diff, views_from_snapshot
+    from .reports.headlines import diff, diff_rows, format_diff, views_from_snapshot
 
     key = _keys([args.partition])[0]
     store = _warehouse(settings)
@@ -308,8 +308,8 @@ def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_trend(args: argparse.Namespace, settings: Settings) -> int:
     """One row per materialised year of a venue: US-CN papers with their interval and share,
     the international share and the top partners, under a placement and China scope."""
-    from . import charts
-    from .trend import TrendError, chart_frame, format_text, trend_rows
+    from .reports import charts
+    from .reports.trend import TrendError, chart_frame, format_text, trend_rows
 
     partners = tuple(dict.fromkeys(c.strip().upper() for c in args.partners_of.split(",") if c.strip()))
     if not partners or any(len(c) != 2 or not c.isalpha() for c in partners):
@@ -344,7 +344,7 @@ def _placement(args: argparse.Namespace, settings: Settings) -> str:
 
 
 def _views(settings: Settings, key: str):
-    from .report import load_views
+    from .reports.report import load_views
 
     store = _warehouse(settings)
     if not len(store.query("SELECT 1 FROM partition_summary WHERE partition_key = ?", [key])):
@@ -357,7 +357,7 @@ def cmd_papers(args: argparse.Namespace, settings: Settings) -> int:
     whether a headline number it is in depends on an uncertain row, and every author's evidence."""
     import csv
 
-    from .explain import flat, paper_record
+    from .reports.explain import flat, paper_record
     from .text import csv_safe
 
     key = _keys([args.partition])[0]
@@ -385,7 +385,7 @@ def cmd_papers(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_explain(args: argparse.Namespace, settings: Settings) -> int:
-    from .explain import explain_text, find
+    from .reports.explain import explain_text, find
 
     key = _keys([args.partition])[0]
     views = _views(settings, key)
@@ -414,7 +414,7 @@ def _refuse_verdicts(settings: Settings, key: str, path: Path, reason: str) -> N
 def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
     """`review import`: store the verdicts of a CSV that review.html downloaded."""
     from .models import utcnow
-    from .review import VerdictError, evidence_digest, read_verdicts
+    from .reports.review import VerdictError, evidence_digest, read_verdicts
 
     key = _keys([args.partition])[0]
     path = Path(args.csv)
@@ -453,7 +453,7 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
 
 def resolve_stream(source: TextIO, sink: TextIO, resolver=None) -> tuple[int, int]:
     """One output line per input line, in order; bad lines get an `error` field."""
-    from .resolver import default_resolver
+    from .affiliations.resolver import default_resolver
 
     resolver = resolver or default_resolver()
     encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one per line
@@ -604,9 +604,9 @@ def cmd_mentions(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _build_resolver(args: argparse.Namespace, settings: Settings):
-    from .registry import build_resolver
-    from .resolver import OverridesError
-    from .ror import RorDumpError
+    from .affiliations.reference import build_resolver
+    from .affiliations.resolver import OverridesError
+    from .affiliations.ror import RorDumpError
 
     spec = args.ror if args.ror is not None else settings.ror_dump
     overrides = Path(args.overrides) if getattr(args, "overrides", None) else settings.overrides_file

@@ -33,14 +33,14 @@ from assets.countries import country_decisions, country_edges, paper_countries
 from assets.mentions import mentions_by_country, paper_mentions, term_catalogue, tool_dependency
 from assets.partitions import VENUE_YEAR, venue_year_partitions
 from assets.pdfs import paper_pdfs, pdf_affiliations
-from assets.registry import affiliation_overrides, ror_registry
+from assets.reference import affiliation_overrides, ror_registry
 from assets.reports import headlines, venue_year_report
 from assets.sources import raw_papers
 from pipeline.config import Settings, load_settings
 from pipeline.http import FetchError
 from pipeline.sources.base import SourceError
 from pipeline.partitions import parse_partition_key
-from pipeline.registry import overrides_digest
+from pipeline.affiliations.reference import overrides_digest
 from resources.conventions import Conventions
 from resources.local import LocalPdfFolders
 from resources.paperlists import PaperlistsSource

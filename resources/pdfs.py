@@ -10,7 +10,7 @@ from dagster import ConfigurableResource
 from pydantic import Field
 
 from pipeline.http import HostPacer, HttpClient
-from pipeline.pdfs.store import PdfStore
+from pipeline.pdfs.downloads import PdfStore
 
 
 class PdfStoreResource(ConfigurableResource):

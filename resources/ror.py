@@ -9,8 +9,8 @@ from dagster import ConfigurableResource
 from pydantic import Field
 
 from pipeline.http import HttpClient
-from pipeline.registry import DumpLocation, locate_dump
-from pipeline.ror import RorIndex, load_index
+from pipeline.affiliations.reference import DumpLocation, locate_dump
+from pipeline.affiliations.ror import RorIndex, load_index
 
 
 class RorRegistry(ConfigurableResource):

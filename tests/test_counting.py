@@ -1,16 +1,9 @@
 import pandas as pd
 import pytest
 
-from pipeline.affiliations import explode
+from pipeline.affiliations.rows import explode
 from pipeline.countries import decision
-from pipeline.counting import (
-    country_sets,
-    edge_rows,
-    fold_countries,
-    headline,
-    pairs_of,
-    yearly_tables,
-)
+from pipeline.countries.counting import country_sets, edge_rows, fold_countries, headline, pairs_of, yearly_tables
 
 
 def paper_country_rows(rows, countries):
@@ -131,6 +124,6 @@ def test_country_sets():
 def test_the_command_line_offers_every_china_scope():
     from pipeline import cli
 
-    from pipeline.counting import CHINA_SCOPES
+    from pipeline.countries.counting import CHINA_SCOPES
 
     assert tuple(cli.CHINA_SCOPES) == tuple(CHINA_SCOPES)

@@ -14,7 +14,7 @@ from conftest import SHARED, materialise
 from pdf_builder import Page
 
 from pipeline.cli import main
-from pipeline.mentions import counting as mcount
+from pipeline.mentions import tally as mcount
 from pipeline.mentions.catalogue import DEFAULT_CATALOGUE, CatalogueError, load_catalogue, parse_catalogue
 from pipeline.mentions.fulltext import load_text, read_fulltext
 from pipeline.mentions.runner import Task, scan_paths, scan_task

@@ -7,7 +7,7 @@ import pytest
 import responses
 
 from conftest import materialise
-from pipeline.affiliations import explode
+from pipeline.affiliations.rows import explode
 from pipeline.models import Paper
 from pipeline.partitions import parse_partition_key
 from pipeline.sources import openreview, virtual_site
@@ -269,7 +269,7 @@ def test_cli_sources_shows_the_plan_and_refuses_a_bad_file(home, capsys):
 
 
 def test_reference_agreement_counts_rows_with_a_source_country():
-    from pipeline.affiliations import reference_agreement
+    from pipeline.affiliations.rows import reference_agreement
 
     rows = [{"reference_countries": "CN", "country": "HK"}, {"reference_countries": "US,GB", "country": "GB"},
             {"reference_countries": "US", "country": "CN"}, {"reference_countries": "FR", "country": None},

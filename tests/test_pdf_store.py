@@ -9,7 +9,7 @@ import requests
 import responses
 
 from pipeline.http import HostPacer, HttpClient
-from pipeline.pdfs.store import PdfItem, PdfStore, remove_stale_parts, safe_name
+from pipeline.pdfs.downloads import PdfItem, PdfStore, remove_stale_parts, safe_name
 from pdf_builder import Page
 
 PK = "neurips-2020"

@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 from conftest import SHARED, materialise
 
-from pipeline import cli, counting
-from pipeline import headlines as hl
-from pipeline.review import build_review, low_confidence_rows, render_review_html, review_rows
+from pipeline import cli
+from pipeline.countries import counting
+from pipeline.reports import headlines as hl
+from pipeline.reports.review import build_review, low_confidence_rows, render_review_html, review_rows
 
 
 def ev(position, affiliation, countries, method="institution", confidence=0.95, source="paperlists",
@@ -460,9 +461,9 @@ def test_unresolved_rows_are_not_guessed():
 def test_every_consumer_agrees_on_one_fixture():
     """paper_countries, the headline numbers (both placements, with bounds), the review trail,
     `papers` and extract-pdf's attribution all read the same decisions."""
-    from pipeline import review
+    from pipeline.reports import review
     from pipeline.countries import decision
-    from pipeline.explain import paper_record
+    from pipeline.reports.explain import paper_record
 
     resolved = {("PKU", None): PKU, ("USTC", None): _res("CN"), ("MSR", None): MSR, ("MIT", None): _res("US")}
     rows = [("p", 1, "PKU"), ("p", 2, "USTC"), ("p", 3, "MSR"), ("q", 1, "MIT"), ("q", 2, "PKU")]
@@ -487,7 +488,7 @@ def test_every_consumer_agrees_on_one_fixture():
 
 
 def test_verdicts_give_precision_and_go_stale_when_evidence_changes():
-    from pipeline import review
+    from pipeline.reports import review
 
     resolved = {("PKU", None): PKU, ("MIT", None): _res("US")}
     aa = [{"paper_id": p, "author_position": i, "affiliation": a, "email_domain": None}
@@ -509,7 +510,7 @@ def test_verdicts_give_precision_and_go_stale_when_evidence_changes():
 def test_edu_domains_on_records_abroad_are_ignored(tmp_path):
     from ror_fixture import ORGS, write_dump
 
-    from pipeline.registry import build_resolver
+    from pipeline.affiliations.reference import build_resolver
 
     # As in the real registry: Northeastern University (Shenyang) also lists Boston's neu.edu.
     orgs = [(r[0], r[1], r[2], r[3], r[4] + ["neu.edu"], *r[5:]) if r[0] == "03awzbc87" else r for r in ORGS]

@@ -1,6 +1,6 @@
 import pytest
 
-from pipeline.resolver import OverridesError, Resolver, fold, load_overrides
+from pipeline.affiliations.resolver import OverridesError, Resolver, fold, load_overrides
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,10 @@ import zipfile
 import pytest
 import responses
 
-from pipeline import ror
+from pipeline.affiliations import ror
 from pipeline.http import HttpClient
-from pipeline.registry import locate_dump
-from pipeline.resolver import Resolver
+from pipeline.affiliations.reference import locate_dump
+from pipeline.affiliations.resolver import Resolver
 from ror_fixture import ORGS, record, write_dump
 
 
@@ -92,11 +92,16 @@ def test_index_is_cached_by_checksum(ror_dump, tmp_path, monkeypatch):
     assert second.ids == first.ids and second.checksum == first.checksum
 
 
-def test_a_broken_cache_file_is_rebuilt(ror_dump, tmp_path):
+@pytest.mark.parametrize("content", [
+    b"not a pickle",
+    b"cpipeline.ror\nRorIndex\n.",  # an index pickled before the module moved
+])
+def test_a_broken_cache_file_is_rebuilt(ror_dump, tmp_path, content):
     cached = ror.index_path(tmp_path, ror.file_sha256(ror_dump))
     cached.parent.mkdir(parents=True)
-    cached.write_bytes(b"not a pickle")
+    cached.write_bytes(content)
     assert len(ror.load_index(ror_dump, tmp_path)) == len(ORGS) - 1
+    assert isinstance(ror.RorIndex.load(cached), ror.RorIndex)  # rebuilt and cached again
 
 
 ZENODO_RECORD = {

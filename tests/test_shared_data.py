@@ -7,8 +7,8 @@ import pytest
 from conftest import shared
 from pipeline import cli
 from pipeline.partitions import parse_partition_key
-from pipeline.resolver import Resolver
-from pipeline.ror import load_index
+from pipeline.affiliations.resolver import Resolver
+from pipeline.affiliations.ror import load_index
 from pipeline.sources.paperlists import parse_records
 
 

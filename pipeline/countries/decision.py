@@ -54,7 +54,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..affiliations import agrees, as_list, source_countries
+from ..affiliations.rows import agrees, as_list, source_countries
 
 PLACEMENTS = ("hq", "coauthors")
 DEFAULT_PLACEMENT = "hq"

@@ -15,10 +15,11 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from ..http import FetchError, HttpClient
 from ..models import IngestError, Paper
-from ..names import SPECIAL
+from ..affiliations.names import SPECIAL
 
 STAGE = "raw_papers"
 

@@ -10,7 +10,7 @@ The merged paper takes its id, title, authors and track from the first source th
 and the abstract and PDF link from the first source that gives them. For every author it keeps
 each source's view (`author_sources`: name, affiliation strings, e-mail domain, the source's
 own institutions and countries), matched to the merged author list by name. The first view
-with affiliation strings is the one that counts (pipeline/affiliations.py); the others stay
+with affiliation strings is the one that counts (pipeline/affiliations/rows.py); the others stay
 beside it, visible in `author_affiliations` as `other-source`.
 """
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from ..models import IngestError, Paper, author_block
-from ..reconcile import match_authors
+from ..affiliations.reconcile import match_authors
 from .base import STAGE, ParseResult, surname_key, title_key
 
 

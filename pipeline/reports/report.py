@@ -31,32 +31,14 @@ from typing import Any
 
 import pandas as pd
 
-from . import charts, counting
-from .countries import decision
-from .countries.decision import DEFAULT_PLACEMENT, PLACEMENTS
-from .headlines import (
-    CHINA_SCOPES,
-    DEFAULT_SAMPLE,
-    DEFAULT_SEED,
-    LOW_CONFIDENCE,
-    WIRED_TERMS,
-    PaperView,
-    build_views,
-    headline_rows,
-    headline_table,
-    interval,
-)
-from .partitions import parse_partition_key
-from .review import (
-    CSV_COLUMNS,
-    LOW_COLUMNS,
-    build_review,
-    low_confidence_rows,
-    precision,
-    render_review_html,
-    review_rows,
-)
-from .text import csv_frame, markdown_table
+from . import charts
+from ..countries import counting
+from ..countries import decision
+from ..countries.decision import DEFAULT_PLACEMENT, PLACEMENTS
+from .headlines import CHINA_SCOPES, DEFAULT_SAMPLE, DEFAULT_SEED, LOW_CONFIDENCE, WIRED_TERMS, PaperView, build_views, headline_rows, headline_table, interval
+from ..partitions import parse_partition_key
+from .review import CSV_COLUMNS, LOW_COLUMNS, build_review, low_confidence_rows, precision, render_review_html, review_rows
+from ..text import csv_frame, markdown_table
 
 CHART_FILES = {
     "us_cn_share": "us-cn-share-by-year.png",
@@ -135,7 +117,7 @@ class Report:
 
 def load_views(store, key: str, con=None) -> dict[str, PaperView]:
     """One view per paper of the venue-year, from its papers, `country_decisions` and
-    `paper_mentions` (see pipeline.headlines)."""
+    `paper_mentions` (see pipeline.reports.headlines)."""
     with store._maybe_connect(con) as c:
         papers = store.query(
             "SELECT paper_id, title, coalesce(pdf_url, pdf_path, source_ref) AS url FROM raw_papers "

@@ -20,8 +20,8 @@ from typing import Any
 
 import pandas as pd
 
-from .countries import decision
-from .counting import CHINA_SCOPES
+from ..countries import decision
+from ..countries.counting import CHINA_SCOPES
 from .headlines import interval
 
 ALL = "all"

@@ -49,15 +49,7 @@ from pathlib import Path
 import pycountry
 import yaml
 
-from .names import (
-    ABBREVIATIONS,
-    CONNECTORS,
-    DROP,
-    INSTITUTION_WORDS,
-    LEADS,
-    fold,
-    name_key,
-)
+from .names import ABBREVIATIONS, CONNECTORS, DROP, INSTITUTION_WORDS, LEADS, fold, name_key
 from .gazetteer import build_gazetteer, places_in_names
 from .ror import RorIndex, fuzzy_blocks, vocabulary_by_initial
 

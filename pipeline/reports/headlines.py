@@ -38,11 +38,11 @@ from typing import Any
 
 import pandas as pd
 
-from .affiliations import as_list
-from .countries.decision import DEFAULT_PLACEMENT, PLACEMENTS, Decision, clean, possible_country_sets
-from .counting import CHINA_SCOPES, fold_countries
-from .mentions.counting import ABSTRACT_SCOPES, FULL_TEXT_SCOPES
-from .reconcile import PDF_SOURCE
+from ..affiliations.rows import as_list
+from ..countries.decision import DEFAULT_PLACEMENT, PLACEMENTS, Decision, clean, possible_country_sets
+from ..countries.counting import CHINA_SCOPES, fold_countries
+from ..mentions.tally import ABSTRACT_SCOPES, FULL_TEXT_SCOPES
+from ..affiliations.reconcile import PDF_SOURCE
 
 WIRED_TERMS = ("transformer", "llama", "qwen")
 TERM_NAMES = {"transformer": "the transformer", "llama": "Llama", "qwen": "Qwen"}

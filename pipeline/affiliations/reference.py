@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .http import HttpClient
+from ..http import HttpClient
 from .resolver import Override, Resolver, load_overrides
 from .ror import RorDumpError, RorIndex, file_sha256, load_index, newest_zenodo_dump
 
@@ -48,7 +48,7 @@ def locate_dump(spec: str | None, cache_dir: Path, http: HttpClient | None = Non
 
 
 def _keep(content: bytes, cache_dir: Path, url: str) -> Path:
-    from .http import atomic_write_bytes
+    from ..http import atomic_write_bytes
 
     path = Path(cache_dir) / "ror" / (hashlib.sha256(url.encode()).hexdigest()[:16] + ".zip")
     atomic_write_bytes(path, content)

@@ -11,9 +11,9 @@ from dagster import AssetExecutionContext, DataVersion, Failure, MaterializeResu
 
 from pipeline.http import FetchError
 from pipeline.models import IngestError, utcnow
-from pipeline.registry import overrides_digest
-from pipeline.resolver import OverridesError, load_overrides
-from pipeline.ror import INDEX_VERSION, RorDumpError, file_sha256, read_dump
+from pipeline.affiliations.reference import overrides_digest
+from pipeline.affiliations.resolver import OverridesError, load_overrides
+from pipeline.affiliations.ror import INDEX_VERSION, RorDumpError, file_sha256, read_dump
 from pipeline.text import markdown_table
 from resources.ror import OverridesFile, RorRegistry
 from resources.warehouse import WarehouseResource

@@ -231,7 +231,7 @@ class RorIndex:
     prefixes: set[str] = field(default_factory=set)  # every proper word-prefix of a name key
     token_df: dict[str, int] = field(default_factory=dict)  # how many names hold the token
     city_orgs: dict[str, Counter] = field(default_factory=dict)  # city key -> Counter(country)
-    gazetteer: dict[str, str] | None = None  # city key -> country (pipeline.gazetteer)
+    gazetteer: dict[str, str] | None = None  # city key -> country (pipeline.affiliations.gazetteer)
     in_name: dict[str, str] | None = None  # places that name a country inside a name
     fuzzy_blocks: dict[str, list[str]] | None = None  # word -> names holding it (fuzzy matching)
 
@@ -364,7 +364,7 @@ def load_index(dump: Path, cache_dir: Path, checksum: str | None = None, on_prog
     if cached.exists():
         try:
             return RorIndex.load(cached)
-        except (pickle.UnpicklingError, EOFError, AttributeError, RorDumpError):
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, RorDumpError):
             cached.unlink(missing_ok=True)  # a stale or broken cache is rebuilt, not trusted
     index = RorIndex.build(read_dump(dump, on_progress), checksum)
     index.save(cached)

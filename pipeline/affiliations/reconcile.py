@@ -33,7 +33,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from .affiliations import as_list, explode
+from .rows import as_list, explode
 from .names import fold
 
 PDF_SOURCE = "pdf"
