@@ -1,39 +1,113 @@
-"""Helpers the asset modules share: metadata and error bookkeeping."""
+"""What every asset module shares: one decorator for the asset shape, and the translation of a
+stage's `Outcome` (pipeline/models.py) into Dagster's results and metadata.
+
+An asset is then three things: this decorator with its description, one call into
+`pipeline/<stage>/`, and `materialize(...)` of what that call returned.
+"""
+
+from __future__ import annotations
 
 import base64
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
-import pandas as pd
-from dagster import AssetExecutionContext, MetadataValue
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AutomationCondition,
+    DataVersion,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
-from pipeline.models import IngestError
+from pipeline.models import Check, FilePath, Markdown, Outcome, Png, StageFailure, Url
 from pipeline.partitions import PartitionKey, parse_partition_key
-from pipeline.text import markdown_table
 
-GROUP = "paperatlas"
-KINDS = {"duckdb", "python"}
+from .partitions import venue_year_partitions
+
+OWNERS = ["team:paperatlas"]
+KINDS = {"python", "duckdb"}
+# The stages of the data flow, as the asset groups of the UI.
+STAGES = ("reference", "sources", "pdfs", "affiliations", "countries", "mentions", "reports")
+
+
+def stage_asset(stage: str, *, description: str, code_version: str, deps: Sequence = (),
+                kinds: Iterable[str] = (), checks: Mapping[str, str] | None = None, eager: bool = False,
+                partitioned: bool = True, **extra) -> Callable:
+    """@asset with paperatlas' shape: the stage's group, kinds, owners, the venue-year
+    partitions (unless `partitioned=False`), `eager` automation, and one check per
+    `checks` entry (name -> description)."""
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}: {', '.join(STAGES)}")
+
+    def decorate(fn: Callable) -> Any:
+        specs = [AssetCheckSpec(name, asset=fn.__name__, description=text) for name, text in (checks or {}).items()]
+        return asset(
+            name=fn.__name__,
+            group_name=stage,
+            kinds={*KINDS, *kinds},
+            owners=OWNERS,
+            tags={"paperatlas/stage": stage},
+            partitions_def=venue_year_partitions if partitioned else None,
+            deps=list(deps),
+            code_version=code_version,
+            automation_condition=AutomationCondition.eager() if eager else None,
+            check_specs=specs or None,
+            description=description,
+            **extra,
+        )(fn)
+
+    return decorate
 
 
 def partition(context: AssetExecutionContext) -> PartitionKey:
     return parse_partition_key(context.partition_key)
 
 
-def table_metadata(frame: pd.DataFrame, preview_columns: list[str] | None = None, rows: int = 10) -> dict:
-    return {
-        "dagster/row_count": len(frame),
-        "preview": MetadataValue.md(markdown_table(frame, rows, preview_columns)),
-    }
+def step(fn: Callable[..., Any], *args, **kwargs) -> Any:
+    """Run a stage's step (usually returning an `Outcome`); a `StageFailure` fails the asset with
+    its reason and no traceback."""
+    try:
+        return fn(*args, **kwargs)
+    except StageFailure as exc:
+        raise Failure(description=str(exc)) from None
 
 
-def png_metadata(png: bytes, alt: str) -> MetadataValue:
-    """A chart for the UI: Markdown with the PNG inline (a data: URI)."""
-    return MetadataValue.md(f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode()})")
+def metadata_value(value: Any) -> Any:
+    if isinstance(value, Markdown):
+        return MetadataValue.md(str(value))
+    if isinstance(value, Png):
+        return MetadataValue.md(f"![{value.alt}](data:image/png;base64,{base64.b64encode(value.data).decode()})")
+    if isinstance(value, Url):
+        return MetadataValue.url(str(value))
+    if isinstance(value, (FilePath, Path)):
+        return MetadataValue.path(str(value))
+    if isinstance(value, (dict, list, tuple)):
+        return MetadataValue.json(value if not isinstance(value, tuple) else list(value))
+    if value is None:
+        return MetadataValue.null()
+    return value
 
 
-def errors_metadata(errors: list[IngestError]) -> dict:
-    n_err = sum(1 for e in errors if e.severity == "error")
-    n_warn = len(errors) - n_err
-    meta = {"errors": n_err, "warnings": n_warn}
-    if errors:
-        frame = pd.DataFrame([e.row() for e in errors[:20]])
-        meta["error_sample"] = MetadataValue.md(markdown_table(frame, 20, ["severity", "item", "reason"]))
-    return meta
+def check_result(check: Check) -> AssetCheckResult:
+    return AssetCheckResult(
+        check_name=check.name, passed=bool(check.passed),
+        severity=AssetCheckSeverity.WARN if check.severity == "warn" else AssetCheckSeverity.ERROR,
+        metadata={k: metadata_value(v) for k, v in check.metadata.items()}, description=check.description,
+    )
+
+
+def materialize(outcome: Outcome) -> MaterializeResult:
+    metadata = {k: metadata_value(v) for k, v in outcome.metadata.items()}
+    if outcome.rows is not None:
+        metadata = {"dagster/row_count": int(outcome.rows), **metadata}
+    return MaterializeResult(
+        metadata=metadata,
+        check_results=[check_result(c) for c in outcome.checks] or None,
+        data_version=DataVersion(outcome.data_version) if outcome.data_version else None,
+    )

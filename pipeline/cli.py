@@ -29,7 +29,7 @@ from typing import TextIO
 
 from .config import Settings, load_settings
 from .countries.decision import PLACEMENTS
-from .partitions import PartitionKeyError, catalogue_keys, parse_partition_key
+from .partitions import PartitionKeyError, parse_partition_key
 
 DAGSTER_YAML = """# Written by paperatlas. Runs started by `paperatlas run` and by `paperatlas ui` share this instance.
 telemetry:
@@ -87,16 +87,17 @@ CHINA_SCOPES = ("cn", "cn+hk+mo", "greater")  # pipeline.countries.counting.CHIN
 
 
 
-def Warehouse(database):  # noqa: N802 - stands in for the class, imported on first use
-    from .store import Warehouse as _Warehouse
+def _open_store(database):
+    """The store (imported on first use: the command starts faster without DuckDB)."""
+    from .store import Warehouse
 
-    return _Warehouse(database)
+    return Warehouse(database)
 
 
 def _warehouse(settings: Settings):
     if not settings.database.exists():
         raise CliError(f"no paperatlas store at {settings.database}; run `paperatlas run VENUE-YEAR` first")
-    return Warehouse(settings.database)
+    return _open_store(settings.database)
 
 
 # -- run -----------------------------------------------------------------------------------
@@ -172,7 +173,7 @@ def _ensure_reference(settings: Settings, defs, instance, force: bool = False) -
     needed = force
     stored_checksum = stored_digest = None
     if settings.database.exists():
-        store = Warehouse(settings.database)
+        store = _open_store(settings.database)
         registry = store.query("SELECT checksum FROM ror_registry")
         rules = store.query("SELECT DISTINCT file_sha256 FROM affiliation_overrides")
         stored_checksum = registry["checksum"].iloc[0] if len(registry) else None
@@ -218,7 +219,7 @@ def _ensure_terms(settings: Settings, defs, instance, force: bool = False) -> No
         raise CliError(f"{path}: the term catalogue (PAPERATLAS_TERMS) does not exist")
     stored = None
     if settings.database.exists():
-        rows = Warehouse(settings.database).query("SELECT DISTINCT catalogue_sha256 FROM terms")
+        rows = _open_store(settings.database).query("SELECT DISTINCT catalogue_sha256 FROM terms")
         stored = rows["catalogue_sha256"].iloc[0] if len(rows) == 1 else None
     if not force and stored == overrides_digest(path):
         return
@@ -268,7 +269,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
     """Which papers entered or left each headline number between two materialisations."""
-    from .reports.headlines import diff, diff_rows, format_diff, views_from_snapshot
+    from .reports.diff import diff, diff_rows, format_diff, views_from_snapshot
 
     key = _keys([args.partition])[0]
     store = _warehouse(settings)
@@ -511,7 +512,8 @@ def cmd_resolve(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_extract_pdf(args: argparse.Namespace, settings: Settings) -> int:
     """One JSON line per PDF: file, title, authors [{name, affiliations, email, countries}],
     countries, error. A file that cannot be read gets its reason in `error`; the batch goes on."""
-    from .pdfs.extract import attribute, iter_pdf_paths, read_pdf, result_record
+    from .pdfs.extract import attribute, iter_pdf_paths, result_record
+    from .pdfs.steps import read_first_pages
 
     paths = iter_pdf_paths(args.paths)
     if not paths:
@@ -519,17 +521,9 @@ def cmd_extract_pdf(args: argparse.Namespace, settings: Settings) -> int:
     resolver = _build_resolver(args, settings) if args.resolve else None
     sink = _open(args.output, "w", sys.stdout)
     failed = 0
-    pool = None
     try:
         jobs = max(1, args.jobs or (os.cpu_count() or 1))
-        if jobs > 1 and len(paths) >= 8:
-            from concurrent.futures import ProcessPoolExecutor
-
-            pool = ProcessPoolExecutor(max_workers=jobs)
-            results = pool.map(read_pdf, paths, chunksize=8)
-        else:
-            results = map(read_pdf, paths)
-        for n, result in enumerate(results, start=1):
+        for n, result in enumerate(read_first_pages(paths, jobs), start=1):
             if resolver is not None:
                 attribute(result, resolver, settings.placement)
             failed += result.error is not None
@@ -537,8 +531,6 @@ def cmd_extract_pdf(args: argparse.Namespace, settings: Settings) -> int:
             if n % 200 == 0:
                 print(f"extract-pdf: {n}/{len(paths)} PDFs", file=sys.stderr)
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
         if sink is not sys.stdout:
             sink.close()
     if failed:
@@ -630,7 +622,7 @@ def cmd_partitions(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "add":
         keys = _keys(args.keys)
     elif args.action == "catalogue":
-        keys = catalogue_keys()
+        keys = _plan(settings).catalogue_keys()
     else:
         keys = []
     if keys:
@@ -640,7 +632,7 @@ def cmd_partitions(args: argparse.Namespace, settings: Settings) -> int:
     known = instance.get_dynamic_partitions(VENUE_YEAR)
     done = set()
     if settings.database.exists():
-        done = set(Warehouse(settings.database).partitions("partition_summary"))
+        done = set(_open_store(settings.database).partitions("partition_summary"))
     for key in sorted(known):
         print(f"{key}\t{'materialised' if key in done else '-'}")
     return 0
@@ -683,29 +675,22 @@ def cmd_errors(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _where(venue, source: str, pk, settings: Settings) -> str:
-    """Where `source` reads venue-year `pk` from, as the plan says."""
-    from .sources import openalex, proceedings, virtual_site
+def _plan(settings: Settings):
+    from .sources.plan import PlanError, load_plan
 
-    if source == "paperlists":
-        return f"{settings.paperlists_base.rstrip('/')}/{pk.paperlists_name}/{pk.paperlists_name}{pk.year}.json"
-    if source == "virtual_site":
-        return virtual_site.feed_url(venue.virtual_site, pk)
-    if source == "proceedings":
-        return proceedings.listing_url(venue.proceedings, pk)
-    if source == "openreview":
-        return ", ".join(t.format(venue=pk.venue, year=pk.year) for t in venue.openreview) or "(no venue id)"
-    return openalex.year_filter(venue.openalex, pk) if venue.openalex else "(no filter)"
+    try:
+        return load_plan(settings.sources_file)
+    except PlanError as exc:
+        raise CliError(str(exc)) from exc
 
 
 def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
     """The sources plan; for venue-years, what each source will read and what it gave last time."""
-    from .sources.plan import PlanError, load_plan
+    from .sources import registry
+    from .sources.collect import sources_for
 
-    try:
-        plan = load_plan(settings.sources_file)
-    except PlanError as exc:
-        raise CliError(str(exc)) from exc
+    plan = _plan(settings)
+    sources = registry.build(settings)
     print(f"plan: {' + '.join(plan.files)}")
     if not args.keys:
         print(f"default: {', '.join(plan.default)}")
@@ -716,13 +701,13 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     reads = None
     if settings.database.exists():
-        reads = Warehouse(settings.database).query("SELECT * FROM source_reads ORDER BY partition_key, priority")
+        reads = _open_store(settings.database).query("SELECT * FROM source_reads ORDER BY partition_key, priority")
     for key in _keys(args.keys):
         pk = parse_partition_key(key)
         venue = plan.venue(pk.venue)
         print(f"{key} ({venue.name}):")
-        for rank, source in enumerate(plan.sources_for(pk), start=1):
-            print(f"  {rank}. {source}: {_where(venue, source, pk, settings)}")
+        for rank, source in enumerate(sources_for(pk, plan, sources), start=1):
+            print(f"  {rank}. {source}: {sources[source].where(pk, venue)}")
         if reads is not None:
             for row in reads[reads["partition_key"] == key].itertuples():
                 print(f"  last read: {row.source} gave {row.papers} papers ({row.matched} merged, {row.added} added, "

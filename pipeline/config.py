@@ -1,23 +1,63 @@
-"""Configuration read from environment variables, with defaults that work offline.
+"""Settings: the only code that reads the environment.
 
-Every variable is documented in the README; this module is the only place that reads them.
+Every variable is listed once, in `VARIABLES`, with the default the docs show; `load_settings`
+reads them into one `Settings`, and the resources, the sources and the command line take their
+values from it. docs/configuration.md lists the same variables (a test keeps the two equal).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .countries.decision import DEFAULT_PLACEMENT, PLACEMENTS
 
 DEFAULT_PAPERLISTS_BASE = "https://raw.githubusercontent.com/papercopilot/paperlists/main"
 USER_AGENT = "paperatlas/0.1 (+https://github.com/paperatlas/paperatlas; research pipeline)"
+PDF_MODES = ("download", "cached", "off")
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    default: str  # as docs/configuration.md prints it
+
+
+VARIABLES = (
+    Variable("PAPERATLAS_HOME", "`./.paperatlas` if it exists, else the user data folder"),
+    Variable("DAGSTER_HOME", "`$PAPERATLAS_HOME/dagster`"),
+    Variable("PAPERATLAS_PAPERLISTS_BASE", f"`{DEFAULT_PAPERLISTS_BASE}`"),
+    Variable("PAPERATLAS_ROR_DUMP", "the newest dump in ROR's Zenodo record"),
+    Variable("PAPERATLAS_OVERRIDES", "`$PAPERATLAS_HOME/overrides.yaml`"),
+    Variable("PAPERATLAS_SOURCES", "`$PAPERATLAS_HOME/sources.yaml`"),
+    Variable("PAPERATLAS_LOCAL_DIR", "`$PAPERATLAS_HOME/local`"),
+    Variable("PAPERATLAS_TERMS", "`pipeline/data/terms.yaml`"),
+    Variable("PAPERATLAS_PLACEMENT", "`hq`"),
+    Variable("PAPERATLAS_HTTP_TIMEOUT", "`60`"),
+    Variable("PAPERATLAS_HTTP_RETRIES", "`5`"),
+    Variable("PAPERATLAS_SOURCE_RATE", "each source's own"),
+    Variable("PAPERATLAS_PDFS", "`download`"),
+    Variable("PAPERATLAS_PDF_RATE", "`1`"),
+    Variable("PAPERATLAS_PDF_CONCURRENCY", "`4`"),
+    Variable("PAPERATLAS_PDF_MAX_MB", "`200`"),
+    Variable("PAPERATLAS_OPENREVIEW_TOKEN", "unset"),
+    Variable("PAPERATLAS_OPENREVIEW_USERNAME", "unset"),
+    Variable("PAPERATLAS_OPENREVIEW_PASSWORD", "unset"),
+    Variable("PAPERATLAS_OPENALEX_API_KEY", "unset"),
+    Variable("PAPERATLAS_OPENALEX_EMAIL", "unset"),
+)
+NAMES = {v.name for v in VARIABLES}
+
+
+def _env(name: str) -> str | None:
+    assert name in NAMES, f"{name} is not in VARIABLES"
+    return os.environ.get(name) or None
 
 
 def default_home() -> Path:
     """`$PAPERATLAS_HOME`, else `./.paperatlas` when it exists, else the user data dir."""
-    env = os.environ.get("PAPERATLAS_HOME")
+    env = _env("PAPERATLAS_HOME")
     if env:
         return Path(env).expanduser().resolve()
     local = Path.cwd() / ".paperatlas"
@@ -34,11 +74,11 @@ def default_home() -> Path:
 @dataclass(frozen=True)
 class Settings:
     home: Path
-    paperlists_base: str
-    ror_dump: str | None
-    overrides_file: Path
-    http_timeout: float
-    http_retries: int
+    paperlists_base: str = DEFAULT_PAPERLISTS_BASE
+    ror_dump: str | None = None  # None: the newest dump on Zenodo; "none": no registry
+    overrides_env: str | None = None
+    http_timeout: float = 60.0
+    http_retries: int = 5
     pdf_mode: str = "download"
     pdf_rate: float = 1.0
     pdf_concurrency: int = 4
@@ -48,6 +88,16 @@ class Settings:
     sources_env: str | None = None
     source_rate: float | None = None  # requests per second per host; None: each source's default
     placement: str = DEFAULT_PLACEMENT  # where a multinational named without a place counts: hq or coauthors
+    dagster_home_env: str | None = None
+    openreview_token: str | None = field(default=None, repr=False)
+    openreview_username: str | None = field(default=None, repr=False)
+    openreview_password: str | None = field(default=None, repr=False)
+    openalex_api_key: str | None = field(default=None, repr=False)
+    openalex_email: str | None = field(default=None, repr=False)
+
+    @property
+    def overrides_file(self) -> Path:
+        return Path(self.overrides_env).expanduser() if self.overrides_env else self.home / "overrides.yaml"
 
     @property
     def sources_file(self) -> Path:
@@ -86,12 +136,12 @@ class Settings:
 
     @property
     def dagster_home(self) -> Path:
-        return Path(os.environ.get("DAGSTER_HOME") or (self.home / "dagster"))
+        return Path(self.dagster_home_env).expanduser() if self.dagster_home_env else self.home / "dagster"
 
 
 def _float_env(name: str, default: float | None) -> float | None:
-    raw = os.environ.get(name)
-    if raw in (None, ""):
+    raw = _env(name)
+    if raw is None:
         return default
     try:
         return float(raw)
@@ -100,28 +150,33 @@ def _float_env(name: str, default: float | None) -> float | None:
 
 
 def _choice_env(name: str, default: str, choices: tuple[str, ...]) -> str:
-    raw = (os.environ.get(name) or default).strip().lower()
+    raw = (_env(name) or default).strip().lower()
     if raw not in choices:
         raise ValueError(f"{name}={raw!r}: expected one of {', '.join(choices)}")
     return raw
 
 
 def load_settings() -> Settings:
-    home = default_home()
     return Settings(
-        home=home,
-        paperlists_base=os.environ.get("PAPERATLAS_PAPERLISTS_BASE") or DEFAULT_PAPERLISTS_BASE,
-        ror_dump=os.environ.get("PAPERATLAS_ROR_DUMP") or None,
-        overrides_file=Path(os.environ.get("PAPERATLAS_OVERRIDES") or (home / "overrides.yaml")).expanduser(),
-        http_timeout=_float_env("PAPERATLAS_HTTP_TIMEOUT", 60.0),
-        http_retries=int(_float_env("PAPERATLAS_HTTP_RETRIES", 5)),
-        pdf_mode=_choice_env("PAPERATLAS_PDFS", "download", ("download", "cached", "off")),
-        pdf_rate=_float_env("PAPERATLAS_PDF_RATE", 1.0),
-        pdf_concurrency=max(1, int(_float_env("PAPERATLAS_PDF_CONCURRENCY", 4))),
-        pdf_max_mb=_float_env("PAPERATLAS_PDF_MAX_MB", 200.0),
-        local_dir_env=os.environ.get("PAPERATLAS_LOCAL_DIR") or None,
-        terms_env=os.environ.get("PAPERATLAS_TERMS") or None,
-        sources_env=os.environ.get("PAPERATLAS_SOURCES") or None,
+        home=default_home(),
+        paperlists_base=_env("PAPERATLAS_PAPERLISTS_BASE") or Settings.paperlists_base,
+        ror_dump=_env("PAPERATLAS_ROR_DUMP"),
+        overrides_env=_env("PAPERATLAS_OVERRIDES"),
+        http_timeout=_float_env("PAPERATLAS_HTTP_TIMEOUT", Settings.http_timeout),
+        http_retries=int(_float_env("PAPERATLAS_HTTP_RETRIES", Settings.http_retries)),
+        pdf_mode=_choice_env("PAPERATLAS_PDFS", Settings.pdf_mode, PDF_MODES),
+        pdf_rate=_float_env("PAPERATLAS_PDF_RATE", Settings.pdf_rate),
+        pdf_concurrency=max(1, int(_float_env("PAPERATLAS_PDF_CONCURRENCY", Settings.pdf_concurrency))),
+        pdf_max_mb=_float_env("PAPERATLAS_PDF_MAX_MB", Settings.pdf_max_mb),
+        local_dir_env=_env("PAPERATLAS_LOCAL_DIR"),
+        terms_env=_env("PAPERATLAS_TERMS"),
+        sources_env=_env("PAPERATLAS_SOURCES"),
         source_rate=_float_env("PAPERATLAS_SOURCE_RATE", None),
-        placement=_choice_env("PAPERATLAS_PLACEMENT", DEFAULT_PLACEMENT, PLACEMENTS),
+        placement=_choice_env("PAPERATLAS_PLACEMENT", Settings.placement, PLACEMENTS),
+        dagster_home_env=_env("DAGSTER_HOME"),
+        openreview_token=_env("PAPERATLAS_OPENREVIEW_TOKEN"),
+        openreview_username=_env("PAPERATLAS_OPENREVIEW_USERNAME"),
+        openreview_password=_env("PAPERATLAS_OPENREVIEW_PASSWORD"),
+        openalex_api_key=_env("PAPERATLAS_OPENALEX_API_KEY"),
+        openalex_email=_env("PAPERATLAS_OPENALEX_EMAIL"),
     )

@@ -1,10 +1,16 @@
-"""Plain records shared by the stages. Each maps to one row of a DuckDB table."""
+"""Plain records shared by the stages: rows of DuckDB tables (`Paper`, `IngestError`) and what a
+stage hands back to the Dagster asset that ran it (`Outcome`, `Check`, metadata wrappers)."""
 
 from __future__ import annotations
 
 import json
+import math
+import sys
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
 
 def utcnow() -> datetime:
@@ -75,3 +81,82 @@ class IngestError:
 
     def row(self) -> dict:
         return asdict(self)
+
+
+# -- what a stage hands back to the asset that ran it ----------------------------------------
+
+
+def missing(value: Any) -> bool:
+    """None, NaN or pandas' NA: a value the store or a frame left empty. The one such test."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return True
+    pd = sys.modules.get("pandas")  # no pd.NA can exist where pandas was never imported
+    return pd is not None and value is pd.NA
+
+
+def clean(value: Any) -> Any:
+    """The value, or None when it is missing."""
+    return None if missing(value) else value
+
+
+class Markdown(str):
+    """Metadata text the UI renders as Markdown (a table, a report)."""
+
+
+class Url(str):
+    """Metadata that is a link."""
+
+
+class FilePath(str):
+    """Metadata that is a path on disk."""
+
+
+@dataclass(frozen=True)
+class Png:
+    """A chart for the UI."""
+
+    data: bytes
+    alt: str
+
+
+@dataclass
+class Check:
+    """The result of one asset check, as the stage measured it."""
+
+    name: str
+    passed: bool
+    metadata: dict[str, Any] = field(default_factory=dict)
+    severity: str = "error"  # "error" fails the run; "warn" only shows
+    description: str | None = None
+
+
+@dataclass
+class Outcome:
+    """What one step of a stage did: the rows it wrote, metadata for the UI (plain values,
+    dicts and lists as JSON, `Markdown`, `Png`, `Url`, `FilePath`), its checks and, for
+    reference data, the data version (the input file's SHA-256)."""
+
+    rows: int | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    checks: list[Check] = field(default_factory=list)
+    data_version: str | None = None
+
+
+class StageFailure(RuntimeError):
+    """The step cannot go on (a source, the registry, the catalogue is unusable). The reason is
+    already in `ingest_errors`; the asset fails with it, without a traceback for the user."""
+
+
+class Progress:
+    """Reports `done of total` through `log` every 5% or 30 seconds, whichever comes first."""
+
+    def __init__(self, log: Callable[[str], None], label: str, total: int):
+        self.log, self.label, self.total = log, label, total
+        self.step = max(1, total // 20)
+        self.last = time.monotonic()
+
+    def __call__(self, done: int) -> None:
+        now = time.monotonic()
+        if done == self.total or done % self.step == 0 or now - self.last > 30:
+            self.last = now
+            self.log(f"{self.label}: {done}/{self.total}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -239,7 +240,7 @@ class Warehouse:
 
     def _replace_rows(self, table: str, frame: pd.DataFrame, where: str, params: list, con) -> int:
         """Delete the rows matching `where` and insert `frame`, in one transaction."""
-        with self._maybe_connect(con) as c:
+        with self.connection(con) as c:
             c.execute("BEGIN TRANSACTION")
             try:
                 c.execute(f"DELETE FROM {table} WHERE {where}", params)
@@ -254,12 +255,25 @@ class Warehouse:
         return len(frame)
 
     def read_partition(self, table: str, partition_key: str, con=None) -> pd.DataFrame:
-        with self._maybe_connect(con) as c:
+        with self.connection(con) as c:
             return c.execute(f"SELECT * FROM {table} WHERE partition_key = ?", [partition_key]).df()
 
     def query(self, sql: str, params: list | None = None, con=None) -> pd.DataFrame:
-        with self._maybe_connect(con) as c:
+        with self.connection(con) as c:
             return c.execute(sql, params or []).df()
+
+    def records(self, sql: str, params: list | None = None, con=None) -> list[dict[str, Any]]:
+        """Rows as dicts of plain Python values: NULL is None (never NaN or NA), lists are lists."""
+        with self.connection(con) as c:
+            cursor = c.execute(sql, params or [])
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    def scalar(self, sql: str, params: list | None = None, con=None) -> Any:
+        """The first column of the first row, or None when there is no row."""
+        with self.connection(con) as c:
+            row = c.execute(sql, params or []).fetchone()
+            return row[0] if row else None
 
     def record_errors(self, partition_key: str, stage: str, errors: list, con=None) -> int:
         """Replace the (partition, stage) rows of `ingest_errors` with `errors` (IngestError)."""
@@ -275,11 +289,12 @@ class Warehouse:
         return self._replace_rows("ingest_errors", frame, "partition_key = ? AND stage = ?", [partition_key, stage], con)
 
     def partitions(self, table: str = "raw_papers", con=None) -> list[str]:
-        with self._maybe_connect(con) as c:
+        with self.connection(con) as c:
             return [r[0] for r in c.execute(f"SELECT DISTINCT partition_key FROM {table} ORDER BY 1").fetchall()]
 
     @contextlib.contextmanager
-    def _maybe_connect(self, con):
+    def connection(self, con=None):
+        """`con` when the caller holds one (one transaction, one lock), else a new connection."""
         if con is not None:
             yield con
         else:

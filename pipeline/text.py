@@ -7,11 +7,13 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .models import IngestError, Markdown, missing
+
 
 def _cell(value) -> str:
     if isinstance(value, (list, tuple, np.ndarray)):
         text = "; ".join(str(v) for v in value)
-    elif value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+    elif missing(value):
         text = ""
     elif isinstance(value, (float, np.floating)):
         text = f"{value:.4g}"
@@ -65,3 +67,26 @@ def safe_href(url: str | None) -> str | None:
         return None
     scheme = url.split(":", 1)[0].lower() if ":" in url.split("/", 1)[0] else ""
     return url if scheme in ("", "http", "https") else None
+
+
+# -- metadata for the UI ---------------------------------------------------------------------
+
+
+def preview(frame: pd.DataFrame, columns: Sequence[str] | None = None, rows: int = 10) -> Markdown:
+    """The first rows of a table, as the UI shows them."""
+    return Markdown(markdown_table(frame, rows, columns))
+
+
+def errors_summary(errors: Sequence[IngestError]) -> dict:
+    """How many items a step dropped (errors) or kept with a caveat (warnings), and a sample."""
+    n_err = sum(1 for e in errors if e.severity == "error")
+    out: dict = {"errors": n_err, "warnings": len(errors) - n_err}
+    if errors:
+        frame = pd.DataFrame([e.row() for e in errors[:20]])
+        out["error_sample"] = preview(frame, ["severity", "item", "reason"], 20)
+    return out
+
+
+def counts(series: pd.Series) -> dict[str, int]:
+    """value -> count, for JSON metadata."""
+    return {str(k): int(v) for k, v in series.value_counts().items()} if len(series) else {}

@@ -1,6 +1,2 @@
-"""One configurable Dagster resource per external system."""
-
-from .paperlists import PaperlistsSource
-from .warehouse import WarehouseResource
-
-__all__ = ["PaperlistsSource", "WarehouseResource"]
+"""One configurable Dagster resource per external system; `pipeline.definitions.build_resources`
+builds them all from `Settings`."""

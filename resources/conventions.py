@@ -5,7 +5,7 @@ from __future__ import annotations
 from dagster import ConfigurableResource
 from pydantic import Field, field_validator
 
-from pipeline.countries.decision import DEFAULT_PLACEMENT, PLACEMENTS
+from pipeline.countries.decision import PLACEMENTS
 
 
 class Conventions(ConfigurableResource):
@@ -14,7 +14,7 @@ class Conventions(ConfigurableResource):
     stored `paper_countries`, `country_edges` and yearly tables follow it; the headline numbers
     and reports carry both placements side by side."""
 
-    placement: str = Field(default=DEFAULT_PLACEMENT, description="hq or coauthors (PAPERATLAS_PLACEMENT)")
+    placement: str = Field(description="hq or coauthors (PAPERATLAS_PLACEMENT)")
 
     @field_validator("placement")
     @classmethod

@@ -17,15 +17,15 @@ class PdfStoreResource(ConfigurableResource):
     """Where paper PDFs are kept and how they are downloaded."""
 
     directory: str = Field(description="Folder of the store: <root>/<venue-year>/<safe id>.pdf.")
-    mode: str = Field(default="download", description="download | cached (no network: use stored files) | off (skip PDFs).")
-    max_mb: float = Field(default=200.0, description="Largest PDF accepted, in MB.")
-    concurrency: int = Field(default=4, description="Downloads at once.")
-    rate_per_host: float = Field(default=1.0, description="Requests per second to one host at most.")
-    timeout: float = Field(default=60.0, description="Seconds per HTTP request.")
-    retries: int = Field(default=5, description="Retries on 429, 5xx, timeouts, dropped connections.")
+    text_directory: str = Field(description="Cache of the PDFs' full texts, by SHA-256.")
+    mode: str = Field(description="download | cached (no network: use stored files) | off (skip PDFs).")
+    max_mb: float = Field(description="Largest PDF accepted, in MB.")
+    concurrency: int = Field(description="Downloads at once.")
+    rate_per_host: float = Field(description="Requests per second to one host at most.")
+    timeout: float = Field(description="Seconds per HTTP request.")
+    retries: int = Field(description="Retries on 429, 5xx, timeouts, dropped connections.")
     host_failure_limit: int = Field(default=3, description="Give a host up after this many papers failed in a row.")
     workers: int = Field(default=0, description="Processes reading PDFs; 0 means one per core.")
-    text_directory: str = Field(default="", description="Cache of the PDFs' full texts, by SHA-256 (default: <directory>/../texts).")
 
     def store(self) -> PdfStore:
         http = HttpClient(None, timeout=self.timeout, retries=self.retries, pacer=HostPacer(self.rate_per_host))
@@ -33,7 +33,7 @@ class PdfStoreResource(ConfigurableResource):
                         concurrency=self.concurrency, host_failure_limit=self.host_failure_limit)
 
     def texts(self) -> Path:
-        return Path(self.text_directory) if self.text_directory else Path(self.directory).parent / "texts"
+        return Path(self.text_directory)
 
     def processes(self) -> int:
         return self.workers if self.workers > 0 else (os.cpu_count() or 1)

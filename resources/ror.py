@@ -17,10 +17,11 @@ class RorRegistry(ConfigurableResource):
     """Where the ROR v2 dump comes from. `dump`: a path, an http(s) URL, `none` (no registry),
     or empty for the newest dump in ROR's Zenodo record."""
 
-    dump: str | None = Field(default=None, description="Path or URL of a ROR v2 dump zip; 'none' for no registry.")
+    dump: str | None = Field(description="Path or URL of a ROR v2 dump zip; 'none' for no registry; empty for the "
+                                         "newest on Zenodo.")
     cache_dir: str = Field(description="Download and compiled-index cache folder.")
-    timeout: float = Field(default=120.0, description="Seconds per HTTP request.")
-    retries: int = Field(default=5, description="Retries on 429, 5xx, timeouts and connection errors.")
+    timeout: float = Field(description="Seconds per HTTP request.")
+    retries: int = Field(description="Retries on 429, 5xx, timeouts and connection errors.")
 
     def locate(self) -> DumpLocation | None:
         http = HttpClient(Path(self.cache_dir), timeout=self.timeout, retries=self.retries)

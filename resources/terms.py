@@ -11,7 +11,7 @@ from pipeline.mentions.catalogue import DEFAULT_CATALOGUE, Catalogue, load_catal
 class TermCatalogueFile(ConfigurableResource):
     """A YAML term catalogue (format at the top of pipeline/data/terms.yaml)."""
 
-    path: str = Field(default="", description="Catalogue YAML; empty means the one shipped with paperatlas.")
+    path: str = Field(description="Catalogue YAML; empty means the one shipped with paperatlas.")
 
     def file(self) -> str:
         return self.path or str(DEFAULT_CATALOGUE)

@@ -95,7 +95,7 @@ def test_truncated_body_then_complete(tmp_path, monkeypatch):
 def test_paperlists_url_falls_back_to_flat_layout(tmp_path):
     responses.add(responses.GET, URL, status=404)
     responses.add(responses.GET, f"{BASE}/nips2020.json", body=PAYLOAD)
-    source = locate_and_read(BASE, parse_partition_key("neurips-2020"), client(tmp_path))
+    source = locate_and_read(BASE, parse_partition_key("neurips-2020"), client(tmp_path), "nips")
     assert source.ref == f"{BASE}/nips2020.json"
 
 
@@ -104,4 +104,4 @@ def test_paperlists_url_missing_everywhere(tmp_path):
     responses.add(responses.GET, URL, status=404)
     responses.add(responses.GET, f"{BASE}/nips2020.json", status=404)
     with pytest.raises(SourceError, match="no paperlists file for this venue-year"):
-        locate_and_read(BASE, parse_partition_key("neurips-2020"), client(tmp_path))
+        locate_and_read(BASE, parse_partition_key("neurips-2020"), client(tmp_path), "nips")

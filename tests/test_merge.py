@@ -224,8 +224,8 @@ def test_the_sensor_adds_a_year_a_source_publishes(two_source_env):
     from dagster import build_sensor_context
     from dagster._core.definitions.partitions.context import partition_loading_context
 
-    from pipeline.definitions import new_venue_years
-    from pipeline.partitions import VENUES
+    from assets.automation import new_venue_years
+    from pipeline.sources.plan import load_plan
     from resources.sources import SourcesPlanFile
 
     settings, defs, instance = two_source_env
@@ -237,7 +237,7 @@ def test_the_sensor_adds_a_year_a_source_publishes(two_source_env):
     # Only NeurIPS is watched here, through the virtual site: every other venue is switched off.
     plan_file = settings.home / "sources.yaml"
     plan_file.write_text("default: [virtual_site]\nvenues:\n" + "".join(
-        f"  {v}:\n    watch: false\n" for v in VENUES if v != "neurips"))
+        f"  {v}:\n    watch: false\n" for v in load_plan().venues if v != "neurips"))
     resources = {**defs.resources, "sources_plan": SourcesPlanFile(path=str(plan_file))}
     # The daemon evaluates sensors with the instance as the partitions store; so does this test.
     with partition_loading_context(dynamic_partitions_store=instance), build_sensor_context(

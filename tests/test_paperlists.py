@@ -28,7 +28,7 @@ def test_split_helpers():
 
 
 def test_fixture_file_parses_with_errors_for_bad_records():
-    source = locate_and_read(str(PAPERLISTS), PK, http=None)
+    source = locate_and_read(str(PAPERLISTS), PK, http=None, name="nips")
     assert source.ref.endswith("nips/nips2020.json")
     result = parse_records(source.content, PK, source.ref, source.sha256)
     ids = [p.paper_id for p in result.papers]

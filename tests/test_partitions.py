@@ -1,19 +1,23 @@
 import pytest
 
-from pipeline.partitions import (
-    PartitionKeyError,
-    catalogue_keys,
-    parse_partition_key,
-)
+from pipeline.partitions import PartitionKeyError, parse_partition_key
+from pipeline.sources.paperlists import candidate_names
 from pipeline.sources.plan import load_plan
 
 
 def test_parse_valid_keys():
     pk = parse_partition_key("neurips-2018")
-    assert (pk.venue, pk.year, pk.key, pk.paperlists_name) == ("neurips", 2018, "neurips-2018", "nips")
+    assert (pk.venue, pk.year, pk.key) == ("neurips", 2018, "neurips-2018")
     assert parse_partition_key("ICML-2019").key == "icml-2019"
-    # an unknown venue still works: its paperlists name is the venue key
-    assert parse_partition_key("aistats-2023").paperlists_name == "aistats"
+
+
+def test_paperlists_names_come_from_the_plan():
+    plan = load_plan()
+    neurips = parse_partition_key("neurips-2018")
+    assert candidate_names(neurips, plan.venue("neurips").paperlists) == ["nips/nips2018.json", "nips2018.json"]
+    # a venue the plan does not know still works: its paperlists name is the venue key
+    other = parse_partition_key("foo-2023")
+    assert candidate_names(other, plan.venue("foo").paperlists) == ["foo/foo2023.json", "foo2023.json"]
 
 
 def test_nips_is_an_alias_of_neurips():
@@ -27,7 +31,7 @@ def test_parse_rejects_bad_keys(bad):
 
 
 def test_catalogue_covers_the_main_venues():
-    keys = set(catalogue_keys(until_year=2025))
+    keys = set(load_plan().catalogue_keys(until_year=2025))
     assert {f"neurips-{y}" for y in range(1987, 2026)} <= keys
     for key in ["icml-2019", "iclr-2024", "cvpr-2017", "iccv-2023", "acl-2022", "aaai-2022", "ijcai-2023"]:
         assert key in keys

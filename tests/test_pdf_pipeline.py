@@ -240,13 +240,13 @@ def test_pdfs_off_leaves_the_metadata_alone(env, monkeypatch):
 
 
 def test_extraction_uses_a_process_pool_for_large_partitions(tmp_path):
-    from assets.pdfs import read_all
+    from pipeline.pdfs.steps import read_first_pages
 
     for n in range(30):
         marked_page(tmp_path / f"{n:02d}.pdf")
     paths = sorted(str(p) for p in tmp_path.glob("*.pdf"))
     done = []
-    results = read_all(paths, 2, done.append)
+    results = list(read_first_pages(paths, 2, done.append))
     assert [r.file for r in results] == paths and done == list(range(1, 31))
     assert all(len(r.page.authors) == 3 for r in results)
     assert pd.Series([r.error for r in results]).isna().all()
@@ -264,16 +264,16 @@ def read_or_die(path):
 
 
 def test_a_pdf_that_crashes_the_reader_costs_only_itself(tmp_path, monkeypatch):
-    import assets.pdfs
     from pipeline import pool
+    from pipeline.pdfs import steps
     from pipeline.pdfs.extract import CRASHED
 
     monkeypatch.setattr(pool, "start_method", lambda: "fork")
-    monkeypatch.setattr(assets.pdfs, "read_pdf", read_or_die)
+    monkeypatch.setattr(steps, "read_pdf", read_or_die)
     for n in range(30):
         marked_page(tmp_path / f"{n:02d}.pdf")
     paths = sorted(str(p) for p in tmp_path.glob("*.pdf"))
-    results = assets.pdfs.read_all(paths, 2, lambda n: None)
+    results = list(steps.read_first_pages(paths, 2))
     assert [r.file for r in results] == paths
     assert results[5].error == CRASHED
     assert all(len(r.page.authors) == 3 for n, r in enumerate(results) if n != 5)

@@ -8,7 +8,8 @@ import pytest
 from dagster import build_schedule_context, instance_for_test
 
 from pipeline.config import load_settings
-from pipeline.definitions import ALL_ASSETS, build_definitions, yearly_refresh
+from assets.automation import ASSETS
+from pipeline.definitions import build_definitions
 from pipeline.store import Warehouse
 
 from conftest import PAPERLISTS, materialise
@@ -32,13 +33,17 @@ def metadata(result, asset):
 
 
 def test_every_asset_is_described_and_versioned():
-    for assets_def in ALL_ASSETS:
+    for assets_def in ASSETS:
         for key in assets_def.keys:
             assert assets_def.descriptions_by_key.get(key), key
             assert assets_def.code_versions_by_key.get(key), key
     defs = build_definitions()
     assert defs.resolve_job_def("venue_year_job") is not None
-    assert yearly_refresh.default_status.value == "STOPPED"
+    schedule = defs.resolve_schedule_def("yearly_refresh")
+    assert schedule.default_status.value == "STOPPED"
+    # Yearly per venue: it ticks only in the months some venue of the plan publishes.
+    assert "0 6 20 12 *" in schedule.cron_schedule and "0 6 20 8 *" in schedule.cron_schedule
+    assert "0 6 20 1 *" not in schedule.cron_schedule
 
 
 def test_whole_graph_on_the_fixture_partition(env):
@@ -167,7 +172,8 @@ def test_yearly_refresh_schedule_adds_and_refreshes_the_new_year():
 def _check_refresh(instance):
     from resources.sources import SourcesPlanFile
 
-    repo = build_definitions().get_repository_def()
+    defs = build_definitions()
+    repo, yearly_refresh = defs.get_repository_def(), defs.resolve_schedule_def("yearly_refresh")
     plan = {"sources_plan": SourcesPlanFile(path="")}
     with build_schedule_context(
         instance=instance, scheduled_execution_time=datetime(2025, 12, 20, 6, 0), repository_def=repo, resources=plan

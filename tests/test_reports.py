@@ -11,6 +11,7 @@ from conftest import SHARED, materialise
 from pipeline import cli
 from pipeline.countries import counting
 from pipeline.reports import headlines as hl
+from pipeline.reports import diff as df
 from pipeline.reports.review import build_review, low_confidence_rows, render_review_html, review_rows
 
 
@@ -137,7 +138,7 @@ def test_diff_names_the_papers_and_the_changed_rule(views):
                     mentions=["transformer:abstract", "transformer:full_text"])
     new["h"] = view("h", ev(1, "Fudan University", ["CN"]), ev(2, "NYU", ["US"]))
     del new["g"]
-    result = hl.diff(views, new, "cn")
+    result = df.diff(views, new, "cn")
     by = {n["number"]: n for n in result["numbers"]}
     assert (by["us_cn"]["before"], by["us_cn"]["after"]) == (2, 2)  # a left, h entered: same count
     changes = {(c["change"], c["paper_id"]): c["why"] for c in by["us_cn"]["changes"]}
@@ -148,23 +149,23 @@ def test_diff_names_the_papers_and_the_changed_rule(views):
     assert changes[("entered", "h")] == ["paper added to the venue-year"]
     assert by["papers"]["changes"][-1]["why"] == ["paper no longer in the venue-year"]
     assert by["cn_transformer_abstract"]["after"] == 0
-    text = hl.format_diff(result, "snapshot 1", "snapshot 2")
+    text = df.format_diff(result, "snapshot 1", "snapshot 2")
     assert "us_cn: 2 -> 2" in text and "- a" in text and "+ h" in text
-    assert {r["paper_id"] for r in hl.diff_rows(result)} >= {"a", "h", "g"}
-    same = hl.diff(views, views, "cn")
-    assert same["changed_numbers"] == 0 and "no headline number changed" in hl.format_diff(same, "1", "2")
+    assert {r["paper_id"] for r in df.diff_rows(result)} >= {"a", "h", "g"}
+    same = df.diff(views, views, "cn")
+    assert same["changed_numbers"] == 0 and "no headline number changed" in df.format_diff(same, "1", "2")
 
 
 def test_mention_change_is_explained(views):
     new = dict(views)
     new["d"] = view("d", ev(1, "MIT", ["US"]), mentions=["llama:full_text", "llama:abstract"])
-    by = {n["number"]: n for n in hl.diff(views, new)["numbers"]}
+    by = {n["number"]: n for n in df.diff(views, new)["numbers"]}
     assert by["us_llama_abstract"]["changes"][0]["why"] == ["now names llama in abstract"]
 
 
 def test_snapshot_round_trip(views):
-    rows = hl.snapshot_rows("x-2020", 3, views)
-    back = hl.views_from_snapshot(pd.DataFrame(rows))
+    rows = df.snapshot_rows("x-2020", 3, views)
+    back = df.views_from_snapshot(pd.DataFrame(rows))
     for scope in counting.CHINA_SCOPES:
         assert hl.members(back, scope) == hl.members(views, scope)
         assert hl.low_confidence(back, scope) == hl.low_confidence(views, scope)
@@ -328,7 +329,7 @@ def test_headline_asset_checks(env):
 
 
 def test_duplicate_papers_are_caught():
-    from assets.reports import _duplicates
+    from pipeline.reports.steps import duplicates as _duplicates
 
     papers = pd.DataFrame({"paper_id": ["1", "2", "2", "3", "4"],
                            "title": ["A paper", "B", "B", "A Paper ", "C"],

@@ -279,7 +279,7 @@ def test_retry_delay_reads_headers_and_bodies():
 @responses.activate
 def test_openreview_credentials_log_in_and_send_a_bearer_token(tmp_path, monkeypatch):
     from pipeline.sources.plan import VenuePlan
-    from resources.sources import OpenReviewSource
+    from resources.sources import PaperSource
 
     monkeypatch.setenv("PAPERATLAS_OPENREVIEW_USERNAME", "someone@example.org")
     monkeypatch.setenv("PAPERATLAS_OPENREVIEW_PASSWORD", "secret-pw")
@@ -290,7 +290,8 @@ def test_openreview_credentials_log_in_and_send_a_bearer_token(tmp_path, monkeyp
     responses.add(responses.GET, _notes_url(0), json={"notes": notes, "count": 1},
                   match=[matchers.header_matcher({"Authorization": "Bearer tok123"})])
     responses.add(responses.POST, f"{API}/profiles/search", json={"profiles": []})
-    source = OpenReviewSource(cache_dir=str(tmp_path / "cache"), retries=1)
+    source = PaperSource(source="openreview", location="", cache_dir=str(tmp_path / "cache"), timeout=60, retries=1,
+                         rate=0).reader()  # credentials: from the settings, read when the source is used
     result = source.papers(PK, VenuePlan("neurips", "NeurIPS", ("openreview",), openreview=("NeurIPS.cc/{year}/Conference",)))
     assert len(result.papers) == 1
     cached = "".join(p.read_text(errors="ignore") for p in (tmp_path / "cache").rglob("*") if p.is_file())
@@ -316,7 +317,7 @@ def _alex_url(cursor):
 @responses.activate
 def test_openalex_cursor_paging_raw_affiliations_and_comparison_columns(tmp_path, monkeypatch):
     from pipeline.sources.plan import VenuePlan
-    from resources.sources import OpenAlexSource
+    from resources.sources import PaperSource
 
     monkeypatch.setenv("PAPERATLAS_OPENALEX_API_KEY", "KEY-not-for-logs")
     monkeypatch.delenv("PAPERATLAS_OPENALEX_EMAIL", raising=False)
@@ -334,7 +335,8 @@ def test_openalex_cursor_paging_raw_affiliations_and_comparison_columns(tmp_path
                   json={"meta": {"count": 3, "per_page": 200, "next_cursor": "IlsxNzAw"}, "results": works[2:]})
     responses.add(responses.GET, f"{ALEX}/works", match=page("IlsxNzAw"),
                   json={"meta": {"count": 3, "per_page": 200, "next_cursor": None}, "results": []})
-    source = OpenAlexSource(cache_dir=str(tmp_path / "cache"), retries=1)
+    source = PaperSource(source="openalex", location="", cache_dir=str(tmp_path / "cache"), timeout=60, retries=1,
+                         rate=0).reader()
     venue = VenuePlan("naturemi", "Nature Machine Intelligence", ("openalex",), openalex=NMI)
     result = source.papers(parse_partition_key("naturemi-2024"), venue)
     assert [p.paper_id for p in result.papers] == ["W4000000", "W4000001", "W4000002"]

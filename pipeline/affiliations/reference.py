@@ -1,4 +1,6 @@
-"""Where the ROR dump and the overrides file come from, and the resolver built from them.
+"""The reference data the resolver reads (the ROR registry and the user's overrides): where
+each comes from, the tables they become, and the resolver built from them (one constructor,
+cached per registry and overrides).
 
 `PAPERATLAS_ROR_DUMP` (or `--ror`) names the dump: a local path, an http(s) URL (downloaded
 once into the cache), `none` for no registry (curated tables, places and e-mail domains
@@ -9,12 +11,17 @@ cached (its MD5 from Zenodo is checked).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..http import HttpClient
-from .resolver import Override, Resolver, load_overrides
-from .ror import RorDumpError, RorIndex, file_sha256, load_index, newest_zenodo_dump
+import pandas as pd
+
+from ..http import FetchError, HttpClient
+from ..models import IngestError, Outcome, StageFailure, utcnow
+from ..text import preview
+from .resolver import Override, OverridesError, Resolver, load_overrides
+from .ror import INDEX_VERSION, RorDumpError, RorIndex, file_sha256, load_index, newest_zenodo_dump, read_dump
 
 NO_REGISTRY = "none"
 
@@ -55,16 +62,6 @@ def _keep(content: bytes, cache_dir: Path, url: str) -> Path:
     return path
 
 
-def load_registry(spec: str | None, cache_dir: Path, http: HttpClient | None = None,
-                  on_progress=None) -> tuple[RorIndex | None, DumpLocation | None, str | None]:
-    """(index, where the dump is, its SHA-256) — (None, None, None) for `none`."""
-    location = locate_dump(spec, cache_dir, http)
-    if location is None:
-        return None, None, None
-    checksum = file_sha256(location.path)
-    return load_index(location.path, cache_dir, checksum, on_progress), location, checksum
-
-
 def overrides_digest(path: Path | None) -> str:
     """SHA-256 of the overrides file, or 'none' when there is none (its data version)."""
     if path is None or not Path(path).exists():
@@ -72,8 +69,131 @@ def overrides_digest(path: Path | None) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+_RESOLVERS: dict[tuple[str, str], Resolver] = {}
+
+
+def cached_resolver(checksum: str, digest: str, index: Callable[[], RorIndex | None],
+                    rules: Callable[[], list[Override]]) -> Resolver:
+    """The resolver for a registry (by its checksum, `none` without one) and overrides (by their
+    digest): built once per process, by the one constructor every caller goes through."""
+    key = (checksum, digest)
+    if key not in _RESOLVERS:
+        _RESOLVERS.clear()  # one registry at a time: an index takes hundreds of MB
+        _RESOLVERS[key] = Resolver(index(), rules())
+    return _RESOLVERS[key]
+
+
 def build_resolver(spec: str | None, cache_dir: Path, overrides: Path | list[Override] | None = None,
                    http: HttpClient | None = None) -> Resolver:
-    index, _location, _checksum = load_registry(spec, cache_dir, http)
+    """The resolver for a dump spec (PAPERATLAS_ROR_DUMP or --ror) and an overrides file or list."""
+    location = locate_dump(spec, cache_dir, http)
+    checksum = file_sha256(location.path) if location else NO_REGISTRY
     rules = overrides if isinstance(overrides, list) else load_overrides(overrides)
-    return Resolver(index, rules)
+    digest = overrides_digest(overrides) if not isinstance(overrides, list) else hashlib.sha256(
+        repr(rules).encode()).hexdigest()
+    return cached_resolver(checksum, digest,
+                           lambda: load_index(location.path, cache_dir, checksum) if location else None,
+                           lambda: rules)
+
+
+def resolver_from_store(store, index: Callable[[str, str], RorIndex]) -> tuple[Resolver, str, str]:
+    """The resolver for the registry and overrides last materialised (tables ror_registry and
+    affiliation_overrides): (resolver, registry checksum, overrides digest). `index(path,
+    checksum)` loads the compiled registry."""
+    registry = store.records("SELECT checksum, path FROM ror_registry")
+    if not registry:
+        raise StageFailure("no ROR registry in the store: materialise `ror_registry` first "
+                           "(set PAPERATLAS_ROR_DUMP to a dump, or to 'none' to run without one)")
+    checksum, path = registry[0]["checksum"], registry[0]["path"]
+    rules = store.records("SELECT * FROM affiliation_overrides ORDER BY rule")
+    digest = str(rules[0]["file_sha256"]) if rules else NO_REGISTRY
+    resolver = cached_resolver(
+        checksum, digest, lambda: None if checksum == NO_REGISTRY else index(path, checksum),
+        lambda: [Override(match=r["match"], contains=r["contains"], email_domain=r["email_domain"],
+                          country=r["country"], institution=r["institution"], note=r["note"]) for r in rules])
+    return resolver, checksum, digest
+
+
+# -- the reference assets: ror_registry and affiliation_overrides ----------------------------
+
+REFERENCE = "reference"  # reference data is not partitioned; its errors are filed under this key
+
+
+def refuse(store, stage: str, item: str, exc: Exception) -> StageFailure:
+    """Reference data that cannot be used: file the reason in ingest_errors (the previous data
+    stays in place) and return the failure that stops the step."""
+    reason = str(exc)
+    store.record_errors(REFERENCE, stage, [IngestError(REFERENCE, stage, item, reason)])
+    return StageFailure(reason)
+
+
+def ror_registry(store, locate: Callable[[], DumpLocation | None], index: Callable[..., RorIndex],
+                 spec: str | None, log: Callable[[str], None]) -> Outcome:
+    """The ROR registry (table ror_organizations) and its compiled match index, from the dump
+    `locate()` finds; the data version is the dump's SHA-256."""
+    try:
+        return _load_registry(store, locate, index, log)
+    except (RorDumpError, FetchError, OSError) as exc:
+        raise refuse(store, "ror_registry", spec or "newest Zenodo dump", exc) from exc
+
+
+def _load_registry(store, locate, index, log) -> Outcome:
+    location = locate()
+    if location is None:
+        log("ROR registry disabled (dump 'none'): curated tables, places and e-mail domains only")
+        with store.connect() as con:
+            store.replace_table("ror_organizations", [], con=con)
+            store.replace_table("ror_registry", [{"checksum": NO_REGISTRY, "source": NO_REGISTRY, "records": 0,
+                                                  "index_version": INDEX_VERSION, "loaded_at": utcnow()}], con=con)
+        return Outcome(rows=0, metadata={"source": NO_REGISTRY}, data_version=NO_REGISTRY)
+    checksum = file_sha256(location.path)
+    current = store.records("SELECT checksum, records FROM ror_registry")
+    progress = lambda n: log(f"ROR dump: {n:,} records read")  # noqa: E731
+    if current and current[0]["checksum"] == checksum:
+        records = int(current[0]["records"])
+        log(f"ROR dump {location.path.name} unchanged ({checksum[:12]}); table kept")
+        frame = store.query("SELECT * FROM ror_organizations USING SAMPLE 10 ROWS (reservoir, 7)")
+        by_country = store.query("SELECT country, count(*) AS organisations FROM ror_organizations "
+                                 "GROUP BY country ORDER BY organisations DESC LIMIT 15")
+    else:
+        frame = pd.DataFrame(read_dump(location.path, progress))
+        records = len(frame)
+        with store.connect() as con:
+            store.replace_table("ror_organizations", frame, con=con)
+            store.replace_table("ror_registry", [{
+                "checksum": checksum, "source": location.source, "path": str(location.path), "records": records,
+                "index_version": INDEX_VERSION, "loaded_at": utcnow(),
+            }], con=con)
+        by_country = (frame.groupby("country").size().sort_values(ascending=False).head(15)
+                      .rename("organisations").reset_index())
+    compiled = index(str(location.path), checksum, progress)  # compiled now, or loaded from the cache
+    store.record_errors(REFERENCE, "ror_registry", [])
+    log(f"ROR index ready: {len(compiled):,} organisations, {len(compiled.by_name):,} names")
+    return Outcome(rows=records, data_version=checksum, metadata={
+        "source": location.source,
+        "sha256": checksum,
+        "names_indexed": len(compiled.by_name),
+        "domains_indexed": len(compiled.by_domain),
+        "top_countries": preview(by_country, rows=15),
+        "preview": preview(frame, ["ror_id", "name", "country", "city", "status"]),
+    })
+
+
+def affiliation_overrides(store, path: str, log: Callable[[str], None]) -> Outcome:
+    """The user's overrides file, validated, as table affiliation_overrides; the data version is
+    the file's SHA-256."""
+    digest = overrides_digest(path)
+    try:
+        rules = load_overrides(path)
+    except OverridesError as exc:
+        raise refuse(store, "affiliation_overrides", path, exc) from exc
+    store.record_errors(REFERENCE, "affiliation_overrides", [])
+    rows = [{"rule": n, "match": r.match, "contains": r.contains, "email_domain": r.email_domain,
+             "country": r.country, "institution": r.institution, "note": r.note, "file": path,
+             "file_sha256": digest} for n, r in enumerate(rules, start=1)]
+    frame = pd.DataFrame(rows)
+    store.replace_table("affiliation_overrides", frame)
+    log(f"{len(rows)} override rules from {path}" if rows else f"no overrides ({path})")
+    return Outcome(rows=len(rows), data_version=digest, metadata={
+        "file": path, "sha256": digest, "preview": preview(frame, ["match", "contains", "email_domain", "country"], 20),
+    })

@@ -49,12 +49,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..affiliations.rows import agrees, as_list, source_countries
+from ..models import clean
 
 PLACEMENTS = ("hq", "coauthors")
 DEFAULT_PLACEMENT = "hq"
@@ -184,18 +184,6 @@ def from_row(row: Mapping[str, Any]) -> Decision:
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-def missing(value: Any) -> bool:
-    """None, NaN or pandas' NA: what a missing value looks like coming out of a DataFrame."""
-    if value is None or (isinstance(value, float) and value != value):
-        return True
-    pd = sys.modules.get("pandas")  # no pd.NA can exist where pandas was never imported
-    return pd is not None and value is pd.NA
-
-
-def clean(value: Any) -> Any:
-    return None if missing(value) else value
 
 
 def resolution_key(affiliation: Any, email_domain: Any) -> tuple[str | None, str | None]:

@@ -17,7 +17,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..pdfs.extract import MAX_BYTES, PdfError, _pymupdf, _short, checked_digest
+from ..pdfs.extract import MAX_BYTES, PdfError, load_pymupdf, short_reason, checked_digest
 from .scan import Sections, find_sections, normalise
 
 TEXT_VERSION = "1"
@@ -120,11 +120,11 @@ def read_fulltext(path: str | Path, max_bytes: int = MAX_BYTES, digest: bool = T
 
 
 def _read_pages(path: Path, result: FullText) -> None:
-    pymupdf = _pymupdf()
+    pymupdf = load_pymupdf()
     try:
         doc = pymupdf.open(path, filetype="pdf")
     except Exception as exc:  # MuPDF raises FileDataError, RuntimeError, ValueError ...
-        raise PdfError(f"corrupt: MuPDF cannot open it ({_short(exc)})") from None
+        raise PdfError(f"corrupt: MuPDF cannot open it ({short_reason(exc)})") from None
     flags = pymupdf.TEXT_MEDIABOX_CLIP
     try:
         if doc.needs_pass:
@@ -141,7 +141,7 @@ def _read_pages(path: Path, result: FullText) -> None:
                 else:
                     text = page.get_text("text", flags=flags)
             except Exception as exc:
-                raise PdfError(f"corrupt: page {number + 1} cannot be read ({_short(exc)})") from None
+                raise PdfError(f"corrupt: page {number + 1} cannot be read ({short_reason(exc)})") from None
             if len(text.strip()) < 20:
                 result.empty_pages.append(number + 1)
             texts.append(text)

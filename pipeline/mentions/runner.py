@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..pdfs.extract import CRASHED, _pymupdf
+from ..pdfs.extract import CRASHED, load_pymupdf
 from ..pool import ordered_map, start_method
 from .catalogue import Catalogue, load_catalogue
 from .fulltext import FullText, cache_path, load_text, read_fulltext, save_text
@@ -99,7 +99,7 @@ def iter_scans(tasks: list[Task], processes: int = 1, catalogue_path: str | None
         return
     load_catalogue(catalogue_path)  # a bad catalogue fails here, with its reason, not in a worker
     if start_method() == "fork":
-        _pymupdf()  # loaded once, before the workers are forked
+        load_pymupdf()  # loaded once, before the workers are forked
     # Small chunks: papers differ tenfold in length, and a large last chunk leaves a core idle.
     chunk = max(1, min(4, len(tasks) // (processes * 16)))
     yield from ordered_map(_scan_in_worker, [(t, keep_text) for t in tasks], processes, _crashed,

@@ -20,7 +20,7 @@ MAGIC = b"%PDF-"
 _quiet = False
 
 
-def _pymupdf():
+def load_pymupdf():
     global _quiet
     import pymupdf
 
@@ -96,11 +96,11 @@ def read_pdf(path: str | Path, max_bytes: int = MAX_BYTES, digest: bool = True) 
 
 
 def _first_page(path: Path) -> tuple[int, FirstPage]:
-    pymupdf = _pymupdf()
+    pymupdf = load_pymupdf()
     try:
         doc = pymupdf.open(path, filetype="pdf")
     except Exception as exc:  # MuPDF raises FileDataError, RuntimeError, ValueError ...
-        raise PdfError(f"corrupt: MuPDF cannot open it ({_short(exc)})") from None
+        raise PdfError(f"corrupt: MuPDF cannot open it ({short_reason(exc)})") from None
     try:
         if doc.needs_pass:
             raise PdfError("encrypted: a password is needed to open it")
@@ -113,7 +113,7 @@ def _first_page(path: Path) -> tuple[int, FirstPage]:
         except PdfError:
             raise
         except Exception as exc:
-            raise PdfError(f"corrupt: page 1 cannot be read ({_short(exc)})") from None
+            raise PdfError(f"corrupt: page 1 cannot be read ({short_reason(exc)})") from None
         chars = sum(len(s["text"].strip()) for b in data.get("blocks", ()) for ln in b.get("lines", ())
                     for s in ln.get("spans", ()))
         if chars < 20:
@@ -125,7 +125,7 @@ def _first_page(path: Path) -> tuple[int, FirstPage]:
         doc.close()
 
 
-def _short(exc: Exception) -> str:
+def short_reason(exc: Exception) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text[:160]
 

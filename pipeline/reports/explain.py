@@ -11,7 +11,7 @@ from typing import Any
 
 from ..countries.decision import DEFAULT_PLACEMENT, PLACEMENTS, describe
 from ..countries.counting import fold_countries
-from .headlines import NUMBERS, PaperView, _belongs, provenance, readings
+from .headlines import NUMBERS, PaperView, belongs, provenance, readings
 from ..affiliations.names import fold
 
 
@@ -22,7 +22,7 @@ def memberships(view: PaperView, scope: str, placement: str = DEFAULT_PLACEMENT)
     out = {}
     for number in NUMBERS:
         every, some = readings(number, view, scope)
-        counted = _belongs(number, now, view)
+        counted = belongs(number, now, view)
         if every:
             out[number.id] = "yes"
         elif counted or some:

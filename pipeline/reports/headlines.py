@@ -1,13 +1,13 @@
-"""The headline numbers of a venue-year, the papers behind each, and what changed between two
-materialisations.
+"""The headline numbers of a venue-year and the papers behind each (what changed between two
+materialisations: pipeline/reports/diff.py).
 
 Every number is a set of papers, computed by one function (`members`) from one view per paper
 (`PaperView`): its country decisions (pipeline.countries.decision: each counted row with the
 institution, rule, confidence and alternatives that decided its country), whether it has any
-affiliation text, and the terms it names. Counts, review samples, low-confidence lists and diffs all come from those sets,
-so a count and the papers shown for it cannot disagree.
+affiliation text, and the terms it names. Counts, review samples, low-confidence lists and
+diffs all come from those sets, so a count and the papers shown for it cannot disagree.
 
-Definitions (the README repeats them):
+Definitions:
 
 - `papers`: every paper of the venue-year. `papers_with_affiliation`: papers with at least one
   affiliation string or e-mail domain (from the metadata or the PDF). `papers_with_country`:
@@ -28,18 +28,17 @@ Definitions (the README repeats them):
 
 from __future__ import annotations
 
-import json
 import random
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 import pandas as pd
 
-from ..affiliations.rows import as_list
-from ..countries.decision import DEFAULT_PLACEMENT, PLACEMENTS, Decision, clean, possible_country_sets
+from ..countries.decision import DEFAULT_PLACEMENT, PLACEMENTS, Decision, possible_country_sets
+from ..models import clean
 from ..countries.counting import CHINA_SCOPES, fold_countries
 from ..mentions.tally import ABSTRACT_SCOPES, FULL_TEXT_SCOPES
 from ..affiliations.reconcile import PDF_SOURCE
@@ -50,7 +49,6 @@ MENTION_GROUPS = {"abstract": ABSTRACT_SCOPES, "full_text": FULL_TEXT_SCOPES}
 LOW_CONFIDENCE = 0.85
 DEFAULT_SAMPLE = 20
 DEFAULT_SEED = 2026
-KEEP_SNAPSHOTS = 20
 
 
 @dataclass(frozen=True)
@@ -198,7 +196,7 @@ def build_views(papers: pd.DataFrame, decisions: Iterable[Decision],
 # -- membership --------------------------------------------------------------------------------
 
 
-def _belongs(number: Number, countries: set[str], view: PaperView) -> bool:
+def belongs(number: Number, countries: set[str], view: PaperView) -> bool:
     if number.id == "papers":
         return True
     if number.id == "papers_with_affiliation":
@@ -227,14 +225,14 @@ def members(views: Mapping[str, PaperView], scope: str = "cn", threshold: float 
         countries = (view.folded(scope, placement) if threshold is None
                      else view.confident(scope, threshold, placement))
         for number in NUMBERS:
-            if _belongs(number, countries, view):
+            if belongs(number, countries, view):
                 out[number.id].add(pid)
     return out
 
 
 def readings(number: Number, view: PaperView, scope: str) -> tuple[bool, bool]:
     """(in the number under every admissible reading, under some reading)."""
-    inside = [_belongs(number, countries, view) for countries in view.possible(scope)]
+    inside = [belongs(number, countries, view) for countries in view.possible(scope)]
     return all(inside), any(inside)
 
 
@@ -344,127 +342,8 @@ def relevant_evidence(number: Number, view: PaperView, scope: str,
             if fold_countries({*e.countries_for(placement), *e.alternatives}, scope) & wanted]
 
 
-# -- snapshots and diffs ---------------------------------------------------------------------
-
-
-def snapshot_rows(partition_key: str, snapshot: int, views: Mapping[str, PaperView]) -> list[dict]:
-    rows = []
-    for pid, view in sorted(views.items()):
-        rows.append({
-            "partition_key": partition_key, "snapshot": snapshot, "paper_id": pid, "title": view.title,
-            "url": view.url, "has_affiliation": view.has_affiliation, "countries": sorted(view.countries),
-            "mentions": sorted(view.mentions),
-            "evidence": json.dumps([asdict(e) for e in view.evidence], ensure_ascii=False),
-        })
-    return rows
-
-
-def views_from_snapshot(rows: pd.DataFrame) -> dict[str, PaperView]:
-    views = {}
-    known = {f.name for f in fields(Evidence)}
-    for row in rows.to_dict("records"):
-        evidence = tuple(
-            Evidence(**{k: tuple(v) if isinstance(v, list) else v for k, v in e.items() if k in known})
-            for e in json.loads(row["evidence"] or "[]"))
-        views[row["paper_id"]] = PaperView(
-            paper_id=row["paper_id"], title=clean(row.get("title")), url=clean(row.get("url")),
-            has_affiliation=bool(row["has_affiliation"]), countries=frozenset(as_list(row.get("countries"))),
-            mentions=frozenset(as_list(row.get("mentions"))), evidence=evidence,
-        )
-    return views
-
-
 def provenance(source: str | None) -> str:
     """Where an affiliation row came from, as a reviewer reads it."""
     if source == PDF_SOURCE:
         return "PDF page 1"
     return f"metadata ({source})" if source else "metadata"
-
-
-def _describe(e: Evidence) -> str:
-    who = f"author {e.author_position}" if e.author_position is not None else "unassigned"
-    text = e.affiliation if e.affiliation else f"@{e.email_domain}"
-    return f'{who} "{text}" ({provenance(e.source)})'
-
-
-def _decision(e: Evidence, placement: str = DEFAULT_PLACEMENT) -> str:
-    country = "/".join(e.countries_for(placement)) or "none"
-    return f"{country} by {e.rule_for(placement)[0]}" + (f" ({e.institution})" if e.institution else "")
-
-
-def explain(old: PaperView | None, new: PaperView | None, placement: str = DEFAULT_PLACEMENT) -> list[str]:
-    """What changed in one paper between two snapshots, one line per change."""
-    if old is None:
-        return ["paper added to the venue-year"]
-    if new is None:
-        return ["paper no longer in the venue-year"]
-    lines = []
-    before = {e.key: e for e in old.evidence}
-    after = {e.key: e for e in new.evidence}
-    for key in sorted(set(before) | set(after), key=lambda k: tuple("" if v is None else str(v) for v in k)):
-        b, a = before.get(key), after.get(key)
-        if b is None:
-            lines.append(f"{_describe(a)} added: {_decision(a, placement)}")
-        elif a is None:
-            lines.append(f"{_describe(b)} removed (was {_decision(b, placement)})")
-        elif (b.countries_for(placement), b.rule_for(placement)[0], b.institution) != \
-                (a.countries_for(placement), a.rule_for(placement)[0], a.institution):
-            lines.append(f"{_describe(a)}: {_decision(b, placement)} -> {_decision(a, placement)}")
-    for m in sorted(new.mentions - old.mentions):
-        lines.append(f"now names {m.replace(':', ' in ')}")
-    for m in sorted(old.mentions - new.mentions):
-        lines.append(f"no longer names {m.replace(':', ' in ')}")
-    was, now = old.countries_for(placement), new.countries_for(placement)
-    if not lines and was != now:
-        lines.append(f"countries {','.join(sorted(was)) or 'none'} -> {','.join(sorted(now)) or 'none'}")
-    return lines or ["no change in its evidence (a change of definition)"]
-
-
-def diff(old: Mapping[str, PaperView], new: Mapping[str, PaperView], scope: str = "cn",
-         placement: str = DEFAULT_PLACEMENT) -> dict[str, Any]:
-    """Per number: the counts before and after, and each paper that entered or left, with why."""
-    before, after = members(old, scope, placement=placement), members(new, scope, placement=placement)
-    numbers = []
-    for number in NUMBERS:
-        entered = sorted(after[number.id] - before[number.id])
-        left = sorted(before[number.id] - after[number.id])
-        numbers.append({
-            "number": number.id, "label": number.label, "before": len(before[number.id]),
-            "after": len(after[number.id]),
-            "changes": [
-                {"change": change, "paper_id": pid,
-                 "title": (new.get(pid) or old.get(pid)).title,
-                 "why": explain(old.get(pid), new.get(pid), placement)}
-                for change, papers in (("entered", entered), ("left", left)) for pid in papers
-            ],
-        })
-    return {"china_scope": scope, "placement": placement, "numbers": numbers,
-            "changed_numbers": sum(1 for n in numbers if n["before"] != n["after"] or n["changes"])}
-
-
-def diff_rows(result: Mapping[str, Any]) -> list[dict]:
-    """The diff flattened: one row per paper that entered or left a number."""
-    return [
-        {"number": n["number"], "before": n["before"], "after": n["after"], "change": c["change"],
-         "paper_id": c["paper_id"], "title": c["title"], "why": "; ".join(c["why"])}
-        for n in result["numbers"] for c in n["changes"]
-    ]
-
-
-def format_diff(result: Mapping[str, Any], old_label: str, new_label: str, limit: int = 20) -> str:
-    lines = [f"{old_label} -> {new_label} (China scope: {result['china_scope']}, "
-             f"placement: {result.get('placement', DEFAULT_PLACEMENT)})"]
-    for n in result["numbers"]:
-        if n["before"] == n["after"] and not n["changes"]:
-            continue
-        lines.append(f"  {n['number']}: {n['before']} -> {n['after']}  ({n['label']})")
-        for c in n["changes"][:limit]:
-            sign = "+" if c["change"] == "entered" else "-"
-            lines.append(f"    {sign} {c['paper_id']}  {(c['title'] or '')[:70]}")
-            for why in c["why"]:
-                lines.append(f"        {why}")
-        if len(n["changes"]) > limit:
-            lines.append(f"    ... {len(n['changes']) - limit} more (use --json for all)")
-    if len(lines) == 1:
-        lines.append("  no headline number changed")
-    return "\n".join(lines)

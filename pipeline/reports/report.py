@@ -37,6 +37,7 @@ from ..countries import decision
 from ..countries.decision import DEFAULT_PLACEMENT, PLACEMENTS
 from .headlines import CHINA_SCOPES, DEFAULT_SAMPLE, DEFAULT_SEED, LOW_CONFIDENCE, WIRED_TERMS, PaperView, build_views, headline_rows, headline_table, interval
 from ..partitions import parse_partition_key
+from ..models import missing
 from .review import CSV_COLUMNS, LOW_COLUMNS, build_review, low_confidence_rows, precision, render_review_html, review_rows
 from ..text import csv_frame, markdown_table
 
@@ -118,7 +119,7 @@ class Report:
 def load_views(store, key: str, con=None) -> dict[str, PaperView]:
     """One view per paper of the venue-year, from its papers, `country_decisions` and
     `paper_mentions` (see pipeline.reports.headlines)."""
-    with store._maybe_connect(con) as c:
+    with store.connection(con) as c:
         papers = store.query(
             "SELECT paper_id, title, coalesce(pdf_url, pdf_path, source_ref) AS url FROM raw_papers "
             "WHERE partition_key = ? ORDER BY paper_id", [key], con=c)
@@ -129,7 +130,7 @@ def load_views(store, key: str, con=None) -> dict[str, PaperView]:
 
 def inputs(store, key: str, con=None) -> dict[str, Any]:
     """What the numbers were computed from: registry, overrides, resolver and catalogue versions."""
-    with store._maybe_connect(con) as c:
+    with store.connection(con) as c:
         def one(sql: str, params: list | None = None):
             rows = c.execute(sql, params or []).fetchall()
             return rows[0][0] if rows else None
@@ -184,7 +185,7 @@ def build_report(store, key: str, scope: str = "cn", top: int = 10, seed: int = 
                              [pk.key, placement], con=con)
         pdfs_read = con.execute("SELECT count(DISTINCT paper_id) FROM paper_texts WHERE partition_key = ? "
                                 "AND error IS NULL AND chars > 0", [pk.key]).fetchone()[0]
-        verdicts = store.query("SELECT * FROM review_verdicts WHERE partition_key = ?", [pk.key], con=con)
+        verdicts = store.records("SELECT * FROM review_verdicts WHERE partition_key = ?", [pk.key], con=con)
         # As stored: countries as resolved (HK, MO, TW apart); the headline has every scope.
         mentions = store.query(
             "SELECT term, name, kind, origin_country, country, country_papers, papers_abstract, papers_full_text, "
@@ -215,7 +216,7 @@ def build_report(store, key: str, scope: str = "cn", top: int = 10, seed: int = 
         threshold=threshold, views=views, numbers=numbers, countries=tables["countries"], pairs=tables["pairs"],
         partners=tables["partners"], trend=trend.reset_index(drop=True), mentions=pd.DataFrame(wired),
         review=review, inputs=used, top=top, placement=placement, pdfs_read=int(pdfs_read),
-        verdicts=precision(views, verdicts.astype(object).where(verdicts.notna(), None).to_dict("records"),
+        verdicts=precision(views, verdicts,
                            scope, placement),
     )
     report.tables = {
@@ -290,7 +291,7 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 
 def _pct(x: Any) -> str:
-    return "" if x is None or (isinstance(x, float) and x != x) else f"{x:.1%}"
+    return "" if missing(x) else f"{x:.1%}"
 
 
 def _sections(report: Report) -> list[tuple[str, pd.DataFrame, str]]:

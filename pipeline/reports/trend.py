@@ -13,7 +13,6 @@ No Dagster here.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from ..countries import decision
+from ..models import missing
 from ..countries.counting import CHINA_SCOPES
 from .headlines import interval
 
@@ -96,7 +96,7 @@ def trend_rows(store, venue: str, start: int | None = None, end: int | None = No
         if row is None:
             return None
         n = int(row["papers"])
-        return (n, n if _missing(row["low"]) else int(row["low"]), n if _missing(row["high"]) else int(row["high"]))
+        return (n, n if missing(row["low"]) else int(row["low"]), n if missing(row["high"]) else int(row["high"]))
 
     rows = []
     for year, group in parts.groupby("year", sort=True):
@@ -123,10 +123,6 @@ def trend_rows(store, venue: str, start: int | None = None, end: int | None = No
             "placement": placement, "china_scope": scope,
         })
     return rows
-
-
-def _missing(value: Any) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
 def _pct(value: Any) -> str:

@@ -15,11 +15,18 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..http import FetchError, HttpClient
 from ..models import IngestError, Paper
 from ..affiliations.names import SPECIAL
+from ..partitions import PartitionKey
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .plan import VenuePlan
 
 STAGE = "raw_papers"
 
@@ -55,6 +62,46 @@ class ParseResult:
     from_cache: bool = True
     fetched_at: datetime | None = None  # the newest download among the documents read
     stats: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """How a source reaches its system, from `Settings` (pipeline/sources/registry.py builds it).
+    `location`: its base URL, API or folder, empty for the source's own default; `rate`:
+    requests per second to one host, 0 for the source's own polite default."""
+
+    cache_dir: str
+    timeout: float
+    retries: int
+    rate: float = 0.0
+    location: str = ""
+    credentials: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+
+    def secret(self, name: str) -> str | None:
+        return dict(self.credentials).get(name) or None
+
+    def client(self, default_rate: float | None = None) -> HttpClient:
+        from ..http import HostPacer
+
+        return HttpClient(Path(self.cache_dir) if self.cache_dir else None, timeout=self.timeout,
+                          retries=self.retries, pacer=HostPacer(self.rate or default_rate))
+
+
+class Source(Protocol):
+    """A paper source: where it reads a venue-year, whether it has it, and its papers.
+
+    `venue` is the venue's entry of the sources plan (urls, ids and filters for this source).
+    To add a source: a module here with a class of this shape, and one line in
+    pipeline/sources/registry.py."""
+
+    name: str
+
+    def papers(self, pk: PartitionKey, venue: VenuePlan, refresh: bool = False,
+               progress: Callable[[str], None] | None = None) -> ParseResult: ...
+
+    def available(self, pk: PartitionKey, venue: VenuePlan) -> bool: ...
+
+    def where(self, pk: PartitionKey, venue: VenuePlan) -> str: ...
 
 
 class Digest:

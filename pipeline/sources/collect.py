@@ -1,9 +1,10 @@
 """Read a venue-year from every source its plan names, and merge them (no Dagster here).
 
-`readers` maps a source name to an object with `papers(pk, venue_plan, refresh, progress)`
-returning a `ParseResult` (the resources in resources/ are such objects). Any source that
-fails fails the venue-year, with its message: numbers for print must not quietly depend on
-which server answered that day. The store keeps the previous rows until a run succeeds.
+`sources` maps a source name to a `Source` (pipeline/sources/registry.py). A venue-year with a
+local folder is read from it alone; else from the plan's sources, highest priority first. Any
+source that fails fails the venue-year, with its message: numbers for print must not quietly
+depend on which server answered that day. The store keeps the previous rows until a run
+succeeds.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from ..models import IngestError, Paper
 from ..partitions import PartitionKey
-from .base import ParseResult, SourceError, merge_repeats
+from .base import ParseResult, Source, SourceError, merge_repeats
 from .merge import MergeStats, merge
 from .plan import SourcePlan
+from .registry import LOCAL
 
 
 @dataclass
@@ -50,19 +51,44 @@ class Collected:
     def sha256(self) -> str:
         return ",".join(r.sha256 for r in self.results)
 
+    @property
+    def ref(self) -> str:
+        """Where the highest-priority source read (a URL or a path)."""
+        return self.results[0].refs[0] if self.results and self.results[0].refs else ""
 
-def collect(pk: PartitionKey, plan: SourcePlan, readers: Mapping[str, Any], refresh: bool = False,
+    @property
+    def how(self) -> str:
+        if self.sources == [LOCAL]:
+            return "local folder"
+        return "cache" if all(r.from_cache for r in self.results) else "fresh"
+
+    @property
+    def skipped(self) -> dict[str, int]:
+        """Records not accepted (rejected, withdrawn), per status; per source when several."""
+        if len(self.results) == 1:
+            return dict(self.results[0].skipped_status)
+        return {f"{r.source}: {k}": v for r in self.results for k, v in r.skipped_status.items()}
+
+
+def sources_for(pk: PartitionKey, plan: SourcePlan, sources: Mapping[str, Source]) -> tuple[str, ...]:
+    """The sources that feed `pk`: its local folder alone when it has one, else the plan's."""
+    local = sources.get(LOCAL)
+    if local is not None and local.available(pk, plan.venue(pk.venue)):
+        return (LOCAL,)
+    return plan.sources_for(pk)
+
+
+def collect(pk: PartitionKey, plan: SourcePlan, sources: Mapping[str, Source], refresh: bool = False,
             progress: Callable[[str], None] | None = None) -> Collected:
-    names = plan.sources_for(pk)
     venue = plan.venue(pk.venue)
     results: list[ParseResult] = []
-    for name in names:
-        if name not in readers:
+    for name in sources_for(pk, plan, sources):
+        if name not in sources:
             raise SourceError(f"{pk}: source {name!r} has no reader configured")
         if progress:
             progress(f"{pk}: reading {name}")
         try:
-            result = readers[name].papers(pk, venue, refresh=refresh, progress=progress)
+            result = sources[name].papers(pk, venue, refresh=refresh, progress=progress)
         except SourceError as exc:
             message = str(exc)
             raise SourceError(message if message.startswith(f"[{name}]") else f"[{name}] {message}", exc.errors) from exc
@@ -78,6 +104,9 @@ def collect(pk: PartitionKey, plan: SourcePlan, readers: Mapping[str, Any], refr
         result.papers, repeats = merge_repeats(pk, name, result.papers)
         result.errors.extend(repeats)
         results.append(result)
+    for result in results:  # every paper names the digest of what its source read
+        for paper in result.papers:
+            paper.source_sha256 = paper.source_sha256 or result.sha256
     errors = [e for r in results for e in r.errors]
     if len(results) == 1:
         only = results[0]

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from ..models import IngestError, Paper
 from ..partitions import PartitionKey
+from .base import SourceConfig
 from .paperlists import STAGE, ParseResult, SourceError, split_authors
 
 SOURCE = "local"
@@ -153,3 +154,34 @@ def read_local(folder: Path, pk: PartitionKey) -> ParseResult:
         paper.source_sha256 = digest.hexdigest()
         paper.fetched_at = fetched
     return result
+
+
+class LocalFolders:
+    """Folders of PDFs, one per venue-year: `<root>/<venue>-<year>/` (PAPERATLAS_LOCAL_DIR, else
+    $PAPERATLAS_HOME/local). A venue-year with a folder is read from it alone."""
+
+    name = SOURCE
+
+    def __init__(self, config: SourceConfig):
+        self.root = config.location
+
+    def folder(self, pk: PartitionKey) -> Path | None:
+        return local_folder(self.root, pk)
+
+    def venue_years(self) -> list[str]:
+        return local_keys(self.root)
+
+    def papers(self, pk: PartitionKey, venue=None, refresh: bool = False, progress=None) -> ParseResult:
+        folder = self.folder(pk)
+        if folder is None:
+            raise SourceError(f"{pk}: no local folder {Path(self.root) / pk.key}")
+        parsed = read_local(folder, pk)
+        parsed.source, parsed.refs = SOURCE, [str(folder)]
+        parsed.sha256 = parsed.papers[0].source_sha256 if parsed.papers else ""
+        return parsed
+
+    def available(self, pk: PartitionKey, venue=None) -> bool:
+        return self.folder(pk) is not None
+
+    def where(self, pk: PartitionKey, venue=None) -> str:
+        return str(Path(self.root) / pk.key)

@@ -19,7 +19,7 @@ from urllib.parse import quote
 from ..http import HttpClient
 from ..models import IngestError, Paper, author_block, utcnow
 from ..partitions import PartitionKey
-from .base import STAGE, Digest, ParseResult, SourceError, fetch_json
+from .base import STAGE, Digest, ParseResult, SourceConfig, SourceError, fetch_json
 
 SOURCE = "openalex"
 DEFAULT_API = "https://api.openalex.org"
@@ -146,3 +146,31 @@ def available(http: HttpClient, pk: PartitionKey, base_filter: str, api: str = D
         return bool((response.json().get("meta") or {}).get("count"))
     except (ValueError, AttributeError):
         return False
+
+
+class OpenAlex:
+    """OpenAlex works selected by a filter (a journal, a topic) and the year. An API key and a
+    contact e-mail come from the settings (PAPERATLAS_OPENALEX_*)."""
+
+    name = SOURCE
+    rate = 5.0  # OpenAlex allows 10 per second
+
+    def __init__(self, config: SourceConfig):
+        self.config = config
+        self.api = (config.location or DEFAULT_API).rstrip("/")
+
+    def secret_params(self) -> dict[str, str]:
+        params = {"api_key": self.config.secret("openalex_api_key"), "mailto": self.config.secret("openalex_email")}
+        return {k: v for k, v in params.items() if v}
+
+    def papers(self, pk: PartitionKey, venue, refresh: bool = False, progress=None) -> ParseResult:
+        if not venue.openalex:
+            raise SourceError(f"{pk}: no OpenAlex filter is configured for venue {pk.venue!r}")
+        return read(self.config.client(self.rate), pk, venue.openalex, self.api, self.secret_params(), refresh, progress)
+
+    def available(self, pk: PartitionKey, venue) -> bool:
+        return bool(venue.openalex) and available(self.config.client(self.rate), pk, venue.openalex, self.api,
+                                                  self.secret_params())
+
+    def where(self, pk: PartitionKey, venue) -> str:
+        return year_filter(venue.openalex, pk) if venue.openalex else "(no filter)"

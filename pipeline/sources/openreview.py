@@ -28,7 +28,7 @@ from urllib.parse import quote, urljoin
 from ..http import FetchError, HttpClient
 from ..models import IngestError, Paper, author_block, utcnow
 from ..partitions import PartitionKey
-from .base import STAGE, Digest, ParseResult, SourceError, fetch_json, value
+from .base import STAGE, Digest, ParseResult, SourceConfig, SourceError, fetch_json, value
 
 SOURCE = "openreview"
 DEFAULT_API = "https://api2.openreview.net"
@@ -230,3 +230,36 @@ def available(http: HttpClient, pk: PartitionKey, templates: list[str], api: str
             if isinstance(data, dict) and (data.get("count") or data.get("notes")):
                 return True
     return False
+
+
+class OpenReview:
+    """OpenReview API v2: accepted notes of the venue ids, and the authors' profiles. A token, or
+    a user name and password, come from the settings (PAPERATLAS_OPENREVIEW_*), never from the
+    run configuration, and never reach the cache or a message."""
+
+    name = SOURCE
+    rate = 2.0
+
+    def __init__(self, config: SourceConfig):
+        self.config = config
+        self.api = (config.location or DEFAULT_API).rstrip("/")
+
+    def headers(self, http: HttpClient) -> dict[str, str]:
+        token = self.config.secret("openreview_token")
+        username, password = self.config.secret("openreview_username"), self.config.secret("openreview_password")
+        if not token and username:
+            if not password:
+                raise SourceError("PAPERATLAS_OPENREVIEW_USERNAME is set but PAPERATLAS_OPENREVIEW_PASSWORD is not")
+            token = login(http, self.api, username, password)
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    def papers(self, pk: PartitionKey, venue, refresh: bool = False, progress=None) -> ParseResult:
+        http = self.config.client(self.rate)
+        return read(http, pk, list(venue.openreview), self.api, self.headers(http), refresh, progress)
+
+    def available(self, pk: PartitionKey, venue) -> bool:
+        http = self.config.client(self.rate)
+        return bool(venue.openreview) and available(http, pk, list(venue.openreview), self.api, self.headers(http))
+
+    def where(self, pk: PartitionKey, venue) -> str:
+        return ", ".join(venue_ids(list(venue.openreview), pk)) or "(no venue id)"

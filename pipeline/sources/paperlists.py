@@ -21,23 +21,27 @@ from urllib.parse import urlparse
 from ..http import FetchError, HttpClient
 from ..models import IngestError, Paper, utcnow
 from ..partitions import PartitionKey
-from .base import STAGE, ParseResult, SourceError, SourceFile
+from .base import STAGE, ParseResult, SourceConfig, SourceError, SourceFile
 
 SOURCE = "paperlists"
 # Statuses of submissions that were not accepted (paperlists keeps them for ICLR and others).
 REJECTED_STATUS = re.compile(r"reject|withdr|desk|retract|not accepted", re.IGNORECASE)
 
 
-def candidate_names(pk: PartitionKey) -> list[str]:
-    name = f"{pk.paperlists_name}{pk.year}.json"
-    return [f"{pk.paperlists_name}/{name}", name]
+def candidate_names(pk: PartitionKey, name: str | None = None) -> list[str]:
+    """Where paperlists keeps a venue-year: `name` is the venue's paperlists name (the plan's
+    `paperlists`, e.g. nips for neurips), the venue key when not given."""
+    name = name or pk.venue
+    file = f"{name}{pk.year}.json"
+    return [f"{name}/{file}", file]
 
 
 def is_url(base: str) -> bool:
     return urlparse(base).scheme in ("http", "https")
 
 
-def locate_and_read(base: str, pk: PartitionKey, http: HttpClient | None, refresh: bool = False) -> SourceFile:
+def locate_and_read(base: str, pk: PartitionKey, http: HttpClient | None, name: str | None = None,
+                    refresh: bool = False) -> SourceFile:
     """Find `{name}/{name}{year}.json` or `{name}{year}.json` under `base` (directory or URL)."""
     if base.startswith("file://"):
         base = urlparse(base).path
@@ -46,7 +50,7 @@ def locate_and_read(base: str, pk: PartitionKey, http: HttpClient | None, refres
         if http is None:
             raise SourceError("an HTTP client is needed to read paperlists from a URL")
         last_error = None
-        for rel in candidate_names(pk):
+        for rel in candidate_names(pk, name):
             url = base.rstrip("/") + "/" + rel
             tried.append(url)
             try:
@@ -61,7 +65,7 @@ def locate_and_read(base: str, pk: PartitionKey, http: HttpClient | None, refres
     root = Path(base).expanduser()
     if not root.is_dir():
         raise SourceError(f"{pk}: PAPERATLAS_PAPERLISTS_BASE {base!r} is neither a URL nor a directory")
-    for rel in candidate_names(pk):
+    for rel in candidate_names(pk, name):
         path = root / rel
         tried.append(str(path))
         if path.is_file():
@@ -71,11 +75,11 @@ def locate_and_read(base: str, pk: PartitionKey, http: HttpClient | None, refres
     raise SourceError(f"{pk}: no paperlists file for this venue-year (looked for {', '.join(tried)})")
 
 
-def available(base: str, pk: PartitionKey, http: HttpClient) -> bool:
+def available(base: str, pk: PartitionKey, http: HttpClient, name: str | None = None) -> bool:
     """Whether `base` has a file for `pk` (asked anew, not from the cache)."""
     if base.startswith("file://"):
         base = urlparse(base).path
-    for rel in candidate_names(pk):
+    for rel in candidate_names(pk, name):
         if is_url(base):
             if http.get(base.rstrip("/") + "/" + rel).status_code == 200:
                 return True
@@ -275,3 +279,34 @@ def parse_records(
             )
         )
     return result
+
+
+class Paperlists:
+    """The papercopilot/paperlists dataset: `{name}/{name}{year}.json` or `{name}{year}.json`
+    under its base (PAPERATLAS_PAPERLISTS_BASE: the GitHub raw URL, or a local copy), `name`
+    being the venue's `paperlists` name in the plan."""
+
+    name = SOURCE
+    include_rejected = False
+
+    def __init__(self, config: SourceConfig):
+        self.config = config
+        self.base = config.location
+
+    def client(self) -> HttpClient:
+        return HttpClient(Path(self.config.cache_dir) if self.config.cache_dir else None,
+                          timeout=self.config.timeout, retries=self.config.retries)
+
+    def papers(self, pk: PartitionKey, venue, refresh: bool = False, progress=None) -> ParseResult:
+        source = locate_and_read(self.base, pk, self.client(), venue.paperlists, refresh=refresh)
+        parsed = parse_records(source.content, pk, source.ref, source.sha256, self.include_rejected,
+                               fetched_at=source.fetched_at)
+        parsed.source, parsed.refs, parsed.sha256 = SOURCE, [source.ref], source.sha256
+        parsed.from_cache = source.from_cache
+        return parsed
+
+    def available(self, pk: PartitionKey, venue) -> bool:
+        return available(self.base, pk, self.client(), venue.paperlists)
+
+    def where(self, pk: PartitionKey, venue) -> str:
+        return " or ".join(f"{self.base.rstrip('/')}/{name}" for name in candidate_names(pk, venue.paperlists))

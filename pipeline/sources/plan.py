@@ -1,7 +1,7 @@
-"""The sources plan: which sources feed each venue-year, in which priority, and where each
-source finds the venue. Built-in defaults (pipeline/data/sources.yaml) with the user's file
-laid over them, so a new venue (a journal through OpenAlex, a conference through OpenReview)
-or a new choice of sources for one year needs no code change.
+"""The sources plan: the venues, which sources feed each venue-year, in which priority, and
+where each source finds the venue. Built-in (pipeline/data/sources.yaml, the one file of venue
+facts) with the user's file laid over it, so a new venue (a journal through OpenAlex, a
+conference through OpenReview) or a new choice of sources for one year needs no code change.
 
     venues:
       neurips:
@@ -25,11 +25,10 @@ from pathlib import Path
 
 import yaml
 
-from ..partitions import PARTITION_RE, VENUES, PartitionKey
+from ..partitions import PARTITION_RE, PartitionKey
+from .registry import PLANNED as SOURCES
 
-SOURCES = ("paperlists", "virtual_site", "proceedings", "openreview", "openalex")
-LOCAL = "local"  # a local folder of PDFs always wins (pipeline/sources/local.py)
-VENUE_KEYS = {"name", "sources", "years", "first_year", "refresh_month", "parity", "watch",
+VENUE_KEYS = {"name", "sources", "years", "first_year", "refresh_month", "parity", "watch", "paperlists",
               "virtual_site", "proceedings", "openreview", "openalex"}
 
 
@@ -47,6 +46,7 @@ class VenuePlan:
     refresh_month: int = 12
     parity: int | None = None
     watch: bool = True
+    paperlists: str | None = None  # its file name in paperlists, when not the venue key
     virtual_site: str | None = None
     proceedings: str | None = None
     openreview: tuple[str, ...] = ()
@@ -67,18 +67,27 @@ class SourcePlan:
     digest: str = ""
 
     def venue(self, venue: str) -> VenuePlan:
+        """The venue's plan; a venue no file names reads the default sources (paperlists
+        publishes many venues the files do not list)."""
         if venue in self.venues:
             return self.venues[venue]
-        known = VENUES.get(venue)
-        return VenuePlan(venue, known.name if known else venue.upper(), self.default,
-                         first_year=known.first_year if known else 1900,
-                         refresh_month=known.refresh_month if known else 12, parity=known.parity if known else None)
+        return VenuePlan(venue, venue.upper(), self.default, watch=False)
 
     def sources_for(self, pk: PartitionKey) -> tuple[str, ...]:
         return self.venue(pk.venue).sources_for(pk.year)
 
     def all_venues(self) -> list[VenuePlan]:
-        return [self.venue(v) for v in sorted(set(VENUES) | set(self.venues))]
+        return [self.venues[v] for v in sorted(self.venues)]
+
+    def catalogue_keys(self, until_year: int | None = None) -> list[str]:
+        """Every venue-year of the plan's venues, from their first edition to `until_year`
+        (default: last year)."""
+        last = until_year if until_year is not None else date.today().year - 1
+        return [f"{v.key}-{y}" for v in self.all_venues() for y in range(v.first_year, last + 1) if v.has_edition(y)]
+
+    def refresh_months(self) -> list[int]:
+        """The months in which some venue's new year is re-read."""
+        return sorted({v.refresh_month for v in self.all_venues()})
 
     def refresh_keys(self, month: int, year: int) -> list[str]:
         """Venue-years the yearly refresh re-reads in `month` of `year` (each venue in its month)."""
@@ -173,7 +182,6 @@ def load_plan(user_file: str | Path | None = None) -> SourcePlan:
     venues = {}
     for venue, spec in raw.items():
         where = f"{spec.pop('_file')}: venues.{venue}"
-        known = VENUES.get(venue)
         years = {}
         for year, chosen in (spec.get("years") or {}).items():
             year_int = _int(int(year) if str(year).isdigit() else year, f"{where}.years", 1950, 2100)
@@ -182,16 +190,13 @@ def load_plan(user_file: str | Path | None = None) -> SourcePlan:
         if isinstance(openreview, str):
             openreview = (openreview,)
         venues[venue] = VenuePlan(
-            key=venue, name=str(spec.get("name") or (known.name if known else venue.upper())),
+            key=venue, name=str(spec.get("name") or venue.upper()),
             sources=_sources(spec["sources"], f"{where}.sources") if "sources" in spec else default,
             years=years,
-            first_year=_int(spec["first_year"], f"{where}.first_year", 1900, 2100) if "first_year" in spec
-            else (known.first_year if known else 1900),
-            refresh_month=_int(spec["refresh_month"], f"{where}.refresh_month", 1, 12) if "refresh_month" in spec
-            else (known.refresh_month if known else 12),
-            parity=_int(spec["parity"], f"{where}.parity", 0, 1) if spec.get("parity") is not None
-            else (known.parity if known else None),
-            watch=bool(spec.get("watch", True)),
+            first_year=_int(spec["first_year"], f"{where}.first_year", 1900, 2100) if "first_year" in spec else 1900,
+            refresh_month=_int(spec["refresh_month"], f"{where}.refresh_month", 1, 12) if "refresh_month" in spec else 12,
+            parity=_int(spec["parity"], f"{where}.parity", 0, 1) if spec.get("parity") is not None else None,
+            watch=bool(spec.get("watch", True)), paperlists=str(spec["paperlists"]) if spec.get("paperlists") else None,
             virtual_site=spec.get("virtual_site"), proceedings=spec.get("proceedings"),
             openreview=tuple(str(v) for v in openreview), openalex=spec.get("openalex"),
         )

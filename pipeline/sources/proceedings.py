@@ -25,7 +25,7 @@ from bs4 import BeautifulSoup
 from ..http import HttpClient
 from ..models import IngestError, Paper, author_block, utcnow
 from ..partitions import PartitionKey
-from .base import STAGE, Digest, ParseResult, SourceError, display_name, fetch_text
+from .base import STAGE, Digest, ParseResult, SourceConfig, SourceError, display_name, fetch_text
 
 SOURCE = "proceedings"
 DEFAULT_URL = "https://papers.nips.cc/paper_files/paper/{year}"
@@ -147,3 +147,24 @@ def available(http: HttpClient, pk: PartitionKey, template: str | None = None) -
     url = listing_url(template, pk)
     response = http.get(url)
     return response.status_code == 200 and bool(parse_listing(response.text, url))
+
+
+class Proceedings:
+    """The NeurIPS proceedings site: the year's listing, then each abstract page."""
+
+    name = SOURCE
+    rate = 2.0
+    concurrency = 4  # abstract pages read at once (the rate still applies)
+
+    def __init__(self, config: SourceConfig):
+        self.config = config
+
+    def papers(self, pk: PartitionKey, venue, refresh: bool = False, progress=None) -> ParseResult:
+        return read(self.config.client(self.rate), pk, venue.proceedings, refresh=refresh,
+                    concurrency=self.concurrency, progress=progress)
+
+    def available(self, pk: PartitionKey, venue) -> bool:
+        return available(self.config.client(self.rate), pk, venue.proceedings)
+
+    def where(self, pk: PartitionKey, venue) -> str:
+        return listing_url(venue.proceedings, pk)

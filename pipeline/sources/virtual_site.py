@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlparse
 from ..http import HttpClient
 from ..models import IngestError, Paper, author_block, utcnow
 from ..partitions import PartitionKey
-from .base import STAGE, Digest, ParseResult, SourceError, fetch_json, surname_key, title_key
+from .base import STAGE, Digest, ParseResult, SourceConfig, SourceError, fetch_json, surname_key, title_key
 
 SOURCE = "virtual_site"
 DEFAULT_URL = "https://{venue}.cc/static/virtual/data/{venue}-{year}-orals-posters.json"
@@ -158,3 +158,22 @@ def available(http: HttpClient, pk: PartitionKey, template: str | None = None) -
     except ValueError:
         return False
     return isinstance(data, dict) and bool(data.get("results"))
+
+
+class VirtualSite:
+    """A conference virtual site's `…-orals-posters.json` (neurips.cc, icml.cc, iclr.cc)."""
+
+    name = SOURCE
+    rate = 2.0  # requests per second to one host, unless PAPERATLAS_SOURCE_RATE says otherwise
+
+    def __init__(self, config: SourceConfig):
+        self.config = config
+
+    def papers(self, pk: PartitionKey, venue, refresh: bool = False, progress=None) -> ParseResult:
+        return read(self.config.client(self.rate), pk, venue.virtual_site, refresh=refresh)
+
+    def available(self, pk: PartitionKey, venue) -> bool:
+        return available(self.config.client(self.rate), pk, venue.virtual_site)
+
+    def where(self, pk: PartitionKey, venue) -> str:
+        return feed_url(venue.virtual_site, pk)

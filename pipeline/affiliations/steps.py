@@ -1,0 +1,127 @@
+"""The affiliation stage as its assets run it: each author's affiliation rows from the metadata
+and the PDF (`author_affiliations`), each distinct string resolved (`resolved_affiliations`), and
+the strings nothing could place (`unresolved_affiliations`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+
+from ..models import Check, Outcome
+from ..partitions import PartitionKey
+from ..text import counts, preview
+from .reconcile import PDF_SOURCE, reconcile
+from .resolver import RESOLVER_VERSION, Resolver
+from .rows import agrees, reference_agreement
+
+RESOLVED_CHECK = "affiliations_resolved_to_a_country"
+RESOLVED_THRESHOLD = 0.97
+
+
+def author_affiliations(store, pk: PartitionKey, log: Callable[[str], None]) -> Outcome:
+    """One row per (paper, author, affiliation string) from the metadata and page 1 of the PDF,
+    with the decision saying which count (pipeline/affiliations/reconcile.py)."""
+    with store.connect() as con:
+        papers = store.records("SELECT * FROM raw_papers WHERE partition_key = ?", [pk.key], con=con)
+        pdf_rows = store.records("SELECT * FROM pdf_affiliations WHERE partition_key = ?", [pk.key], con=con)
+        refs = store.records("SELECT paper_id, coalesce(url, path) AS ref FROM paper_pdfs WHERE partition_key = ?",
+                             [pk.key], con=con)
+    frame = pd.DataFrame(reconcile(papers, pdf_rows, {r["paper_id"]: r["ref"] for r in refs}))
+    if not frame.empty:
+        frame["author_position"] = frame["author_position"].astype("Int64")
+        frame["affiliation_index"] = frame["affiliation_index"].astype("Int64")
+        frame["counted"] = frame["counted"].astype(bool)
+    rows = store.replace_partition("author_affiliations", pk.key, frame)
+    counted = frame[frame["counted"]] if rows else frame
+    pdf_papers = int(counted.loc[counted["source"] == PDF_SOURCE, "paper_id"].nunique()) if rows else 0
+    log(f"{pk}: {rows} author-affiliation rows from {len(papers)} papers; "
+        f"{pdf_papers} papers count affiliations from their PDF")
+    return Outcome(rows=rows, metadata={
+        "preview": preview(frame, ["paper_id", "author_position", "author_name", "affiliation", "source", "decision"]),
+        "counted_rows_with_affiliation": int(counted["affiliation"].notna().sum()) if rows else 0,
+        "distinct_affiliations": int(counted["affiliation"].nunique()) if rows else 0,
+        "papers_using_pdf": pdf_papers,
+        "decisions": counts(frame["decision"]) if rows else {},
+    })
+
+
+def resolved_affiliations(store, pk: PartitionKey, resolver: Resolver, registry_sha256: str, overrides_sha256: str,
+                          log: Callable[[str], None]) -> Outcome:
+    """Each distinct (affiliation, e-mail domain) of the venue-year resolved to an institution
+    and a country, with the rule, evidence, confidence and alternatives."""
+    pairs = store.records("SELECT DISTINCT affiliation, email_domain FROM author_affiliations WHERE partition_key = ?",
+                          [pk.key])
+    rows = []
+    for n, pair in enumerate(pairs, start=1):
+        aff, dom = pair["affiliation"], pair["email_domain"]
+        rows.append({**resolver.resolve(aff, dom).row(), "partition_key": pk.key, "affiliation": aff,
+                     "email_domain": dom, "resolver_version": RESOLVER_VERSION})
+        if n % 5000 == 0:
+            log(f"{pk}: resolved {n}/{len(pairs)}")
+    frame = pd.DataFrame(rows)
+    count = store.replace_partition("resolved_affiliations", pk.key, frame)
+    resolved = int(frame["country"].notna().sum()) if count else 0
+    with_text = frame[frame["affiliation"].notna()] if count else frame
+    share = int(with_text["country"].notna().sum()) / len(with_text) if len(with_text) else 1.0
+    unresolved = with_text[with_text["country"].isna()] if count else with_text
+    log(f"{pk}: {resolved}/{count} resolved to a country")
+    metadata = {
+        "preview": preview(frame, ["affiliation", "email_domain", "country", "institution", "method", "confidence"]),
+        "resolved_share": resolved / count if count else 0.0,
+        "affiliation_strings_resolved_share": share,
+        "unresolved": count - resolved,
+        "methods": counts(frame["method"]) if count else {},
+        "ror_registry_sha256": registry_sha256,
+        "overrides_sha256": overrides_sha256,
+        **source_agreement(store, pk),
+    }
+    return Outcome(rows=count, metadata=metadata, checks=[Check(
+        RESOLVED_CHECK, share >= RESOLVED_THRESHOLD, severity="warn", metadata={
+            "resolved_share": share, "affiliation_strings": len(with_text), "unresolved": len(unresolved),
+            "unresolved_sample": preview(unresolved, ["affiliation", "email_domain", "reason"], 15)})])
+
+
+def source_agreement(store, pk: PartitionKey) -> dict:
+    """How often our countries agree with the countries sources print beside their own strings
+    (OpenAlex, OpenReview), when they do: for comparison, never counted."""
+    compared = store.records(
+        """SELECT a.paper_id, a.author_position, a.source, a.affiliation, a.reference_countries, r.country
+           FROM author_affiliations a JOIN resolved_affiliations r
+             ON r.partition_key = a.partition_key AND r.affiliation IS NOT DISTINCT FROM a.affiliation
+            AND r.email_domain IS NOT DISTINCT FROM a.email_domain
+           WHERE a.partition_key = ? AND a.reference_countries IS NOT NULL""", [pk.key])
+    agreement = reference_agreement(compared)
+    if not agreement["rows_with_source_country"]:
+        return {}
+    disagreements = pd.DataFrame([r for r in compared if r["country"] and not agrees(r["country"], r["reference_countries"])],
+                                 columns=["paper_id", "author_position", "source", "affiliation", "reference_countries",
+                                          "country"])
+    return {"source_country_agreement": agreement,
+            "source_country_disagreements": preview(
+                disagreements, ["paper_id", "source", "affiliation", "reference_countries", "country"], 15)}
+
+
+def unresolved_affiliations(store, log: Callable[[str], None]) -> Outcome:
+    """Every affiliation string no rule could place, across all venue-years: the review list."""
+    with store.connect() as con:
+        frame = store.query(
+            """
+            SELECT r.affiliation, r.email_domain, any_value(r.reason) AS reason,
+                   count(*) AS author_rows, count(DISTINCT a.partition_key || '/' || a.paper_id) AS papers,
+                   list_sort(list(DISTINCT a.partition_key)) AS partitions,
+                   list_sort(list(DISTINCT a.partition_key || '/' || a.paper_id))[1:5] AS example_papers
+            FROM resolved_affiliations r
+            JOIN author_affiliations a
+              ON a.partition_key = r.partition_key AND a.affiliation = r.affiliation
+             AND a.email_domain IS NOT DISTINCT FROM r.email_domain AND coalesce(a.counted, true)
+            WHERE r.country IS NULL AND r.affiliation IS NOT NULL
+            GROUP BY r.affiliation, r.email_domain
+            ORDER BY author_rows DESC, r.affiliation
+            """, con=con)
+        store.replace_table("unresolved_affiliations", frame, con=con)
+    log(f"{len(frame)} unresolved affiliation strings")
+    return Outcome(rows=len(frame), metadata={
+        "preview": preview(frame, ["affiliation", "email_domain", "author_rows", "papers", "reason"], 25),
+        "author_rows": int(frame["author_rows"].sum()) if len(frame) else 0,
+    })

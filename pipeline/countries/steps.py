@@ -1,0 +1,127 @@
+"""The country stage as its assets run it: every counted row's country decided
+(`country_decisions`, by pipeline/countries/decision.py), each paper's countries under the run's
+placement (`paper_countries`) and the country pairs (`country_edges`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+
+from ..models import Check, Outcome, clean
+from ..partitions import PartitionKey
+from ..text import counts, preview
+from . import counting, decision
+
+DECIDED_CHECK = "every_counted_row_decided_once"
+SHARES_CHECK = "fractional_shares_sum_to_one"
+UNIQUE_CHECK = "one_row_per_paper_and_country"
+EDGES_CHECK = "edges_match_paper_countries"
+
+
+def country_decisions(store, pk: PartitionKey, log: Callable[[str], None]) -> Outcome:
+    """One decision per counted author-affiliation row (see pipeline/countries/decision.py)."""
+    with store.connect() as con:
+        rows = store.records("SELECT * FROM author_affiliations WHERE partition_key = ?", [pk.key], con=con)
+        resolved = store.records("SELECT * FROM resolved_affiliations WHERE partition_key = ?", [pk.key], con=con)
+    resolutions = {decision.resolution_key(r["affiliation"], r["email_domain"]): r for r in resolved}
+    decided = decision.decide(rows, resolutions)
+    frame = pd.DataFrame(decision.decision_rows(pk.key, decided))
+    store.replace_partition("country_decisions", pk.key, frame)
+    expected = sum(1 for r in rows if r.get("counted") is not False and (clean(r["affiliation"]) or
+                                                                         clean(r["email_domain"])))
+    uncertain = frame[frame["uncertainty"].notna()] if len(frame) else frame
+    log(f"{pk}: {len(frame)} rows decided; {len(uncertain)} uncertain")
+    return Outcome(rows=len(frame), metadata={
+        "preview": preview(frame, ["paper_id", "author_position", "affiliation", "countries", "method", "basis",
+                                   "uncertainty"]),
+        "decided_by": counts(frame["basis"]) if len(frame) else {},
+        "uncertain_rows": len(uncertain),
+        "uncertain_by_kind": counts(frame["uncertainty"].dropna()) if len(frame) else {},
+        "uncertain_sample": preview(uncertain, ["paper_id", "affiliation", "countries", "alternatives", "uncertainty"],
+                                    15),
+    }, checks=[Check(DECIDED_CHECK, expected == len(frame), {"counted_rows": expected, "decisions": len(frame)})])
+
+
+def paper_countries(store, pk: PartitionKey, placement: str) -> Outcome:
+    """Each paper's countries under the placement, with whole and fractional counts (table
+    `paper_countries`), and the venue-year's row of `partition_summary`."""
+    with store.connect() as con:
+        # Authors: the metadata's, or those the PDF gave when the metadata lists none.
+        papers = store.records(
+            """
+            SELECT p.paper_id, greatest(len(p.authors), coalesce(a.pdf_authors, 0)) AS n_authors
+            FROM raw_papers p
+            LEFT JOIN (SELECT paper_id, count(DISTINCT author_position) AS pdf_authors FROM author_affiliations
+                       WHERE partition_key = ? AND counted AND source = 'pdf' GROUP BY paper_id) a USING (paper_id)
+            WHERE p.partition_key = ?
+            """, [pk.key, pk.key], con=con)
+        affiliation_rows = store.scalar("SELECT count(affiliation) FROM author_affiliations "
+                                        "WHERE partition_key = ? AND coalesce(counted, true)", [pk.key], con=con)
+        resolved_rows = store.scalar("SELECT count(country) FROM resolved_affiliations WHERE partition_key = ?",
+                                     [pk.key], con=con)
+        decided = decision.load_decisions(store, pk.key, con=con)
+    meta = {r["paper_id"]: {"partition_key": pk.key, "venue": pk.venue, "year": pk.year} for r in papers}
+    rows = decision.paper_country_rows(decided, placement, meta)
+    frame = pd.DataFrame(rows)
+    sets = counting.country_sets(rows)
+    summary = counting.partition_summary(pk.key, pk.venue, pk.year, len(papers),
+                                         sum(int(r["n_authors"]) for r in papers), int(affiliation_rows),
+                                         int(resolved_rows), sets)
+    with store.connect() as con:
+        store.replace_partition("paper_countries", pk.key, frame, con=con)
+        store.replace_partition("partition_summary", pk.key, [summary], con=con)
+
+    head = counting.headline(sets, len(papers))
+    if len(frame):
+        sums = frame.groupby("paper_id")["fractional"].sum()
+        bad_sum = sums[(sums - 1.0).abs() > 1e-9]
+        out_of_range = frame[(frame["fractional"] < 0) | (frame["fractional"] > 1)]
+        duplicates = frame[frame.duplicated(["paper_id", "country"], keep=False)]
+    else:
+        bad_sum, out_of_range, duplicates = pd.Series(dtype=float), frame, frame
+    top = pd.DataFrame(list(head["country_papers"].items())[:15], columns=["country", "papers"])
+    return Outcome(rows=len(frame), metadata={
+        "preview": preview(frame, ["paper_id", "country", "authors", "fractional", "n_countries"]),
+        "papers": head["papers"],
+        "papers_with_country": head["papers_with_country"],
+        "country_coverage": head["papers_with_country"] / head["papers"] if head["papers"] else 0.0,
+        "international_share": head["international_share"],
+        "us_cn_papers": head["us_cn_papers"],
+        "us_cn_share": head["us_cn_share"],
+        "placement": placement,
+        "us_papers": head["us_papers"],
+        "cn_papers": head["cn_papers"],
+        "top_countries": preview(top, rows=15),
+    }, checks=[
+        Check(SHARES_CHECK, bad_sum.empty and out_of_range.empty, {
+            "papers_not_summing_to_one": len(bad_sum), "shares_out_of_range": len(out_of_range),
+            "examples": ", ".join(map(str, list(bad_sum.index[:5])))}),
+        Check(UNIQUE_CHECK, duplicates.empty, {"duplicate_rows": len(duplicates)}),
+    ])
+
+
+def country_edges(store, pk: PartitionKey) -> Outcome:
+    """Every pair of countries that co-authored a paper, whole and fractional (table
+    `country_edges`)."""
+    pc = store.read_partition("paper_countries", pk.key)
+    frame = pd.DataFrame(counting.edge_rows(pc), columns=counting.EDGE_COLUMNS)
+    store.replace_partition("country_edges", pk.key, frame)
+    sets = counting.country_sets(pc)
+    expected = {(p, a, b) for p, cs in sets.items() for a, b in counting.pairs_of(cs)}
+    got = set(frame[["paper_id", "country_a", "country_b"]].itertuples(index=False, name=None))
+    share = {(p, c): f for p, c, f in pc[["paper_id", "country", "fractional"]].itertuples(index=False)}
+    bad_weights = sum(
+        1 for p, a, b, w in frame[["paper_id", "country_a", "country_b", "fractional"]].itertuples(index=False)
+        if abs(w - share.get((p, a), 0.0) - share.get((p, b), 0.0)) > 1e-9 or not 0 < w <= 1 + 1e-9)
+    pairs = (frame.groupby(["country_a", "country_b"]).agg(papers=("paper_id", "size"), fractional=("fractional", "sum"))
+             .sort_values("papers", ascending=False).reset_index() if len(frame)
+             else pd.DataFrame(columns=["country_a", "country_b", "papers", "fractional"]))
+    return Outcome(rows=len(frame), metadata={
+        "preview": preview(frame, ["paper_id", "country_a", "country_b", "fractional"]),
+        "international_papers": int(frame["paper_id"].nunique()) if len(frame) else 0,
+        "distinct_pairs": len(pairs),
+        "top_pairs": preview(pairs, rows=15),
+    }, checks=[Check(EDGES_CHECK, expected == got and len(got) == len(frame) and not bad_weights, {
+        "missing_edges": len(expected - got), "unexpected_edges": len(got - expected),
+        "duplicate_edges": len(frame) - len(got), "wrong_fractional_weights": bad_weights})])

@@ -1,0 +1,106 @@
+"""The PDF stage as its assets run it: each paper's PDF (`paper_pdfs`), then what page 1 says
+(`pdf_affiliations`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from ..models import IngestError, Markdown, Outcome, Progress
+from ..partitions import PartitionKey
+from ..pool import ordered_map
+from ..text import counts, errors_summary, markdown_table, preview
+from .downloads import PdfItem, PdfStore
+from .extract import CRASHED, PdfResult, read_pdf, table_rows
+
+USABLE = ("stored", "downloaded", "local")  # statuses of a PDF that can be read
+POOL_MIN = 24  # below this many PDFs a process pool costs more to start than it saves
+
+
+def crashed(path: str | Path) -> PdfResult:
+    return PdfResult(file=str(path), error=CRASHED)
+
+
+def read_first_pages(paths: Sequence[str | Path], processes: int, on_done: Callable[[int], None] | None = None
+                     ) -> Iterator[PdfResult]:
+    """`read_pdf` over `paths`, in order: in the crash-safe process pool (pipeline/pool.py) when
+    there are enough of them, so one PDF that kills MuPDF costs only itself."""
+    paths = [str(p) for p in paths]
+    if processes <= 1 or len(paths) < POOL_MIN:
+        results = map(read_pdf, paths)
+    else:
+        results = ordered_map(read_pdf, paths, processes, crashed, chunksize=8)
+    for n, result in enumerate(results, start=1):
+        if on_done:
+            on_done(n)
+        yield result
+
+
+def paper_pdfs(store, pk: PartitionKey, pdfs: PdfStore, mode: str, log: Callable[[str], None]) -> Outcome:
+    """Each paper's PDF in the PDF store (downloaded once) or its local folder; table `paper_pdfs`."""
+    papers = store.records("SELECT paper_id, pdf_url, pdf_path FROM raw_papers WHERE partition_key = ? "
+                           "ORDER BY paper_id", [pk.key])
+    items = [PdfItem(r["paper_id"], r["pdf_url"], r["pdf_path"]) for r in papers]
+    if mode == "off":  # a local folder's PDFs are its papers: they are read whatever the mode
+        items = [i for i in items if i.local_path]
+        log(f"{pk}: PDFs off (PAPERATLAS_PDFS=off): only local files are read ({len(items)})")
+    progress = Progress(log, f"{pk}: PDFs", len(items))
+    records = pdfs.collect(pk.key, items, on_progress=lambda n, total, r: progress(n))
+    frame = pd.DataFrame([r.row() for r in records])
+    errors = [IngestError(pk.key, "paper_pdfs", r.paper_id, r.error) for r in records if r.status == "failed"]
+    with store.connect() as con:
+        store.replace_partition("paper_pdfs", pk.key, frame, con=con)
+        store.record_errors(pk.key, "paper_pdfs", errors, con=con)
+    statuses = counts(frame["status"]) if len(frame) else {}
+    usable = sum(n for s, n in statuses.items() if s in USABLE)
+    log(f"{pk}: {usable}/{len(papers)} papers have a PDF ({statuses})")
+    return Outcome(rows=len(frame), metadata={
+        "preview": preview(frame, ["paper_id", "status", "bytes", "error"]),
+        **errors_summary(errors),
+        "mode": mode,
+        "papers": len(papers),
+        "papers_with_pdf": usable,
+        "statuses": statuses,
+        "megabytes": round(float(frame["bytes"].fillna(0).sum()) / 1e6, 1) if len(frame) else 0.0,
+    })
+
+
+def pdf_affiliations(store, pk: PartitionKey, processes: int, log: Callable[[str], None]) -> Outcome:
+    """Authors, affiliation strings and e-mails off page 1 of each PDF (tables
+    `pdf_affiliations` and `pdf_documents`); unreadable PDFs go to ingest_errors."""
+    pdfs = store.records("SELECT paper_id, path FROM paper_pdfs WHERE partition_key = ? AND list_contains(?, status) "
+                         "ORDER BY paper_id", [pk.key, list(USABLE)])
+    started = time.monotonic()
+    results = list(read_first_pages([r["path"] for r in pdfs], processes,
+                                    Progress(log, f"{pk}: first pages read", len(pdfs))))
+    took = time.monotonic() - started
+    docs, rows, errors = [], [], []
+    for pdf, result in zip(pdfs, results):
+        doc, found = table_rows(pk.key, pdf["paper_id"], result)
+        docs.append(doc)
+        rows.extend(found)
+        if result.error:
+            errors.append(IngestError(pk.key, "pdf_affiliations", f"{pdf['paper_id']} ({result.file})", result.error))
+    frame, documents = pd.DataFrame(rows), pd.DataFrame(docs)
+    with store.connect() as con:
+        store.replace_partition("pdf_affiliations", pk.key, frame, con=con)
+        store.replace_partition("pdf_documents", pk.key, documents, con=con)
+        store.record_errors(pk.key, "pdf_affiliations", errors, con=con)
+    read = len(pdfs) - len(errors)
+    with_aff = int((documents["authors_with_affiliation"] > 0).sum()) if len(documents) else 0
+    log(f"{pk}: {read}/{len(pdfs)} PDFs read in {took:.1f}s with {processes} processes; "
+        f"{with_aff} tie affiliations to authors")
+    return Outcome(rows=len(frame), metadata={
+        "preview": preview(frame, ["paper_id", "author_position", "author_name", "affiliation", "email"]),
+        **errors_summary(errors),
+        "pdfs": len(pdfs),
+        "pdfs_read": read,
+        "pdfs_with_author_affiliations": with_aff,
+        "layouts": counts(documents["layout"].dropna().astype(str)) if len(documents) else {},
+        "seconds": round(took, 2),
+        "pdfs_per_second": round(len(pdfs) / took, 1) if took > 0 else 0.0,
+        "documents": Markdown(markdown_table(documents, 10, ["paper_id", "title", "layout", "authors", "error"])),
+    })

@@ -1,0 +1,193 @@
+"""The reports stage as its assets run it: the headline numbers with their snapshot and what
+changed (`headlines`), the venue-year's report folder (`venue_year_report`), and the yearly
+tables over every venue-year (`yearly_aggregates`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from ..countries import counting
+from ..countries.decision import PLACEMENTS
+from ..models import Check, FilePath, Markdown, Outcome, Png, utcnow
+from ..partitions import PartitionKey
+from ..sources.base import paper_identity
+from ..text import markdown_table, preview
+from . import charts
+from . import diff as df
+from . import headlines as hl
+from . import report as rp
+from .review import evidence_digest, review_rows
+
+COVERAGE_CHECK = "country_coverage_at_least_95pct"
+DUPLICATES_CHECK = "no_duplicate_papers"
+BOUNDS_CHECK = "shares_within_bounds"
+MIN_COVERAGE = 0.95
+
+
+def duplicates(papers: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """Paper ids listed twice, and papers listed twice under two ids (same title and authors, by
+    the key the sources' merge of repeats uses: a twin here means that merge failed)."""
+    ids = papers.loc[papers["paper_id"].duplicated(), "paper_id"].astype(str).tolist()
+    keyed = papers.assign(_key=[paper_identity(t, au) for t, au in zip(papers["title"], papers["authors"])])
+    keyed = keyed[keyed["_key"].notna()]
+    twins = keyed[keyed["_key"].duplicated(keep=False) & ~keyed["paper_id"].duplicated(keep=False)]
+    return ids, sorted(twins["paper_id"].astype(str).tolist())
+
+
+def headlines(store, pk: PartitionKey, placement: str, run_id: str, log: Callable[[str], None]) -> Outcome:
+    """Every headline number under every placement and China scope with its interval (table
+    `headline_numbers`), a snapshot of the papers behind them and what changed since the last."""
+    with store.connect() as con:
+        views = rp.load_views(store, pk.key, con=con)
+        papers = store.query("SELECT paper_id, title, authors FROM raw_papers WHERE partition_key = ?", [pk.key],
+                             con=con)
+        used = rp.inputs(store, pk.key, con=con)
+        last = store.scalar("SELECT max(snapshot) FROM headline_snapshot_runs WHERE partition_key = ?", [pk.key],
+                            con=con)
+        previous = store.query("SELECT * FROM headline_snapshots WHERE partition_key = ? AND snapshot = ?",
+                               [pk.key, last], con=con) if last is not None else None
+    snapshot = (last or 0) + 1
+    meta = {"partition_key": pk.key, "venue": pk.venue, "year": pk.year}
+    rows = hl.headline_rows(meta, views, snapshot=snapshot)
+    run = {"partition_key": pk.key, "snapshot": snapshot, "taken_at": utcnow().replace(tzinfo=None),
+           "run_id": run_id, "papers": len(views), "inputs": json.dumps(used, sort_keys=True)}
+    with store.connect() as con:
+        store.replace_partition("headline_numbers", pk.key, rows, con=con)
+        store.replace_where("headline_snapshots", df.snapshot_rows(pk.key, snapshot, views),
+                            "partition_key = ? AND snapshot = ?", [pk.key, snapshot], con=con)
+        store.replace_where("headline_snapshot_runs", [run], "partition_key = ? AND snapshot = ?",
+                            [pk.key, snapshot], con=con)
+        for table in ("headline_snapshots", "headline_snapshot_runs"):  # keep the newest KEEP_SNAPSHOTS
+            con.execute(f"DELETE FROM {table} WHERE partition_key = ? AND snapshot <= ?",
+                        [pk.key, snapshot - df.KEEP_SNAPSHOTS])
+
+    if previous is not None and len(previous):
+        change = df.diff(df.views_from_snapshot(previous), views, "cn", placement)
+        changes = Markdown("```\n" + df.format_diff(change, f"snapshot {last}", f"snapshot {snapshot}") + "\n```")
+        changed = change["changed_numbers"]
+    else:
+        changes, changed = Markdown("_first materialisation of this venue-year: nothing to compare with_"), 0
+
+    frame = pd.DataFrame(rows)
+    cn = frame[(frame["china_scope"] == "cn") & (frame["placement"] == placement)].set_index("number")
+    with_aff = int(cn.loc["papers_with_affiliation", "papers"])
+    with_country = int(cn.loc["papers_with_country", "papers"])
+    coverage = with_country / with_aff if with_aff else None
+    ids, twins = duplicates(papers)
+    shares = frame["share"].dropna()
+    over = frame[frame["papers"] > frame["denominator"]]
+    by = frame.set_index(["placement", "china_scope", "number"])["papers"]
+    pair_bad = [(p, s) for p in PLACEMENTS for s in hl.CHINA_SCOPES
+                if by[(p, s, "us_cn")] > min(by[(p, s, "us")], by[(p, s, "cn")])]
+    outside = frame[(frame["papers"] < frame["low"]) | (frame["papers"] > frame["high"])]
+    us_cn = cn.loc["us_cn"]
+    log(f"{pk.key}: snapshot {snapshot}; US-CN {int(us_cn['papers'])} of {len(views)} papers")
+    order = [placement, *[p for p in PLACEMENTS if p != placement]]
+    return Outcome(rows=len(rows), metadata={
+        "papers": len(views),
+        "us_papers": int(cn.loc["us", "papers"]),
+        "cn_papers": int(cn.loc["cn", "papers"]),
+        "placement": placement,
+        "us_cn_papers": int(us_cn["papers"]),
+        "us_cn_papers_low": int(us_cn["low"]),
+        "us_cn_papers_high": int(us_cn["high"]),
+        **{f"us_cn_papers_{p}": int(by[(p, "cn", "us_cn")]) for p in PLACEMENTS},
+        "us_cn_share": float(us_cn["share"]) if pd.notna(us_cn["share"]) else 0.0,
+        "us_cn_low_confidence": int(us_cn["low_confidence"]),
+        "country_coverage": coverage,
+        "headline": Markdown(markdown_table(hl.headline_table(rows, order), len(hl.NUMBERS))),
+        "chart_intervals": Png(charts.intervals(cn.reset_index(), f"{pk.key}, placement {placement}"),
+                               "headline numbers with their intervals"),
+        "snapshot": snapshot,
+        "changed_numbers": changed,
+        "changes_since_previous": changes,
+    }, checks=[
+        Check(COVERAGE_CHECK, coverage is not None and coverage >= MIN_COVERAGE, severity="warn", metadata={
+            "coverage": coverage, "papers_with_affiliation": with_aff, "papers_with_country": with_country,
+            "papers_without_affiliation_data": len(views) - with_aff},
+            description=None if with_aff else "no paper has an affiliation string or e-mail domain"),
+        Check(DUPLICATES_CHECK, not ids and not twins, {
+            "duplicate_ids": len(ids), "same_paper_two_ids": len(twins), "examples": ", ".join((ids + twins)[:10])}),
+        Check(BOUNDS_CHECK, bool(((shares >= 0) & (shares <= 1)).all()) and over.empty and not pair_bad and outside.empty,
+              {"shares_out_of_range": int(((shares < 0) | (shares > 1)).sum()), "numbers_over_denominator": len(over),
+               "scopes_with_us_cn_over_us_or_cn": len(pair_bad), "counts_outside_their_interval": len(outside)}),
+    ])
+
+
+def venue_year_report(store, pk: PartitionKey, folder: Path, placement: str, china_scope: str, seed: int,
+                      sample_size: int, min_confidence: float, log: Callable[[str], None]) -> Outcome:
+    """The report folder of the venue-year (report, charts, review sample, exports) and the
+    review sample's rows (table `review_samples`)."""
+    report = rp.build_report(store, pk.key, china_scope, seed=seed, sample_size=sample_size, threshold=min_confidence,
+                             placement=placement)
+    rp.write_report(report, folder)
+    snapshot = store.scalar("SELECT max(snapshot) FROM headline_snapshot_runs WHERE partition_key = ?", [pk.key])
+    samples = [
+        {"partition_key": pk.key, "china_scope": report.scope, "number": number, "sample_rank": rank,
+         "paper_id": pid, "low_confidence": pid in set(entry["low_confidence"]), "seed": report.seed,
+         "snapshot": snapshot, "placement": report.placement,
+         "evidence_sha256": evidence_digest(number, report.views[pid], report.scope, report.placement)}
+        for number, entry in report.review.items() for rank, pid in enumerate(entry["sample"], start=1)
+    ]
+    store.replace_partition("review_samples", pk.key, samples)
+    data = rp.report_json(report)
+    pngs = report.charts()
+    us_cn = pd.DataFrame(review_rows(report.views, {"us_cn": report.review["us_cn"]}, report.scope, report.placement))
+    low = pd.DataFrame([{"number": k, "papers": v["papers"], "low_confidence": len(v["low_confidence"])}
+                        for k, v in report.review.items()])
+    log(f"{pk.key}: report written to {folder}")
+    return Outcome(rows=len(samples), metadata={
+        "folder": FilePath(folder),
+        "report_html": FilePath(folder / "report.html"),
+        "review_html": FilePath(folder / "review.html"),
+        "china_scope": report.scope,
+        "placement": report.placement,
+        "us_cn_papers": data["us_cn_papers"],
+        "us_cn_papers_low": data["us_cn_papers_low"],
+        "us_cn_papers_high": data["us_cn_papers_high"],
+        "us_cn_share": data["us_cn_share"],
+        "report": Markdown(rp.render_markdown(report)),
+        "chart_us_cn_share_by_year": Png(pngs["us_cn_share"], "US-CN share by year"),
+        "chart_top_pairs": Png(pngs["top_pairs"], "top country pairs"),
+        "chart_country_network": Png(pngs["network"], "country collaboration network"),
+        "chart_top_partners": Png(pngs["partners"], "top partners"),
+        "low_confidence": preview(low, rows=len(low)),
+        "review_sample_us_cn": preview(us_cn, ["sample_rank", "paper_id", "affiliation", "countries", "rule",
+                                               "confidence"], 40),
+    })
+
+
+def yearly_aggregates(store, placement: str, log: Callable[[str], None]) -> Outcome:
+    """Per venue and year, and per year across venues: countries, pairs, partners, headline
+    numbers and a summary, over every venue-year materialised so far."""
+    with store.connect() as con:
+        pc = store.query("SELECT * FROM paper_countries", con=con)
+        edges = store.query("SELECT * FROM country_edges", con=con)
+        summaries = store.query("SELECT * FROM partition_summary", con=con)
+        numbers = store.query("SELECT * FROM headline_numbers", con=con)
+    tables = counting.yearly_tables(pc, edges, summaries, numbers)
+    with store.connect() as con:
+        written = {name: store.replace_table(name, frame, con=con) for name, frame in tables.items()}
+    summary, heads = tables["yearly_summary"], tables["yearly_headlines"]
+    us_cn = heads[(heads["number"] == "us_cn") & (heads["china_scope"] == "cn") & (heads["placement"] == placement)][
+        ["venue", "year", "papers", "low", "high", "denominator", "share", "low_confidence"]]
+    overall = summary[summary["venue"] == "all"]
+    with_country = int(overall["papers_with_country"].sum())
+    keys = sorted(summaries["partition_key"].unique().tolist())
+    log(f"yearly aggregates over {len(keys)} venue-years: {written}")
+    return Outcome(rows=sum(written.values()), metadata={
+        **{f"rows_{name}": n for name, n in written.items()},
+        "venue_years": len(keys),
+        "venue_year_keys": keys,
+        "papers": int(overall["papers"].sum()),
+        "papers_with_country": with_country,
+        "international_share": float(overall["international_papers"].sum()) / with_country if with_country else 0.0,
+        "summary": preview(summary, rows=40),
+        "top_pairs": preview(tables["yearly_pairs"][tables["yearly_pairs"]["venue"] == "all"], rows=15),
+        "us_cn_by_year": preview(us_cn, rows=60),
+        "chart_us_cn_share_by_year": Png(charts.us_cn_share_by_year(us_cn, "all", "cn"), "US-CN share by year"),
+    })

@@ -1,0 +1,59 @@
+"""The sources stage as the `raw_papers` asset runs it: read, merge, store, describe."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import NoReturn
+
+import pandas as pd
+
+from ..models import IngestError, Markdown, Outcome, StageFailure, Url, FilePath
+from ..partitions import PartitionKey
+from ..text import errors_summary, markdown_table, preview
+from .base import STAGE, Source, SourceError
+from .collect import collect
+from .plan import PlanError, SourcePlan
+
+SOURCE_READ_COLUMNS = ["source", "priority", "papers", "matched", "added", "errors", "from_cache", "first_ref"]
+
+
+def fail(store, key: str, reason: str, errors: list[IngestError]) -> NoReturn:
+    """The venue-year cannot be read: record why (the previous rows stay), then stop."""
+    named = re.match(r"\[(\w+)\] ", reason)
+    item = f"source {named.group(1)}" if named else "source"
+    store.record_errors(key, STAGE, [IngestError(key, STAGE, item, reason), *errors])
+    raise StageFailure(reason)
+
+
+def raw_papers(store, pk: PartitionKey, plan: Callable[[], SourcePlan], sources: Mapping[str, Source],
+               refresh: bool = False, log: Callable[[str], None] = print) -> Outcome:
+    """Accepted papers of the venue-year from its sources, merged; table `raw_papers` (and
+    `source_reads`: what each source gave)."""
+    try:
+        got = collect(pk, plan(), sources, refresh=refresh, progress=log)
+    except (SourceError, PlanError) as exc:
+        fail(store, pk.key, str(exc), getattr(exc, "errors", []))
+    papers, errors = got.papers, got.errors
+    log(f"{pk}: {len(papers)} papers from {' + '.join(got.sources)} ({got.how}), {len(errors)} errors/warnings")
+    frame = pd.DataFrame([p.row() for p in papers])
+    if not frame.empty:
+        frame["fetched_at"] = pd.to_datetime(frame["fetched_at"], utc=True).dt.tz_localize(None)
+    reads = got.source_rows(pk)
+    with store.connect() as con:
+        rows = store.replace_partition("raw_papers", pk.key, frame, con=con)
+        store.replace_partition("source_reads", pk.key, reads, con=con)
+        store.record_errors(pk.key, STAGE, errors, con=con)
+    ref = got.ref
+    return Outcome(rows=rows, metadata={
+        "preview": preview(frame, ["paper_id", "title", "authors", "sources"]),
+        **errors_summary(errors),
+        "papers": rows,
+        "papers_with_affiliations": sum(1 for p in papers if any(p.affiliations) or p.unaligned_affiliations),
+        "sources": got.sources,
+        "per_source": Markdown(markdown_table(pd.DataFrame(reads, columns=SOURCE_READ_COLUMNS))),
+        "papers_in_several_sources": sum(1 for p in papers if len(p.sources) > 1),
+        "source": Url(ref) if ref.startswith("http") else FilePath(ref),
+        "source_sha256": got.sha256,
+        "skipped_not_accepted": got.skipped,
+    })
