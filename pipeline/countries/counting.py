@@ -3,7 +3,7 @@
 Each paper's countries come from `pipeline.countries.decision` (`paper_country_rows`, with
 its whole and fractional counts); this module counts from them.
 
-Definitions (the README repeats them):
+Definitions (docs/counting.md says why):
 
 - A paper *has* a country when at least one of its authors is placed there.
 - A paper is *international* when it has two or more countries; every unordered pair of its

@@ -1,7 +1,7 @@
 """From mentions to the published tables: papers mentioning a term per author country (the
 WIRED figures), and the origin-of-tool x country-of-users matrix.
 
-Definitions (the README repeats them):
+Definitions (docs/counting.md says why):
 
 - *Abstract scope*: the paper's title and abstract. *Full-text scope*: title, abstract and
   body (the references are left out: citing a paper is not using its method). A paper whose
