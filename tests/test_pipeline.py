@@ -46,6 +46,20 @@ def test_every_asset_is_described_and_versioned():
     assert "0 6 20 1 *" not in schedule.cron_schedule
 
 
+def test_the_asset_groups_are_the_stages_of_the_flow():
+    from assets.common import STAGES
+
+    groups = {}
+    for assets_def in ASSETS:
+        for key in assets_def.keys:
+            groups.setdefault(assets_def.group_names_by_key[key], []).append(key.to_user_string())
+            assert assets_def.owners_by_key[key] == ["team:paperatlas"], key
+            assert "python" in assets_def.specs_by_key[key].kinds, key
+    assert set(groups) == set(STAGES)
+    assert groups["countries"] == ["country_decisions", "paper_countries", "country_edges"]
+    assert sorted(groups["reference"]) == ["affiliation_overrides", "ror_registry", "term_catalogue"]
+
+
 def test_whole_graph_on_the_fixture_partition(env):
     settings, defs, instance = env
     result = materialise(defs, instance, "neurips-2020")
