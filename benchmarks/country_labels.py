@@ -73,12 +73,12 @@ def main() -> int:
         print(f"no paperlists files under {args.paperlists}", file=sys.stderr)
         return 2
 
+    from pipeline.affiliations.resolver import Resolver
+    from pipeline.affiliations.ror import load_index
     from pipeline.affiliations.rows import explode
     from pipeline.config import load_settings
     from pipeline.countries import decision as dc
     from pipeline.partitions import parse_partition_key
-    from pipeline.affiliations.resolver import Resolver
-    from pipeline.affiliations.ror import load_index
     from pipeline.sources.paperlists import parse_records
 
     started = time.perf_counter()

@@ -32,12 +32,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared" / "data"
 
+from pipeline.models import Paper  # noqa: E402
 from pipeline.partitions import PartitionKey  # noqa: E402
 from pipeline.sources import openreview, virtual_site  # noqa: E402
 from pipeline.sources.base import ParseResult  # noqa: E402
 from pipeline.sources.merge import merge  # noqa: E402
 from pipeline.sources.paperlists import parse_records  # noqa: E402
-from pipeline.models import Paper  # noqa: E402
 
 
 def respell(title: str, i: int) -> str:

@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline.config import load_settings  # noqa: E402
-from pipeline.pdfs.extract import attribute, read_pdf  # noqa: E402
 from pipeline.affiliations.resolver import Resolver  # noqa: E402
 from pipeline.affiliations.ror import load_index  # noqa: E402
+from pipeline.config import load_settings  # noqa: E402
+from pipeline.pdfs.extract import attribute, read_pdf  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 FOLD = {"HK": "CN", "MO": "CN", "TW": "CN"}

@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline.config import load_settings  # noqa: E402
 from pipeline.affiliations.resolver import Resolver, load_overrides  # noqa: E402
 from pipeline.affiliations.ror import load_index  # noqa: E402
+from pipeline.config import load_settings  # noqa: E402
 
 FOLD = {"HK": "CN", "MO": "CN", "TW": "CN"}
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -211,8 +211,8 @@ def _run_reference(defs, instance, job: str, failed: str, hint: str = "") -> Non
 
 def _ensure_terms(settings: Settings, defs, instance, force: bool = False) -> None:
     """Materialise `term_catalogue` when the store lacks it or the catalogue file changed."""
-    from .mentions.catalogue import DEFAULT_CATALOGUE
     from .affiliations.reference import overrides_digest
+    from .mentions.catalogue import DEFAULT_CATALOGUE
 
     path = settings.terms_file or DEFAULT_CATALOGUE
     if not Path(path).exists():

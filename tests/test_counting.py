@@ -123,7 +123,6 @@ def test_country_sets():
 
 def test_the_command_line_offers_every_china_scope():
     from pipeline import cli
-
     from pipeline.countries.counting import CHINA_SCOPES
 
     assert tuple(cli.CHINA_SCOPES) == tuple(CHINA_SCOPES)

@@ -5,8 +5,9 @@ import copy
 
 import pytest
 import responses
-
 from conftest import materialise
+from source_payloads import PAPERS, openreview_note, openreview_profile, virtual_feed
+
 from pipeline.affiliations.rows import explode
 from pipeline.models import Paper
 from pipeline.partitions import parse_partition_key
@@ -14,7 +15,6 @@ from pipeline.sources import openreview, virtual_site
 from pipeline.sources.merge import merge
 from pipeline.sources.plan import PlanError, load_plan
 from pipeline.store import Warehouse
-from source_payloads import PAPERS, openreview_note, openreview_profile, virtual_feed
 
 PK = parse_partition_key("neurips-2024")
 VENUE = "NeurIPS.cc/2024/Conference"

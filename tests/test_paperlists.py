@@ -1,8 +1,8 @@
 import json
 
 import pytest
-
 from conftest import PAPERLISTS
+
 from pipeline.partitions import parse_partition_key
 from pipeline.sources.paperlists import (
     SourceError,

@@ -7,18 +7,16 @@ import pandas as pd
 import pymupdf
 import pytest
 import responses
-
+from conftest import materialise
 from pdf_builder import Page
+from test_pdfs import block_page, marked_page
+
+from pipeline.affiliations.reconcile import match_authors, name_match, reconcile
 from pipeline.config import load_settings
 from pipeline.definitions import build_definitions
 from pipeline.partitions import parse_partition_key
-from pipeline.affiliations.reconcile import match_authors, name_match, reconcile
 from pipeline.sources.local import read_local
 from pipeline.store import Warehouse
-from test_pdfs import block_page, marked_page
-
-from conftest import materialise
-
 
 # -- reconciliation rules -----------------------------------------------------------------------
 

@@ -7,10 +7,10 @@ import time
 import pytest
 import requests
 import responses
+from pdf_builder import Page
 
 from pipeline.http import HostPacer, HttpClient
 from pipeline.pdfs.downloads import PdfItem, PdfStore, remove_stale_parts, safe_name
-from pdf_builder import Page
 
 PK = "neurips-2020"
 HOST = "https://papers.nips.cc/paper_files/paper/2020/file"

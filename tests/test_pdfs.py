@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pymupdf
 import pytest
-
+from conftest import SHARED
 from pdf_builder import Page
+
 from pipeline.cli import main
 from pipeline.pdfs.emails import find_emails
 from pipeline.pdfs.extract import read_pdf
-
-from conftest import SHARED
 
 
 def marked_page(path: Path) -> Path:

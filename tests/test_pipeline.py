@@ -5,14 +5,13 @@ from datetime import datetime
 
 import pandas as pd
 import pytest
+from conftest import PAPERLISTS, materialise
 from dagster import build_schedule_context, instance_for_test
 
-from pipeline.config import load_settings
 from assets.automation import ASSETS
+from pipeline.config import load_settings
 from pipeline.definitions import build_definitions
 from pipeline.store import Warehouse
-
-from conftest import PAPERLISTS, materialise
 
 EXPECTED_COUNTRIES = {
     "p1": {"CN": 0.5, "US": 0.5},

@@ -10,8 +10,8 @@ from conftest import SHARED, materialise
 
 from pipeline import cli
 from pipeline.countries import counting
-from pipeline.reports import headlines as hl
 from pipeline.reports import diff as df
+from pipeline.reports import headlines as hl
 from pipeline.reports.review import build_review, low_confidence_rows, render_review_html, review_rows
 
 
@@ -462,8 +462,8 @@ def test_unresolved_rows_are_not_guessed():
 def test_every_consumer_agrees_on_one_fixture():
     """paper_countries, the headline numbers (both placements, with bounds), the review trail,
     `papers` and extract-pdf's attribution all read the same decisions."""
-    from pipeline.reports import review
     from pipeline.countries import decision
+    from pipeline.reports import review
     from pipeline.reports.explain import paper_record
 
     resolved = {("PKU", None): PKU, ("USTC", None): _res("CN"), ("MSR", None): MSR, ("MIT", None): _res("US")}

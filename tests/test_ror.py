@@ -6,12 +6,12 @@ import zipfile
 
 import pytest
 import responses
+from ror_fixture import ORGS, record, write_dump
 
 from pipeline.affiliations import ror
-from pipeline.http import HttpClient
 from pipeline.affiliations.reference import locate_dump
 from pipeline.affiliations.resolver import Resolver
-from ror_fixture import ORGS, record, write_dump
+from pipeline.http import HttpClient
 
 
 def test_reads_the_v2_dump_and_flattens_records(ror_dump):

@@ -3,12 +3,12 @@
 import json
 
 import pytest
-
 from conftest import shared
+
 from pipeline import cli
-from pipeline.partitions import parse_partition_key
 from pipeline.affiliations.resolver import Resolver
 from pipeline.affiliations.ror import load_index
+from pipeline.partitions import parse_partition_key
 from pipeline.sources.paperlists import parse_records
 
 

@@ -10,14 +10,20 @@ import pytest
 import requests
 import responses
 from responses import matchers
+from source_payloads import (
+    PAPERS,
+    abstract_html,
+    listing_html,
+    openalex_work,
+    openreview_note,
+    openreview_profile,
+    virtual_feed,
+)
 
 from pipeline.http import HttpClient, retry_delay
 from pipeline.partitions import parse_partition_key
 from pipeline.sources import openalex, openreview, proceedings, virtual_site
 from pipeline.sources.base import SourceError
-from source_payloads import (
-    PAPERS, abstract_html, listing_html, openalex_work, openreview_note, openreview_profile, virtual_feed,
-)
 
 PK = parse_partition_key("neurips-2024")
 FEED = "https://neurips.cc/static/virtual/data/neurips-2024-orals-posters.json"

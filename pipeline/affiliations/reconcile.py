@@ -33,8 +33,8 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from .rows import as_list, explode
 from .names import fold
+from .rows import as_list, explode
 
 PDF_SOURCE = "pdf"
 FUZZY_MIN = 88.0  # token-sort ratio for names that differ by a letter or two

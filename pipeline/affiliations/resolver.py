@@ -54,8 +54,8 @@ from pathlib import Path
 import pycountry
 import yaml
 
-from .names import ABBREVIATIONS, CONNECTORS, DROP, INSTITUTION_WORDS, LEADS, fold, name_key
 from .gazetteer import build_gazetteer, places_in_names
+from .names import ABBREVIATIONS, CONNECTORS, DROP, INSTITUTION_WORDS, LEADS, fold, name_key
 from .ror import RorIndex, fuzzy_blocks, vocabulary_by_initial
 
 RESOLVER_VERSION = "5"  # 5: alternatives, e-mail evidence kept beside the decision, lab domains

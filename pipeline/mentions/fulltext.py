@@ -17,7 +17,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..pdfs.extract import MAX_BYTES, PdfError, load_pymupdf, short_reason, checked_digest
+from ..pdfs.extract import MAX_BYTES, PdfError, checked_digest, load_pymupdf, short_reason
 from .scan import Sections, find_sections, normalise
 
 TEXT_VERSION = "1"

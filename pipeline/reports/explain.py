@@ -9,10 +9,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ..countries.decision import DEFAULT_PLACEMENT, PLACEMENTS, describe
-from ..countries.counting import fold_countries
-from .headlines import NUMBERS, PaperView, belongs, provenance, readings
 from ..affiliations.names import fold
+from ..countries.counting import fold_countries
+from ..countries.decision import DEFAULT_PLACEMENT, PLACEMENTS, describe
+from .headlines import NUMBERS, PaperView, belongs, provenance, readings
 
 
 def memberships(view: PaperView, scope: str, placement: str = DEFAULT_PLACEMENT) -> dict[str, str]:

@@ -37,11 +37,11 @@ from typing import Any
 
 import pandas as pd
 
-from ..countries.decision import DEFAULT_PLACEMENT, PLACEMENTS, Decision, possible_country_sets
-from ..models import clean
-from ..countries.counting import CHINA_SCOPES, fold_countries
-from ..mentions.tally import ABSTRACT_SCOPES, FULL_TEXT_SCOPES
 from ..affiliations.reconcile import PDF_SOURCE
+from ..countries.counting import CHINA_SCOPES, fold_countries
+from ..countries.decision import DEFAULT_PLACEMENT, PLACEMENTS, Decision, possible_country_sets
+from ..mentions.tally import ABSTRACT_SCOPES, FULL_TEXT_SCOPES
+from ..models import clean, missing
 
 WIRED_TERMS = ("transformer", "llama", "qwen")
 TERM_NAMES = {"transformer": "the transformer", "llama": "Llama", "qwen": "Qwen"}
@@ -304,7 +304,7 @@ def headline_table(rows: Iterable[Mapping[str, Any]], placements: Iterable[str] 
 
     def cell(r) -> str:
         text = interval(r["papers"], r["low"], r["high"])
-        if r["number"] in ("papers",) or pd.isna(r["share"]):
+        if r["number"] in ("papers",) or missing(r["share"]):
             return text
         return f"{text} {r['share']:.1%}"
 

@@ -31,15 +31,33 @@ from typing import Any
 
 import pandas as pd
 
-from . import charts
-from ..countries import counting
-from ..countries import decision
+from ..countries import counting, decision
 from ..countries.decision import DEFAULT_PLACEMENT, PLACEMENTS
-from .headlines import CHINA_SCOPES, DEFAULT_SAMPLE, DEFAULT_SEED, LOW_CONFIDENCE, WIRED_TERMS, PaperView, build_views, headline_rows, headline_table, interval
-from ..partitions import parse_partition_key
 from ..models import missing
-from .review import CSV_COLUMNS, LOW_COLUMNS, build_review, low_confidence_rows, precision, render_review_html, review_rows
+from ..partitions import parse_partition_key
 from ..text import csv_frame, markdown_table
+from . import charts
+from .headlines import (
+    CHINA_SCOPES,
+    DEFAULT_SAMPLE,
+    DEFAULT_SEED,
+    LOW_CONFIDENCE,
+    WIRED_TERMS,
+    PaperView,
+    build_views,
+    headline_rows,
+    headline_table,
+    interval,
+)
+from .review import (
+    CSV_COLUMNS,
+    LOW_COLUMNS,
+    build_review,
+    low_confidence_rows,
+    precision,
+    render_review_html,
+    review_rows,
+)
 
 CHART_FILES = {
     "us_cn_share": "us-cn-share-by-year.png",

@@ -21,7 +21,19 @@ from typing import Any
 
 from ..countries.decision import DEFAULT_PLACEMENT
 from ..text import csv_restore, safe_href
-from .headlines import BY_ID, DEFAULT_SAMPLE, DEFAULT_SEED, LOW_CONFIDENCE, NUMBERS, PaperView, low_confidence, members, provenance, relevant_evidence, sample
+from .headlines import (
+    BY_ID,
+    DEFAULT_SAMPLE,
+    DEFAULT_SEED,
+    LOW_CONFIDENCE,
+    NUMBERS,
+    PaperView,
+    low_confidence,
+    members,
+    provenance,
+    relevant_evidence,
+    sample,
+)
 
 # The coverage numbers `papers` and `papers_with_affiliation` need no country check.
 REVIEWED = [n.id for n in NUMBERS if n.id not in ("papers", "papers_with_affiliation")]

@@ -20,8 +20,8 @@ from typing import Any
 import pandas as pd
 
 from ..countries import decision
-from ..models import missing
 from ..countries.counting import CHINA_SCOPES
+from ..models import missing
 from .headlines import interval
 
 ALL = "all"

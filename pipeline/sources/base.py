@@ -18,9 +18,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..affiliations.names import SPECIAL
 from ..http import FetchError, HttpClient
 from ..models import IngestError, Paper
-from ..affiliations.names import SPECIAL
 from ..partitions import PartitionKey
 
 if TYPE_CHECKING:

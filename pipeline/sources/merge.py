@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from ..models import IngestError, Paper, author_block
 from ..affiliations.reconcile import match_authors
+from ..models import IngestError, Paper, author_block
 from .base import STAGE, ParseResult, surname_key, title_key
 
 

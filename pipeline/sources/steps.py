@@ -8,7 +8,7 @@ from typing import NoReturn
 
 import pandas as pd
 
-from ..models import IngestError, Markdown, Outcome, StageFailure, Url, FilePath
+from ..models import FilePath, IngestError, Markdown, Outcome, StageFailure, Url
 from ..partitions import PartitionKey
 from ..text import errors_summary, markdown_table, preview
 from .base import STAGE, Source, SourceError
