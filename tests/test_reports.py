@@ -415,6 +415,34 @@ def test_placements_of_a_multinational_named_without_a_place():
     assert one[1].countries_for("coauthors") == ("US",) and one[1].alternatives == ("CN", "US")
 
 
+def test_each_placement_is_a_reading_when_a_string_names_a_multinational_twice():
+    """corl-2024: "Disney Research|Studios" is two parts, both Disney (US headquarters, a lab in
+    Zurich) beside ETH authors. Under coauthors both parts move to CH; the interval must hold
+    that reading, or the count falls outside [low, high]."""
+    import json
+
+    from pipeline.countries import decision
+
+    disney = _res("US", "institution:hq", "Disney Research", ["CH"])
+    twice = {**disney, "parts": json.dumps([{k: disney[k] for k in ("country", "method", "institution", "confidence",
+                                                                   "alternatives")}] * 2)}
+    google = _res("US", "institution:hq", "Google", ["CH", "GB"])
+    mixed = {**disney, "parts": json.dumps([
+        {k: disney[k] for k in ("country", "method", "institution", "confidence", "alternatives")},
+        {**{k: google[k] for k in ("country", "method", "institution", "confidence")}, "alternatives": ["CH", "GB"]},
+        {"country": "GB", "method": "institution", "institution": "UCL", "confidence": 0.95, "alternatives": []}])}
+    resolved = {("Disney Research|Studios", None): twice, ("Disney|Google|UCL", None): mixed,
+                ("ETH", None): _res("CH"), ("EPFL", None): _res("CH")}
+    for string in ("Disney Research|Studios", "Disney|Google|UCL"):
+        decided = _decide([(1, string, None, {}), (2, "ETH", None, {}), (3, "EPFL", None, {})], resolved)
+        possible = set(decision.possible_country_sets(decided))
+        for placement in decision.PLACEMENTS:
+            assert frozenset(decision.paper_countries(decided, placement)["p"]) in possible, (string, placement)
+    twice_decided = _decide([(1, "Disney Research|Studios", None, {}), (2, "ETH", None, {}),
+                             (3, "EPFL", None, {})], resolved)
+    assert twice_decided[0].countries_for("coauthors") == ("CH",) and twice_decided[0].certain == ()
+
+
 def test_evidence_decides_before_convention():
     resolved = {("MSR", None): MSR, ("PKU", None): PKU, ("USTC", None): _res("CN"),
                 ("Microsoft Research Asia, Beijing, China", None): _res("CN", "location:country", "MSRA"),

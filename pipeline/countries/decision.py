@@ -384,10 +384,17 @@ def decide_paper(rows: Sequence[Mapping[str, Any]], resolutions: Mapping[tuple, 
                                 reason=clean(res.get("reason")) or "not resolved", basis="none", **base))
             continue
         uncertain = next((s for s in slots if len(s.admissible) > 1), None)
+        # A row holds one choice. The institution named twice ("Disney Research|Studios") is one
+        # choice; another uncertain institution in the same string stays where it was decided
+        # under every placement, so that each placement remains one of the row's readings.
+        chosen = [s for s in slots if uncertain is not None and s.admissible == uncertain.admissible]
+        for s in slots:
+            if len(s.admissible) > 1 and not any(s is c for c in chosen):
+                s.admissible, s.uncertainty, s.coauthor_country = (), None, None
         head = uncertain or slots[0]
         hq = tuple(dict.fromkeys(s.country for s in slots))
         co = tuple(dict.fromkeys(s.coauthor_country or s.country for s in slots))
-        certain = tuple(dict.fromkeys(s.country for s in slots if s is not uncertain))
+        certain = tuple(dict.fromkeys(s.country for s in slots if not any(s is c for c in chosen)))
         out.append(Decision(
             countries=hq, institution=head.institution, ror_id=head.ror_id, method=head.method,
             confidence=head.confidence, reason=head.reason, evidence=head.evidence, basis=basis_of(head.method),
