@@ -61,3 +61,20 @@ def shared(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"shared data not available: {path}")
     return path
+
+
+def run_alone(script: str, *args: str):
+    """Run `script` (Python) in a fresh interpreter and return the JSON it prints last.
+
+    For tests that kill a forked worker: pytest's own process has threads by then (Dagster
+    runs, DuckDB), and forking a threaded process can deadlock the child on a lock another
+    thread held. A fresh interpreter has one thread, so the pool forks as it does on the
+    command line. A failure shows the script's stderr."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", script, *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, f"exit {done.returncode}\n{done.stderr[-4000:]}"
+    return json.loads(done.stdout.strip().splitlines()[-1])

@@ -503,26 +503,33 @@ def test_inserted_mentions_are_found_and_decoys_are_not_on_the_shared_corpus():
     assert decoys >= 80 and counted == 0
 
 
-def test_a_pdf_that_crashes_the_reader_costs_only_itself(tmp_path, monkeypatch):
-    import os
-    import signal
+CRASH_ONE_SCAN = """
+import json, os, signal, sys
+from pipeline import pool
+from pipeline.mentions import runner
+from pipeline.pdfs.extract import CRASHED
 
-    from pipeline import pool
-    from pipeline.mentions import runner
-    from pipeline.pdfs.extract import CRASHED
+assert pool.start_method() == "fork"  # one thread here: the pool forks, as on the command line
+original = runner.read_fulltext
 
-    original = runner.read_fulltext
+def crash_on_one(path, *args, **kw):
+    if str(path).endswith("p03.pdf"):
+        os.kill(os.getpid(), signal.SIGKILL)  # as a crash inside MuPDF would end the worker
+    return original(path, *args, **kw)
 
-    def crash_on_one(path, *args, **kw):
-        if str(path).endswith("p03.pdf"):
-            os.kill(os.getpid(), signal.SIGKILL)  # as a crash inside MuPDF would end the worker
-        return original(path, *args, **kw)
+runner.read_fulltext = crash_on_one  # the forked workers see it
+results = runner.scan_paths(sys.argv[1:], processes=2)
+print(json.dumps([{"file": r.file, "crashed": r.error == CRASHED, "error": r.error,
+                   "counts": r.scan.counts() if r.error is None else None} for r in results]))
+"""
 
-    monkeypatch.setattr(pool, "start_method", lambda: "fork")  # the workers see the patched reader
-    monkeypatch.setattr(runner, "read_fulltext", crash_on_one)
-    paths = [german(tmp_path / f"p{n:02d}.pdf") for n in range(20)]
-    results = scan_paths(paths, processes=2)
-    assert [r.file for r in results] == [str(p) for p in paths]
-    assert results[3].error == CRASHED
-    assert all(r.error is None and r.scan.counts() == {"catboost": 1, "pytorch": 1, "xgboost": 1}
+
+def test_a_pdf_that_crashes_the_reader_costs_only_itself(tmp_path):
+    from conftest import run_alone
+
+    paths = [str(german(tmp_path / f"p{n:02d}.pdf")) for n in range(20)]
+    results = run_alone(CRASH_ONE_SCAN, *paths)
+    assert [r["file"] for r in results] == paths
+    assert results[3]["crashed"]
+    assert all(r["error"] is None and r["counts"] == {"catboost": 1, "pytorch": 1, "xgboost": 1}
                for n, r in enumerate(results) if n != 3)

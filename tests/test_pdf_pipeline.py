@@ -250,31 +250,36 @@ def test_extraction_uses_a_process_pool_for_large_partitions(tmp_path):
     assert pd.Series([r.error for r in results]).isna().all()
 
 
+CRASH_ONE_PAGE = """
+import json, os, signal, sys
+from pipeline import pool
+from pipeline.pdfs import steps
+from pipeline.pdfs.extract import CRASHED, read_pdf
+
+assert pool.start_method() == "fork"  # one thread here: the pool forks, as on the command line
+
 def read_or_die(path):
-    import os
-    import signal
-
-    from pipeline.pdfs.extract import read_pdf
-
     if path.endswith("05.pdf"):
         os.kill(os.getpid(), signal.SIGKILL)  # as a crash inside MuPDF would end the worker
     return read_pdf(path)
 
+steps.read_pdf = read_or_die  # the forked workers see it
+results = list(steps.read_first_pages(sys.argv[1:], 2))
+print(json.dumps([{"file": r.file, "crashed": r.error == CRASHED,
+                   "authors": len(r.page.authors) if r.page else None} for r in results]))
+"""
 
-def test_a_pdf_that_crashes_the_reader_costs_only_itself(tmp_path, monkeypatch):
-    from pipeline import pool
-    from pipeline.pdfs import steps
-    from pipeline.pdfs.extract import CRASHED
 
-    monkeypatch.setattr(pool, "start_method", lambda: "fork")
-    monkeypatch.setattr(steps, "read_pdf", read_or_die)
+def test_a_pdf_that_crashes_the_reader_costs_only_itself(tmp_path):
+    from conftest import run_alone
+
     for n in range(30):
         marked_page(tmp_path / f"{n:02d}.pdf")
     paths = sorted(str(p) for p in tmp_path.glob("*.pdf"))
-    results = list(steps.read_first_pages(paths, 2))
-    assert [r.file for r in results] == paths
-    assert results[5].error == CRASHED
-    assert all(len(r.page.authors) == 3 for n, r in enumerate(results) if n != 5)
+    results = run_alone(CRASH_ONE_PAGE, *paths)
+    assert [r["file"] for r in results] == paths
+    assert results[5]["crashed"]
+    assert all(r["authors"] == 3 for n, r in enumerate(results) if n != 5)
 
 
 def test_cli_add_folder_then_run(home, tmp_path, capsys):

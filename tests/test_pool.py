@@ -17,12 +17,33 @@ def double_or_die(n: int) -> int:
     return 2 * n
 
 
+FORKED = """
+import json, os, signal, sys
+from pipeline import pool
+from pipeline.pool import ordered_map
+
+def double_or_die(n):
+    if n in (7, 13):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return 2 * n
+
+assert pool.start_method() == "fork"  # one thread: the pool forks, as on the command line
+print(json.dumps(list(ordered_map(double_or_die, list(range(20)), 2, crashed=lambda n: f"crashed {n}",
+                                  chunksize=int(sys.argv[1])))))
+"""
+
+
 @pytest.mark.parametrize("method", ["fork", "spawn"])
 @pytest.mark.parametrize("chunksize", [1, 3])
 def test_a_crashing_item_is_reported_and_the_rest_are_read_in_order(monkeypatch, method, chunksize):
-    monkeypatch.setattr(pool, "start_method", lambda: method)
     items = list(range(20))
-    out = list(ordered_map(double_or_die, items, 2, crashed=lambda n: f"crashed {n}", chunksize=chunksize))
+    if method == "fork":  # in a fresh interpreter: forking pytest's threaded process can deadlock
+        from conftest import run_alone
+
+        out = run_alone(FORKED, str(chunksize))
+    else:
+        monkeypatch.setattr(pool, "start_method", lambda: method)
+        out = list(ordered_map(double_or_die, items, 2, crashed=lambda n: f"crashed {n}", chunksize=chunksize))
     assert out == [f"crashed {n}" if n in (7, 13) else 2 * n for n in items]
 
 
