@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from ..countries import decision
-from ..countries.counting import CHINA_SCOPES
+from ..countries.counting import CHINA_SCOPES, fold_countries
 from ..models import missing
 from .headlines import interval
 
@@ -56,8 +56,7 @@ def partner_counts(sets: Iterable[set[str]], countries: Sequence[str]) -> dict[s
 
 def paper_sets(decisions: Iterable[decision.Decision], placement: str, scope: str) -> list[set[str]]:
     """Each paper's countries under the placement, Hong Kong, Macau and Taiwan folded by the scope."""
-    fold = CHINA_SCOPES[scope]
-    return [{fold.get(c, c) for c in cs} for cs in decision.paper_countries(decisions, placement).values()]
+    return [fold_countries(cs, scope) for cs in decision.paper_countries(decisions, placement).values()]
 
 
 def trend_rows(store, venue: str, start: int | None = None, end: int | None = None,
