@@ -200,6 +200,11 @@ def _counted(row: Mapping[str, Any]) -> bool:
     return True if counted is None else bool(counted)
 
 
+def decided(row: Mapping[str, Any]) -> bool:
+    """Whether the row gets a decision: it counts and has a string or an e-mail domain."""
+    return _counted(row) and bool(clean(row.get("affiliation")) or clean(row.get("email_domain")))
+
+
 def _same_country(a: str, others: set[str]) -> bool:
     """Either side may fold HK, MO and TW into CN (sources do; our other strings do not), so a
     CN on one side does not contradict them on the other."""
@@ -330,7 +335,7 @@ def decide_paper(rows: Sequence[Mapping[str, Any]], resolutions: Mapping[tuple, 
             if slot["method"] != HQ_RULE:
                 others[pos].add(slot["country"])
 
-    counted = [r for r in rows if _counted(r) and (clean(r.get("affiliation")) or clean(r.get("email_domain")))]
+    counted = [r for r in rows if decided(r)]
     drafts: list[tuple[Mapping[str, Any], Any, dict, list[_Slot]]] = []
     for n, row in enumerate(counted):
         pos = _position(row)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from ..models import Check, Outcome, clean
+from ..models import Check, Outcome
 from ..partitions import PartitionKey
 from ..text import counts, preview
 from . import counting, decision
@@ -28,8 +28,7 @@ def country_decisions(store, pk: PartitionKey, log: Callable[[str], None]) -> Ou
     decided = decision.decide(rows, resolutions)
     frame = pd.DataFrame(decision.decision_rows(pk.key, decided))
     store.replace_partition("country_decisions", pk.key, frame)
-    expected = sum(1 for r in rows if r.get("counted") is not False and (clean(r["affiliation"]) or
-                                                                         clean(r["email_domain"])))
+    expected = sum(1 for r in rows if decision.decided(r))
     uncertain = frame[frame["uncertainty"].notna()] if len(frame) else frame
     log(f"{pk}: {len(frame)} rows decided; {len(uncertain)} uncertain")
     return Outcome(rows=len(frame), metadata={
