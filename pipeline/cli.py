@@ -106,7 +106,9 @@ def _warehouse(settings: Settings):
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from dagster import AssetCheckSeverity
 
-    from .definitions import add_venue_years, build_definitions, failure_reason
+    from assets.automation import add_venue_years
+
+    from .definitions import build_definitions, failure_reason
 
     keys = _keys(args.partitions)
     if args.pdfs:
@@ -616,7 +618,8 @@ def _build_resolver(args: argparse.Namespace, settings: Settings):
 
 
 def cmd_partitions(args: argparse.Namespace, settings: Settings) -> int:
-    from .definitions import VENUE_YEAR, add_venue_years
+    from assets.automation import add_venue_years
+    from assets.partitions import VENUE_YEAR
 
     instance = _instance(settings)
     if args.action == "add":
@@ -640,7 +643,7 @@ def cmd_partitions(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_add_folder(args: argparse.Namespace, settings: Settings) -> int:
     """Make a folder of PDFs a venue-year: a symlink under the local root, and the partition."""
-    from .definitions import add_venue_years
+    from assets.automation import add_venue_years
 
     key = _keys([args.partition])[0]
     folder = Path(args.folder).expanduser().resolve()

@@ -15,15 +15,7 @@ from dagster import Definitions, logger
 from dagster._core.log_manager import get_log_record_metadata, has_log_record_metadata
 from dagster._loggers import colored_console_logger
 
-from assets.automation import (
-    ASSETS,
-    JOBS,
-    SENSORS,
-    add_venue_years,  # noqa: F401 - the command line adds partitions through it
-    ror_refresh,
-    yearly_refresh,
-)
-from assets.partitions import VENUE_YEAR  # noqa: F401 - the command line lists partitions by it
+from assets.automation import ASSETS, JOBS, SENSORS, ror_refresh, yearly_refresh
 from pipeline.config import Settings, load_settings
 from pipeline.sources.plan import PlanError, load_plan
 from resources.conventions import Conventions
