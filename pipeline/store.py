@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 from filelock import FileLock, Timeout
 
-from .models import utcnow
+from .models import IngestError, StageFailure, utcnow
 
 SCHEMA: dict[str, str] = {
     "ror_organizations": """
@@ -287,6 +287,12 @@ class Warehouse:
         ]
         frame = self._frame("ingest_errors", rows)
         return self._replace_rows("ingest_errors", frame, "partition_key = ? AND stage = ?", [partition_key, stage], con)
+
+    def refuse(self, partition_key: str, stage: str, item: str, reason: str, errors: list | None = None) -> StageFailure:
+        """An input the step cannot use: file the reason (and `errors`, the items that came with
+        it) in ingest_errors, keep the previous rows, and return the failure that stops the step."""
+        self.record_errors(partition_key, stage, [IngestError(partition_key, stage, item, reason), *(errors or [])])
+        return StageFailure(reason)
 
     def partitions(self, table: str = "raw_papers", con=None) -> list[str]:
         with self.connection(con) as c:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..http import FetchError, HttpClient
-from ..models import IngestError, Outcome, StageFailure, utcnow
+from ..models import Outcome, StageFailure, utcnow
 from ..text import preview
 from .resolver import Override, OverridesError, Resolver, load_overrides
 from .ror import INDEX_VERSION, RorDumpError, RorIndex, file_sha256, load_index, newest_zenodo_dump, read_dump
@@ -119,14 +119,6 @@ def resolver_from_store(store, index: Callable[[str, str], RorIndex]) -> tuple[R
 REFERENCE = "reference"  # reference data is not partitioned; its errors are filed under this key
 
 
-def refuse(store, stage: str, item: str, exc: Exception) -> StageFailure:
-    """Reference data that cannot be used: file the reason in ingest_errors (the previous data
-    stays in place) and return the failure that stops the step."""
-    reason = str(exc)
-    store.record_errors(REFERENCE, stage, [IngestError(REFERENCE, stage, item, reason)])
-    return StageFailure(reason)
-
-
 def ror_registry(store, locate: Callable[[], DumpLocation | None], index: Callable[..., RorIndex],
                  spec: str | None, log: Callable[[str], None]) -> Outcome:
     """The ROR registry (table ror_organizations) and its compiled match index, from the dump
@@ -134,7 +126,7 @@ def ror_registry(store, locate: Callable[[], DumpLocation | None], index: Callab
     try:
         return _load_registry(store, locate, index, log)
     except (RorDumpError, FetchError, OSError) as exc:
-        raise refuse(store, "ror_registry", spec or "newest Zenodo dump", exc) from exc
+        raise store.refuse(REFERENCE, "ror_registry", spec or "newest Zenodo dump", str(exc)) from exc
 
 
 def _load_registry(store, locate, index, log) -> Outcome:
@@ -186,7 +178,7 @@ def affiliation_overrides(store, path: str, log: Callable[[str], None]) -> Outco
     try:
         rules = load_overrides(path)
     except OverridesError as exc:
-        raise refuse(store, "affiliation_overrides", path, exc) from exc
+        raise store.refuse(REFERENCE, "affiliation_overrides", path, str(exc)) from exc
     store.record_errors(REFERENCE, "affiliation_overrides", [])
     rows = [{"rule": n, "match": r.match, "contains": r.contains, "email_domain": r.email_domain,
              "country": r.country, "institution": r.institution, "note": r.note, "file": path,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..affiliations.reference import REFERENCE, refuse
+from ..affiliations.reference import REFERENCE
 from ..models import Check, IngestError, Markdown, Outcome, Progress
 from ..partitions import PartitionKey
 from ..pdfs.steps import USABLE
@@ -32,7 +32,7 @@ def catalogue(store, path: str) -> Catalogue:
     try:
         return load_catalogue(path)
     except CatalogueError as exc:
-        raise refuse(store, "term_catalogue", path, exc) from exc
+        raise store.refuse(REFERENCE, "term_catalogue", path, str(exc)) from exc
 
 
 def term_catalogue(store, path: str, log: Callable[[str], None]) -> Outcome:

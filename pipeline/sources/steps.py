@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import NoReturn
 
 import pandas as pd
 
-from ..models import FilePath, IngestError, Markdown, Outcome, StageFailure, Url
+from ..models import FilePath, Markdown, Outcome, Url
 from ..partitions import PartitionKey
 from ..text import errors_summary, markdown_table, preview
 from .base import STAGE, Source, SourceError
@@ -18,22 +17,16 @@ from .plan import PlanError, SourcePlan
 SOURCE_READ_COLUMNS = ["source", "priority", "papers", "matched", "added", "errors", "from_cache", "first_ref"]
 
 
-def fail(store, key: str, reason: str, errors: list[IngestError]) -> NoReturn:
-    """The venue-year cannot be read: record why (the previous rows stay), then stop."""
-    named = re.match(r"\[(\w+)\] ", reason)
-    item = f"source {named.group(1)}" if named else "source"
-    store.record_errors(key, STAGE, [IngestError(key, STAGE, item, reason), *errors])
-    raise StageFailure(reason)
-
-
 def raw_papers(store, pk: PartitionKey, plan: Callable[[], SourcePlan], sources: Mapping[str, Source],
                refresh: bool = False, log: Callable[[str], None] = print) -> Outcome:
     """Accepted papers of the venue-year from its sources, merged; table `raw_papers` (and
     `source_reads`: what each source gave)."""
     try:
         got = collect(pk, plan(), sources, refresh=refresh, progress=log)
-    except (SourceError, PlanError) as exc:
-        fail(store, pk.key, str(exc), getattr(exc, "errors", []))
+    except (SourceError, PlanError) as exc:  # the venue-year cannot be read: the previous rows stay
+        named = re.match(r"\[(\w+)\] ", str(exc))
+        raise store.refuse(pk.key, STAGE, f"source {named.group(1)}" if named else "source", str(exc),
+                           getattr(exc, "errors", [])) from None
     papers, errors = got.papers, got.errors
     log(f"{pk}: {len(papers)} papers from {' + '.join(got.sources)} ({got.how}), {len(errors)} errors/warnings")
     frame = pd.DataFrame([p.row() for p in papers])
