@@ -7,6 +7,7 @@ values from it. docs/configuration.md lists the same variables (a test keeps the
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,14 +140,29 @@ class Settings:
         return Path(self.dagster_home_env).expanduser() if self.dagster_home_env else self.home / "dagster"
 
 
-def _float_env(name: str, default: float | None) -> float | None:
+def _float_env(name: str, default: float | None, minimum: float = 0.0, above: bool = True,
+               unit: str = "a number") -> float | None:
+    """A finite number from `name`; `above`: strictly greater than `minimum`, else at least it.
+    A value it cannot take is a ValueError naming the variable, the value and what it takes."""
     raw = _env(name)
     if raw is None:
         return default
     try:
-        return float(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name}={raw!r} is not a number") from exc
+        number = float(raw)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or (number <= minimum if above else number < minimum):
+        bound = f"above {minimum:g}" if above else f"{minimum:g} or more"
+        raise ValueError(f"{name}={raw!r}: expected {unit}, {bound}; fix the value or unset the variable")
+    return number
+
+
+def _int_env(name: str, default: int, minimum: int) -> int:
+    number = _float_env(name, default, minimum, above=False, unit="a whole number")
+    if number != int(number):
+        raise ValueError(f"{name}={_env(name)!r}: expected a whole number, {minimum} or more; "
+                         "fix the value or unset the variable")
+    return int(number)
 
 
 def _choice_env(name: str, default: str, choices: tuple[str, ...]) -> str:
@@ -162,16 +178,17 @@ def load_settings() -> Settings:
         paperlists_base=_env("PAPERATLAS_PAPERLISTS_BASE") or Settings.paperlists_base,
         ror_dump=_env("PAPERATLAS_ROR_DUMP"),
         overrides_env=_env("PAPERATLAS_OVERRIDES"),
-        http_timeout=_float_env("PAPERATLAS_HTTP_TIMEOUT", Settings.http_timeout),
-        http_retries=int(_float_env("PAPERATLAS_HTTP_RETRIES", Settings.http_retries)),
+        http_timeout=_float_env("PAPERATLAS_HTTP_TIMEOUT", Settings.http_timeout, unit="a number of seconds"),
+        http_retries=_int_env("PAPERATLAS_HTTP_RETRIES", Settings.http_retries, 0),
         pdf_mode=_choice_env("PAPERATLAS_PDFS", Settings.pdf_mode, PDF_MODES),
-        pdf_rate=_float_env("PAPERATLAS_PDF_RATE", Settings.pdf_rate),
-        pdf_concurrency=max(1, int(_float_env("PAPERATLAS_PDF_CONCURRENCY", Settings.pdf_concurrency))),
-        pdf_max_mb=_float_env("PAPERATLAS_PDF_MAX_MB", Settings.pdf_max_mb),
+        pdf_rate=_float_env("PAPERATLAS_PDF_RATE", Settings.pdf_rate, above=False,
+                            unit="a rate in requests per second (0: no limit)"),
+        pdf_concurrency=_int_env("PAPERATLAS_PDF_CONCURRENCY", Settings.pdf_concurrency, 1),
+        pdf_max_mb=_float_env("PAPERATLAS_PDF_MAX_MB", Settings.pdf_max_mb, unit="a size in megabytes"),
         local_dir_env=_env("PAPERATLAS_LOCAL_DIR"),
         terms_env=_env("PAPERATLAS_TERMS"),
         sources_env=_env("PAPERATLAS_SOURCES"),
-        source_rate=_float_env("PAPERATLAS_SOURCE_RATE", None),
+        source_rate=_float_env("PAPERATLAS_SOURCE_RATE", None, unit="a rate in requests per second"),
         placement=_choice_env("PAPERATLAS_PLACEMENT", Settings.placement, PLACEMENTS),
         dagster_home_env=_env("DAGSTER_HOME"),
         openreview_token=_env("PAPERATLAS_OPENREVIEW_TOKEN"),
