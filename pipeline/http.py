@@ -12,6 +12,8 @@ import email.utils
 import hashlib
 import json
 import os
+import socket
+import sys
 import tempfile
 import threading
 import time
@@ -22,11 +24,11 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import requests
+import urllib3.exceptions
 from tenacity import (
     RetryCallState,
     Retrying,
     retry_if_exception,
-    stop_after_attempt,
     wait_exponential_jitter,
 )
 
@@ -43,9 +45,15 @@ class PermanentFetchError(FetchError):
     """A download that another try would not fix (404, not a PDF, over the size cap)."""
 
 
+class InvalidBody(PermanentFetchError):
+    """A body that arrived whole but is not what was asked for (an HTML error page served with
+    status 200, JSON of the wrong shape, a zip that is not one). It is never cached."""
+
+
 class RetryableHTTPError(FetchError):
     def __init__(self, url: str, status: int, retry_after: float | None):
         super().__init__(f"{url}: HTTP {status}")
+        self.url = url
         self.status = status
         self.retry_after = retry_after
 
@@ -173,6 +181,7 @@ class FetchResult:
     cache_path: Path | None
     sha256: str
     fetched_at: datetime  # when the bytes were downloaded (UTC), also for cache hits
+    value: object = None  # what `fetch(validate=...)` returned for the body
 
 
 def _now() -> datetime:
@@ -188,7 +197,18 @@ def _from_cache(url: str, cache_path: Path, meta_path: Path) -> FetchResult:
     return FetchResult(url, data, True, cache_path, hashlib.sha256(data).hexdigest(), fetched_at)
 
 
+def host_of(url: str) -> str:
+    try:
+        return urlparse(url).netloc or url
+    except ValueError:
+        return url
+
+
 class HttpClient:
+    """`timeout` bounds a whole request: connecting, the headers and the body, however slowly
+    the server sends it. A 429/503 that asks to wait longer than `max_retry_after` at once, or
+    longer than `max_total_wait` over all tries, is given up at once, naming the host."""
+
     def __init__(
         self,
         cache_dir: Path | None,
@@ -196,7 +216,8 @@ class HttpClient:
         retries: int = 5,
         backoff_initial: float = 1.0,
         backoff_max: float = 60.0,
-        max_retry_after: float = 300.0,
+        max_retry_after: float = 120.0,
+        max_total_wait: float = 300.0,
         session: requests.Session | None = None,
         pacer: HostPacer | None = None,
     ):
@@ -206,6 +227,7 @@ class HttpClient:
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
         self.max_retry_after = max_retry_after
+        self.max_total_wait = max_total_wait
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         self.pacer = pacer
@@ -221,32 +243,69 @@ class HttpClient:
         return self.cache_dir / "http" / f"{digest}-{safe_tail}"
 
     # -- fetching --------------------------------------------------------------------------
+    def _asks_too_long(self, exc: BaseException | None, waited: float) -> bool:
+        """Whether a 429/503 asks for a wait we will not make (alone, or on top of `waited`)."""
+        return (isinstance(exc, RetryableHTTPError) and exc.retry_after is not None
+                and (exc.retry_after > self.max_retry_after or waited + exc.retry_after > self.max_total_wait))
+
+    def _stop(self, state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        return state.attempt_number >= self.retries + 1 or self._asks_too_long(exc, state.idle_for)
+
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, RetryableHTTPError) and exc.retry_after is not None:
-            return min(exc.retry_after, self.max_retry_after)
-        base = wait_exponential_jitter(initial=self.backoff_initial, max=self.backoff_max)
-        return base(state)
+            delay = exc.retry_after
+        else:
+            delay = wait_exponential_jitter(initial=self.backoff_initial, max=self.backoff_max)(state)
+        if delay >= 2:  # a wait a person would notice: say why the command is quiet
+            what = f"HTTP {exc.status}" if isinstance(exc, RetryableHTTPError) else type(exc).__name__
+            print(f"paperatlas: {host_of(getattr(exc, 'url', '') or '')} answered {what}; waiting {delay:.0f} s "
+                  f"before try {state.attempt_number + 1} of {self.retries + 1}", file=sys.stderr, flush=True)
+        return delay
 
     def _retrying(self) -> Retrying:
-        return Retrying(
-            stop=stop_after_attempt(self.retries + 1),
-            wait=self._wait,
-            retry=retry_if_exception(_is_retryable),
-            reraise=True,
-        )
+        return Retrying(stop=self._stop, wait=self._wait, retry=retry_if_exception(_is_retryable), reraise=True)
+
+    def _body(self, response: requests.Response, url: str, deadline: float, chunk_size: int = 1 << 16):
+        """The body's chunks as they arrive, each socket read bounded by what is left of the
+        request's time: a server trickling bytes cannot hold a request past `timeout`."""
+        raw = response.raw
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise requests.Timeout(f"{url}: the whole request took longer than {self.timeout:g} s "
+                                       "(PAPERATLAS_HTTP_TIMEOUT bounds a request, body included)")
+            sock = getattr(getattr(raw, "connection", None), "sock", None)
+            if sock is not None:
+                sock.settimeout(remaining)
+            try:
+                chunk = raw.read1(chunk_size, decode_content=True)
+            except (urllib3.exceptions.ReadTimeoutError, socket.timeout, TimeoutError) as exc:
+                raise requests.Timeout(f"{url}: the whole request took longer than {self.timeout:g} s "
+                                       "(PAPERATLAS_HTTP_TIMEOUT bounds a request, body included)") from exc
+            except (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError) as exc:
+                raise requests.exceptions.ChunkedEncodingError(f"{url}: {exc}") from exc
+            if not chunk:
+                return
+            yield chunk
 
     def _get_once(self, url: str, headers: dict[str, str], params: dict | None = None,
                   body: object = None) -> requests.Response:
         if self.pacer:
             self.pacer.wait(url)
-        if body is None:
-            response = self.session.get(url, timeout=self.timeout, headers=headers, params=params)
-        else:
-            response = self.session.post(url, timeout=self.timeout, headers=headers, params=params, json=body)
-        if response.status_code in RETRY_STATUS:
-            raise RetryableHTTPError(url, response.status_code, retry_delay(response))
-        response.content  # read the whole body here, so a broken transfer is retried too
+        deadline = time.monotonic() + self.timeout
+        method = "GET" if body is None else "POST"
+        response = self.session.request(method, url, timeout=self.timeout, headers=headers, params=params,
+                                        json=body, stream=True)
+        try:
+            if response.status_code in RETRY_STATUS:
+                raise RetryableHTTPError(url, response.status_code, retry_delay(response))
+            # Read the whole body here, within the deadline, so a broken or stalled transfer is retried too.
+            response._content = b"".join(self._body(response, url, deadline))
+            response._content_consumed = True
+        finally:
+            response.close()
         return response
 
     def get(self, url: str, headers: dict[str, str] | None = None, params: dict | None = None,
@@ -273,6 +332,15 @@ class HttpClient:
         try:
             yield
         except RetryableHTTPError as exc:
+            if exc.retry_after is not None and exc.retry_after > self.max_retry_after:
+                raise FetchError(
+                    f"{url}: HTTP {exc.status}: {host_of(url)} asked to wait {exc.retry_after:.0f} s, longer than "
+                    f"the {self.max_retry_after:.0f} s paperatlas waits at once; giving up, try again later") from None
+            if exc.retry_after is not None:
+                raise FetchError(
+                    f"{url}: HTTP {exc.status}: {host_of(url)} still asks to wait ({exc.retry_after:.0f} s more) "
+                    f"after the tries paperatlas makes (at most {self.max_total_wait:.0f} s of waiting in all); "
+                    "giving up, try again later") from None
             raise FetchError(f"{url}: HTTP {exc.status} after {self.retries + 1} attempts") from None
         except requests.exceptions.ChunkedEncodingError as exc:
             raise FetchError(f"{url}: truncated transfer after {self.retries + 1} attempts: {clean(exc)}") from None
@@ -288,8 +356,14 @@ class HttpClient:
                     path.unlink()
 
     def fetch(self, url: str, refresh: bool = False, *, headers: dict[str, str] | None = None,
-              secret_params: dict | None = None, body: object = None) -> FetchResult:
+              secret_params: dict | None = None, body: object = None,
+              validate: Callable[[bytes], object] | None = None) -> FetchResult:
         """Body of `url`: from the cache unless `refresh`, revalidated with ETag when refreshing.
+
+        `validate(body)` returns what the caller wants from the body (parsed JSON, say) as the
+        result's `value`, or raises ValueError saying why the body is not usable. Only a valid
+        body is cached; a cached one that fails (written by an older version) is evicted and
+        fetched anew, and an invalid download raises `InvalidBody`.
 
         With a JSON `body` the request is a POST (cached by URL and body). `headers` and
         `secret_params` (credentials, API keys) are sent but kept out of the cache key, the
@@ -297,7 +371,12 @@ class HttpClient:
         cache_path = self.cache_path_for(url, body)
         meta_path = cache_path.with_name(cache_path.name + ".meta.json") if cache_path else None
         if cache_path and cache_path.exists() and not refresh:
-            return _from_cache(url, cache_path, meta_path)
+            cached = _from_cache(url, cache_path, meta_path)
+            try:
+                cached.value = validate(cached.content) if validate else None
+                return cached
+            except ValueError:
+                self.evict(url, body)
 
         headers = dict(headers or {})
         if refresh and cache_path and cache_path.exists() and meta_path and meta_path.exists():
@@ -309,7 +388,9 @@ class HttpClient:
                 headers["If-None-Match"] = etag
         response = self.get(url, headers=headers, params=secret_params, body=body)
         if response.status_code == 304 and cache_path and cache_path.exists():
-            return _from_cache(url, cache_path, meta_path)
+            cached = _from_cache(url, cache_path, meta_path)
+            cached.value = self._validated(url, cached.content, validate)
+            return cached
         if response.status_code != 200:
             raise FetchError(f"{url}: HTTP {response.status_code}")
         data = response.content
@@ -319,6 +400,7 @@ class HttpClient:
             "Content-Encoding"
         ):
             raise FetchError(f"{url}: truncated body ({len(data)} of {expected} bytes)")
+        value = self._validated(url, data, validate)
         if cache_path:
             atomic_write_bytes(cache_path, data)
             atomic_write_bytes(
@@ -332,7 +414,17 @@ class HttpClient:
                     }
                 ).encode(),
             )
-        return FetchResult(url, data, False, cache_path, hashlib.sha256(data).hexdigest(), fetched_at)
+        return FetchResult(url, data, False, cache_path, hashlib.sha256(data).hexdigest(), fetched_at, value)
+
+    def _validated(self, url: str, data: bytes, validate: Callable[[bytes], object] | None) -> object:
+        if validate is None:
+            return None
+        try:
+            return validate(data)
+        except ValueError as exc:
+            head = data[:80].decode("utf-8", "replace").replace("\n", " ")
+            raise InvalidBody(f"{url}: not usable ({exc}; {len(data)} bytes starting {head!r}); "
+                              "it was not cached, so a re-run asks the server again") from exc
 
     # -- streaming a large file to disk -----------------------------------------------------
     def download(
@@ -363,6 +455,7 @@ class HttpClient:
     def _download_once(self, url, dest: Path, max_bytes: int, check_head, chunk_size: int) -> Download:
         if self.pacer:
             self.pacer.wait(url)
+        deadline = time.monotonic() + self.timeout
         with self.session.get(url, timeout=self.timeout, stream=True) as response:
             status = response.status_code
             if status in RETRY_STATUS:
@@ -383,7 +476,7 @@ class HttpClient:
             checked = check_head is None
             try:
                 with os.fdopen(fd, "wb") as handle:
-                    for chunk in response.iter_content(chunk_size):
+                    for chunk in self._body(response, url, deadline, chunk_size):
                         if not checked:
                             head += chunk[: 1024 - len(head)]
                             if len(head) >= 1024:

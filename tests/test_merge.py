@@ -216,7 +216,7 @@ def test_one_failing_source_fails_the_venue_year_and_names_it(two_source_env):
     errors = Warehouse(settings.database).query(
         "SELECT item, reason FROM ingest_errors WHERE partition_key='neurips-2024' AND stage='raw_papers'")
     assert errors["item"].tolist() == ["source openreview"]
-    assert "did not return valid JSON" in errors["reason"].iloc[0]
+    assert "not valid JSON" in errors["reason"].iloc[0]
 
 
 @responses.activate

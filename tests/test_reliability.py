@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from conftest import PAPERLISTS
 
 from pipeline import cli
 
@@ -32,3 +35,140 @@ def test_a_zero_pdf_rate_means_no_limit(home, monkeypatch):
 
     monkeypatch.setenv("PAPERATLAS_PDF_RATE", "0")
     assert load_settings().pdf_rate == 0
+
+
+# -- a local server: each path answers from a queue of (status, headers, body, seconds per byte) ----
+
+
+class Server:
+    """An HTTP server on 127.0.0.1 that answers each path from a queue of canned answers (the
+    last one repeats) and counts the requests it got."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        self.routes: dict[str, list[tuple[int, dict, bytes, float]]] = {}
+        self.hits: dict[str, int] = {}
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - the http.server name
+                server.hits[self.path] = server.hits.get(self.path, 0) + 1
+                queue = server.routes.get(self.path) or [(404, {}, b"not found", 0.0)]
+                status, headers, body, per_byte = queue.pop(0) if len(queue) > 1 else queue[0]
+                self.send_response(status)
+                for name, value in {"Content-Length": str(len(body)), **headers}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                try:
+                    if per_byte:
+                        for i in range(len(body)):
+                            self.wfile.write(body[i:i + 1])
+                            self.wfile.flush()
+                            time.sleep(per_byte)
+                    else:
+                        self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def answer(self, path: str, *answers):
+        self.routes[path] = [(a[0], a[1], a[2], a[3] if len(a) > 3 else 0.0) for a in answers]
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server():
+    s = Server()
+    yield s
+    s.close()
+
+
+HTML_ERROR = (200, {"Content-Type": "text/html"}, b"<html><body>Service temporarily unavailable</body></html>")
+
+
+def test_an_error_page_served_with_200_is_never_cached_and_the_next_run_asks_again(home, capsys, monkeypatch, server):
+    good = (PAPERLISTS / "nips" / "nips2020.json").read_bytes()
+    server.answer("/nips/nips2020.json", HTML_ERROR, (200, {"Content-Type": "application/json"}, good))
+    monkeypatch.setenv("PAPERATLAS_PAPERLISTS_BASE", server.url)
+    monkeypatch.setenv("PAPERATLAS_HTTP_RETRIES", "0")
+    code, _, err = run(capsys, "run", "neurips-2020")
+    assert code == 1 and "not valid JSON" in err and "not cached" in err
+    code, _, err = run(capsys, "run", "neurips-2020")
+    assert code == 0, err
+    assert server.hits["/nips/nips2020.json"] == 2
+
+
+@pytest.mark.parametrize("body", [b'{"papers": "none"}', b"[1, 2", b"{}"])
+def test_every_validated_body_is_checked_before_the_cache(tmp_path, server, body):
+    from pipeline.http import HttpClient, InvalidBody
+    from pipeline.sources.paperlists import records_of
+
+    server.answer("/x.json", (200, {}, body), (200, {}, b"[]"))
+    http = HttpClient(tmp_path, retries=0)
+    with pytest.raises(InvalidBody, match="not cached"):
+        http.fetch(server.url + "/x.json", validate=records_of)
+    assert not any((tmp_path / "http").glob("*x.json")) if (tmp_path / "http").exists() else True
+    assert http.fetch(server.url + "/x.json", validate=records_of).value == []
+    assert http.fetch(server.url + "/x.json", validate=records_of).from_cache
+    assert server.hits["/x.json"] == 2
+
+
+def test_a_bad_body_cached_by_an_older_version_is_evicted_and_fetched_anew(tmp_path, server):
+    from pipeline.http import HttpClient
+    from pipeline.sources.paperlists import records_of
+
+    server.answer("/x.json", (200, {}, b"<html>oops</html>"), (200, {}, b"[]"))
+    http = HttpClient(tmp_path, retries=0)
+    assert http.fetch(server.url + "/x.json").content.startswith(b"<html>")  # cached unvalidated
+    assert http.fetch(server.url + "/x.json", validate=records_of).value == []
+    assert server.hits["/x.json"] == 2
+
+
+def test_the_timeout_bounds_the_whole_request_even_when_the_server_trickles(tmp_path, server):
+    from pipeline.http import FetchError, HttpClient
+
+    server.answer("/slow.pdf", (200, {}, b"%PDF-" + b"x" * 40, 0.2))  # 9 s at one byte per 0.2 s
+    http = HttpClient(tmp_path, timeout=1.0, retries=0)
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="longer than 1 s"):
+        http.fetch(server.url + "/slow.pdf")
+    with pytest.raises(FetchError, match="longer than 1 s"):
+        http.download(server.url + "/slow.pdf", tmp_path / "slow.pdf", max_bytes=10**6)
+    assert time.monotonic() - started < 4
+    assert not (tmp_path / "slow.pdf").exists()
+
+
+def test_a_huge_retry_after_gives_up_at_once_naming_the_host_and_the_wait(tmp_path, server):
+    from pipeline.http import FetchError, HttpClient
+
+    server.answer("/busy", (429, {"Retry-After": "3600"}, b""))
+    http = HttpClient(tmp_path, retries=5)
+    started = time.monotonic()
+    with pytest.raises(FetchError) as caught:
+        http.fetch(server.url + "/busy")
+    assert time.monotonic() - started < 2 and server.hits["/busy"] == 1
+    message = str(caught.value)
+    assert "127.0.0.1" in message and "asked to wait 3600 s" in message and "try again later" in message
+
+
+def test_a_retry_after_wait_is_announced_and_the_total_wait_is_capped(tmp_path, server, capsys):
+    from pipeline.http import FetchError, HttpClient
+
+    server.answer("/busy", (429, {"Retry-After": "2"}, b""))
+    http = HttpClient(tmp_path, retries=10, max_total_wait=3)
+    with pytest.raises(FetchError, match="still asks to wait"):
+        http.fetch(server.url + "/busy")
+    assert server.hits["/busy"] == 2  # waited 2 s once; another 2 s would pass the 3 s cap
+    assert "answered HTTP 429; waiting 2 s" in capsys.readouterr().err

@@ -47,6 +47,7 @@ class SourceFile:
     sha256: str
     from_cache: bool = False
     fetched_at: datetime | None = None  # download time (URL) or modification time (local file)
+    records: list | None = None  # the parsed records, when validating the download parsed them
 
 
 @dataclass
@@ -132,36 +133,65 @@ class Digest:
         return result
 
 
+def json_body(check: "Callable[[Any], None] | None" = None) -> "Callable[[bytes], Any]":
+    """A validator for `HttpClient.fetch`: the body parsed as JSON, passed through `check`
+    (which raises ValueError when the document is not the one asked for)."""
+
+    def validate(content: bytes):
+        try:
+            data = json.loads(content)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"not valid JSON: {exc}") from exc
+        if check is not None:
+            check(data)
+        return data
+
+    return validate
+
+
+def shaped(what: str, **fields: type) -> "Callable[[Any], None]":
+    """A `check` for `json_body`: a JSON object whose `fields` have the given types."""
+
+    def check(data) -> None:
+        if not isinstance(data, dict) or any(not isinstance(data.get(k), t) for k, t in fields.items()):
+            kind = "object without " + ", ".join(f"'{k}'" for k in fields) if isinstance(data, dict) \
+                else type(data).__name__
+            raise ValueError(f"not {what}: a JSON {kind}, expected {{{', '.join(fields)}}}")
+
+    return check
+
+
 def fetch_json(http: HttpClient, url: str, what: str, refresh: bool = False, digest: Digest | None = None,
-               **kwargs):
-    """GET (or POST) `url` and parse it as JSON. A body that is not JSON (cut short, an HTML
-    error page) is evicted from the cache and reported as a SourceError naming `what` and URL."""
+               check: "Callable[[Any], None] | None" = None, **kwargs):
+    """GET (or POST) `url` and parse it as JSON, checked by `check`. A body that is not JSON
+    (cut short, an HTML error page) or not the document asked for is never cached, and is
+    reported as a SourceError naming `what` and the URL."""
     try:
-        result = http.fetch(url, refresh=refresh, **kwargs)
-    except FetchError as exc:
-        raise SourceError(f"{what}: {exc}") from exc
-    try:
-        data = json.loads(result.content)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        http.evict(url, kwargs.get("body"))
-        head = result.content[:80].decode("utf-8", "replace").replace("\n", " ")
-        raise SourceError(
-            f"{what}: {url} did not return valid JSON ({exc}; {len(result.content)} bytes starting {head!r}). "
-            "The body was truncated or is an error page; it was not cached, so a re-run downloads it again."
-        ) from exc
-    if digest is not None:
-        digest.add(url, result.sha256, result.from_cache, result.fetched_at)
-    return data
-
-
-def fetch_text(http: HttpClient, url: str, what: str, refresh: bool = False, digest: Digest | None = None) -> str:
-    try:
-        result = http.fetch(url, refresh=refresh)
+        result = http.fetch(url, refresh=refresh, validate=json_body(check), **kwargs)
     except FetchError as exc:
         raise SourceError(f"{what}: {exc}") from exc
     if digest is not None:
         digest.add(url, result.sha256, result.from_cache, result.fetched_at)
-    return result.content.decode("utf-8", "replace")
+    return result.value
+
+
+def fetch_text(http: HttpClient, url: str, what: str, refresh: bool = False, digest: Digest | None = None,
+               parse: "Callable[[str], Any] | None" = None):
+    """GET `url` as text, returned through `parse` when given. `parse` raises ValueError for a
+    page that is not the one asked for (an error page served with 200), which is then never
+    cached and is reported as a SourceError."""
+
+    def validate(content: bytes):
+        text = content.decode("utf-8", "replace")
+        return parse(text) if parse is not None else text
+
+    try:
+        result = http.fetch(url, refresh=refresh, validate=validate)
+    except FetchError as exc:
+        raise SourceError(f"{what}: {exc}") from exc
+    if digest is not None:
+        digest.add(url, result.sha256, result.from_cache, result.fetched_at)
+    return result.value
 
 
 # -- keys papers are matched by ----------------------------------------------------------------

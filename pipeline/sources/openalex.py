@@ -19,7 +19,7 @@ from urllib.parse import quote
 from ..http import HttpClient
 from ..models import IngestError, Paper, author_block, utcnow
 from ..partitions import PartitionKey
-from .base import STAGE, Digest, ParseResult, SourceConfig, SourceError, fetch_json
+from .base import STAGE, Digest, ParseResult, SourceConfig, SourceError, fetch_json, shaped
 
 SOURCE = "openalex"
 DEFAULT_API = "https://api.openalex.org"
@@ -63,9 +63,8 @@ def read(http: HttpClient, pk: PartitionKey, base_filter: str, api: str = DEFAUL
     cursor = "*"
     for _ in range(MAX_PAGES):
         url = page_url(api, flt, cursor)
-        data = fetch_json(http, url, f"{pk} (OpenAlex works)", refresh, digest, secret_params=secret_params)
-        if not isinstance(data, dict) or not isinstance(data.get("results"), list) or not isinstance(data.get("meta"), dict):
-            raise SourceError(f"{pk}: {url} is not an OpenAlex list answer (expected {{'meta', 'results': [...]}})")
+        data = fetch_json(http, url, f"{pk} (OpenAlex works)", refresh, digest, secret_params=secret_params,
+                          check=shaped("an OpenAlex list answer", meta=dict, results=list))
         if declared is None:
             declared = data["meta"].get("count")
         works.extend(data["results"])

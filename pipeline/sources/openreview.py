@@ -28,7 +28,7 @@ from urllib.parse import quote, urljoin
 from ..http import FetchError, HttpClient
 from ..models import IngestError, Paper, author_block, utcnow
 from ..partitions import PartitionKey
-from .base import STAGE, Digest, ParseResult, SourceConfig, SourceError, fetch_json, value
+from .base import STAGE, Digest, ParseResult, SourceConfig, SourceError, fetch_json, shaped, value
 
 SOURCE = "openreview"
 DEFAULT_API = "https://api2.openreview.net"
@@ -110,9 +110,8 @@ def read(http: HttpClient, pk: PartitionKey, templates: list[str], api: str = DE
         got, declared, offset = 0, None, 0
         while True:
             url = f"{api}/notes?content.venueid={quote(vid, safe='/')}&limit={PAGE}&offset={offset}"
-            data = fetch_json(http, url, f"{pk} (OpenReview notes of {vid})", refresh, digest, headers=headers)
-            if not isinstance(data, dict) or not isinstance(data.get("notes"), list):
-                raise SourceError(f"{pk}: {url} is not an OpenReview notes answer (expected {{'notes': [...], 'count'}})")
+            data = fetch_json(http, url, f"{pk} (OpenReview notes of {vid})", refresh, digest, headers=headers,
+                              check=shaped("an OpenReview notes answer", notes=list))
             if declared is None and isinstance(data.get("count"), int):
                 declared = data["count"]
             page = data["notes"]
@@ -134,10 +133,9 @@ def read(http: HttpClient, pk: PartitionKey, templates: list[str], api: str = DE
     profiles: list[dict] = []
     for start in range(0, len(ids), PROFILE_BATCH):
         batch = ids[start:start + PROFILE_BATCH]
-        data = fetch_json(http, f"{api}/profiles/search", f"{pk} (OpenReview profiles)", refresh, digest,
-                          headers=headers, body={"ids": batch})
-        if not isinstance(data, dict) or not isinstance(data.get("profiles"), list):
-            raise SourceError(f"{pk}: {api}/profiles/search did not answer {{'profiles': [...]}} for ids {batch[0]}…")
+        data = fetch_json(http, f"{api}/profiles/search", f"{pk} (OpenReview profiles of {batch[0]}…)", refresh,
+                          digest, headers=headers, body={"ids": batch},
+                          check=shaped("an OpenReview profiles answer", profiles=list))
         profiles.extend(data["profiles"])
         if progress:
             progress(f"{pk}: {min(start + PROFILE_BATCH, len(ids))}/{len(ids)} author profiles")

@@ -54,13 +54,14 @@ def locate_and_read(base: str, pk: PartitionKey, http: HttpClient | None, name: 
             url = base.rstrip("/") + "/" + rel
             tried.append(url)
             try:
-                result = http.fetch(url, refresh=refresh)
+                result = http.fetch(url, refresh=refresh, validate=records_of)
             except FetchError as exc:
                 last_error = exc
                 if "HTTP 404" in str(exc):
                     continue
                 raise SourceError(f"{pk}: could not download {url}: {exc}") from exc
-            return SourceFile(url, result.content, result.sha256, result.from_cache, result.fetched_at)
+            return SourceFile(url, result.content, result.sha256, result.from_cache, result.fetched_at,
+                              result.value)
         raise SourceError(f"{pk}: no paperlists file for this venue-year (tried {', '.join(tried)}): {last_error}")
     root = Path(base).expanduser()
     if not root.is_dir():
@@ -152,6 +153,22 @@ def _text(record: dict, name: str) -> str | None:
     return value
 
 
+def records_of(payload: bytes | str | list | dict) -> list:
+    """The array of paper records in a paperlists file (a bare array, or `{"papers": [...]}`);
+    ValueError when it is not JSON or holds no such array. Also the download's validator, so
+    an error page served with status 200 is never cached."""
+    if isinstance(payload, (bytes, str)):
+        try:
+            payload = json.loads(payload)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"is not valid JSON: {exc}") from exc
+    if isinstance(payload, dict) and isinstance(payload.get("papers"), list):
+        payload = payload["papers"]
+    if not isinstance(payload, list):
+        raise ValueError(f"holds a JSON {type(payload).__name__}, expected an array of papers")
+    return payload
+
+
 def parse_records(
     payload: bytes | str | list,
     pk: PartitionKey,
@@ -164,18 +181,10 @@ def parse_records(
 
     Raises `SourceError` only when the file as a whole is unusable (not JSON, not an array).
     """
-    if isinstance(payload, (bytes, str)):
-        try:
-            data = json.loads(payload)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise SourceError(f"{pk}: {source_ref} is not valid JSON: {exc}") from exc
-    else:
-        data = payload
-    if isinstance(data, dict) and isinstance(data.get("papers"), list):
-        data = data["papers"]
-    if not isinstance(data, list):
-        raise SourceError(f"{pk}: {source_ref} holds a JSON {type(data).__name__}, expected an array of papers")
-
+    try:
+        data = records_of(payload)
+    except ValueError as exc:
+        raise SourceError(f"{pk}: {source_ref} {exc}") from exc
     result = ParseResult(records=len(data))
     fetched_at = fetched_at or utcnow()
     seen_ids: dict[str, str] = {}  # paper id -> title hash
@@ -299,7 +308,7 @@ class Paperlists:
 
     def papers(self, pk: PartitionKey, venue, refresh: bool = False, progress=None) -> ParseResult:
         source = locate_and_read(self.base, pk, self.client(), venue.paperlists, refresh=refresh)
-        parsed = parse_records(source.content, pk, source.ref, source.sha256, self.include_rejected,
+        parsed = parse_records(source.content if source.records is None else source.records, pk, source.ref, source.sha256, self.include_rejected,
                                fetched_at=source.fetched_at)
         parsed.source, parsed.refs, parsed.sha256 = SOURCE, [source.ref], source.sha256
         parsed.from_cache = source.from_cache

@@ -98,21 +98,24 @@ def read(http: HttpClient, pk: PartitionKey, template: str | None = None, refres
          concurrency: int = 4, progress: Callable[[str], None] | None = None) -> ParseResult:
     url = listing_url(template, pk)
     digest = Digest()
-    html = fetch_text(http, url, f"{pk} (proceedings listing)", refresh=refresh, digest=digest)
-    entries = parse_listing(html, url)
-    if not entries:
-        raise SourceError(
-            f"{pk}: the proceedings listing {url} links no abstract pages (no <a> to …/hash/<hash>-Abstract….html); "
-            "the page's layout has changed or the year is not published. Nothing was stored."
-        )
+
+    def listing(html: str) -> list[dict]:
+        entries = parse_listing(html, url)
+        if not entries:
+            raise ValueError("the listing links no abstract pages (no <a> to …/hash/<hash>-Abstract….html); "
+                             "the page's layout has changed or the year is not published. Nothing was stored")
+        return entries
+
+    entries = fetch_text(http, url, f"{pk} (proceedings listing)", refresh=refresh, digest=digest, parse=listing)
     result = ParseResult(records=len(entries), source=SOURCE)
     fetched_at = utcnow()
 
     def one(entry: dict):
         page_digest = Digest()  # one per page: the pages are read in parallel, added in listing order
         try:
-            page = fetch_text(http, entry["url"], f"{pk} (abstract page)", refresh=refresh, digest=page_digest)
-            return entry, parse_abstract_page(page, entry["url"]), None, page_digest
+            page = fetch_text(http, entry["url"], f"{pk} (abstract page)", refresh=refresh, digest=page_digest,
+                              parse=lambda html: parse_abstract_page(html, entry["url"]))
+            return entry, page, None, page_digest
         except (SourceError, ValueError) as exc:
             return entry, None, str(exc), page_digest
 

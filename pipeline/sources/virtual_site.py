@@ -56,18 +56,25 @@ def _is_poster(event: dict) -> bool:
     return "poster" in str(event.get("eventtype") or "").lower()
 
 
-def parse_feed(data, pk: PartitionKey, url: str) -> ParseResult:
-    """Papers from a parsed orals-posters document (see the module docstring)."""
+def check_feed(data) -> None:
+    """Raise ValueError unless `data` is a whole orals-posters document: a `results` array
+    holding as many events as its `count` declares (fewer: cut short or paginated)."""
     if not isinstance(data, dict) or not isinstance(data.get("results"), list):
         kind = type(data).__name__ if not isinstance(data, dict) else "object without a 'results' array"
-        raise SourceError(f"{pk}: {url} holds a JSON {kind}, expected {{'count', 'results': [...]}}")
-    events = data["results"]
+        raise ValueError(f"a JSON {kind}, expected {{'count', 'results': [...]}}")
     declared = data.get("count")
-    if isinstance(declared, int) and declared != len(events):
-        raise SourceError(
-            f"{pk}: {url} declares count {declared} but holds {len(events)} events; the download is "
-            "incomplete or the feed is paginated differently. Nothing was stored; retry with refresh."
-        )
+    if isinstance(declared, int) and declared != len(data["results"]):
+        raise ValueError(f"declares count {declared} but holds {len(data['results'])} events; the download is "
+                         "incomplete or the feed is paginated differently. Nothing was stored; retry with refresh")
+
+
+def parse_feed(data, pk: PartitionKey, url: str) -> ParseResult:
+    """Papers from a parsed orals-posters document (see the module docstring)."""
+    try:
+        check_feed(data)
+    except ValueError as exc:
+        raise SourceError(f"{pk}: {url} {exc}") from exc
+    events = data["results"]
     result = ParseResult(records=len(events), source=SOURCE)
     fetched_at = utcnow()
 
@@ -144,7 +151,7 @@ def _id_order(paper_id: str):
 def read(http: HttpClient, pk: PartitionKey, template: str | None = None, refresh: bool = False) -> ParseResult:
     url = feed_url(template, pk)
     digest = Digest()
-    data = fetch_json(http, url, f"{pk} (virtual site)", refresh=refresh, digest=digest)
+    data = fetch_json(http, url, f"{pk} (virtual site)", refresh=refresh, digest=digest, check=check_feed)
     return digest.fill(parse_feed(data, pk, url))
 
 
