@@ -11,6 +11,7 @@ are replaced in one transaction: a crash leaves the previous rows, never a mix.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ import duckdb
 import pandas as pd
 from filelock import FileLock, Timeout
 
-from .models import IngestError, StageFailure, utcnow
+from .models import IngestError, StageFailure, missing, utcnow
 
 SCHEMA: dict[str, str] = {
     "ror_organizations": """
@@ -151,6 +152,52 @@ SCHEMA: dict[str, str] = {
 }
 
 
+def columns_of(table: str) -> list[tuple[str, str]]:
+    """(name, SQL type) of each column of `table`, as SCHEMA declares them."""
+    columns = []
+    for column in SCHEMA[table].replace("\n", " ").split(","):
+        words = column.split()
+        if words:
+            columns.append((words[0], " ".join(words[1:]).replace(" NOT NULL", "")))
+    return columns
+
+
+def _json_list(value) -> str | None:
+    """A list (or array) as JSON text of strings, nested lists kept; None for a missing one."""
+
+    def item(v):
+        v = v.tolist() if hasattr(v, "tolist") else v
+        if isinstance(v, (list, tuple)):
+            return [item(x) for x in v]
+        return None if missing(v) else str(v)
+
+    value = value.tolist() if hasattr(value, "tolist") else value
+    if isinstance(value, (list, tuple)):
+        return json.dumps(item(value))
+    if missing(value):
+        return None
+    raise ValueError(f"expected a list, got {type(value).__name__} {value!r}")
+
+
+def _declared(values: pd.Series, sql_type: str) -> pd.Series:
+    """`values` in the pandas type DuckDB reads as `sql_type` without sampling."""
+    if sql_type.endswith("[]"):
+        return pd.Series([_json_list(v) for v in values], dtype="string")
+    if sql_type == "VARCHAR":
+        return pd.Series([None if missing(v) else str(v) for v in values], dtype="string")
+    if sql_type in ("INTEGER", "BIGINT"):
+        return pd.Series(pd.array([None if missing(v) else int(v) for v in values], dtype="Int64"))
+    if sql_type == "DOUBLE":
+        return pd.to_numeric(values, errors="raise").astype("float64")
+    if sql_type == "BOOLEAN":
+        return pd.Series(pd.array([None if missing(v) else bool(v) for v in values], dtype="boolean"))
+    if sql_type == "TIMESTAMP":
+        if pd.api.types.is_datetime64_any_dtype(values):
+            return values
+        return pd.to_datetime(values, utc=True).dt.tz_localize(None)
+    raise ValueError(f"no pandas type declared for SQL type {sql_type}")
+
+
 class StoreBusy(RuntimeError):
     pass
 
@@ -211,12 +258,32 @@ class Warehouse:
     # -- partitioned tables -------------------------------------------------------------------
     @staticmethod
     def _frame(table: str, rows: pd.DataFrame | list[dict]) -> pd.DataFrame:
+        """`rows` as the table's columns, in order, each with the type the schema declares.
+
+        Nothing is left for DuckDB to infer from a sample of the data: a list column whose
+        first thousand values are empty would otherwise be typed NULL[] and the first
+        non-empty list after them would fail the whole write. Lists travel as JSON text and
+        are parsed back with their declared type (`_select`)."""
         frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
-        columns = [c.split()[0] for c in SCHEMA[table].replace("\n", " ").split(",") if c.strip()]
-        for column in columns:
-            if column not in frame.columns:
-                frame[column] = None
-        return frame[columns]
+        out = {}
+        for name, sql_type in columns_of(table):
+            values = frame[name] if name in frame.columns else pd.Series([None] * len(frame), dtype=object)
+            out[name] = _declared(values.reset_index(drop=True), sql_type)
+        return pd.DataFrame(out, index=range(len(frame)))
+
+    @staticmethod
+    def _select(table: str) -> str:
+        """The SELECT list that reads a `_frame` back with the schema's types."""
+        parts = []
+        for name, sql_type in columns_of(table):
+            if sql_type.endswith("[]"):
+                shape = '"VARCHAR"'
+                for _ in range(sql_type.count("[]")):
+                    shape = f"[{shape}]"
+                parts.append(f"CAST(from_json({name}, '{shape}') AS {sql_type}) AS {name}")
+            else:
+                parts.append(f"CAST({name} AS {sql_type}) AS {name}")
+        return ", ".join(parts)
 
     def replace_partition(
         self, table: str, partition_key: str, rows: pd.DataFrame | list[dict], con=None
@@ -246,7 +313,7 @@ class Warehouse:
                 c.execute(f"DELETE FROM {table} WHERE {where}", params)
                 if len(frame):
                     c.register("_incoming", frame)
-                    c.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
+                    c.execute(f"INSERT INTO {table} BY NAME SELECT {self._select(table)} FROM _incoming")
                     c.unregister("_incoming")
                 c.execute("COMMIT")
             except BaseException:

@@ -172,3 +172,41 @@ def test_a_retry_after_wait_is_announced_and_the_total_wait_is_capped(tmp_path, 
         http.fetch(server.url + "/busy")
     assert server.hits["/busy"] == 2  # waited 2 s once; another 2 s would pass the 3 s cap
     assert "answered HTTP 429; waiting 2 s" in capsys.readouterr().err
+
+
+# -- nothing lost: one odd record costs itself, never the venue-year --------------------------------
+
+
+def test_list_columns_are_typed_from_the_schema_not_from_a_sample_of_the_rows(tmp_path):
+    from pipeline.store import Warehouse
+
+    store = Warehouse(tmp_path / "s.duckdb")
+    rows = [{"partition_key": "x-2020", "paper_id": str(i), "authors": [], "affiliations": [],
+             "email_domains": []} for i in range(4553)]
+    rows.append({"partition_key": "x-2020", "paper_id": "odd", "authors": ["A", "B"], "affiliations": [["MIT"]],
+                 "email_domains": ["mit.edu", None]})
+    assert store.replace_partition("raw_papers", "x-2020", rows) == 4554
+    odd = store.records("SELECT authors, affiliations, email_domains FROM raw_papers WHERE paper_id = 'odd'")
+    assert odd == [{"authors": ["A", "B"], "affiliations": [["MIT"]], "email_domains": ["mit.edu", None]}]
+
+
+def test_a_misaligned_record_after_thousands_of_good_ones_costs_only_itself(home, capsys, monkeypatch, tmp_path):
+    import json
+
+    good = json.loads((PAPERLISTS / "nips" / "nips2020.json").read_text())[0]
+    records = []
+    for i in range(4553):
+        record = dict(good, id=f"p{i}", title=f"Paper number {i}", author="A One;B Two", aff="", aff_domain="")
+        records.append(record)
+    records.append(dict(good, id="odd", title="The odd one", author="A One;B Two;C Three", aff="MIT;Tsinghua University",
+                        aff_domain="mit.edu;tsinghua.edu.cn"))
+    (tmp_path / "pl" / "nips").mkdir(parents=True)
+    (tmp_path / "pl" / "nips" / "nips2020.json").write_text(json.dumps(records))
+    monkeypatch.setenv("PAPERATLAS_PAPERLISTS_BASE", str(tmp_path / "pl"))
+    code, out, err = run(capsys, "run", "neurips-2020")
+    assert "materialised 1/1" in out, err
+    from pipeline.config import load_settings
+    from pipeline.store import Warehouse
+
+    store = Warehouse(load_settings().database)
+    assert store.scalar("SELECT count(*) FROM raw_papers") == 4554

@@ -490,6 +490,9 @@ def _parquet(frame: pd.DataFrame, path: Path) -> None:
 
     con = duckdb.connect()
     try:
+        # Type each column from every row, not a sample: a list column whose first rows are
+        # empty would otherwise be typed NULL[] and fail on the first non-empty list.
+        con.execute(f"SET pandas_analyze_sample = {max(len(frame), 1000)}")
         con.register("_frame", frame)
         con.execute(f"COPY (SELECT * FROM _frame) TO '{str(path).replace(chr(39), chr(39) * 2)}' (FORMAT parquet)")
     finally:
