@@ -154,7 +154,7 @@ class HostPacer:
     def wait(self, url: str) -> None:
         if not self.interval:
             return
-        host = urlparse(url).netloc.lower()
+        host = host_of(url)
         with self._lock:
             now = time.monotonic()
             start = max(now, self._next.get(host, now))
@@ -198,10 +198,25 @@ def _from_cache(url: str, cache_path: Path, meta_path: Path) -> FetchResult:
 
 
 def host_of(url: str) -> str:
+    """The host part of `url` in lower case; the URL itself when it has none or is malformed."""
     try:
-        return urlparse(url).netloc or url
+        return urlparse(url).netloc.lower() or url
     except ValueError:
         return url
+
+
+def link_problem(url: str) -> str | None:
+    """Why `url` cannot be downloaded (not http(s), no host, malformed), or None when it can."""
+    try:
+        parsed = urlparse(url)
+        parsed.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError as exc:
+        return f"malformed link ({exc})"
+    if parsed.scheme.lower() not in ("http", "https"):
+        return "not an http(s) link"
+    if not parsed.hostname:
+        return "a link without a host"
+    return None
 
 
 class HttpClient:

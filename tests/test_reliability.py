@@ -210,3 +210,32 @@ def test_a_misaligned_record_after_thousands_of_good_ones_costs_only_itself(home
 
     store = Warehouse(load_settings().database)
     assert store.scalar("SELECT count(*) FROM raw_papers") == 4554
+
+
+def test_a_malformed_pdf_link_costs_one_paper_not_the_venue_year(home, capsys, monkeypatch, tmp_path, server):
+    import json
+
+    from test_pdf_pipeline import p1_page
+
+    records = json.loads((PAPERLISTS / "nips" / "nips2020.json").read_text())
+    records[0]["pdf"] = "http://[::1/x.pdf"
+    records[1]["pdf"] = server.url + "/p1.pdf"
+    for record in records[2:]:
+        if isinstance(record, dict):
+            record["pdf"] = ""
+    server.answer("/p1.pdf", (200, {"Content-Type": "application/pdf"}, p1_page(tmp_path / "p1.pdf")))
+    (tmp_path / "pl" / "nips").mkdir(parents=True)
+    (tmp_path / "pl" / "nips" / "nips2020.json").write_text(json.dumps(records))
+    monkeypatch.setenv("PAPERATLAS_PAPERLISTS_BASE", str(tmp_path / "pl"))
+    monkeypatch.setenv("PAPERATLAS_PDFS", "download")
+    monkeypatch.setenv("PAPERATLAS_PDF_RATE", "0")
+    code, out, err = run(capsys, "run", "neurips-2020")
+    assert "materialised 1/1" in out, err
+    from pipeline.config import load_settings
+    from pipeline.store import Warehouse
+
+    store = Warehouse(load_settings().database)
+    pdfs = {r["paper_id"]: r["status"] for r in store.records("SELECT paper_id, status FROM paper_pdfs")}
+    assert pdfs[records[0]["id"]] == "failed" and pdfs[records[1]["id"]] == "downloaded"
+    reasons = [r["reason"] for r in store.records("SELECT reason FROM ingest_errors WHERE stage = 'paper_pdfs'")]
+    assert reasons == ["http://[::1/x.pdf: malformed link (Invalid IPv6 URL)"]

@@ -30,9 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import urlparse
 
-from ..http import FetchError, HttpClient, PermanentFetchError
+from ..http import FetchError, HttpClient, PermanentFetchError, host_of, link_problem
 from ..partitions import parse_partition_key
 from .extract import MAGIC, MAX_BYTES
 
@@ -176,9 +175,9 @@ class PdfStore:
                 records[n] = PdfRecord(partition_key, item.paper_id, None, None, "no_link")
             elif self.mode != "download":
                 records[n] = PdfRecord(partition_key, item.paper_id, item.url, None, "missing")
-            elif urlparse(item.url).scheme not in ("http", "https"):
+            elif problem := link_problem(item.url):
                 records[n] = PdfRecord(partition_key, item.paper_id, item.url, None, "failed",
-                                       error=f"{item.url}: not an http(s) link")
+                                       error=f"{item.url}: {problem}")
             else:
                 pending.append((n, item, path))
         lock = threading.Lock()
@@ -224,7 +223,7 @@ class _HostBreaker:
 
     def run(self, url: str, download: Callable[[], PdfRecord]) -> PdfRecord | str:
         """The download's record, or the reason it failed or was not tried."""
-        host = urlparse(url).netloc.lower()
+        host = host_of(url)
         with self.lock:
             if self.limit and self.failures.get(host, 0) >= self.limit:
                 return f"{url}: not tried: {self.failures[host]} downloads from {host} failed in a row (last: {self.last[host]})"

@@ -39,7 +39,10 @@ def track_of(sourceurl: str | None) -> str | None:
     "Datasets_and_Benchmarks_Track")."""
     if not sourceurl:
         return None
-    parsed = urlparse(sourceurl)
+    try:
+        parsed = urlparse(sourceurl)
+    except ValueError:  # a malformed link ("http://[::1/x") names no track
+        return None
     group = (parse_qs(parsed.query).get("id") or [parsed.path])[0]
     last = group.rstrip("/").rsplit("/", 1)[-1]
     return last or None
