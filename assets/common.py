@@ -8,6 +8,7 @@ An asset is then three things: this decorator with its description, one call int
 from __future__ import annotations
 
 import base64
+import contextlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,10 @@ from dagster import (
     asset,
 )
 
-from pipeline.models import Check, FilePath, Markdown, Outcome, Png, StageFailure, Url
+from pipeline.affiliations.reference import REFERENCE
+from pipeline.models import Check, FilePath, IngestError, Markdown, Outcome, Png, StageFailure, Url, root_error
 from pipeline.partitions import PartitionKey, parse_partition_key
+from pipeline.store import Warehouse
 
 from .partitions import venue_year_partitions
 
@@ -69,13 +72,27 @@ def partition(context: AssetExecutionContext) -> PartitionKey:
     return parse_partition_key(context.partition_key)
 
 
-def step(fn: Callable[..., Any], *args, **kwargs) -> Any:
-    """Run a stage's step (usually returning an `Outcome`); a `StageFailure` fails the asset with
-    its reason and no traceback."""
+# Where a failure of a step without a partition is filed in ingest_errors.
+REFERENCE_STEPS = {"ror_registry", "affiliation_overrides", "term_catalogue", "resolver_from_store"}
+UNPARTITIONED = "all"
+
+
+def step(fn: Callable[..., Any], store: Warehouse, *args, **kwargs) -> Any:
+    """Run a stage's step `fn(store, *args)` (usually returning an `Outcome`). A `StageFailure`
+    fails the asset with its reason and no traceback; any other error fails it with the error
+    underneath (`OSError: [Errno 28] No space left on device`, not the wrapper's last line),
+    filed in ingest_errors under the step's name when the store can still be written."""
     try:
-        return fn(*args, **kwargs)
+        return fn(store, *args, **kwargs)
     except StageFailure as exc:
         raise Failure(description=str(exc)) from None
+    except Exception as exc:
+        reason = root_error(exc)
+        key = next((a.key for a in args if isinstance(a, PartitionKey)),
+                   REFERENCE if fn.__name__ in REFERENCE_STEPS else UNPARTITIONED)
+        with contextlib.suppress(Exception):  # a full disk or a broken store cannot take the row
+            store.record_errors(key, fn.__name__, [IngestError(key, fn.__name__, fn.__name__, reason)])
+        raise Failure(description=f"{fn.__name__} failed: {reason}") from exc
 
 
 def metadata_value(value: Any) -> Any:

@@ -165,12 +165,22 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if failed or checks_failed else 0
 
 
+# What to do about a reference asset that failed to load, by asset.
+REFERENCE_HINTS = {
+    "ror_registry": "set PAPERATLAS_ROR_DUMP to a good dump file, or to 'none'",
+    "affiliation_overrides": "fix the overrides file (PAPERATLAS_OVERRIDES), or move it away",
+    "term_catalogue": "fix the term catalogue (PAPERATLAS_TERMS), or unset it for the one shipped",
+}
+
+
 def _ensure_reference(settings: Settings, defs, instance, force: bool = False) -> None:
     """Materialise `ror_registry` and `affiliation_overrides` when the store lacks them or the
     configured dump / overrides file changed (a new data version). With the default (newest
-    dump on Zenodo) an existing registry is kept until `--refresh-ror`, so runs work offline."""
+    dump on Zenodo) an existing registry is kept until `--refresh-ror`, so runs work offline.
+    When loading fails, the run goes on with the last good copy in the store, with a warning."""
     from .affiliations.reference import locate_dump, overrides_digest
     from .affiliations.ror import RorDumpError, file_sha256
+    from .http import FetchError
 
     needed = force
     stored_checksum = stored_digest = None
@@ -185,30 +195,45 @@ def _ensure_reference(settings: Settings, defs, instance, force: bool = False) -
     elif settings.ror_dump:
         try:
             location = locate_dump(settings.ror_dump, settings.cache_dir)
-        except (RorDumpError, OSError) as exc:
-            raise CliError(str(exc)) from exc
-        needed = needed or (location is None and stored_checksum != "none") or (
-            location is not None and file_sha256(location.path) != stored_checksum)
+            needed = needed or (location is None and stored_checksum != "none") or (
+                location is not None and file_sha256(location.path) != stored_checksum)
+        except (RorDumpError, FetchError, OSError):
+            needed = True  # the registry step files the reason; the last good registry is kept
     needed = needed or overrides_digest(settings.overrides_file) != stored_digest
     _ensure_terms(settings, defs, instance, force)
     if not needed:
         return
     print("[reference] ror_registry, affiliation_overrides", file=sys.stderr, flush=True)
-    _run_reference(defs, instance, "reference_job", "could not load the reference data: ",
-                   " (set PAPERATLAS_ROR_DUMP to a dump file, or to 'none')")
+    _run_reference(defs, instance, "reference_job")
 
 
-def _run_reference(defs, instance, job: str, failed: str, hint: str = "") -> None:
-    """Run a reference job in process; a failure becomes a CliError with the steps' reasons."""
+def _run_reference(defs, instance, job: str) -> None:
+    """Run a reference job in process. An asset that fails is a warning when the store keeps a
+    good copy from an earlier run (the venue-years then use that), else a CliError; both
+    name the cause and what to do."""
+    from dagster import AssetKey
+
+    from .definitions import failure_reason
+
     result = defs.resolve_job_def(job).execute_in_process(
         instance=instance, run_config={"loggers": {"progress": {}}}, raise_on_error=False,
         tags={"paperatlas/trigger": "cli"},
     )
-    if not result.success:
-        from .definitions import failure_reason
-
-        reasons = [failure_reason(e) for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-        raise CliError(failed + ("; ".join(reasons) or "run failed") + hint)
+    if result.success:
+        return
+    stopping = []
+    for event in result.all_events:
+        if event.event_type_value != "STEP_FAILURE":
+            continue
+        name = event.step_key
+        reason = f"{name}: {failure_reason(event)} ({REFERENCE_HINTS.get(name, 'see `paperatlas errors reference`')})"
+        if instance.get_latest_materialization_event(AssetKey(name)) is None:
+            stopping.append(reason)
+        else:
+            print(f"paperatlas: warning: could not load {reason}; going on with the last good {name} in the "
+                  "store", file=sys.stderr, flush=True)
+    if stopping:
+        raise CliError("could not load the reference data: " + "; ".join(stopping))
 
 
 def _ensure_terms(settings: Settings, defs, instance, force: bool = False) -> None:
@@ -217,16 +242,14 @@ def _ensure_terms(settings: Settings, defs, instance, force: bool = False) -> No
     from .mentions.catalogue import DEFAULT_CATALOGUE
 
     path = settings.terms_file or DEFAULT_CATALOGUE
-    if not Path(path).exists():
-        raise CliError(f"{path}: the term catalogue (PAPERATLAS_TERMS) does not exist")
     stored = None
     if settings.database.exists():
         rows = _open_store(settings.database).query("SELECT DISTINCT catalogue_sha256 FROM terms")
         stored = rows["catalogue_sha256"].iloc[0] if len(rows) == 1 else None
-    if not force and stored == overrides_digest(path):
+    if not force and stored is not None and stored == overrides_digest(path):
         return
     print("[reference] term_catalogue", file=sys.stderr, flush=True)
-    _run_reference(defs, instance, "terms_job", "could not load the term catalogue: ")
+    _run_reference(defs, instance, "terms_job")
 
 
 # -- report --------------------------------------------------------------------------------

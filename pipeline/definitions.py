@@ -34,7 +34,10 @@ def failure_reason(event) -> str:
     if user and user.description:
         return user.description
     if data and data.error:
-        return data.error.message.strip().splitlines()[-1]
+        error = data.error
+        while error.cause is not None or error.context is not None:  # the error under the wrappers
+            error = error.cause or error.context
+        return (error.message.strip().splitlines() or [error.cls_name or "failed"])[-1]
     return "failed"
 
 

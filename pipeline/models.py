@@ -86,6 +86,20 @@ class IngestError:
 # -- what a stage hands back to the asset that ran it ----------------------------------------
 
 
+def root_error(exc: BaseException) -> str:
+    """The error under the wrappers (what was raised from or during what), as `Type: message`:
+    the cause a user can act on, e.g. `OSError: [Errno 36] File name too long: …`."""
+    seen = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        below = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+        if below is None:
+            break
+        exc = below
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def missing(value: Any) -> bool:
     """None, NaN or pandas' NA: a value the store or a frame left empty. The one such test."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

@@ -122,7 +122,7 @@ SCHEMA: dict[str, str] = {
     "terms": """
         term VARCHAR NOT NULL, name VARCHAR, family VARCHAR, kind VARCHAR, organisation VARCHAR,
         origin_country VARCHAR, lab VARCHAR, lab_country VARCHAR, reference VARCHAR, patterns VARCHAR[],
-        catalogue VARCHAR, catalogue_sha256 VARCHAR""",
+        catalogue VARCHAR, catalogue_sha256 VARCHAR, catalogue_copy VARCHAR""",
     "paper_texts": """
         partition_key VARCHAR NOT NULL, paper_id VARCHAR NOT NULL, pdf_sha256 VARCHAR, pages INTEGER,
         chars INTEGER, title_chars INTEGER, abstract_chars INTEGER, body_chars INTEGER,

@@ -239,3 +239,109 @@ def test_a_malformed_pdf_link_costs_one_paper_not_the_venue_year(home, capsys, m
     assert pdfs[records[0]["id"]] == "failed" and pdfs[records[1]["id"]] == "downloaded"
     reasons = [r["reason"] for r in store.records("SELECT reason FROM ingest_errors WHERE stage = 'paper_pdfs'")]
     assert reasons == ["http://[::1/x.pdf: malformed link (Invalid IPv6 URL)"]
+
+
+# -- say what went wrong, in one line ----------------------------------------------------------------
+
+
+def _store():
+    from pipeline.config import load_settings
+    from pipeline.store import Warehouse
+
+    return Warehouse(load_settings().database)
+
+
+def _truncated(ror_dump, tmp_path):
+    data = ror_dump.read_bytes()
+    path = tmp_path / "truncated.zip"
+    path.write_bytes(data[: len(data) * 2 // 3])
+    return path
+
+
+@pytest.mark.parametrize("make", ["random", "truncated", "not-utf8"])
+def test_a_corrupt_ror_dump_is_one_line_and_an_ingest_errors_row(home, capsys, monkeypatch, tmp_path, ror_dump, make):
+    import io
+    import os
+    import zipfile
+
+    if make == "random":
+        bad = tmp_path / "random.zip"
+        bad.write_bytes(b"PK\x03\x04" + os.urandom(4000))
+    elif make == "truncated":
+        bad = _truncated(ror_dump, tmp_path)
+    else:
+        bad = tmp_path / "latin1.zip"
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("v1.0-ror-data_schema_v2.json", '[{"id": "x", "names": [{"value": "Universit\xe9"}]}]'
+                             .encode("latin-1"))
+        bad.write_bytes(buffer.getvalue())
+    monkeypatch.setenv("PAPERATLAS_ROR_DUMP", str(bad))
+    code, out, err = run(capsys, "run", "neurips-2020")
+    assert code == 2
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("paperatlas: could not load the reference data: ror_registry: ") and str(bad) in last
+    assert "PAPERATLAS_ROR_DUMP" in last and "Dagster" not in last and "Traceback" not in err
+    assert make != "random" or "corrupt or truncated" in last
+    rows = _store().records("SELECT partition_key, stage, item, reason FROM ingest_errors")
+    assert [(r["partition_key"], r["stage"]) for r in rows] == [("reference", "ror_registry")]
+    assert str(bad) in rows[0]["reason"]
+
+
+def test_reference_data_that_breaks_later_leaves_the_last_good_copy_in_use(home, capsys, monkeypatch, tmp_path, ror_dump):
+    assert run(capsys, "run", "neurips-2020")[0] == 0
+    before = _store().records("SELECT paper_id, country, placement FROM paper_countries ORDER BY ALL")
+    monkeypatch.setenv("PAPERATLAS_ROR_DUMP", str(_truncated(ror_dump, tmp_path)))
+    overrides = tmp_path / "overrides.yaml"
+    overrides.write_bytes(b"- match: Universit\xe9\n  country: FR\n")  # Latin-1, not UTF-8
+    monkeypatch.setenv("PAPERATLAS_OVERRIDES", str(overrides))
+    terms = tmp_path / "terms.yaml"
+    terms.write_text("terms: [not, a, term]\n")
+    monkeypatch.setenv("PAPERATLAS_TERMS", str(terms))
+    code, out, err = run(capsys, "run", "neurips-2020", "--refresh")
+    assert code == 0 and "materialised 1/1" in out, err
+    warnings = [line for line in err.splitlines() if line.startswith("paperatlas: warning:")]
+    assert len(warnings) == 3, err
+    assert any("ror_registry" in w and "PAPERATLAS_ROR_DUMP" in w for w in warnings)
+    overrides_warning = next(w for w in warnings if "affiliation_overrides" in w)
+    assert "not UTF-8" in overrides_warning and "PAPERATLAS_ROR_DUMP" not in overrides_warning
+    assert any("term_catalogue" in w and "PAPERATLAS_TERMS" in w for w in warnings)
+    assert _store().records("SELECT paper_id, country, placement FROM paper_countries ORDER BY ALL") == before
+    stages = {r["stage"] for r in _store().records("SELECT stage FROM ingest_errors WHERE partition_key = 'reference'")}
+    assert stages == {"ror_registry", "affiliation_overrides", "term_catalogue"}
+
+
+def test_a_stale_overrides_error_is_replaced_by_the_current_one(home, capsys, monkeypatch, tmp_path):
+    overrides = tmp_path / "overrides.yaml"
+    overrides.write_text("- match: x\n  country: ZZ\n")
+    monkeypatch.setenv("PAPERATLAS_OVERRIDES", str(overrides))
+    assert run(capsys, "run", "neurips-2020")[0] == 2
+    overrides.write_bytes(b"- match: Universit\xe9\n  country: FR\n")
+    code, _, err = run(capsys, "run", "neurips-2020")
+    assert code == 2 and "not UTF-8" in err and "PAPERATLAS_ROR_DUMP" not in err.strip().splitlines()[-1]
+    reasons = [r["reason"] for r in _store().records("SELECT reason FROM ingest_errors WHERE stage = 'affiliation_overrides'")]
+    assert len(reasons) == 1 and "not UTF-8" in reasons[0]
+
+
+def test_a_step_failure_shows_and_files_the_error_underneath(home, capsys, monkeypatch):
+    from pipeline.countries import steps
+
+    def broken(store, pk):
+        try:
+            raise OSError(28, "No space left on device")
+        except OSError as exc:
+            raise RuntimeError("wrapper that says nothing") from exc
+
+    monkeypatch.setattr(steps, "country_edges", broken)
+    code, out, err = run(capsys, "run", "neurips-2020")
+    assert code == 1
+    failed = next(line for line in err.splitlines() if line.startswith("FAILED neurips-2020"))
+    assert "OSError: [Errno 28] No space left on device" in failed and "Dagster" not in failed
+    rows = _store().records("SELECT stage, reason FROM ingest_errors WHERE partition_key = 'neurips-2020' "
+                            "AND stage = 'broken'")
+    assert rows and "No space left on device" in rows[0]["reason"]
+
+
+def test_an_overlong_venue_key_is_refused_up_front(home, capsys):
+    code, out, err = run(capsys, "run", "a" * 300 + "-2020")
+    assert code == 2 and err.count("\n") == 1 and "at most 40" in err and len(err) < 300

@@ -228,6 +228,10 @@ def load_overrides(path: Path | str | None) -> list[Override]:
         entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     except yaml.YAMLError as exc:
         raise OverridesError(f"{path}: not valid YAML ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise OverridesError(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8") from exc
+    except OSError as exc:
+        raise OverridesError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
     if not isinstance(entries, list):
         raise OverridesError(f"{path}: expected a list of rules, got {type(entries).__name__}")
     rules = []

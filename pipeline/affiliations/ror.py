@@ -21,6 +21,7 @@ import pickle
 import re
 import tempfile
 import zipfile
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -98,10 +99,25 @@ def _iter_array(text: io.TextIOBase, source: str, chunk_size: int = 1 << 22) -> 
 
 
 def iter_dump(path: Path) -> Iterator[dict]:
-    """Raw records of a ROR dump: a zip (the published form) or a bare .json array."""
+    """Raw records of a ROR dump: a zip (the published form) or a bare .json array. A file that
+    is corrupt, truncated or not UTF-8 JSON is a RorDumpError naming it and the cause."""
     path = Path(path)
     if not path.exists():
         raise RorDumpError(f"{path}: no such file")
+    try:
+        for record in _records(path):
+            if not isinstance(record, dict):
+                raise RorDumpError(f"{path}: holds a JSON {type(record).__name__} where an organisation belongs")
+            yield record
+    except (zipfile.BadZipFile, zlib.error, EOFError, UnicodeDecodeError, ValueError) as exc:
+        if isinstance(exc, RorDumpError):
+            raise
+        raise RorDumpError(
+            f"{path}: the dump is corrupt or truncated ({type(exc).__name__}: {exc}); download it again, "
+            "or point PAPERATLAS_ROR_DUMP at a good copy") from exc
+
+
+def _records(path: Path) -> Iterator:
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
             member = _pick_member(archive, path)

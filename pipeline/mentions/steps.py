@@ -7,10 +7,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
 from ..affiliations.reference import REFERENCE
+from ..http import atomic_write_bytes
 from ..models import Check, IngestError, Markdown, Outcome, Progress
 from ..partitions import PartitionKey
 from ..pdfs.steps import USABLE
@@ -35,12 +37,32 @@ def catalogue(store, path: str) -> Catalogue:
         raise store.refuse(REFERENCE, "term_catalogue", path, str(exc)) from exc
 
 
+def _keep_copy(store, loaded: Catalogue) -> str:
+    """A copy of the catalogue beside the store (`reference/terms-<sha>.yaml`), which the
+    mentions steps read: when the user's file later breaks, the last good one goes on."""
+    if store.database == ":memory:":
+        return loaded.path
+    copy = Path(store.database).parent / "reference" / f"terms-{loaded.sha256[:16]}.yaml"
+    if not copy.exists():
+        atomic_write_bytes(copy, Path(loaded.path).read_bytes())
+    return str(copy)
+
+
+def stored_catalogue(store, fallback: str) -> str:
+    """The catalogue `term_catalogue` last loaded (its kept copy), else `fallback`."""
+    rows = store.records("SELECT DISTINCT catalogue_copy FROM terms WHERE catalogue_copy IS NOT NULL")
+    if len(rows) == 1 and Path(rows[0]["catalogue_copy"]).is_file():
+        return rows[0]["catalogue_copy"]
+    return fallback
+
+
 def term_catalogue(store, path: str, log: Callable[[str], None]) -> Outcome:
     """The catalogue as table `terms`; its data version is the file's SHA-256."""
     loaded = catalogue(store, path)
+    copy = _keep_copy(store, loaded)
     store.record_errors(REFERENCE, "term_catalogue", [])
-    frame = pd.DataFrame([{**t.row(), "catalogue": loaded.path, "catalogue_sha256": loaded.sha256}
-                          for t in loaded.terms])
+    frame = pd.DataFrame([{**t.row(), "catalogue": loaded.path, "catalogue_sha256": loaded.sha256,
+                           "catalogue_copy": copy} for t in loaded.terms])
     store.replace_table("terms", frame)
     kinds = counts(frame["kind"])
     log(f"{len(frame)} terms from {loaded.path} ({kinds})")
@@ -57,6 +79,7 @@ def _text(value) -> str | None:
 def paper_mentions(store, pk: PartitionKey, catalogue_path: str, text_dir: str, processes: int,
                    log: Callable[[str], None]) -> Outcome:
     """What each paper names, per scope (tables `paper_mentions` and `paper_texts`)."""
+    catalogue_path = stored_catalogue(store, catalogue_path)
     terms = catalogue(store, catalogue_path)
     records = store.records(
         """
@@ -156,7 +179,7 @@ class Inputs:
 
 
 def inputs(store, pk: PartitionKey, catalogue_path: str) -> Inputs:
-    terms = catalogue(store, catalogue_path)
+    terms = catalogue(store, stored_catalogue(store, catalogue_path))
     with store.connect() as con:
         mentions = store.read_partition("paper_mentions", pk.key, con=con)
         countries = store.read_partition("paper_countries", pk.key, con=con)
