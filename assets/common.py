@@ -29,7 +29,7 @@ from dagster import (
 from pipeline.affiliations.reference import REFERENCE
 from pipeline.models import Check, FilePath, IngestError, Markdown, Outcome, Png, StageFailure, Url, root_error
 from pipeline.partitions import PartitionKey, parse_partition_key
-from pipeline.store import Warehouse
+from pipeline.store import StoreError, Warehouse
 
 from .partitions import venue_year_partitions
 
@@ -84,7 +84,7 @@ def step(fn: Callable[..., Any], store: Warehouse, *args, **kwargs) -> Any:
     filed in ingest_errors under the step's name when the store can still be written."""
     try:
         return fn(store, *args, **kwargs)
-    except StageFailure as exc:
+    except (StageFailure, StoreError) as exc:
         raise Failure(description=str(exc)) from None
     except Exception as exc:
         reason = root_error(exc)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import errno
 import json
 import os
 import sys
@@ -87,17 +88,18 @@ CHINA_SCOPES = ("cn", "cn+hk+mo", "greater")  # pipeline.countries.counting.CHIN
 
 
 
-def _open_store(database):
+def _open_store(database, read_only: bool = False):
     """The store (imported on first use: the command starts faster without DuckDB)."""
     from .store import Warehouse
 
-    return Warehouse(database)
+    return Warehouse(database, read_only=read_only)
 
 
-def _warehouse(settings: Settings):
+def _warehouse(settings: Settings, write: bool = False):
+    """The existing store; opened read-only (no lock file, nothing written) unless `write`."""
     if not settings.database.exists():
         raise CliError(f"no paperatlas store at {settings.database}; run `paperatlas run VENUE-YEAR` first")
-    return _open_store(settings.database)
+    return _open_store(settings.database, read_only=not write)
 
 
 # -- run -----------------------------------------------------------------------------------
@@ -115,6 +117,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         settings = dataclasses.replace(settings, pdf_mode=args.pdfs)
     if args.placement:
         settings = dataclasses.replace(settings, placement=args.placement)
+    with _open_store(settings.database).connect():
+        pass  # the store opens (or is created) here, so a broken one is one line before any step runs
     instance = _instance(settings)
     defs = build_definitions(settings)
     _ensure_reference(settings, defs, instance, force=args.refresh_ror)
@@ -432,7 +436,7 @@ def _refuse_verdicts(settings: Settings, key: str, path: Path, reason: str) -> N
 
     message = reason if reason.startswith(str(path)) else f"{path}: {reason}"
     if settings.database.exists():
-        _warehouse(settings).record_errors(key, "review import", [
+        _warehouse(settings, write=True).record_errors(key, "review import", [
             IngestError(key, "review import", str(path), message, "error")])
     raise CliError(message)
 
@@ -450,7 +454,7 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
     except (OSError, UnicodeDecodeError, VerdictError) as exc:
         _refuse_verdicts(settings, key, path, str(exc) if isinstance(exc, VerdictError) else f"cannot read it ({exc})")
     views = _views(settings, key)
-    store = _warehouse(settings)
+    store = _warehouse(settings, write=True)
     now = utcnow().replace(tzinfo=None)
     unknown = [r["paper_id"] for r in rows if r["paper_id"] not in views]
     if unknown:
@@ -658,7 +662,7 @@ def cmd_partitions(args: argparse.Namespace, settings: Settings) -> int:
     known = instance.get_dynamic_partitions(VENUE_YEAR)
     done = set()
     if settings.database.exists():
-        done = set(_open_store(settings.database).partitions("partition_summary"))
+        done = set(_open_store(settings.database, read_only=True).partitions("partition_summary"))
     for key in sorted(known):
         print(f"{key}\t{'materialised' if key in done else '-'}")
     return 0
@@ -727,7 +731,7 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     reads = None
     if settings.database.exists():
-        reads = _open_store(settings.database).query("SELECT * FROM source_reads ORDER BY partition_key, priority")
+        reads = _open_store(settings.database, read_only=True).query("SELECT * FROM source_reads ORDER BY partition_key, priority")
     for key in _keys(args.keys):
         pk = parse_partition_key(key)
         venue = plan.venue(pk.venue)
@@ -902,6 +906,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _os_problem(exc: OSError, settings: Settings) -> str:
+    """One line for an error of the file system: the file, the cause and the fix."""
+    where = exc.filename or settings.home
+    cause = exc.strerror or str(exc)
+    if exc.errno == errno.ENOSPC:
+        return f"{where}: {cause}; free disk space and run again (what was written before is kept)"
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return (f"{where}: {cause}; this command writes there. Set PAPERATLAS_HOME (and DAGSTER_HOME) to a "
+                "writable folder; reading commands (report, errors, papers, explain, trend, diff) work read-only")
+    if exc.errno == errno.ENAMETOOLONG:
+        return f"{where}: {cause}; use a shorter name"
+    return f"{where}: {cause}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -917,6 +935,33 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:  # e.g. `paperatlas resolve | head`
         return 0
+    except OSError as exc:
+        print(f"paperatlas: {_os_problem(exc, settings)}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # the store, Dagster's own storage, or a bug: one line, never a traceback
+        print(f"paperatlas: {_unexpected(exc, settings)}", file=sys.stderr)
+        return 2
+
+
+def _unexpected(exc: Exception, settings: Settings) -> str:
+    from .models import root_error
+    from .store import StoreError
+
+    if isinstance(exc, StoreError):
+        return str(exc)
+    root = exc
+    while root.__cause__ or root.__context__:
+        root = root.__cause__ or root.__context__
+    if isinstance(root, OSError):
+        return _os_problem(root, settings)
+    text = root_error(exc)
+    module = type(exc).__module__ or ""
+    if module.startswith(("sqlalchemy", "sqlite3")) or "sqlite" in text.lower() or "disk I/O" in text:
+        return (f"the Dagster instance under {settings.dagster_home} cannot be used ({text}); free disk space, "
+                "or set DAGSTER_HOME to a writable folder")
+    if module.startswith(("duckdb", "_duckdb")):
+        return f"{settings.database}: the store failed ({text}); free disk space, or move the file aside and re-run"
+    return f"unexpected error: {text} (please report it with the command you ran)"
 
 
 if __name__ == "__main__":

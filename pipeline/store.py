@@ -198,28 +198,29 @@ def _declared(values: pd.Series, sql_type: str) -> pd.Series:
     raise ValueError(f"no pandas type declared for SQL type {sql_type}")
 
 
-class StoreBusy(RuntimeError):
+class StoreError(RuntimeError):
+    """The store cannot be opened or written; the message names the file and what to do."""
+
+
+class StoreBusy(StoreError):
     pass
 
 
 class Warehouse:
-    def __init__(self, database: str | Path, lock_timeout: float = 1800.0):
+    """The store. `read_only` opens it without writing anything, not even the lock file, so
+    reading works in a read-only PAPERATLAS_HOME; it waits for the lock only while another
+    process is writing."""
+
+    def __init__(self, database: str | Path, lock_timeout: float = 1800.0, read_only: bool = False):
         self.database = str(database)
         self.lock_timeout = lock_timeout
+        self.read_only = read_only
         self._memory = self.database == ":memory:"
         self._lock = None if self._memory else FileLock(self.database + ".lock", timeout=lock_timeout)
         self._memory_con: duckdb.DuckDBPyConnection | None = None
 
     @contextlib.contextmanager
-    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection under the store lock, with the schema in place."""
-        if self._memory:
-            if self._memory_con is None:
-                self._memory_con = duckdb.connect(":memory:")
-                self._ensure_schema(self._memory_con)
-            yield self._memory_con
-            return
-        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+    def _locked(self) -> Iterator[None]:
         try:
             self._lock.acquire()
         except Timeout as exc:
@@ -227,14 +228,61 @@ class Warehouse:
                 f"{self.database} stayed locked by another paperatlas process for {self.lock_timeout:.0f}s"
             ) from exc
         try:
-            con = duckdb.connect(self.database)
-            try:
-                self._ensure_schema(con)
-                yield con
-            finally:
-                con.close()
+            yield
         finally:
             self._lock.release()
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        try:
+            con = duckdb.connect(self.database, read_only=self.read_only)
+        except duckdb.Error as exc:
+            if self.read_only and "lock" in str(exc).lower():
+                raise  # a writer holds it: the caller waits for the lock
+            raise self._unusable(exc) from exc
+        if not self.read_only:
+            try:
+                self._ensure_schema(con)
+            except duckdb.Error as exc:
+                con.close()
+                raise self._unusable(exc) from exc
+        return con
+
+    def _unusable(self, exc: BaseException) -> StoreError:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if isinstance(exc, duckdb.IOException) and ("No space" in first or "disk" in first.lower()):
+            return StoreError(f"{self.database}: cannot write the store ({first}); free disk space and run again")
+        return StoreError(f"{self.database}: cannot open the paperatlas store ({first}). Move the file aside "
+                          "(paperatlas then builds a new one; re-run the venue-years) or restore a backup")
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection under the store lock, with the schema in place (read-only: no lock
+        unless a writer is at work, and no schema changes)."""
+        if self._memory:
+            if self._memory_con is None:
+                self._memory_con = duckdb.connect(":memory:")
+                self._ensure_schema(self._memory_con)
+            yield self._memory_con
+            return
+        if self.read_only:
+            try:
+                con = self._open()
+            except duckdb.Error:
+                with self._locked():
+                    con = self._open()
+        else:
+            Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+            with self._locked():
+                con = self._open()
+                try:
+                    yield con
+                finally:
+                    con.close()
+            return
+        try:
+            yield con
+        finally:
+            con.close()
 
     @staticmethod
     def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:

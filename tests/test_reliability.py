@@ -345,3 +345,93 @@ def test_a_step_failure_shows_and_files_the_error_underneath(home, capsys, monke
 def test_an_overlong_venue_key_is_refused_up_front(home, capsys):
     code, out, err = run(capsys, "run", "a" * 300 + "-2020")
     assert code == 2 and err.count("\n") == 1 and "at most 40" in err and len(err) < 300
+
+
+# -- broken disks: one line, exit 2 ------------------------------------------------------------------
+
+
+def _files(root):
+    return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in root.rglob("*")}
+
+
+def test_reading_commands_write_nothing_so_a_read_only_home_works(home, capsys):
+    import os
+    import stat
+
+    assert run(capsys, "run", "neurips-2020")[0] == 0
+    (home / "paperatlas.duckdb.lock").unlink(missing_ok=True)
+    before = _files(home)
+    for argv in (["report", "neurips-2020", "--json"], ["errors"], ["papers", "neurips-2020"],
+                 ["explain", "neurips-2020", "p1"], ["trend", "neurips"]):
+        code, out, err = run(capsys, *argv)
+        assert code == 0 and out, (argv, err)
+    assert _files(home) == before  # not even the lock file
+    if os.geteuid() != 0:  # root writes through permissions: the check above covers it there
+        modes = {p: p.stat().st_mode for p in [home, *home.rglob("*")]}
+        try:
+            for p in modes:
+                p.chmod(modes[p] & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+            assert run(capsys, "errors")[0] == 0
+            code, _, err = run(capsys, "report", "neurips-2020")
+            assert code == 0, err
+        finally:
+            for p, mode in modes.items():
+                p.chmod(mode)
+
+
+def test_a_corrupt_store_is_one_line_naming_the_file(home, capsys):
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "paperatlas.duckdb").write_bytes(b"this is not a database" * 500)
+    for argv in (["errors"], ["report", "neurips-2020"], ["run", "neurips-2020"]):
+        code, out, err = run(capsys, *argv)
+        assert code == 2 and err.count("\n") <= 2 and "Traceback" not in err, (argv, err)
+        last = err.strip().splitlines()[-1]
+        assert str(home / "paperatlas.duckdb") in last and "Move the file aside" in last, last
+
+
+def test_a_full_disk_is_one_line_for_the_store_and_for_dagsters_storage(home, capsys, monkeypatch):
+    import sqlite3
+
+    import duckdb
+    import sqlalchemy.exc
+
+    def full(*args, **kwargs):
+        raise duckdb.IOException('IO Error: Could not write file "paperatlas.duckdb": No space left on device')
+
+    monkeypatch.setattr(duckdb, "connect", full)
+    code, _, err = run(capsys, "run", "neurips-2020")
+    assert code == 2 and err.count("\n") <= 2 and "free disk space" in err and "Traceback" not in err
+    monkeypatch.undo()
+
+    def instance_full(settings):
+        raise sqlalchemy.exc.OperationalError("INSERT INTO event_logs", {}, sqlite3.OperationalError("disk I/O error"))
+
+    monkeypatch.setattr(cli, "_instance", instance_full)
+    code, _, err = run(capsys, "run", "neurips-2020")
+    assert code == 2 and err.count("\n") == 1 and "DAGSTER_HOME" in err and "disk I/O error" in err
+    monkeypatch.setattr(cli, "_instance", lambda settings: (_ for _ in ()).throw(OSError(28, "No space left on device",
+                                                                                          str(home / "dagster"))))
+    code, _, err = run(capsys, "run", "neurips-2020")
+    assert code == 2 and err == f"paperatlas: {home / 'dagster'}: No space left on device; free disk space and run again " \
+                                "(what was written before is kept)\n"
+
+
+def test_a_reader_waits_for_a_writer_in_another_process(home, capsys):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    assert run(capsys, "run", "neurips-2020")[0] == 0
+    writer = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom pipeline.store import Warehouse\n"
+         "with Warehouse(sys.argv[1]).connect() as con:\n    print('holding', flush=True)\n    time.sleep(2)\n",
+         str(home / "paperatlas.duckdb")], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "holding"
+        started = time.monotonic()
+        code, out, err = run(capsys, "errors")
+        assert code == 0, err
+        assert time.monotonic() - started > 0.5  # it waited for the writer instead of failing
+    finally:
+        writer.wait(timeout=30)
