@@ -288,7 +288,9 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         print(format_text(report))
     if args.out:
         try:
-            paths = write_report(report, args.out)
+            paths = write_report(report, args.out, on_kept=lambda kept: print(
+                f"kept {len(kept)} file(s) in {args.out} that the report did not write: {', '.join(kept[:5])}"
+                f"{' …' if len(kept) > 5 else ''}", file=sys.stderr))
         except ReportError as exc:
             raise CliError(str(exc)) from exc
         print(f"report written to {paths['report.html'].parent} (report.md, report.html, report.json, charts/, "
@@ -676,6 +678,13 @@ def cmd_add_folder(args: argparse.Namespace, settings: Settings) -> int:
     folder = Path(args.folder).expanduser().resolve()
     if not folder.is_dir():
         raise CliError(f"{args.folder}: not a folder")
+    refused = {Path(folder.anchor): "the filesystem root", Path.home().resolve(): "your home folder"}
+    if folder in refused:
+        raise CliError(f"{args.folder}: refusing {refused[folder]}; give the folder that holds the venue-year's PDFs")
+    home = settings.home.resolve()
+    if home.is_relative_to(folder):
+        raise CliError(f"{args.folder}: refusing a folder that holds PAPERATLAS_HOME ({home}); "
+                       "give the folder that holds the venue-year's PDFs")
     link = settings.local_dir / key
     if link.is_symlink() and link.resolve() == folder or link == folder:
         pass

@@ -60,7 +60,7 @@ terms:
     (("country: FR", "country: XX"), "term 'thing': origin country 'XX' is not an ISO 3166-1 alpha-2 code"),
     (("kind: library", "kind: tool"), "term 'thing': kind must be one of architecture, model family, library"),
     (("    family: thing\n", ""), "term 'thing': missing 'family'"),
-    (("aliases: [Thing]", "patterns: ['Thing(']\n    anchors: [thing]"), "term 'thing': alias or pattern 1 is not a valid regular expression"),
+    (("aliases: [Thing]", "patterns: ['Thing(']\n    anchors: [thing]"), "term 'thing': pattern 1 is not a valid regular expression"),
     (("aliases: [Thing]", "patterns: ['Thing']"), "term 'thing': a term with patterns needs 'anchors'"),
     (("aliases: [Thing]", "aliases: [Thing]\n    shadows: [other]"), "term 'thing': shadows unknown term(s) other"),
     (("id: thing", "id: Thing Two"), "id must be lower-case"),

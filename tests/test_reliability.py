@@ -435,3 +435,118 @@ def test_a_reader_waits_for_a_writer_in_another_process(home, capsys):
         assert time.monotonic() - started > 0.5  # it waited for the writer instead of failing
     finally:
         writer.wait(timeout=30)
+
+
+# -- also found ---------------------------------------------------------------------------------
+
+
+def test_a_catastrophic_regex_in_a_term_catalogue_is_refused_when_it_loads(home, capsys, monkeypatch, tmp_path):
+    terms = tmp_path / "terms.yaml"
+    terms.write_text("""terms:
+  - id: aaa
+    name: AAA
+    family: aaa
+    kind: library
+    origin: {organisation: Nobody, country: US}
+    patterns: ['(a+)+$']
+    anchors: [a]
+""")
+    monkeypatch.setenv("PAPERATLAS_TERMS", str(terms))
+    started = time.monotonic()
+    code, out, err = run(capsys, "run", "neurips-2020")
+    assert code == 2 and time.monotonic() - started < 60
+    assert "term 'aaa': pattern 1 repeats '(a+)+$'" in err and "catastrophic backtracking" in err
+    (tmp_path / "x.pdf").write_bytes(b"%PDF-1.4\n")
+    code, _, err = run(capsys, "mentions", str(tmp_path / "x.pdf"), "--terms", str(terms))
+    assert code == 2 and "catastrophic backtracking" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("regex, refused", [
+    ("(a+)+$", True), (r"(\w*\s)*x", True), ("((a+))*", True), (r"(?:-[\w-]+)*", True),
+    ("(ab)+", False), ("a++", False), ("(?>a+)+", False), (r"Yi-(?:1\.5-)?(?:6|9|34)B(?:-[A-Za-z]+)*", False),
+    (r"v\d+(?:\.\d+)*", False),
+])
+def test_nested_repeats_are_found_and_delimited_ones_allowed(regex, refused):
+    from pipeline.mentions.catalogue import nested_repeat
+
+    assert (nested_repeat(regex) is not None) == refused
+
+
+def test_extract_pdf_reads_only_regular_files_so_a_fifo_cannot_hang_it(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    from test_pdf_pipeline import p1_page
+
+    fifo = tmp_path / "pipe.pdf"
+    os.mkfifo(fifo)
+    p1_page(tmp_path / "good.pdf")
+    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "extract-pdf", str(fifo), str(tmp_path / "good.pdf"),
+                           "--jobs", "1"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert done.returncode == 0, done.stderr
+    assert [bool(line["error"]) for line in lines] == [True, False]
+    assert "not a regular file" in lines[0]["error"]
+
+
+@pytest.mark.parametrize("which", ["root", "user home", "paperatlas home", "parent of paperatlas home"])
+def test_add_folder_refuses_the_root_and_the_homes(home, capsys, which):
+    from pathlib import Path
+
+    home.mkdir(parents=True, exist_ok=True)
+    folder = {"root": Path("/"), "user home": Path.home(), "paperatlas home": home,
+              "parent of paperatlas home": home.parent}[which]
+    code, _, err = run(capsys, "add-folder", str(folder), "x-2024")
+    assert code == 2 and "refusing" in err and err.count("\n") == 1
+    assert not (home / "local" / "x-2024").exists()
+
+
+def test_a_papers_csv_row_naming_a_link_out_of_the_folder_is_refused(home, capsys, tmp_path, monkeypatch):
+    from test_pdf_pipeline import p1_page
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    p1_page(outside / "secret.pdf")
+    folder = tmp_path / "pdfs"
+    folder.mkdir()
+    p1_page(folder / "mine.pdf")
+    (folder / "link.pdf").symlink_to(outside / "secret.pdf")
+    (folder / "papers.csv").write_text("file,title\nlink.pdf,Linked\nmine.pdf,Mine\n")
+    assert run(capsys, "add-folder", str(folder), "local-2024")[0] == 0
+    code, out, err = run(capsys, "run", "local-2024")
+    assert "materialised 1/1" in out, err
+    store = _store()
+    assert [r["paper_id"] for r in store.records("SELECT paper_id FROM raw_papers ORDER BY 1")] == ["mine"]
+    reasons = [r["reason"] for r in store.records("SELECT reason FROM ingest_errors WHERE stage = 'raw_papers'")]
+    assert any("'link.pdf' lies outside" in r and "refused" in r for r in reasons), reasons
+
+
+def test_report_out_keeps_the_files_it_did_not_write(home, capsys, tmp_path):
+    assert run(capsys, "run", "neurips-2020")[0] == 0
+    out_dir = tmp_path / "report"
+    assert run(capsys, "report", "neurips-2020", "--out", str(out_dir))[0] == 0
+    (out_dir / "review-verdicts.csv").write_text("paper_id,verdict\np1,correct\n")
+    (out_dir / "charts" / "my-notes.txt").write_text("mine")
+    code, _, err = run(capsys, "report", "neurips-2020", "--out", str(out_dir))
+    assert code == 0 and "kept 2 file(s)" in err and "review-verdicts.csv" in err
+    assert (out_dir / "review-verdicts.csv").read_text() == "paper_id,verdict\np1,correct\n"
+    assert (out_dir / "charts" / "my-notes.txt").read_text() == "mine"
+    assert (out_dir / "report.html").exists()
+
+
+def test_a_number_or_nan_in_aff_is_missing_with_a_warning_not_the_text_42():
+    from pipeline.partitions import parse_partition_key
+    from pipeline.sources.paperlists import parse_records
+
+    payload = b'[{"id": "a", "title": "T1", "author": "X Y", "aff": 42}, {"id": "b", "title": "T2", ' \
+              b'"author": "X Y", "aff": NaN, "aff_domain": NaN}, {"id": 7, "title": "T3", "author": "X Y", "aff": "MIT"}]'
+    result = parse_records(payload, parse_partition_key("neurips-2020"), "x.json")
+    papers = {p.paper_id: p for p in result.papers}
+    assert papers["a"].affiliations == [[]] and papers["b"].affiliations == [[]]
+    assert papers["b"].email_domains == [None] and papers["7"].affiliations == [["MIT"]]
+    warnings = [(e.item, e.reason, e.severity) for e in result.errors]
+    assert ("record #0 (id 'a')", "field 'aff' holds the number 42, not text; treated as missing", "warning") in warnings
+    assert sum("holds the number nan" in r for _, r, _ in warnings) == 2

@@ -163,11 +163,131 @@ def _country(value: Any, where: _Where, name: str) -> str:
     return value
 
 
-def _regex(source: str, where: _Where, what: str) -> re.Pattern:
+def _regex(source: str, where: _Where, what: str, user: bool = True) -> re.Pattern:
+    """`source` compiled; a user's regex (`user`) is also refused when it nests repeats."""
     try:
-        return re.compile(source)
+        pattern = re.compile(source)
     except re.error as exc:
         raise where.fail(f"{what} is not a valid regular expression ({exc})") from None
+    if user:
+        _refuse_nested(source, where, what)
+    return pattern
+
+
+def _refuse_nested(source: str, where: _Where, what: str) -> None:
+    nested = nested_repeat(source)
+    if nested:
+        raise where.fail(f"{what} repeats {nested!r}, which holds another repeat: on some text matching takes "
+                         "exponential time (catastrophic backtracking). Repeat once, e.g. `(ab)+` or `a+`, or "
+                         "make the inner repeat possessive (`a++`) or atomic (`(?>a+)`)")
+
+
+def _parts(value):
+    """The sub-patterns inside one parsed node's argument."""
+    from re import _parser
+
+    if isinstance(value, _parser.SubPattern):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _parts(item)
+
+
+def _matches_char(item, char: int) -> bool:
+    """Whether the one-character node `item` (parsed) can match `char`; True when unsure."""
+    from re import _constants as c
+
+    op, av = item
+    if op == c.LITERAL:
+        return av == char
+    if op == c.NOT_LITERAL:
+        return av != char
+    if op == c.IN:
+        negate = any(o == c.NEGATE for o, _ in av)
+        text = chr(char)
+        hit = False
+        for o, a in av:
+            if o == c.LITERAL:
+                hit |= a == char
+            elif o == c.RANGE:
+                hit |= a[0] <= char <= a[1]
+            elif o == c.CATEGORY:
+                name = str(a).lower()
+                test = {"digit": text.isdigit(), "word": text.isalnum() or text == "_", "space": text.isspace()}
+                kind = next((k for k in test if k in name), None)
+                if kind is None:
+                    return True
+                hit |= test[kind] != ("not" in name)
+        return hit != negate
+    return True
+
+
+def _can_match(sub, char: int) -> bool:
+    """Whether anything repeated inside `sub` can match `char`; True when unsure."""
+    from re import _constants as c
+
+    for op, av in sub:
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+            body = list(av[2])
+            if len(body) == 1 and body[0][0] in (c.LITERAL, c.NOT_LITERAL, c.IN):
+                if _matches_char(body[0], char):
+                    return True
+            elif _can_match(av[2], char) or any(_matches_char(i, char) for i in body[:1]):
+                return True
+        elif any(_can_match(part, char) for part in _parts(av)):
+            return True
+    return False
+
+
+def _delimited(body) -> bool:
+    """Whether each pass of a repeated `body` starts with a literal character that nothing
+    repeated inside it can match (`(?:-[A-Za-z]+)*`): the passes then cannot trade characters,
+    and matching stays linear."""
+    from re import _constants as c
+
+    items = list(body)
+    while items and items[0][0] == c.SUBPATTERN:
+        items = list(items[0][1][3]) + items[1:]
+    if not items or items[0][0] != c.LITERAL:
+        return False
+    return not _can_match(items, items[0][1])
+
+
+def nested_repeat(source: str) -> str | None:
+    """`source` when a repeated part of it holds another repeat that can trade characters with
+    the next pass (`(a+)+`, `(\\w*\\s)*`): the shape whose matching time can grow
+    exponentially (catastrophic backtracking). Possessive and atomic parts do not backtrack,
+    and passes that start with a literal no inner repeat matches (`(?:-\\d+)*`) are linear;
+    both are allowed. None when there is no such part."""
+    from re import _constants as c
+    from re import _parser
+
+    repeats = (c.MAX_REPEAT, c.MIN_REPEAT)
+    closed = (c.POSSESSIVE_REPEAT, c.ATOMIC_GROUP)
+
+    def repeat_inside(sub) -> bool:
+        for op, av in sub:
+            if op in closed:
+                continue
+            if op in repeats and av[1] > 1:
+                return True
+            if any(repeat_inside(part) for part in _parts(av)):
+                return True
+        return False
+
+    parsed = _parser.parse(source)
+
+    def walk(sub) -> str | None:
+        for op, av in sub:
+            if op in repeats and av[1] > 1 and repeat_inside(av[2]) and not _delimited(av[2]):
+                return source if len(source) <= 60 else source[:60] + "…"
+            for part in _parts(av):
+                found = walk(part)
+                if found:
+                    return found
+        return None
+
+    return walk(parsed)
 
 
 TERM_KEYS = {"id", "name", "family", "kind", "origin", "reference", "case", "versions", "aliases", "patterns",
@@ -234,6 +354,7 @@ def _compile_term(raw: Any, where: _Where) -> Term:
             raise where.fail(f"pattern {n} must be a string or a mapping with a 'regex'")
         _known(spec, PATTERN_KEYS, f"pattern {n}", where)
         p_case = _choice(spec, "case", CASES, case, where)
+        _regex(spec["regex"], where, f"pattern {n}")
         regexes.append(LEFT + _case(spec["regex"], p_case) + RIGHT)
     if patterns:
         given = raw.get("anchors")
@@ -242,7 +363,7 @@ def _compile_term(raw: Any, where: _Where) -> Term:
         anchors.update(str(a).lower() for a in given)
     if not regexes:
         raise where.fail("needs at least one alias or pattern")
-    compiled = [_regex(r, where, f"alias or pattern {n}") for n, r in enumerate(regexes, start=1)]
+    compiled = [_regex(r, where, f"alias or pattern {n}", user=False) for n, r in enumerate(regexes, start=1)]
 
     rejects = []
     for n, rule in enumerate(raw.get("reject") or [], start=1):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,8 +67,15 @@ def check_bytes(head: bytes, tail: bytes, size: int, max_bytes: int = MAX_BYTES)
 def checked_digest(path: Path, max_bytes: int = MAX_BYTES, digest: bool = True) -> str | None:
     """The cheap checks on the file (`check_bytes`), then its SHA-256 when `digest`. Raises
     PdfError, or OSError when the file cannot be read."""
-    size = path.stat().st_size
-    with open(path, "rb") as fh:
+    # Opened without blocking and checked before reading: a FIFO or a device would hang or
+    # never end. Only regular files are read.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise PdfError("not a regular file (a FIFO, device or socket); only regular files are read")
+    size = info.st_size
+    with os.fdopen(fd, "rb") as fh:
         head = fh.read(2048)
         if size > len(head):
             fh.seek(-1024, os.SEEK_END)

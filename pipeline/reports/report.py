@@ -23,7 +23,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -499,8 +499,39 @@ def _parquet(frame: pd.DataFrame, path: Path) -> None:
         con.close()
 
 
-def write_report(report: Report, out_dir: str | os.PathLike) -> dict[str, Path]:
-    """Write the report folder (see the module docstring); returns the main files' paths."""
+def _written_before(folder: Path) -> set[str]:
+    """The files (relative paths) an earlier report wrote into `folder`: listed in its marker;
+    for folders from before the marker listed them, the report's own names and folders."""
+    lines = (folder / MARKER).read_text(encoding="utf-8").splitlines()
+    if len(lines) > 1:
+        return {MARKER, *lines[1:]}
+    return {rel for rel in (p.relative_to(folder).as_posix() for p in folder.rglob("*") if not p.is_dir())
+            if rel == MARKER or rel.startswith(("charts/", "tables/")) or rel in REPORT_FILES}
+
+
+def _keep_users_files(old: Path, new: Path) -> list[str]:
+    """Copy the files in `old` that no report wrote (a user's own notes, verdicts) into `new`
+    (copied, not moved: until the new folder takes the old one's place, the old is untouched)."""
+    ours = _written_before(old)
+    kept = []
+    for path in sorted(old.rglob("*")):
+        rel = path.relative_to(old).as_posix()
+        if path.is_dir() or rel in ours or (new / rel).exists():
+            continue
+        (new / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, new / rel)
+        kept.append(rel)
+    return kept
+
+
+REPORT_FILES = ("report.md", "report.html", "report.json", "review.csv", "review.html", "low_confidence.csv")
+
+
+def write_report(report: Report, out_dir: str | os.PathLike,
+                 on_kept: Callable[[list[str]], None] | None = None) -> dict[str, Path]:
+    """Write the report folder (see the module docstring); returns the main files' paths. A
+    file in the folder that no report wrote (a user's own notes, downloaded verdicts) is kept,
+    and `on_kept` hears their names."""
     target = Path(out_dir).absolute()
     if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not (target / MARKER).exists())):
         raise ReportError(f"{out_dir} exists and is not a paperatlas report folder; "
@@ -531,6 +562,12 @@ def write_report(report: Report, out_dir: str | os.PathLike) -> dict[str, Path]:
         for name, frame in {**report.tables, "review_sample": rows}.items():
             csv_frame(frame).to_csv(work / "tables" / f"{name}.csv", index=False)
             _parquet(frame, work / "tables" / f"{name}.parquet")
+        written = sorted(p.relative_to(work).as_posix() for p in work.rglob("*") if p.is_file())
+        (work / MARKER).write_text("\n".join([report.partition_key, *written]) + "\n", encoding="utf-8")
+        if target.exists() and (target / MARKER).exists():
+            kept = _keep_users_files(target, work)
+            if kept and on_kept:
+                on_kept(kept)
         # Swap in whole: the old folder moves aside, the new one takes its name.
         old = None
         if target.exists():
@@ -543,5 +580,4 @@ def write_report(report: Report, out_dir: str | os.PathLike) -> dict[str, Path]:
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    return {name: target / name for name in ("report.md", "report.html", "report.json", "review.csv",
-                                              "review.html", "low_confidence.csv")}
+    return {name: target / name for name in REPORT_FILES}

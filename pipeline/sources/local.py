@@ -108,8 +108,10 @@ def read_local(folder: Path, pk: PartitionKey) -> ParseResult:
             err(item, "no file named")
             continue
         path = Path(os.path.normpath(folder / name))
-        if not path.is_relative_to(folder):
-            err(item, f"file {name!r} lies outside {folder}")
+        if not path.is_relative_to(folder) or not path.resolve().is_relative_to(folder):
+            rejected.add(path)
+            err(item, f"file {name!r} lies outside {folder}" + ("" if not path.is_relative_to(folder) else
+                                                                 f" (a link to {path.resolve()}); refused"))
             continue
         if not path.is_file():
             err(item, f"file {name!r} not found in {folder}")
@@ -124,7 +126,14 @@ def read_local(folder: Path, pk: PartitionKey) -> ParseResult:
             err(item, f"file {name!r} listed twice; the first row is kept")
             continue
         listed[path] = row
-    unlisted = [p for p in pdfs if p not in listed and p not in rejected]
+    unlisted = []
+    for p in pdfs:
+        if p in listed or p in rejected:
+            continue
+        if not p.resolve().is_relative_to(folder):
+            err(p.relative_to(folder).as_posix(), f"a link to {p.resolve()}, outside {folder}; refused")
+            continue
+        unlisted.append(p)
     result.records = len(rows) + len(unlisted)
     seen_ids: set[str] = set()
     mtimes = []

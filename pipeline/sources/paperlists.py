@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -142,11 +143,21 @@ def split_domains(raw: str) -> list[str | None]:
     return out
 
 
-def _text(record: dict, name: str) -> str | None:
+# Fields that hold text and never a number: a number or NaN there is an export error, not a value.
+TEXT_ONLY = ("title", "author", "aff", "aff_domain", "abstract", "pdf", "track", "status")
+
+
+def _text(record: dict, name: str, odd: list[str] | None = None) -> str | None:
+    """The field as text. A number where text belongs (`aff: 42`, `aff: NaN`) is missing, and
+    `odd` hears why; a number in `id` is its text ("12345")."""
     value = record.get(name)
     if value is None:
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if name in TEXT_ONLY or not math.isfinite(value):
+            if odd is not None:
+                odd.append(f"field {name!r} holds the number {value!r}, not text; treated as missing")
+            return None
         return str(value)
     if not isinstance(value, str):
         raise TypeError(f"field {name!r} is {type(value).__name__}, expected a string")
@@ -198,19 +209,22 @@ def parse_records(
         if not isinstance(record, dict):
             err(item, f"is a JSON {type(record).__name__}, expected an object")
             continue
+        odd: list[str] = []
         try:
-            title = _text(record, "title")
-            raw_id = _text(record, "id")
-            status = _text(record, "status")
-            author_raw = _text(record, "author") or ""
-            aff_raw = _text(record, "aff")
-            dom_raw = _text(record, "aff_domain")
-            abstract = _text(record, "abstract")
-            pdf = _text(record, "pdf")
-            track = _text(record, "track")
+            title = _text(record, "title", odd)
+            raw_id = _text(record, "id", odd)
+            status = _text(record, "status", odd)
+            author_raw = _text(record, "author", odd) or ""
+            aff_raw = _text(record, "aff", odd)
+            dom_raw = _text(record, "aff_domain", odd)
+            abstract = _text(record, "abstract", odd)
+            pdf = _text(record, "pdf", odd)
+            track = _text(record, "track", odd)
         except TypeError as exc:
             err(f"{item} (id {record.get('id')!r})", str(exc))
             continue
+        for reason in odd:
+            err(f"{item} (id {raw_id!r})", reason, "warning")
         title = " ".join((title or "").split())
         if not title:
             err(f"{item} (id {raw_id!r})", "has no title")
