@@ -19,8 +19,18 @@ def _cell(value) -> str:
         text = f"{value:.4g}"
     else:
         text = str(value)
-    text = text.replace("|", "\\|").replace("\n", " ")
-    return text if len(text) <= 80 else text[:77] + "..."
+    text = text if len(text) <= 80 else text[:77] + "..."
+    return md_text(" ".join(text.split()))
+
+
+# Markdown that could make a link, an image, raw HTML or code out of data: escaped in cells.
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\|[]<>`"})
+
+
+def md_text(text: str) -> str:
+    """`text` as literal Markdown: a title such as `[x](javascript:…)` or `<img onerror=…>` in
+    a source's data shows as written, never as a link or HTML, in the UI's metadata."""
+    return text.translate(_MD_SPECIAL)
 
 
 def markdown_table(frame: pd.DataFrame, max_rows: int = 10, columns: Sequence[str] | None = None) -> str:

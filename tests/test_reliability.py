@@ -550,3 +550,15 @@ def test_a_number_or_nan_in_aff_is_missing_with_a_warning_not_the_text_42():
     warnings = [(e.item, e.reason, e.severity) for e in result.errors]
     assert ("record #0 (id 'a')", "field 'aff' holds the number 42, not text; treated as missing", "warning") in warnings
     assert sum("holds the number nan" in r for _, r, _ in warnings) == 2
+
+
+def test_data_in_metadata_markdown_cannot_become_a_link_or_html():
+    import pandas as pd
+
+    from pipeline.text import preview
+
+    table = str(preview(pd.DataFrame({"title": ["[click](javascript:alert(1))", "<img src=x onerror=alert(1)>",
+                                                "![x](http://evil/x.png)", "<javascript:alert(1)>"]})))
+    rows = table.splitlines()[2:]
+    assert rows == ["| \\[click\\](javascript:alert(1)) |", "| \\<img src=x onerror=alert(1)\\> |",
+                    "| !\\[x\\](http://evil/x.png) |", "| \\<javascript:alert(1)\\> |"]
