@@ -926,6 +926,8 @@ def _os_problem(exc: OSError, settings: Settings) -> str:
                 "writable folder; reading commands (report, errors, papers, explain, trend, diff) work read-only")
     if exc.errno == errno.ENAMETOOLONG:
         return f"{where}: {cause}; use a shorter name"
+    if exc.errno in (errno.EEXIST, errno.ENOTDIR):
+        return f"{where}: {cause}: a file is where a folder is needed; give another path"
     return f"{where}: {cause}"
 
 
@@ -944,6 +946,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:  # e.g. `paperatlas resolve | head`
         return 0
+    except KeyboardInterrupt:
+        print("paperatlas: interrupted; what was written is kept (each venue-year is replaced whole), "
+              "run the command again to finish", file=sys.stderr)
+        return 130
     except OSError as exc:
         print(f"paperatlas: {_os_problem(exc, settings)}", file=sys.stderr)
         return 2

@@ -86,6 +86,14 @@ class IngestError:
 # -- what a stage hands back to the asset that ran it ----------------------------------------
 
 
+def yaml_problem(exc: BaseException) -> str:
+    """A YAML parse error in one line: where it is and what is wrong."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
+    return f"not valid YAML at line {mark.line + 1}, column {mark.column + 1}: {problem}" if mark else \
+        f"not valid YAML: {problem}"
+
+
 def root_error(exc: BaseException) -> str:
     """The error under the wrappers (what was raised from or during what), as `Type: message`:
     the cause a user can act on, e.g. `OSError: [Errno 36] File name too long: …`."""

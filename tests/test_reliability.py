@@ -562,3 +562,31 @@ def test_data_in_metadata_markdown_cannot_become_a_link_or_html():
     rows = table.splitlines()[2:]
     assert rows == ["| \\[click\\](javascript:alert(1)) |", "| \\<img src=x onerror=alert(1)\\> |",
                     "| !\\[x\\](http://evil/x.png) |", "| \\<javascript:alert(1)\\> |"]
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"venues: [\n", "the sources file is not valid YAML at line 2, column 1"),
+    (b"\xff\xfevenues: {}\n", "the sources file is not UTF-8 text"),
+])
+def test_a_broken_sources_plan_is_one_line(home, capsys, monkeypatch, tmp_path, content, expected):
+    plan = tmp_path / "sources.yaml"
+    plan.write_bytes(content)
+    monkeypatch.setenv("PAPERATLAS_SOURCES", str(plan))
+    code, _, err = run(capsys, "sources")
+    assert code == 2 and err.count("\n") == 1 and expected in err and str(plan) in err
+
+
+def test_a_home_that_is_a_file_is_one_line(home, capsys, monkeypatch, tmp_path):
+    (tmp_path / "afile").write_text("x")
+    monkeypatch.setenv("PAPERATLAS_HOME", str(tmp_path / "afile"))
+    monkeypatch.delenv("DAGSTER_HOME")
+    code, _, err = run(capsys, "run", "neurips-2020")
+    assert code == 2 and err.count("\n") == 1 and "a file is where a folder is needed" in err
+
+
+def test_json_nested_beyond_the_parser_costs_the_venue_year_one_line(home, capsys, monkeypatch, tmp_path):
+    (tmp_path / "pl" / "nips").mkdir(parents=True)
+    (tmp_path / "pl" / "nips" / "nips2020.json").write_text("[" * 100000 + "]" * 100000)
+    monkeypatch.setenv("PAPERATLAS_PAPERLISTS_BASE", str(tmp_path / "pl"))
+    code, out, err = run(capsys, "run", "neurips-2020")
+    assert code == 1 and "nests deeper than Python's parser goes" in err

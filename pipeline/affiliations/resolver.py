@@ -54,6 +54,7 @@ from pathlib import Path
 import pycountry
 import yaml
 
+from ..models import yaml_problem
 from .gazetteer import build_gazetteer, places_in_names
 from .names import ABBREVIATIONS, CONNECTORS, DROP, INSTITUTION_WORDS, LEADS, fold, name_key
 from .ror import RorIndex, fuzzy_blocks, vocabulary_by_initial
@@ -227,7 +228,7 @@ def load_overrides(path: Path | str | None) -> list[Override]:
     try:
         entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     except yaml.YAMLError as exc:
-        raise OverridesError(f"{path}: not valid YAML ({exc})") from exc
+        raise OverridesError(f"{path}: {yaml_problem(exc)}") from exc
     except UnicodeDecodeError as exc:
         raise OverridesError(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8") from exc
     except OSError as exc:

@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from ..models import yaml_problem
+
 DEFAULT_CATALOGUE = Path(__file__).resolve().parent.parent / "data" / "terms.yaml"
 KINDS = ("architecture", "model family", "library")
 CASES = ("sensitive", "insensitive")
@@ -399,7 +401,7 @@ def parse_catalogue(text: str, path: str = "<catalogue>", sha256: str | None = N
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise where.fail(f"not valid YAML ({' '.join(str(exc).split())[:200]})") from None
+        raise where.fail(yaml_problem(exc)) from None
     if not isinstance(data, dict) or not isinstance(data.get("terms"), list) or not data["terms"]:
         raise where.fail("expected a mapping with a non-empty 'terms' list")
     _known(data, {"version", "terms"}, "top level", where)

@@ -142,6 +142,8 @@ def json_body(check: "Callable[[Any], None] | None" = None) -> "Callable[[bytes]
             data = json.loads(content)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ValueError(f"not valid JSON: {exc}") from exc
+        except RecursionError:
+            raise ValueError("not usable JSON: it nests deeper than Python's parser goes") from None
         if check is not None:
             check(data)
         return data

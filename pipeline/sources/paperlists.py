@@ -173,6 +173,8 @@ def records_of(payload: bytes | str | list | dict) -> list:
             payload = json.loads(payload)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ValueError(f"is not valid JSON: {exc}") from exc
+        except RecursionError:
+            raise ValueError("is not usable JSON: it nests deeper than Python's parser goes") from None
     if isinstance(payload, dict) and isinstance(payload.get("papers"), list):
         payload = payload["papers"]
     if not isinstance(payload, list):

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import yaml
 
+from ..models import yaml_problem
 from ..partitions import PARTITION_RE, PartitionKey
 from .registry import PLANNED as SOURCES
 
@@ -136,8 +137,12 @@ def _int(value, where: str, low: int, high: int) -> int:
 def _read(path: Path) -> dict:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise PlanError(f"{path}: cannot read the sources file: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise PlanError(f"{path}: the sources file is {yaml_problem(exc)}") from exc
+    except UnicodeDecodeError as exc:
+        raise PlanError(f"{path}: the sources file is not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
+    except OSError as exc:
+        raise PlanError(f"{path}: cannot read the sources file: {exc.strerror or exc}") from exc
     if not isinstance(data, dict):
         raise PlanError(f"{path}: expected a mapping with `default` and/or `venues`")
     unknown = set(data) - {"default", "venues"}
