@@ -554,7 +554,8 @@ def cmd_extract_pdf(args: argparse.Namespace, settings: Settings) -> int:
     failed = 0
     try:
         jobs = max(1, args.jobs or (os.cpu_count() or 1))
-        for n, result in enumerate(read_first_pages(paths, jobs), start=1):
+        # Always in worker processes: a file that kills MuPDF (or the OOM killer) costs only its line.
+        for n, result in enumerate(read_first_pages(paths, jobs, isolate=True), start=1):
             if resolver is not None:
                 attribute(result, resolver, settings.placement)
             failed += result.error is not None

@@ -590,3 +590,38 @@ def test_json_nested_beyond_the_parser_costs_the_venue_year_one_line(home, capsy
     monkeypatch.setenv("PAPERATLAS_PAPERLISTS_BASE", str(tmp_path / "pl"))
     code, out, err = run(capsys, "run", "neurips-2020")
     assert code == 1 and "nests deeper than Python's parser goes" in err
+
+
+CRASH_EXTRACT = """
+import json, os, signal, sys
+from pipeline import cli, pool
+from pipeline.pdfs import steps
+from pipeline.pdfs.extract import read_pdf
+
+assert pool.start_method() == "fork"
+
+def read_or_die(path):
+    if path.endswith("03.pdf"):
+        os.kill(os.getpid(), signal.SIGKILL)  # as a MuPDF crash or the OOM killer ends a worker
+    return read_pdf(path)
+
+steps.read_pdf = read_or_die
+out = sys.argv[1]
+code = cli.main(["extract-pdf", *sys.argv[2:], "--jobs", "2", "--output", out])
+lines = [json.loads(line) for line in open(out)]
+print(json.dumps({"code": code, "lines": [[l["file"], l["error"], len(l["authors"])] for l in lines]}))
+"""
+
+
+def test_extract_pdf_keeps_every_other_file_when_a_worker_dies(tmp_path):
+    from conftest import run_alone
+    from test_pdfs import marked_page
+
+    for n in range(12):
+        marked_page(tmp_path / f"{n:02d}.pdf")
+    paths = sorted(str(p) for p in tmp_path.glob("*.pdf"))
+    result = run_alone(CRASH_EXTRACT, str(tmp_path / "out.jsonl"), *paths)
+    assert result["code"] == 0
+    assert [line[0] for line in result["lines"]] == paths
+    assert result["lines"][3][1] and "crash" in result["lines"][3][1].lower()
+    assert all(line[1] is None and line[2] == 3 for n, line in enumerate(result["lines"]) if n != 3)

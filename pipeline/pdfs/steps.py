@@ -24,15 +24,16 @@ def crashed(path: str | Path) -> PdfResult:
     return PdfResult(file=str(path), error=CRASHED)
 
 
-def read_first_pages(paths: Sequence[str | Path], processes: int, on_done: Callable[[int], None] | None = None
-                     ) -> Iterator[PdfResult]:
+def read_first_pages(paths: Sequence[str | Path], processes: int, on_done: Callable[[int], None] | None = None,
+                     isolate: bool = False) -> Iterator[PdfResult]:
     """`read_pdf` over `paths`, in order: in the crash-safe process pool (pipeline/pool.py) when
-    there are enough of them, so one PDF that kills MuPDF costs only itself."""
+    there are enough of them, or always with `isolate`, so one PDF that kills MuPDF costs only
+    itself."""
     paths = [str(p) for p in paths]
-    if processes <= 1 or len(paths) < POOL_MIN:
+    if not isolate and (processes <= 1 or len(paths) < POOL_MIN):
         results = map(read_pdf, paths)
     else:
-        results = ordered_map(read_pdf, paths, processes, crashed, chunksize=8)
+        results = ordered_map(read_pdf, paths, max(1, processes), crashed, chunksize=8)
     for n, result in enumerate(results, start=1):
         if on_done:
             on_done(n)
