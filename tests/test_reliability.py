@@ -625,3 +625,14 @@ def test_extract_pdf_keeps_every_other_file_when_a_worker_dies(tmp_path):
     assert [line[0] for line in result["lines"]] == paths
     assert result["lines"][3][1] and "crash" in result["lines"][3][1].lower()
     assert all(line[1] is None and line[2] == 3 for n, line in enumerate(result["lines"]) if n != 3)
+
+
+def test_an_unreadable_papers_csv_names_its_line(home, capsys, tmp_path):
+    folder = tmp_path / "pdfs"
+    folder.mkdir()
+    (folder / "papers.csv").write_text("file,title\na.pdf,fine\nb.pdf," + "x" * 200_000 + "\n")
+    assert run(capsys, "add-folder", str(folder), "local-2024")[0] == 0
+    code, out, err = run(capsys, "run", "local-2024")
+    assert code == 1
+    failed = next(line for line in err.splitlines() if line.startswith("FAILED local-2024"))
+    assert "papers.csv line 3: not readable as CSV (field larger than field limit" in failed
