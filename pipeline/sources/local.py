@@ -78,7 +78,7 @@ def _read_csv(path: Path, pk: PartitionKey) -> list[dict]:
         for row in reader:
             rows.append({(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k is not None})
     except csv.Error as exc:  # a field over the size limit, an unclosed quote at the end
-        raise SourceError(f"{pk}: {path} line {reader.line_num}: not readable as CSV ({exc}); "
+        raise SourceError(f"{pk}: {path} line {reader.line_num + 1}: not readable as CSV ({exc}); "
                           "fix that line and run again") from exc
     return rows
 
