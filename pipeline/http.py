@@ -35,6 +35,9 @@ from tenacity import (
 from .config import USER_AGENT
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
+# The largest body `get`/`fetch` hold in memory (after decompression): more than any paper list
+# or registry dump, less than a hostile server could send. Large files stream with `download`.
+MAX_BODY = 1 << 30
 
 
 class FetchError(RuntimeError):
@@ -235,6 +238,7 @@ class HttpClient:
         max_total_wait: float = 300.0,
         session: requests.Session | None = None,
         pacer: HostPacer | None = None,
+        max_body: int = MAX_BODY,
     ):
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.timeout = timeout
@@ -243,6 +247,7 @@ class HttpClient:
         self.backoff_max = backoff_max
         self.max_retry_after = max_retry_after
         self.max_total_wait = max_total_wait
+        self.max_body = max_body
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         self.pacer = pacer
@@ -317,7 +322,13 @@ class HttpClient:
             if response.status_code in RETRY_STATUS:
                 raise RetryableHTTPError(url, response.status_code, retry_delay(response))
             # Read the whole body here, within the deadline, so a broken or stalled transfer is retried too.
-            response._content = b"".join(self._body(response, url, deadline))
+            chunks, size = [], 0
+            for chunk in self._body(response, url, deadline):
+                size += len(chunk)
+                if size > self.max_body:
+                    raise PermanentFetchError(f"{url}: the body is over {self.max_body / 1e6:.0f} MB; refused")
+                chunks.append(chunk)
+            response._content = b"".join(chunks)
             response._content_consumed = True
         finally:
             response.close()

@@ -636,3 +636,16 @@ def test_an_unreadable_papers_csv_names_its_line(home, capsys, tmp_path):
     assert code == 1
     failed = next(line for line in err.splitlines() if line.startswith("FAILED local-2024"))
     assert "papers.csv line 3: not readable as CSV (field larger than field limit" in failed
+
+
+def test_a_body_over_the_size_cap_is_refused_not_held_in_memory(tmp_path, server):
+    import gzip
+
+    from pipeline.http import FetchError, HttpClient
+
+    bomb = gzip.compress(b"[" + b" " * 5_000_000 + b"]")  # 5 MB once decompressed, a few KB on the wire
+    server.answer("/bomb.json", (200, {"Content-Encoding": "gzip"}, bomb))
+    http = HttpClient(tmp_path, retries=0, max_body=1_000_000)
+    with pytest.raises(FetchError, match="over 1 MB; refused"):
+        http.fetch(server.url + "/bomb.json")
+    assert HttpClient(tmp_path, retries=0).fetch(server.url + "/bomb.json").content.startswith(b"[ ")
