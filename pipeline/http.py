@@ -279,13 +279,40 @@ class HttpClient:
         else:
             delay = wait_exponential_jitter(initial=self.backoff_initial, max=self.backoff_max)(state)
         if delay >= 2:  # a wait a person would notice: say why the command is quiet
-            what = f"HTTP {exc.status}" if isinstance(exc, RetryableHTTPError) else type(exc).__name__
-            print(f"paperatlas: {host_of(getattr(exc, 'url', '') or '')} answered {what}; waiting {delay:.0f} s "
+            what = f"answered HTTP {exc.status}" if isinstance(exc, RetryableHTTPError) else \
+                f"failed ({type(exc).__name__})"
+            url = str(state.args[0]) if state.args else ""
+            print(f"paperatlas: {host_of(url)} {what}; waiting {delay:.0f} s "
                   f"before try {state.attempt_number + 1} of {self.retries + 1}", file=sys.stderr, flush=True)
         return delay
 
     def _retrying(self) -> Retrying:
         return Retrying(stop=self._stop, wait=self._wait, retry=retry_if_exception(_is_retryable), reraise=True)
+
+    def _timed_out(self, url: str) -> requests.Timeout:
+        return requests.Timeout(f"{url}: the whole request took longer than {self.timeout:g} s "
+                                "(PAPERATLAS_HTTP_TIMEOUT bounds a request, body included)")
+
+    def _headers(self, url: str, deadline: float, method: str, **kwargs) -> requests.Response:
+        """Send the request and read the status and headers (the body streams later), by
+        `deadline`. requests bounds each socket read, not their sum, so a server trickling its
+        headers would hold us for ever: the request runs in a daemon thread we stop waiting for."""
+        box: dict = {}
+
+        def send() -> None:
+            try:
+                box["response"] = self.session.request(method, url, timeout=self.timeout, stream=True, **kwargs)
+            except BaseException as exc:  # handed to the caller's thread
+                box["error"] = exc
+
+        worker = threading.Thread(target=send, name="paperatlas-http", daemon=True)
+        worker.start()
+        worker.join(max(0.0, deadline - time.monotonic()))
+        if worker.is_alive():
+            raise self._timed_out(url)
+        if "error" in box:
+            raise box["error"]
+        return box["response"]
 
     def _body(self, response: requests.Response, url: str, deadline: float, chunk_size: int = 1 << 16):
         """The body's chunks as they arrive, each socket read bounded by what is left of the
@@ -294,16 +321,14 @@ class HttpClient:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise requests.Timeout(f"{url}: the whole request took longer than {self.timeout:g} s "
-                                       "(PAPERATLAS_HTTP_TIMEOUT bounds a request, body included)")
+                raise self._timed_out(url)
             sock = getattr(getattr(raw, "connection", None), "sock", None)
             if sock is not None:
                 sock.settimeout(remaining)
             try:
                 chunk = raw.read1(chunk_size, decode_content=True)
             except (urllib3.exceptions.ReadTimeoutError, socket.timeout, TimeoutError) as exc:
-                raise requests.Timeout(f"{url}: the whole request took longer than {self.timeout:g} s "
-                                       "(PAPERATLAS_HTTP_TIMEOUT bounds a request, body included)") from exc
+                raise self._timed_out(url) from exc
             except (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError) as exc:
                 raise requests.exceptions.ChunkedEncodingError(f"{url}: {exc}") from exc
             if not chunk:
@@ -315,9 +340,8 @@ class HttpClient:
         if self.pacer:
             self.pacer.wait(url)
         deadline = time.monotonic() + self.timeout
-        method = "GET" if body is None else "POST"
-        response = self.session.request(method, url, timeout=self.timeout, headers=headers, params=params,
-                                        json=body, stream=True)
+        response = self._headers(url, deadline, "GET" if body is None else "POST", headers=headers, params=params,
+                                 json=body)
         try:
             if response.status_code in RETRY_STATUS:
                 raise RetryableHTTPError(url, response.status_code, retry_delay(response))
@@ -482,7 +506,7 @@ class HttpClient:
         if self.pacer:
             self.pacer.wait(url)
         deadline = time.monotonic() + self.timeout
-        with self.session.get(url, timeout=self.timeout, stream=True) as response:
+        with self._headers(url, deadline, "GET") as response:
             status = response.status_code
             if status in RETRY_STATUS:
                 raise RetryableHTTPError(url, status, retry_delay(response))

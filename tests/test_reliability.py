@@ -57,6 +57,15 @@ class Server:
                 server.hits[self.path] = server.hits.get(self.path, 0) + 1
                 queue = server.routes.get(self.path) or [(404, {}, b"not found", 0.0)]
                 status, headers, body, per_byte = queue.pop(0) if len(queue) > 1 else queue[0]
+                if per_byte < 0:  # trickle the status line and headers instead of the body
+                    try:
+                        for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"x" * 60:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            time.sleep(-per_byte)
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass
+                    return
                 self.send_response(status)
                 for name, value in {"Content-Length": str(len(body)), **headers}.items():
                     self.send_header(name, value)
@@ -148,6 +157,13 @@ def test_the_timeout_bounds_the_whole_request_even_when_the_server_trickles(tmp_
         http.download(server.url + "/slow.pdf", tmp_path / "slow.pdf", max_bytes=10**6)
     assert time.monotonic() - started < 4
     assert not (tmp_path / "slow.pdf").exists()
+    server.answer("/slow-headers", (200, {}, b"", -0.2))  # 14 s of headers at one byte per 0.2 s
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="longer than 1 s"):
+        http.fetch(server.url + "/slow-headers")
+    with pytest.raises(FetchError, match="longer than 1 s"):
+        http.download(server.url + "/slow-headers", tmp_path / "slow.pdf", max_bytes=10**6)
+    assert time.monotonic() - started < 4
 
 
 def test_a_huge_retry_after_gives_up_at_once_naming_the_host_and_the_wait(tmp_path, server):
