@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -233,12 +234,24 @@ class Warehouse:
             self._lock.release()
 
     def _open(self) -> duckdb.DuckDBPyConnection:
-        try:
-            con = duckdb.connect(self.database, read_only=self.read_only)
-        except duckdb.Error as exc:
-            if self.read_only and "lock" in str(exc).lower():
-                raise  # a writer holds it: the caller waits for the lock
-            raise self._unusable(exc) from exc
+        """A DuckDB connection. A writer whose open collides with a lock-free reader in another
+        process (DuckDB's own file lock) tries again until the reader is done."""
+        deadline, pause = time.monotonic() + self.lock_timeout, 0.05
+        while True:
+            try:
+                con = duckdb.connect(self.database, read_only=self.read_only)
+                break
+            except duckdb.Error as exc:
+                held = "lock" in str(exc).lower()
+                if held and self.read_only:
+                    raise  # a writer holds it: the caller waits for the store lock
+                if not held:
+                    raise self._unusable(exc) from exc
+                if time.monotonic() > deadline:
+                    raise StoreBusy(f"{self.database} stayed open in another process for {self.lock_timeout:.0f}s "
+                                    f"({' '.join(str(exc).split())[:160]})") from exc
+                time.sleep(pause)
+                pause = min(pause * 2, 1.0)
         if not self.read_only:
             try:
                 self._ensure_schema(con)

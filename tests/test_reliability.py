@@ -665,3 +665,22 @@ def test_a_body_over_the_size_cap_is_refused_not_held_in_memory(tmp_path, server
     with pytest.raises(FetchError, match="over 1 MB; refused"):
         http.fetch(server.url + "/bomb.json")
     assert HttpClient(tmp_path, retries=0).fetch(server.url + "/bomb.json").content.startswith(b"[ ")
+
+
+def test_a_writer_waits_for_a_lock_free_reader_in_another_process(home, capsys):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    assert run(capsys, "run", "neurips-2020")[0] == 0
+    reader = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom pipeline.store import Warehouse\n"
+         "with Warehouse(sys.argv[1], read_only=True).connect() as con:\n    print('reading', flush=True)\n"
+         "    time.sleep(2)\n", str(home / "paperatlas.duckdb")], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().strip() == "reading"
+        code, out, err = run(capsys, "run", "neurips-2020")
+        assert code == 0 and "materialised 1/1" in out, err
+    finally:
+        reader.wait(timeout=30)
