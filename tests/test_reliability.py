@@ -684,3 +684,18 @@ def test_a_writer_waits_for_a_lock_free_reader_in_another_process(home, capsys):
         assert code == 0 and "materialised 1/1" in out, err
     finally:
         reader.wait(timeout=30)
+
+
+def test_a_dump_url_serving_an_error_page_is_never_cached_as_the_dump(tmp_path, server, ror_dump):
+    from pipeline.affiliations.reference import locate_dump
+    from pipeline.affiliations.ror import RorDumpError
+    from pipeline.http import HttpClient
+
+    server.answer("/ror.zip", HTML_ERROR, (200, {}, ror_dump.read_bytes()[:-200]), (200, {}, ror_dump.read_bytes()))
+    http = HttpClient(tmp_path, retries=0)
+    with pytest.raises(RorDumpError, match="neither a zip nor a JSON array"):
+        locate_dump(server.url + "/ror.zip", tmp_path, http)
+    with pytest.raises(RorDumpError, match="not usable"):  # cut short: the zip's directory is gone
+        locate_dump(server.url + "/ror.zip", tmp_path, http)
+    location = locate_dump(server.url + "/ror.zip", tmp_path, http)
+    assert location.path.read_bytes() == ror_dump.read_bytes() and server.hits["/ror.zip"] == 3

@@ -11,6 +11,9 @@ cached (its MD5 from Zenodo is checked).
 from __future__ import annotations
 
 import hashlib
+import io
+import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,16 +45,35 @@ def locate_dump(spec: str | None, cache_dir: Path, http: HttpClient | None = Non
             raise RorDumpError(f"ROR dump {path} does not exist (set PAPERATLAS_ROR_DUMP or --ror)")
         return DumpLocation(path.resolve(), spec)
     http = http or HttpClient(Path(cache_dir))
-    if spec:
-        result = http.fetch(spec)
-        return DumpLocation(result.cache_path or _keep(result.content, cache_dir, spec), spec)
-    url, md5, name = newest_zenodo_dump(http)
-    result = http.fetch(url)
-    if md5 and hashlib.md5(result.content).hexdigest() != md5:
-        if result.cache_path:
-            result.cache_path.unlink(missing_ok=True)
-        raise RorDumpError(f"{name}: MD5 differs from the one Zenodo lists; the download was discarded")
+    try:
+        if spec:
+            result = http.fetch(spec, validate=_dump_body(None))
+            return DumpLocation(result.cache_path or _keep(result.content, cache_dir, spec), spec)
+        url, md5, name = newest_zenodo_dump(http)
+        result = http.fetch(url, validate=_dump_body(md5))
+    except FetchError as exc:
+        raise RorDumpError(f"could not download the ROR dump: {exc}") from exc
     return DumpLocation(result.cache_path or _keep(result.content, cache_dir, url), url)
+
+
+def _dump_body(md5: str | None) -> Callable[[bytes], None]:
+    """A validator for a downloaded dump: a whole zip (its CRCs check) or a JSON array, with the
+    MD5 Zenodo lists. A body that fails is never cached."""
+
+    def validate(content: bytes) -> None:
+        if md5 and hashlib.md5(content).hexdigest() != md5:
+            raise ValueError("its MD5 differs from the one Zenodo lists")
+        if content.lstrip()[:1] == b"[":
+            return
+        try:
+            with zipfile.ZipFile(io.BytesIO(content)) as archive:
+                bad = archive.testzip()
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise ValueError(f"not a ROR dump: neither a zip nor a JSON array ({exc})") from exc
+        if bad is not None:
+            raise ValueError(f"the zip is damaged ({bad} fails its CRC)")
+
+    return validate
 
 
 def _keep(content: bytes, cache_dir: Path, url: str) -> Path:
