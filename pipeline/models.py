@@ -94,6 +94,21 @@ def yaml_problem(exc: BaseException) -> str:
         f"not valid YAML: {problem}"
 
 
+def read_yaml(path) -> Any:
+    """The YAML document in the file at `path`. A file that cannot be read, is not UTF-8 or is
+    not valid YAML raises ValueError with the reason in one line (the caller names the file)."""
+    import yaml
+
+    try:
+        return yaml.safe_load(open(path, encoding="utf-8").read())
+    except yaml.YAMLError as exc:
+        raise ValueError(yaml_problem(exc)) from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
+    except OSError as exc:
+        raise ValueError(f"cannot be read ({exc.strerror or exc})") from exc
+
+
 def root_error(exc: BaseException) -> str:
     """The error under the wrappers (what was raised from or during what), as `Type: message`:
     the cause a user can act on, e.g. `OSError: [Errno 36] File name too long: …`."""

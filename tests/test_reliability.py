@@ -581,8 +581,8 @@ def test_data_in_metadata_markdown_cannot_become_a_link_or_html():
 
 
 @pytest.mark.parametrize("content, expected", [
-    (b"venues: [\n", "the sources file is not valid YAML at line 2, column 1"),
-    (b"\xff\xfevenues: {}\n", "the sources file is not UTF-8 text"),
+    (b"venues: [\n", "the sources file: not valid YAML at line 2, column 1"),
+    (b"\xff\xfevenues: {}\n", "the sources file: not UTF-8 text"),
 ])
 def test_a_broken_sources_plan_is_one_line(home, capsys, monkeypatch, tmp_path, content, expected):
     plan = tmp_path / "sources.yaml"

@@ -54,7 +54,7 @@ from pathlib import Path
 import pycountry
 import yaml
 
-from ..models import yaml_problem
+from ..models import read_yaml
 from .gazetteer import build_gazetteer, places_in_names
 from .names import ABBREVIATIONS, CONNECTORS, DROP, INSTITUTION_WORDS, LEADS, fold, name_key
 from .ror import RorIndex, fuzzy_blocks, vocabulary_by_initial
@@ -226,13 +226,9 @@ def load_overrides(path: Path | str | None) -> list[Override]:
     if not path.exists():
         return []
     try:
-        entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    except yaml.YAMLError as exc:
-        raise OverridesError(f"{path}: {yaml_problem(exc)}") from exc
-    except UnicodeDecodeError as exc:
-        raise OverridesError(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8") from exc
-    except OSError as exc:
-        raise OverridesError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+        entries = read_yaml(path) or []
+    except ValueError as exc:
+        raise OverridesError(f"{path}: {exc}") from exc
     if not isinstance(entries, list):
         raise OverridesError(f"{path}: expected a list of rules, got {type(entries).__name__}")
     rules = []

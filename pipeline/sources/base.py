@@ -133,17 +133,22 @@ class Digest:
         return result
 
 
+def parse_json(content: bytes | str):
+    """The JSON document in `content`; ValueError, in one line, when it is not one."""
+    try:
+        return json.loads(content)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise ValueError("not usable JSON: it nests deeper than Python's parser goes") from None
+
+
 def json_body(check: "Callable[[Any], None] | None" = None) -> "Callable[[bytes], Any]":
     """A validator for `HttpClient.fetch`: the body parsed as JSON, passed through `check`
     (which raises ValueError when the document is not the one asked for)."""
 
     def validate(content: bytes):
-        try:
-            data = json.loads(content)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"not valid JSON: {exc}") from exc
-        except RecursionError:
-            raise ValueError("not usable JSON: it nests deeper than Python's parser goes") from None
+        data = parse_json(content)
         if check is not None:
             check(data)
         return data

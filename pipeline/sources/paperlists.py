@@ -12,7 +12,6 @@ spaces around them.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import re
 from datetime import datetime, timezone
@@ -22,7 +21,7 @@ from urllib.parse import urlparse
 from ..http import FetchError, HttpClient
 from ..models import IngestError, Paper, utcnow
 from ..partitions import PartitionKey
-from .base import STAGE, ParseResult, SourceConfig, SourceError, SourceFile
+from .base import STAGE, ParseResult, SourceConfig, SourceError, SourceFile, parse_json
 
 SOURCE = "paperlists"
 # Statuses of submissions that were not accepted (paperlists keeps them for ICLR and others).
@@ -169,12 +168,7 @@ def records_of(payload: bytes | str | list | dict) -> list:
     ValueError when it is not JSON or holds no such array. Also the download's validator, so
     an error page served with status 200 is never cached."""
     if isinstance(payload, (bytes, str)):
-        try:
-            payload = json.loads(payload)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"is not valid JSON: {exc}") from exc
-        except RecursionError:
-            raise ValueError("is not usable JSON: it nests deeper than Python's parser goes") from None
+        payload = parse_json(payload)
     if isinstance(payload, dict) and isinstance(payload.get("papers"), list):
         payload = payload["papers"]
     if not isinstance(payload, list):

@@ -23,9 +23,7 @@ from datetime import date
 from importlib import resources as importlib_resources
 from pathlib import Path
 
-import yaml
-
-from ..models import yaml_problem
+from ..models import read_yaml
 from ..partitions import PARTITION_RE, PartitionKey
 from .registry import PLANNED as SOURCES
 
@@ -136,13 +134,9 @@ def _int(value, where: str, low: int, high: int) -> int:
 
 def _read(path: Path) -> dict:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise PlanError(f"{path}: the sources file is {yaml_problem(exc)}") from exc
-    except UnicodeDecodeError as exc:
-        raise PlanError(f"{path}: the sources file is not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
-    except OSError as exc:
-        raise PlanError(f"{path}: cannot read the sources file: {exc.strerror or exc}") from exc
+        data = read_yaml(path) or {}
+    except ValueError as exc:
+        raise PlanError(f"{path}: the sources file: {exc}") from exc
     if not isinstance(data, dict):
         raise PlanError(f"{path}: expected a mapping with `default` and/or `venues`")
     unknown = set(data) - {"default", "venues"}
