@@ -741,7 +741,8 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     reads = None
     if settings.database.exists():
-        reads = _open_store(settings.database, read_only=True).query("SELECT * FROM source_reads ORDER BY partition_key, priority")
+        reads = _open_store(settings.database, read_only=True).query(
+            "SELECT * FROM source_reads ORDER BY partition_key, priority")
     for key in _keys(args.keys):
         pk = parse_partition_key(key)
         venue = plan.venue(pk.venue)
@@ -960,14 +961,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _unexpected(exc: Exception, settings: Settings) -> str:
-    from .models import root_error
+    """One line for an error no command handled: the store, Dagster's storage, or a bug."""
+    from .models import root_cause, root_error
     from .store import StoreError
 
     if isinstance(exc, StoreError):
         return str(exc)
-    root = exc
-    while root.__cause__ or root.__context__:
-        root = root.__cause__ or root.__context__
+    root = root_cause(exc)
     if isinstance(root, OSError):
         return _os_problem(root, settings)
     text = root_error(exc)

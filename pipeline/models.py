@@ -109,9 +109,8 @@ def read_yaml(path) -> Any:
         raise ValueError(f"cannot be read ({exc.strerror or exc})") from exc
 
 
-def root_error(exc: BaseException) -> str:
-    """The error under the wrappers (what was raised from or during what), as `Type: message`:
-    the cause a user can act on, e.g. `OSError: [Errno 36] File name too long: …`."""
+def root_cause(exc: BaseException) -> BaseException:
+    """The error under the wrappers: what `exc` was raised from, or during, all the way down."""
     seen = set()
     while id(exc) not in seen:
         seen.add(id(exc))
@@ -119,6 +118,13 @@ def root_error(exc: BaseException) -> str:
         if below is None:
             break
         exc = below
+    return exc
+
+
+def root_error(exc: BaseException) -> str:
+    """The error under the wrappers as `Type: message`: the cause a user can act on, e.g.
+    `OSError: [Errno 36] File name too long: …`."""
+    exc = root_cause(exc)
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 

@@ -260,6 +260,16 @@ class Warehouse:
                 raise self._unusable(exc) from exc
         return con
 
+    def _upgrade(self) -> None:
+        """Add what a newer paperatlas defines to an older store before reading it; where the
+        store cannot be written (a read-only home), it is read as it is."""
+        writer = Warehouse(self.database, self.lock_timeout)
+        try:
+            with writer.connect():
+                pass
+        except (OSError, StoreError):
+            pass
+
     def _unusable(self, exc: BaseException) -> StoreError:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         if isinstance(exc, duckdb.IOException) and ("No space" in first or "disk" in first.lower()):
@@ -283,6 +293,10 @@ class Warehouse:
             except duckdb.Error:
                 with self._locked():
                     con = self._open()
+            if not self._schema_current(con):  # a store written by an older paperatlas
+                con.close()
+                self._upgrade()
+                con = self._open()
         else:
             Path(self.database).parent.mkdir(parents=True, exist_ok=True)
             with self._locked():
@@ -298,13 +312,19 @@ class Warehouse:
             con.close()
 
     @staticmethod
-    def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    def _existing(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
+        return {(t, c) for t, c in con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'").fetchall()}
+
+    @classmethod
+    def _schema_current(cls, con: duckdb.DuckDBPyConnection) -> bool:
+        existing = cls._existing(con)
+        return all((table, name) in existing for table in SCHEMA for name, _ in columns_of(table))
+
+    @classmethod
+    def _ensure_schema(cls, con: duckdb.DuckDBPyConnection) -> None:
         """Create missing tables; add columns a newer paperatlas defines to older stores."""
-        existing = {
-            (t, c) for t, c in con.execute(
-                "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'"
-            ).fetchall()
-        }
+        existing = cls._existing(con)
         tables = {t for t, _ in existing}
         for table, columns in SCHEMA.items():
             if table not in tables:

@@ -699,3 +699,17 @@ def test_a_dump_url_serving_an_error_page_is_never_cached_as_the_dump(tmp_path, 
         locate_dump(server.url + "/ror.zip", tmp_path, http)
     location = locate_dump(server.url + "/ror.zip", tmp_path, http)
     assert location.path.read_bytes() == ror_dump.read_bytes() and server.hits["/ror.zip"] == 3
+
+
+def test_a_reader_upgrades_a_store_written_by_an_older_version(home, capsys):
+    import duckdb
+
+    assert run(capsys, "run", "neurips-2020")[0] == 0
+    con = duckdb.connect(str(home / "paperatlas.duckdb"))
+    con.execute("ALTER TABLE terms DROP COLUMN catalogue_copy")
+    con.close()
+    code, out, err = run(capsys, "report", "neurips-2020", "--json")
+    assert code == 0, err
+    con = duckdb.connect(str(home / "paperatlas.duckdb"), read_only=True)
+    assert "catalogue_copy" in [r[0] for r in con.execute("DESCRIBE terms").fetchall()]
+    con.close()
