@@ -4,6 +4,7 @@ use (`tool_dependency`)."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ import pandas as pd
 
 from ..affiliations.reference import REFERENCE
 from ..http import atomic_write_bytes
-from ..models import Check, IngestError, Markdown, Outcome, Progress
+from ..models import Check, IngestError, Markdown, Outcome, Progress, StageFailure
 from ..partitions import PartitionKey
 from ..pdfs.steps import USABLE
 from ..text import counts, errors_summary, markdown_table, preview
@@ -44,7 +45,10 @@ def _keep_copy(store, loaded: Catalogue) -> str:
         return loaded.path
     copy = Path(store.database).parent / "reference" / f"terms-{loaded.sha256[:16]}.yaml"
     if not copy.exists():
-        atomic_write_bytes(copy, Path(loaded.path).read_bytes())
+        data = Path(loaded.path).read_bytes()
+        if hashlib.sha256(data).hexdigest() != loaded.sha256:
+            raise StageFailure(f"{loaded.path} changed while it was being loaded; run again")
+        atomic_write_bytes(copy, data)
     return str(copy)
 
 
