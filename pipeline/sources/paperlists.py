@@ -59,7 +59,7 @@ def locate_and_read(base: str, pk: PartitionKey, http: HttpClient | None, name: 
                 last_error = exc
                 if "HTTP 404" in str(exc):
                     continue
-                raise SourceError(f"{pk}: could not download {url}: {exc}") from exc
+                raise SourceError(f"{pk}: could not download {exc}") from exc  # the message starts with the URL
             return SourceFile(url, result.content, result.sha256, result.from_cache, result.fetched_at,
                               result.value)
         raise SourceError(f"{pk}: no paperlists file for this venue-year (tried {', '.join(tried)}): {last_error}")
