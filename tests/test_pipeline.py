@@ -143,7 +143,7 @@ def test_malformed_source_fails_its_partition_and_keeps_previous_rows(env, tmp_p
     result = materialise(defs, instance, "neurips-2020")
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    assert "nips2020.json is not valid JSON" in failure.step_failure_data.user_failure_data.description
+    assert "nips2020.json: not valid JSON" in failure.step_failure_data.user_failure_data.description
     store = Warehouse(settings.database)
     assert len(store.read_partition("raw_papers", "neurips-2020")) == 8
     errors = store.query("SELECT item, reason FROM ingest_errors WHERE stage='raw_papers' AND partition_key='neurips-2020'")

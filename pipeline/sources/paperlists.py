@@ -191,7 +191,7 @@ def parse_records(
     try:
         data = records_of(payload)
     except ValueError as exc:
-        raise SourceError(f"{pk}: {source_ref} {exc}") from exc
+        raise SourceError(f"{pk}: {source_ref}: {exc}") from exc
     result = ParseResult(records=len(data))
     fetched_at = fetched_at or utcnow()
     seen_ids: dict[str, str] = {}  # paper id -> title hash
