@@ -3,8 +3,10 @@ stage hands back to the Dagster asset that ran it (`Outcome`, `Check`, metadata 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -84,6 +86,38 @@ class IngestError:
 
 
 # -- what a stage hands back to the asset that ran it ----------------------------------------
+
+
+# Characters no text of ours may hold: lone UTF-16 surrogates (JSON's "\ud800" decodes to one,
+# and UTF-8 cannot encode it) and C0 controls other than tab and line breaks (NUL among them).
+_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
+def scrub(value: Any) -> tuple[Any, bool]:
+    """`value` with lone surrogates made U+FFFD and control characters dropped, through lists,
+    tuples and dicts; and whether anything changed."""
+    if isinstance(value, str):
+        if not _UNWRITABLE.search(value):
+            return value, False
+        return _UNWRITABLE.sub(lambda m: "\ufffd" if m.group() >= "\ud800" else "", value), True
+    if isinstance(value, (list, tuple)):
+        items = [scrub(v) for v in value]
+        return type(value)(v for v, _ in items), any(c for _, c in items)
+    if isinstance(value, dict):
+        items = {k: scrub(v) for k, v in value.items()}
+        return {k: v for k, (v, _) in items.items()}, any(c for _, c in items.values())
+    return value, False
+
+
+def scrub_paper(paper: "Paper") -> list[str]:
+    """Scrub every text of `paper` in place (see `scrub`); the names of the fields that changed."""
+    changed = []
+    for f in dataclasses.fields(paper):
+        value, dirty = scrub(getattr(paper, f.name))
+        if dirty:
+            setattr(paper, f.name, value)
+            changed.append(f.name)
+    return changed
 
 
 def yaml_problem(exc: BaseException) -> str:

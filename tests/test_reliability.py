@@ -713,3 +713,34 @@ def test_a_reader_upgrades_a_store_written_by_an_older_version(home, capsys):
     con = duckdb.connect(str(home / "paperatlas.duckdb"), read_only=True)
     assert "catalogue_copy" in [r[0] for r in con.execute("DESCRIBE terms").fetchall()]
     con.close()
+
+
+def test_text_utf8_cannot_store_costs_a_warning_not_the_venue_year(home, capsys, monkeypatch, tmp_path):
+    import json
+
+    records = [r for r in json.loads((PAPERLISTS / "nips" / "nips2020.json").read_text()) if isinstance(r, dict)]
+    records[0]["title"] = "Lone \ud800 surrogate and NUL \u0000 title"
+    records[1]["aff"] = "Tsinghua University \udfff;MIT"
+    (tmp_path / "pl" / "nips").mkdir(parents=True)
+    (tmp_path / "pl" / "nips" / "nips2020.json").write_text(json.dumps(records))  # JSON escapes: "\ud800"
+    monkeypatch.setenv("PAPERATLAS_PAPERLISTS_BASE", str(tmp_path / "pl"))
+    code, out, err = run(capsys, "run", "neurips-2020")
+    assert "materialised 1/1" in out, err
+    titles = [r["title"] for r in _store().records("SELECT title FROM raw_papers WHERE paper_id = 'p1'")]
+    assert titles == ["Lone \ufffd surrogate and NUL title"]
+    warnings = _store().records("SELECT item FROM ingest_errors WHERE reason LIKE 'characters that cannot be stored%'")
+    assert sorted(w["item"] for w in warnings) == ["record #0 (id 'p1')", "record #1 (id 'p2')"]
+    assert run(capsys, "report", "neurips-2020", "--out", str(tmp_path / "report"))[0] == 0
+
+
+def test_an_affiliation_string_too_long_to_be_one_is_not_matched():
+    import time as clock
+
+    from pipeline.affiliations.resolver import MAX_AFFILIATION, Resolver
+
+    resolver = Resolver(None)
+    started = clock.monotonic()
+    huge = resolver.resolve("Stanford University, Dept. of " * 40_000)
+    assert clock.monotonic() - started < 2
+    assert huge.country is None and f"longer than {MAX_AFFILIATION:,} characters" in huge.reason
+    assert resolver.resolve("x" * (MAX_AFFILIATION + 1), "tsinghua.edu.cn").country == "CN"

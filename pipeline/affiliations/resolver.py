@@ -146,6 +146,9 @@ LEGAL_FORMS = [
 ]
 
 
+MAX_AFFILIATION = 2000  # characters; longer strings are not read (Resolver.resolve)
+
+
 @dataclass(frozen=True)  # results are cached and shared: nobody may change one
 class Resolution:
     country: str | None
@@ -787,6 +790,12 @@ class Resolver:
     # -- the decision -----------------------------------------------------------------------
     @functools.lru_cache(maxsize=300_000)
     def resolve(self, affiliation: str | None, email_domain: str | None = None) -> Resolution:
+        if affiliation and len(affiliation) > MAX_AFFILIATION:
+            # Not one affiliation (a pasted page, a hostile record); matching time grows faster
+            # than its length, so only the e-mail domain is read.
+            by_domain = self._resolve_one("", email_domain)
+            return by_domain if by_domain.country else replace(
+                by_domain, reason=f"longer than {MAX_AFFILIATION:,} characters: not one affiliation string")
         text = fold(affiliation or "")
         pieces = [p for p in PART_SPLIT.split(text) if p and p.strip(" ,")] if text else []
         if len(pieces) <= 1:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..affiliations.names import SPECIAL
 from ..http import FetchError, HttpClient
-from ..models import IngestError, Paper
+from ..models import IngestError, Paper, scrub
 from ..partitions import PartitionKey
 
 if TYPE_CHECKING:
@@ -148,7 +148,7 @@ def json_body(check: "Callable[[Any], None] | None" = None) -> "Callable[[bytes]
     (which raises ValueError when the document is not the one asked for)."""
 
     def validate(content: bytes):
-        data = parse_json(content)
+        data, _ = scrub(parse_json(content))  # text that UTF-8 cannot store never reaches a paper
         if check is not None:
             check(data)
         return data

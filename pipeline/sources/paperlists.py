@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from ..http import FetchError, HttpClient
-from ..models import IngestError, Paper, utcnow
+from ..models import IngestError, Paper, scrub, utcnow
 from ..partitions import PartitionKey
 from .base import STAGE, ParseResult, SourceConfig, SourceError, SourceFile, parse_json
 
@@ -205,7 +205,9 @@ def parse_records(
         if not isinstance(record, dict):
             err(item, f"is a JSON {type(record).__name__}, expected an object")
             continue
-        odd: list[str] = []
+        record, dirty = scrub(record)
+        odd: list[str] = ["characters that cannot be stored (lone surrogates, NUL or other controls) were "
+                          "replaced"] if dirty else []
         try:
             title = _text(record, "title", odd)
             raw_id = _text(record, "id", odd)

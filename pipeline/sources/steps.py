@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
-from ..models import FilePath, Markdown, Outcome, Url
+from ..models import FilePath, IngestError, Markdown, Outcome, Url, scrub_paper
 from ..partitions import PartitionKey
 from ..text import errors_summary, markdown_table, preview
 from .base import STAGE, Source, SourceError
@@ -27,7 +27,13 @@ def raw_papers(store, pk: PartitionKey, plan: Callable[[], SourcePlan], sources:
         named = re.match(r"\[(\w+)\] ", str(exc))
         raise store.refuse(pk.key, STAGE, f"source {named.group(1)}" if named else "source", str(exc),
                            getattr(exc, "errors", [])) from None
-    papers, errors = got.papers, got.errors
+    papers, errors = got.papers, list(got.errors)
+    for paper in papers:
+        fields = scrub_paper(paper)
+        if fields:
+            errors.append(IngestError(pk.key, STAGE, f"paper {paper.paper_id}", f"{', '.join(fields)}: characters "
+                                      "that cannot be stored (lone surrogates, NUL or other controls) were replaced",
+                                      "warning"))
     log(f"{pk}: {len(papers)} papers from {' + '.join(got.sources)} ({got.how}), {len(errors)} errors/warnings")
     frame = pd.DataFrame([p.row() for p in papers])
     if not frame.empty:
