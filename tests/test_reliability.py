@@ -744,3 +744,20 @@ def test_an_affiliation_string_too_long_to_be_one_is_not_matched():
     assert clock.monotonic() - started < 2
     assert huge.country is None and f"longer than {MAX_AFFILIATION:,} characters" in huge.reason
     assert resolver.resolve("x" * (MAX_AFFILIATION + 1), "tsinghua.edu.cn").country == "CN"
+
+
+def test_a_page_built_to_hold_tens_of_thousands_of_lines_is_read_in_bounded_time(tmp_path):
+    import pymupdf
+
+    from pipeline.pdfs.extract import read_pdf
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=600, height=800)
+    page.insert_text((5, 5), "x", fontname="helv", fontsize=3)  # puts the font in the page's resources
+    # A line per word, 3 pt high: no real first page holds more than about 120 lines.
+    ops = [f"1 0 0 1 {10 + (i % 40) * 14} {790 - (i // 40) % 780} Tm (w{i % 97}) Tj" for i in range(20_000)]
+    doc.update_stream(page.get_contents()[0], "\n".join(["BT /helv 3 Tf", *ops, "ET"]).encode())
+    doc.save(tmp_path / "dense.pdf")
+    started = time.monotonic()
+    result = read_pdf(tmp_path / "dense.pdf")
+    assert time.monotonic() - started < 5 and result.error is None  # 22 s before the bound
