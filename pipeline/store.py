@@ -330,11 +330,9 @@ class Warehouse:
             if table not in tables:
                 con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
                 continue
-            for column in columns.replace("\n", " ").split(","):
-                name = column.split()[0]
+            for name, sql_type in columns_of(table):
                 if (table, name) not in existing:
-                    definition = column.strip().replace(" NOT NULL", "")
-                    con.execute(f"ALTER TABLE {table} ADD COLUMN {definition}")
+                    con.execute(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}")
 
     # -- partitioned tables -------------------------------------------------------------------
     @staticmethod
