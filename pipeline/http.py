@@ -56,7 +56,6 @@ class InvalidBody(PermanentFetchError):
 class RetryableHTTPError(FetchError):
     def __init__(self, url: str, status: int, retry_after: float | None):
         super().__init__(f"{url}: HTTP {status}")
-        self.url = url
         self.status = status
         self.retry_after = retry_after
 
