@@ -325,6 +325,10 @@ def test_reference_data_that_breaks_later_leaves_the_last_good_copy_in_use(home,
     assert _store().records("SELECT paper_id, country, placement FROM paper_countries ORDER BY ALL") == before
     stages = {r["stage"] for r in _store().records("SELECT stage FROM ingest_errors WHERE partition_key = 'reference'")}
     assert stages == {"ror_registry", "affiliation_overrides", "term_catalogue"}
+    import hashlib
+
+    (copy,) = [r["catalogue_copy"] for r in _store().records("SELECT DISTINCT catalogue_copy FROM terms")]
+    assert hashlib.sha256(open(copy, "rb").read()).hexdigest().startswith(copy.rsplit("terms-", 1)[1][:16])
 
 
 def test_a_stale_overrides_error_is_replaced_by_the_current_one(home, capsys, monkeypatch, tmp_path):

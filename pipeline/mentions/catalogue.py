@@ -116,6 +116,7 @@ class Catalogue:
     terms: list[Term]
     path: str
     sha256: str
+    text: str = field(default="", repr=False)  # the YAML it was read from
 
     def __post_init__(self):
         self.by_id = {t.id: t for t in self.terms}
@@ -418,7 +419,7 @@ def parse_catalogue(text: str, path: str = "<catalogue>", sha256: str | None = N
         unknown = [s for s in term.shadows if s not in seen]
         if unknown:
             raise _Where(path, term.id).fail(f"shadows unknown term(s) {', '.join(unknown)}")
-    return Catalogue(terms, path, sha256 or hashlib.sha256(text.encode()).hexdigest())
+    return Catalogue(terms, path, sha256 or hashlib.sha256(text.encode()).hexdigest(), text)
 
 
 def load_catalogue(path: str | Path | None = None) -> Catalogue:

@@ -4,7 +4,6 @@ use (`tool_dependency`)."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ import pandas as pd
 
 from ..affiliations.reference import REFERENCE
 from ..http import atomic_write_bytes
-from ..models import Check, IngestError, Markdown, Outcome, Progress, StageFailure
+from ..models import Check, IngestError, Markdown, Outcome, Progress
 from ..partitions import PartitionKey
 from ..pdfs.steps import USABLE
 from ..text import counts, errors_summary, markdown_table, preview
@@ -45,10 +44,7 @@ def _keep_copy(store, loaded: Catalogue) -> str:
         return loaded.path
     copy = Path(store.database).parent / "reference" / f"terms-{loaded.sha256[:16]}.yaml"
     if not copy.exists():
-        data = Path(loaded.path).read_bytes()
-        if hashlib.sha256(data).hexdigest() != loaded.sha256:
-            raise StageFailure(f"{loaded.path} changed while it was being loaded; run again")
-        atomic_write_bytes(copy, data)
+        atomic_write_bytes(copy, loaded.text.encode("utf-8"))  # the bytes that were loaded (UTF-8 both ways)
     return str(copy)
 
 
