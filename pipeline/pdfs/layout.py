@@ -49,6 +49,7 @@ EXCLUDE_RE = re.compile(
     r"\b(?:preprint|under review|equal contribution|contributed equally|corresponding author|"
     r"correspondence|conference on|proceedings|copyright|licensed|permission|work (?:was )?done|"
     r"internship|arxiv|https?://|www\.|code (?:and|is)|available at|submitted|accepted|published|"
+    r"equal (?:\w+ )?(?:contribution|advising|supervision)|project lead|core contributors?|senior authors?|"
     r"workshop|symposium|journal of|transactions on|vol\.|pages?\s+\d)", re.IGNORECASE)
 DATE_RE = re.compile(
     r"^\s*(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}|"
@@ -72,7 +73,7 @@ POSTCODE_RE = re.compile(r"\b\d{4,6}\b|\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b")
 PARTICLES = {"van", "von", "der", "den", "de", "da", "di", "del", "della", "des", "du", "la", "le", "bin",
              "binti", "al", "el", "ibn", "y", "e", "dos", "das", "do", "ter", "ten", "zu", "af", "st."}
 NAME_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&)\s*", re.IGNORECASE)
-NAME_WORD = re.compile(r"^(?:[A-Z\u00c0-\u00de\u0100-\u024f][\w'\u2019.\-\u00b4\u02d8\u00a8`\u02c7]*|[A-Z]\.|\(?[A-Z][a-z]*\)?|"
+NAME_WORD = re.compile(r"^(?:[A-Z\u00c0-\u00de\u0100-\u024f][\w'\u2019.\-\u00b4\u02d8\u00a8`\u02c7\u0300-\u036f]*|[A-Z]\.|\(?[A-Z][a-z]*\)?|"
                        r"[a-z]{1,3}\.)$")
 CONNECTOR_END = re.compile(r"(?:,|;|&|-|\b(?:and|of|for|in|on|at|de|del|der|des|di|du|la|le|und|f\u00fcr|the|y|e))\s*$",
                            re.IGNORECASE)
@@ -82,9 +83,34 @@ FRAGMENT_WORDS = {"university", "universität", "universite", "université", "in
                   "inc", "ltd", "llc", "gmbh", "corp", "corporation", "company", "center", "centre", "engineering",
                   "of", "and", "the", "for", "studies", "academy", "group", "systems", "informatics", "biomedicine",
                   "department", "computing", "intelligence", "medicine", "hospital"}
-IS_WITH = re.compile(r"^(?P<who>.{2,200}?)\s+(?:is|are)\s+(?:now\s+|also\s+)?(?:with|at)\s+(?:the\s+)?(?P<aff>.+)$")
+# "K. He and J. Sun are with Microsoft Research, ..."; "H. Li is with A, and also with B";
+# "The authors are with ..."; "X was with ..." (a former affiliation).
+WITH_RE = re.compile(r"\b(?P<verb>is|are|was|were)\s+(?:(?P<adv>now|also|currently|presently|formerly|previously|"
+                     r"jointly)\s+)?(?:with|at)\s+(?:the\s+)?", re.IGNORECASE)
+ALSO_WITH = re.compile(r",?\s*(?:and|as well as)\s+(?:is\s+|are\s+)?(?:also|now)\s+(?:with|at)\s+(?:the\s+)?", re.I)
+ALL_AUTHORS = re.compile(r"^(?:the|all)\s+(?:other\s+)?authors?$", re.IGNORECASE)
+# "Work done while at X", "during an internship at X": where an author was, not where they are.
+FORMER_RE = re.compile(r"\b(?:(?:work|research|this)\s+(?:was\s+)?(?:partly\s+|partially\s+|mainly\s+)?"
+                       r"(?:done|performed|conducted|carried out)\s+(?:while|when|during)\b[^.;]*?|"
+                       r"during\s+(?:an?\s+|his\s+|her\s+|their\s+)?internships?|while\s+(?:\w+\s+){0,4}?"
+                       r"(?:was|were|being)\s+(?:an?\s+)?(?:intern|student|visitor|visiting)\w*|"
+                       r"(?:was|were)\s+(?:an?\s+)?interns?)\s+(?:at|with)\s+(?:the\s+)?(?P<aff>[^.;()]{3,160})",
+                       re.IGNORECASE)
+SENTENCE_WORDS = re.compile(r"\b(?:is|are|was|were|we|our|can|be|this|that|these|see|which|has|have|not|if|when|"
+                            r"since|where|denotes?|refers?)\b")
+SENTENCE_ABBREVIATIONS = {"dept", "univ", "inst", "st", "no", "ave", "rd", "blvd", "co", "corp", "mr", "dr", "prof",
+                          "mt", "ft", "jr", "sr", "lab", "labs", "sci", "tech", "eng", "natl", "int", "intl"}
 ADDRESSES = re.compile(r"^\s*authors?[\u2019']?s?\s+(?:addresses|address)\s*:\s*", re.IGNORECASE)
 CORRESPONDENCE = re.compile(r"\b(?:correspondence to|corresponding authors?|e-?mail)\s*:?.*$", re.IGNORECASE | re.DOTALL)
+
+
+# What follows a name without being part of it: IEEE membership grades ("Senior Member, IEEE"),
+# degrees and honours after a comma ("Ph.D.", "MD", "FRS"); "By" before a byline.
+CREDENTIALS = re.compile(
+    r"\s*,?\s*\b(?:(?:(?:Graduate\s+)?Student|Senior|Life)\s+)?(?:Member|Fellow)\s*,?\s*IEEE\b"
+    r"|\s*,?\s*\bIEEE\s+(?:(?:Student|Senior|Life)\s+)?(?:Member|Fellow)\b"
+    r"|\s*,\s*(?:Ph\.?\s?D|M\.?\s?D|M\.?\s?Sc|B\.?\s?Sc|M\.?\s?Eng|D\.?\s?Phil|MBA|MPH|FRS|FREng|FACM|FIEEE)\.?(?=[\s,;]|$)")
+BYLINE = re.compile(r"^\s*by\s+(?=[A-Z])", re.IGNORECASE)
 
 
 # -- places, for telling affiliation lines from name lines --------------------------------------
@@ -226,7 +252,7 @@ def page_lines(page_dict: dict) -> list[Line]:
                     pieces[-1] = (pieces[-1][0] + s["text"], marker)
                 else:
                     pieces.append((s["text"], marker))
-            pieces = _rejoin_words(_symbols_apart(pieces))
+            pieces = _glue_symbols(_rejoin_words(_symbols_apart(pieces)))
             words = [s for s, marker in zip(spans, is_marker) if s["text"].strip() and not marker]
             main = words or spans
             weight = sum(len(s["text"]) for s in main) or 1
@@ -266,6 +292,24 @@ def _rejoin_words(pieces: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
         text, marker = pieces[i]
         if (marker and out and i + 1 < len(pieces) and text.strip().isdigit() and text == text.strip()
                 and re.search(r"[A-Z]$", out[-1][0]) and re.match(r"[A-Z]", pieces[i + 1][0])):
+            out[-1] = (out[-1][0] + text + pieces[i + 1][0], False)
+            i += 2
+            continue
+        out.append((text, marker))
+        i += 1
+    return out
+
+
+def _glue_symbols(pieces: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """A symbol between two letters with no space is part of a word ("A*STAR", "A⋆STAR")."""
+    if len(pieces) < 3:
+        return pieces
+    out: list[tuple[str, bool]] = []
+    i = 0
+    while i < len(pieces):
+        text, marker = pieces[i]
+        if (marker and out and i + 1 < len(pieces) and len(text) == 1 and text in SYMBOL_SET and not out[-1][1]
+                and out[-1][0][-1:].isupper() and pieces[i + 1][0][:1].isupper() and not pieces[i + 1][1]):
             out[-1] = (out[-1][0] + text + pieces[i + 1][0], False)
             i += 2
             continue
@@ -353,6 +397,11 @@ class FirstPage:
     unassigned: list[str]
     emails: list[str]
     layout: str  # how authors were tied to affiliations: markers, blocks, shared, footnote, none
+    # Why no author could be tied to an affiliation (layout "none"), in words; None otherwise.
+    reason: str | None = None
+    # "Work done while at X", "during an internship at X", "X was with Y": (name or None, place).
+    # Recorded, never counted.
+    former: list[tuple[str | None, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -387,6 +436,8 @@ def _title(lines: list[Line], height: float, body: float) -> tuple[list[Line], f
         if ln.size >= biggest - 0.6:
             if chosen and ln.y0 - chosen[-1].y1 > 1.5 * biggest:
                 break
+            if chosen and (ln.bold, ln.italic) != (chosen[0].bold, chosen[0].italic):
+                break  # names set in the title's size but another face (ICASSP: bold title, italic names)
             chosen.append(ln)
         elif chosen:
             break
@@ -407,8 +458,12 @@ def _header_end(lines: list[Line], start: float, height: float) -> float:
 
 
 def _footnotes(lines: list[Line], height: float, body: float) -> list[Line]:
+    # The body's size is read off the lower half: a long abstract in small type up top
+    # (IEEE journals) must not make the footnotes look like body text.
+    body = max(body, body_size([ln for ln in lines if ln.y0 > 0.5 * height and len(ln.text) > 30]))
     low = [ln for ln in lines if ln.y0 > 0.55 * height and ln.size <= body - 0.6 and not ln.text.isdigit()]
-    big = [ln for ln in lines if ln.size > body - 0.6 and ln.y0 > 0.5 * height]
+    # Running footers (journal name, page number) in the last few percent do not count as text below.
+    big = [ln for ln in lines if ln.size > body - 0.6 and 0.5 * height < ln.y0 < 0.93 * height]
     keep = []
     for ln in low:
         below = any(b.y0 > ln.y1 - 1 and b.x0 < ln.x1 and b.x1 > ln.x0 and not b.text.strip().isdigit() for b in big)
@@ -739,6 +794,8 @@ def analyse(page_dict: dict) -> FirstPage:
         if b.y0 - a.y1 > 4 * body:
             header = [ln for ln in header if ln.y0 <= a.y0]
             break
+    for ln in header:
+        _strip_credentials(ln)
     _acm_inline(header)
     _roles(header)
     emails: list[str] = []
@@ -758,7 +815,9 @@ def analyse(page_dict: dict) -> FirstPage:
             entries.append(Entry(ln.inline_aff, [], [ln]))
 
     foot = _footnotes(lines, height, body)
-    foot_entries, by_name, foot_emails = _footnote_entries(foot)
+    text_lines = [ln for ln in lines if ln.y0 > 0.4 * height and len(ln.text) > 40]
+    two_columns = sum(ln.width < 0.5 * width for ln in text_lines) > 0.7 * max(len(text_lines), 1)
+    foot_entries, by_name, foot_emails, former = _footnote_entries(foot, width, two_columns)
     emails.extend(e for e in foot_emails if e not in emails)
 
     unassigned: list[str] = []
@@ -788,6 +847,14 @@ def analyse(page_dict: dict) -> FirstPage:
         layout = "footnote"
         unassigned = [e.text for e in foot_entries if not e.markers]
     for name, aff in by_name:
+        if name == "*":
+            for a in authors:
+                if aff not in a.affiliations:
+                    a.affiliations.append(aff)
+            layout = layout if layout != "none" or not authors else "footnote"
+            if not authors:
+                unassigned.append(aff)
+            continue
         target = _match_author(authors, name)
         if target is not None:
             if aff not in target.affiliations:
@@ -800,13 +867,67 @@ def analyse(page_dict: dict) -> FirstPage:
         for a in authors:
             a.affiliations = list(unassigned)
         unassigned = []
+    for ln in header:
+        if ln.role == "other":
+            former.extend((None, clean_affiliation(m["aff"])) for m in FORMER_RE.finditer(ln.text))
+    reason = None
+    if not any(a.affiliations for a in authors):
+        layout = "none"
+        if not unassigned:
+            unassigned = _loose_affiliations(lines, title_lines, header, foot, height)
+        reason = _why_none(authors, unassigned)
 
     fixed = {} if flow else _block_emails(named, header)
     mapping = assign_emails([a.name for a in authors], emails, fixed)
     for i, a in enumerate(authors):
         a.email = mapping.get(i)
         a.name = _clean_name(a.name)
-    return FirstPage(title, authors, list(dict.fromkeys(unassigned)), emails, layout)
+    formers = list(dict.fromkeys((n, a) for n, a in former if sum(c.isalpha() for c in a) >= 3))
+    return FirstPage(title, authors, list(dict.fromkeys(unassigned)), emails, layout, reason, formers)
+
+
+def _why_none(authors: list[Author], loose: list[str]) -> str:
+    if not authors and not loose:
+        return "no author names and no affiliation text found on page 1"
+    if not authors:
+        return "no author names found; the page's affiliation text gives the paper's countries"
+    if not loose:
+        return "author names found, but no affiliation text on page 1 (the e-mail domains may still speak)"
+    return "affiliation text found, but not tied to authors; it gives the paper's countries"
+
+
+def _loose_affiliations(lines: list[Line], title: list[Line], header: list[Line], foot: list[Line],
+                        height: float) -> list[str]:
+    """Affiliation-looking lines anywhere above the abstract or in the footnotes, when the
+    author block gave none: short lines naming an institution (a university, an institute, a
+    department, a company with its legal form) or an institution word and a place."""
+    out: list[str] = []
+    seen = {id(ln) for ln in title}
+    pool = [ln for ln in lines if ln.y0 < 0.4 * height and id(ln) not in seen] + foot
+    for ln in sorted(pool, key=lambda x: (x.y0, x.x0)):
+        text = clean_affiliation(ln.text)
+        if not 6 <= len(text) <= 200 or EXCLUDE_RE.search(text) or ABSTRACT_RE.match(text):
+            continue
+        if re.search(r"\b(?:we|our|this paper|in this|is|are|was|were|has|have)\b", text):
+            continue  # a sentence of the text, not an address
+        if STRONG_AFF.search(text) or (AFF_RE.search(text) and _places().search(text)):
+            out.append(text)
+    return out
+
+
+def _strip_credentials(ln: Line) -> None:
+    """Take IEEE grades, degrees and a leading "By" out of a byline's words (markers stay)."""
+    if not (CREDENTIALS.search(ln.raw) or BYLINE.match(ln.raw)):
+        return
+    pieces = []
+    for k, (text, marker) in enumerate(ln.pieces):
+        if not marker:
+            text = CREDENTIALS.sub("", text)
+            if k == 0:
+                text = BYLINE.sub("", text)
+        if text:
+            pieces.append((text, marker))
+    ln.pieces = pieces or ln.pieces
 
 
 def _clean_name(name: str) -> str:
@@ -850,16 +971,96 @@ def _block_emails(named: list[tuple[Author, Line]], header: list[Line]) -> dict[
     return fixed
 
 
-def _footnote_entries(foot: list[Line]) -> tuple[list[Entry], list[tuple[str, str]], list[str]]:
-    """Marked affiliation entries, (name, affiliation) pairs, and e-mails from footnotes."""
+def _foot_order(foot: list[Line], width: float, two_columns: bool) -> list[Line]:
+    """Footnote lines column by column, each column in rows (justified footnotes are split
+    word by word across a row; a raised marker sits a little above its row)."""
+    if not foot:
+        return []
+    if not two_columns:
+        return reading_order(foot)
+    left = [ln for ln in foot if ln.x1 <= 0.56 * width]
+    right = [ln for ln in foot if ln.x0 >= 0.44 * width and ln not in left]
+    if len(left) + len(right) < len(foot):
+        return reading_order(foot)
+    return reading_order(left) + reading_order(right)
+
+
+def _who(before: str) -> list[str] | None:
+    """The names a "... is with" sentence is about, read backwards from the verb ("2013. H. Li"
+    -> ["H. Li"]); ["*"] for "The authors"; None when the words before are not names."""
+    words = before.split()
+    if any(ALL_AUTHORS.match(" ".join(words[-n:]).strip(" ,")) for n in (2, 3) if len(words) >= n):
+        return ["*"]
+    taken: list[str] = []
+    for w in reversed(words):
+        core = w.strip(",;:()")
+        if not core:
+            continue
+        if core.lower() in ("and", "&") or re.fullmatch(r"(?:[A-Z]\.[-\s]?)+", core) or \
+                (NAME_WORD.match(core) and not core.endswith(".") and core.lower() not in PARTICLES | {"the", "all"}) \
+                or core.lower() in PARTICLES:
+            if w.endswith(".") and len(core) > 2 and taken:
+                break  # the end of the sentence before ("2013.")
+            taken.append(core)
+            continue
+        break
+    while taken and taken[-1].lower() in ("and", "&"):
+        taken.pop()
+    names = _name_chunks(" ".join(reversed(taken)))
+    return names or None
+
+
+def _sentence_end(text: str) -> int:
+    """Where the sentence that starts `text` ends (a full stop before a capital that does not
+    close an abbreviation or an initial), or the end of `text`."""
+    for m in re.finditer(r"\.\s+(?=[A-Z(])|\(?\s*e-?mail\b|\s\(\s*\S+@|\bcorrespond", text, re.IGNORECASE):
+        if m.group(0).startswith("."):
+            word = re.findall(r"[\w-]+$", text[:m.start()])
+            if word and (len(word[0]) == 1 or word[0].lower() in SENTENCE_ABBREVIATIONS):
+                continue
+        return m.start()
+    return len(text)
+
+
+def with_sentences(text: str) -> tuple[list[tuple[str, str]], list[tuple[str | None, str]]]:
+    """(name, affiliation) pairs and former (name or None, affiliation) pairs from running
+    footnote text in the IEEE form; "*" as a name stands for every author."""
+    current: list[tuple[str, str]] = []
+    former: list[tuple[str | None, str]] = []
+    for m in FORMER_RE.finditer(text):
+        former.append((None, clean_affiliation(m["aff"])))
+    matches = list(WITH_RE.finditer(text))
+    for k, m in enumerate(matches):
+        names = _who(text[:m.start()])
+        if not names:
+            continue
+        rest = text[m.end():]
+        if k + 1 < len(matches):
+            rest = rest[:matches[k + 1].start() - m.end()]
+        rest = rest[:_sentence_end(rest)]
+        affs = [clean_affiliation(re.sub(r"\(.*?@.*?\)", "", a)) for a in ALSO_WITH.split(rest)]
+        affs = [a for a in affs if sum(c.isalpha() for c in a) >= 3]
+        was = m["verb"].lower() in ("was", "were") or (m["adv"] or "").lower() in ("formerly", "previously")
+        for name in names:
+            for aff in affs:
+                (former.append((name, aff)) if was else current.append((name, aff)))
+    return current, former
+
+
+def _footnote_entries(foot: list[Line], width: float = 612.0, two_columns: bool = False
+                      ) -> tuple[list[Entry], list[tuple[str, str]], list[str], list[tuple[str | None, str]]]:
+    """Marked affiliation entries, (name, affiliation) pairs, e-mails and former affiliations
+    from footnotes."""
     entries: list[Entry] = []
     by_name: list[tuple[str, str]] = []
+    former: list[tuple[str | None, str]] = []
     emails: list[str] = []
     pieces: list[tuple[str, bool, Line]] = []
-    for ln in foot:
-        if ln.pieces and not ln.pieces[0][1] and ln.pieces[0][0].strip() in ("\u2022", "\u25cf", "-"):
+    for ln in _foot_order(foot, width, two_columns):
+        first = ln.pieces[0][0] if ln.pieces and not ln.pieces[0][1] else ""
+        if first.lstrip()[:1] in ("\u2022", "\u25cf") or first.strip() == "-":
             pieces.append(("\u2022", True, ln))
-            rest = ln.pieces[1:]
+            rest = [(first.lstrip()[1:], False)] + ln.pieces[1:]
         else:
             rest = ln.pieces
         for t, m in rest:
@@ -877,7 +1078,7 @@ def _footnote_entries(foot: list[Line]) -> tuple[list[Entry], list[tuple[str, st
         elif t.strip():
             items.append([None, t, [ln]])
     for marker, text, lns in items:
-        text = " ".join(text.split())
+        text = re.sub(r"(\w)- (?=[a-z])", r"\1", " ".join(text.split()))  # words hyphenated at a line end
         emails.extend(e for e in find_emails(text) if e not in emails)
         if ADDRESSES.match(text):
             for part in ADDRESSES.sub("", text).split(";"):
@@ -886,20 +1087,19 @@ def _footnote_entries(foot: list[Line]) -> tuple[list[Entry], list[tuple[str, st
                 if len(chunks) >= 2:
                     by_name.append((chunks[0], clean_affiliation(", ".join(chunks[1:]))))
             continue
-        m = IS_WITH.match(text)
-        if m and all(is_name_like(w) or re.fullmatch(r"(?:[A-Z]\.\s?)+[A-Z]?\S*(?:\s\S+)?", w) for w in _name_chunks(m["who"])):
-            aff = clean_affiliation(re.sub(r"\(.*?@.*?\)", "", m["aff"]))
-            for who in _name_chunks(m["who"]):
-                by_name.append((who, aff))
+        current, gone = with_sentences(text)
+        former.extend(gone)
+        if current:
+            by_name.extend(current)
             continue
-        if marker == "\u2022" or not marker:
+        if gone or marker == "\u2022" or not marker:
             continue
         text = clean_affiliation(text)
-        if EXCLUDE_RE.search(text) or not is_aff_like(text) and len(text) < 3:
-            continue
+        if EXCLUDE_RE.search(text) or (SENTENCE_WORDS.search(text) and not is_aff_like(text)):
+            continue  # a footnote of the text ("Since A can be stochastic, A(D) is a set")
         if sum(c.isalpha() for c in text) >= 2:
             entries.append(Entry(text, split_markers(marker), lns))
-    return entries, by_name, emails
+    return entries, by_name, emails, former
 
 
 def _name_key(name: str) -> tuple[str, str]:
