@@ -360,8 +360,27 @@ def _name_chunks(text: str) -> list[str]:
     return [c.strip(" .,;:") for c in NAME_SPLIT.split(text) if c.strip(" .,;:")]
 
 
+# Words that name places or firms but are also given names or surnames ("Milan Vojnovic",
+# "Paris Smaragdis", "Genevera Allen", "Mila Nikolova", "Ai Hua"): alone they do not make a
+# line of names an affiliation.
+NAME_AND_PLACE = {"milan", "paris", "israel", "india", "london", "sydney", "washington", "vienna", "cairo", "florence",
+                  "victoria", "austin", "lincoln", "madison", "jackson", "houston", "denver", "allen", "mila", "ai",
+                  "berlin", "santiago", "sofia", "adelaide", "regina", "hamilton", "vector", "snap", "vivo"}
+
+
+def _aff_for_names(text: str) -> bool:
+    """Is a would-be line of names an affiliation? As is_aff_like, except that words also
+    used as names (NAME_AND_PLACE) do not count."""
+    if POSTCODE_RE.search(text):
+        return True
+    for pattern in (AFF_RE, _places()):
+        if any(m.group(0).lower() not in NAME_AND_PLACE for m in pattern.finditer(text)):
+            return True
+    return False
+
+
 def is_name_like(text: str) -> bool:
-    if not text or any(ch.isdigit() for ch in text) or "@" in text or is_aff_like(text):
+    if not text or any(ch.isdigit() for ch in text) or "@" in text or _aff_for_names(text):
         return False
     chunks = _name_chunks(text)
     if not chunks:
@@ -418,6 +437,7 @@ class Entry:
 
 def clean_affiliation(text: str) -> str:
     text = CORRESPONDENCE.sub("", text)
+    text = re.sub(r"\(\s*[^()]*@[^()]*\)|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", " ", text)  # "(forner@celct.it)"
     text = " ".join(text.split()).strip(" ,;.:\u2022")
     return text
 
@@ -475,31 +495,12 @@ def _footnotes(lines: list[Line], height: float, body: float) -> list[Line]:
 # -- header analysis ---------------------------------------------------------------------------
 def _roles(header: list[Line]) -> None:
     name_style = None
+    previous: Line | None = None
     for ln in header:
-        text = ln.text
-        if "@" in ln.raw:
-            rest = ln.raw
-            for e in find_emails(ln.raw):
-                rest = rest.replace(e.split("@")[0], " ")
-            rest = re.sub(r"\S*@\S*|[{}()\[\]|,;:<>]|e-?mail", " ", rest, flags=re.I)
-            letters = sum(c.isalpha() for c in rest)
-            if letters < 4 or (letters < 0.35 * sum(c.isalpha() for c in ln.raw) and not is_aff_like(rest)):
-                ln.role = "email"
-                continue
-        if sum(c.isalpha() for c in text) < 2 or EXCLUDE_RE.search(text) or DATE_RE.match(text) or \
-                text.strip().lower() in ("and", "&"):
-            ln.role = "other"
-            continue
-        marked = any(m and t.strip() for t, m in ln.pieces[1:]) or (len(ln.pieces) > 1 and ln.pieces[-1][1])
-        fragment = (name_style is not None and len(text.split()) == 1 and NAME_WORD.match(text) and not is_aff_like(text)
-                    and (ln.style() == name_style or marked))
-        if is_name_like(ln.name_text) or fragment:
-            if name_style is None:
-                name_style = ln.style()
-            if ln.style() == name_style or (marked and ln.style()[0] >= name_style[0] - 0.6) or ln.bold:
-                ln.role = "name"
-                continue
-        ln.role = "aff"
+        _role(ln, previous, name_style)
+        if ln.role == "name" and name_style is None:
+            name_style = ln.style()
+        previous = ln
     # A bold, name-like line decides that names are bold: unbolded name-like lines are text.
     if any(ln.role == "name" and ln.bold for ln in header):
         for ln in header:
@@ -512,6 +513,64 @@ def _roles(header: list[Line]) -> None:
         for ln in header:
             if ln.role == "aff" and ln.y1 < first_name - 1:
                 ln.role = "other"
+
+
+GLUED_MARKS = re.compile(r"(?<=[a-z\u00df-\u024f])(\d{1,2}(?:\s?,\s?\d{1,2})*|[" + re.escape(SYMBOLS) + r"]+)(?=[\s,;]|$)")
+
+
+def _glue_markers(ln: Line) -> bool:
+    """Markers set in the names' own size and face ("Wei Li1,2, Tom Baker3"): when reading
+    them as markers makes the line a line of names, it is one. Returns whether it did."""
+    if not any(GLUED_MARKS.search(t) for t, m in ln.pieces if not m):
+        return False
+    pieces: list[tuple[str, bool]] = []
+    for text, marker in ln.pieces:
+        if marker:
+            pieces.append((text, True))
+            continue
+        at = 0
+        for m in GLUED_MARKS.finditer(text):
+            pieces.extend([(text[at:m.start()], False), (m.group(1), True)])
+            at = m.end()
+        pieces.append((text[at:], False))
+    pieces = [(t, m) for t, m in pieces if t]
+    trial = Line(ln.x0, ln.y0, ln.x1, ln.y1, ln.size, ln.bold, ln.italic, ln.mono, pieces)
+    if not is_name_like(trial.name_text):
+        return False
+    ln.pieces = pieces
+    return True
+
+
+def _role(ln: Line, previous: Line | None, name_style: tuple | None) -> None:
+    text = ln.text
+    if "@" in ln.raw:
+        rest = ln.raw
+        for e in find_emails(ln.raw):
+            rest = rest.replace(e.split("@")[0], " ")
+        rest = re.sub(r"\S*@\S*|[{}()\[\]|,;:<>]|e-?mail", " ", rest, flags=re.I)
+        letters = sum(c.isalpha() for c in rest)
+        if letters < 4 or (letters < 0.35 * sum(c.isalpha() for c in ln.raw) and not is_aff_like(rest)):
+            ln.role = "email"
+            return
+    if sum(c.isalpha() for c in text) < 2 or EXCLUDE_RE.search(text) or DATE_RE.match(text) or \
+            text.strip().lower() in ("and", "&"):
+        ln.role = "other"
+        return
+    names = ln.name_text
+    after_hyphen = previous is not None and previous.role == "name" and previous.text.endswith("-")
+    if after_hyphen and names[:1].islower():
+        names = names[:1].upper() + names[1:]  # "Paulo Ro-" / "cha⁹, Bogdan Sacaleanu¹⁰"
+    if not is_name_like(names) and _glue_markers(ln):
+        names = ln.name_text
+    marked = any(m and t.strip() for t, m in ln.pieces[1:]) or (len(ln.pieces) > 1 and ln.pieces[-1][1])
+    fragment = (name_style is not None and len(text.split()) == 1 and NAME_WORD.match(text) and not is_aff_like(text)
+                and (ln.style() == name_style or marked))
+    if is_name_like(names) or fragment:
+        if name_style is None or ln.style() == name_style or (marked and ln.style()[0] >= name_style[0] - 0.6) \
+                or ln.bold:
+            ln.role = "name"
+            return
+    ln.role = "aff"
 
 
 def _flow_entries(aff_lines: list[Line]) -> list[Entry]:
@@ -717,8 +776,12 @@ def _names(name_lines: list[Line], flow: bool) -> list[tuple[Author, object]]:
                 if (following is not None and head and not re.search(r"(?:,|;|\band)\s*$", tail)
                         and 0 < following.y0 - ln.y0 < 2.5 * ln.size
                         and (len(pieces[-1].split()) == 1 or len(head[0].split()) == 1)):
-                    # a name broken across lines ("... Songfang" / "Huang²")
-                    carry = pieces[-1] + " "
+                    # a name broken across lines ("... Songfang" / "Huang²"; "Paulo Ro-" / "cha⁹")
+                    carry = pieces[-1].rstrip()
+                    if carry.endswith("-") and head[0][:1].islower():
+                        carry = carry[:-1]
+                    elif not carry.endswith("-"):
+                        carry += " "
                     tail = tail[: len(tail) - len(pieces[-1])]
                 chunks.append([tail, []])
             for text, markers in chunks:
@@ -809,6 +872,7 @@ def analyse(page_dict: dict) -> FirstPage:
     flow = any(m and t.strip() for ln in name_lines for t, m in ln.pieces)
     named = _names(name_lines, flow)
     authors = [a for a, _ in named]
+    _leading_markers(aff_lines, {m for a in authors for m in a.markers})
     entries = _entries(aff_lines, width)
     for ln in header:
         if ln.inline_aff:
@@ -884,6 +948,23 @@ def analyse(page_dict: dict) -> FirstPage:
         a.name = _clean_name(a.name)
     formers = list(dict.fromkeys((n, a) for n, a in former if sum(c.isalpha() for c in a) >= 3))
     return FirstPage(title, authors, list(dict.fromkeys(unassigned)), emails, layout, reason, formers)
+
+
+LEADING_TOKEN = re.compile(r"^\s*(\d{1,2}|[a-z]|[" + re.escape(SYMBOLS) + r"])(?:\s+|(?=[A-Z]))(?=\S)")
+
+
+def _leading_markers(aff_lines: list[Line], marks: set[str]) -> None:
+    """An affiliation line that starts with one of the names' markers set in the text's own
+    size and face ("a Politecnico di Milano" under "Mehdi Elahi^a"; "1 Shaanxi ...") starts
+    with that marker."""
+    if not marks:
+        return
+    for ln in aff_lines:
+        if not ln.pieces or ln.pieces[0][1]:
+            continue
+        m = LEADING_TOKEN.match(ln.pieces[0][0])
+        if m and MARKER_CANON.get(m.group(1), m.group(1)) in marks:
+            ln.pieces = [(m.group(1), True), (ln.pieces[0][0][m.end():], False)] + ln.pieces[1:]
 
 
 def _why_none(authors: list[Author], loose: list[str]) -> str:
@@ -996,14 +1077,11 @@ def _who(before: str) -> list[str] | None:
         core = w.strip(",;:()")
         if not core:
             continue
-        if core.lower() in ("and", "&") or re.fullmatch(r"(?:[A-Z]\.[-\s]?)+", core) or \
-                (NAME_WORD.match(core) and not core.endswith(".") and core.lower() not in PARTICLES | {"the", "all"}) \
-                or core.lower() in PARTICLES:
-            if w.endswith(".") and len(core) > 2 and taken:
-                break  # the end of the sentence before ("2013.")
-            taken.append(core)
-            continue
-        break
+        initials = re.fullmatch(r"(?:[A-Z]\.?-?){1,3}\.?", core) and "." in core
+        if not (initials or core.lower() in ("and", "&") or core.lower() in PARTICLES
+                or (NAME_WORD.match(core) and not core.endswith(".") and core.lower() not in ("the", "all"))):
+            break
+        taken.append(w.strip("()"))
     while taken and taken[-1].lower() in ("and", "&"):
         taken.pop()
     names = _name_chunks(" ".join(reversed(taken)))
@@ -1013,7 +1091,7 @@ def _who(before: str) -> list[str] | None:
 def _sentence_end(text: str) -> int:
     """Where the sentence that starts `text` ends (a full stop before a capital that does not
     close an abbreviation or an initial), or the end of `text`."""
-    for m in re.finditer(r"\.\s+(?=[A-Z(])|\(?\s*e-?mail\b|\s\(\s*\S+@|\bcorrespond", text, re.IGNORECASE):
+    for m in re.finditer(r"\.\s+(?=[A-Z(0-9])|\(?\s*e-?mail\b|\s\(\s*\S+@|\bcorrespond", text, re.IGNORECASE):
         if m.group(0).startswith("."):
             word = re.findall(r"[\w-]+$", text[:m.start()])
             if word and (len(word[0]) == 1 or word[0].lower() in SENTENCE_ABBREVIATIONS):
