@@ -506,6 +506,13 @@ def _roles(header: list[Line]) -> None:
         for ln in header:
             if ln.role == "name" and not ln.bold:
                 ln.role = "aff"
+    # A name-like line beside a name line, in a slightly different size (three columns of
+    # authors, one set a point smaller), is a name too.
+    names = [ln for ln in header if ln.role == "name"]
+    for ln in header:
+        if ln.role == "aff" and is_name_like(ln.name_text) and any(
+                abs(n.y0 - ln.y0) < 0.5 * n.size and abs(n.size - ln.size) <= 1.5 and n.bold == ln.bold for n in names):
+            ln.role = "name"
     # Affiliation lines above the first name line (page headers, venue lines) are not the
     # author block's.
     first_name = min((ln.y0 for ln in header if ln.role == "name"), default=None)
@@ -577,22 +584,36 @@ def _flow_entries(aff_lines: list[Line]) -> list[Entry]:
     """Marked affiliations read as running text, rows top to bottom: each marker starts an
     entry, and text up to the next marker belongs to it (entries that wrap onto the next row,
     several entries on one row)."""
-    items: list[list] = []  # [marker or None, text, lines]
+    items: list[list] = []  # [marker or None, text, lines, text of unmarked lines after the first]
     for ln in reading_order(aff_lines):
         fresh_line = True
         for text, marker in ln.pieces:
             if marker and text.strip():
-                items.append([text.strip(), "", [ln]])
+                items.append([text.strip(), "", [ln], ""])
             elif text.strip():
                 if not items or (fresh_line and items[-1][0] is None):
-                    items.append([None, text, [ln]])
+                    items.append([None, text, [ln], ""])
                 else:
                     items[-1][1] += " " + text
+                    if fresh_line:
+                        items[-1][3] += " " + text
                     if ln not in items[-1][2]:
                         items[-1][2].append(ln)
             fresh_line = False
+    # "¹Center for Language and Speech Processing &" / "²Human Language Technology Center" /
+    # "Johns Hopkins University, Baltimore, MD, USA": the last line, unmarked, completes the
+    # marked parts above it that end in a connector or name only a part of an institution.
+    for k, item in enumerate(items):
+        tail = item[3].strip()
+        if not tail or not (INSTITUTION.search(tail) or _places().search(tail)):
+            continue
+        for before in reversed(items[:k]):
+            own = before[1].strip()
+            if before[0] is None or before[3] or not (CONNECTOR_END.search(own) or is_subunit(own)):
+                break
+            before[1] = own + " " + tail
     entries = []
-    for marker, text, lines in items:
+    for marker, text, lines, _ in items:
         text = clean_affiliation(text)
         if sum(c.isalpha() for c in text) >= 2 and not EXCLUDE_RE.search(text):
             entries.append(Entry(text, split_markers(marker) if marker else [], lines))
@@ -644,11 +665,26 @@ HEAD_WORDS = {"department", "dept", "school", "university", "universitat", "univ
               "the", "max", "microsoft", "google", "amazon", "meta", "facebook", "ibm", "nvidia", "samsung"}
 
 
+SUBUNIT = re.compile(r"^\s*(?:the\s+)?(?:department|dept\.?|school|faculty|cent(?:er|re)|laborator(?:y|ies)|lab|labs|"
+                     r"division|group|program(?:me)?|chair|institute\s+(?:for|of))\b", re.IGNORECASE)
+INSTITUTION = re.compile(r"\b(?:universit\w*|universidad|college|inc|ltd|corp\w*|gmbh|llc|hospital|academy|"
+                         r"polytechn\w*|politecnico|ecole|école)\b", re.IGNORECASE)
+
+
+def is_subunit(text: str) -> bool:
+    """A part of an institution named without the institution or a place ("Center for
+    Mind/Brain Sciences", "Department of Physics"): the line after it says whose it is."""
+    return bool(SUBUNIT.match(text) and not INSTITUTION.search(text) and not _places().search(text)
+                and not POSTCODE_RE.search(text))
+
+
 def _wraps(prev: Entry, ln: Line, text: str, column: float) -> bool:
     """Does `text` (line `ln`, the next in the column) continue the entry above rather than
     start another affiliation?"""
     if CONNECTOR_END.search(prev.text) or text[:1].islower():
         return True
+    if is_subunit(prev.text) and not is_subunit(text):
+        return True  # "Center for Mind/Brain Sciences" / "University of Trento, Italy"
     words = text.split()
     if not words:
         return False
@@ -823,6 +859,7 @@ def _by_position(named: list[tuple[Author, Line]], entries: list[Entry]) -> list
             hits = row  # under several names of the row: a shared affiliation, the row's
         elif not hits and row:
             hits = [min(row, key=lambda ln: abs(ln.xc - (x0 + x1) / 2))]
+        hits = hits + _stacked_rows(row, above, entries, (x0, x1))
         for ln in hits:
             owners[id(ln)].append(e)
     # A row where some names got an entry under several names and others got none: the
@@ -837,6 +874,28 @@ def _by_position(named: list[tuple[Author, Line]], entries: list[Entry]) -> list
     for author, ln in named:
         author.affiliations = [e.text for e in owners[id(ln)]]
     return loose
+
+
+def _stacked_rows(row: list[Line], above: list[Line], entries: list[Entry], span: tuple[float, float]) -> list[Line]:
+    """Rows of names stacked right above `row` with no affiliation between them share the
+    entry under the stack (ICLR: twelve names in three rows, one affiliation below)."""
+    out: list[Line] = []
+    top = min(ln.y0 for ln in row)
+    size = max(ln.size for ln in row)
+    while True:
+        higher = [ln for ln in above if ln.y1 <= top + 0.3 * size and ln not in row and ln not in out]
+        if not higher:
+            return out
+        y = max(ln.y0 for ln in higher)
+        next_row = [ln for ln in higher if abs(ln.y0 - y) < 0.6 * ln.size]
+        bottom = max(ln.y1 for ln in next_row)
+        if top - bottom > 1.2 * size or any(bottom - 1 < e.box[1] < top for e in entries):
+            return out
+        touching = [ln for ln in next_row if _overlap((ln.x0, ln.x1), span) > 0]
+        if not touching:
+            return out
+        out.extend(next_row if len(touching) >= 2 or len(next_row) == 1 else touching)
+        top = min(ln.y0 for ln in next_row)
 
 
 def analyse(page_dict: dict) -> FirstPage:
