@@ -542,8 +542,9 @@ def cmd_resolve(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_extract_pdf(args: argparse.Namespace, settings: Settings) -> int:
     """One JSON line per PDF: file, title, authors [{name, affiliations, email, countries}],
-    countries, error. A file that cannot be read gets its reason in `error`; the batch goes on."""
-    from .pdfs.extract import attribute, iter_pdf_paths, result_record
+    countries, error, layout, and when present layout_reason, unassigned_affiliations and
+    former_affiliations. A file that cannot be read gets its reason in `error`; the batch goes on."""
+    from .pdfs.extract import attribute, iter_pdf_paths, result_record, yields_nothing
     from .pdfs.steps import read_first_pages
 
     paths = iter_pdf_paths(args.paths)
@@ -551,7 +552,7 @@ def cmd_extract_pdf(args: argparse.Namespace, settings: Settings) -> int:
         raise CliError("no PDF files found in the given paths")
     resolver = _build_resolver(args, settings) if args.resolve else None
     sink = _open(args.output, "w", sys.stdout)
-    failed = 0
+    failed = empty = 0
     try:
         jobs = max(1, args.jobs or (os.cpu_count() or 1))
         # Always in worker processes: a file that kills MuPDF (or the OOM killer) costs only its line.
@@ -559,6 +560,9 @@ def cmd_extract_pdf(args: argparse.Namespace, settings: Settings) -> int:
             if resolver is not None:
                 attribute(result, resolver, settings.placement)
             failed += result.error is not None
+            if yields_nothing(result):
+                empty += 1
+                print(f"warning: {result.file}: page 1 gave no author and no affiliation (layout: none)", file=sys.stderr)
             sink.write(json.dumps(result_record(result, resolver is not None), ensure_ascii=False) + "\n")
             if n % 200 == 0:
                 print(f"extract-pdf: {n}/{len(paths)} PDFs", file=sys.stderr)
@@ -567,6 +571,8 @@ def cmd_extract_pdf(args: argparse.Namespace, settings: Settings) -> int:
             sink.close()
     if failed:
         print(f"{failed} of {len(paths)} PDFs could not be read (see their 'error' field)", file=sys.stderr)
+    if empty:
+        print(f"{empty} of {len(paths)} PDFs gave no author and no affiliation", file=sys.stderr)
     return 0
 
 
@@ -624,6 +630,8 @@ def cmd_mentions(args: argparse.Namespace, settings: Settings) -> int:
             sink.close()
     if failed:
         print(f"{failed} of {len(paths)} PDFs could not be read (see their 'error' field)", file=sys.stderr)
+    if empty:
+        print(f"{empty} of {len(paths)} PDFs gave no author and no affiliation", file=sys.stderr)
     return 0
 
 

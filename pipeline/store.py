@@ -57,7 +57,7 @@ SCHEMA: dict[str, str] = {
     "pdf_documents": """
         partition_key VARCHAR NOT NULL, paper_id VARCHAR NOT NULL, path VARCHAR, sha256 VARCHAR,
         pages INTEGER, title VARCHAR, layout VARCHAR, authors INTEGER, authors_with_affiliation INTEGER,
-        error VARCHAR, extractor_version VARCHAR""",
+        error VARCHAR, extractor_version VARCHAR, layout_reason VARCHAR, former_affiliations VARCHAR[]""",
     "pdf_affiliations": """
         partition_key VARCHAR NOT NULL, paper_id VARCHAR NOT NULL, pdf_sha256 VARCHAR,
         author_position INTEGER, author_name VARCHAR, email VARCHAR, email_domain VARCHAR,

@@ -220,14 +220,34 @@ def result_record(result: PdfResult, resolved: bool) -> dict:
         "countries": result.countries if resolved else [],
         "error": result.error,
     }
-    if page is not None and page.unassigned:
-        record["unassigned_affiliations"] = page.unassigned
+    if page is not None:
+        record["layout"] = page.layout
+        if page.reason:
+            record["layout_reason"] = page.reason
+        if page.unassigned:
+            record["unassigned_affiliations"] = page.unassigned
+        if page.former:
+            record["former_affiliations"] = [former_record(name, aff) for name, aff in page.former]
     return record
+
+
+def former_record(name: str | None, affiliation: str) -> dict:
+    return {"author": name, "affiliation": affiliation}
+
+
+def yields_nothing(result: PdfResult) -> bool:
+    """Read, but no author and no affiliation text on page 1."""
+    page = result.page
+    return page is not None and not page.authors and not page.unassigned
+
+
+NOTHING_FOUND = ("page 1 was read but gave no author and no affiliation (layout: none); the paper's countries "
+                 "come from its metadata alone")
 
 
 # Bump when a change to the reading of page 1 can change what it finds: the
 # `pdf_affiliations` asset's code version follows it, so Dagster marks every venue-year stale.
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"
 
 
 def table_rows(partition_key: str, paper_id: str, result: PdfResult) -> tuple[dict, list[dict]]:
@@ -245,6 +265,8 @@ def table_rows(partition_key: str, paper_id: str, result: PdfResult) -> tuple[di
         "authors": len(page.authors) if page else 0,
         "authors_with_affiliation": sum(1 for a in page.authors if a.affiliations) if page else 0,
         "error": result.error, "extractor_version": EXTRACTOR_VERSION,
+        "layout_reason": page.reason if page else None,
+        "former_affiliations": [f"{name}: {aff}" if name else aff for name, aff in page.former] if page else [],
     }
     rows: list[dict] = []
     if page is None:

@@ -72,7 +72,7 @@ STRONG_AFF = re.compile(r"\b(?:universit\w*|institut\w*|department|laborator\w*|
 POSTCODE_RE = re.compile(r"\b\d{4,6}\b|\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b")
 PARTICLES = {"van", "von", "der", "den", "de", "da", "di", "del", "della", "des", "du", "la", "le", "bin",
              "binti", "al", "el", "ibn", "y", "e", "dos", "das", "do", "ter", "ten", "zu", "af", "st."}
-NAME_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&)\s*", re.IGNORECASE)
+NAME_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&)\s*|\s{3,}", re.IGNORECASE)  # wide gaps part names too
 NAME_WORD = re.compile(r"^(?:[A-Z\u00c0-\u00de\u0100-\u024f][\w'\u2019.\-\u00b4\u02d8\u00a8`\u02c7\u0300-\u036f]*|[A-Z]\.|\(?[A-Z][a-z]*\)?|"
                        r"[a-z]{1,3}\.)$")
 CONNECTOR_END = re.compile(r"(?:,|;|&|-|\b(?:and|of|for|in|on|at|de|del|der|des|di|du|la|le|und|f\u00fcr|the|y|e))\s*$",
@@ -192,9 +192,11 @@ class Line:
 
     @property
     def name_text(self) -> str:
-        """The words with each marker read as a separator ("Fei He¹˒², Naiyu Gao¹" ->
-        "Fei He, Naiyu Gao,")."""
-        return " ".join("".join(t if not m else ", " for t, m in self.pieces).split()).strip(" ,")
+        """The words with each marker, and each wide gap, read as a separator ("Fei He¹˒²,
+        Naiyu Gao¹" -> "Fei He, Naiyu Gao"; "Chen Wei    Laura Fischer" -> "Chen Wei, Laura Fischer")."""
+        joined = re.sub(r"\S\s{3,}(?=\S)", lambda m: m.group(0)[0] + ", ",
+                        "".join(t if not m else ", " for t, m in self.pieces))
+        return " ".join(joined.split()).strip(" ,")
 
     @property
     def raw(self) -> str:
@@ -518,8 +520,9 @@ def _roles(header: list[Line]) -> None:
     first_name = min((ln.y0 for ln in header if ln.role == "name"), default=None)
     if first_name is not None:
         for ln in header:
-            if ln.role == "aff" and ln.y1 < first_name - 1:
-                ln.role = "other"
+            numbered = ln.pieces and ln.pieces[0][1] or GLUED_NUMBER.match(ln.text)
+            if ln.role == "aff" and ln.y1 < first_name - 1 and not numbered:
+                ln.role = "other"  # numbered affiliations printed before the names stay
 
 
 GLUED_MARKS = re.compile(r"(?<=[a-z\u00df-\u024f])(\d{1,2}(?:\s?,\s?\d{1,2})*|[" + re.escape(SYMBOLS) + r"]+)(?=[\s,;]|$)")
@@ -644,7 +647,8 @@ def _entries(aff_lines: list[Line], page_width: float = 612.0) -> list[Entry]:
             same = [o.width for o in aff_lines if o.width < 0.55 * page_width and o.x0 < ln.xc < o.x1]
             column = max(same) if ln.width < 0.55 * page_width and same else max(o.width for o in aff_lines)
             if _wraps(prev, ln, text, column):
-                prev.text = prev.text + " " + text
+                glue = ", " if is_address_line(text) and not prev.text.rstrip().endswith((",", "-")) else " "
+                prev.text = prev.text.rstrip() + glue + text
                 prev.lines.append(ln)
                 continue
         entries.append(Entry(text, markers, [ln]))
@@ -678,6 +682,21 @@ def is_subunit(text: str) -> bool:
                 and not POSTCODE_RE.search(text))
 
 
+def is_address_line(text: str) -> bool:
+    """A line that only says where ("Santiago, Chile", "Seattle, WA 98105, USA", "Lagos,
+    Nigeria"): the end of the affiliation above it, never one of its own."""
+    words = text.replace(",", " ").split()
+    if not 1 <= len(words) <= 6 or AFF_RE.search(_places().sub(" ", text)):
+        return False
+    last = re.sub(r"[\s,.]*(?:\d[\d -]*)?$", "", text)  # a trailing postcode
+    found = list(_places().finditer(last))
+    if not found or found[-1].end() != len(last.rstrip(". ")):
+        return False
+    # What is left once places, postcodes and state codes are gone is at most a city's name.
+    rest = re.sub(r"\b[A-Z]{2}\b|\d[\d -]*", " ", _places().sub(" ", text)).replace(",", " ").split()
+    return len(rest) <= 2
+
+
 def _wraps(prev: Entry, ln: Line, text: str, column: float) -> bool:
     """Does `text` (line `ln`, the next in the column) continue the entry above rather than
     start another affiliation?"""
@@ -685,6 +704,8 @@ def _wraps(prev: Entry, ln: Line, text: str, column: float) -> bool:
         return True
     if is_subunit(prev.text) and not is_subunit(text):
         return True  # "Center for Mind/Brain Sciences" / "University of Trento, Italy"
+    if is_address_line(text):
+        return True  # "Universidad de Chile" / "Santiago, Chile"
     words = text.split()
     if not words:
         return False
@@ -876,6 +897,19 @@ def _by_position(named: list[tuple[Author, Line]], entries: list[Entry]) -> list
     return loose
 
 
+def _without_side_bar(header: list[Line], lines: list[Line], title: list[Line], end: float,
+                      width: float) -> list[Line]:
+    """A side bar beside the title block (PeerJ, some journals: dates, editor, licence) is not
+    the author block's: when the title and the text below it start at the same indented edge,
+    lines wholly left of that edge are dropped."""
+    if not title:
+        return header
+    edge = min(ln.x0 for ln in title)
+    if edge < 0.2 * width or sum(1 for ln in lines if ln.y0 > end and abs(ln.x0 - edge) < 3) < 5:
+        return header
+    return [ln for ln in header if ln.x1 > edge - 3]
+
+
 def _stacked_rows(row: list[Line], above: list[Line], entries: list[Entry], span: tuple[float, float]) -> list[Line]:
     """Rows of names stacked right above `row` with no affiliation between them share the
     entry under the stack (ICLR: twelve names in three rows, one affiliation below)."""
@@ -899,21 +933,37 @@ def _stacked_rows(row: list[Line], above: list[Line], entries: list[Entry], span
 
 
 def analyse(page_dict: dict) -> FirstPage:
+    """Page 1's title, authors, affiliations and e-mails. When the first reading finds no
+    author, the page is read again with fewer assumptions (no title taken from lines that
+    look like names, no end to the author block at a gap): a byline set larger than the
+    title, or an author block below a teaser, is still found."""
+    page = _analyse(page_dict, relaxed=False)
+    if page.authors:
+        return page
+    again = _analyse(page_dict, relaxed=True)
+    return again if again.authors else page
+
+
+def _analyse(page_dict: dict, relaxed: bool) -> FirstPage:
     width = page_dict.get("width", 612.0)
     height = page_dict.get("height", 792.0)
     lines = attach_stray_markers([ln for ln in page_lines(page_dict) if 0 <= ln.x0 < width and 0 <= ln.y0 < height])
     if not lines:
-        return FirstPage(None, [], [], [], "none")
+        return FirstPage(None, [], [], [], "none", "no text lines on page 1")
     body = body_size(lines)
     title_lines, title_end = _title(lines, height, body)
+    if relaxed:
+        title_lines = [ln for ln in title_lines if not is_name_like(ln.name_text)]
+        title_end = max((ln.y1 for ln in title_lines), default=0.0)
     title = " ".join(ln.text for ln in sorted(title_lines, key=lambda x: (x.y0, x.x0))) or None
     start = title_end if title_lines else 0.0
     end = _header_end(lines, start + 1, height)
     header = sorted((ln for ln in lines if start - 1 <= ln.y0 < end and ln not in title_lines),
                     key=lambda x: (x.y0, x.x0))
+    header = _without_side_bar(header, lines, title_lines, end, width)
     # The author block is compact: a gap of four body lines ends it.
     for a, b in zip(header, header[1:]):
-        if b.y0 - a.y1 > 4 * body:
+        if b.y0 - a.y1 > 4 * body and not relaxed:
             header = [ln for ln in header if ln.y0 <= a.y0]
             break
     for ln in header:
@@ -933,9 +983,7 @@ def analyse(page_dict: dict) -> FirstPage:
     authors = [a for a, _ in named]
     _leading_markers(aff_lines, {m for a in authors for m in a.markers})
     entries = _entries(aff_lines, width)
-    for ln in header:
-        if ln.inline_aff:
-            entries.append(Entry(ln.inline_aff, [], [ln]))
+    inline = {" ".join(ln.text.split()): ln.inline_aff for ln in header if ln.inline_aff}
 
     foot = _footnotes(lines, height, body)
     text_lines = [ln for ln in lines if ln.y0 > 0.4 * height and len(ln.text) > 40]
@@ -969,6 +1017,10 @@ def analyse(page_dict: dict) -> FirstPage:
     elif foot_entries and authors:
         layout = "footnote"
         unassigned = [e.text for e in foot_entries if not e.markers]
+    for a in authors:  # ACM journals: "NAME, affiliation" on the name's own line
+        if a.name.strip(" ,") in inline:
+            a.affiliations = list(dict.fromkeys([inline[a.name.strip(" ,")], *a.affiliations]))
+            layout = layout if layout != "none" else "blocks"
     for name, aff in by_name:
         if name == "*":
             for a in authors:

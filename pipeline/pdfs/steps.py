@@ -14,7 +14,7 @@ from ..partitions import PartitionKey
 from ..pool import ordered_map
 from ..text import counts, errors_summary, markdown_table, preview
 from .downloads import PdfItem, PdfStore
-from .extract import CRASHED, PdfResult, read_pdf, table_rows
+from .extract import CRASHED, NOTHING_FOUND, PdfResult, read_pdf, table_rows, yields_nothing
 
 USABLE = ("stored", "downloaded", "local")  # statuses of a PDF that can be read
 POOL_MIN = 24  # below this many PDFs a process pool costs more to start than it saves
@@ -85,21 +85,26 @@ def pdf_affiliations(store, pk: PartitionKey, processes: int, log: Callable[[str
         rows.extend(found)
         if result.error:
             errors.append(IngestError(pk.key, "pdf_affiliations", f"{pdf['paper_id']} ({result.file})", result.error))
+        elif yields_nothing(result):
+            errors.append(IngestError(pk.key, "pdf_affiliations", f"{pdf['paper_id']} ({result.file})", NOTHING_FOUND,
+                                      severity="warning"))
     frame, documents = pd.DataFrame(rows), pd.DataFrame(docs)
     with store.connect() as con:
         store.replace_partition("pdf_affiliations", pk.key, frame, con=con)
         store.replace_partition("pdf_documents", pk.key, documents, con=con)
         store.record_errors(pk.key, "pdf_affiliations", errors, con=con)
-    read = len(pdfs) - len(errors)
+    read = len(pdfs) - sum(1 for e in errors if e.severity == "error")
+    empty = sum(1 for e in errors if e.severity == "warning")
     with_aff = int((documents["authors_with_affiliation"] > 0).sum()) if len(documents) else 0
     log(f"{pk}: {read}/{len(pdfs)} PDFs read in {took:.1f}s with {processes} processes; "
-        f"{with_aff} tie affiliations to authors")
+        f"{with_aff} tie affiliations to authors" + (f"; {empty} gave no author and no affiliation" if empty else ""))
     return Outcome(rows=len(frame), metadata={
         "preview": preview(frame, ["paper_id", "author_position", "author_name", "affiliation", "email"]),
         **errors_summary(errors),
         "pdfs": len(pdfs),
         "pdfs_read": read,
         "pdfs_with_author_affiliations": with_aff,
+        "pdfs_with_nothing": empty,
         "layouts": counts(documents["layout"].dropna().astype(str)) if len(documents) else {},
         "seconds": round(took, 2),
         "pdfs_per_second": round(len(pdfs) / took, 1) if took > 0 else 0.0,
