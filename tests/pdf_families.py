@@ -221,3 +221,65 @@ def glued_markers(path: Path):
 
 FAMILIES = {f.__name__: f for f in (acm_journal, acm_conference, ieee_journal, interspeech, lncs, elsevier,
                                      neurips_grid, chi_grid, sidebar_masthead, affiliations_first, glued_markers)}
+
+
+def springer_journal(path: Path):
+    """Springer journals: a byline with "·" between names, and in the first column's foot the
+    names by initials, each group followed by its address and e-mail."""
+    p = Page()
+    p.run(50, 60, "Machine Learning (2021) 110:1-24", 8)
+    p.run(50, 100, "Calibrated uncertainty for graph classifiers", 18, bold=True)
+    p.run(50, 126, "Kai Chen \u00b7 Lina Wu \u00b7 Marco Rossi", 11)
+    p.run(50, 146, "Received: 2 March 2020 / Accepted: 9 October 2020", 8)
+    p.run(50, 166, "Abstract  We calibrate graph classifiers and report results on standard benchmarks here.", 9)
+    for i in range(36):
+        p.run(50, 186 + 12 * i, "Graph classifiers are often overconfident on nodes far from training.", 9)
+    p.run(50, 650, "K. Chen \u00b7 L. Wu", 7)
+    p.run(50, 659, "School of Computer Science, Fudan University, Shanghai, China", 7)
+    p.run(50, 668, "e-mail: kchen@fudan.edu.cn", 7)
+    p.run(50, 682, "M. Rossi", 7)
+    p.run(50, 691, "Politecnico di Milano, Milan, Italy", 7)
+    fudan = "School of Computer Science, Fudan University, Shanghai, China"
+    want = {"Kai Chen": [fudan], "Lina Wu": [fudan], "Marco Rossi": ["Politecnico di Milano, Milan, Italy"]}
+    return p.save(path), want, []
+
+
+def jmlr(path: Path):
+    """JMLR: a masthead, then each author's name with the e-mail at the right margin on the same
+    line, the affiliation and address under it."""
+    p = Page()
+    p.run(72, 50, "Journal of Machine Learning Research 22 (2021) 1-40     Submitted 5/20; Published 3/21", 8)
+    p.centred(90, "Sparse Additive Models Revisited", 14, bold=True)
+    rows = [("Helena Novak", "hnovak@stat.cmu.edu", ["Department of Statistics", "Carnegie Mellon University",
+                                                     "Pittsburgh, PA 15213, USA"]),
+            ("Rui Santos", "rui.santos@tecnico.ulisboa.pt", ["Instituto Superior Técnico", "Lisbon, Portugal"])]
+    y = 120
+    for name, email, aff in rows:
+        p.run(72, y, name, 10, bold=True)
+        p.run(540 - 5.4 * len(email), y, email, 9, mono=True)
+        for i, text in enumerate(aff):
+            p.run(72, y + 12 * (i + 1), text, 10)
+        y += 12 * (len(aff) + 2)
+    p.run(72, y + 20, "Editor: Jane Roe", 10)
+    _abstract(p, y + 45, 20)
+    want = {"Helena Novak": ["Department of Statistics Carnegie Mellon University, Pittsburgh, PA 15213, USA"],
+            "Rui Santos": ["Instituto Superior Técnico, Lisbon, Portugal"]}
+    return p.save(path), want, []
+
+
+def capitals_glued(path: Path):
+    """Names in capitals with the markers typed as plain digits, companies only on the
+    numbered lines, and a long line of them (no university word)."""
+    p = Page()
+    p.centred(80, "LARGE-SCALE PRETRAINING FOR CODE SEARCH", 14, bold=True)
+    p.centred(104, "JOHN MILLER1, AIKO SATO2, PETER NOWAK1", 10)
+    p.run(72, 122, "1Google Research, Mountain View, CA, USA    2Preferred Networks, Tokyo, Japan, and NTT, Tokyo, Japan", 9)
+    p.run(72, 134, "{jmiller,pnowak}@google.com, sato@preferred.jp", 9)
+    _abstract(p, 160, 25)
+    google = "Google Research, Mountain View, CA, USA"
+    want = {"JOHN MILLER": [google], "AIKO SATO": ["Preferred Networks, Tokyo, Japan, and NTT, Tokyo, Japan"],
+            "PETER NOWAK": [google]}
+    return p.save(path), want, []
+
+
+FAMILIES.update({f.__name__: f for f in (springer_journal, jmlr, capitals_glued)})

@@ -50,6 +50,7 @@ EXCLUDE_RE = re.compile(
     r"correspondence|conference on|proceedings|copyright|licensed|permission|work (?:was )?done|"
     r"internship|arxiv|https?://|www\.|code (?:and|is)|available at|submitted|accepted|published|"
     r"equal (?:\w+ )?(?:contribution|advising|supervision)|project lead|core contributors?|senior authors?|"
+    r"(?:action |academic |handling )?editors?\s*:|communicated by|recommended for acceptance|"
     r"workshop|symposium|journal of|transactions on|vol\.|pages?\s+\d)", re.IGNORECASE)
 DATE_RE = re.compile(
     r"^\s*(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}|"
@@ -72,7 +73,7 @@ STRONG_AFF = re.compile(r"\b(?:universit\w*|institut\w*|department|laborator\w*|
 POSTCODE_RE = re.compile(r"\b\d{4,6}\b|\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b")
 PARTICLES = {"van", "von", "der", "den", "de", "da", "di", "del", "della", "des", "du", "la", "le", "bin",
              "binti", "al", "el", "ibn", "y", "e", "dos", "das", "do", "ter", "ten", "zu", "af", "st."}
-NAME_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&)\s*|\s{3,}", re.IGNORECASE)  # wide gaps part names too
+NAME_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&|\u00b7|\u2022|\u22c5|\|)\s*|\s{3,}", re.IGNORECASE)  # wide gaps part names too
 NAME_WORD = re.compile(r"^(?:[A-Z\u00c0-\u00de\u0100-\u024f][\w'\u2019.\-\u00b4\u02d8\u00a8`\u02c7\u0300-\u036f]*|[A-Z]\.|\(?[A-Z][a-z]*\)?|"
                        r"[a-z]{1,3}\.)$")
 CONNECTOR_END = re.compile(r"(?:,|;|&|-|\b(?:and|of|for|in|on|at|de|del|der|des|di|du|la|le|und|f\u00fcr|the|y|e))\s*$",
@@ -525,7 +526,7 @@ def _roles(header: list[Line]) -> None:
                 ln.role = "other"  # numbered affiliations printed before the names stay
 
 
-GLUED_MARKS = re.compile(r"(?<=[a-z\u00df-\u024f])(\d{1,2}(?:\s?,\s?\d{1,2})*|[" + re.escape(SYMBOLS) + r"]+)(?=[\s,;]|$)")
+GLUED_MARKS = re.compile(r"(?<=[A-Za-z\u00c0-\u024f])(\d{1,2}(?:\s?,\s?\d{1,2})*|[" + re.escape(SYMBOLS) + r"]+)(?=[\s,;]|$)")
 
 
 def _glue_markers(ln: Line) -> bool:
@@ -682,18 +683,24 @@ def is_subunit(text: str) -> bool:
                 and not POSTCODE_RE.search(text))
 
 
+COUNTRY_CODES = re.compile(r"(?<![\w.])(?:U\.?S\.?A\.?|U\.?K\.?|P\.?\s?R\.?\s?China|PRC)(?![\w])")
+
+
 def is_address_line(text: str) -> bool:
     """A line that only says where ("Santiago, Chile", "Seattle, WA 98105, USA", "Lagos,
     Nigeria"): the end of the affiliation above it, never one of its own."""
     words = text.replace(",", " ").split()
-    if not 1 <= len(words) <= 6 or AFF_RE.search(_places().sub(" ", text)):
+    if not 1 <= len(words) <= 6:
         return False
-    last = re.sub(r"[\s,.]*(?:\d[\d -]*)?$", "", text)  # a trailing postcode
-    found = list(_places().finditer(last))
-    if not found or found[-1].end() != len(last.rstrip(". ")):
+    unplaced = COUNTRY_CODES.sub(" ", _places().sub(" ", text))
+    if AFF_RE.search(unplaced):
+        return False
+    last = re.sub(r"[\s,.]*(?:\d[\d -]*)?$", "", text).rstrip(". ")  # a trailing postcode
+    ends = [m.end() for m in _places().finditer(last)] + [m.end() for m in COUNTRY_CODES.finditer(last)]
+    if not ends or max(ends) != len(last):
         return False
     # What is left once places, postcodes and state codes are gone is at most a city's name.
-    rest = re.sub(r"\b[A-Z]{2}\b|\d[\d -]*", " ", _places().sub(" ", text)).replace(",", " ").split()
+    rest = re.sub(r"\b[A-Z]{2}\b|\d[\d -]*", " ", unplaced).replace(",", " ").split()
     return len(rest) <= 2
 
 
@@ -953,7 +960,8 @@ def _analyse(page_dict: dict, relaxed: bool) -> FirstPage:
     body = body_size(lines)
     title_lines, title_end = _title(lines, height, body)
     if relaxed:
-        title_lines = [ln for ln in title_lines if not is_name_like(ln.name_text)]
+        title_lines = [ln for ln in title_lines if not (is_name_like(ln.name_text) and re.search(
+            r",|\band\b|&", ln.name_text))]  # a byline set as large as a title
         title_end = max((ln.y1 for ln in title_lines), default=0.0)
     title = " ".join(ln.text for ln in sorted(title_lines, key=lambda x: (x.y0, x.x0))) or None
     start = title_end if title_lines else 0.0
@@ -990,6 +998,7 @@ def _analyse(page_dict: dict, relaxed: bool) -> FirstPage:
     two_columns = sum(ln.width < 0.5 * width for ln in text_lines) > 0.7 * max(len(text_lines), 1)
     foot_entries, by_name, foot_emails, former = _footnote_entries(foot, width, two_columns)
     emails.extend(e for e in foot_emails if e not in emails)
+    by_name.extend(_name_groups(_foot_order(foot, width, two_columns), authors))
 
     unassigned: list[str] = []
     author_marks = {m for a in authors for m in a.markers}
@@ -1061,6 +1070,7 @@ def _analyse(page_dict: dict, relaxed: bool) -> FirstPage:
     return FirstPage(title, authors, list(dict.fromkeys(unassigned)), emails, layout, reason, formers)
 
 
+GLUED_INSIDE = re.compile(r"(?<=\s)(\d{1,2})(?=[A-Z\u00c0-\u00de][a-z\u00e0-\u00ff])")
 LEADING_TOKEN = re.compile(r"^\s*(\d{1,2}|[a-z]|[" + re.escape(SYMBOLS) + r"])(?:\s+|(?=[A-Z]))(?=\S)")
 
 
@@ -1071,11 +1081,23 @@ def _leading_markers(aff_lines: list[Line], marks: set[str]) -> None:
     if not marks:
         return
     for ln in aff_lines:
-        if not ln.pieces or ln.pieces[0][1]:
+        if not ln.pieces:
             continue
-        m = LEADING_TOKEN.match(ln.pieces[0][0])
-        if m and MARKER_CANON.get(m.group(1), m.group(1)) in marks:
-            ln.pieces = [(m.group(1), True), (ln.pieces[0][0][m.end():], False)] + ln.pieces[1:]
+        if not ln.pieces[0][1]:
+            m = LEADING_TOKEN.match(ln.pieces[0][0])
+            if m and MARKER_CANON.get(m.group(1), m.group(1)) in marks:
+                ln.pieces = [(m.group(1), True), (ln.pieces[0][0][m.end():], False)] + ln.pieces[1:]
+        # "... CA, USA    2Preferred Networks, ...": a number glued to the next entry's first word
+        pieces: list[tuple[str, bool]] = []
+        for text, marker in ln.pieces:
+            at = 0
+            if not marker:
+                for m in GLUED_INSIDE.finditer(text):
+                    if m.group(1) in marks:
+                        pieces.extend([(text[at:m.start(1)], False), (m.group(1), True)])
+                        at = m.end(1)
+            pieces.append((text[at:], marker))
+        ln.pieces = [(t, m) for t, m in pieces if t]
 
 
 def _why_none(authors: list[Author], loose: list[str]) -> str:
@@ -1234,6 +1256,39 @@ def with_sentences(text: str) -> tuple[list[tuple[str, str]], list[tuple[str | N
             for aff in affs:
                 (former.append((name, aff)) if was else current.append((name, aff)))
     return current, former
+
+
+def _name_groups(foot: list[Line], authors: list[Author]) -> list[tuple[str, str]]:
+    """Springer journals: in the foot of the first column, a line of the authors' names (by
+    initials, "K. Chen · L. Wu (✉)"), then their address, then the next group. A group counts
+    only when every name on its line is one of the page's authors."""
+    pairs: list[tuple[str, str]] = []
+    names: list[str] = []
+    address: list[str] = []
+
+    def close() -> None:
+        text = clean_affiliation(" ".join(a if CONNECTOR_END.search(a) else a + "," for a in address))
+        if names and sum(c.isalpha() for c in text) >= 3:
+            pairs.extend((n, text) for n in names)
+
+    for ln in foot:
+        text = re.sub(r"\((?:\u2709|corresponding author|corresponding)\)", " ", ln.text, flags=re.I)
+        chunks = _name_chunks(text)
+        if authors and chunks and is_name_like(text) and all(_match_author(authors, c) for c in chunks):
+            close()
+            names, address = chunks, []
+            continue
+        if not names:
+            continue
+        if "@" in text or EXCLUDE_RE.search(text) or re.match(r"^\s*(?:e-?mail|url|orcid)\b", text, re.I):
+            continue
+        if (SENTENCE_WORDS.search(text) or not is_aff_like(text)) and not (address and CONNECTOR_END.search(address[-1])):
+            close()
+            names, address = [], []
+            continue
+        address.append(text.strip())
+    close()
+    return pairs
 
 
 def _footnote_entries(foot: list[Line], width: float = 612.0, two_columns: bool = False
