@@ -1241,10 +1241,14 @@ def with_sentences(text: str) -> tuple[list[tuple[str, str]], list[tuple[str | N
     for m in FORMER_RE.finditer(text):
         former.append((None, clean_affiliation(m["aff"])))
     matches = list(WITH_RE.finditer(text))
+    last: list[str] = []
     for k, m in enumerate(matches):
         names = _who(text[:m.start()])
+        if names and len(names) == 1 and names[0].lower() in ("he", "she", "they", "both"):
+            names = last  # "T. Ruiz is with A. He was with B."
         if not names:
             continue
+        last = names
         rest = text[m.end():]
         if k + 1 < len(matches):
             rest = rest[:matches[k + 1].start() - m.end()]
