@@ -630,8 +630,6 @@ def cmd_mentions(args: argparse.Namespace, settings: Settings) -> int:
             sink.close()
     if failed:
         print(f"{failed} of {len(paths)} PDFs could not be read (see their 'error' field)", file=sys.stderr)
-    if empty:
-        print(f"{empty} of {len(paths)} PDFs gave no author and no affiliation", file=sys.stderr)
     return 0
 
 
