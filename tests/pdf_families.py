@@ -283,3 +283,40 @@ def capitals_glued(path: Path):
 
 
 FAMILIES.update({f.__name__: f for f in (springer_journal, jmlr, capitals_glued)})
+
+
+def icml_email_margin(path: Path):
+    """ICML 2012-2015 / JMLR-like: each name with its address in capitals at the right margin on
+    the same line (one text line with a wide gap), stacked names over one shared affiliation."""
+    p = Page()
+    p.centred(80, "A Fast Algorithm for Neural Language Models", 14, bold=True)
+    p.run(72, 110, "Andrea Moretti" + " " * 60 + "AMORETTI@GATSBY.UCL.AC.UK", 10, bold=True)
+    p.run(72, 122, "Yusuf Demir" + " " * 66 + "YDEMIR@GATSBY.UCL.AC.UK", 10, bold=True)
+    p.run(72, 134, "Gatsby Computational Neuroscience Unit, University College London", 10)
+    _abstract(p, 165, 25)
+    ucl = "Gatsby Computational Neuroscience Unit, University College London"
+    want = {"Andrea Moretti": [ucl], "Yusuf Demir": [ucl]}
+    return p.save(path), want, []
+
+
+def bmc_address(path: Path):
+    """BMC / open-access journals: an "Address:" line with numbered affiliations joined by
+    "and", and an "Email:" line naming each author's address."""
+    p = Page()
+    p.run(60, 60, "Research article                                           Open Access", 9, bold=True)
+    p.run(60, 90, "Predicting protein function from sequence with deep networks", 16, bold=True)
+    p.runs(60, 114, [("Sofia Marin*", False), ("1", SUP), (", Daniel Kerr", False), ("2", SUP),
+                     (" and Hugo Lambert", False), ("1,2", SUP)], 11)
+    p.runs(60, 132, [("Address: ", False), ("1", SUP), ("Department of Biology, University of Geneva, Geneva, "
+                                                            "Switzerland and ", False), ("2", SUP),
+                     ("EMBL-EBI, Hinxton, UK", False)], 8)
+    p.run(60, 144, "Email: Sofia Marin* - sofia.marin@unige.ch; Daniel Kerr - dkerr@ebi.ac.uk", 8)
+    p.run(60, 156, "* Corresponding author", 8)
+    p.run(60, 180, "Abstract", 10, bold=True)
+    p.body(195, 30)
+    geneva, ebi = "Department of Biology, University of Geneva, Geneva, Switzerland", "EMBL-EBI, Hinxton, UK"
+    want = {"Sofia Marin": [geneva], "Daniel Kerr": [ebi], "Hugo Lambert": [geneva, ebi]}
+    return p.save(path), want, []
+
+
+FAMILIES.update({f.__name__: f for f in (icml_email_margin, bmc_address)})

@@ -185,6 +185,7 @@ class Line:
     pieces: list[tuple[str, bool]]  # (text, is_marker) in order
     role: str = ""
     inline_aff: str | None = None  # ACM "NAME, affiliation" lines: the affiliation part
+    own_emails: list[str] = field(default_factory=list)  # addresses printed on a name's own line
 
     @property
     def text(self) -> str:
@@ -439,9 +440,11 @@ class Entry:
 
 
 def clean_affiliation(text: str) -> str:
+    text = re.sub(r"^\s*(?:address(?:es)?|affiliations?)\s*:\s*", "", text, flags=re.I)
     text = CORRESPONDENCE.sub("", text)
     text = re.sub(r"\(\s*[^()]*@[^()]*\)|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", " ", text)  # "(forner@celct.it)"
     text = " ".join(text.split()).strip(" ,;.:\u2022")
+    text = re.sub(r"(?:[\s,]+(?:and|&))+$", "", text).strip(" ,;.:")  # "..., Switzerland and" before the next marker
     return text
 
 
@@ -552,8 +555,32 @@ def _glue_markers(ln: Line) -> bool:
     return True
 
 
+def _name_with_email(ln: Line) -> bool:
+    """ICML 2012-2015, JMLR: "Andriy Mnih      AMNIH@GATSBY.UCL.AC.UK" on one line. When the
+    line without its addresses is a name, the addresses leave the line (kept in `own_emails`)."""
+    found = find_emails(ln.raw)
+    if not found:
+        return False
+    pieces = []
+    for text, marker in ln.pieces:
+        if not marker:
+            text = re.sub(r"[{(\[<][^{}()\[\]<>@]*[})\]>]\s*@[\w.-]+|<?[\w.+'-]+@[\w.-]+>?", " ", text)
+        pieces.append((text, marker))
+    trial = Line(ln.x0, ln.y0, ln.x1, ln.y1, ln.size, ln.bold, ln.italic, ln.mono, [(t, m) for t, m in pieces if t.strip()])
+    if not trial.pieces or not is_name_like(trial.name_text):
+        return False
+    ln.pieces = trial.pieces
+    ln.own_emails = found
+    return True
+
+
 def _role(ln: Line, previous: Line | None, name_style: tuple | None) -> None:
     text = ln.text
+    if "@" in ln.raw and re.match(r"^\s*(?:e-?mails?|emails?\s+addresses?|contact)\s*:", ln.raw, re.I):
+        ln.role = "email"  # "Email: Sofia Marin* - sofia@unige.ch; ..."
+        return
+    if "@" in ln.raw and _name_with_email(ln):
+        text = ln.text
     if "@" in ln.raw:
         rest = ln.raw
         for e in find_emails(ln.raw):
@@ -980,8 +1007,8 @@ def _analyse(page_dict: dict, relaxed: bool) -> FirstPage:
     _roles(header)
     emails: list[str] = []
     for ln in header:
-        if ln.role == "email" or "@" in ln.raw:
-            emails.extend(e for e in find_emails(ln.raw) if e not in emails)
+        if ln.role == "email" or "@" in ln.raw or ln.own_emails:
+            emails.extend(e for e in ln.own_emails + find_emails(ln.raw) if e not in emails)
     name_lines = [ln for ln in header if ln.role == "name"]
     aff_lines = [ln for ln in header if ln.role == "aff"]
     # Names carrying markers flow in rows (a name may wrap to the next row); otherwise each
@@ -1062,6 +1089,11 @@ def _analyse(page_dict: dict, relaxed: bool) -> FirstPage:
         reason = _why_none(authors, unassigned)
 
     fixed = {} if flow else _block_emails(named, header)
+    for i, (a, _) in enumerate(named):  # one name and one address on the same line
+        line = next((ln for ln in name_lines if ln.own_emails and len(ln.own_emails) == 1
+                     and " ".join(ln.text.split()).strip(" ,") == a.name.strip(" ,")), None)
+        if line is not None:
+            fixed[i] = line.own_emails[0]
     mapping = assign_emails([a.name for a in authors], emails, fixed)
     for i, a in enumerate(authors):
         a.email = mapping.get(i)
