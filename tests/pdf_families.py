@@ -320,3 +320,25 @@ def bmc_address(path: Path):
 
 
 FAMILIES.update({f.__name__: f for f in (icml_email_margin, bmc_address)})
+
+
+def bmc_correspondence(path: Path):
+    """BMC since 2013: the corresponding author's affiliation in the first column's foot, after
+    "* Correspondence: address"; the others' are at the end of the article."""
+    p = Page()
+    p.run(50, 60, "S O F T W A R E                                      Open Access", 9, bold=True)
+    p.run(50, 90, "Amplicon prediction from multiplex primers", 18, bold=True)
+    p.runs(50, 115, [("Clara Jensen", False), ("*", SUP), (" and Tom Weller", False)], 12)
+    p.run(50, 140, "Abstract", 10, bold=True)
+    for i in range(30):
+        p.run(50, 155 + 12 * i, "Pairing primers to amplify desired targets is a combinatorial challenge here.", 9)
+    p.runs(50, 700, [("*", SUP), (" Correspondence: cjensen@llnl.gov", False)], 7)
+    p.run(50, 709, "Computations/Global Security, Lawrence Livermore National Laboratory (LLNL),", 7)
+    p.run(50, 718, "Livermore, CA 94550, USA", 7)
+    p.run(50, 727, "Full list of author information is available at the end of the article", 7)
+    want = {"Clara Jensen": ["Computations/Global Security, Lawrence Livermore National Laboratory (LLNL), "
+                             "Livermore, CA 94550, USA"], "Tom Weller": []}
+    return p.save(path), want, []
+
+
+FAMILIES["bmc_correspondence"] = bmc_correspondence

@@ -97,6 +97,7 @@ FORMER_RE = re.compile(r"\b(?:(?:work|research|this)\s+(?:was\s+)?(?:partly\s+|p
                        r"(?:was|were|being)\s+(?:an?\s+)?(?:intern|student|visitor|visiting)\w*|"
                        r"(?:was|were)\s+(?:an?\s+)?interns?)\s+(?:at|with)\s+(?:the\s+)?(?P<aff>[^.;()]{3,160})",
                        re.IGNORECASE)
+CORRESPONDENCE_LABEL = re.compile(r"^\s*(?:correspondence|corresponding authors?)\s*:\s*(?:\S+@\S+\s*)*", re.I)
 SENTENCE_WORDS = re.compile(r"\b(?:is|are|was|were|we|our|can|be|this|that|these|see|which|has|have|not|if|when|"
                             r"since|where|denotes?|refers?)\b")
 SENTENCE_ABBREVIATIONS = {"dept", "univ", "inst", "st", "no", "ave", "rd", "blvd", "co", "corp", "mr", "dr", "prof",
@@ -442,6 +443,7 @@ class Entry:
 def clean_affiliation(text: str) -> str:
     text = re.sub(r"^\s*(?:address(?:es)?|affiliations?)\s*:\s*", "", text, flags=re.I)
     text = CORRESPONDENCE.sub("", text)
+    text = re.sub(r"\bfull list of author information\b.*$", "", text, flags=re.I | re.S)
     text = re.sub(r"\(\s*[^()]*@[^()]*\)|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", " ", text)  # "(forner@celct.it)"
     text = " ".join(text.split()).strip(" ,;.:\u2022")
     text = re.sub(r"(?:[\s,]+(?:and|&))+$", "", text).strip(" ,;.:")  # "..., Switzerland and" before the next marker
@@ -1374,6 +1376,9 @@ def _footnote_entries(foot: list[Line], width: float = 612.0, two_columns: bool 
             continue
         if gone or marker == "\u2022" or not marker:
             continue
+        # BMC and other open-access journals: "* Correspondence: a@b.org" then the corresponding
+        # author's affiliation.
+        text = CORRESPONDENCE_LABEL.sub("", text)
         text = clean_affiliation(text)
         if EXCLUDE_RE.search(text) or (SENTENCE_WORDS.search(text) and not is_aff_like(text)):
             continue  # a footnote of the text ("Since A can be stochastic, A(D) is a set")
