@@ -342,3 +342,19 @@ def bmc_correspondence(path: Path):
 
 
 FAMILIES["bmc_correspondence"] = bmc_correspondence
+
+
+def cvpr_spaced(path: Path):
+    """CVPR / ICCV: four names on one line apart only by space (the PDF's gaps read as single
+    spaces), one affiliation and a grouped e-mail under them."""
+    p = Page()
+    p.centred(80, "Deep Residual Learning for Image Recognition", 14, bold=True)
+    p.centred(108, "Kaiming Hu Xiangyu Zhao Shaoqing Ren Jian Song", 12)
+    p.centred(126, "Microsoft Research", 12)
+    p.centred(140, "{kahu, v-xiangz, v-shren, jiansong}@microsoft.com", 10)
+    _abstract(p, 170, 25)
+    want = {n: ["Microsoft Research"] for n in ["Kaiming Hu", "Xiangyu Zhao", "Shaoqing Ren", "Jian Song"]}
+    return p.save(path), want, []
+
+
+FAMILIES["cvpr_spaced"] = cvpr_spaced

@@ -557,6 +557,26 @@ def _glue_markers(ln: Line) -> bool:
     return True
 
 
+def _pair_names(ln: Line) -> bool:
+    """A byline whose names are apart only by space ("Kaiming He Xiangyu Zhang Shaoqing Ren Jian
+    Sun", when the PDF's gaps read as single spaces): six or more capitalised words, an even
+    number, none a particle or an initial, with nothing else on the line, are read as
+    first-name/surname pairs. Returns whether it did."""
+    if len(ln.pieces) != 1 or ln.pieces[0][1]:
+        return False
+    words = ln.pieces[0][0].split()
+    if len(words) < 6 or len(words) % 2 or len(words) > 16:
+        return False
+    if not all(NAME_WORD.match(w) and len(w) > 1 and not w.endswith(".") and w.lower() not in PARTICLES
+               and w[1:].islower() for w in words):
+        return False
+    trial = ", ".join(" ".join(words[i:i + 2]) for i in range(0, len(words), 2))
+    if not is_name_like(trial):
+        return False
+    ln.pieces = [(trial, False)]
+    return True
+
+
 def _name_with_email(ln: Line) -> bool:
     """ICML 2012-2015, JMLR: "Andriy Mnih      AMNIH@GATSBY.UCL.AC.UK" on one line. When the
     line without its addresses is a name, the addresses leave the line (kept in `own_emails`)."""
@@ -601,6 +621,8 @@ def _role(ln: Line, previous: Line | None, name_style: tuple | None) -> None:
     if after_hyphen and names[:1].islower():
         names = names[:1].upper() + names[1:]  # "Paulo Ro-" / "cha⁹, Bogdan Sacaleanu¹⁰"
     if not is_name_like(names) and _glue_markers(ln):
+        names = ln.name_text
+    if not is_name_like(names) and _pair_names(ln):
         names = ln.name_text
     marked = any(m and t.strip() for t, m in ln.pieces[1:]) or (len(ln.pieces) > 1 and ln.pieces[-1][1])
     fragment = (name_style is not None and len(text.split()) == 1 and NAME_WORD.match(text) and not is_aff_like(text)
@@ -989,8 +1011,10 @@ def _analyse(page_dict: dict, relaxed: bool) -> FirstPage:
     body = body_size(lines)
     title_lines, title_end = _title(lines, height, body)
     if relaxed:
-        title_lines = [ln for ln in title_lines if not (is_name_like(ln.name_text) and re.search(
-            r",|\band\b|&", ln.name_text))]  # a byline set as large as a title
+        ordered = sorted(title_lines, key=lambda x: (x.y0, x.x0))
+        # a byline set as large as the title: a list of names, or a name under the title's first line
+        title_lines = [ln for k, ln in enumerate(ordered) if not (is_name_like(ln.name_text) and (
+            k > 0 or re.search(r",|\band\b|&", ln.name_text)))]
         title_end = max((ln.y1 for ln in title_lines), default=0.0)
     title = " ".join(ln.text for ln in sorted(title_lines, key=lambda x: (x.y0, x.x0))) or None
     start = title_end if title_lines else 0.0
