@@ -165,6 +165,8 @@ SPACED_CEDILLA = re.compile(r"([A-Za-z])\s*([\u0327\u0328])")
 def nfkc(text: str) -> str:
     """NFKC, with accents TeX sets apart from their letter put back on it ("Montr ´eal",
     "O˘guz", "Franc¸ois" -> "Montréal", "Oğuz", "François")."""
+    if text.isascii():
+        return text
     text = unicodedata.normalize("NFKC", text)
     if SPACED_ACCENT.search(text) or SPACED_CEDILLA.search(text):
         text = SPACED_CEDILLA.sub(lambda m: unicodedata.normalize("NFC", m.group(1) + m.group(2)), text)
@@ -217,19 +219,36 @@ class Line:
         return (round(self.size * 2) / 2, self.bold)
 
 
+def _letters(text: str) -> int:
+    return sum(map(str.isalpha, text))
+
+
+_SYMBOLS_AND_SEPARATORS = SYMBOLS + " ,"
+
+
 def _is_marker(text: str, size: float, line_size: float, flags: int) -> bool:
     stripped = text.strip()
     if not stripped:
         return False
-    if all(c in SYMBOL_SET or c in " ," for c in stripped):
+    if not stripped.strip(_SYMBOLS_AND_SEPARATORS):  # only symbols (and commas)
         return any(c in SYMBOL_SET for c in stripped)
     small = (flags & 1) or size <= 0.82 * line_size
-    return bool(small and MARKER_RE.match(stripped) and any(c.isalnum() or c in SYMBOL_SET for c in stripped))
+    return bool(small and len(stripped) <= 14 and MARKER_RE.match(stripped)
+                and any(c.isalnum() or c in SYMBOL_SET for c in stripped))
+
+
+BOLD_FONT = re.compile(r"bold|[-,.]b$|-bd|black|heavy|semibold|\.B\b|-Bo", re.I)
+_BOLD_FONTS: dict[str, bool] = {}
 
 
 def _bold(span: dict) -> bool:
+    if span.get("flags", 0) & 16:
+        return True
     font = span.get("font", "")
-    return bool(span.get("flags", 0) & 16) or bool(re.search(r"bold|[-,.]b$|-bd|black|heavy|semibold|\.B\b|-Bo", font, re.I))
+    known = _BOLD_FONTS.get(font)
+    if known is None:
+        known = _BOLD_FONTS[font] = bool(BOLD_FONT.search(font)) if len(_BOLD_FONTS) < 4096 else False
+    return known
 
 
 def page_lines(page_dict: dict) -> list[Line]:
@@ -260,11 +279,18 @@ def page_lines(page_dict: dict) -> list[Line]:
             pieces = _glue_symbols(_rejoin_words(_symbols_apart(pieces)))
             words = [s for s, marker in zip(spans, is_marker) if s["text"].strip() and not marker]
             main = words or spans
-            weight = sum(len(s["text"]) for s in main) or 1
             size = max(s["size"] for s in main)
-            bold = sum(len(s["text"]) for s in main if _bold(s)) / weight > 0.5
-            italic = sum(len(s["text"]) for s in main if s.get("flags", 0) & 2) / weight > 0.5
-            mono = sum(len(s["text"]) for s in main if s.get("flags", 0) & 8 or "mono" in s.get("font", "").lower()) / weight > 0.5
+            if len(main) == 1:
+                only = main[0]
+                flags = only.get("flags", 0)
+                bold, italic = _bold(only), bool(flags & 2)
+                mono = bool(flags & 8) or "mono" in only.get("font", "").lower()
+            else:
+                weight = sum(len(s["text"]) for s in main) or 1
+                bold = sum(len(s["text"]) for s in main if _bold(s)) / weight > 0.5
+                italic = sum(len(s["text"]) for s in main if s.get("flags", 0) & 2) / weight > 0.5
+                mono = sum(len(s["text"]) for s in main
+                           if s.get("flags", 0) & 8 or "mono" in s.get("font", "").lower()) / weight > 0.5
             x0, y0, x1, y1 = raw["bbox"]
             lines.append(Line(x0, y0, x1, y1, size, bold, italic, mono, [(nfkc(t), m) for t, m in pieces]))
     return lines
@@ -452,7 +478,7 @@ def clean_affiliation(text: str) -> str:
 
 # -- zones -------------------------------------------------------------------------------------
 def _title(lines: list[Line], height: float, body: float) -> tuple[list[Line], float]:
-    top = [ln for ln in lines if ln.y0 < 0.45 * height and sum(c.isalpha() for c in ln.text) >= 3]
+    top = [ln for ln in lines if ln.y0 < 0.45 * height and _letters(ln.text) >= 3]
     if not top:
         return [], 0.0
     biggest = max(ln.size for ln in top)
@@ -608,11 +634,11 @@ def _role(ln: Line, previous: Line | None, name_style: tuple | None) -> None:
         for e in find_emails(ln.raw):
             rest = rest.replace(e.split("@")[0], " ")
         rest = re.sub(r"\S*@\S*|[{}()\[\]|,;:<>]|e-?mail", " ", rest, flags=re.I)
-        letters = sum(c.isalpha() for c in rest)
-        if letters < 4 or (letters < 0.35 * sum(c.isalpha() for c in ln.raw) and not is_aff_like(rest)):
+        letters = _letters(rest)
+        if letters < 4 or (letters < 0.35 * _letters(ln.raw) and not is_aff_like(rest)):
             ln.role = "email"
             return
-    if sum(c.isalpha() for c in text) < 2 or EXCLUDE_RE.search(text) or DATE_RE.match(text) or \
+    if _letters(text) < 2 or EXCLUDE_RE.search(text) or DATE_RE.match(text) or \
             text.strip().lower() in ("and", "&"):
         ln.role = "other"
         return
@@ -670,7 +696,7 @@ def _flow_entries(aff_lines: list[Line]) -> list[Entry]:
     entries = []
     for marker, text, lines, _ in items:
         text = clean_affiliation(text)
-        if sum(c.isalpha() for c in text) >= 2 and not EXCLUDE_RE.search(text):
+        if _letters(text) >= 2 and not EXCLUDE_RE.search(text):
             entries.append(Entry(text, split_markers(marker) if marker else [], lines))
     return entries
 
@@ -706,7 +732,7 @@ def _entries(aff_lines: list[Line], page_width: float = 612.0) -> list[Entry]:
         entries.append(Entry(text, markers, [ln]))
     for e in entries:
         e.text = clean_affiliation(e.text)
-    return [e for e in entries if sum(c.isalpha() for c in e.text) >= 2 and not EXCLUDE_RE.search(e.text)]
+    return [e for e in entries if _letters(e.text) >= 2 and not EXCLUDE_RE.search(e.text)]
 
 
 TAIL_WORDS = {"university", "universitat", "universität", "université", "universite", "institute", "institut",
@@ -1124,7 +1150,7 @@ def _analyse(page_dict: dict, relaxed: bool) -> FirstPage:
     for i, a in enumerate(authors):
         a.email = mapping.get(i)
         a.name = _clean_name(a.name)
-    formers = list(dict.fromkeys((n, a) for n, a in former if sum(c.isalpha() for c in a) >= 3))
+    formers = list(dict.fromkeys((n, a) for n, a in former if _letters(a) >= 3))
     return FirstPage(title, authors, list(dict.fromkeys(unassigned)), emails, layout, reason, formers)
 
 
@@ -1312,7 +1338,7 @@ def with_sentences(text: str) -> tuple[list[tuple[str, str]], list[tuple[str | N
             rest = rest[:matches[k + 1].start() - m.end()]
         rest = rest[:_sentence_end(rest)]
         affs = [clean_affiliation(re.sub(r"\(.*?@.*?\)", "", a)) for a in ALSO_WITH.split(rest)]
-        affs = [a for a in affs if sum(c.isalpha() for c in a) >= 3]
+        affs = [a for a in affs if _letters(a) >= 3]
         was = m["verb"].lower() in ("was", "were") or (m["adv"] or "").lower() in ("formerly", "previously")
         for name in names:
             for aff in affs:
@@ -1330,7 +1356,7 @@ def _name_groups(foot: list[Line], authors: list[Author]) -> list[tuple[str, str
 
     def close() -> None:
         text = clean_affiliation(" ".join(a if CONNECTOR_END.search(a) else a + "," for a in address))
-        if names and sum(c.isalpha() for c in text) >= 3:
+        if names and _letters(text) >= 3:
             pairs.extend((n, text) for n in names)
 
     for ln in foot:
@@ -1406,7 +1432,7 @@ def _footnote_entries(foot: list[Line], width: float = 612.0, two_columns: bool 
         text = clean_affiliation(text)
         if EXCLUDE_RE.search(text) or (SENTENCE_WORDS.search(text) and not is_aff_like(text)):
             continue  # a footnote of the text ("Since A can be stochastic, A(D) is a set")
-        if sum(c.isalpha() for c in text) >= 2:
+        if _letters(text) >= 2:
             entries.append(Entry(text, split_markers(marker), lns))
     return entries, by_name, emails, former
 
