@@ -77,6 +77,8 @@ def test_affiliation_text_tied_to_no_author_still_gives_countries_with_a_reason(
     p.centred(110, "Ana Silva, Tom Baker, Li Wei", 11)
     p.centred(150, "Abstract", 11, bold=True)
     p.body(170, 40)
+    # prose naming an institution is not an address
+    p.run(72, 160, "Results for the Stanford University data in the appendix.", 10)
     p.run(72, 720, "University of Lisbon, Lisbon, Portugal", 7)
     p.run(72, 729, "Imperial College London, London, UK", 7)
     result = read_pdf(p.save(tmp_path / "f.pdf"))

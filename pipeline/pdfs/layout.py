@@ -1194,6 +1194,9 @@ def _why_none(authors: list[Author], loose: list[str]) -> str:
     return "affiliation text found, but not tied to authors; it gives the paper's countries"
 
 
+PROSE_WORDS = re.compile(r"\b(?:the|a|an|to|in|for|with|by|from|that|which|on|as|be|can|these|its)\b")
+
+
 def _loose_affiliations(lines: list[Line], title: list[Line], header: list[Line], foot: list[Line],
                         height: float) -> list[str]:
     """Affiliation-looking lines anywhere above the abstract or in the footnotes, when the
@@ -1204,10 +1207,11 @@ def _loose_affiliations(lines: list[Line], title: list[Line], header: list[Line]
     pool = [ln for ln in lines if ln.y0 < 0.4 * height and id(ln) not in seen] + foot
     for ln in sorted(pool, key=lambda x: (x.y0, x.x0)):
         text = clean_affiliation(ln.text)
-        if not 6 <= len(text) <= 200 or EXCLUDE_RE.search(text) or ABSTRACT_RE.match(text):
+        if not 6 <= len(text) <= 160 or EXCLUDE_RE.search(text) or ABSTRACT_RE.match(text):
             continue
-        if re.search(r"\b(?:we|our|this paper|in this|is|are|was|were|has|have)\b", text):
-            continue  # a sentence of the text, not an address
+        if (re.search(r"\b(?:we|our|this paper|in this|is|are|was|were|has|have)\b", text) or text[:1].islower()
+                or text.endswith("-") or len(PROSE_WORDS.findall(text)) >= 2):
+            continue  # a line of the text, not an address
         if STRONG_AFF.search(text) or (AFF_RE.search(text) and _places().search(text)):
             out.append(text)
     return out
