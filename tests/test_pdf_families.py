@@ -156,3 +156,17 @@ def test_former_affiliations_are_stored_apart(tmp_path):
     assert former[0] not in {r["affiliation"] for r in rows}
     record = result_record(result, resolved=False)
     assert record["former_affiliations"] == [{"author": "T. Ruiz", "affiliation": former[0]}]
+
+
+@pytest.mark.parametrize("line", ["Ana Silva (ana.silva@ulisboa.pt)", "Ana Silva" + " " * 40 + "ANA.SILVA@ULISBOA.PT",
+                                  "Ana Silva <ana.silva@ulisboa.pt>"])
+def test_a_name_line_carrying_its_address(line, tmp_path):
+    p = Page()
+    p.centred(80, "A Title Set Large", 18, bold=True)
+    p.run(72, 110, line, 10)
+    p.run(72, 122, "University of Lisbon, Lisbon, Portugal", 9)
+    p.centred(160, "Abstract", 11, bold=True)
+    p.body(180, 20)
+    page = read_pdf(p.save(tmp_path / "p.pdf")).page
+    assert [(a.name, a.affiliations, a.email) for a in page.authors] == \
+        [("Ana Silva", ["University of Lisbon, Lisbon, Portugal"], "ana.silva@ulisboa.pt")]

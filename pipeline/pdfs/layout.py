@@ -613,6 +613,7 @@ def _name_with_email(ln: Line) -> bool:
     for text, marker in ln.pieces:
         if not marker:
             text = re.sub(r"[{(\[<][^{}()\[\]<>@]*[})\]>]\s*@[\w.-]+|<?[\w.+'-]+@[\w.-]+>?", " ", text)
+            text = re.sub(r"[(\[<{]\s*[)\]>}]", " ", text)  # "Ana Silva (ana@x.pt)": the brackets left
         pieces.append((text, marker))
     trial = Line(ln.x0, ln.y0, ln.x1, ln.y1, ln.size, ln.bold, ln.italic, ln.mono, [(t, m) for t, m in pieces if t.strip()])
     if not trial.pieces or not is_name_like(trial.name_text):
