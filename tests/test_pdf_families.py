@@ -170,3 +170,15 @@ def test_a_name_line_carrying_its_address(line, tmp_path):
     page = read_pdf(p.save(tmp_path / "p.pdf")).page
     assert [(a.name, a.affiliations, a.email) for a in page.authors] == \
         [("Ana Silva", ["University of Lisbon, Lisbon, Portugal"], "ana.silva@ulisboa.pt")]
+
+
+@pytest.mark.parametrize("pieces, joined", [
+    ([("Institute for Infocomm Research, A", False), ("*", True), ("STAR, Singapore", False)],
+     [("Institute for Infocomm Research, A*STAR, Singapore", False)]),
+    ([("NLP", False), ("2", True), ("CT Lab, University of Macau", False)], [("NLP2CT Lab, University of Macau", False)]),
+    ([("Wei Li", False), ("*", True), (", Tom Baker", False)], [("Wei Li", False), ("*", True), (", Tom Baker", False)]),
+    ([("ANNA KOWALSKA", False), ("1", True), (" JONAS WEBER", False)],
+     [("ANNA KOWALSKA", False), ("1", True), (" JONAS WEBER", False)]),
+])
+def test_a_marker_inside_a_word_is_part_of_it(pieces, joined):
+    assert layout._rejoin_words(pieces) == joined

@@ -276,7 +276,7 @@ def page_lines(page_dict: dict) -> list[Line]:
                     pieces[-1] = (pieces[-1][0] + s["text"], marker)
                 else:
                     pieces.append((s["text"], marker))
-            pieces = _glue_symbols(_rejoin_words(_symbols_apart(pieces)))
+            pieces = _rejoin_words(_symbols_apart(pieces))
             words = [s for s, marker in zip(spans, is_marker) if s["text"].strip() and not marker]
             main = words or spans
             size = max(s["size"] for s in main)
@@ -316,32 +316,17 @@ def _symbols_apart(pieces: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
 
 
 def _rejoin_words(pieces: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
-    """A superscript digit inside a capitalised word is part of its name ("NLP²CT Lab")."""
+    """A marker between two capitals with no space is part of the word: a superscript digit
+    in a name ("NLP²CT Lab"), a symbol in one ("A*STAR", "A⋆STAR")."""
     out: list[tuple[str, bool]] = []
     i = 0
     while i < len(pieces):
         text, marker = pieces[i]
-        if (marker and out and i + 1 < len(pieces) and text.strip().isdigit() and text == text.strip()
-                and re.search(r"[A-Z]$", out[-1][0]) and re.match(r"[A-Z]", pieces[i + 1][0])):
-            out[-1] = (out[-1][0] + text + pieces[i + 1][0], False)
-            i += 2
-            continue
-        out.append((text, marker))
-        i += 1
-    return out
-
-
-def _glue_symbols(pieces: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
-    """A symbol between two letters with no space is part of a word ("A*STAR", "A⋆STAR")."""
-    if len(pieces) < 3:
-        return pieces
-    out: list[tuple[str, bool]] = []
-    i = 0
-    while i < len(pieces):
-        text, marker = pieces[i]
-        if (marker and out and i + 1 < len(pieces) and len(text) == 1 and text in SYMBOL_SET and not out[-1][1]
-                and out[-1][0][-1:].isupper() and pieces[i + 1][0][:1].isupper() and not pieces[i + 1][1]):
-            out[-1] = (out[-1][0] + text + pieces[i + 1][0], False)
+        nxt = pieces[i + 1] if i + 1 < len(pieces) else None
+        inside = (marker and out and nxt is not None and not out[-1][1] and not nxt[1]
+                  and out[-1][0][-1:].isupper() and nxt[0][:1].isupper() and out[-1][0][-1:].isascii())
+        if inside and ((text.isdigit() and nxt[0][:1].isascii()) or (len(text) == 1 and text in SYMBOL_SET)):
+            out[-1] = (out[-1][0] + text + nxt[0], False)
             i += 2
             continue
         out.append((text, marker))
