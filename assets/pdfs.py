@@ -28,8 +28,11 @@ def paper_pdfs(context: AssetExecutionContext, pdf_store: PdfStoreResource, ware
     "pdfs", deps=[paper_pdfs], code_version=f"extractor-{EXTRACTOR_VERSION}", kinds={"pdf"},
     description=(
         "What page 1 of each PDF says: authors in printed order with their affiliation strings and "
-        "e-mails (table pdf_affiliations), and per PDF its title, layout and page count (table "
-        "pdf_documents). Unreadable PDFs go to ingest_errors with the reason. Uses all cores."
+        "e-mails (table pdf_affiliations), affiliation text tied to no author (rows without a position), "
+        "and per PDF its title, layout, page count, why no author was tied (layout_reason) and former "
+        "affiliations, recorded and never counted (table pdf_documents). Unreadable PDFs go to "
+        "ingest_errors with the reason; a page with no author and no affiliation is a warning there. "
+        "Uses all cores."
     ),
 )
 def pdf_affiliations(context: AssetExecutionContext, pdf_store: PdfStoreResource, warehouse: WarehouseResource):
