@@ -358,3 +358,54 @@ def cvpr_spaced(path: Path):
 
 
 FAMILIES["cvpr_spaced"] = cvpr_spaced
+
+
+def acm_two_rows(path: Path):
+    """ACM sigconf with six authors: two rows of three blocks, each name over institution,
+    city and country, and an e-mail; the second row sits right under the first's e-mails."""
+    p = Page()
+    p.centred(70, "Multi-Task Ranking for Short-Video Feeds", 18, bold=True)
+    rows = [[(160, "Wei Zhang", ["Kuaishou Technology", "Beijing, China"], "zhangwei@kuaishou.com"),
+             (306, "Laura Perez", ["Universitat Pompeu Fabra", "Barcelona, Spain"], "laura.perez@upf.edu"),
+             (452, "Omar Aziz", ["University of Toronto", "Toronto, Canada"], "omar.aziz@utoronto.ca")],
+            [(160, "Jun Tanaka", ["Kyoto University", "Kyoto, Japan"], "tanaka@kyoto-u.ac.jp"),
+             (306, "Emma Clark", ["Google", "Mountain View, CA, USA"], "emmaclark@google.com"),
+             (452, "Ravi Kumar", ["Indian Institute of Science", "Bangalore, India"], "ravi@iisc.ac.in")]]
+    want = {}
+    for r, row in enumerate(rows):
+        y = 100 + 62 * r
+        for centre, name, aff, email in row:
+            p.centred(y, name, 11, centre=centre)
+            for i, text in enumerate(aff):
+                p.centred(y + 13 + 11 * i, text, 9, centre=centre)
+            p.centred(y + 13 + 11 * len(aff), email, 9, centre=centre)
+            want[name] = [", ".join(aff)]
+    p.run(72, 240, "ABSTRACT", 10, bold=True)
+    p.body(255, 20)
+    return p.save(path), want, []
+
+
+def nips_shared_block(path: Path):
+    """NIPS 2014-style: eight names over two rows with symbol markers, one affiliation of three
+    lines under them in French, footnotes saying where two of the authors are visiting from."""
+    p = Page()
+    p.centred(80, "Generative Adversarial Nets", 17, bold=True)
+    p.runs(110, 110, [("Ian Goodman, Jean Poulin", False), ("*", SUP), (", Mehdi Mirzai, Bing Xiu, David Ward,", False)],
+           10, bold=True)
+    p.runs(150, 123, [("Sherif Ozan", False), ("#", SUP), (", Aaron Courtois, Yves Bengal", False)], 10, bold=True)
+    p.centred(140, "Département d'informatique et de recherche opérationnelle", 10)
+    p.centred(152, "Université de Montréal", 10)
+    p.centred(164, "Montréal, QC H3C 3J7", 10)
+    _abstract(p, 195, 30)
+    p.runs(72, 690, [("*", SUP), ("Jean Poulin is visiting Université de Montréal from Ecole Polytechnique.", False)], 8)
+    p.runs(72, 700, [("#", SUP), ("Sherif Ozan is visiting Université de Montréal from IIT Delhi.", False)], 8)
+    udem = ["Département d'informatique et de recherche opérationnelle Université de Montréal, Montréal, QC H3C 3J7"]
+    want = {n: udem for n in ["Ian Goodman", "Jean Poulin", "Mehdi Mirzai", "Bing Xiu", "David Ward", "Sherif Ozan",
+                              "Aaron Courtois", "Yves Bengal"]}
+    # a visitor's home institution is theirs too
+    want["Jean Poulin"] = udem + ["Ecole Polytechnique"]
+    want["Sherif Ozan"] = udem + ["IIT Delhi"]
+    return p.save(path), want, []
+
+
+FAMILIES.update({f.__name__: f for f in (acm_two_rows, nips_shared_block)})

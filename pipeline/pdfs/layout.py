@@ -89,6 +89,9 @@ FRAGMENT_WORDS = {"university", "universität", "universite", "université", "in
 WITH_RE = re.compile(r"\b(?P<verb>is|are|was|were)\s+(?:(?P<adv>now|also|currently|presently|formerly|previously|"
                      r"jointly)\s+)?(?:with|at)\s+(?:the\s+)?", re.IGNORECASE)
 ALSO_WITH = re.compile(r",?\s*(?:and|as well as)\s+(?:is\s+|are\s+)?(?:also|now)\s+(?:with|at)\s+(?:the\s+)?", re.I)
+VISIT_RE = re.compile(r"\b(?:is|are)\s+(?:currently\s+)?(?:an?\s+)?visiting(?:\s+(?:researcher|scholar|student|"
+                      r"professor|scientist)s?)?\s+(?:at\s+|to\s+)?(?:the\s+)?[^.;]+?\s+from\s+(?:the\s+)?"
+                      r"(?P<home>[^;()]+)", re.IGNORECASE)
 ALL_AUTHORS = re.compile(r"^(?:the|all)\s+(?:other\s+)?authors?$", re.IGNORECASE)
 # "Work done while at X", "during an internship at X": where an author was, not where they are.
 FORMER_RE = re.compile(r"\b(?:(?:work|research|this)\s+(?:was\s+)?(?:partly\s+|partially\s+|mainly\s+)?"
@@ -150,7 +153,11 @@ def _places() -> re.Pattern:
                   "Nanjing", "Wuhan", "Guangzhou", "Chengdu", "Tianjin", "Hefei", "Xi'an", "Harbin", "Suzhou",
                   "Amsterdam", "Copenhagen", "Stockholm", "Helsinki", "Oslo", "Vienna", "Prague", "Warsaw",
                   "Barcelona", "Madrid", "Lisbon", "Milan", "Rome", "Turin", "Edinburgh", "Oxford", "Cambridge",
-                  "Haifa", "Jerusalem", "Cairo", "Dubai", "Riyadh", "Doha", "Tehran", "Istanbul", "Ankara"}
+                  "Haifa", "Jerusalem", "Cairo", "Dubai", "Riyadh", "Doha", "Tehran", "Istanbul", "Ankara",
+                  "Montréal", "Québec", "Quebec City", "Zürich", "München", "Köln", "Cologne", "Göttingen",
+                  "Kraków", "Krakow", "Bogotá", "Medellín", "Genève", "Geneva", "Lausanne", "Trento", "Bolzano",
+                  "Pittsburgh", "Seattle", "Boston", "Chicago", "Atlanta", "Redmond", "Baltimore", "Princeton",
+                  "Hangzhou", "Lisbon", "Porto", "Tübingen", "Saarbrücken", "Darmstadt", "Heidelberg"}
         names -= {"Jersey", "Georgia", "Chad", "Jordan", "Guinea"}
 
         words = sorted((re.escape(n) for n in names), key=len, reverse=True)
@@ -734,7 +741,8 @@ HEAD_WORDS = {"department", "dept", "school", "university", "universitat", "univ
 
 
 SUBUNIT = re.compile(r"^\s*(?:the\s+)?(?:department|dept\.?|school|faculty|cent(?:er|re)|laborator(?:y|ies)|lab|labs|"
-                     r"division|group|program(?:me)?|chair|institute\s+(?:for|of))\b", re.IGNORECASE)
+                     r"division|group|program(?:me)?|chair|institute\s+(?:for|of)|d[ée]partement|departament[o]?|"
+                     r"dipartimento|facult[ée]|facultad|fakult[äa]t|lehrstuhl|laboratoire|laboratorio)\b", re.IGNORECASE)
 INSTITUTION = re.compile(r"\b(?:universit\w*|universidad|college|inc|ltd|corp\w*|gmbh|llc|hospital|academy|"
                          r"polytechn\w*|politecnico|ecole|école)\b", re.IGNORECASE)
 
@@ -758,12 +766,13 @@ def is_address_line(text: str) -> bool:
     unplaced = COUNTRY_CODES.sub(" ", _places().sub(" ", text))
     if AFF_RE.search(unplaced):
         return False
-    last = re.sub(r"[\s,.]*(?:\d[\d -]*)?$", "", text).rstrip(". ")  # a trailing postcode
+    last = re.sub(r"[\s,.]*(?:\d[\d -]*|[A-Z]\d[A-Z]\s?\d[A-Z]\d)?$", "", text).rstrip(". ")  # a trailing postcode
+    last = re.sub(r"[\s,]+[A-Z]{2}$", "", last)  # and a state or province code ("Pittsburgh, PA", "Montréal, QC")
     ends = [m.end() for m in _places().finditer(last)] + [m.end() for m in COUNTRY_CODES.finditer(last)]
     if not ends or max(ends) != len(last):
         return False
     # What is left once places, postcodes and state codes are gone is at most a city's name.
-    rest = re.sub(r"\b[A-Z]{2}\b|\d[\d -]*", " ", unplaced).replace(",", " ").split()
+    rest = re.sub(r"\b[A-Z]{2}\b|\b[A-Z]\d[A-Z]\s?\d[A-Z]\d\b|\d[\d -]*", " ", unplaced).replace(",", " ").split()
     return len(rest) <= 2
 
 
@@ -1314,6 +1323,11 @@ def with_sentences(text: str) -> tuple[list[tuple[str, str]], list[tuple[str | N
     former: list[tuple[str | None, str]] = []
     for m in FORMER_RE.finditer(text):
         former.append((None, clean_affiliation(m["aff"])))
+    for m in VISIT_RE.finditer(text):  # "J. Poulin is visiting Université de Montréal from Ecole Polytechnique"
+        names = _who(text[:m.start()])
+        home = clean_affiliation(m["home"][:_sentence_end(m["home"])])
+        if names and names != ["*"] and _letters(home) >= 3:
+            current.extend((name, home) for name in names)
     matches = list(WITH_RE.finditer(text))
     last: list[str] = []
     for k, m in enumerate(matches):
