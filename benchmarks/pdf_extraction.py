@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import time
@@ -37,7 +38,8 @@ from pipeline.affiliations.ror import load_index  # noqa: E402
 from pipeline.config import load_settings  # noqa: E402
 from pipeline.pdfs.extract import attribute, read_pdf  # noqa: E402
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+# The shared data folder: PAPERATLAS_SHARED (as the tests read it), else ../shared/data.
+SHARED = Path(os.environ.get("PAPERATLAS_SHARED") or Path(__file__).resolve().parents[2] / "shared" / "data")
 FOLD = {"HK": "CN", "MO": "CN", "TW": "CN"}
 LABELS = {"United States": "US", "United Kingdom": "GB", "South Korea": "KR", "Russian Federation": "RU",
           "Türkiye": "TR", "Czech Republic": "CZ", "Czechia": "CZ", "Vietnam": "VN", "Iran": "IR",

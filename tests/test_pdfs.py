@@ -163,9 +163,11 @@ def test_shared_corpora_country_sets(corpus, exact_floor, recall_floor):
     import sys
 
     root = Path(__file__).resolve().parents[1]
-    out = subprocess.run([sys.executable, str(root / "benchmarks" / "pdf_extraction.py"), "--corpus",
-                          str(SHARED / corpus), "--show", "0", "--repeat", "1"],
-                         capture_output=True, text=True, check=True).stdout
+    done = subprocess.run([sys.executable, str(root / "benchmarks" / "pdf_extraction.py"), "--corpus",
+                           str(SHARED / corpus), "--ror", str(SHARED / "ror" / "ror-partial-v2.zip"), "--show", "0",
+                           "--repeat", "1"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = done.stdout
 
     def share(prefix: str) -> float:
         line = next(ln for ln in out.splitlines() if ln.startswith(prefix))
