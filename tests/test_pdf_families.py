@@ -56,6 +56,8 @@ def test_ieee_footnote_sentences():
     ("By Haizhou Li, Senior Member IEEE, and Kong Aik Lee, Member IEEE", ["Haizhou Li", "Kong Aik Lee"]),
     ("Jane Roe, PhD, John Doe, M.D., and Ann Lee, FRS", ["Jane Roe", "John Doe", "Ann Lee"]),
     ("Milan Vojnovic, Paris Smaragdis and Genevera Allen", ["Milan Vojnovic", "Paris Smaragdis", "Genevera Allen"]),
+    ("Xiaodong Huang iD , Xiaojian Hao iD , and Pan Pei iD", ["Xiaodong Huang", "Xiaojian Hao", "Pan Pei"]),
+    ("John Smith, Jr., Mary Major and Ed Lee III", ["John Smith, Jr.", "Mary Major", "Ed Lee III"]),
 ])
 def test_names_lose_grades_and_degrees_and_may_be_place_words(line, names, tmp_path):
     p = Page()

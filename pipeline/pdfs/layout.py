@@ -115,6 +115,9 @@ CREDENTIALS = re.compile(
     r"\s*,?\s*\b(?:(?:(?:Graduate\s+)?Student|Senior|Life)\s+)?(?:Member|Fellow)\s*,?\s*IEEE\b"
     r"|\s*,?\s*\bIEEE\s+(?:(?:Student|Senior|Life)\s+)?(?:Member|Fellow)\b"
     r"|\s*,\s*(?:Ph\.?\s?D|M\.?\s?D|M\.?\s?Sc|B\.?\s?Sc|M\.?\s?Eng|D\.?\s?Phil|MBA|MPH|FRS|FREng|FACM|FIEEE)\.?(?=[\s,;]|$)")
+NAME_SUFFIX = re.compile(r"(?:Jr|Sr)\.?|I{2,3}|IV")
+# ORCID marks some publishers set as text after a name ("Jane Roe iD", "Jane Roe ID").
+ORCID_MARK = re.compile(r"(?<=\w)\s+(?:iD|ID)(?=\s*(?:,|$|\band\b))")
 BYLINE = re.compile(r"^\s*by\s+(?=[A-Z])", re.IGNORECASE)
 
 
@@ -924,6 +927,10 @@ def _names(name_lines: list[Line], flow: bool) -> list[tuple[Author, object]]:
                 names = _name_chunks(text)
                 for k, name in enumerate(names):
                     name = re.sub(r"^(?:and|by)\s+", "", name, flags=re.I).strip()
+                    if name and NAME_SUFFIX.fullmatch(name) and out:
+                        out[-1][0].name += ", " + name + ("." if name in ("Jr", "Sr") else "")  # "John Smith, Jr."
+                        out[-1][0].markers.extend(m for m in markers if m not in out[-1][0].markers)
+                        continue
                     if name:
                         mk = markers if k == len(names) - 1 else []
                         out.append((Author(name, list(dict.fromkeys(mk))), owner))
@@ -1214,12 +1221,12 @@ def _loose_affiliations(lines: list[Line], title: list[Line], header: list[Line]
 
 def _strip_credentials(ln: Line) -> None:
     """Take IEEE grades, degrees and a leading "By" out of a byline's words (markers stay)."""
-    if not (CREDENTIALS.search(ln.raw) or BYLINE.match(ln.raw)):
+    if not (CREDENTIALS.search(ln.raw) or BYLINE.match(ln.raw) or ORCID_MARK.search(ln.raw)):
         return
     pieces = []
     for k, (text, marker) in enumerate(ln.pieces):
         if not marker:
-            text = CREDENTIALS.sub("", text)
+            text = ORCID_MARK.sub("", CREDENTIALS.sub("", text))
             if k == 0:
                 text = BYLINE.sub("", text)
         if text:
@@ -1443,7 +1450,7 @@ def _footnote_entries(foot: list[Line], width: float = 612.0, two_columns: bool 
 
 def _name_key(name: str) -> tuple[str, str]:
     """(surname, first initial) of a name, accents folded."""
-    tokens = ascii_tokens(name)
+    tokens = [t for t in ascii_tokens(name) if t not in ("jr", "sr", "ii", "iii", "iv")]
     if not tokens:
         return "", ""
     return tokens[-1], tokens[0][0]
