@@ -409,3 +409,20 @@ def nips_shared_block(path: Path):
 
 
 FAMILIES.update({f.__name__: f for f in (acm_two_rows, nips_shared_block)})
+
+
+def word_notes(path: Path):
+    """A word processor's page: marked affiliation notes at the foot of the page in the body's
+    own size, after the text."""
+    p = Page()
+    p.centred(80, "Irrigation Scheduling with Reinforcement Learning", 15, bold=True)
+    p.runs(200, 106, [("Amal Haddad", False), ("1", SUP), (", Peter Olsen", False), ("2", SUP)], 11)
+    _abstract(p, 140, 40)
+    p.runs(72, 700, [("1", SUP), ("American University of Beirut, Beirut, Lebanon", False)], 10)
+    p.runs(72, 712, [("2", SUP), ("Aarhus University, Aarhus, Denmark", False)], 10)
+    want = {"Amal Haddad": ["American University of Beirut, Beirut, Lebanon"],
+            "Peter Olsen": ["Aarhus University, Aarhus, Denmark"]}
+    return p.save(path), want, []
+
+
+FAMILIES["word_notes"] = word_notes

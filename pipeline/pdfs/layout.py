@@ -1075,6 +1075,7 @@ def _analyse(page_dict: dict, relaxed: bool) -> FirstPage:
     inline = {" ".join(ln.text.split()): ln.inline_aff for ln in header if ln.inline_aff}
 
     foot = _footnotes(lines, height, body)
+    foot += _marked_notes(lines, foot, height, {m for a in authors for m in a.markers})
     text_lines = [ln for ln in lines if ln.y0 > 0.4 * height and len(ln.text) > 40]
     two_columns = sum(ln.width < 0.5 * width for ln in text_lines) > 0.7 * max(len(text_lines), 1)
     foot_entries, by_name, foot_emails, former = _footnote_entries(foot, width, two_columns)
@@ -1273,6 +1274,20 @@ def _block_emails(named: list[tuple[Author, Line]], header: list[Line]) -> dict[
         if len(indexes) == 1 and not others:
             fixed[indexes[0]] = found[0]
     return fixed
+
+
+def _marked_notes(lines: list[Line], foot: list[Line], height: float, marks: set[str]) -> list[Line]:
+    """Affiliation notes set in the body's own size (word processors): lines in the lower part
+    of the page that start with one of the names' markers and name an institution."""
+    if not marks:
+        return []
+    out = []
+    for ln in lines:
+        if ln.y0 <= 0.55 * height or ln in foot or not ln.pieces or not ln.pieces[0][1]:
+            continue
+        if set(split_markers(ln.pieces[0][0])) & marks and is_aff_like(ln.text) and not SENTENCE_WORDS.search(ln.text):
+            out.append(ln)
+    return out
 
 
 def _foot_order(foot: list[Line], width: float, two_columns: bool) -> list[Line]:
