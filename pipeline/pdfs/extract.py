@@ -227,12 +227,8 @@ def result_record(result: PdfResult, resolved: bool) -> dict:
         if page.unassigned:
             record["unassigned_affiliations"] = page.unassigned
         if page.former:
-            record["former_affiliations"] = [former_record(name, aff) for name, aff in page.former]
+            record["former_affiliations"] = [{"author": name, "affiliation": aff} for name, aff in page.former]
     return record
-
-
-def former_record(name: str | None, affiliation: str) -> dict:
-    return {"author": name, "affiliation": affiliation}
 
 
 def yields_nothing(result: PdfResult) -> bool:

@@ -1078,9 +1078,10 @@ def _analyse(page_dict: dict, relaxed: bool) -> FirstPage:
     foot += _marked_notes(lines, foot, height, {m for a in authors for m in a.markers})
     text_lines = [ln for ln in lines if ln.y0 > 0.4 * height and len(ln.text) > 40]
     two_columns = sum(ln.width < 0.5 * width for ln in text_lines) > 0.7 * max(len(text_lines), 1)
-    foot_entries, by_name, foot_emails, former = _footnote_entries(foot, width, two_columns)
+    foot = _foot_order(foot, width, two_columns)
+    foot_entries, by_name, foot_emails, former = _footnote_entries(foot)
     emails.extend(e for e in foot_emails if e not in emails)
-    by_name.extend(_name_groups(_foot_order(foot, width, two_columns), authors))
+    by_name.extend(_name_groups(foot, authors))
 
     unassigned: list[str] = []
     author_marks = {m for a in authors for m in a.markers}
@@ -1405,16 +1406,16 @@ def _name_groups(foot: list[Line], authors: list[Author]) -> list[tuple[str, str
     return pairs
 
 
-def _footnote_entries(foot: list[Line], width: float = 612.0, two_columns: bool = False
+def _footnote_entries(foot: list[Line]
                       ) -> tuple[list[Entry], list[tuple[str, str]], list[str], list[tuple[str | None, str]]]:
     """Marked affiliation entries, (name, affiliation) pairs, e-mails and former affiliations
-    from footnotes."""
+    from footnote lines in reading order (`_foot_order`)."""
     entries: list[Entry] = []
     by_name: list[tuple[str, str]] = []
     former: list[tuple[str | None, str]] = []
     emails: list[str] = []
     pieces: list[tuple[str, bool, Line]] = []
-    for ln in _foot_order(foot, width, two_columns):
+    for ln in foot:
         first = ln.pieces[0][0] if ln.pieces and not ln.pieces[0][1] else ""
         if first.lstrip()[:1] in ("\u2022", "\u25cf") or first.strip() == "-":
             pieces.append(("\u2022", True, ln))
