@@ -141,9 +141,10 @@ class Settings:
 
 
 def _float_env(name: str, default: float | None, minimum: float = 0.0, above: bool = True,
-               unit: str = "a number") -> float | None:
-    """A finite number from `name`; `above`: strictly greater than `minimum`, else at least it.
-    A value it cannot take is a ValueError naming the variable, the value and what it takes."""
+               unit: str = "a number", whole: bool = False) -> float | None:
+    """A finite number from `name` (a whole one with `whole`); `above`: strictly greater than
+    `minimum`, else at least it. A value it cannot take is a ValueError naming the variable,
+    the value and what it takes."""
     raw = _env(name)
     if raw is None:
         return default
@@ -151,18 +152,15 @@ def _float_env(name: str, default: float | None, minimum: float = 0.0, above: bo
         number = float(raw)
     except ValueError:
         number = math.nan
-    if not math.isfinite(number) or (number <= minimum if above else number < minimum):
+    if (not math.isfinite(number) or (number <= minimum if above else number < minimum)
+            or (whole and number != int(number))):
         bound = f"above {minimum:g}" if above else f"{minimum:g} or more"
         raise ValueError(f"{name}={raw!r}: expected {unit}, {bound}; fix the value or unset the variable")
     return number
 
 
 def _int_env(name: str, default: int, minimum: int) -> int:
-    number = _float_env(name, default, minimum, above=False, unit="a whole number")
-    if number != int(number):
-        raise ValueError(f"{name}={_env(name)!r}: expected a whole number, {minimum} or more; "
-                         "fix the value or unset the variable")
-    return int(number)
+    return int(_float_env(name, default, minimum, above=False, unit="a whole number", whole=True))
 
 
 def _choice_env(name: str, default: str, choices: tuple[str, ...]) -> str:

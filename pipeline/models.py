@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 
@@ -134,7 +135,7 @@ def read_yaml(path) -> Any:
     import yaml
 
     try:
-        return yaml.safe_load(open(path, encoding="utf-8").read())
+        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ValueError(yaml_problem(exc)) from exc
     except UnicodeDecodeError as exc:
