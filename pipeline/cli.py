@@ -272,7 +272,15 @@ def _report(settings: Settings, args: argparse.Namespace):
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    from .reports.report import ReportError, format_text, render_html, render_markdown, report_json, write_report
+    from .reports.report import (
+        ReportError,
+        format_text,
+        kept_message,
+        render_html,
+        render_markdown,
+        report_json,
+        write_report,
+    )
 
     fmt = "json" if args.json else args.format
     if args.sample < 0:
@@ -288,9 +296,8 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         print(format_text(report))
     if args.out:
         try:
-            paths = write_report(report, args.out, on_kept=lambda kept: print(
-                f"kept {len(kept)} file(s) in {args.out} that the report did not write: {', '.join(kept[:5])}"
-                f"{' …' if len(kept) > 5 else ''}", file=sys.stderr))
+            paths = write_report(report, args.out, on_kept=lambda kept: print(kept_message(args.out, kept),
+                                                                               file=sys.stderr))
         except ReportError as exc:
             raise CliError(str(exc)) from exc
         print(f"report written to {paths['report.html'].parent} (report.md, report.html, report.json, charts/, "

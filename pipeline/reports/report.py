@@ -527,6 +527,12 @@ def _keep_users_files(old: Path, new: Path) -> list[str]:
 REPORT_FILES = ("report.md", "report.html", "report.json", "review.csv", "review.html", "low_confidence.csv")
 
 
+def kept_message(folder: str | os.PathLike, kept: list[str]) -> str:
+    """What `write_report` kept of a user's files in `folder`, in one line."""
+    return (f"kept {len(kept)} file(s) in {folder} that the report did not write: {', '.join(kept[:5])}"
+            f"{' …' if len(kept) > 5 else ''}")
+
+
 def write_report(report: Report, out_dir: str | os.PathLike,
                  on_kept: Callable[[list[str]], None] | None = None) -> dict[str, Path]:
     """Write the report folder (see the module docstring); returns the main files' paths. A

@@ -124,8 +124,7 @@ def venue_year_report(store, pk: PartitionKey, folder: Path, placement: str, chi
     review sample's rows (table `review_samples`)."""
     report = rp.build_report(store, pk.key, china_scope, seed=seed, sample_size=sample_size, threshold=min_confidence,
                              placement=placement)
-    rp.write_report(report, folder, on_kept=lambda kept: log(f"kept {len(kept)} file(s) in {folder} that the "
-                                                              f"report did not write: {', '.join(kept[:5])}"))
+    rp.write_report(report, folder, on_kept=lambda kept: log(rp.kept_message(folder, kept)))
     snapshot = store.scalar("SELECT max(snapshot) FROM headline_snapshot_runs WHERE partition_key = ?", [pk.key])
     samples = [
         {"partition_key": pk.key, "china_scope": report.scope, "number": number, "sample_rank": rank,
