@@ -35,10 +35,16 @@ class Page:
         width = pymupdf.get_text_length(text, fontname=font, fontsize=size)
         self.run(centre - width / 2, y, text, size, bold, mono)
 
-    def body(self, y: float, lines: int = 12) -> None:
-        sentence = "We study learning with limited labels and report results on standard benchmarks here."
-        for i in range(lines):
-            self.run(72, y + 12 * i, sentence, 10)
+    def body(self, y: float, lines: int = 12, x: float = 72, size: float = 10,
+             sentence: str = "We study learning with limited labels and report results on standard benchmarks here."
+             ) -> None:
+        """`lines` lines of body text, 12 pt apart."""
+        self.stack(x, y, [sentence] * lines, size, 12)
+
+    def stack(self, x: float, y: float, texts: list[str], size: float = 10, step: float = 12) -> None:
+        """Lines set one under another, `step` apart, from the baseline `y`."""
+        for i, text in enumerate(texts):
+            self.run(x, y + step * i, text, size)
 
     def save(self, path: Path) -> Path:
         self.doc.save(path)

@@ -65,14 +65,14 @@ def ieee_journal(path: Path):
     p.centred(70, "Robust Speaker Verification in Noise", 22)
     p.centred(100, "Arjun Mehta, Student Member, IEEE, Lena Vogel, Senior Member, IEEE, and Tomás Ruiz, Fellow, IEEE", 10)
     p.run(50, 130, "Abstract—We study speaker verification in noisy rooms and report equal error rates.", 9, bold=True)
-    for i in range(40):
-        p.run(50, 150 + 12 * i, "Speaker verification systems degrade in noise and reverberation.", 9)
-        p.run(320, 150 + 12 * i, "Speaker verification systems degrade in noise and reverberation.", 9)
-    p.run(50, 660, "Manuscript received May 2, 2021; revised July 9, 2021.", 7)
-    p.run(50, 669, "A. Mehta and L. Vogel are with the Department of Electrical Engineering,", 7)
-    p.run(50, 678, "Technical University of Munich, 80333 Munich, Germany (e-mail: arjun.mehta@tum.de).", 7)
-    p.run(50, 687, "T. Ruiz is with the University of Valencia, Valencia, Spain, and also with", 7)
-    p.run(50, 696, "the Universidad de Chile, Santiago, Chile. He was with Nokia Bell Labs, Murray Hill, NJ, USA.", 7)
+    for x in (50, 320):
+        p.body(150, 40, x, 9, "Speaker verification systems degrade in noise and reverberation.")
+    p.stack(50, 660, ["Manuscript received May 2, 2021; revised July 9, 2021.",
+                      "A. Mehta and L. Vogel are with the Department of Electrical Engineering,",
+                      "Technical University of Munich, 80333 Munich, Germany (e-mail: arjun.mehta@tum.de).",
+                      "T. Ruiz is with the University of Valencia, Valencia, Spain, and also with",
+                      "the Universidad de Chile, Santiago, Chile. He was with Nokia Bell Labs, Murray Hill, NJ, USA."],
+            7, 9)
     tum = "Department of Electrical Engineering, Technical University of Munich, 80333 Munich, Germany"
     want = {"Arjun Mehta": [tum], "Lena Vogel": [tum],
             "Tomás Ruiz": ["University of Valencia, Valencia, Spain", "Universidad de Chile, Santiago, Chile"]}
@@ -175,16 +175,14 @@ def sidebar_masthead(path: Path):
     not the author block's."""
     p = Page()
     p.run(40, 40, "Submitted 3 March 2022   Accepted 9 June 2022   Published 1 July 2022", 7)
-    for i, text in enumerate(["Corresponding author", "Nadia Rahman,", "nadia@ucl.ac.uk", "Academic editor",
-                              "Peter Hall", "Additional Information and", "Declarations can be found on page 12"]):
-        p.run(40, 120 + 11 * i, text, 7)
+    p.stack(40, 120, ["Corresponding author", "Nadia Rahman,", "nadia@ucl.ac.uk", "Academic editor", "Peter Hall",
+                      "Additional Information and", "Declarations can be found on page 12"], 7, 11)
     p.run(190, 100, "Transfer learning for crop disease detection", 18, bold=True)
     p.runs(190, 130, [("Nadia Rahman", False), ("1", SUP), (" and Samuel Mensah", False), ("2", SUP)], 11)
     p.runs(190, 150, [("1", SUP), ("Department of Computer Science, University College London, London, UK", False)], 8)
     p.runs(190, 161, [("2", SUP), ("Kwame Nkrumah University of Science and Technology, Kumasi, Ghana", False)], 8)
     p.run(190, 190, "ABSTRACT", 10, bold=True)
-    for i in range(25):
-        p.run(190, 205 + 12 * i, "We detect crop diseases from leaf images with transfer learning.", 10)
+    p.body(205, 25, 190, 10, "We detect crop diseases from leaf images with transfer learning.")
     want = {"Nadia Rahman": ["Department of Computer Science, University College London, London, UK"],
             "Samuel Mensah": ["Kwame Nkrumah University of Science and Technology, Kumasi, Ghana"]}
     return p.save(path), want, []
@@ -219,10 +217,6 @@ def glued_markers(path: Path):
     return p.save(path), want, ["Microsoft Research Asia"]
 
 
-FAMILIES = {f.__name__: f for f in (acm_journal, acm_conference, ieee_journal, interspeech, lncs, elsevier,
-                                     neurips_grid, chi_grid, sidebar_masthead, affiliations_first, glued_markers)}
-
-
 def springer_journal(path: Path):
     """Springer journals: a byline with "·" between names, and in the first column's foot the
     names by initials, each group followed by its address and e-mail."""
@@ -232,13 +226,10 @@ def springer_journal(path: Path):
     p.run(50, 126, "Kai Chen \u00b7 Lina Wu \u00b7 Marco Rossi", 11)
     p.run(50, 146, "Received: 2 March 2020 / Accepted: 9 October 2020", 8)
     p.run(50, 166, "Abstract  We calibrate graph classifiers and report results on standard benchmarks here.", 9)
-    for i in range(36):
-        p.run(50, 186 + 12 * i, "Graph classifiers are often overconfident on nodes far from training.", 9)
-    p.run(50, 650, "K. Chen \u00b7 L. Wu", 7)
-    p.run(50, 659, "School of Computer Science, Fudan University, Shanghai, China", 7)
-    p.run(50, 668, "e-mail: kchen@fudan.edu.cn", 7)
-    p.run(50, 682, "M. Rossi", 7)
-    p.run(50, 691, "Politecnico di Milano, Milan, Italy", 7)
+    p.body(186, 36, 50, 9, "Graph classifiers are often overconfident on nodes far from training.")
+    p.stack(50, 650, ["K. Chen \u00b7 L. Wu", "School of Computer Science, Fudan University, Shanghai, China",
+                      "e-mail: kchen@fudan.edu.cn"], 7, 9)
+    p.stack(50, 682, ["M. Rossi", "Politecnico di Milano, Milan, Italy"], 7, 9)
     fudan = "School of Computer Science, Fudan University, Shanghai, China"
     want = {"Kai Chen": [fudan], "Lina Wu": [fudan], "Marco Rossi": ["Politecnico di Milano, Milan, Italy"]}
     return p.save(path), want, []
@@ -282,9 +273,6 @@ def capitals_glued(path: Path):
     return p.save(path), want, []
 
 
-FAMILIES.update({f.__name__: f for f in (springer_journal, jmlr, capitals_glued)})
-
-
 def icml_email_margin(path: Path):
     """ICML 2012-2015 / JMLR-like: each name with its address in capitals at the right margin on
     the same line (one text line with a wide gap), stacked names over one shared affiliation."""
@@ -319,9 +307,6 @@ def bmc_address(path: Path):
     return p.save(path), want, []
 
 
-FAMILIES.update({f.__name__: f for f in (icml_email_margin, bmc_address)})
-
-
 def bmc_correspondence(path: Path):
     """BMC since 2013: the corresponding author's affiliation in the first column's foot, after
     "* Correspondence: address"; the others' are at the end of the article."""
@@ -330,18 +315,14 @@ def bmc_correspondence(path: Path):
     p.run(50, 90, "Amplicon prediction from multiplex primers", 18, bold=True)
     p.runs(50, 115, [("Clara Jensen", False), ("*", SUP), (" and Tom Weller", False)], 12)
     p.run(50, 140, "Abstract", 10, bold=True)
-    for i in range(30):
-        p.run(50, 155 + 12 * i, "Pairing primers to amplify desired targets is a combinatorial challenge here.", 9)
+    p.body(155, 30, 50, 9, "Pairing primers to amplify desired targets is a combinatorial challenge here.")
     p.runs(50, 700, [("*", SUP), (" Correspondence: cjensen@llnl.gov", False)], 7)
-    p.run(50, 709, "Computations/Global Security, Lawrence Livermore National Laboratory (LLNL),", 7)
-    p.run(50, 718, "Livermore, CA 94550, USA", 7)
-    p.run(50, 727, "Full list of author information is available at the end of the article", 7)
+    p.stack(50, 709, ["Computations/Global Security, Lawrence Livermore National Laboratory (LLNL),",
+                      "Livermore, CA 94550, USA",
+                      "Full list of author information is available at the end of the article"], 7, 9)
     want = {"Clara Jensen": ["Computations/Global Security, Lawrence Livermore National Laboratory (LLNL), "
                              "Livermore, CA 94550, USA"], "Tom Weller": []}
     return p.save(path), want, []
-
-
-FAMILIES["bmc_correspondence"] = bmc_correspondence
 
 
 def cvpr_spaced(path: Path):
@@ -355,9 +336,6 @@ def cvpr_spaced(path: Path):
     _abstract(p, 170, 25)
     want = {n: ["Microsoft Research"] for n in ["Kaiming Hu", "Xiangyu Zhao", "Shaoqing Ren", "Jian Song"]}
     return p.save(path), want, []
-
-
-FAMILIES["cvpr_spaced"] = cvpr_spaced
 
 
 def acm_two_rows(path: Path):
@@ -408,9 +386,6 @@ def nips_shared_block(path: Path):
     return p.save(path), want, []
 
 
-FAMILIES.update({f.__name__: f for f in (acm_two_rows, nips_shared_block)})
-
-
 def word_notes(path: Path):
     """A word processor's page: marked affiliation notes at the foot of the page in the body's
     own size, after the text."""
@@ -425,4 +400,7 @@ def word_notes(path: Path):
     return p.save(path), want, []
 
 
-FAMILIES["word_notes"] = word_notes
+FAMILIES = {f.__name__: f for f in (
+    acm_journal, acm_conference, acm_two_rows, chi_grid, ieee_journal, interspeech, lncs, elsevier, springer_journal,
+    jmlr, icml_email_margin, neurips_grid, nips_shared_block, cvpr_spaced, sidebar_masthead, affiliations_first,
+    glued_markers, capitals_glued, word_notes, bmc_address, bmc_correspondence)}
