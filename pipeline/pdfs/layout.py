@@ -185,6 +185,13 @@ def nfkc(text: str) -> str:
 
 
 # -- lines -------------------------------------------------------------------------------------
+def names_text(pieces: list[tuple[str, bool]]) -> str:
+    """The words with each marker, and each wide gap, read as a separator ("Fei He¹˒²,
+    Naiyu Gao¹" -> "Fei He, Naiyu Gao"; "Chen Wei    Laura Fischer" -> "Chen Wei, Laura Fischer")."""
+    joined = re.sub(r"\S\s{3,}(?=\S)", lambda m: m.group(0)[0] + ", ", "".join(t if not m else ", " for t, m in pieces))
+    return " ".join(joined.split()).strip(" ,")
+
+
 @dataclass
 class Line:
     x0: float
@@ -207,11 +214,7 @@ class Line:
 
     @property
     def name_text(self) -> str:
-        """The words with each marker, and each wide gap, read as a separator ("Fei He¹˒²,
-        Naiyu Gao¹" -> "Fei He, Naiyu Gao"; "Chen Wei    Laura Fischer" -> "Chen Wei, Laura Fischer")."""
-        joined = re.sub(r"\S\s{3,}(?=\S)", lambda m: m.group(0)[0] + ", ",
-                        "".join(t if not m else ", " for t, m in self.pieces))
-        return " ".join(joined.split()).strip(" ,")
+        return names_text(self.pieces)
 
     @property
     def raw(self) -> str:
@@ -378,8 +381,13 @@ def split_markers(text: str) -> list[str]:
 
 
 # -- line roles --------------------------------------------------------------------------------
-def is_aff_like(text: str) -> bool:
-    return bool(AFF_RE.search(text) or _places().search(text) or POSTCODE_RE.search(text))
+def is_aff_like(text: str, ignoring: frozenset[str] | set[str] = frozenset()) -> bool:
+    """Does `text` name an institution, a place or a postcode? Words in `ignoring` do not count."""
+    if POSTCODE_RE.search(text):
+        return True
+    if not ignoring:
+        return bool(AFF_RE.search(text) or _places().search(text))
+    return any(m.group(0).lower() not in ignoring for pattern in (AFF_RE, _places()) for m in pattern.finditer(text))
 
 
 def _name_chunks(text: str) -> list[str]:
@@ -388,25 +396,14 @@ def _name_chunks(text: str) -> list[str]:
 
 # Words that name places or firms but are also given names or surnames ("Milan Vojnovic",
 # "Paris Smaragdis", "Genevera Allen", "Mila Nikolova", "Ai Hua"): alone they do not make a
-# line of names an affiliation.
-NAME_AND_PLACE = {"milan", "paris", "israel", "india", "london", "sydney", "washington", "vienna", "cairo", "florence",
+# line of names an affiliation (is_aff_like(text, NAME_AND_PLACE)).
+NAME_AND_PLACE = frozenset({"milan", "paris", "israel", "india", "london", "sydney", "washington", "vienna", "cairo", "florence",
                   "victoria", "austin", "lincoln", "madison", "jackson", "houston", "denver", "allen", "mila", "ai",
-                  "berlin", "santiago", "sofia", "adelaide", "regina", "hamilton", "vector", "snap", "vivo"}
-
-
-def _aff_for_names(text: str) -> bool:
-    """Is a would-be line of names an affiliation? As is_aff_like, except that words also
-    used as names (NAME_AND_PLACE) do not count."""
-    if POSTCODE_RE.search(text):
-        return True
-    for pattern in (AFF_RE, _places()):
-        if any(m.group(0).lower() not in NAME_AND_PLACE for m in pattern.finditer(text)):
-            return True
-    return False
+                  "berlin", "santiago", "sofia", "adelaide", "regina", "hamilton", "vector", "snap", "vivo"})
 
 
 def is_name_like(text: str) -> bool:
-    if not text or any(ch.isdigit() for ch in text) or "@" in text or _aff_for_names(text):
+    if not text or any(ch.isdigit() for ch in text) or "@" in text or is_aff_like(text, NAME_AND_PLACE):
         return False
     chunks = _name_chunks(text)
     if not chunks:
@@ -571,8 +568,7 @@ def _glue_markers(ln: Line) -> bool:
             at = m.end()
         pieces.append((text[at:], False))
     pieces = [(t, m) for t, m in pieces if t]
-    trial = Line(ln.x0, ln.y0, ln.x1, ln.y1, ln.size, ln.bold, ln.italic, ln.mono, pieces)
-    if not is_name_like(trial.name_text):
+    if not is_name_like(names_text(pieces)):
         return False
     ln.pieces = pieces
     return True
@@ -610,10 +606,10 @@ def _name_with_email(ln: Line) -> bool:
             text = re.sub(r"[{(\[<][^{}()\[\]<>@]*[})\]>]\s*@[\w.-]+|<?[\w.+'-]+@[\w.-]+>?", " ", text)
             text = re.sub(r"[(\[<{]\s*[)\]>}]", " ", text)  # "Ana Silva (ana@x.pt)": the brackets left
         pieces.append((text, marker))
-    trial = Line(ln.x0, ln.y0, ln.x1, ln.y1, ln.size, ln.bold, ln.italic, ln.mono, [(t, m) for t, m in pieces if t.strip()])
-    if not trial.pieces or not is_name_like(trial.name_text):
+    pieces = [(t, m) for t, m in pieces if t.strip()]
+    if not pieces or not is_name_like(names_text(pieces)):
         return False
-    ln.pieces = trial.pieces
+    ln.pieces = pieces
     ln.own_emails = found
     return True
 
