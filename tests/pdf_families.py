@@ -15,8 +15,8 @@ from pdf_builder import Page
 SUP = True
 
 
-def _abstract(p: Page, y: float, lines: int = 14, x: float = 72, heading: str = "Abstract") -> None:
-    p.centred(y, heading, 11, bold=True)
+def _abstract(p: Page, y: float, lines: int = 14) -> None:
+    p.centred(y, "Abstract", 11, bold=True)
     p.body(y + 18, lines)
 
 
