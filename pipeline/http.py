@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import socket
+import ssl
 import sys
 import tempfile
 import threading
@@ -35,6 +36,9 @@ from tenacity import (
 from .config import USER_AGENT
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
+# Every setting that keeps a run off the network, for a message about an unreachable host.
+OFFLINE_SETTINGS = ("to work offline, set PAPERATLAS_PAPERLISTS_BASE and PAPERATLAS_ROR_DUMP to local copies and "
+                    "use --pdfs cached or --pdfs off (see the README's quick start)")
 # The largest body `get`/`fetch` hold in memory (after decompression): more than any paper list
 # or registry dump, less than a hostile server could send. Large files stream with `download`.
 MAX_BODY = 1 << 30
@@ -51,6 +55,21 @@ class PermanentFetchError(FetchError):
 class InvalidBody(PermanentFetchError):
     """A body that arrived whole but is not what was asked for (an HTML error page served with
     status 200, JSON of the wrong shape, a zip that is not one). It is never cached."""
+
+
+class Unreachable(FetchError):
+    """A request that waiting would not fix: the host name does not resolve, the connection is
+    refused, or TLS fails. It is never retried, and the client remembers the host: later requests
+    to it fail at once with the same reason. `hint` names the setting that avoids the network."""
+
+    MARK = "unreachable"  # in every message, so a caller that sees only the text knows the kind
+
+    def __init__(self, url: str, reason: str, hint: str = ""):
+        super().__init__(f"{url}: {self.MARK}, {reason}" + (f"; {hint}" if hint else ""))
+        self.url, self.reason, self.hint = url, reason, hint
+
+    def with_hint(self, hint: str) -> Unreachable:
+        return Unreachable(self.url, self.reason, hint)
 
 
 class RetryableHTTPError(FetchError):
@@ -142,7 +161,50 @@ TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.Chu
 
 
 def _is_retryable(exc: BaseException) -> bool:
-    return isinstance(exc, (RetryableHTTPError, *TRANSIENT))
+    return isinstance(exc, (RetryableHTTPError, *TRANSIENT)) and not isinstance(exc, Unreachable)
+
+
+def _chain(exc: BaseException):
+    """`exc` and what lies under it: causes, contexts, and urllib3's `reason`."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen or not isinstance(current, BaseException):
+            continue
+        seen.add(id(current))
+        yield current
+        todo.extend([current.__cause__, current.__context__, getattr(current, "reason", None),
+                     *[a for a in current.args if isinstance(a, BaseException)]])
+
+
+def unreachable_reason(exc: BaseException, url: str) -> str | None:
+    """Why a request failed for good, when it did: the name did not resolve, the connection
+    was refused, or TLS failed. None for failures worth another try (resets, timeouts)."""
+    host = urlparse(url).hostname or host_of(url)
+    for cause in _chain(exc):
+        if isinstance(cause, (socket.gaierror, urllib3.exceptions.NameResolutionError)):
+            return f"cannot resolve the host name {host} (no network, or a wrong address)"
+        if isinstance(cause, ConnectionRefusedError):
+            return f"{host} refused the connection"
+        if isinstance(cause, (ssl.SSLError, urllib3.exceptions.SSLError, requests.exceptions.SSLError)):
+            detail = str(getattr(cause, "reason", None) or cause).strip() or type(cause).__name__
+            return f"TLS with {host} failed ({detail[:160]})"
+    return None
+
+
+def _cause_text(exc: BaseException) -> str:
+    """What went wrong underneath a requests error, without urllib3's wrapper, which repeats the
+    URL: "[Errno 104] Connection reset by peer", "Read timed out. (read timeout=60)"."""
+    for cause in _chain(exc):
+        if isinstance(cause, OSError) and not isinstance(cause, requests.RequestException) and str(cause):
+            return str(cause)
+    for cause in _chain(exc):
+        if isinstance(cause, urllib3.exceptions.HTTPError) and not isinstance(cause, urllib3.exceptions.MaxRetryError):
+            texts = [a for a in cause.args if isinstance(a, str) and a]
+            if texts:
+                return texts[-1].split(": ", 1)[-1] if "ConnectionPool(" in texts[-1] else texts[-1]
+    return str(exc)
 
 
 class HostPacer:
@@ -250,6 +312,7 @@ class HttpClient:
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         self.pacer = pacer
+        self._unreachable: dict[str, str] = {}  # host -> why it cannot be reached
 
     # -- cache -----------------------------------------------------------------------------
     def cache_path_for(self, url: str, body: object = None) -> Path | None:
@@ -272,6 +335,8 @@ class HttpClient:
         return state.attempt_number >= self.retries + 1 or self._asks_too_long(exc, state.idle_for)
 
     def _wait(self, state: RetryCallState) -> float:
+        if self._stop(state):  # tenacity asks for the wait before it checks the stop: no try follows
+            return 0.0
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, RetryableHTTPError) and exc.retry_after is not None:
             delay = exc.retry_after
@@ -296,6 +361,9 @@ class HttpClient:
         """Send the request and read the status and headers (the body streams later), by
         `deadline`. requests bounds each socket read, not their sum, so a server trickling its
         headers would hold us for ever: the request runs in a daemon thread we stop waiting for."""
+        host = host_of(url)
+        if host in self._unreachable:
+            raise Unreachable(url, self._unreachable[host])
         box: dict = {}
 
         def send() -> None:
@@ -310,7 +378,12 @@ class HttpClient:
         if worker.is_alive():
             raise self._timed_out(url)
         if "error" in box:
-            raise box["error"]
+            error = box["error"]
+            reason = unreachable_reason(error, url) if isinstance(error, requests.ConnectionError) else None
+            if reason:
+                self._unreachable[host] = reason
+                raise Unreachable(url, reason) from None
+            raise error
         return box["response"]
 
     def _body(self, response: requests.Response, url: str, deadline: float, chunk_size: int = 1 << 16):
@@ -394,7 +467,8 @@ class HttpClient:
         except requests.exceptions.ChunkedEncodingError as exc:
             raise FetchError(f"{url}: truncated transfer after {self.retries + 1} attempts: {clean(exc)}") from None
         except TRANSIENT as exc:
-            raise FetchError(f"{url}: {type(exc).__name__} after {self.retries + 1} attempts: {clean(exc)}") from None
+            raise FetchError(f"{url}: {type(exc).__name__} after {self.retries + 1} attempts: {clean(_cause_text(exc))}"
+                             ) from None
 
     def evict(self, url: str, body: object = None) -> None:
         """Forget the cached copy of `url` (a body that turned out unreadable must not be reused)."""

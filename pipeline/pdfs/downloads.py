@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..http import FetchError, HttpClient, PermanentFetchError, host_of, link_problem
+from ..http import FetchError, HttpClient, PermanentFetchError, Unreachable, host_of, link_problem
 from ..partitions import parse_partition_key
 from .extract import MAGIC, MAX_BYTES
 
@@ -210,10 +210,16 @@ class PdfStore:
         return [r for r in records if r is not None]
 
 
+# What a user without the network does instead of downloading.
+OFFLINE_HINT = "offline, use --pdfs cached (only PDFs already stored) or --pdfs off (PAPERATLAS_PDFS)"
+
+
 class _HostBreaker:
     """Stops trying a host after `limit` papers in a row failed on it for network reasons
-    (after all their retries): offline, or the host is down. Each skipped paper is still
-    recorded, with the reason. Errors that concern one file (404, not a PDF) do not count."""
+    (after all their retries): offline, or the host is down. A host that cannot be reached at
+    all (its name does not resolve, it refuses, TLS fails) is given up after its first paper.
+    Each skipped paper is still recorded, with the reason. Errors that concern one file (404,
+    not a PDF) do not count."""
 
     def __init__(self, limit: int):
         self.limit = limit
@@ -226,11 +232,17 @@ class _HostBreaker:
         host = host_of(url)
         with self.lock:
             if self.limit and self.failures.get(host, 0) >= self.limit:
-                return f"{url}: not tried: {self.failures[host]} downloads from {host} failed in a row (last: {self.last[host]})"
+                return (f"{url}: not tried: {self.failures[host]} downloads from {host} failed in a row "
+                        f"(last: {self.last[host]}); {OFFLINE_HINT}")
         try:
             record = download()
         except PermanentFetchError as exc:
             return str(exc)
+        except Unreachable as exc:
+            with self.lock:
+                self.failures[host] = max(self.limit, 1)
+                self.last[host] = exc.reason
+            return str(exc.with_hint(OFFLINE_HINT))
         except (FetchError, OSError) as exc:
             with self.lock:
                 self.failures[host] = self.failures.get(host, 0) + 1

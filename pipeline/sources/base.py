@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..affiliations.names import SPECIAL
-from ..http import FetchError, HttpClient
+from ..http import FetchError, HttpClient, Unreachable
 from ..models import IngestError, Paper, scrub
 from ..partitions import PartitionKey
 
@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from .plan import VenuePlan
 
 STAGE = "raw_papers"
+# A source on the network that cannot be reached: what a user without the network does instead.
+OFFLINE_HINT = ("offline, read a venue from a local folder: PAPERATLAS_PAPERLISTS_BASE (paperlists files) "
+                "or PAPERATLAS_LOCAL_DIR (PDFs), chosen per venue in the sources plan (PAPERATLAS_SOURCES)")
 
 
 class SourceError(RuntimeError):
@@ -175,6 +178,8 @@ def fetch_json(http: HttpClient, url: str, what: str, refresh: bool = False, dig
     reported as a SourceError naming `what` and the URL."""
     try:
         result = http.fetch(url, refresh=refresh, validate=json_body(check), **kwargs)
+    except Unreachable as exc:
+        raise SourceError(f"{what}: {exc.with_hint(OFFLINE_HINT)}") from None
     except FetchError as exc:
         raise SourceError(f"{what}: {exc}") from exc
     if digest is not None:
@@ -194,6 +199,8 @@ def fetch_text(http: HttpClient, url: str, what: str, refresh: bool = False, dig
 
     try:
         result = http.fetch(url, refresh=refresh, validate=validate)
+    except Unreachable as exc:
+        raise SourceError(f"{what}: {exc.with_hint(OFFLINE_HINT)}") from None
     except FetchError as exc:
         raise SourceError(f"{what}: {exc}") from exc
     if digest is not None:

@@ -18,12 +18,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlparse
 
-from ..http import FetchError, HttpClient
+from ..http import FetchError, HttpClient, Unreachable
 from ..models import IngestError, Paper, scrub, utcnow
 from ..partitions import PartitionKey
 from .base import STAGE, ParseResult, SourceConfig, SourceError, SourceFile, parse_json
 
 SOURCE = "paperlists"
+OFFLINE_HINT = ("set PAPERATLAS_PAPERLISTS_BASE to a local copy of papercopilot/paperlists "
+                "(a folder of <venue>/<venue><year>.json files)")
 # Statuses of submissions that were not accepted (paperlists keeps them for ICLR and others).
 REJECTED_STATUS = re.compile(r"reject|withdr|desk|retract|not accepted", re.IGNORECASE)
 
@@ -55,6 +57,8 @@ def locate_and_read(base: str, pk: PartitionKey, http: HttpClient | None, name: 
             tried.append(url)
             try:
                 result = http.fetch(url, refresh=refresh, validate=records_of)
+            except Unreachable as exc:
+                raise SourceError(f"{pk}: could not download {exc.with_hint(OFFLINE_HINT)}") from None
             except FetchError as exc:
                 last_error = exc
                 if "HTTP 404" in str(exc):
