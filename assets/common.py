@@ -27,7 +27,7 @@ from dagster import (
 )
 
 from pipeline.affiliations.reference import REFERENCE
-from pipeline.models import Check, FilePath, IngestError, Markdown, Outcome, Png, StageFailure, Url, root_error
+from pipeline.models import Check, FilePath, IngestError, Markdown, Outcome, Png, Share, StageFailure, Url, root_error
 from pipeline.partitions import PartitionKey, parse_partition_key
 from pipeline.store import StoreError, Warehouse
 
@@ -100,6 +100,8 @@ def metadata_value(value: Any) -> Any:
         return MetadataValue.md(str(value))
     if isinstance(value, Png):
         return MetadataValue.md(f"![{value.alt}](data:image/png;base64,{base64.b64encode(value.data).decode()})")
+    if isinstance(value, Share):
+        return MetadataValue.text(str(value))
     if isinstance(value, Url):
         return MetadataValue.url(str(value))
     if isinstance(value, (FilePath, Path)):
@@ -123,6 +125,9 @@ def materialize(outcome: Outcome) -> MaterializeResult:
     metadata = {k: metadata_value(v) for k, v in outcome.metadata.items()}
     if outcome.rows is not None:
         metadata = {"dagster/row_count": int(outcome.rows), **metadata}
+        if outcome.row:
+            metadata = {"dagster/row_count": metadata.pop("dagster/row_count"), "rows_are": f"one per {outcome.row}",
+                        **metadata}
     return MaterializeResult(
         metadata=metadata,
         check_results=[check_result(c) for c in outcome.checks] or None,

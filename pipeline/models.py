@@ -218,6 +218,37 @@ class Outcome:
     metadata: dict[str, Any] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
     data_version: str | None = None
+    row: str | None = None  # what one row of `rows` is ("paper and country"): the UI says it beside the count
+
+
+@dataclass(frozen=True)
+class Share:
+    """A part of a whole, for people: "2.8% (16 of 570 papers)". `of` names the whole."""
+
+    part: float
+    whole: float
+    of: str = "papers"
+
+    @property
+    def value(self) -> float | None:
+        return self.part / self.whole if self.whole else None
+
+    def __str__(self) -> str:
+        if not self.whole:
+            return f"n/a (0 {self.of})"
+        return f"{percent(self.value)} ({self.part:,g} of {self.whole:,g} {self.of})"
+
+
+def percent(value: float | None) -> str:
+    """A share as people read it: 0.0281 -> "2.8%"; tiny non-zero shares are not shown as 0."""
+    if value is None:
+        return "n/a"
+    pct = 100 * value
+    if 0 < pct < 0.05:
+        return "<0.1%"
+    if 99.95 <= pct < 100:
+        return ">99.9%"
+    return f"{pct:.1f}%"
 
 
 class StageFailure(RuntimeError):
@@ -226,15 +257,17 @@ class StageFailure(RuntimeError):
 
 
 class Progress:
-    """Reports `done of total` through `log` every 5% or 30 seconds, whichever comes first."""
+    """Reports `done of total` through `log` at most every `every` seconds, and the total at the
+    end when it reported before: a step that ends within seconds says nothing; a long one shows
+    it is moving."""
 
-    def __init__(self, log: Callable[[str], None], label: str, total: int):
-        self.log, self.label, self.total = log, label, total
-        self.step = max(1, total // 20)
+    def __init__(self, log: Callable[[str], None], label: str, total: int, every: float = 5.0):
+        self.log, self.label, self.total, self.every = log, label, total, every
         self.last = time.monotonic()
+        self.shown = False
 
     def __call__(self, done: int) -> None:
         now = time.monotonic()
-        if done == self.total or done % self.step == 0 or now - self.last > 30:
-            self.last = now
+        if now - self.last >= self.every or (done == self.total and self.shown):
+            self.last, self.shown = now, True
             self.log(f"{self.label}: {done}/{self.total}")

@@ -97,6 +97,18 @@ def errors_summary(errors: Sequence[IngestError]) -> dict:
     return out
 
 
+def named(errors: Sequence[IngestError], limit: int = 120) -> str:
+    """The items a step set aside, named for a log line: "1 warning (paper 12: has no authors)",
+    "2 errors and 3 warnings, e.g. record #4: not an object"; "nothing set aside" when none."""
+    if not errors:
+        return "nothing set aside"
+    n_err = sum(1 for e in errors if e.severity == "error")
+    parts = [f"{n} {word}{'s' if n != 1 else ''}" for n, word in ((n_err, "error"), (len(errors) - n_err, "warning")) if n]
+    first = f"{errors[0].item}: {errors[0].reason}"
+    first = first if len(first) <= limit else first[: limit - 1] + "…"
+    return f"{' and '.join(parts)} ({first})" if len(errors) == 1 else f"{' and '.join(parts)}, e.g. {first}"
+
+
 def counts(series: pd.Series) -> dict[str, int]:
     """value -> count, for JSON metadata."""
     return {str(k): int(v) for k, v in series.value_counts().items()} if len(series) else {}

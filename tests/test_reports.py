@@ -318,7 +318,7 @@ def test_headline_asset_checks(env):
     assert checks["no_duplicate_papers"].passed and checks["shares_within_bounds"].passed
     # p3's only affiliation ("Department of EECS", gmail.com) resolves nowhere: 6 of 7.
     coverage = checks["country_coverage_at_least_95pct"]
-    assert not coverage.passed and coverage.metadata["coverage"].value == pytest.approx(6 / 7)
+    assert not coverage.passed and coverage.metadata["coverage"].value == "85.7% (6 of 7 papers with affiliation data)"
     edges = next(c for c in result.get_asset_check_evaluations() if c.check_name == "edges_match_paper_countries")
     assert edges.passed and edges.metadata["wrong_fractional_weights"].value == 0
     mats = {m.asset_key.to_user_string(): m for m in result.asset_materializations_for_node("headlines")}

@@ -163,7 +163,7 @@ def _load_registry(store, locate, index, log) -> Outcome:
             store.replace_table("ror_organizations", [], con=con)
             store.replace_table("ror_registry", [{"checksum": NO_REGISTRY, "source": NO_REGISTRY, "records": 0,
                                                   "index_version": INDEX_VERSION, "loaded_at": utcnow()}], con=con)
-        return Outcome(rows=0, metadata={"source": NO_REGISTRY}, data_version=NO_REGISTRY)
+        return Outcome(rows=0, row="organisation", metadata={"source": NO_REGISTRY}, data_version=NO_REGISTRY)
     checksum = file_sha256(location.path)
     current = store.records("SELECT checksum, records FROM ror_registry")
     progress = lambda n: log(f"ROR dump: {n:,} records read")  # noqa: E731
@@ -187,7 +187,7 @@ def _load_registry(store, locate, index, log) -> Outcome:
     compiled = index(str(location.path), checksum, progress)  # compiled now, or loaded from the cache
     store.record_errors(REFERENCE, "ror_registry", [])
     log(f"ROR index ready: {len(compiled):,} organisations, {len(compiled.by_name):,} names")
-    return Outcome(rows=records, data_version=checksum, metadata={
+    return Outcome(rows=records, row="organisation", data_version=checksum, metadata={
         "source": location.source,
         "sha256": checksum,
         "names_indexed": len(compiled.by_name),
@@ -212,6 +212,6 @@ def affiliation_overrides(store, path: str, log: Callable[[str], None]) -> Outco
     frame = pd.DataFrame(rows)
     store.replace_table("affiliation_overrides", frame)
     log(f"{len(rows)} override rules from {path}" if rows else f"no overrides ({path})")
-    return Outcome(rows=len(rows), data_version=digest, metadata={
+    return Outcome(rows=len(rows), row="override rule", data_version=digest, metadata={
         "file": path, "sha256": digest, "preview": preview(frame, ["match", "contains", "email_domain", "country"], 20),
     })

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from ..models import Check, Outcome
+from ..models import Check, Outcome, Share
 from ..partitions import PartitionKey
 from ..text import counts, preview
 from .reconcile import PDF_SOURCE, reconcile
@@ -37,7 +37,7 @@ def author_affiliations(store, pk: PartitionKey, log: Callable[[str], None]) -> 
     pdf_papers = int(counted.loc[counted["source"] == PDF_SOURCE, "paper_id"].nunique()) if rows else 0
     log(f"{pk}: {rows} author-affiliation rows from {len(papers)} papers; "
         f"{pdf_papers} papers count affiliations from their PDF")
-    return Outcome(rows=rows, metadata={
+    return Outcome(rows=rows, row="paper, author and affiliation string (or e-mail domain)", metadata={
         "preview": preview(frame, ["paper_id", "author_position", "author_name", "affiliation", "source", "decision"]),
         "counted_rows_with_affiliation": int(counted["affiliation"].notna().sum()) if rows else 0,
         "distinct_affiliations": int(counted["affiliation"].nunique()) if rows else 0,
@@ -68,17 +68,19 @@ def resolved_affiliations(store, pk: PartitionKey, resolver: Resolver, registry_
     log(f"{pk}: {resolved}/{count} resolved to a country")
     metadata = {
         "preview": preview(frame, ["affiliation", "email_domain", "country", "institution", "method", "confidence"]),
-        "resolved_share": resolved / count if count else 0.0,
-        "affiliation_strings_resolved_share": share,
+        "resolved_share": Share(resolved, count, "distinct strings and e-mail domains"),
+        "affiliation_strings_resolved_share": Share(len(with_text) - len(unresolved), len(with_text),
+                                                    "distinct affiliation strings"),
         "unresolved": count - resolved,
         "methods": counts(frame["method"]) if count else {},
         "ror_registry_sha256": registry_sha256,
         "overrides_sha256": overrides_sha256,
         **source_agreement(store, pk),
     }
-    return Outcome(rows=count, metadata=metadata, checks=[Check(
+    return Outcome(rows=count, row="distinct affiliation string and e-mail domain", metadata=metadata, checks=[Check(
         RESOLVED_CHECK, share >= RESOLVED_THRESHOLD, severity="warn", metadata={
-            "resolved_share": share, "affiliation_strings": len(with_text), "unresolved": len(unresolved),
+            "resolved_share": Share(len(with_text) - len(unresolved), len(with_text), "distinct affiliation strings"),
+            "affiliation_strings": len(with_text), "unresolved": len(unresolved),
             "unresolved_sample": preview(unresolved, ["affiliation", "email_domain", "reason"], 15)})])
 
 
@@ -121,7 +123,7 @@ def unresolved_affiliations(store, log: Callable[[str], None]) -> Outcome:
             """, con=con)
         store.replace_table("unresolved_affiliations", frame, con=con)
     log(f"{len(frame)} unresolved affiliation strings")
-    return Outcome(rows=len(frame), metadata={
+    return Outcome(rows=len(frame), row="affiliation string no rule could place, over all venue-years", metadata={
         "preview": preview(frame, ["affiliation", "email_domain", "author_rows", "papers", "reason"], 25),
         "author_rows": int(frame["author_rows"].sum()) if len(frame) else 0,
     })

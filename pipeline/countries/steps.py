@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from ..models import Check, Outcome
+from ..models import Check, Outcome, Share
 from ..partitions import PartitionKey
 from ..text import counts, preview
 from . import counting, decision
@@ -31,7 +31,7 @@ def country_decisions(store, pk: PartitionKey, log: Callable[[str], None]) -> Ou
     expected = sum(1 for r in rows if decision.decided(r))
     uncertain = frame[frame["uncertainty"].notna()] if len(frame) else frame
     log(f"{pk}: {len(frame)} rows decided; {len(uncertain)} uncertain")
-    return Outcome(rows=len(frame), metadata={
+    return Outcome(rows=len(frame), row="author-affiliation row decided", metadata={
         "preview": preview(frame, ["paper_id", "author_position", "affiliation", "countries", "method", "basis",
                                    "uncertainty"]),
         "decided_by": counts(frame["basis"]) if len(frame) else {},
@@ -80,14 +80,15 @@ def paper_countries(store, pk: PartitionKey, placement: str) -> Outcome:
     else:
         bad_sum, out_of_range, duplicates = pd.Series(dtype=float), frame, frame
     top = pd.DataFrame(list(head["country_papers"].items())[:15], columns=["country", "papers"])
-    return Outcome(rows=len(frame), metadata={
+    return Outcome(rows=len(frame), row="paper and country", metadata={
         "preview": preview(frame, ["paper_id", "country", "authors", "fractional", "n_countries"]),
         "papers": head["papers"],
         "papers_with_country": head["papers_with_country"],
-        "country_coverage": head["papers_with_country"] / head["papers"] if head["papers"] else 0.0,
-        "international_share": head["international_share"],
+        "country_coverage": Share(head["papers_with_country"], head["papers"], "papers"),
+        "international_share": Share(head["international_papers"], head["papers_with_country"],
+                                     "papers with a country"),
         "us_cn_papers": head["us_cn_papers"],
-        "us_cn_share": head["us_cn_share"],
+        "us_cn_share": Share(head["us_cn_papers"], head["papers"], "papers"),
         "placement": placement,
         "us_papers": head["us_papers"],
         "cn_papers": head["cn_papers"],
@@ -116,7 +117,7 @@ def country_edges(store, pk: PartitionKey) -> Outcome:
     pairs = (frame.groupby(["country_a", "country_b"]).agg(papers=("paper_id", "size"), fractional=("fractional", "sum"))
              .sort_values("papers", ascending=False).reset_index() if len(frame)
              else pd.DataFrame(columns=["country_a", "country_b", "papers", "fractional"]))
-    return Outcome(rows=len(frame), metadata={
+    return Outcome(rows=len(frame), row="paper and pair of its countries", metadata={
         "preview": preview(frame, ["paper_id", "country_a", "country_b", "fractional"]),
         "international_papers": int(frame["paper_id"].nunique()) if len(frame) else 0,
         "distinct_pairs": len(pairs),

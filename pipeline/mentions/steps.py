@@ -66,7 +66,7 @@ def term_catalogue(store, path: str, log: Callable[[str], None]) -> Outcome:
     store.replace_table("terms", frame)
     kinds = counts(frame["kind"])
     log(f"{len(frame)} terms from {loaded.path} ({kinds})")
-    return Outcome(rows=len(frame), data_version=loaded.sha256, metadata={
+    return Outcome(rows=len(frame), row="term of the catalogue", data_version=loaded.sha256, metadata={
         "file": loaded.path, "sha256": loaded.sha256, "kinds": kinds,
         "terms": preview(frame, ["term", "kind", "organisation", "origin_country", "lab_country"], len(frame)),
     })
@@ -136,7 +136,7 @@ def paper_mentions(store, pk: PartitionKey, catalogue_path: str, text_dir: str, 
     naming = int(frame["paper_id"].nunique()) if len(frame) else 0
     log(f"{pk}: {read}/{len(tasks)} full texts ({pages} pages, {cached} from the cache) in {took:.1f}s; "
         f"{naming}/{len(records)} papers name a catalogue term")
-    return Outcome(rows=len(frame), metadata={
+    return Outcome(rows=len(frame), row="paper, term and scope (title, abstract, body, references) that names it", metadata={
         "preview": preview(frame, ["paper_id", "term", "scope", "mentions", "snippet"]),
         **errors_summary(errors),
         "papers": len(records),
@@ -215,7 +215,7 @@ def mentions_by_country(store, pk: PartitionKey, catalogue_path: str) -> Outcome
                          | (frame["fractional_full_text"] > frame["papers_full_text"] + 1e-9)]
     else:
         narrower = too_many = frame
-    return Outcome(rows=len(frame), metadata={
+    return Outcome(rows=len(frame), row="term and author country", metadata={
         "preview": preview(frame, ["term", "country", "country_papers", "papers_abstract", "papers_full_text"]),
         "papers_with_full_text": len(i.with_text),
         "wired_terms": preview(wired_table(frame), rows=len(HEADLINE_TERMS)),
@@ -241,7 +241,7 @@ def tool_dependency(store, pk: PartitionKey, catalogue_path: str) -> Outcome:
         table = tally.dependency_matrix(rows, kind=kind, top=10)
         matrices[f"matrix_{kind.replace(' ', '_')}"] = Markdown(
             markdown_table(table.reset_index(), 15) if len(table) else "no tool named")
-    return Outcome(rows=len(frame), metadata={
+    return Outcome(rows=len(frame), row="kind of tool, basis, origin country and user country", metadata={
         "preview": preview(frame, ["kind", "basis", "origin_country", "user_country", "papers", "fractional"]),
         **matrices,
     }, checks=[Check(SHARES_CHECK, bad.empty and over.empty, {"rows_out_of_bounds": len(bad), "origins_over": len(over)})])

@@ -58,7 +58,7 @@ def paper_pdfs(store, pk: PartitionKey, pdfs: PdfStore, mode: str, log: Callable
     statuses = counts(frame["status"]) if len(frame) else {}
     usable = sum(n for s, n in statuses.items() if s in USABLE)
     log(f"{pk}: {usable}/{len(papers)} papers have a PDF ({statuses})")
-    return Outcome(rows=len(frame), metadata={
+    return Outcome(rows=len(frame), row="paper (its PDF, or why there is none)", metadata={
         "preview": preview(frame, ["paper_id", "status", "bytes", "error"]),
         **errors_summary(errors),
         "mode": mode,
@@ -98,7 +98,7 @@ def pdf_affiliations(store, pk: PartitionKey, processes: int, log: Callable[[str
     with_aff = int((documents["authors_with_affiliation"] > 0).sum()) if len(documents) else 0
     log(f"{pk}: {read}/{len(pdfs)} PDFs read in {took:.1f}s with {processes} processes; "
         f"{with_aff} tie affiliations to authors" + (f"; {empty} gave no author and no affiliation" if empty else ""))
-    return Outcome(rows=len(frame), metadata={
+    return Outcome(rows=len(frame), row="author and affiliation read off a PDF's first page", metadata={
         "preview": preview(frame, ["paper_id", "author_position", "author_name", "affiliation", "email"]),
         **errors_summary(errors),
         "pdfs": len(pdfs),

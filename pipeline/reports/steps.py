@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..countries import counting
 from ..countries.decision import PLACEMENTS
-from ..models import Check, FilePath, Markdown, Outcome, Png, utcnow
+from ..models import Check, FilePath, Markdown, Outcome, Png, Share, utcnow
 from ..partitions import PartitionKey
 from ..sources.base import paper_identity
 from ..text import markdown_table, preview
@@ -87,7 +87,7 @@ def headlines(store, pk: PartitionKey, placement: str, run_id: str, log: Callabl
     us_cn = cn.loc["us_cn"]
     log(f"{pk.key}: snapshot {snapshot}; US-CN {int(us_cn['papers'])} of {len(views)} papers")
     order = [placement, *[p for p in PLACEMENTS if p != placement]]
-    return Outcome(rows=len(rows), metadata={
+    return Outcome(rows=len(rows), row="headline number under one China scope and placement", metadata={
         "papers": len(views),
         "us_papers": int(cn.loc["us", "papers"]),
         "cn_papers": int(cn.loc["cn", "papers"]),
@@ -96,9 +96,9 @@ def headlines(store, pk: PartitionKey, placement: str, run_id: str, log: Callabl
         "us_cn_papers_low": int(us_cn["low"]),
         "us_cn_papers_high": int(us_cn["high"]),
         **{f"us_cn_papers_{p}": int(by[(p, "cn", "us_cn")]) for p in PLACEMENTS},
-        "us_cn_share": float(us_cn["share"]) if pd.notna(us_cn["share"]) else 0.0,
+        "us_cn_share": Share(int(us_cn["papers"]), len(views), "papers"),
         "us_cn_low_confidence": int(us_cn["low_confidence"]),
-        "country_coverage": coverage,
+        "country_coverage": Share(with_country, with_aff, "papers with affiliation data"),
         "headline": Markdown(markdown_table(hl.headline_table(rows, order), len(hl.NUMBERS))),
         "chart_intervals": Png(charts.intervals(cn.reset_index(), f"{pk.key}, placement {placement}"),
                                "headline numbers with their intervals"),
@@ -107,7 +107,8 @@ def headlines(store, pk: PartitionKey, placement: str, run_id: str, log: Callabl
         "changes_since_previous": changes,
     }, checks=[
         Check(COVERAGE_CHECK, coverage is not None and coverage >= MIN_COVERAGE, severity="warn", metadata={
-            "coverage": coverage, "papers_with_affiliation": with_aff, "papers_with_country": with_country,
+            "coverage": Share(with_country, with_aff, "papers with affiliation data"),
+            "papers_with_affiliation": with_aff, "papers_with_country": with_country,
             "papers_without_affiliation_data": len(views) - with_aff},
             description=None if with_aff else "no paper has an affiliation string or e-mail domain"),
         Check(DUPLICATES_CHECK, not ids and not twins, {
@@ -140,7 +141,7 @@ def venue_year_report(store, pk: PartitionKey, folder: Path, placement: str, chi
     low = pd.DataFrame([{"number": k, "papers": v["papers"], "low_confidence": len(v["low_confidence"])}
                         for k, v in report.review.items()])
     log(f"{pk.key}: report written to {folder}")
-    return Outcome(rows=len(samples), metadata={
+    return Outcome(rows=len(samples), row="paper drawn into a review sample", metadata={
         "folder": FilePath(folder),
         "report_html": FilePath(folder / "report.html"),
         "review_html": FilePath(folder / "review.html"),
@@ -149,7 +150,7 @@ def venue_year_report(store, pk: PartitionKey, folder: Path, placement: str, chi
         "us_cn_papers": data["us_cn_papers"],
         "us_cn_papers_low": data["us_cn_papers_low"],
         "us_cn_papers_high": data["us_cn_papers_high"],
-        "us_cn_share": data["us_cn_share"],
+        "us_cn_share": Share(data["us_cn_papers"], data["papers"], "papers"),
         "report": Markdown(rp.render_markdown(report)),
         "chart_us_cn_share_by_year": Png(pngs["us_cn_share"], "US-CN share by year"),
         "chart_top_pairs": Png(pngs["top_pairs"], "top country pairs"),
@@ -179,13 +180,14 @@ def yearly_aggregates(store, placement: str, log: Callable[[str], None]) -> Outc
     with_country = int(overall["papers_with_country"].sum())
     keys = sorted(summaries["partition_key"].unique().tolist())
     log(f"yearly aggregates over {len(keys)} venue-years: {written}")
-    return Outcome(rows=sum(written.values()), metadata={
+    return Outcome(rows=sum(written.values()), row="row of the yearly tables (rows_<table> gives each table)", metadata={
         **{f"rows_{name}": n for name, n in written.items()},
         "venue_years": len(keys),
         "venue_year_keys": keys,
         "papers": int(overall["papers"].sum()),
         "papers_with_country": with_country,
-        "international_share": float(overall["international_papers"].sum()) / with_country if with_country else 0.0,
+        "international_share": Share(int(overall["international_papers"].sum()), with_country,
+                                     "papers with a country"),
         "summary": preview(summary, rows=40),
         "top_pairs": preview(tables["yearly_pairs"][tables["yearly_pairs"]["venue"] == "all"], rows=15),
         "us_cn_by_year": preview(us_cn, rows=60),

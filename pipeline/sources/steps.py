@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..models import FilePath, IngestError, Markdown, Outcome, Url, scrub_paper
 from ..partitions import PartitionKey
-from ..text import errors_summary, markdown_table, preview
+from ..text import errors_summary, markdown_table, named, preview
 from .base import STAGE, Source, SourceError
 from .collect import collect
 from .plan import PlanError, SourcePlan
@@ -24,8 +24,8 @@ def raw_papers(store, pk: PartitionKey, plan: Callable[[], SourcePlan], sources:
     try:
         got = collect(pk, plan(), sources, refresh=refresh, progress=log)
     except (SourceError, PlanError) as exc:  # the venue-year cannot be read: the previous rows stay
-        named = re.match(r"\[(\w+)\] ", str(exc))
-        raise store.refuse(pk.key, STAGE, f"source {named.group(1)}" if named else "source", str(exc),
+        which = re.match(r"\[(\w+)\] ", str(exc))
+        raise store.refuse(pk.key, STAGE, f"source {which.group(1)}" if which else "source", str(exc),
                            getattr(exc, "errors", [])) from None
     papers, errors = got.papers, list(got.errors)
     for paper in papers:
@@ -34,7 +34,7 @@ def raw_papers(store, pk: PartitionKey, plan: Callable[[], SourcePlan], sources:
             errors.append(IngestError(pk.key, STAGE, f"paper {paper.paper_id}", f"{', '.join(fields)}: characters "
                                       "that cannot be stored (lone surrogates, NUL or other controls) were replaced",
                                       "warning"))
-    log(f"{pk}: {len(papers)} papers from {' + '.join(got.sources)} ({got.how}), {len(errors)} errors/warnings")
+    log(f"{pk}: {len(papers)} papers from {' + '.join(got.sources)} ({got.how}); {named(errors)}")
     frame = pd.DataFrame([p.row() for p in papers])
     if not frame.empty:
         frame["fetched_at"] = pd.to_datetime(frame["fetched_at"], utc=True).dt.tz_localize(None)
@@ -44,7 +44,7 @@ def raw_papers(store, pk: PartitionKey, plan: Callable[[], SourcePlan], sources:
         store.replace_partition("source_reads", pk.key, reads, con=con)
         store.record_errors(pk.key, STAGE, errors, con=con)
     ref = got.ref
-    return Outcome(rows=rows, metadata={
+    return Outcome(rows=rows, row="accepted paper", metadata={
         "preview": preview(frame, ["paper_id", "title", "authors", "sources"]),
         **errors_summary(errors),
         "papers": rows,
