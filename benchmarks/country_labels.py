@@ -19,16 +19,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 
+from shared_data import SHARED  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-SHARED = Path(os.environ.get("PAPERATLAS_SHARED") or ROOT.parent / "shared") / "data"
 
 FOLD = {"HK": "CN", "MO": "CN", "TW": "CN"}
 NAME_FIXES = {"Türkiye": "TR", "Kingdom of Saudi Arabia": "SA", "South Korea": "KR", "Russian Federation": "RU",

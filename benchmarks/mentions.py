@@ -28,12 +28,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from shared_data import SHARED  # noqa: E402
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pipeline.mentions.catalogue import load_catalogue  # noqa: E402
 from pipeline.mentions.runner import scan_paths  # noqa: E402
 
-SHARED = Path(os.environ.get("PAPERATLAS_SHARED", Path(__file__).resolve().parents[2] / "shared" / "data"))
 CORPUS = SHARED / "pdf-corpus"
 REAL = SHARED / "real-pdfs"
 # The corpus's spellings -> catalogue ids.

@@ -28,9 +28,10 @@ import tracemalloc
 import unicodedata
 from pathlib import Path
 
+from shared_data import SHARED  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-SHARED = ROOT.parent / "shared" / "data"
 
 from pipeline.models import Paper  # noqa: E402
 from pipeline.partitions import PartitionKey  # noqa: E402

@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 import time
 import unicodedata
 from collections import defaultdict
 from pathlib import Path
+
+from shared_data import SHARED  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -38,8 +39,6 @@ from pipeline.affiliations.ror import load_index  # noqa: E402
 from pipeline.config import load_settings  # noqa: E402
 from pipeline.pdfs.extract import attribute, read_pdf  # noqa: E402
 
-# The shared data folder: PAPERATLAS_SHARED (as the tests read it), else ../shared/data.
-SHARED = Path(os.environ.get("PAPERATLAS_SHARED") or Path(__file__).resolve().parents[2] / "shared" / "data")
 FOLD = {"HK": "CN", "MO": "CN", "TW": "CN"}
 LABELS = {"United States": "US", "United Kingdom": "GB", "South Korea": "KR", "Russian Federation": "RU",
           "Türkiye": "TR", "Czech Republic": "CZ", "Czechia": "CZ", "Vietnam": "VN", "Iran": "IR",

@@ -22,9 +22,11 @@ import time
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
+from shared_data import SHARED  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DEFAULT = ROOT.parent / "shared" / "data" / "paperlists"
+DEFAULT = SHARED / "paperlists"
 
 
 def main() -> int:

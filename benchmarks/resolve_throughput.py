@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+from shared_data import SHARED  # noqa: E402
 
 
 def affiliation_rows(folder: Path) -> list[dict]:

@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+from shared_data import SHARED  # noqa: E402
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipeline.affiliations.resolver import Resolver, load_overrides  # noqa: E402
@@ -22,7 +24,6 @@ from pipeline.affiliations.ror import load_index  # noqa: E402
 from pipeline.config import load_settings  # noqa: E402
 
 FOLD = {"HK": "CN", "MO": "CN", "TW": "CN"}
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 DEFAULT = SHARED / "affiliations" / "dev.jsonl"
 DEFAULT_ROR = SHARED / "ror" / "ror-partial-v2.zip"
 
