@@ -1,20 +1,5 @@
-"""The `paperatlas` command.
-
-    paperatlas run VENUE-YEAR [...]        materialise every asset of those venue-years (through Dagster)
-    paperatlas add-folder FOLDER VENUE-YEAR  a folder of PDFs becomes a venue-year
-    paperatlas report VENUE-YEAR [--out DIR]  the headline; DIR gets report, charts, review sample
-    paperatlas diff VENUE-YEAR             which papers entered or left each number since the last run
-    paperatlas trend VENUE                 US-CN papers, interval, shares and partners per materialised year
-    paperatlas papers VENUE-YEAR           one row per paper: countries, uncertainty, every author's evidence
-    paperatlas explain VENUE-YEAR PAPER    why one paper counts where it does, and what would move it
-    paperatlas review import VENUE-YEAR CSV  store the verdicts review.html downloads
-    paperatlas resolve                     affiliation JSON lines in, resolved JSON lines out
-    paperatlas extract-pdf PATH [...]      authors, affiliations, e-mails off PDFs' first pages
-    paperatlas mentions PATH [...]         models, architectures and libraries named in PDFs' text
-    paperatlas partitions [list|add|catalogue]
-    paperatlas errors [VENUE-YEAR]         what could not be read, and why
-    paperatlas ui                          the Dagster UI on the same instance and store
-"""
+"""The `paperatlas` command line: `paperatlas --help` lists the commands, docs/commands.md
+describes each in full."""
 
 from __future__ import annotations
 
@@ -23,6 +8,7 @@ import dataclasses
 import errno
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -36,6 +22,10 @@ DAGSTER_YAML = """# Written by paperatlas. Runs started by `paperatlas run` and 
 telemetry:
   enabled: false
 """
+
+
+# When the command started (main() sets it): the run's summary gives the command's own wall time.
+STARTED = [time.monotonic()]
 
 
 class CliError(Exception):
@@ -76,6 +66,50 @@ def _keys(raw: list[str]) -> list[str]:
     return list(dict.fromkeys(keys))
 
 
+def _expand(raw: list[str], settings: Settings, stored: bool) -> list[str]:
+    """The venue-years the arguments name, with ranges (`neurips-2010..2018`) and `neurips-*`
+    expanded: for commands that materialise (`stored=False`), over the years the sources plan
+    knows a venue held; for commands that read (`stored=True`), over the materialised years."""
+    from .partitions import expand_partition_keys, is_pattern
+
+    if not any(is_pattern(r) for r in raw):
+        return _keys(raw)
+    if stored:
+        done: dict[str, set[int]] = {}
+        for key in _warehouse(settings).partitions("partition_summary"):
+            pk = parse_partition_key(key)
+            done.setdefault(pk.venue, set()).add(pk.year)
+
+        def every_year(venue: str) -> list[int]:
+            return sorted(done.get(venue, ()))
+
+        def has_year(venue: str, year: int) -> bool:
+            return year in done.get(venue, ())
+
+        why = "not materialised"
+    else:
+        plan = _plan(settings)
+        last = time.localtime().tm_year - 1
+
+        def every_year(venue: str) -> list[int]:
+            known = plan.venues.get(venue)
+            return [y for y in range(known.first_year, last + 1) if known.has_edition(y)] if known else []
+
+        def has_year(venue: str, year: int) -> bool:
+            return venue not in plan.venues or plan.venues[venue].has_edition(year)
+
+        why = "the sources plan knows no edition that year"
+    try:
+        keys, skipped = expand_partition_keys(raw, every_year, has_year)
+    except PartitionKeyError as exc:
+        raise CliError(str(exc)) from exc
+    if skipped:
+        print(f"paperatlas: skipped {', '.join(skipped)} ({why})", file=sys.stderr)
+    if not keys:
+        raise CliError(f"{' '.join(raw)} names no venue-year ({why})")
+    return keys
+
+
 def _open(path: str | None, mode: str, default: TextIO) -> TextIO:
     if path in (None, "-"):
         return default
@@ -111,12 +145,13 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from assets.automation import add_venue_years
 
     from .definitions import build_definitions, failure_reason
+    from .http import OFFLINE_SETTINGS, Unreachable
 
-    keys = _keys(args.partitions)
     if args.pdfs:
         settings = dataclasses.replace(settings, pdf_mode=args.pdfs)
     if args.placement:
         settings = dataclasses.replace(settings, placement=args.placement)
+    keys = _expand(args.partitions, settings, stored=False)
     with _open_store(settings.database).connect():
         pass  # the store opens (or is created) here, so a broken one is one line before any step runs
     instance = _instance(settings)
@@ -130,7 +165,6 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     failed: list[tuple[str, str]] = []
     checks_failed: list[str] = []
     warnings: list[str] = []
-    started = time.monotonic()
     for n, key in enumerate(keys, start=1):
         print(f"[{n}/{len(keys)}] {key}", file=sys.stderr, flush=True)
         result = job.execute_in_process(
@@ -138,8 +172,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             tags={"paperatlas/trigger": "cli"},
         )
         if not result.success:
-            reasons = [failure_reason(e) for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-            failed.append((key, "; ".join(reasons) or "run failed"))
+            reasons = [f"{e.step_key}: {failure_reason(e)}" for e in result.all_events
+                       if e.event_type_value == "STEP_FAILURE"]
+            failed.append((key, "; ".join(reasons) or f"run failed (run {result.run_id} in `paperatlas ui`)"))
         # A failed asset check does not fail the run; a number that fails an ERROR check is
         # not fit to print. WARN checks (e.g. resolution coverage) are reported only.
         for c in result.get_asset_check_evaluations():
@@ -156,17 +191,48 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             tags={"paperatlas/trigger": "cli"},
         )
         if not result.success:
-            failed.append(("yearly_aggregates", "run failed; see `paperatlas ui`"))
-    took = time.monotonic() - started
+            reasons = [f"{e.step_key}: {failure_reason(e)}" for e in result.all_events
+                       if e.event_type_value == "STEP_FAILURE"]
+            failed.append(("yearly_aggregates", "; ".join(reasons) or "run failed; see `paperatlas ui`"))
     done = [k for k in keys if k not in {f[0] for f in failed}]
-    print(f"materialised {len(done)}/{len(keys)} venue-years in {took:.1f}s into {settings.database}")
+    print(f"materialised {len(done)}/{len(keys)} venue-years in {time.monotonic() - STARTED[0]:.1f}s "
+          f"into {settings.database}")
     for key, reason in failed:
         print(f"FAILED {key}: {reason}", file=sys.stderr)
+    for line in _item_warnings(settings, done):
+        print(line, file=sys.stderr)
     for check in checks_failed:
         print(f"CHECK FAILED {check}", file=sys.stderr)
     for check in warnings:
         print(f"CHECK WARNING {check}", file=sys.stderr)
+    if any(Unreachable.MARK in reason for _, reason in failed):
+        print(f"paperatlas: {OFFLINE_SETTINGS}", file=sys.stderr)
     return 1 if failed or checks_failed else 0
+
+
+def _item_warnings(settings: Settings, keys: list[str]) -> list[str]:
+    """One line per venue-year, step and severity for the items a step left out (DROPPED) or
+    kept with a caveat (WARNING): how many, and the first with its reason (all of them:
+    `paperatlas errors KEY`)."""
+    if not keys or not settings.database.exists():
+        return []
+    rows = _open_store(settings.database, read_only=True).query(
+        "SELECT partition_key, stage, severity, count(*) AS n, min(item || ': ' || reason) AS first "
+        f"FROM ingest_errors WHERE partition_key IN ({', '.join('?' * len(keys))}) "
+        "GROUP BY ALL ORDER BY partition_key, stage, severity", keys)
+    lines = []
+    for row in rows.itertuples(index=False):
+        head = "DROPPED" if row.severity == "error" else "WARNING"
+        what = "left out" if row.severity == "error" else "kept with a warning"
+        first = _clip(row.first, 160)
+        lines.append(f"{head} {row.partition_key} {row.stage}: 1 item {what}: {first}" if row.n == 1 else
+                     f"{head} {row.partition_key} {row.stage}: {row.n} items {what}, e.g. {first} "
+                     f"(all: `paperatlas errors {row.partition_key}`)")
+    return lines
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # What to do about a reference asset that failed to load, by asset.
@@ -230,14 +296,20 @@ def _run_reference(defs, instance, job: str) -> None:
         if event.event_type_value != "STEP_FAILURE":
             continue
         name = event.step_key
-        reason = f"{name}: {failure_reason(event)} ({REFERENCE_HINTS.get(name, 'see `paperatlas errors reference`')})"
+        cause, hint = failure_reason(event), REFERENCE_HINTS.get(name, "see `paperatlas errors reference`")
+        variable = re.search(r"PAPERATLAS_\w+", hint)
+        # The cause may already say what to set (an unreachable host names its variable).
+        reason = f"{name}: {cause}" if variable and variable.group() in cause else f"{name}: {cause} ({hint})"
         if instance.get_latest_materialization_event(AssetKey(name)) is None:
             stopping.append(reason)
         else:
             print(f"paperatlas: warning: could not load {reason}; going on with the last good {name} in the "
                   "store", file=sys.stderr, flush=True)
     if stopping:
-        raise CliError("could not load the reference data: " + "; ".join(stopping))
+        from .http import OFFLINE_SETTINGS, Unreachable
+
+        offline = f"; {OFFLINE_SETTINGS}" if any(Unreachable.MARK in r for r in stopping) else ""
+        raise CliError("could not load the reference data: " + "; ".join(stopping) + offline)
 
 
 def _ensure_terms(settings: Settings, defs, instance, force: bool = False) -> None:
@@ -259,10 +331,9 @@ def _ensure_terms(settings: Settings, defs, instance, force: bool = False) -> No
 # -- report --------------------------------------------------------------------------------
 
 
-def _report(settings: Settings, args: argparse.Namespace):
+def _report(settings: Settings, args: argparse.Namespace, key: str):
     from .reports.report import ReportError, build_report
 
-    key = _keys([args.partition])[0]
     store = _warehouse(settings)
     try:
         return build_report(store, key, args.china_scope, top=args.top, seed=args.seed, sample_size=args.sample,
@@ -271,8 +342,16 @@ def _report(settings: Settings, args: argparse.Namespace):
         raise CliError(str(exc)) from exc
 
 
+def _several(raw: list[str]) -> bool:
+    """Whether the arguments may name several venue-years: JSON output is then always a list."""
+    from .partitions import is_pattern
+
+    return len(raw) > 1 or any(is_pattern(r) for r in raw)
+
+
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from .reports.report import (
+        MARKER,
         ReportError,
         format_text,
         kept_message,
@@ -285,19 +364,27 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     fmt = "json" if args.json else args.format
     if args.sample < 0:
         raise CliError("--sample must be 0 or more")
-    report = _report(settings, args)
+    several = _several(args.partitions)
+    if several and fmt == "html":
+        raise CliError("--format html prints one venue-year's report; for several, use --out DIR "
+                       "(each gets DIR/VENUE-YEAR/report.html)")
+    if several and args.out and (Path(args.out) / MARKER).exists():
+        raise CliError(f"--out {args.out} is one venue-year's report folder; give another folder for several "
+                       "venue-years (each gets a folder inside it)")
+    keys = _expand(args.partitions, settings, stored=True)
+    reports = [_report(settings, args, key) for key in keys]
     if fmt == "json":
-        print(json.dumps(report_json(report), ensure_ascii=False))
-    elif fmt == "md":
-        print(render_markdown(report))
+        payload = [report_json(r) for r in reports]
+        print(json.dumps(payload if several else payload[0], ensure_ascii=False))
     elif fmt == "html":
-        print(render_html(report))
+        print(render_html(reports[0]))
     else:
-        print(format_text(report))
-    if args.out:
+        print("\n\n".join(render_markdown(r) if fmt == "md" else format_text(r) for r in reports))
+    for report in reports if args.out else ():
+        out = Path(args.out) / report.partition_key if several else Path(args.out)
         try:
-            paths = write_report(report, args.out, on_kept=lambda kept: print(kept_message(args.out, kept),
-                                                                               file=sys.stderr))
+            paths = write_report(report, out, on_kept=lambda kept, out=out: print(kept_message(out, kept),
+                                                                                   file=sys.stderr))
         except ReportError as exc:
             raise CliError(str(exc)) from exc
         print(f"report written to {paths['report.html'].parent} (report.md, report.html, report.json, charts/, "
@@ -306,18 +393,40 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
-    """Which papers entered or left each headline number between two materialisations."""
+    """Which papers entered or left each headline number between two materialisations, for
+    each venue-year named (a range or `venue-*` skips those with fewer than two snapshots)."""
+    several = _several(args.partitions)
+    if several and (args.old is not None or args.new is not None):
+        raise CliError("--from and --to are snapshot numbers of one venue-year; give one VENUE-YEAR with them")
+    keys = _expand(args.partitions, settings, stored=True)
+    store = _warehouse(settings)
+    results = []
+    for key in keys:
+        try:
+            result = _diff_one(store, key, args, settings)
+        except CliError as exc:
+            if not several:
+                raise
+            print(f"paperatlas: skipped {key}: {exc}", file=sys.stderr)
+            continue
+        if result is not None:
+            results.append(result)
+    if args.json and not args.list:
+        print(json.dumps(results if several else results[0], ensure_ascii=False, default=str))
+    return 0
+
+
+def _diff_one(store, key: str, args: argparse.Namespace, settings: Settings) -> dict | None:
+    """Print one venue-year's diff (or its snapshots with --list); with --json, return it instead."""
     from .reports.diff import diff, diff_rows, format_diff, views_from_snapshot
 
-    key = _keys([args.partition])[0]
-    store = _warehouse(settings)
     runs = store.query("SELECT snapshot, taken_at, run_id, papers, inputs FROM headline_snapshot_runs "
                        "WHERE partition_key = ? ORDER BY snapshot", [key])
     if args.list:
         for row in runs.itertuples(index=False):
-            print(f"{row.snapshot}\t{row.taken_at:%Y-%m-%d %H:%M:%S}\t{row.papers} papers\trun {row.run_id}")
+            print(f"{key}\t{row.snapshot}\t{row.taken_at:%Y-%m-%d %H:%M:%S}\t{row.papers} papers\trun {row.run_id}")
         print(f"{len(runs)} snapshots of {key}", file=sys.stderr)
-        return 0
+        return None
     if len(runs) < 2 and args.old is None:
         raise CliError(f"{key} has {len(runs)} materialisation(s) of its headlines; a diff needs two "
                        f"(`paperatlas run {key}` again after a change, or see `paperatlas diff {key} --list`)")
@@ -335,13 +444,12 @@ def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
     changed_inputs = {k: [inputs[old].get(k), inputs[new].get(k)]
                       for k in sorted(set(inputs[old]) | set(inputs[new])) if inputs[old].get(k) != inputs[new].get(k)}
     if args.json:
-        print(json.dumps({"partition": key, "from": old, "to": new, "inputs_changed": changed_inputs,
-                          **result, "rows": diff_rows(result)}, ensure_ascii=False, default=str))
-        return 0
+        return {"partition": key, "from": old, "to": new, "inputs_changed": changed_inputs, **result,
+                "rows": diff_rows(result)}
     print(format_diff(result, f"{key} snapshot {old}", f"snapshot {new}", limit=args.limit))
     for name, (a, b) in changed_inputs.items():
         print(f"  input {name}: {a} -> {b}")
-    return 0
+    return None
 
 
 def cmd_trend(args: argparse.Namespace, settings: Settings) -> int:
@@ -666,7 +774,9 @@ def cmd_partitions(args: argparse.Namespace, settings: Settings) -> int:
 
     instance = _instance(settings)
     if args.action == "add":
-        keys = _keys(args.keys)
+        if not args.keys:
+            raise CliError("partitions add needs VENUE-YEARs, e.g. paperatlas partitions add neurips-2010..2018")
+        keys = _expand(args.keys, settings, stored=False)
     elif args.action == "catalogue":
         keys = _plan(settings).catalogue_keys()
     else:
@@ -771,7 +881,8 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
     _instance(settings)
-    command = ["dagster", "dev", "-m", "pipeline.definitions", *args.dagster_args]
+    # The dagster of this Python, whether or not its bin folder is on PATH.
+    command = [sys.executable, "-m", "dagster", "dev", "-m", "pipeline.definitions", *args.dagster_args]
     print(f"DAGSTER_HOME={settings.dagster_home} PAPERATLAS_HOME={settings.home}", file=sys.stderr)
     os.environ["PAPERATLAS_HOME"] = str(settings.home)
     os.execvp(command[0], command)
@@ -788,13 +899,88 @@ def _placement_option(parser: argparse.ArgumentParser, what: str) -> None:
                              f"there. Default: PAPERATLAS_PLACEMENT, else hq. Here: {what}")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="paperatlas", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
+def _scope_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--china-scope", choices=list(CHINA_SCOPES), default="cn",
+                        help="cn: mainland China only (default); cn+hk+mo: fold in Hong Kong and Macau; "
+                             "greater: also Taiwan")
 
-    run = sub.add_parser("run", help="materialise every asset of the given venue-years through Dagster")
-    run.add_argument("partitions", nargs="+", metavar="VENUE-YEAR", help="e.g. neurips-2016 icml-2019")
+
+KEYS_HELP = ("venue-years: neurips-2016, a range neurips-2010..2018, or neurips-* (every year {every}); "
+             "nips- is read as neurips-")
+
+TOP_DESCRIPTION = """\
+Where machine-learning research comes from, and who works with whom: the paper lists of
+venue-years in, country-level collaboration figures out, each number with the papers and
+affiliation strings behind it and the interval it could move in.
+
+Start with `paperatlas run neurips-2016`, then `paperatlas report neurips-2016`."""
+
+TOP_EPILOG = """\
+where the data lives:
+  PAPERATLAS_HOME   the store (paperatlas.duckdb), downloads, PDFs, reports and the Dagster
+                    instance; now {home}
+
+working offline (the network is used for paper lists, the ROR registry and PDFs):
+  PAPERATLAS_PAPERLISTS_BASE=DIR   paper lists from a local copy of papercopilot/paperlists
+  PAPERATLAS_ROR_DUMP=FILE         the ROR registry from a dump you have (or 'none')
+  --pdfs cached | --pdfs off       only PDFs already stored, or none (also PAPERATLAS_PDFS)
+
+every setting: docs/configuration.md; every command: docs/commands.md or `paperatlas COMMAND --help`"""
+
+
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """Our help layout: descriptions and examples as written, up to 100 columns, and the commands
+    listed once, one line each (without argparse's "{run,report,...}" line above them)."""
+
+    def __init__(self, prog: str):
+        import shutil
+
+        super().__init__(prog, max_help_position=26, width=min(shutil.get_terminal_size().columns, 100))
+
+    def _format_action(self, action: argparse.Action) -> str:
+        if isinstance(action, argparse._SubParsersAction):
+            return "".join(self._format_action(choice) for choice in action._get_subactions())
+        return super()._format_action(action)
+
+
+def _home_for_help() -> str:
+    from .config import default_home
+
+    try:
+        return str(default_home())
+    except Exception:  # help must print whatever the environment holds
+        return "(unset: ./.paperatlas if it exists, else the user data folder)"
+
+
+def _command(sub, name: str, summary: str, description: str, examples: list[str], func, **kwargs):
+    """A subcommand with its one-line summary (in `paperatlas --help`), a description and examples."""
+    import textwrap
+
+    text = "\n\n".join(textwrap.fill(part, 92, break_on_hyphens=False) for part in description.split("\n\n"))
+    parser = sub.add_parser(name, help=summary, description=text, formatter_class=_Help,
+                            epilog="examples:\n" + "\n".join(f"  {e}" for e in examples), **kwargs)
+    parser.set_defaults(func=func)
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="paperatlas", description=TOP_DESCRIPTION,
+                                     epilog=TOP_EPILOG.format(home=_home_for_help()), formatter_class=_Help)
+    sub = parser.add_subparsers(dest="command", required=True, title="commands", metavar="COMMAND")
+
+    run = _command(
+        sub, "run", "materialise every asset of venue-years through Dagster, then the yearly tables",
+        "Loads the reference data when it is missing or changed (the ROR registry, your overrides, the term "
+        "catalogue), then materialises every asset of each venue-year, one Dagster run each, and then the "
+        "yearly tables. A venue-year that fails is one line with its cause at the end; the others go on. Exit "
+        "code 1 when any failed.\n\nOffline: set PAPERATLAS_PAPERLISTS_BASE and PAPERATLAS_ROR_DUMP to local "
+        "copies and add --pdfs off (or cached).",
+        ["paperatlas run neurips-2016",
+         "paperatlas run neurips-2010..2018 icml-2019 --pdfs off",
+         "PAPERATLAS_PAPERLISTS_BASE=../shared/data/paperlists PAPERATLAS_ROR_DUMP=../shared/data/ror/"
+         "ror-partial-v2.zip paperatlas run neurips-2016 --pdfs off"], cmd_run)
+    run.add_argument("partitions", nargs="+", metavar="VENUE-YEAR",
+                     help=KEYS_HELP.format(every="the sources plan knows, up to last year"))
     run.add_argument("--refresh", action="store_true", help="download the sources again instead of using the cache")
     run.add_argument("--no-aggregates", action="store_true", help="skip recomputing yearly_aggregates")
     run.add_argument("--refresh-ror", action="store_true",
@@ -802,54 +988,57 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--pdfs", choices=["download", "cached", "off"], default=None,
                      help="download PDFs, use only stored ones, or skip them (default: PAPERATLAS_PDFS, else download)")
     _placement_option(run, "the placement the stored paper_countries, edges and yearly tables use")
-    run.set_defaults(func=cmd_run)
 
-    folder = sub.add_parser("add-folder", help="make a folder of PDFs (optionally with papers.csv) a venue-year")
-    folder.add_argument("folder", metavar="FOLDER")
-    folder.add_argument("partition", metavar="VENUE-YEAR", help="e.g. mylab-2024")
-    folder.set_defaults(func=cmd_add_folder)
+    folder = _command(
+        sub, "add-folder", "make a folder of PDFs (optionally with papers.csv) a venue-year",
+        "Links FOLDER (no copy) as $PAPERATLAS_LOCAL_DIR/VENUE-YEAR and adds the partition; `paperatlas run "
+        "VENUE-YEAR` then reads its PDFs (and papers.csv, when there is one, for titles and authors).",
+        ["paperatlas add-folder ~/papers/lab-2024 mylab-2024 && paperatlas run mylab-2024"], cmd_add_folder)
+    folder.add_argument("folder", metavar="FOLDER", help="the folder that holds the venue-year's PDFs")
+    folder.add_argument("partition", metavar="VENUE-YEAR", help="the venue-year it becomes, e.g. mylab-2024")
 
-    report = sub.add_parser("report", help="the headline figures of a venue-year; --out writes the full report")
-    report.add_argument("partition", metavar="VENUE-YEAR")
+    report = _command(
+        sub, "report", "the headline figures of materialised venue-years; --out writes the full report",
+        "Prints the headline of each venue-year: US-CN co-authored papers with the interval they could move in "
+        "(`US-CN 18 (16-18)`), what the countries stand on (PDF, metadata, nothing), every number under both "
+        "placements and the three China scopes, the mention counts and the top country pairs. --out writes "
+        "report.html, charts, the review sample and CSV/Parquet tables. Ranges and venue-* take the "
+        "materialised years.",
+        ["paperatlas report neurips-2016",
+         "paperatlas report neurips-2016 --out reports/neurips-2016",
+         "paperatlas report neurips-2010..2018 --json"], cmd_report)
+    report.add_argument("partitions", nargs="+", metavar="VENUE-YEAR",
+                        help=KEYS_HELP.format(every="that is materialised") + "; several give a JSON list")
     report.add_argument("--format", choices=["text", "md", "html", "json"], default="text",
-                        help="what to print (default text; html embeds the charts)")
+                        help="what to print (default text; html embeds the charts and takes one venue-year)")
     report.add_argument("--json", action="store_true", help="same as --format json")
     report.add_argument("--out", metavar="DIR", default=None,
                         help="write report.md/html/json, charts, review sample and CSV/Parquet tables to DIR "
-                             "(a new folder, or one an earlier report wrote: it is replaced whole)")
-    report.add_argument("--china-scope", choices=list(CHINA_SCOPES), default="cn",
-                        help="cn: mainland only (default); cn+hk+mo: fold Hong Kong and Macau; greater: also Taiwan")
-    report.add_argument("--top", type=int, default=10, help="country pairs to list")
+                             "(a new folder, or one an earlier report wrote: it is replaced whole); with several "
+                             "venue-years, each goes to DIR/VENUE-YEAR")
+    _scope_option(report)
+    report.add_argument("--top", type=int, default=10, help="country pairs to list (default 10)")
     report.add_argument("--seed", type=int, default=2026, help="seed of the review samples (default 2026)")
     report.add_argument("--sample", type=int, default=20, help="papers sampled per headline number (default 20)")
     report.add_argument("--min-confidence", type=float, default=0.85,
                         help="rows resolved below this confidence are low-confidence (default 0.85)")
     _placement_option(report, "the placement of the flat figures, tables and review sample (the headline "
                               "shows both)")
-    report.set_defaults(func=cmd_report)
 
-    diff = sub.add_parser("diff", help="which papers entered or left each headline number between two runs")
-    diff.add_argument("partition", metavar="VENUE-YEAR")
-    diff.add_argument("--from", dest="old", type=int, default=None, help="older snapshot (default: the one before --to)")
-    diff.add_argument("--to", dest="new", type=int, default=None, help="newer snapshot (default: the latest)")
-    diff.add_argument("--china-scope", choices=list(CHINA_SCOPES), default="cn")
-    diff.add_argument("--json", action="store_true", help="one JSON object with every change")
-    diff.add_argument("--limit", type=int, default=20, help="papers listed per number in text output")
-    diff.add_argument("--list", action="store_true", help="list the stored snapshots and exit")
-    _placement_option(diff, "the placement under which numbers are compared")
-    diff.set_defaults(func=cmd_diff)
-
-    trend = sub.add_parser(
-        "trend", help="US-CN papers per materialised year of a venue, with interval, shares and partners",
-        description="One row per materialised year of VENUE (or 'all': every venue, summed per year): papers, "
-                    "US-CN co-authored papers with their (low-high) interval and share of all papers, the "
-                    "international share and the top partners. Example: paperatlas trend neurips --from 2010 "
-                    "--to 2018 --out neurips.png")
-    trend.add_argument("venue", metavar="VENUE", help="e.g. neurips, or all")
+    trend = _command(
+        sub, "trend", "US-CN papers per materialised year of a venue, with interval, shares and partners",
+        "One row per materialised year of VENUE (or 'all': every venue, summed per year): papers, US-CN "
+        "co-authored papers with their (low-high) interval and share of all papers, the international share "
+        "and the top partners of the --partners-of countries. --json prints a list of objects with the keys "
+        "year, papers, us_cn_papers, us_cn_papers_low, us_cn_papers_high, us_cn_share, international_share, "
+        "top_partners and more.",
+        ["paperatlas trend neurips",
+         "paperatlas trend neurips --from 2010 --to 2018 --out neurips.png",
+         "paperatlas trend all --placement coauthors --json"], cmd_trend)
+    trend.add_argument("venue", metavar="VENUE", help="a venue, e.g. neurips, or all")
     trend.add_argument("--from", dest="start", type=int, default=None, metavar="YEAR", help="first year (default: oldest)")
     trend.add_argument("--to", dest="end", type=int, default=None, metavar="YEAR", help="last year (default: newest)")
-    trend.add_argument("--china-scope", choices=list(CHINA_SCOPES), default="cn",
-                       help="cn: mainland only (default); cn+hk+mo: fold Hong Kong and Macau; greater: also Taiwan")
+    _scope_option(trend)
     trend.add_argument("--partners-of", default=",".join(("US", "CN")), metavar="CODES",
                        help="countries whose top partners to list (default US,CN)")
     trend.add_argument("--top", type=int, default=3, help="partners listed per country (default 3)")
@@ -857,76 +1046,142 @@ def build_parser() -> argparse.ArgumentParser:
     trend.add_argument("--out", metavar="PNG", default=None, help="also write the US-CN share chart (with its "
                                                                    "interval shaded) to this PNG file")
     _placement_option(trend, "the placement of every figure in the rows")
-    trend.set_defaults(func=cmd_trend)
 
-    papers = sub.add_parser("papers", help="one row per paper: countries, uncertainty, every author's evidence")
-    papers.add_argument("partition", metavar="VENUE-YEAR")
+    papers = _command(
+        sub, "papers", "one row per paper: countries, uncertainty, every author's evidence",
+        "One row per paper of a materialised venue-year: its countries under the placement and China scope, "
+        "whether a headline number it is in depends on an uncertain row, what its countries stand on, and per "
+        "author the affiliation strings, their source, country, rule, confidence and alternatives.",
+        ["paperatlas papers neurips-2016 --output neurips-2016.csv",
+         "paperatlas papers neurips-2016 --format jsonl | head -1"], cmd_papers)
+    papers.add_argument("partition", metavar="VENUE-YEAR", help="a materialised venue-year, e.g. neurips-2016")
     _placement_option(papers, "where a multinational named without a place counts")
-    papers.add_argument("--china-scope", choices=list(CHINA_SCOPES), default="cn")
-    papers.add_argument("--format", choices=["csv", "jsonl"], default="csv")
-    papers.add_argument("--output", default="-", help="output file, or - for stdout")
-    papers.set_defaults(func=cmd_papers)
+    _scope_option(papers)
+    papers.add_argument("--format", choices=["csv", "jsonl"], default="csv",
+                        help="csv (default; authors in one readable cell) or jsonl (authors as a list)")
+    papers.add_argument("--output", default="-", help="output file, or - for stdout (default)")
 
-    explain = sub.add_parser("explain", help="why one paper counts where it does, and what would move it")
-    explain.add_argument("partition", metavar="VENUE-YEAR")
+    explain = _command(
+        sub, "explain", "why one paper counts where it does, and what would move it",
+        "One paper, readably: its countries under each placement, the country sets it could have, each "
+        "headline number it is in (or could be), and per author why the row counts where it does and what "
+        "would move it. PAPER is an id or words of the title; several matches are listed.",
+        ["paperatlas explain neurips-2016 'attention is all'",
+         "paperatlas explain neurips-2016 3f5ee243547dee91fbd053c1c4a845aa"], cmd_explain)
+    explain.add_argument("partition", metavar="VENUE-YEAR", help="a materialised venue-year, e.g. neurips-2016")
     explain.add_argument("paper", nargs="+", metavar="PAPER", help="a paper id, or words of its title")
     _placement_option(explain, "where a multinational named without a place counts")
-    explain.add_argument("--china-scope", choices=list(CHINA_SCOPES), default="cn")
-    explain.set_defaults(func=cmd_explain)
+    _scope_option(explain)
 
-    review = sub.add_parser("review", help="review verdicts: `review import VENUE-YEAR verdicts.csv`")
-    review.add_argument("action", choices=["import"])
-    review.add_argument("partition", metavar="VENUE-YEAR")
+    diff = _command(
+        sub, "diff", "which papers entered or left each headline number between two runs",
+        "Compares two materialisations of a venue-year's headlines (by default the latest and the one "
+        "before): for every number, the count before and after and each paper that entered or left, with "
+        "the affiliation row, rule or input that changed. A range or venue-* diffs each venue-year that has "
+        "two snapshots.",
+        ["paperatlas diff neurips-2016",
+         "paperatlas diff neurips-2016 --list",
+         "paperatlas diff neurips-2010..2018 --json"], cmd_diff)
+    diff.add_argument("partitions", nargs="+", metavar="VENUE-YEAR",
+                      help=KEYS_HELP.format(every="that is materialised"))
+    diff.add_argument("--from", dest="old", type=int, default=None, metavar="N",
+                      help="older snapshot (default: the one before --to); one venue-year only")
+    diff.add_argument("--to", dest="new", type=int, default=None, metavar="N",
+                      help="newer snapshot (default: the latest); one venue-year only")
+    _scope_option(diff)
+    diff.add_argument("--json", action="store_true", help="every change as JSON (a list for several venue-years)")
+    diff.add_argument("--limit", type=int, default=20, help="papers listed per number in text output (default 20)")
+    diff.add_argument("--list", action="store_true", help="list the stored snapshots and exit")
+    _placement_option(diff, "the placement under which numbers are compared")
+
+    review = _command(
+        sub, "review", "store review verdicts; the report then shows precision and a corrected count",
+        "`review import` reads the CSV that review.html downloads (or review.csv with its verdict column "
+        "filled). Verdicts survive re-runs, keyed by paper and evidence; one whose evidence has since changed "
+        "is stale and not used.",
+        ["paperatlas review import neurips-2016 ~/Downloads/verdicts.csv"], cmd_review)
+    review.add_argument("action", choices=["import"], help="import: store the verdicts of a CSV")
+    review.add_argument("partition", metavar="VENUE-YEAR", help="the venue-year the verdicts are about")
     review.add_argument("csv", metavar="CSV", help="the verdicts CSV review.html downloads")
     _placement_option(review, "placement of verdicts whose CSV does not say")
-    review.set_defaults(func=cmd_review)
 
-    resolve = sub.add_parser("resolve", help="resolve affiliation JSON lines to institutions and countries")
-    resolve.add_argument("--input", default="-", help="JSON lines file, or - for stdin")
-    resolve.add_argument("--output", default="-", help="output file, or - for stdout")
+    sources = _command(
+        sub, "sources", "which sources feed each venue-year, where each reads, what each gave last time",
+        "Without VENUE-YEARs: the sources plan, each venue's sources (and per-year choices), refresh month "
+        "and whether the new-years sensor watches it. With them: each source by priority with the URL or "
+        "folder it reads, and what it gave at the last run.",
+        ["paperatlas sources", "paperatlas sources neurips-2016 icml-2019"], cmd_sources)
+    sources.add_argument("keys", nargs="*", metavar="VENUE-YEAR", help="venue-years to show (default: the whole plan)")
+
+    errors = _command(
+        sub, "errors", "what could not be read, and why (the ingest_errors table)",
+        "One line per item a step dropped or kept with a caveat: venue-year, step, severity, item, reason.",
+        ["paperatlas errors neurips-2016", "paperatlas errors reference"], cmd_errors)
+    errors.add_argument("partition", nargs="?", metavar="VENUE-YEAR",
+                        help="one venue-year, or 'reference' for the reference data (default: all)")
+
+    parts = _command(
+        sub, "partitions", "list or add venue-year partitions",
+        "list: every venue-year partition of the Dagster instance and whether it is materialised. add: new "
+        "partitions (they show in the UI, ready to materialise or backfill). catalogue: every venue-year of the "
+        "sources plan's venues, from their first edition to last year.",
+        ["paperatlas partitions", "paperatlas partitions add neurips-2010..2018", "paperatlas partitions add icml-*"],
+        cmd_partitions)
+    parts.add_argument("action", nargs="?", choices=["list", "add", "catalogue"], default="list",
+                       help="list (default), add VENUE-YEAR..., or catalogue")
+    parts.add_argument("keys", nargs="*", metavar="VENUE-YEAR",
+                       help=KEYS_HELP.format(every="the sources plan knows, up to last year"))
+
+    resolve = _command(
+        sub, "resolve", "affiliation JSON lines in, institutions and countries out",
+        "Reads JSON lines with `affiliation` and `email_domain` (strings or null) and writes one line per "
+        "input line, in order, with country, institution, ror_id, method and confidence added. A line that "
+        "cannot be read gets an `error` field; the rest go on.",
+        ["echo '{\"affiliation\": \"Tsinghua University\"}' | paperatlas resolve --ror none",
+         "paperatlas resolve --input affiliations.jsonl --output resolved.jsonl"], cmd_resolve)
+    resolve.add_argument("--input", default="-", help="JSON lines file, or - for stdin (default)")
+    resolve.add_argument("--output", default="-", help="output file, or - for stdout (default)")
     resolve.add_argument("--ror", default=None,
                          help="ROR v2 dump (zip path or URL; 'none': no registry). Default: PAPERATLAS_ROR_DUMP, "
                               "else the newest dump on Zenodo")
     resolve.add_argument("--overrides", default=None, help="overrides YAML (default: PAPERATLAS_OVERRIDES)")
-    resolve.set_defaults(func=cmd_resolve)
 
-    pdf = sub.add_parser("extract-pdf", help="read authors, affiliations and e-mails off PDFs' first pages")
+    pdf = _command(
+        sub, "extract-pdf", "authors, affiliations and e-mails off PDFs' first pages",
+        "One JSON line per PDF: title, authors with their affiliations and e-mail, how they were tied "
+        "(layout), and with --resolve each author's countries. A file that cannot be read gets its reason in "
+        "`error`; the batch goes on.",
+        ["paperatlas extract-pdf paper.pdf", "paperatlas extract-pdf pdfs/ --resolve --output pages.jsonl"],
+        cmd_extract_pdf)
     pdf.add_argument("paths", nargs="+", metavar="PATH", help="PDF files or folders (searched recursively)")
     pdf.add_argument("--resolve", action="store_true", help="resolve affiliations to countries")
     pdf.add_argument("--ror", default=None, help="ROR v2 dump zip, URL, or 'none' (with --resolve; default: PAPERATLAS_ROR_DUMP)")
     pdf.add_argument("--overrides", default=None, help="overrides YAML (with --resolve; default: PAPERATLAS_OVERRIDES)")
-    pdf.add_argument("--output", default="-", help="output file, or - for stdout")
+    pdf.add_argument("--output", default="-", help="output file, or - for stdout (default)")
     pdf.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
-    pdf.set_defaults(func=cmd_extract_pdf)
 
-    mentions = sub.add_parser("mentions", help="count models, architectures and libraries named in PDFs' full text")
+    mentions = _command(
+        sub, "mentions", "models, architectures and libraries named in PDFs' full text",
+        "One JSON line per PDF: how often each term of the catalogue (transformer, Llama, Qwen, PyTorch, "
+        "scikit-learn, ...) is named, by default everywhere but the references.",
+        ["paperatlas mentions paper.pdf", "paperatlas mentions pdfs/ --scope all --evidence"], cmd_mentions)
     mentions.add_argument("paths", nargs="+", metavar="PATH", help="PDF files or folders (searched recursively)")
     mentions.add_argument("--scope", default=None,
                           help="all, title, abstract, body or references, or several joined by commas "
                                "(default: title,abstract,body: everything but the references)")
-    mentions.add_argument("--output", default="-", help="output file, or - for stdout")
+    mentions.add_argument("--output", default="-", help="output file, or - for stdout (default)")
     mentions.add_argument("--terms", default=None, help="term catalogue YAML (default: PAPERATLAS_TERMS, else the built-in one)")
     mentions.add_argument("--evidence", action="store_true", help="add every match with its scope and snippet")
     mentions.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
-    mentions.set_defaults(func=cmd_mentions)
 
-    parts = sub.add_parser("partitions", help="list or add venue-year partitions")
-    parts.add_argument("action", nargs="?", choices=["list", "add", "catalogue"], default="list",
-                       help="list (default); add KEY...; catalogue: add every venue-year the catalogue knows")
-    parts.add_argument("keys", nargs="*", metavar="VENUE-YEAR")
-    parts.set_defaults(func=cmd_partitions)
-
-    errors = sub.add_parser("errors", help="list items that could not be read, and why")
-    errors.add_argument("partition", nargs="?", metavar="VENUE-YEAR")
-    errors.set_defaults(func=cmd_errors)
-
-    sources = sub.add_parser("sources", help="which sources feed each venue-year, and what they gave last time")
-    sources.add_argument("keys", nargs="*", metavar="VENUE-YEAR")
-    sources.set_defaults(func=cmd_sources)
-
-    ui = sub.add_parser("ui", help="start the Dagster UI (dagster dev) on the paperatlas instance")
-    ui.add_argument("dagster_args", nargs=argparse.REMAINDER, help="passed to `dagster dev`, e.g. -p 3000")
-    ui.set_defaults(func=cmd_ui)
+    ui = _command(
+        sub, "ui", "the Dagster UI (dagster dev) on the same instance and store",
+        "Starts `dagster dev` on the paperatlas definitions, with the Dagster instance under DAGSTER_HOME "
+        "(default $PAPERATLAS_HOME/dagster) and the same store as the command line. Every other option goes "
+        "to `dagster dev`: -p/--port, -h/--host, --log-level, ... (`dagster dev --help` lists them). "
+        "Use --help for this text.",
+        ["paperatlas ui", "paperatlas ui -p 3000 -h 127.0.0.1"], cmd_ui, add_help=False)
+    ui.add_argument("--help", action="help", help="show this help and exit (-h is dagster dev's --host)")
     return parser
 
 
@@ -947,8 +1202,14 @@ def _os_problem(exc: OSError, settings: Settings) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    STARTED[0] = time.monotonic()
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # `ui` hands what it does not know to `dagster dev` (-p 3000, -h 127.0.0.1); elsewhere an
+    # unknown argument is an error, as argparse says it.
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "ui":
+        parser.parse_args(argv)  # exits with argparse's own message about the unknown argument
+    args.dagster_args = [a for a in extra if a != "--"] if args.command == "ui" else []
     try:
         settings = load_settings()
     except ValueError as exc:  # a setting with a value it cannot take, e.g. PAPERATLAS_PLACEMENT=head

@@ -56,7 +56,10 @@ class _ProgressHandler(logging.Handler):
         step = meta.get("step_key") or ""
         line = None
         if event is None:
-            if record.levelno >= logging.INFO and step:
+            # What the assets log (INFO, WARNING). Dagster's own ERROR lines about steps skipped
+            # after a failure ("Dependencies for step ... Not executing.") stay in the run log:
+            # the failure itself is one line below, and again in the command's summary.
+            if step and logging.INFO <= record.levelno < logging.ERROR:
                 line = f"    {meta.get('orig_message')}"
         elif event.event_type_value == "STEP_START":
             self.started[step] = time.monotonic()
@@ -65,7 +68,7 @@ class _ProgressHandler(logging.Handler):
             took = time.monotonic() - self.started.get(step, time.monotonic())
             line = f"  ok {step} ({took:.1f}s)"
         elif event.event_type_value == "STEP_FAILURE":
-            line = f"  FAILED {step}: {failure_reason(event)}"
+            line = f"  FAILED {step} (the cause is in the summary at the end)"
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
             if data is not None and not data.passed:

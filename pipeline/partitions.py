@@ -8,6 +8,7 @@ editions, refresh months, where each source finds them) lives in pipeline/data/s
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -54,3 +55,45 @@ def parse_partition_key(key: str) -> PartitionKey:
     if not 1950 <= year <= date.today().year + 1:
         raise PartitionKeyError(f"invalid venue-year {key!r}: year {year} is out of range")
     return PartitionKey(VENUE_ALIASES.get(match["venue"], match["venue"]), year)
+
+
+# `neurips-2010..2018` (or `neurips-2010..neurips-2018`) and `neurips-*`.
+RANGE_RE = re.compile(r"^(?P<venue>[a-z][a-z0-9]*)-(?P<start>\d{4})\.\.(?:(?P=venue)-)?(?P<end>\d{4})$")
+EVERY_RE = re.compile(r"^(?P<venue>[a-z][a-z0-9]*)-\*$")
+
+
+def is_pattern(text: str) -> bool:
+    """Whether `text` names possibly several venue-years (a range or `venue-*`)."""
+    text = text.strip().lower()
+    return bool(RANGE_RE.match(text) or EVERY_RE.match(text))
+
+
+def expand_partition_keys(raw: list[str], every_year: Callable[[str], list[int]],
+                          has_year: Callable[[str, int], bool]) -> tuple[list[str], list[str]]:
+    """The venue-years `raw` names, in order and without repeats, and the ones a range named
+    that `has_year` rejects (a year without an edition, or not materialised).
+
+    `neurips-2016` is itself; `neurips-2010..2018` every year from 2010 to 2018 that
+    `has_year(venue, year)`; `neurips-*` the years `every_year(venue)` gives (an empty list is
+    an error that says so). Venue aliases apply (`nips-*` is `neurips-*`)."""
+    keys: list[str] = []
+    skipped: list[str] = []
+    for text in raw:
+        clean = text.strip().lower() if isinstance(text, str) else text
+        if isinstance(clean, str) and (match := RANGE_RE.match(clean)):
+            start, end = int(match["start"]), int(match["end"])
+            if start > end:
+                raise PartitionKeyError(f"invalid range {text!r}: {start} comes after {end}")
+            first, last = parse_partition_key(f"{match['venue']}-{start}"), parse_partition_key(f"{match['venue']}-{end}")
+            for year in range(first.year, last.year + 1):
+                key = f"{first.venue}-{year}"
+                (keys if has_year(first.venue, year) else skipped).append(key)
+        elif isinstance(clean, str) and (match := EVERY_RE.match(clean)):
+            venue = parse_partition_key(f"{match['venue']}-2000").venue
+            years = every_year(venue)
+            if not years:
+                raise PartitionKeyError(f"{text!r}: no years of {venue} are known; give them, e.g. {venue}-2020..2024")
+            keys.extend(f"{venue}-{year}" for year in sorted(years))
+        else:
+            keys.append(parse_partition_key(text).key)
+    return list(dict.fromkeys(keys)), [k for k in dict.fromkeys(skipped) if k not in keys]

@@ -143,8 +143,10 @@ def test_parallel_runs_on_a_fresh_home_all_succeed(home):
     results = [p.communicate(timeout=300) for p in procs]
     for proc, (out, err) in zip(procs, results):
         assert proc.returncode == 0, err[-2000:]
-    listing = subprocess.run([sys.executable, "-m", "pipeline.cli", "partitions"], env=os.environ.copy(),
-                             capture_output=True, text=True, check=True).stdout
+    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "partitions"], env=os.environ.copy(),
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    listing = done.stdout
     assert "neurips-2020\tmaterialised" in listing and "icml-2021\tmaterialised" in listing
 
 

@@ -123,3 +123,35 @@ def test_each_source_names_its_offline_setting(tmp_path, no_dns):
     assert [r.status for r in records] == ["failed"] * 4
     assert "cannot resolve" in records[0].error and "not tried" in records[1].error
     assert all("--pdfs cached" in r.error for r in records)
+
+
+def test_run_without_settings_fails_fast_naming_every_offline_setting(home, monkeypatch, no_dns, capsys):
+    """The first command of the README on a machine without a network."""
+    from pipeline import cli
+
+    for name in ("PAPERATLAS_PAPERLISTS_BASE", "PAPERATLAS_ROR_DUMP"):
+        monkeypatch.delenv(name)
+    started = time.monotonic()
+    assert cli.main(["run", "neurips-2016"]) == 2
+    took = time.monotonic() - started
+    err = capsys.readouterr().err
+    assert took < 20, took
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("paperatlas: could not load the reference data: ror_registry")
+    for setting in ("PAPERATLAS_ROR_DUMP", "PAPERATLAS_PAPERLISTS_BASE", "--pdfs"):
+        assert setting in last, setting
+    assert last.count("https://zenodo.org/api/records/6347574") == 1
+    assert "Traceback" not in err and "try 2" not in err
+
+
+def test_run_with_the_registry_but_no_paper_lists(home, monkeypatch, no_dns, capsys):
+    from pipeline import cli
+
+    monkeypatch.delenv("PAPERATLAS_PAPERLISTS_BASE")
+    assert cli.main(["run", "neurips-2016"]) == 1
+    err = capsys.readouterr().err
+    failed = [line for line in err.splitlines() if line.startswith("FAILED neurips-2016")]
+    assert len(failed) == 1 and "PAPERATLAS_PAPERLISTS_BASE" in failed[0]
+    assert failed[0].count("nips2016.json") == 1
+    assert "Not executing" not in err  # Dagster's per-step lines stay in the run log
+    assert err.strip().splitlines()[-1].startswith("paperatlas: to work offline, set PAPERATLAS_PAPERLISTS_BASE")

@@ -501,8 +501,8 @@ def test_extract_pdf_reads_only_regular_files_so_a_fifo_cannot_hang_it(tmp_path)
     p1_page(tmp_path / "good.pdf")
     done = subprocess.run([sys.executable, "-m", "pipeline.cli", "extract-pdf", str(fifo), str(tmp_path / "good.pdf"),
                            "--jobs", "1"], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert [bool(line["error"]) for line in lines] == [True, False]
     assert "not a regular file" in lines[0]["error"]
 
