@@ -4,7 +4,9 @@ published, new local folders, and changes to the overrides file or the term cata
 from __future__ import annotations
 
 from dagster import (
+    AssetKey,
     AssetSelection,
+    AutomationConditionSensorDefinition,
     DefaultScheduleStatus,
     DefaultSensorStatus,
     RunRequest,
@@ -15,6 +17,9 @@ from dagster import (
     SkipReason,
     define_asset_job,
 )
+
+# The tag under which Dagster stores a materialisation's data version.
+DATA_VERSION_TAG = "dagster/data_version"
 
 from pipeline.affiliations.reference import overrides_digest
 from pipeline.http import FetchError
@@ -146,8 +151,11 @@ new_venue_years = SensorDefinition(
 )
 
 
-def _file_watch(name: str, resource: str, path_of, job, description: str) -> SensorDefinition:
-    """A sensor that runs `job` when the file a resource names changes (its SHA-256 is the cursor)."""
+def _file_watch(name: str, resource: str, path_of, asset_key: AssetKey, job, description: str) -> SensorDefinition:
+    """A sensor that runs `job` when the file a resource names differs from what the asset last
+    loaded: the file's SHA-256 against the data version of the asset's latest materialisation.
+    A UI start, or a first tick, launches nothing when the file is what the store holds; nor
+    when the asset was never materialised (`paperatlas run` or the UI's Materialize loads it)."""
 
     def evaluate(context: SensorEvaluationContext):
         path = path_of(getattr(context.resources, resource))
@@ -155,8 +163,16 @@ def _file_watch(name: str, resource: str, path_of, job, description: str) -> Sen
         if context.cursor == digest:
             yield SkipReason(f"{path} unchanged")
             return
+        event = context.instance.get_latest_materialization_event(asset_key)
+        loaded = event.asset_materialization.tags.get(DATA_VERSION_TAG) if event and event.asset_materialization else None
         context.update_cursor(digest)
-        yield RunRequest(run_key=f"{resource}-{digest[:16]}", tags={"paperatlas/trigger": name})
+        if loaded is None:
+            yield SkipReason(f"{asset_key.to_user_string()} was never materialised; `paperatlas run` or Materialize "
+                             "in the UI loads it")
+        elif loaded == digest:
+            yield SkipReason(f"{path} is what {asset_key.to_user_string()} last loaded")
+        else:
+            yield RunRequest(run_key=f"{resource}-{digest[:16]}", tags={"paperatlas/trigger": name})
 
     return SensorDefinition(
         name=name, evaluation_fn=evaluate, job=job, minimum_interval_seconds=60,
@@ -165,13 +181,13 @@ def _file_watch(name: str, resource: str, path_of, job, description: str) -> Sen
 
 
 overrides_changed = _file_watch(
-    "overrides_changed", "overrides", lambda r: r.path, overrides_job,
+    "overrides_changed", "overrides", lambda r: r.path, affiliation_overrides.key, overrides_job,
     "Watches the overrides file. A change materialises affiliation_overrides with a new data version, so "
     "the resolved affiliations and everything after them show as stale and the lineage says why a number "
     "will move.",
 )
 terms_changed = _file_watch(
-    "terms_changed", "terms", lambda r: r.file(), terms_job,
+    "terms_changed", "terms", lambda r: r.file(), term_catalogue.key, terms_job,
     "Watches the term catalogue. A change materialises term_catalogue with a new data version, so every "
     "paper_mentions partition and what follows shows as stale.",
 )
@@ -200,4 +216,14 @@ local_folders = SensorDefinition(
     description=("Watches the local PDF root ($PAPERATLAS_LOCAL_DIR, default $PAPERATLAS_HOME/local). A new "
                  "<venue>-<year> folder is added as a partition and materialised once. Off by default."),
 )
-SENSORS = [overrides_changed, terms_changed, local_folders, new_venue_years]
+# Dagster adds a `default_automation_condition_sensor`, stopped, for assets with automation
+# conditions. This one takes its place and its name, running: with the daemon up (`paperatlas
+# ui` starts one) the eager assets follow their inputs, as docs/architecture.md says.
+automation = AutomationConditionSensorDefinition(
+    "default_automation_condition_sensor", target=AssetSelection.all(), default_status=DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+    description=("Evaluates the automation conditions: resolved_affiliations, paper_countries, country_edges and "
+                 "yearly_aggregates re-materialise (eagerly) when an input they read has a new version, e.g. "
+                 "after the overrides file or the ROR registry changed. On by default."),
+)
+SENSORS = [overrides_changed, terms_changed, local_folders, new_venue_years, automation]

@@ -7,11 +7,13 @@ PAPERATLAS_REQUIRE_BROWSER is set, as `.ci/run` does in CI); `.ci/run` installs 
 to `$PAPERATLAS_SCREENSHOTS` when set (CI keeps them), else to the test's temporary folder.
 """
 
+import contextlib
 import csv
 import io
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +22,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from test_automation_defaults import declared_states
 
 from pipeline import cli
 
@@ -56,16 +59,30 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _graphql(base: str, query: str) -> dict:
+    request = urllib.request.Request(f"{base}/graphql", data=json.dumps({"query": query}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)["data"]
+
+
+SENSORS_QUERY = """{ sensorsOrError(repositorySelector: {repositoryName: "__repository__",
+  repositoryLocationName: "pipeline.definitions"}) { ... on Sensors { results { name
+  sensorState { status ticks(limit: 5) { status skipReason runIds } } } } } }"""
+RUNS_QUERY = "{ runsOrError { ... on Runs { results { runId jobName tags { key value } } } } }"
+
+
 @pytest.fixture
 def webserver(home, tmp_path):
-    """`paperatlas run neurips-2020`, then dagster-webserver on the same instance and store."""
+    """`paperatlas run neurips-2020`, then `paperatlas ui -p PORT -h 127.0.0.1` (dagster dev: the
+    webserver and the daemon) on the same instance and store."""
     assert cli.main(["run", "neurips-2020"]) == 0
     port = _free_port()
-    log = open(tmp_path / "webserver.log", "w")
+    log = open(tmp_path / "ui.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dagster_webserver", "-m", "pipeline.definitions", "-h", "127.0.0.1",
-         "-p", str(port)],
+        [sys.executable, "-m", "pipeline.cli", "ui", "-p", str(port), "-h", "127.0.0.1"],
         env={**os.environ}, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[1],
+        start_new_session=True,  # dagster dev starts the webserver, the daemon and code servers: one group
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -79,16 +96,45 @@ def webserver(home, tmp_path):
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
                 log.flush()
-                pytest.fail("dagster-webserver did not start:\n" + (tmp_path / "webserver.log").read_text()[-3000:])
+                pytest.fail("paperatlas ui did not serve:\n" + (tmp_path / "ui.log").read_text()[-3000:])
             time.sleep(0.5)
         yield base
     finally:
-        proc.terminate()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            pass
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # whatever of the group is left
+        proc.wait(timeout=20)
         log.close()
+
+
+# Each row of the Automation page: its name (the first line) and whether its switch (the row's
+# last checkbox; the first selects the row) is on.
+TOGGLES_JS = """() => {
+  const rows = new Map();
+  for (const box of document.querySelectorAll('input[type=checkbox]')) {
+    const row = box.closest('[role=row], tr, [data-index]');
+    if (row) rows.set(row, [...(rows.get(row) || []), box]);
+  }
+  return Object.fromEntries([...rows].map(([row, boxes]) =>
+    [row.innerText.trim().split('\\n')[0], boxes[boxes.length - 1].checked]));
+}"""
+
+
+def _wait_for_ticks(base: str, names: list[str], timeout: float = 120) -> dict[str, list[dict]]:
+    """The sensors' ticks, once each of `names` has ticked at least once (the daemon ticks every 30 s)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        sensors = _graphql(base, SENSORS_QUERY)["sensorsOrError"]["results"]
+        ticks = {s["name"]: s["sensorState"]["ticks"] for s in sensors if s["name"] in names}
+        if all(ticks.get(n) for n in names) or time.monotonic() > deadline:
+            assert all(ticks.get(n) for n in names), f"no tick within {timeout:.0f} s: {ticks}"
+            return ticks
+        time.sleep(2)
 
 
 def _dismiss(page) -> None:
@@ -128,6 +174,25 @@ def test_asset_graph_and_headline_metadata_in_chromium(browser_tools, webserver,
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
             page.set_default_timeout(60_000)
 
+            # Out of the box: the sensors and schedules are on or off as the definitions (and
+            # docs/architecture.md, see test_automation_defaults) say, and starting the UI launched
+            # no run: the file sensors find the files the store loaded, automation finds nothing new.
+            page.goto(f"{webserver}/automation")
+            page.get_by_text("overrides_changed", exact=True).first.wait_for()
+            page.wait_for_timeout(1500)
+            _dismiss(page)
+            page.screenshot(path=str(shots / "automation.png"))
+            toggles = page.evaluate(TOGGLES_JS)
+            expected = declared_states()
+            assert {name: toggles.get(name) for name in expected} == expected, toggles
+            ticked = _wait_for_ticks(webserver, ["overrides_changed", "terms_changed",
+                                                 "default_automation_condition_sensor"])
+            assert all(t["status"] == "SKIPPED" and not t["runIds"] for ticks in ticked.values() for t in ticks), ticked
+            assert "is what affiliation_overrides last loaded" in ticked["overrides_changed"][-1]["skipReason"]
+            runs = _graphql(webserver, RUNS_QUERY)["runsOrError"]["results"]
+            triggers = {tag["value"] for run in runs for tag in run["tags"] if tag["key"] == "paperatlas/trigger"}
+            assert triggers == {"cli"} and all(any(t["key"] == "paperatlas/trigger" for t in r["tags"]) for r in runs), runs
+
             # The global lineage: one box per group, and the groups are the stages of the flow.
             page.goto(f"{webserver}/asset-groups")
             page.get_by_text("Global asset lineage").first.wait_for()
@@ -158,7 +223,7 @@ def test_asset_graph_and_headline_metadata_in_chromium(browser_tools, webserver,
             tokens = [t.strip() for t in text.splitlines() if t.strip()]
             shown = {label: tokens[tokens.index(label) + 1] for label in ("papers", "us_papers", "us_cn_papers",
                                                                           "us_cn_share")}
-            assert shown == {"papers": "8", "us_papers": "3", "us_cn_papers": "1", "us_cn_share": "0.125"}, shown
+            assert shown == {"papers": "8", "us_papers": "3", "us_cn_papers": "1", "us_cn_share": "12.5% (1 of 8 papers)"}, shown
             page.screenshot(path=str(shots / "headlines-metadata.png"), full_page=True)
 
             page.goto(f"{webserver}/assets/venue_year_report?view=events&partition=neurips-2020")
@@ -201,13 +266,14 @@ def test_asset_graph_and_headline_metadata_in_chromium(browser_tools, webserver,
             imported = subprocess.run([sys.executable, "-m", "pipeline.cli", "review", "import", "neurips-2020",
                                        str(saved)], capture_output=True, text=True, env=os.environ.copy())
             assert imported.returncode == 0, imported.stderr
-            report = json.loads(subprocess.run([sys.executable, "-m", "pipeline.cli", "report", "neurips-2020",
-                                                "--json"], capture_output=True, text=True, check=True,
-                                               env=os.environ.copy()).stdout)
+            done = subprocess.run([sys.executable, "-m", "pipeline.cli", "report", "neurips-2020", "--json"],
+                                  capture_output=True, text=True, env=os.environ.copy())
+            assert done.returncode == 0, done.stderr[-2000:]
+            report = json.loads(done.stdout)
             assert report["reviewed"][number]["wrong"] == 1 and report["reviewed"][number]["stale"] == 0
             page.screenshot(path=str(shots / "review-page.png"))
         finally:
             browser.close()
-    for name in ("asset-groups.png", "asset-catalog.png", "headlines-metadata.png", "report-metadata.png", "report-chart.png",
+    for name in ("automation.png", "asset-groups.png", "asset-catalog.png", "headlines-metadata.png", "report-metadata.png", "report-chart.png",
                  "review-page.png"):
         assert (shots / name).stat().st_size > 10_000, name
