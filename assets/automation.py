@@ -18,9 +18,6 @@ from dagster import (
     define_asset_job,
 )
 
-# The tag under which Dagster stores a materialisation's data version.
-DATA_VERSION_TAG = "dagster/data_version"
-
 from pipeline.affiliations.reference import overrides_digest
 from pipeline.http import FetchError
 from pipeline.partitions import parse_partition_key
@@ -36,6 +33,9 @@ from .pdfs import paper_pdfs, pdf_affiliations
 from .reference import affiliation_overrides, ror_registry, term_catalogue
 from .reports import headlines, venue_year_report, yearly_aggregates
 from .sources import raw_papers
+
+# The tag under which Dagster stores a materialisation's data version.
+DATA_VERSION_TAG = "dagster/data_version"
 
 PARTITIONED_ASSETS = [raw_papers, paper_pdfs, pdf_affiliations, author_affiliations, resolved_affiliations,
                       country_decisions, paper_countries, country_edges, paper_mentions, mentions_by_country,
@@ -222,8 +222,9 @@ local_folders = SensorDefinition(
 automation = AutomationConditionSensorDefinition(
     "default_automation_condition_sensor", target=AssetSelection.all(), default_status=DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=30,
-    description=("Evaluates the automation conditions: resolved_affiliations, paper_countries, country_edges and "
-                 "yearly_aggregates re-materialise (eagerly) when an input they read has a new version, e.g. "
-                 "after the overrides file or the ROR registry changed. On by default."),
+    description=("Evaluates the eager automation conditions: resolved_affiliations and every asset after it "
+                 "(decisions, countries, edges, mentions by country, headlines, the report, the yearly tables) "
+                 "re-materialise when an input they read has a new version, e.g. after the overrides file or the "
+                 "ROR registry changed. On by default."),
 )
 SENSORS = [overrides_changed, terms_changed, local_folders, new_venue_years, automation]

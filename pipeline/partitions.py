@@ -58,7 +58,7 @@ def parse_partition_key(key: str) -> PartitionKey:
 
 
 # `neurips-2010..2018` (or `neurips-2010..neurips-2018`) and `neurips-*`.
-RANGE_RE = re.compile(r"^(?P<venue>[a-z][a-z0-9]*)-(?P<start>\d{4})\.\.(?:(?P=venue)-)?(?P<end>\d{4})$")
+RANGE_RE = re.compile(r"^(?P<venue>[a-z][a-z0-9]*)-(?P<start>\d{4})\.\.(?:(?P<venue2>[a-z][a-z0-9]*)-)?(?P<end>\d{4})$")
 EVERY_RE = re.compile(r"^(?P<venue>[a-z][a-z0-9]*)-\*$")
 
 
@@ -79,16 +79,19 @@ def expand_partition_keys(raw: list[str], every_year: Callable[[str], list[int]]
     keys: list[str] = []
     skipped: list[str] = []
     for text in raw:
-        clean = text.strip().lower() if isinstance(text, str) else text
-        if isinstance(clean, str) and (match := RANGE_RE.match(clean)):
+        clean = text.strip().lower()
+        if match := RANGE_RE.match(clean):
             start, end = int(match["start"]), int(match["end"])
             if start > end:
                 raise PartitionKeyError(f"invalid range {text!r}: {start} comes after {end}")
-            first, last = parse_partition_key(f"{match['venue']}-{start}"), parse_partition_key(f"{match['venue']}-{end}")
+            first = parse_partition_key(f"{match['venue']}-{start}")
+            last = parse_partition_key(f"{match['venue2'] or match['venue']}-{end}")
+            if first.venue != last.venue:
+                raise PartitionKeyError(f"invalid range {text!r}: a range covers the years of one venue")
             for year in range(first.year, last.year + 1):
                 key = f"{first.venue}-{year}"
                 (keys if has_year(first.venue, year) else skipped).append(key)
-        elif isinstance(clean, str) and (match := EVERY_RE.match(clean)):
+        elif match := EVERY_RE.match(clean):
             venue = parse_partition_key(f"{match['venue']}-2000").venue
             years = every_year(venue)
             if not years:

@@ -182,3 +182,21 @@ def test_every_asset_says_what_a_row_is_and_shares_read_as_percentages(env):
                           for v in shares.values()), shares
     head = instance.get_latest_materialization_event(AssetKey("headlines")).asset_materialization.metadata
     assert head["us_cn_share"].value == "12.5% (1 of 8 papers)"
+
+
+def test_the_forms_a_venue_year_argument_takes():
+    from pipeline.partitions import PartitionKeyError, expand_partition_keys
+
+    def every_year(venue):
+        return [2019, 2020] if venue == "neurips" else []
+
+    keys, skipped = expand_partition_keys(["nips-2018..neurips-2020", "nips-*", "ICML-2021", "neurips-2020"],
+                                          every_year, lambda venue, year: year != 2019)
+    assert keys == ["neurips-2018", "neurips-2020", "neurips-2019", "icml-2021"]
+    assert skipped == []  # 2019, left out of the range, came back through neurips-*
+    assert expand_partition_keys(["cvpr-2019..2021"], every_year, lambda v, y: y % 2 == 0) == (["cvpr-2020"],
+                                                                                               ["cvpr-2019", "cvpr-2021"])
+    for bad, says in (("neurips-2020..2018", "comes after"), ("neurips-2020..icml-2021", "one venue"),
+                      ("icml-*", "no years of icml are known"), ("neurips-1900..1901", "out of range")):
+        with pytest.raises(PartitionKeyError, match=says):
+            expand_partition_keys([bad], every_year, lambda v, y: True)

@@ -166,7 +166,8 @@ def _load_registry(store, locate, index, log) -> Outcome:
         return Outcome(rows=0, row="organisation", metadata={"source": NO_REGISTRY}, data_version=NO_REGISTRY)
     checksum = file_sha256(location.path)
     current = store.records("SELECT checksum, records FROM ror_registry")
-    progress = lambda n: log(f"ROR dump: {n:,} records read")  # noqa: E731
+    def progress(what: str):
+        return lambda n: log(f"ROR dump: {n:,} records read {what}")
     if current and current[0]["checksum"] == checksum:
         records = int(current[0]["records"])
         log(f"ROR dump {location.path.name} unchanged ({checksum[:12]}); table kept")
@@ -174,7 +175,7 @@ def _load_registry(store, locate, index, log) -> Outcome:
         by_country = store.query("SELECT country, count(*) AS organisations FROM ror_organizations "
                                  "GROUP BY country ORDER BY organisations DESC LIMIT 15")
     else:
-        frame = pd.DataFrame(read_dump(location.path, progress))
+        frame = pd.DataFrame(read_dump(location.path, progress("into the table")))
         records = len(frame)
         with store.connect() as con:
             store.replace_table("ror_organizations", frame, con=con)
@@ -184,7 +185,8 @@ def _load_registry(store, locate, index, log) -> Outcome:
             }], con=con)
         by_country = (frame.groupby("country").size().sort_values(ascending=False).head(15)
                       .rename("organisations").reset_index())
-    compiled = index(str(location.path), checksum, progress)  # compiled now, or loaded from the cache
+    # compiled now (a second pass over the dump), or loaded from the cache
+    compiled = index(str(location.path), checksum, progress("for the match index"))
     store.record_errors(REFERENCE, "ror_registry", [])
     log(f"ROR index ready: {len(compiled):,} organisations, {len(compiled.by_name):,} names")
     return Outcome(rows=records, row="organisation", data_version=checksum, metadata={
