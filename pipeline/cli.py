@@ -1204,6 +1204,9 @@ def _os_problem(exc: OSError, settings: Settings) -> str:
 def main(argv: list[str] | None = None) -> int:
     STARTED[0] = time.monotonic()
     parser = build_parser()
+    if not (sys.argv[1:] if argv is None else argv):  # a bare `paperatlas`: the commands, not an error
+        parser.print_help()
+        return 2
     # `ui` hands what it does not know to `dagster dev` (-p 3000, -h 127.0.0.1); elsewhere an
     # unknown argument is an error, as argparse says it.
     args, extra = parser.parse_known_args(argv)

@@ -105,6 +105,7 @@ def test_help_lists_each_command_once_and_says_where_data_lives(capsys):
     for words in ("PAPERATLAS_HOME", "PAPERATLAS_PAPERLISTS_BASE", "PAPERATLAS_ROR_DUMP", "--pdfs cached"):
         assert words in text, words
     assert not text.startswith("The ")
+    assert cli.main([]) == 2 and capsys.readouterr().out == text  # a bare `paperatlas` shows the same
 
 
 def test_every_command_has_a_description_an_example_and_help_for_each_argument():
