@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def documented() -> list[tuple[str, str]]:
     text = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
-    table = text.split("## Tests only")[0]
+    table = text.split("## Tests and benchmarks only")[0]
     return [(m.group(1), m.group(2).strip()) for m in re.finditer(r"^\| `([A-Z_]+)` \| ([^|]+) \|", table, re.M)]
 
 
