@@ -89,11 +89,9 @@ def _expand(raw: list[str], settings: Settings, stored: bool) -> list[str]:
         why = "not materialised"
     else:
         plan = _plan(settings)
-        last = time.localtime().tm_year - 1
 
         def every_year(venue: str) -> list[int]:
-            known = plan.venues.get(venue)
-            return [y for y in range(known.first_year, last + 1) if known.has_edition(y)] if known else []
+            return plan.venues[venue].editions() if venue in plan.venues else []
 
         def has_year(venue: str, year: int) -> bool:
             return venue not in plan.venues or plan.venues[venue].has_edition(year)

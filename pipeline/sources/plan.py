@@ -57,6 +57,11 @@ class VenuePlan:
     def has_edition(self, year: int) -> bool:
         return year >= self.first_year and (self.parity is None or year % 2 == self.parity)
 
+    def editions(self, until_year: int | None = None) -> list[int]:
+        """The years the venue was held, from its first edition to `until_year` (default: last year)."""
+        last = until_year if until_year is not None else date.today().year - 1
+        return [y for y in range(self.first_year, last + 1) if self.has_edition(y)]
+
 
 @dataclass(frozen=True)
 class SourcePlan:
@@ -81,8 +86,7 @@ class SourcePlan:
     def catalogue_keys(self, until_year: int | None = None) -> list[str]:
         """Every venue-year of the plan's venues, from their first edition to `until_year`
         (default: last year)."""
-        last = until_year if until_year is not None else date.today().year - 1
-        return [f"{v.key}-{y}" for v in self.all_venues() for y in range(v.first_year, last + 1) if v.has_edition(y)]
+        return [f"{v.key}-{y}" for v in self.all_venues() for y in v.editions(until_year)]
 
     def refresh_months(self) -> list[int]:
         """The months in which some venue's new year is re-read."""
