@@ -212,6 +212,8 @@ def _item_warnings(settings: Settings, keys: list[str]) -> list[str]:
     """One line per venue-year, step and severity for the items a step left out (DROPPED) or
     kept with a caveat (WARNING): how many, and the first with its reason (all of them:
     `paperatlas errors KEY`)."""
+    from .text import clip
+
     if not keys or not settings.database.exists():
         return []
     rows = _open_store(settings.database, read_only=True).query(
@@ -222,15 +224,11 @@ def _item_warnings(settings: Settings, keys: list[str]) -> list[str]:
     for row in rows.itertuples(index=False):
         head = "DROPPED" if row.severity == "error" else "WARNING"
         what = "left out" if row.severity == "error" else "kept with a warning"
-        first = _clip(row.first, 160)
+        first = clip(row.first, 160)
         lines.append(f"{head} {row.partition_key} {row.stage}: 1 item {what}: {first}" if row.n == 1 else
                      f"{head} {row.partition_key} {row.stage}: {row.n} items {what}, e.g. {first} "
                      f"(all: `paperatlas errors {row.partition_key}`)")
     return lines
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # What to do about a reference asset that failed to load, by asset.

@@ -97,6 +97,11 @@ def errors_summary(errors: Sequence[IngestError]) -> dict:
     return out
 
 
+def clip(text: str, limit: int) -> str:
+    """`text`, cut to `limit` characters with an ellipsis when longer."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def named(errors: Sequence[IngestError], limit: int = 120) -> str:
     """The items a step set aside, named for a log line: "1 warning (paper 12: has no authors)",
     "2 errors and 3 warnings, e.g. record #4: not an object"; "nothing set aside" when none."""
@@ -104,8 +109,7 @@ def named(errors: Sequence[IngestError], limit: int = 120) -> str:
         return "nothing set aside"
     n_err = sum(1 for e in errors if e.severity == "error")
     parts = [f"{n} {word}{'s' if n != 1 else ''}" for n, word in ((n_err, "error"), (len(errors) - n_err, "warning")) if n]
-    first = f"{errors[0].item}: {errors[0].reason}"
-    first = first if len(first) <= limit else first[: limit - 1] + "…"
+    first = clip(f"{errors[0].item}: {errors[0].reason}", limit)
     return f"{' and '.join(parts)} ({first})" if len(errors) == 1 else f"{' and '.join(parts)}, e.g. {first}"
 
 
