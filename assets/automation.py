@@ -164,7 +164,8 @@ def _file_watch(name: str, resource: str, path_of, asset_key: AssetKey, job, des
             yield SkipReason(f"{path} unchanged")
             return
         event = context.instance.get_latest_materialization_event(asset_key)
-        loaded = event.asset_materialization.tags.get(DATA_VERSION_TAG) if event and event.asset_materialization else None
+        done = event.asset_materialization if event else None
+        loaded = done.tags.get(DATA_VERSION_TAG) if done else None
         context.update_cursor(digest)
         if loaded is None:
             yield SkipReason(f"{asset_key.to_user_string()} was never materialised; `paperatlas run` or Materialize "

@@ -1032,7 +1032,8 @@ def build_parser() -> argparse.ArgumentParser:
          "paperatlas trend neurips --from 2010 --to 2018 --out neurips.png",
          "paperatlas trend all --placement coauthors --json"], cmd_trend)
     trend.add_argument("venue", metavar="VENUE", help="a venue, e.g. neurips, or all")
-    trend.add_argument("--from", dest="start", type=int, default=None, metavar="YEAR", help="first year (default: oldest)")
+    trend.add_argument("--from", dest="start", type=int, default=None, metavar="YEAR",
+                       help="first year (default: oldest)")
     trend.add_argument("--to", dest="end", type=int, default=None, metavar="YEAR", help="last year (default: newest)")
     _scope_option(trend)
     trend.add_argument("--partners-of", default=",".join(("US", "CN")), metavar="CODES",
@@ -1151,7 +1152,8 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_extract_pdf)
     pdf.add_argument("paths", nargs="+", metavar="PATH", help="PDF files or folders (searched recursively)")
     pdf.add_argument("--resolve", action="store_true", help="resolve affiliations to countries")
-    pdf.add_argument("--ror", default=None, help="ROR v2 dump zip, URL, or 'none' (with --resolve; default: PAPERATLAS_ROR_DUMP)")
+    pdf.add_argument("--ror", default=None,
+                     help="ROR v2 dump zip, URL, or 'none' (with --resolve; default: PAPERATLAS_ROR_DUMP)")
     pdf.add_argument("--overrides", default=None, help="overrides YAML (with --resolve; default: PAPERATLAS_OVERRIDES)")
     pdf.add_argument("--output", default="-", help="output file, or - for stdout (default)")
     pdf.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
@@ -1166,7 +1168,8 @@ def build_parser() -> argparse.ArgumentParser:
                           help="all, title, abstract, body or references, or several joined by commas "
                                "(default: title,abstract,body: everything but the references)")
     mentions.add_argument("--output", default="-", help="output file, or - for stdout (default)")
-    mentions.add_argument("--terms", default=None, help="term catalogue YAML (default: PAPERATLAS_TERMS, else the built-in one)")
+    mentions.add_argument("--terms", default=None,
+                          help="term catalogue YAML (default: PAPERATLAS_TERMS, else the built-in one)")
     mentions.add_argument("--evidence", action="store_true", help="add every match with its scope and snippet")
     mentions.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
 

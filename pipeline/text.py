@@ -108,7 +108,8 @@ def named(errors: Sequence[IngestError], limit: int = 120) -> str:
     if not errors:
         return "nothing set aside"
     n_err = sum(1 for e in errors if e.severity == "error")
-    parts = [f"{n} {word}{'s' if n != 1 else ''}" for n, word in ((n_err, "error"), (len(errors) - n_err, "warning")) if n]
+    parts = [f"{n} {word}{'s' if n != 1 else ''}"
+             for n, word in ((n_err, "error"), (len(errors) - n_err, "warning")) if n]
     first = clip(f"{errors[0].item}: {errors[0].reason}", limit)
     return f"{' and '.join(parts)} ({first})" if len(errors) == 1 else f"{' and '.join(parts)}, e.g. {first}"
 

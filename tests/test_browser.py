@@ -191,7 +191,8 @@ def test_asset_graph_and_headline_metadata_in_chromium(browser_tools, webserver,
             assert "is what affiliation_overrides last loaded" in ticked["overrides_changed"][-1]["skipReason"]
             runs = _graphql(webserver, RUNS_QUERY)["runsOrError"]["results"]
             triggers = {tag["value"] for run in runs for tag in run["tags"] if tag["key"] == "paperatlas/trigger"}
-            assert triggers == {"cli"} and all(any(t["key"] == "paperatlas/trigger" for t in r["tags"]) for r in runs), runs
+            assert triggers == {"cli"}, runs
+            assert all(any(t["key"] == "paperatlas/trigger" for t in r["tags"]) for r in runs), runs
 
             # The global lineage: one box per group, and the groups are the stages of the flow.
             page.goto(f"{webserver}/asset-groups")
@@ -223,7 +224,8 @@ def test_asset_graph_and_headline_metadata_in_chromium(browser_tools, webserver,
             tokens = [t.strip() for t in text.splitlines() if t.strip()]
             shown = {label: tokens[tokens.index(label) + 1] for label in ("papers", "us_papers", "us_cn_papers",
                                                                           "us_cn_share")}
-            assert shown == {"papers": "8", "us_papers": "3", "us_cn_papers": "1", "us_cn_share": "12.5% (1 of 8 papers)"}, shown
+            assert shown == {"papers": "8", "us_papers": "3", "us_cn_papers": "1",
+                             "us_cn_share": "12.5% (1 of 8 papers)"}, shown
             page.screenshot(path=str(shots / "headlines-metadata.png"), full_page=True)
 
             page.goto(f"{webserver}/assets/venue_year_report?view=events&partition=neurips-2020")

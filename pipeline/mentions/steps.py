@@ -136,7 +136,8 @@ def paper_mentions(store, pk: PartitionKey, catalogue_path: str, text_dir: str, 
     naming = int(frame["paper_id"].nunique()) if len(frame) else 0
     log(f"{pk}: {read}/{len(tasks)} full texts ({pages} pages, {cached} from the cache) in {took:.1f}s; "
         f"{naming}/{len(records)} papers name a catalogue term")
-    return Outcome(rows=len(frame), row="paper, term and scope (title, abstract, body, references) that names it", metadata={
+    return Outcome(rows=len(frame), row="paper, term and scope (title, abstract, body, references) naming it",
+                   metadata={
         "preview": preview(frame, ["paper_id", "term", "scope", "mentions", "snippet"]),
         **errors_summary(errors),
         "papers": len(records),

@@ -180,7 +180,8 @@ def yearly_aggregates(store, placement: str, log: Callable[[str], None]) -> Outc
     with_country = int(overall["papers_with_country"].sum())
     keys = sorted(summaries["partition_key"].unique().tolist())
     log(f"yearly aggregates over {len(keys)} venue-years: {written}")
-    return Outcome(rows=sum(written.values()), row="row of the yearly tables (rows_<table> gives each table)", metadata={
+    return Outcome(rows=sum(written.values()), row="row of the yearly tables (rows_<table> gives each table)",
+                   metadata={
         **{f"rows_{name}": n for name, n in written.items()},
         "venue_years": len(keys),
         "venue_year_keys": keys,
