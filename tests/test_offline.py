@@ -104,6 +104,15 @@ def test_a_transient_failure_keeps_its_retries(tmp_path, plain_server, monkeypat
     assert plain_server.hits == 3
 
 
+def test_only_a_try_that_follows_is_announced(tmp_path, plain_server, monkeypatch, capsys):
+    monkeypatch.setattr("time.sleep", lambda s: None)
+    url = f"http://127.0.0.1:{plain_server.server_address[1]}/x.json"
+    with pytest.raises(Exception, match="HTTP 503 after 2 attempts"):
+        client(tmp_path, retries=1).fetch(url)
+    err = capsys.readouterr().err
+    assert "before try 2 of 2" in err and "try 3" not in err
+
+
 def test_each_source_names_its_offline_setting(tmp_path, no_dns):
     pk = parse_partition_key("neurips-2016")
     with pytest.raises(SourceError) as paperlists:
