@@ -748,13 +748,17 @@ def _build_resolver(args: argparse.Namespace, settings: Settings):
     from .affiliations.reference import build_resolver
     from .affiliations.resolver import OverridesError
     from .affiliations.ror import RorDumpError
+    from .http import Unreachable
 
     spec = args.ror if args.ror is not None else settings.ror_dump
     overrides = Path(args.overrides) if getattr(args, "overrides", None) else settings.overrides_file
     try:
         return build_resolver(spec, settings.cache_dir, overrides)
     except (RorDumpError, OverridesError, OSError) as exc:
-        raise CliError(f"{exc} (use --ror PATH, or --ror none to resolve without the ROR registry)") from exc
+        # An unreachable host's message already says what to set; add only the option's spelling.
+        also = "or --ror PATH / --ror none" if Unreachable.MARK in str(exc) else \
+            "use --ror PATH, or --ror none to resolve without the ROR registry"
+        raise CliError(f"{exc} ({also})") from exc
     except Exception as exc:  # a download that failed after its retries
         if type(exc).__name__ in ("FetchError", "RetryableHTTPError", "ConnectionError"):
             raise CliError(f"could not download the ROR dump: {exc} (use --ror PATH or --ror none)") from exc

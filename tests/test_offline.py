@@ -164,3 +164,15 @@ def test_run_with_the_registry_but_no_paper_lists(home, monkeypatch, no_dns, cap
     assert failed[0].count("nips2016.json") == 1
     assert "Not executing" not in err  # Dagster's per-step lines stay in the run log
     assert err.strip().splitlines()[-1].startswith("paperatlas: to work offline, set PAPERATLAS_PAPERLISTS_BASE")
+
+
+def test_resolve_without_a_registry_or_a_network_says_what_to_set(home, monkeypatch, no_dns, capsys):
+    import io
+
+    from pipeline import cli
+
+    monkeypatch.delenv("PAPERATLAS_ROR_DUMP")
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"affiliation": "MIT"}\n'))
+    assert cli.main(["resolve"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unreachable" in err and "PAPERATLAS_ROR_DUMP" in err and "--ror none" in err
