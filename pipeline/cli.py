@@ -142,7 +142,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     from assets.automation import add_venue_years
 
-    from .definitions import build_definitions, failure_reason
+    from .definitions import build_definitions
     from .http import OFFLINE_SETTINGS, Unreachable
 
     if args.pdfs:
@@ -170,9 +170,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             tags={"paperatlas/trigger": "cli"},
         )
         if not result.success:
-            reasons = [f"{e.step_key}: {failure_reason(e)}" for e in result.all_events
-                       if e.event_type_value == "STEP_FAILURE"]
-            failed.append((key, "; ".join(reasons) or f"run failed (run {result.run_id} in `paperatlas ui`)"))
+            failed.append((key, _why_failed(result)))
         # A failed asset check does not fail the run; a number that fails an ERROR check is
         # not fit to print. WARN checks (e.g. resolution coverage) are reported only.
         for c in result.get_asset_check_evaluations():
@@ -189,9 +187,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             tags={"paperatlas/trigger": "cli"},
         )
         if not result.success:
-            reasons = [f"{e.step_key}: {failure_reason(e)}" for e in result.all_events
-                       if e.event_type_value == "STEP_FAILURE"]
-            failed.append(("yearly_aggregates", "; ".join(reasons) or "run failed; see `paperatlas ui`"))
+            failed.append(("yearly_aggregates", _why_failed(result)))
     done = [k for k in keys if k not in {f[0] for f in failed}]
     print(f"materialised {len(done)}/{len(keys)} venue-years in {time.monotonic() - STARTED[0]:.1f}s "
           f"into {settings.database}")
@@ -206,6 +202,14 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if any(Unreachable.MARK in reason for _, reason in failed):
         print(f"paperatlas: {OFFLINE_SETTINGS}", file=sys.stderr)
     return 1 if failed or checks_failed else 0
+
+
+def _why_failed(result) -> str:
+    """Why a Dagster run failed, in one line: each failed step with its cause."""
+    from .definitions import failure_reason
+
+    reasons = [f"{e.step_key}: {failure_reason(e)}" for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    return "; ".join(reasons) or f"run failed (run {result.run_id} in `paperatlas ui`)"
 
 
 def _item_warnings(settings: Settings, keys: list[str]) -> list[str]:
