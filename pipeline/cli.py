@@ -120,18 +120,25 @@ CHINA_SCOPES = ("cn", "cn+hk+mo", "greater")  # pipeline.countries.counting.CHIN
 
 
 
-def _open_store(database, read_only: bool = False):
-    """The store (imported on first use: the command starts faster without DuckDB)."""
-    from .store import Warehouse
+def _open_store(settings: Settings, read_only: bool = False):
+    """The store `PAPERATLAS_STORE` names (imported on first use: the command starts faster
+    without DuckDB)."""
+    from .store import open_store
 
-    return Warehouse(database, read_only=read_only)
+    return open_store(settings, read_only=read_only)
+
+
+def _store_exists(settings: Settings) -> bool:
+    if settings.store == "duckdb":
+        return settings.database.exists()
+    return _open_store(settings, read_only=True).exists()
 
 
 def _warehouse(settings: Settings, write: bool = False):
     """The existing store; opened read-only (no lock file, nothing written) unless `write`."""
-    if not settings.database.exists():
-        raise CliError(f"no paperatlas store at {settings.database}; run `paperatlas run VENUE-YEAR` first")
-    return _open_store(settings.database, read_only=not write)
+    if not _store_exists(settings):
+        raise CliError(f"no paperatlas store at {settings.store_location}; run `paperatlas run VENUE-YEAR` first")
+    return _open_store(settings, read_only=not write)
 
 
 # -- run -----------------------------------------------------------------------------------
@@ -150,7 +157,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if args.placement:
         settings = dataclasses.replace(settings, placement=args.placement)
     keys = _expand(args.partitions, settings, stored=False)
-    with _open_store(settings.database).connect():
+    with _open_store(settings).connect():
         pass  # the store opens (or is created) here, so a broken one is one line before any step runs
     instance = _instance(settings)
     defs = build_definitions(settings)
@@ -190,7 +197,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             failed.append(("yearly_aggregates", _why_failed(result)))
     done = [k for k in keys if k not in {f[0] for f in failed}]
     print(f"materialised {len(done)}/{len(keys)} venue-years in {time.monotonic() - STARTED[0]:.1f}s "
-          f"into {settings.database}")
+          f"into {settings.store_location}")
     for key, reason in failed:
         print(f"FAILED {key}: {reason}", file=sys.stderr)
     for line in _item_warnings(settings, done):
@@ -218,9 +225,9 @@ def _item_warnings(settings: Settings, keys: list[str]) -> list[str]:
     `paperatlas errors KEY`)."""
     from .text import clip
 
-    if not keys or not settings.database.exists():
+    if not keys or not _store_exists(settings):
         return []
-    rows = _open_store(settings.database, read_only=True).query(
+    rows = _open_store(settings, read_only=True).query(
         "SELECT partition_key, stage, severity, count(*) AS n, min(item || ': ' || reason) AS first "
         f"FROM ingest_errors WHERE partition_key IN ({', '.join('?' * len(keys))}) "
         "GROUP BY ALL ORDER BY partition_key, stage, severity", keys)
@@ -254,8 +261,8 @@ def _ensure_reference(settings: Settings, defs, instance, force: bool = False) -
 
     needed = force
     stored_checksum = stored_digest = None
-    if settings.database.exists():
-        store = _open_store(settings.database)
+    if _store_exists(settings):
+        store = _open_store(settings)
         registry = store.query("SELECT checksum FROM ror_registry")
         rules = store.query("SELECT DISTINCT file_sha256 FROM affiliation_overrides")
         stored_checksum = registry["checksum"].iloc[0] if len(registry) else None
@@ -319,8 +326,8 @@ def _ensure_terms(settings: Settings, defs, instance, force: bool = False) -> No
 
     path = settings.terms_file or DEFAULT_CATALOGUE
     stored = None
-    if settings.database.exists():
-        rows = _open_store(settings.database).query("SELECT DISTINCT catalogue_sha256 FROM terms")
+    if _store_exists(settings):
+        rows = _open_store(settings).query("SELECT DISTINCT catalogue_sha256 FROM terms")
         stored = rows["catalogue_sha256"].iloc[0] if len(rows) == 1 else None
     if not force and stored is not None and stored == overrides_digest(path):
         return
@@ -552,7 +559,7 @@ def _refuse_verdicts(settings: Settings, key: str, path: Path, reason: str) -> N
     from .models import IngestError
 
     message = reason if reason.startswith(str(path)) else f"{path}: {reason}"
-    if settings.database.exists():
+    if _store_exists(settings):
         _warehouse(settings, write=True).record_errors(key, "review import", [
             IngestError(key, "review import", str(path), message, "error")])
     raise CliError(message)
@@ -791,8 +798,8 @@ def cmd_partitions(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     known = instance.get_dynamic_partitions(VENUE_YEAR)
     done = set()
-    if settings.database.exists():
-        done = set(_open_store(settings.database, read_only=True).partitions("partition_summary"))
+    if _store_exists(settings):
+        done = set(_open_store(settings, read_only=True).partitions("partition_summary"))
     for key in sorted(known):
         print(f"{key}\t{'materialised' if key in done else '-'}")
     return 0
@@ -842,6 +849,18 @@ def cmd_errors(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_store(args: argparse.Namespace, settings: Settings) -> int:
+    """Where the store is; `maintain`: compact, checkpoint and vacuum it."""
+    store = _warehouse(settings, write=args.action == "maintain")
+    if args.action == "where":
+        print(f"{settings.store}\t{settings.store_location}")
+        print(f"files\t{settings.files}")
+        return 0
+    rows = store.maintain(retention_hours=args.retention_hours, log=lambda line: print(line, file=sys.stderr))
+    print(f"maintained {len(rows)} table(s) of {settings.store_location}")
+    return 0
+
+
 def _plan(settings: Settings):
     from .sources.plan import PlanError, load_plan
 
@@ -867,8 +886,8 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
                   f"	refresh month {venue.refresh_month}{'' if venue.watch else ', not watched'}")
         return 0
     reads = None
-    if settings.database.exists():
-        reads = _open_store(settings.database, read_only=True).query(
+    if _store_exists(settings):
+        reads = _open_store(settings, read_only=True).query(
             "SELECT * FROM source_reads ORDER BY partition_key, priority")
     for key in _keys(args.keys):
         pk = parse_partition_key(key)
@@ -1124,6 +1143,19 @@ def build_parser() -> argparse.ArgumentParser:
         ["paperatlas errors neurips-2016", "paperatlas errors reference"], cmd_errors)
     errors.add_argument("partition", nargs="?", metavar="VENUE-YEAR",
                         help="one venue-year, or 'reference' for the reference data (default: all)")
+
+    store = _command(
+        sub, "store", "where the store is, and its upkeep (compaction, checkpoints, vacuum)",
+        "where: the store (PAPERATLAS_STORE: duckdb or delta) and its location, and the shared files folder. "
+        "maintain: for the Delta store, compact each table's small files, write a checkpoint and delete the "
+        "files no version within --retention-hours refers to; for DuckDB, write a checkpoint. Safe while "
+        "other runs read and write: Delta commits are atomic and readers keep their version's files for "
+        "the retention period.",
+        ["paperatlas store", "paperatlas store maintain --retention-hours 24"], cmd_store)
+    store.add_argument("action", nargs="?", choices=["where", "maintain"], default="where",
+                       help="where (default) or maintain")
+    store.add_argument("--retention-hours", type=float, default=168.0,
+                       help="maintain: keep files that a version this recent needs (default 168, a week)")
 
     parts = _command(
         sub, "partitions", "list or add venue-year partitions",

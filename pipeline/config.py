@@ -17,6 +17,12 @@ from .countries.decision import DEFAULT_PLACEMENT, PLACEMENTS
 DEFAULT_PAPERLISTS_BASE = "https://raw.githubusercontent.com/papercopilot/paperlists/main"
 USER_AGENT = "paperatlas/0.1 (+https://github.com/paperatlas/paperatlas; research pipeline)"
 PDF_MODES = ("download", "cached", "off")
+STORES = ("duckdb", "delta")
+EXECUTORS = ("multiprocess", "celery")
+# The object store's own settings, passed to delta-rs and pyarrow as they are (S3 and MinIO).
+AWS_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
+                 "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ALLOW_HTTP", "AWS_S3_LOCKING_PROVIDER",
+                 "AWS_CONDITIONAL_PUT", "DELTA_DYNAMO_TABLE_NAME")
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,12 @@ class Variable:
 VARIABLES = (
     Variable("PAPERATLAS_HOME", "`./.paperatlas` if it exists, else the user data folder"),
     Variable("DAGSTER_HOME", "`$PAPERATLAS_HOME/dagster`"),
+    Variable("PAPERATLAS_STORE", "`duckdb`"),
+    Variable("PAPERATLAS_STORE_URI", "`$PAPERATLAS_HOME/delta`"),
+    Variable("PAPERATLAS_FILES", "`$PAPERATLAS_HOME`"),
+    Variable("PAPERATLAS_EXECUTOR", "`multiprocess`"),
+    Variable("PAPERATLAS_CELERY_BROKER", "`redis://127.0.0.1:6379/0`"),
+    Variable("PAPERATLAS_CELERY_BACKEND", "the broker"),
     Variable("PAPERATLAS_PAPERLISTS_BASE", f"`{DEFAULT_PAPERLISTS_BASE}`"),
     Variable("PAPERATLAS_ROR_DUMP", "the newest dump in ROR's Zenodo record"),
     Variable("PAPERATLAS_OVERRIDES", "`$PAPERATLAS_HOME/overrides.yaml`"),
@@ -90,6 +102,13 @@ class Settings:
     source_rate: float | None = None  # requests per second per host; None: each source's default
     placement: str = DEFAULT_PLACEMENT  # where a multinational named without a place counts: hq or coauthors
     dagster_home_env: str | None = None
+    store: str = "duckdb"  # duckdb (one machine) or delta (many workers)
+    store_uri_env: str | None = None
+    files_env: str | None = None  # the shared folder for PDFs, texts, reports and the download cache
+    executor: str = "multiprocess"
+    celery_broker: str = "redis://127.0.0.1:6379/0"
+    celery_backend: str | None = None
+    store_options: dict = field(default_factory=dict, repr=False)  # AWS_* as set
     openreview_token: str | None = field(default=None, repr=False)
     openreview_username: str | None = field(default=None, repr=False)
     openreview_password: str | None = field(default=None, repr=False)
@@ -111,25 +130,41 @@ class Settings:
         return Path(self.terms_env).expanduser() if self.terms_env else None
 
     @property
+    def files(self) -> Path:
+        """Where the PDFs, their texts, the reports and the download cache live: a folder every
+        worker sees when the work is spread over machines (`PAPERATLAS_FILES`)."""
+        return Path(self.files_env).expanduser() if self.files_env else self.home
+
+    @property
     def text_dir(self) -> Path:
-        return self.home / "texts"
+        return self.files / "texts"
 
     @property
     def reports_dir(self) -> Path:
         """Where `venue_year_report` writes each venue-year's report folder."""
-        return self.home / "reports"
+        return self.files / "reports"
 
     @property
     def database(self) -> Path:
         return self.home / "paperatlas.duckdb"
 
     @property
+    def store_uri(self) -> str:
+        """The Delta store's folder or s3:// URI."""
+        return self.store_uri_env or str(self.home / "delta")
+
+    @property
+    def store_location(self) -> str:
+        """What the store is, for messages: the DuckDB file or the Delta URI."""
+        return self.store_uri if self.store == "delta" else str(self.database)
+
+    @property
     def cache_dir(self) -> Path:
-        return self.home / "cache"
+        return self.files / "cache"
 
     @property
     def pdf_dir(self) -> Path:
-        return self.home / "pdfs"
+        return self.files / "pdfs"
 
     @property
     def local_dir(self) -> Path:
@@ -170,7 +205,13 @@ def _choice_env(name: str, default: str, choices: tuple[str, ...]) -> str:
     return raw
 
 
+def store_options() -> dict[str, str]:
+    """The AWS_* settings that are set, for the Delta store on S3 (secrets: never shown)."""
+    return {name: os.environ[name] for name in AWS_VARIABLES if os.environ.get(name)}
+
+
 def load_settings() -> Settings:
+    broker = _env("PAPERATLAS_CELERY_BROKER") or Settings.celery_broker
     return Settings(
         home=default_home(),
         paperlists_base=_env("PAPERATLAS_PAPERLISTS_BASE") or Settings.paperlists_base,
@@ -189,6 +230,13 @@ def load_settings() -> Settings:
         source_rate=_float_env("PAPERATLAS_SOURCE_RATE", None, unit="a rate in requests per second"),
         placement=_choice_env("PAPERATLAS_PLACEMENT", Settings.placement, PLACEMENTS),
         dagster_home_env=_env("DAGSTER_HOME"),
+        store=_choice_env("PAPERATLAS_STORE", Settings.store, STORES),
+        store_uri_env=_env("PAPERATLAS_STORE_URI"),
+        files_env=_env("PAPERATLAS_FILES"),
+        executor=_choice_env("PAPERATLAS_EXECUTOR", Settings.executor, EXECUTORS),
+        celery_broker=broker,
+        celery_backend=_env("PAPERATLAS_CELERY_BACKEND") or broker,
+        store_options=store_options(),
         openreview_token=_env("PAPERATLAS_OPENREVIEW_TOKEN"),
         openreview_username=_env("PAPERATLAS_OPENREVIEW_USERNAME"),
         openreview_password=_env("PAPERATLAS_OPENREVIEW_PASSWORD"),

@@ -91,7 +91,8 @@ def build_resources(settings: Settings) -> dict:
     """Every resource, its values from the settings. No folder is created here: importing the
     definitions has no side effects."""
     return {
-        "warehouse": WarehouseResource(database=str(settings.database)),
+        "warehouse": WarehouseResource(database=str(settings.database), store=settings.store,
+                                       uri=settings.store_uri if settings.store == "delta" else ""),
         **source_resources(settings),
         "sources_plan": SourcesPlanFile(path=str(settings.sources_file)),
         "ror": RorRegistry(dump=settings.ror_dump, cache_dir=str(settings.cache_dir), timeout=settings.http_timeout,

@@ -10,6 +10,7 @@ one, each in a process of its own, so the one that crashes is found, reported th
 from __future__ import annotations
 
 import multiprocessing
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -23,8 +24,12 @@ R = TypeVar("R")
 def start_method() -> str:
     """fork when this process has no other thread (the command line): workers start at once,
     with what the parent already imported. Otherwise spawn: a Dagster step has threads of its
-    own, and fork would copy them mid-state."""
-    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+    own, and fork would copy them mid-state. Once deltalake has been loaded (the Delta store),
+    forkserver: delta-rs runs threads Python cannot see, and panics in a forked child."""
+    methods = multiprocessing.get_all_start_methods()
+    if "deltalake" in sys.modules:
+        return "forkserver" if "forkserver" in methods else "spawn"
+    if "fork" in methods and threading.active_count() == 1:
         return "fork"
     return "spawn"
 

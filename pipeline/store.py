@@ -440,6 +440,23 @@ class Warehouse:
         self.record_errors(partition_key, stage, [IngestError(partition_key, stage, item, reason), *(errors or [])])
         return StageFailure(reason)
 
+    def delete_where(self, table: str, where: str, params: list, con=None) -> None:
+        """Delete the rows of `table` matching `where` (SQL with ? parameters)."""
+        with self.connection(con) as c:
+            c.execute(f"DELETE FROM {table} WHERE {where}", params)
+
+    def exists(self) -> bool:
+        return self._memory or Path(self.database).exists()
+
+    def maintain(self, retention_hours: float = 168.0, log=print) -> list[dict]:
+        """Write DuckDB's checkpoint (its WAL into the file). The Delta store compacts and
+        vacuums here; DuckDB reuses freed blocks itself."""
+        with self.connect() as con:
+            con.execute("CHECKPOINT")
+        size = Path(self.database).stat().st_size if not self._memory else 0
+        log(f"{self.database}: checkpoint written ({size / 1e6:.1f} MB)")
+        return [{"table": "*", "version": None, "files_compacted": 0, "files_written": 0, "files_vacuumed": 0}]
+
     def partitions(self, table: str = "raw_papers", con=None) -> list[str]:
         with self.connection(con) as c:
             return [r[0] for r in c.execute(f"SELECT DISTINCT partition_key FROM {table} ORDER BY 1").fetchall()]
@@ -452,3 +469,13 @@ class Warehouse:
         else:
             with self.connect() as c:
                 yield c
+
+
+def open_store(settings, read_only: bool = False) -> Warehouse:
+    """The store `settings` name (`PAPERATLAS_STORE`): the DuckDB file, or the Delta tables at
+    `PAPERATLAS_STORE_URI`."""
+    if settings.store == "delta":
+        from .store_delta import DeltaWarehouse
+
+        return DeltaWarehouse(settings.store_uri, settings.store_options, read_only=read_only)
+    return Warehouse(settings.database, read_only=read_only)

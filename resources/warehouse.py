@@ -1,4 +1,5 @@
-"""The DuckDB store, through dagster-duckdb, with paperatlas' one-writer lock."""
+"""The store: DuckDB through dagster-duckdb with paperatlas' one-writer lock (one machine), or
+Delta Lake tables in a folder or on S3 that many workers write at once."""
 
 from __future__ import annotations
 
@@ -11,15 +12,25 @@ from pipeline.store import Warehouse
 
 
 class WarehouseResource(DuckDBResource):
-    """DuckDB under `$PAPERATLAS_HOME`. Connections wait for the store lock instead of failing
-    when another run holds the file, so parallel runs queue rather than crash."""
+    """`store="duckdb"`: the file `database` under `$PAPERATLAS_HOME`; connections wait for the
+    store lock instead of failing, so parallel runs queue rather than crash. `store="delta"`:
+    the Delta tables at `uri`, with no global lock; connections are DuckDB views of them."""
 
-    lock_timeout: float = Field(default=1800.0, description="Seconds to wait for the store lock.")
+    lock_timeout: float = Field(default=1800.0, description="Seconds to wait for the DuckDB store lock.")
+    store: str = Field(default="duckdb", description="duckdb (one machine) or delta (many workers).")
+    uri: str = Field(default="", description="The Delta store: a folder or s3://bucket/prefix.")
     _warehouse: Warehouse | None = PrivateAttr(default=None)
 
     def warehouse(self) -> Warehouse:
         if self._warehouse is None:
-            self._warehouse = Warehouse(self.database, lock_timeout=self.lock_timeout)
+            if self.store == "delta":
+                from pipeline.config import store_options
+                from pipeline.store_delta import DeltaWarehouse
+
+                # the AWS_* secrets are read here, in the worker, never kept in the run's config
+                self._warehouse = DeltaWarehouse(self.uri, store_options(), lock_timeout=self.lock_timeout)
+            else:
+                self._warehouse = Warehouse(self.database, lock_timeout=self.lock_timeout)
         return self._warehouse
 
     @contextlib.contextmanager

@@ -78,3 +78,81 @@ def run_alone(script: str, *args: str):
                           timeout=600)
     assert done.returncode == 0, f"exit {done.returncode}\n{done.stderr[-4000:]}"
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# -- the services the shared store and the Celery executor need --------------------------------
+# `.ci/run` starts moto_server (S3), redis-server and PostgreSQL on 127.0.0.1 and names them in
+# PAPERATLAS_TEST_S3, PAPERATLAS_TEST_REDIS and PAPERATLAS_TEST_POSTGRES. Elsewhere the S3 tests
+# start moto's server in this process; tests that need Redis or PostgreSQL skip without them,
+# unless PAPERATLAS_REQUIRE_SERVICES is set (CI), where a missing service fails them.
+
+
+def require_service(variable: str, what: str) -> str:
+    value = os.environ.get(variable)
+    if value:
+        return value
+    message = f"{what} is not running ({variable} is unset; .ci/run starts it)"
+    if os.environ.get("PAPERATLAS_REQUIRE_SERVICES"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """The URL of an S3 service on 127.0.0.1 (moto)."""
+    url = os.environ.get("PAPERATLAS_TEST_S3")
+    if url:
+        yield url
+        return
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError:
+        require_service("PAPERATLAS_TEST_S3", "an S3 service (moto)")
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint, monkeypatch, request):
+    """A new bucket on the S3 service, with the AWS_* settings that reach it; returns its name."""
+    import re
+    import uuid
+
+    import boto3
+
+    for name, value in {"AWS_ENDPOINT_URL": s3_endpoint, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+                        "AWS_REGION": "us-east-1", "AWS_ALLOW_HTTP": "true"}.items():
+        monkeypatch.setenv(name, value)
+    bucket = (re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:40].strip("-") + "-" + uuid.uuid4().hex[:8])
+    boto3.client("s3", endpoint_url=s3_endpoint, aws_access_key_id="test", aws_secret_access_key="test",
+                 region_name="us-east-1").create_bucket(Bucket=bucket)
+    return bucket
+
+
+STORE_KINDS = ("duckdb", "delta", "delta-s3")
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store_at(request, tmp_path):
+    """(kind, a function giving a new handle on one store of that kind): every store contract
+    test runs against the DuckDB file, Delta tables in a folder, and Delta tables on S3."""
+    kind = request.param
+    if kind == "duckdb":
+        from pipeline.store import Warehouse
+
+        path = tmp_path / "db.duckdb"
+        return kind, lambda **kw: Warehouse(path, **kw)
+    from pipeline.config import store_options
+    from pipeline.store_delta import DeltaWarehouse
+
+    if kind == "delta":
+        uri = str(tmp_path / "delta")
+    else:
+        uri = f"s3://{request.getfixturevalue('s3_bucket')}/store"
+    return kind, lambda **kw: DeltaWarehouse(uri, store_options(), **kw)

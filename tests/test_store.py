@@ -6,8 +6,8 @@ from pipeline.models import IngestError
 from pipeline.store import Warehouse
 
 
-def test_replace_partition_is_idempotent(tmp_path):
-    store = Warehouse(tmp_path / "db.duckdb")
+def test_replace_partition_is_idempotent(store_at):
+    store = store_at[1]()
     def rows(key, n):
         return [{"partition_key": key, "paper_id": str(i), "authors": ["x"], "affiliations": [["u"]]} for i in range(n)]
 
@@ -20,8 +20,8 @@ def test_replace_partition_is_idempotent(tmp_path):
     assert store.partitions() == ["b-2020"]
 
 
-def test_rows_of_another_partition_are_refused(tmp_path):
-    store = Warehouse(tmp_path / "db.duckdb")
+def test_rows_of_another_partition_are_refused(store_at):
+    store = store_at[1]()
     try:
         store.replace_partition("raw_papers", "b-2020", [{"partition_key": "a-2020", "paper_id": "1"}])
     except ValueError as exc:
@@ -31,16 +31,16 @@ def test_rows_of_another_partition_are_refused(tmp_path):
     assert store.partitions() == []
 
 
-def test_record_errors_replaces_per_stage(tmp_path):
-    store = Warehouse(tmp_path / "db.duckdb")
+def test_record_errors_replaces_per_stage(store_at):
+    store = store_at[1]()
     store.record_errors("a-2020", "raw_papers", [IngestError("a-2020", "raw_papers", "paper 1", "bad")])
     store.record_errors("a-2020", "raw_papers", [IngestError("a-2020", "raw_papers", "paper 2", "worse")])
     frame = store.query("SELECT item, reason FROM ingest_errors")
     assert frame.values.tolist() == [["paper 2", "worse"]]
 
 
-def test_failed_write_keeps_previous_rows(tmp_path):
-    store = Warehouse(tmp_path / "db.duckdb")
+def test_failed_write_keeps_previous_rows(store_at):
+    store = store_at[1]()
     store.replace_partition("paper_countries", "a-2020", [{"partition_key": "a-2020", "paper_id": "1", "country": "US"}])
     bad = pd.DataFrame([{"partition_key": "a-2020", "paper_id": "2", "country": None}])  # NOT NULL violated
     try:

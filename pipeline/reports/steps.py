@@ -62,8 +62,8 @@ def headlines(store, pk: PartitionKey, placement: str, run_id: str, log: Callabl
         store.replace_where("headline_snapshot_runs", [run], "partition_key = ? AND snapshot = ?",
                             [pk.key, snapshot], con=con)
         for table in ("headline_snapshots", "headline_snapshot_runs"):  # keep the newest KEEP_SNAPSHOTS
-            con.execute(f"DELETE FROM {table} WHERE partition_key = ? AND snapshot <= ?",
-                        [pk.key, snapshot - df.KEEP_SNAPSHOTS])
+            store.delete_where(table, "partition_key = ? AND snapshot <= ?", [pk.key, snapshot - df.KEEP_SNAPSHOTS],
+                               con=con)
 
     if previous is not None and len(previous):
         change = df.diff(df.views_from_snapshot(previous), views, "cn", placement)

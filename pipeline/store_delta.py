@@ -1,0 +1,366 @@
+"""The shared store: one Delta Lake table per paperatlas table, in a folder or on S3, written by
+many workers at once.
+
+DuckDB's file admits one writer, so the embedded store (`pipeline.store.Warehouse`) serves one
+machine. Here each table is a Delta table (through `deltalake`, the delta-rs binding), created
+from `SCHEMA` before its first write and partitioned by `partition_key` where it has one:
+
+- A partition is replaced by one Delta commit: an overwrite whose predicate names the
+  partition. Writers of different partitions never wait for each other; two commits that do
+  collide (the same partition, or a table-wide write) are retried with backoff. There is no
+  global lock.
+- Reads see whole commits only. `connect()` gives an in-memory DuckDB connection in which every
+  table is a view of its current Delta version, registered as an Arrow dataset, so every query,
+  report, diff and check runs unchanged on either store.
+- A write through the connection's store refreshes that connection's view of the table, so a
+  step reads what it wrote.
+
+Each table's write is atomic. A step that writes several tables makes one commit per table: a
+crash between two leaves the first written, which the step's re-run replaces, as it does any
+partition.
+
+Once deltalake has run in a process, that process must not fork (delta-rs' runtime threads do
+not survive it): `pipeline.pool` then starts its workers with forkserver.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+import urllib.parse
+from collections.abc import Iterator
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from .store import SCHEMA, StoreError, Warehouse, columns_of
+
+RETRIES = 12  # commit conflicts on one write before it fails
+
+
+def _require():
+    try:
+        import deltalake  # noqa: F401
+        import pyarrow  # noqa: F401
+    except ImportError as exc:  # pragma: no cover - a declared extra
+        raise StoreError("PAPERATLAS_STORE=delta needs the deltalake package: pip install 'paperatlas[delta]'") from exc
+
+
+def arrow_type(sql_type: str):
+    """The Arrow type of a SCHEMA column type."""
+    import pyarrow as pa
+
+    if sql_type.endswith("[]"):
+        return pa.list_(arrow_type(sql_type[:-2]))
+    return {
+        "VARCHAR": pa.string(), "INTEGER": pa.int32(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(),
+        "BOOLEAN": pa.bool_(), "TIMESTAMP": pa.timestamp("us"),
+    }[sql_type]
+
+
+def arrow_schema(table: str):
+    import pyarrow as pa
+
+    required = {words.split()[0] for words in SCHEMA[table].replace("\n", " ").split(",") if "NOT NULL" in words}
+    return pa.schema([pa.field(name, arrow_type(sql_type), nullable=name not in required)
+                      for name, sql_type in columns_of(table)])
+
+
+def partitioned(table: str) -> bool:
+    return any(name == "partition_key" for name, _ in columns_of(table))
+
+
+def literal(value: Any) -> str:
+    """`value` as a SQL literal in a Delta predicate."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def predicate(where: str, params: list) -> str | None:
+    """`where` (SQL with ? parameters, as the DuckDB store takes it) with the parameters in
+    place; None for every row."""
+    if where.strip().upper() == "TRUE":
+        return None
+    parts = where.split("?")
+    if len(parts) != len(params) + 1:
+        raise ValueError(f"{where!r} has {len(parts) - 1} parameters, given {len(params)}")
+    return "".join(part + (literal(params[i]) if i < len(params) else "") for i, part in enumerate(parts))
+
+
+def _conflict(exc: BaseException) -> bool:
+    from deltalake.exceptions import CommitFailedError
+
+    text = str(exc).lower()
+    return isinstance(exc, CommitFailedError) or "conflict" in text or "version already exists" in text
+
+
+class DeltaConnection:
+    """A DuckDB connection whose statements see the Delta tables they name: each is registered
+    as an Arrow dataset of its current version the first time the connection meets it, and
+    again after the store writes it through this connection."""
+
+    def __init__(self, store: DeltaWarehouse, con: duckdb.DuckDBPyConnection):
+        self.store, self.con, self.tables = store, con, set()
+
+    def see(self, sql: str) -> None:
+        words = set(re.findall(r"[a-z_]+", sql.lower()))
+        for table in SCHEMA:
+            if table in words and table not in self.tables:
+                self.refresh(table)
+
+    def refresh(self, table: str) -> None:
+        # A statement closes the previous result (a fetchone() leaves it open); register, not.
+        self.con.execute("SELECT 1").fetchall()
+        self.con.register(table, self.store.dataset(table))
+        self.tables.add(table)
+
+    def execute(self, sql: str, params=None):
+        self.see(sql)
+        return self.con.execute(sql, params or [])
+
+    def sql(self, sql: str, *args, **kwargs):
+        self.see(sql)
+        return self.con.sql(sql, *args, **kwargs)
+
+    def __getattr__(self, name):  # register, unregister, close, cursor ...: DuckDB's own
+        return getattr(self.con, name)
+
+
+class DeltaWarehouse(Warehouse):
+    """The store as Delta tables under `uri` (a folder, or s3://bucket/prefix). `options` are
+    the object store's settings (AWS_* for S3, as delta-rs and pyarrow take them)."""
+
+    def __init__(self, uri: str, options: dict[str, str] | None = None, read_only: bool = False,
+                 lock_timeout: float = 1800.0):
+        _require()
+        self.uri = uri.rstrip("/")
+        self.database = self.uri  # what messages name
+        self.options = dict(options or {})
+        self.read_only = read_only
+        self.lock_timeout = lock_timeout
+        self._memory = False
+        self._created: set[str] = set()
+        self._filesystem = None
+
+    # -- where things are -----------------------------------------------------------------------
+    @property
+    def s3(self) -> bool:
+        return self.uri.startswith("s3://") or self.uri.startswith("s3a://")
+
+    def table_uri(self, table: str) -> str:
+        return f"{self.uri}/{table}"
+
+    def _storage_options(self) -> dict[str, str]:
+        options = dict(self.options)
+        if self.s3 and not any(k.upper() in ("AWS_S3_LOCKING_PROVIDER", "AWS_CONDITIONAL_PUT") for k in options):
+            # concurrent writers are safe on S3 through conditional writes (If-None-Match)
+            options["AWS_CONDITIONAL_PUT"] = "etag"
+        if self.s3 and str(options.get("AWS_ENDPOINT_URL", "")).startswith("http://"):
+            options.setdefault("AWS_ALLOW_HTTP", "true")
+        return options
+
+    def filesystem(self):
+        """The pyarrow filesystem the Parquet files are read through."""
+        if self._filesystem is None:
+            import pyarrow.fs as pfs
+
+            if self.s3:
+                o = {k.upper(): v for k, v in self.options.items()}
+                self._filesystem = pfs.S3FileSystem(
+                    access_key=o.get("AWS_ACCESS_KEY_ID"), secret_key=o.get("AWS_SECRET_ACCESS_KEY"),
+                    session_token=o.get("AWS_SESSION_TOKEN"),
+                    region=o.get("AWS_REGION") or o.get("AWS_DEFAULT_REGION") or "us-east-1",
+                    endpoint_override=o.get("AWS_ENDPOINT_URL"))
+            else:
+                self._filesystem = pfs.LocalFileSystem()
+        return self._filesystem
+
+    def exists(self) -> bool:
+        """Whether anything was ever written here (the papers table exists)."""
+        return self._table("raw_papers") is not None
+
+    def _table(self, table: str):
+        from deltalake import DeltaTable
+        from deltalake.exceptions import TableNotFoundError
+
+        try:
+            return DeltaTable(self.table_uri(table), storage_options=self._storage_options())
+        except TableNotFoundError:
+            return None
+        except OSError as exc:
+            raise self._unusable(exc) from exc
+
+    def _unusable(self, exc: BaseException) -> StoreError:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return StoreError(f"{self.uri}: cannot use the Delta store ({first[:200]}); check PAPERATLAS_STORE_URI "
+                          "and, for S3, the AWS_* settings")
+
+    def _create(self, table: str) -> None:
+        """The table, empty with its schema, unless it exists; columns a newer paperatlas
+        declares are added to an older table."""
+        if table in self._created:
+            return
+        from deltalake import DeltaTable
+
+        existing = self._table(table)
+        if existing is None:
+            try:
+                DeltaTable.create(self.table_uri(table), arrow_schema(table), mode="ignore",
+                                  partition_by=["partition_key"] if partitioned(table) else None,
+                                  storage_options=self._storage_options())
+            except Exception as exc:  # another worker created it first: fine
+                if self._table(table) is None:
+                    raise self._unusable(exc) from exc
+        else:
+            have = {field.name for field in existing.schema().fields}
+            missing = [f for f in arrow_schema(table) if f.name not in have]
+            if missing:
+                from deltalake import Field, Schema
+
+                fields = Schema.from_arrow(__import__("pyarrow").schema(missing)).fields
+                existing.alter.add_columns([Field(f.name, f.type, nullable=True) for f in fields])
+        self._created.add(table)
+
+    # -- reading ----------------------------------------------------------------------------------
+    def dataset(self, table: str):
+        """The table's current version as an Arrow dataset with the schema's columns (a column
+        the files lack reads as NULL); an empty table when it was never written."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.dataset as pds
+
+        schema = arrow_schema(table)
+        schema = pa.schema([f.with_nullable(True) for f in schema])
+        delta = self._table(table)
+        if delta is None:
+            return pds.dataset(schema.empty_table())
+        paths, parts = [], []
+        for uri in delta.file_uris():
+            segment = re.search(r"/partition_key=([^/]*)/", uri)
+            parts.append(pc.field("partition_key") == urllib.parse.unquote(segment.group(1))
+                         if segment else pc.scalar(True))
+            paths.append(re.sub(r"^s3a?://", "", uri) if self.s3 else uri)
+        return pds.FileSystemDataset.from_paths(paths, schema=schema, format=pds.ParquetFileFormat(),
+                                                filesystem=self.filesystem(), partitions=parts)
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[DeltaConnection]:
+        """An in-memory DuckDB connection in which each table a statement names is a view of
+        its current Delta version, registered on first use in the connection. Nothing is
+        locked."""
+        con = DeltaConnection(self, duckdb.connect(":memory:"))
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def query(self, sql: str, params: list | None = None, con=None) -> pd.DataFrame:
+        with self.connection(con) as c:
+            return c.execute(sql, params or []).df()
+
+    def scalar(self, sql: str, params: list | None = None, con=None) -> Any:
+        with self.connection(con) as c:
+            rows = c.execute(sql, params or []).fetchall()  # whole: an unfinished result blocks register
+            return rows[0][0] if rows else None
+
+    # -- writing ----------------------------------------------------------------------------------
+    def _arrow(self, table: str, frame: pd.DataFrame):
+        """`frame` (from `_frame`) as an Arrow table of the schema's types, read through DuckDB
+        exactly as the DuckDB store reads it, so both stores hold the same values."""
+        scratch = duckdb.connect(":memory:")
+        try:
+            scratch.register("_incoming", frame)
+            data = scratch.sql(f"SELECT {self._select(table)} FROM _incoming").to_arrow_table()
+        finally:
+            scratch.close()
+        schema = arrow_schema(table)
+        for field in schema:
+            if not field.nullable and data.column(field.name).null_count:
+                raise ValueError(f"{table}: column {field.name} is NOT NULL; "
+                                 f"{data.column(field.name).null_count} rows have none")
+        return data.cast(schema)
+
+    def _replace_rows(self, table: str, frame: pd.DataFrame, where: str, params: list, con) -> int:
+        """Delete the rows matching `where` and insert `frame`, in one Delta commit."""
+        if self.read_only:
+            raise StoreError(f"{self.uri}: opened read-only")
+        from deltalake import write_deltalake
+
+        self._create(table)
+        data = self._arrow(table, frame)
+        condition = predicate(where, params)
+
+        def write():
+            if condition is None:
+                write_deltalake(self.table_uri(table), data, mode="overwrite", schema_mode="merge",
+                                storage_options=self._storage_options())
+            elif len(data):
+                write_deltalake(self.table_uri(table), data, mode="overwrite", predicate=condition,
+                                storage_options=self._storage_options())
+            else:
+                self._table(table).delete(condition)
+
+        self._commit(table, write)
+        self._refresh(con, table)
+        return len(frame)
+
+    def delete_where(self, table: str, where: str, params: list, con=None) -> None:
+        condition = predicate(where, params)
+        self._create(table)
+        self._commit(table, lambda: self._table(table).delete(condition))
+        self._refresh(con, table)
+
+    def _commit(self, table: str, write) -> None:
+        pause = 0.05
+        for attempt in range(RETRIES + 1):
+            try:
+                write()
+                return
+            except Exception as exc:
+                if not _conflict(exc) or attempt == RETRIES:
+                    if isinstance(exc, (OSError,)) or type(exc).__module__.startswith("deltalake"):
+                        raise StoreError(f"{self.table_uri(table)}: the write failed "
+                                         f"({' '.join(str(exc).split())[:200]})") from exc
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 2.0)
+
+    def _refresh(self, con, table: str) -> None:
+        """The connection that asked for a write sees it."""
+        if isinstance(con, DeltaConnection):
+            con.refresh(table)
+
+    # -- the rest of the contract -----------------------------------------------------------------
+    def partitions(self, table: str = "raw_papers", con=None) -> list[str]:
+        return [r["partition_key"] for r in
+                self.records(f"SELECT DISTINCT partition_key FROM {table} ORDER BY 1", con=con)]
+
+    def maintain(self, retention_hours: float = 168.0, log=print) -> list[dict]:
+        """Compact each table's small files, write a checkpoint, and delete files that no
+        version newer than `retention_hours` refers to. One row per table."""
+        rows = []
+        for table in SCHEMA:
+            delta = self._table(table)
+            if delta is None:
+                continue
+            compacted = delta.optimize.compact()
+            delta = self._table(table)
+            delta.create_checkpoint()
+            removed = delta.vacuum(retention_hours=int(retention_hours), dry_run=False,
+                                   enforce_retention_duration=False)
+            rows.append({"table": table, "version": delta.version(),
+                         "files_compacted": int(compacted.get("numFilesRemoved", 0)),
+                         "files_written": int(compacted.get("numFilesAdded", 0)),
+                         "files_vacuumed": len(removed)})
+            log(f"{table}: version {delta.version()}, {rows[-1]['files_compacted']} files compacted into "
+                f"{rows[-1]['files_written']}, {len(removed)} old files deleted")
+        return rows
