@@ -37,6 +37,11 @@ OWNERS = ["team:paperatlas"]
 KINDS = {"python", "duckdb"}
 # The stages of the data flow, as the asset groups of the UI.
 STAGES = ("reference", "sources", "pdfs", "affiliations", "countries", "mentions", "reports")
+# Dagster concurrency pools (docs/deployment.md): the steps that download PDFs, and the steps
+# that read them on every core. Their limits are the instance's (dagster.yaml `concurrency`),
+# so that a backfill of many venue-years neither hammers the PDF hosts nor oversubscribes CPUs.
+POOL_DOWNLOADS = "pdf_downloads"
+POOL_PDF_CPU = "pdf_cpu"
 
 
 def stage_asset(stage: str, *, description: str, code_version: str, deps: Sequence = (),

@@ -10,7 +10,7 @@ from resources.pdfs import PdfStoreResource
 from resources.terms import TermCatalogueFile
 from resources.warehouse import WarehouseResource
 
-from .common import materialize, partition, stage_asset, step
+from .common import POOL_PDF_CPU, materialize, partition, stage_asset, step
 from .countries import paper_countries
 from .pdfs import paper_pdfs
 from .reference import term_catalogue
@@ -19,6 +19,7 @@ from .sources import raw_papers
 
 @stage_asset(
     "mentions", deps=[raw_papers, paper_pdfs, term_catalogue], code_version=f"text-{TEXT_VERSION}", kinds={"pdf"},
+    pool=POOL_PDF_CPU,
     checks={steps.ROWS_CHECK: "One row per paper, term and scope, each with at least one match."},
     description=(
         "What each paper names from the term catalogue, per scope (title, abstract, body, references): "

@@ -7,12 +7,12 @@ from pipeline.pdfs.extract import EXTRACTOR_VERSION
 from resources.pdfs import PdfStoreResource
 from resources.warehouse import WarehouseResource
 
-from .common import materialize, partition, stage_asset, step
+from .common import POOL_DOWNLOADS, POOL_PDF_CPU, materialize, partition, stage_asset, step
 from .sources import raw_papers
 
 
 @stage_asset(
-    "pdfs", deps=[raw_papers], code_version="1", kinds={"pdf"},
+    "pdfs", deps=[raw_papers], code_version="1", kinds={"pdf"}, pool=POOL_DOWNLOADS,
     description=(
         "The PDF of each paper, in the PDF store ($PAPERATLAS_HOME/pdfs/<venue-year>/) or where a local "
         "folder keeps it: status (stored, downloaded, local, missing, no_link, failed), size, SHA-256 and, "
@@ -25,7 +25,7 @@ def paper_pdfs(context: AssetExecutionContext, pdf_store: PdfStoreResource, ware
 
 
 @stage_asset(
-    "pdfs", deps=[paper_pdfs], code_version=f"extractor-{EXTRACTOR_VERSION}", kinds={"pdf"},
+    "pdfs", deps=[paper_pdfs], code_version=f"extractor-{EXTRACTOR_VERSION}", kinds={"pdf"}, pool=POOL_PDF_CPU,
     description=(
         "What page 1 of each PDF says: authors in printed order with their affiliation strings and "
         "e-mails (table pdf_affiliations), affiliation text tied to no author (rows without a position), "

@@ -149,7 +149,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     from assets.automation import add_venue_years
 
-    from .definitions import build_definitions
+    from .definitions import build_definitions, build_resources
     from .http import OFFLINE_SETTINGS, Unreachable
 
     if args.pdfs:
@@ -163,19 +163,21 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     defs = build_definitions(settings)
     _ensure_reference(settings, defs, instance, force=args.refresh_ror)
     add_venue_years(instance, keys)
-    job = defs.resolve_job_def("venue_year_job")
-    run_config = {"loggers": {"progress": {}}}
+    run_config: dict = {"loggers": {"progress": {}}}
     if args.refresh:
         run_config["ops"] = {"raw_papers": {"config": {"refresh": True}}}
+    # --pdfs and --placement travel in the run's config, so Celery workers on other machines
+    # apply them too (they build their resources from their own environment otherwise).
+    resources = build_resources(settings)
+    for flag, name in ((args.pdfs, "pdf_store"), (args.placement, "conventions")):
+        if flag:
+            run_config.setdefault("resources", {})[name] = {"config": resources[name].model_dump()}
     failed: list[tuple[str, str]] = []
     checks_failed: list[str] = []
     warnings: list[str] = []
     for n, key in enumerate(keys, start=1):
         print(f"[{n}/{len(keys)}] {key}", file=sys.stderr, flush=True)
-        result = job.execute_in_process(
-            partition_key=key, instance=instance, run_config=run_config, raise_on_error=False,
-            tags={"paperatlas/trigger": "cli"},
-        )
+        result = _execute(settings, defs, "venue_year_job", instance, run_config, key)
         if not result.success:
             failed.append((key, _why_failed(result)))
         # A failed asset check does not fail the run; a number that fails an ERROR check is
@@ -189,10 +191,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
                     checks_failed.append(label)
     if not args.no_aggregates and len(failed) < len(keys):
         print("[aggregates] yearly_aggregates", file=sys.stderr, flush=True)
-        result = defs.resolve_job_def("aggregates_job").execute_in_process(
-            instance=instance, run_config={"loggers": {"progress": {}}}, raise_on_error=False,
-            tags={"paperatlas/trigger": "cli"},
-        )
+        placed = {k: v for k, v in run_config.get("resources", {}).items() if k == "conventions"}
+        result = _execute(settings, defs, "aggregates_job", instance,
+                          {"loggers": {"progress": {}}, **({"resources": placed} if placed else {})})
         if not result.success:
             failed.append(("yearly_aggregates", _why_failed(result)))
     done = [k for k in keys if k not in {f[0] for f in failed}]
@@ -209,6 +210,25 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if any(Unreachable.MARK in reason for _, reason in failed):
         print(f"paperatlas: {OFFLINE_SETTINGS}", file=sys.stderr)
     return 1 if failed or checks_failed else 0
+
+
+def _execute(settings: Settings, defs, job_name: str, instance, run_config: dict, partition_key: str | None = None):
+    """Run one job. The default runs its steps in this process. With PAPERATLAS_EXECUTOR=celery
+    the job is loaded by reference (module `pipeline.definitions`), so that Celery workers can
+    load it too, and each step runs on a worker; this process follows the run."""
+    tags = {"paperatlas/trigger": "cli"}
+    if settings.executor == "celery":
+        from dagster import execute_job
+        from dagster._core.definitions.reconstruct import ReconstructableRepository
+
+        repository = ReconstructableRepository.for_module("pipeline.definitions", "defs",
+                                                          working_directory=str(Path(__file__).resolve().parents[1]))
+        if partition_key:
+            tags["dagster/partition"] = partition_key
+        return execute_job(repository.get_reconstructable_job(job_name), instance=instance, run_config=run_config,
+                           tags=tags, raise_on_error=False)
+    return defs.resolve_job_def(job_name).execute_in_process(
+        partition_key=partition_key, instance=instance, run_config=run_config, raise_on_error=False, tags=tags)
 
 
 def _why_failed(result) -> str:
@@ -912,6 +932,46 @@ def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
     return 0  # pragma: no cover
 
 
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    """A Celery worker for PAPERATLAS_EXECUTOR=celery: runs the steps the broker hands it."""
+    if settings.executor != "celery":
+        raise CliError("a worker serves PAPERATLAS_EXECUTOR=celery; set it (and PAPERATLAS_CELERY_BROKER) "
+                       "here and where runs are started")
+    if settings.store == "duckdb":
+        print("paperatlas: warning: PAPERATLAS_STORE=duckdb: a worker on another machine cannot reach this store; "
+              "use PAPERATLAS_STORE=delta for workers on several machines", file=sys.stderr)
+    _instance(settings)  # the instance's dagster.yaml names the shared (PostgreSQL) storage
+    import yaml
+
+    from .config import is_set
+
+    def source(name: str, value: str):  # a URL set in the environment stays there (it may hold a password)
+        return {"env": name} if is_set(name) else value
+
+    config = settings.dagster_home / "celery-worker.yaml"
+    config.write_text(yaml.safe_dump({"execution": {"config": {
+        "broker": source("PAPERATLAS_CELERY_BROKER", settings.celery_broker),
+        "backend": source("PAPERATLAS_CELERY_BACKEND", settings.celery_backend or settings.celery_broker),
+    }}}), encoding="utf-8")
+    command = [sys.executable, "-c", "from dagster_celery.cli import main; main()", "worker", "start",
+               "-A", "dagster_celery.app", "-y", str(config), "-l", args.loglevel]
+    if args.name:
+        command += ["-n", args.name]
+    command += ["--", f"--concurrency={args.concurrency}"]
+    # dagster-celery starts `celery` by name: the one beside this Python, on PATH or not
+    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+    os.environ["PAPERATLAS_HOME"] = str(settings.home)
+    print(f"worker {args.name or '(default name)'}: broker {_redact(settings.celery_broker)}, "
+          f"store {settings.store_location}, files {settings.files}", file=sys.stderr, flush=True)
+    os.execvp(command[0], command)
+    return 0  # pragma: no cover
+
+
+def _redact(url: str) -> str:
+    """`url` without its password."""
+    return re.sub(r"(//[^:/@]*):[^@/]*@", r"\1:***@", url)
+
+
 # -- entry point -----------------------------------------------------------------------------
 
 
@@ -1221,6 +1281,20 @@ def build_parser() -> argparse.ArgumentParser:
         "Use --help for this text.",
         ["paperatlas ui", "paperatlas ui -p 3000 -h 127.0.0.1"], cmd_ui, add_help=False)
     ui.add_argument("--help", action="help", help="show this help and exit (-h is dagster dev's --host)")
+
+    worker = _command(
+        sub, "worker", "a Celery worker that runs steps for PAPERATLAS_EXECUTOR=celery",
+        "Starts a dagster-celery worker on this machine. It takes steps from the broker "
+        "(PAPERATLAS_CELERY_BROKER), writes to the shared store (PAPERATLAS_STORE=delta, PAPERATLAS_STORE_URI) "
+        "and files (PAPERATLAS_FILES), and records events in the Dagster instance that DAGSTER_HOME's "
+        "dagster.yaml names (PostgreSQL for several machines; run `dagster instance migrate` once first). "
+        "docs/deployment.md has the worked example.",
+        ["PAPERATLAS_EXECUTOR=celery paperatlas worker --name w1@%h",
+         "PAPERATLAS_EXECUTOR=celery paperatlas worker --concurrency 2"], cmd_worker)
+    worker.add_argument("--name", help="the worker's name, e.g. w1@%%h (default: dagster-<unique>@<host>)")
+    worker.add_argument("--concurrency", type=int, default=1,
+                        help="steps at once on this worker (default 1: PDF steps use every core themselves)")
+    worker.add_argument("--loglevel", default="INFO", help="Celery's log level (default INFO)")
     return parser
 
 

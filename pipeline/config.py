@@ -68,6 +68,11 @@ def _env(name: str) -> str | None:
     return os.environ.get(name) or None
 
 
+def is_set(name: str) -> bool:
+    """Whether the environment sets `name` (a URL set there is passed on by name, not value)."""
+    return _env(name) is not None
+
+
 def default_home() -> Path:
     """`$PAPERATLAS_HOME`, else `./.paperatlas` when it exists, else the user data dir."""
     env = _env("PAPERATLAS_HOME")

@@ -109,6 +109,24 @@ def build_resources(settings: Settings) -> dict:
     }
 
 
+def build_executor(settings: Settings):
+    """`PAPERATLAS_EXECUTOR`: None keeps Dagster's default (the multiprocess executor for
+    launched runs, in-process for the command line's); `celery` sends each step to Celery
+    workers through the broker, for work spread over machines."""
+    if settings.executor != "celery":
+        return None
+    from dagster_celery import celery_executor
+
+    from .config import is_set
+
+    # A URL set in the environment stays there (it may hold a password): the run's config names
+    # the variable, not its value.
+    broker = {"env": "PAPERATLAS_CELERY_BROKER"} if is_set("PAPERATLAS_CELERY_BROKER") else settings.celery_broker
+    backend = {"env": "PAPERATLAS_CELERY_BACKEND"} if is_set("PAPERATLAS_CELERY_BACKEND") else (
+        settings.celery_backend or broker)
+    return celery_executor.configured({"broker": broker, "backend": backend}, name="celery_executor")
+
+
 def build_definitions(settings: Settings | None = None) -> Definitions:
     settings = settings or load_settings()
     try:
@@ -121,6 +139,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         schedules=[yearly_refresh(plan), ror_refresh],
         sensors=SENSORS,
         resources=build_resources(settings),
+        executor=build_executor(settings),
         loggers={"console": colored_console_logger, "progress": progress_logger},
     )
 
