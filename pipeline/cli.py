@@ -943,7 +943,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     _instance(settings)  # the instance's dagster.yaml names the shared (PostgreSQL) storage
     import yaml
 
-    from .config import is_set
+    from .config import is_set, path_with_this_python
 
     def source(name: str, value: str):  # a URL set in the environment stays there (it may hold a password)
         return {"env": name} if is_set(name) else value
@@ -959,7 +959,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         command += ["-n", args.name]
     command += ["--", f"--concurrency={args.concurrency}"]
     # dagster-celery starts `celery` by name: the one beside this Python, on PATH or not
-    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+    os.environ["PATH"] = path_with_this_python()
     os.environ["PAPERATLAS_HOME"] = str(settings.home)
     print(f"worker {args.name or '(default name)'}: broker {_redact(settings.celery_broker)}, "
           f"store {settings.store_location}, files {settings.files}", file=sys.stderr, flush=True)

@@ -68,6 +68,14 @@ def _env(name: str) -> str | None:
     return os.environ.get(name) or None
 
 
+def path_with_this_python() -> str:
+    """PATH with this Python's bin folder first: tools started by name (dagster-celery starts
+    `celery`) are then the ones installed beside paperatlas, on PATH or not."""
+    import sys
+
+    return os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", os.defpath)
+
+
 def is_set(name: str) -> bool:
     """Whether the environment sets `name` (a URL set there is passed on by name, not value)."""
     return _env(name) is not None
