@@ -186,3 +186,22 @@ def test_a_small_complete_pdf_is_not_called_truncated(tmp_path):
     path = tmp_path / "small.pdf"
     path.write_bytes(body)
     assert read_pdf(path).error == "no pages"
+
+
+def test_pymupdf_loads_without_its_onnx_layout_companions():
+    """Every PDF worker imports PyMuPDF; its optional layout package would load ONNX models
+    (half a second and ~100 MB per process). Text and page 1 are read the same without it."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    script = ("import sys, importlib.util; from pipeline.pdfs.extract import load_pymupdf; m = load_pymupdf(); "
+              "print(int(importlib.util.find_spec('onnxruntime') is not None), int('onnxruntime' in sys.modules), "
+              "int(sys.modules.get('pymupdf.layout', 0) is None), int(hasattr(m, 'open')))")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    installed, loaded, kept_out, works = map(int, done.stdout.split())
+    assert works and not loaded
+    if installed:
+        assert kept_out

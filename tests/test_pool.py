@@ -51,9 +51,11 @@ def test_without_crashes_it_is_a_plain_ordered_map():
     assert list(ordered_map(abs, [-3, 2, -1, 0], 2, crashed=lambda n: None)) == [3, 2, 1, 0]
 
 
-def test_the_command_line_forks_and_a_threaded_step_spawns():
+def test_the_command_line_forks_and_a_threaded_step_spawns(monkeypatch):
+    import sys
     import threading
 
+    monkeypatch.delitem(sys.modules, "deltalake", raising=False)  # as before any Delta store ran here
     assert pool.start_method() == ("fork" if threading.active_count() == 1 else "spawn")
     stop = threading.Event()
     thread = threading.Thread(target=stop.wait)
