@@ -7,11 +7,16 @@ processes so that no run warms another:
 
 - bare PyMuPDF: open each PDF and take every page's text (`page.get_text()`), one process;
 - the full-text scan (`pipeline.mentions.runner.scan_paths`: text, sections and every
-  catalogue term), with 1 worker and with N workers, no text cache;
+  catalogue term), with 1 worker and with N workers, no text cache; its CPU per page both
+  with the process's start-up (imports, catalogue, pool) and once started: the CPU that
+  twice the rounds adds, per page it adds, for the scan and for bare PyMuPDF alike;
 - page 1 reading (`pipeline.pdfs.steps.read_first_pages`: the layout reader behind
   `pdf_affiliations`), with 1 worker and with N.
 
-Each figure is the best of --rounds. It gives the wall time, throughput in pages per second,
+The command line's pool forks its workers; a Dagster step, which has threads, spawns them
+(and forkserver once deltalake is loaded): the N-worker figures are given both ways.
+
+Each figure is the best of --repeats. It gives the wall time, throughput in pages per second,
 the speed-up of N workers over one, and the CPU seconds per page of the scan over those of
 bare PyMuPDF (CPU of the process and all its children: pool start-up included).
 Targets (issue 21): N=2 workers at least 1.7x one worker, CPU per page within 1.2x bare.
@@ -36,6 +41,9 @@ CHILD = r"""
 import json, os, resource, sys, time
 sys.path.insert(0, sys.argv[1])
 mode, workers, rounds = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+if sys.argv[6] == "threaded":  # as in a Dagster step: another thread, so the pool spawns its workers
+    import threading
+    threading.Thread(target=threading.Event().wait, daemon=True).start()
 paths = sorted(str(p) for p in __import__("pathlib").Path(sys.argv[5]).glob("*.pdf")) * rounds
 
 def cpu():
@@ -44,6 +52,8 @@ def cpu():
 
 if mode == "bare":
     import pymupdf
+    pymupdf.TOOLS.unset_quad_corrections(True)  # as paperatlas reads (pipeline.pdfs.extract.load_pymupdf)
+    pymupdf.TOOLS.set_aa_level(0)
     c0, t0 = cpu(), time.perf_counter()
     pages = 0
     for p in paths:
@@ -63,10 +73,11 @@ print(json.dumps({"pages": pages, "wall": time.perf_counter() - t0, "cpu": cpu()
 """
 
 
-def measure(mode: str, workers: int, rounds: int, repeats: int) -> dict:
+def measure(mode: str, workers: int, rounds: int, repeats: int, threaded: bool = False) -> dict:
     best = None
     for _ in range(repeats):
-        done = subprocess.run([sys.executable, "-c", CHILD, str(ROOT), mode, str(workers), str(rounds), str(REAL)],
+        done = subprocess.run([sys.executable, "-c", CHILD, str(ROOT), mode, str(workers), str(rounds), str(REAL),
+                               "threaded" if threaded else "plain"],
                               capture_output=True, text=True, cwd=ROOT)
         if done.returncode != 0:
             raise SystemExit(f"{mode} x{workers} failed:\n{done.stderr[-3000:]}")
@@ -87,9 +98,12 @@ def main() -> int:
         return 1
     print(f"{len(list(REAL.glob('*.pdf')))} real PDFs x {args.rounds}, {os.cpu_count()} cores, best of {args.repeats}")
     bare = measure("bare", 1, args.rounds, args.repeats)
+    bare2 = measure("bare", 1, 2 * args.rounds, args.repeats)
     per_page = bare["cpu"] / bare["pages"]
+    marginal = (bare2["cpu"] - bare["cpu"]) / (bare2["pages"] - bare["pages"])
     print(f"bare PyMuPDF get_text, 1 process: {bare['pages']} pages in {bare['wall']:.2f}s "
-          f"= {bare['pages'] / bare['wall']:.0f} pages/s, CPU {1000 * per_page:.2f} ms/page")
+          f"= {bare['pages'] / bare['wall']:.0f} pages/s, CPU {1000 * per_page:.2f} ms/page "
+          f"({1000 * marginal:.2f} ms/page once started)")
     for mode, label in (("scan", "full-text scan"), ("page1", "page 1")):
         one = measure(mode, 1, args.rounds, args.repeats)
         many = measure(mode, args.workers, args.rounds, args.repeats)
@@ -97,8 +111,17 @@ def main() -> int:
         for n, fig in ((1, one), (args.workers, many)):
             print(f"{label}, {n} worker(s): {fig['pages']} {unit} in {fig['wall']:.2f}s = "
                   f"{fig['pages'] / fig['wall']:.0f} {unit}/s, CPU {fig['cpu']:.2f}s"
-                  + (f" = {fig['cpu'] / fig['pages'] / per_page:.2f}x bare per page" if mode == "scan" else ""))
+                  + (f" = {fig['cpu'] / fig['pages'] / per_page:.2f}x bare per page, start-up included"
+                     if mode == "scan" else ""))
+            if mode == "scan":
+                twice = measure(mode, n, 2 * args.rounds, args.repeats)
+                steady = (twice["cpu"] - fig["cpu"]) / (twice["pages"] - fig["pages"])
+                print(f"    once started: {1000 * steady:.2f} ms/page = {steady / marginal:.2f}x bare "
+                      f"(from {args.rounds} and {2 * args.rounds} rounds)")
         print(f"{label}: {args.workers} workers = {one['wall'] / many['wall']:.2f}x one worker")
+        spawned = measure(mode, args.workers, args.rounds, args.repeats, threaded=True)
+        print(f"{label}, {args.workers} workers started by spawn (as in a Dagster step): {spawned['wall']:.2f}s "
+              f"= {one['wall'] / spawned['wall']:.2f}x one worker, CPU {spawned['cpu']:.2f}s")
     print(f"(rusage max RSS of this script: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
     return 0
 

@@ -393,7 +393,7 @@ def _compile_term(raw: Any, where: _Where) -> Term:
         organisation=str(origin["organisation"]), country=country,
         lab=str(origin["lab"]) if origin.get("lab") else None, lab_country=lab_country,
         reference=str(raw["reference"]) if raw.get("reference") else None,
-        regexes=compiled, anchors=tuple(sorted(anchors)), rejects=rejects, shadows=tuple(map(str, shadows)),
+        regexes=compiled, anchors=_shortest(anchors), rejects=rejects, shadows=tuple(map(str, shadows)),
     )
 
 
@@ -433,3 +433,10 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
     except UnicodeDecodeError as exc:
         raise CatalogueError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     return parse_catalogue(text, str(path), hashlib.sha256(raw).hexdigest())
+
+
+def _shortest(anchors: set[str]) -> tuple[str, ...]:
+    """The anchors no other anchor of the term lies inside ("bert" makes "roberta" and "berts"
+    redundant): every place the longer one occurs, the shorter does too, and its window
+    (scan._windows) covers the same match. Fewer passes over each document."""
+    return tuple(sorted(a for a in anchors if not any(b != a and b in a for b in anchors)))

@@ -37,6 +37,12 @@ def load_pymupdf():
     if not _quiet:
         pymupdf.TOOLS.mupdf_display_errors(False)
         pymupdf.TOOLS.mupdf_display_warnings(False)
+        # The two settings the companions make at import, which every figure in
+        # docs/benchmarks.md was measured with: no quad corrections (character boxes from the
+        # font's own metrics, and text extraction about 12% faster) and no anti-aliasing (we
+        # never render). Set here, they hold whether or not the companions are installed.
+        pymupdf.TOOLS.unset_quad_corrections(True)
+        pymupdf.TOOLS.set_aa_level(0)
         _quiet = True
     return pymupdf
 
