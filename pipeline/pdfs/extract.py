@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 import stat
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
