@@ -142,3 +142,29 @@ def test_bad_overrides_name_the_rule(tmp_path, text, error):
 
 def test_missing_overrides_file_means_none(tmp_path):
     assert load_overrides(tmp_path / "absent.yaml") == []
+
+
+def test_the_resolver_gives_the_same_answers_whatever_the_hash_seed(tmp_path):
+    """Set iteration order changes with each process's hash seed. The fuzzy matcher once took
+    its rarest word and its near spellings in that order, so a string with a tie ("Sri
+    Venkateswara College, DU") resolved in one process and not in another, and a backfill's
+    numbers depended on which worker read which venue-year."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT, shared
+
+    rows = shared("affiliations", "dev.jsonl").read_text(encoding="utf-8").splitlines()[3000:4000]
+    strings = tmp_path / "strings.jsonl"
+    strings.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    outputs = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"out{seed}.jsonl"
+        env = {**__import__("os").environ, "PYTHONHASHSEED": seed, "PAPERATLAS_HOME": str(tmp_path / f"home{seed}")}
+        done = subprocess.run([sys.executable, "-m", "pipeline.cli", "resolve", "--ror",
+                               str(shared("ror", "ror-partial-v2.zip")), "--input", str(strings), "--output", str(out)],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        outputs.append(out.read_text(encoding="utf-8"))
+    assert len(outputs[0].splitlines()) == 1000
+    assert outputs[0] == outputs[1]

@@ -743,7 +743,7 @@ class Resolver:
         # A misspelt word ("Massachussets") is looked up by its nearest registry word of the
         # same first letter.
         lookup = []
-        for w in set(distinctive):
+        for w in sorted(set(distinctive)):  # sorted, not a set's order: that changes with each process's hash seed
             if w not in self._fuzzy_blocks:
                 near = process.extractOne(w, self._fuzzy_vocab.get(w[0], ()), scorer=fuzz.ratio,
                                           score_cutoff=self.FUZZY_WORD)
@@ -752,7 +752,7 @@ class Resolver:
                 lookup.append(w)
         if not lookup:
             return None
-        rarest = min(lookup, key=lambda w: len(self._fuzzy_blocks[w]))
+        rarest = min(lookup, key=lambda w: (len(self._fuzzy_blocks[w]), w))
         hits = process.extract(key, self._fuzzy_blocks[rarest], scorer=fuzz.token_set_ratio,
                                score_cutoff=self.FUZZY_THRESHOLD, limit=20)
         good = []

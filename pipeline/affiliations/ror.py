@@ -354,7 +354,7 @@ def fuzzy_blocks(by_name: dict, token_df: dict[str, int]) -> dict[str, list[str]
     """Registry names by their words (blocking for fuzzy matching), leaving out short words
     and words too common to narrow anything down."""
     eligible = {w for w, count in token_df.items() if len(w) > 3 and count <= FUZZY_MAX_BLOCK}
-    blocks: dict[str, list[str]] = {w: [] for w in eligible}
+    blocks: dict[str, list[str]] = {w: [] for w in sorted(eligible)}  # sorted: the same in every process
     for key in by_name:
         for word in key.split():
             if word in eligible:
@@ -364,7 +364,7 @@ def fuzzy_blocks(by_name: dict, token_df: dict[str, int]) -> dict[str, list[str]
 
 def vocabulary_by_initial(blocks: dict[str, list[str]]) -> dict[str, list[str]]:
     vocab: dict[str, list[str]] = {}
-    for word in blocks:
+    for word in sorted(blocks):  # sorted: ties in fuzzy lookups go the same way in every process
         vocab.setdefault(word[0], []).append(word)
     return vocab
 
