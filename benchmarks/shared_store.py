@@ -124,7 +124,7 @@ def pdf_keys(n: int, work: Path, per_year: int = 100) -> tuple[list[str], Path]:
 
 def run(config: str, keys: list[str], env: dict, work: Path, pdfs: str) -> dict:
     store, workers = CONFIGS[config]
-    home = work / f"home-{config}"
+    home = work / f"home-{pdfs}-{config}"
     env = {**env, "PAPERATLAS_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"),
            "PAPERATLAS_STORE": "duckdb" if store == "duckdb" else "delta"}
     moto = None
@@ -142,7 +142,7 @@ def run(config: str, keys: list[str], env: dict, work: Path, pdfs: str) -> dict:
                 time.sleep(0.1)
         env.update({"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "bench",
                     "AWS_SECRET_ACCESS_KEY": "bench", "AWS_REGION": "us-east-1", "AWS_ALLOW_HTTP": "true",
-                    "PAPERATLAS_STORE_URI": "s3://bench/paperatlas"})
+                    "PAPERATLAS_STORE_URI": "s3://bench/paperatlas", "PAPERATLAS_FILES": str(home / "files")})
         boto3.client("s3", endpoint_url=env["AWS_ENDPOINT_URL"], aws_access_key_id="bench",
                      aws_secret_access_key="bench", region_name="us-east-1").create_bucket(Bucket="bench")
     # the reference data first, alone (as a worker would find it)

@@ -92,7 +92,8 @@ def build_resources(settings: Settings) -> dict:
     definitions has no side effects."""
     return {
         "warehouse": WarehouseResource(database=str(settings.database), store=settings.store,
-                                       uri=settings.store_uri if settings.store == "delta" else ""),
+                                       uri=settings.store_uri if settings.store == "delta" else "",
+                                       files=str(settings.files) if settings.store == "delta" else ""),
         **source_resources(settings),
         "sources_plan": SourcesPlanFile(path=str(settings.sources_file)),
         "ror": RorRegistry(dump=settings.ror_dump, cache_dir=str(settings.cache_dir), timeout=settings.http_timeout,

@@ -448,6 +448,11 @@ class Warehouse:
     def exists(self) -> bool:
         return self._memory or Path(self.database).exists()
 
+    def beside(self, *parts: str) -> Path | None:
+        """A local path for files kept with the store (a copy of the term catalogue); None for
+        a store in memory."""
+        return None if self._memory else Path(self.database).parent.joinpath(*parts)
+
     def maintain(self, retention_hours: float = 168.0, log=print) -> list[dict]:
         """Write DuckDB's checkpoint (its WAL into the file). The Delta store compacts and
         vacuums here; DuckDB reuses freed blocks itself."""
@@ -477,5 +482,5 @@ def open_store(settings, read_only: bool = False) -> Warehouse:
     if settings.store == "delta":
         from .store_delta import DeltaWarehouse
 
-        return DeltaWarehouse(settings.store_uri, settings.store_options, read_only=read_only)
+        return DeltaWarehouse(settings.store_uri, settings.store_options, read_only=read_only, files=str(settings.files))
     return Warehouse(settings.database, read_only=read_only)

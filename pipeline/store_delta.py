@@ -30,6 +30,7 @@ import re
 import time
 import urllib.parse
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -140,8 +141,9 @@ class DeltaWarehouse(Warehouse):
     the object store's settings (AWS_* for S3, as delta-rs and pyarrow take them)."""
 
     def __init__(self, uri: str, options: dict[str, str] | None = None, read_only: bool = False,
-                 lock_timeout: float = 1800.0):
+                 lock_timeout: float = 1800.0, files: str | None = None):
         _require()
+        self.files = files
         self.uri = uri.rstrip("/")
         self.database = self.uri  # what messages name
         self.options = dict(options or {})
@@ -183,6 +185,15 @@ class DeltaWarehouse(Warehouse):
             else:
                 self._filesystem = pfs.LocalFileSystem()
         return self._filesystem
+
+    def beside(self, *parts: str) -> Path | None:
+        """Files kept with the store go to the shared files folder (PAPERATLAS_FILES); without
+        one, beside a store folder."""
+        if self.files:
+            return Path(self.files).joinpath(*parts)
+        if self.s3:
+            raise StoreError(f"{self.uri}: a Delta store on S3 keeps its files in PAPERATLAS_FILES; set it")
+        return Path(self.uri).parent.joinpath(*parts)
 
     def exists(self) -> bool:
         """Whether anything was ever written here (the papers table exists)."""

@@ -19,6 +19,7 @@ class WarehouseResource(DuckDBResource):
     lock_timeout: float = Field(default=1800.0, description="Seconds to wait for the DuckDB store lock.")
     store: str = Field(default="duckdb", description="duckdb (one machine) or delta (many workers).")
     uri: str = Field(default="", description="The Delta store: a folder or s3://bucket/prefix.")
+    files: str = Field(default="", description="The shared files folder (PAPERATLAS_FILES), for the Delta store.")
     _warehouse: Warehouse | None = PrivateAttr(default=None)
 
     def warehouse(self) -> Warehouse:
@@ -28,7 +29,8 @@ class WarehouseResource(DuckDBResource):
                 from pipeline.store_delta import DeltaWarehouse
 
                 # the AWS_* secrets are read here, in the worker, never kept in the run's config
-                self._warehouse = DeltaWarehouse(self.uri, store_options(), lock_timeout=self.lock_timeout)
+                self._warehouse = DeltaWarehouse(self.uri, store_options(), lock_timeout=self.lock_timeout,
+                                                 files=self.files or None)
             else:
                 self._warehouse = Warehouse(self.database, lock_timeout=self.lock_timeout)
         return self._warehouse

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from conftest import ROOT, materialise
@@ -162,6 +163,7 @@ def _numbers(home_dir, store_kind, monkeypatch, extra_env=None):
     defs = build_definitions(settings)
     instance = DagsterInstance.ephemeral()
     assert defs.resolve_job_def("reference_job").execute_in_process(instance=instance).success
+    assert defs.resolve_job_def("terms_job").execute_in_process(instance=instance).success
     for key in ("neurips-2020", "icml-2021"):
         assert materialise(defs, instance, key).success
     assert defs.resolve_job_def("aggregates_job").execute_in_process(instance=instance).success
@@ -201,6 +203,14 @@ def test_the_delta_store_on_s3_gives_the_same_numbers(home, tmp_path, monkeypatc
     duck = _numbers(tmp_path / "duck", "duckdb", monkeypatch)
     s3 = _numbers(tmp_path / "s3", "delta", monkeypatch, {"PAPERATLAS_STORE_URI": f"s3://{s3_bucket}/paperatlas"})
     assert _strip(duck) == _strip(s3)
+    # files kept with the store (the term catalogue's copy) go to the files folder, not to a
+    # local folder named after the URI
+    from pipeline.config import load_settings
+    from pipeline.store import open_store
+
+    copies = open_store(load_settings(), read_only=True).records("SELECT DISTINCT catalogue_copy FROM terms")
+    assert [Path(c["catalogue_copy"]).parent for c in copies] == [tmp_path / "s3" / "reference"]
+    assert not list(Path.cwd().glob("s3:*")) and not list(ROOT.glob("s3:*"))
 
 
 def test_store_command_says_where_and_maintains_the_delta_tables(home, tmp_path, monkeypatch):

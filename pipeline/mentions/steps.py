@@ -38,11 +38,12 @@ def catalogue(store, path: str) -> Catalogue:
 
 
 def _keep_copy(store, loaded: Catalogue) -> str:
-    """A copy of the catalogue beside the store (`reference/terms-<sha>.yaml`), which the
+    """A copy of the catalogue with the store (`reference/terms-<sha>.yaml`, in the files folder
+    for the Delta store), which the
     mentions steps read: when the user's file later breaks, the last good one goes on."""
-    if store.database == ":memory:":
+    copy = store.beside("reference", f"terms-{loaded.sha256[:16]}.yaml")
+    if copy is None:  # a store in memory
         return loaded.path
-    copy = Path(store.database).parent / "reference" / f"terms-{loaded.sha256[:16]}.yaml"
     if not copy.exists():
         atomic_write_bytes(copy, loaded.text.encode("utf-8"))  # the bytes that were loaded (UTF-8 both ways)
     return str(copy)
