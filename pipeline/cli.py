@@ -871,11 +871,12 @@ def cmd_errors(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_store(args: argparse.Namespace, settings: Settings) -> int:
     """Where the store is; `maintain`: compact, checkpoint and vacuum it."""
-    store = _warehouse(settings, write=args.action == "maintain")
     if args.action == "where":
-        print(f"{settings.store}\t{settings.store_location}")
+        state = "" if _store_exists(settings) else "\t(nothing written yet)"
+        print(f"{settings.store}\t{settings.store_location}{state}")
         print(f"files\t{settings.files}")
         return 0
+    store = _warehouse(settings, write=True)
     rows = store.maintain(retention_hours=args.retention_hours, log=lambda line: print(line, file=sys.stderr))
     print(f"maintained {len(rows)} table(s) of {settings.store_location}")
     return 0

@@ -235,9 +235,10 @@ class DeltaWarehouse(Warehouse):
             have = {field.name for field in existing.schema().fields}
             missing = [f for f in arrow_schema(table) if f.name not in have]
             if missing:
+                import pyarrow as pa
                 from deltalake import Field, Schema
 
-                fields = Schema.from_arrow(__import__("pyarrow").schema(missing)).fields
+                fields = Schema.from_arrow(pa.schema(missing)).fields
                 existing.alter.add_columns([Field(f.name, f.type, nullable=True) for f in fields])
         self._created.add(table)
 
