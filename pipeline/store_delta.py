@@ -275,15 +275,6 @@ class DeltaWarehouse(Warehouse):
         finally:
             con.close()
 
-    def query(self, sql: str, params: list | None = None, con=None) -> pd.DataFrame:
-        with self.connection(con) as c:
-            return c.execute(sql, params or []).df()
-
-    def scalar(self, sql: str, params: list | None = None, con=None) -> Any:
-        with self.connection(con) as c:
-            rows = c.execute(sql, params or []).fetchall()  # whole: an unfinished result blocks register
-            return rows[0][0] if rows else None
-
     # -- writing ----------------------------------------------------------------------------------
     def _arrow(self, table: str, frame: pd.DataFrame):
         """`frame` (from `_frame`) as an Arrow table of the schema's types, read through DuckDB
@@ -352,10 +343,6 @@ class DeltaWarehouse(Warehouse):
             con.refresh(table)
 
     # -- the rest of the contract -----------------------------------------------------------------
-    def partitions(self, table: str = "raw_papers", con=None) -> list[str]:
-        return [r["partition_key"] for r in
-                self.records(f"SELECT DISTINCT partition_key FROM {table} ORDER BY 1", con=con)]
-
     def maintain(self, retention_hours: float = 168.0, log=print) -> list[dict]:
         """Compact each table's small files, write a checkpoint, and delete files that no
         version newer than `retention_hours` refers to. One row per table."""
