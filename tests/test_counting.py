@@ -117,6 +117,29 @@ def test_yearly_tables_across_venues():
     assert t["yearly_pairs"].query("venue == 'all'")[["country_a", "country_b", "papers"]].values.tolist() == [["CN", "US", 1]]
 
 
+def test_yearly_tables_do_not_depend_on_the_order_rows_arrive_in():
+    """A Delta store returns rows in file order, DuckDB in insertion order: the same rows must
+    give the same yearly numbers, to the last bit (stored shares are rounded to 12 places, so
+    their sums differ in the last bit when added in another order)."""
+    shares = [round(j / k, 12) for k in range(2, 14) for j in range(1, k)]
+    pc_rows, edge_rows_ = [], []
+    for i in range(3000):
+        pk, share = f"v{i % 3}-2020", shares[(i * 7) % len(shares)]
+        pc_rows += [{"partition_key": pk, "venue": pk[:2], "year": 2020, "paper_id": str(i), "country": c,
+                     "fractional": f, "n_countries": 2} for c, f in (("US", share), ("CN", round(1 - share, 12)))]
+        edge_rows_.append({"partition_key": pk, "venue": pk[:2], "year": 2020, "paper_id": str(i), "country_a": "CN",
+                           "country_b": "US", "fractional": round(1 - share / 3, 12)})
+    pc, edges = pd.DataFrame(pc_rows), pd.DataFrame(edge_rows_)
+    summ = pd.DataFrame([{"partition_key": f"v{k}-2020", "venue": f"v{k}", "year": 2020, "papers": 1000,
+                          "papers_with_country": 1000, "international_papers": 1000} for k in range(3)])
+    first = yearly_tables(pc, edges, summ)
+    for seed in range(8):
+        again = yearly_tables(pc.sample(frac=1, random_state=seed), edges.sample(frac=1, random_state=seed),
+                              summ.sample(frac=1, random_state=seed))
+        for name, frame in first.items():
+            pd.testing.assert_frame_equal(again[name], frame, check_exact=True, obj=name)
+
+
 def test_country_sets():
     assert country_sets([{"paper_id": "p", "country": "US"}, {"paper_id": "p", "country": "US"}]) == {"p": {"US"}}
 

@@ -114,6 +114,17 @@ def partition_summary(
     }
 
 
+def in_order(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """`frame` sorted by `keys` (those it has), as a copy. Sums of floating-point columns
+    depend on the order of their terms in the last bits, and a store returns rows in no
+    promised order (a Delta table in file order, DuckDB in insertion order), so the yearly
+    tables sort their inputs first: the same rows give the same numbers from any store."""
+    present = [k for k in keys if k in frame.columns]
+    if frame.empty or not present:
+        return frame.copy()
+    return frame.sort_values(present, kind="stable").reset_index(drop=True)
+
+
 def yearly_tables(
     paper_countries: pd.DataFrame, country_edges: pd.DataFrame, summaries: pd.DataFrame,
     headline_numbers: pd.DataFrame | None = None,
@@ -123,9 +134,9 @@ def yearly_tables(
 
     Trends: each country row carries the share of papers it had in the previous year present
     for the same venue, and the change in percentage points."""
-    pc = paper_countries.copy()
-    edges = country_edges.copy()
-    summ = summaries.copy()
+    pc = in_order(paper_countries, ["partition_key", "paper_id", "country"])
+    edges = in_order(country_edges, ["partition_key", "paper_id", "country_a", "country_b"])
+    summ = in_order(summaries, ["partition_key"])
     if pc.empty:
         pc = pd.DataFrame(columns=["partition_key", "venue", "year", "paper_id", "country", "fractional", "n_countries"])
     if edges.empty:
@@ -215,7 +226,7 @@ def yearly_headlines(headline_numbers: pd.DataFrame | None) -> pd.DataFrame:
                "denominator", "share", "low_confidence"]
     if headline_numbers is None or headline_numbers.empty:
         return pd.DataFrame(columns=columns)
-    frame = headline_numbers.copy()
+    frame = in_order(headline_numbers, ["partition_key", "placement", "china_scope", "number"])
     if "placement" not in frame.columns:
         frame["placement"] = "hq"
     for bound in ("low", "high"):  # rows stored before intervals existed: the count itself
