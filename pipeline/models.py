@@ -129,13 +129,21 @@ def yaml_problem(exc: BaseException) -> str:
         f"not valid YAML: {problem}"
 
 
+def load_yaml(source) -> Any:
+    """A YAML document (text or an open file) with the safe loader, through libyaml when it is
+    there: ten times faster, which every PDF worker feels when it loads the term catalogue."""
+    import yaml
+
+    return yaml.load(source, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def read_yaml(path) -> Any:
     """The YAML document in the file at `path`. A file that cannot be read, is not UTF-8 or is
     not valid YAML raises ValueError with the reason in one line (the caller names the file)."""
     import yaml
 
     try:
-        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        return load_yaml(Path(path).read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ValueError(yaml_problem(exc)) from exc
     except UnicodeDecodeError as exc:

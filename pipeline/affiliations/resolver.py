@@ -52,9 +52,8 @@ from importlib import resources as importlib_resources
 from pathlib import Path
 
 import pycountry
-import yaml
 
-from ..models import read_yaml
+from ..models import load_yaml, read_yaml
 from .gazetteer import build_gazetteer, places_in_names
 from .names import ABBREVIATIONS, CONNECTORS, DROP, INSTITUTION_WORDS, LEADS, fold, name_key
 from .ror import RorIndex, fuzzy_blocks, vocabulary_by_initial
@@ -255,12 +254,9 @@ def load_overrides(path: Path | str | None) -> list[Override]:
     return rules
 
 
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
-
-
 def _load_yaml(name: str):
     with importlib_resources.files("pipeline").joinpath("data").joinpath(name).open("r", encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=_YAML_LOADER)
+        return load_yaml(handle)
 
 
 def _alternation(names: list[str]) -> str:
