@@ -154,6 +154,19 @@ CatBoost baselines.
 """
 
 
+def test_normalise_joins_words_broken_at_a_line_end_and_nothing_else():
+    assert normalise("a Trans-\nformer and a U-\nNet") == "a Transformer and a U-Net"
+    assert normalise("Trans\u2010\n  former") == "Transformer"
+    # a word over three lines, its middle line one letter long
+    assert normalise("multi-\nx-\nmodal") == "multixmodal"
+    # no letter before the hyphen, or none after: nothing to join
+    assert normalise("pages 1-\n20, (-\nx), -\nstart, end-\n 3") == "pages 1-\n20, (-\nx), -\nstart, end-\n 3"
+    # ligatures become letters; soft hyphens go; text already in NFKC comes back as it was
+    assert normalise("\ufb01ne-tuning") == "fine-tuning"
+    assert normalise("soft\u00adhyphen") == "softhyphen"
+    assert normalise("café 5\u00d7") == "café 5\u00d7"
+
+
 def test_sections_split_abstract_body_references_and_the_appendix():
     text = normalise(TEXT)
     sections = find_sections(text)

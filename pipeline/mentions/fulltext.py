@@ -20,7 +20,8 @@ from pathlib import Path
 from ..pdfs.extract import MAX_BYTES, PdfError, checked_digest, load_pymupdf, short_reason
 from .scan import Sections, find_sections, normalise
 
-TEXT_VERSION = "1"
+# 2: a word broken over three lines is joined whole ("multi-\nx-\nmodal").
+TEXT_VERSION = "2"
 
 
 @dataclass

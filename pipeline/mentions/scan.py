@@ -20,7 +20,11 @@ SCOPES = ("title", "abstract", "body", "references")
 # is not use.
 DEFAULT_SCOPES = ("title", "abstract", "body")
 
-_BROKEN_WORD = re.compile(r"([^\W\d_])[-\u2010]\n[ \t]*([^\W\d_])")
+# A hyphen at a line end with a letter after it; the letter before is checked apart, so that the
+# regex starts with the hyphen and is searched for quickly (a leading class of letters made
+# this the costliest step of reading a PDF's text after MuPDF itself).
+_BROKEN_WORD = re.compile(r"[-\u2010]\n[ \t]*([^\W\d_])")
+_LETTER = re.compile(r"[^\W\d_]")
 _ABSTRACT = re.compile(r"(?im)^[ \t]*(?:abstract|a b s t r a c t)\b[ \t.:\u2014\u2013-]*")
 _ABSTRACT_END = re.compile(
     r"(?m)^[ \t]*(?:(?:1|I)\.?[ \t]*\n?[ \t]*(?:Introduction|INTRODUCTION)\b|(?:Introduction|INTRODUCTION)[ \t]*$"
@@ -41,12 +45,17 @@ MAX_ABSTRACT = 6000
 def normalise(text: str) -> str:
     """NFKC (ligatures become letters), no soft hyphens, words broken over lines joined."""
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text).replace("\u00ad", "")
+        if not unicodedata.is_normalized("NFKC", text):
+            text = unicodedata.normalize("NFKC", text)
+        text = text.replace("\u00ad", "")
 
     def join(m: re.Match) -> str:
-        a, b = m.group(1), m.group(2)
+        start = m.start()
+        if start == 0 or not _LETTER.match(text, start - 1):
+            return m.group(0)  # "1-\n2", "(-\nx)": no word broken here
+        after = m.group(1)
         # "Trans-\nformer" -> "Transformer"; "U-\nNet" keeps its hyphen.
-        return a + b if b.islower() else a + "-" + b
+        return after if after.islower() else "-" + after
 
     return _BROKEN_WORD.sub(join, text)
 
@@ -101,17 +110,21 @@ def _lower(text: str) -> str:
 _BACK, _AHEAD, _MARGIN = 48, 120, 40
 
 
-def _windows(lower: str, anchors: tuple[str, ...]) -> list[tuple[int, int]]:
-    """Stretches of text around each occurrence of an anchor, merged where they overlap."""
-    spots = []
-    for anchor in anchors:
-        i = lower.find(anchor)
-        while i >= 0:
-            spots.append((max(0, i - _BACK), min(len(lower), i + len(anchor) + _AHEAD)))
-            i = lower.find(anchor, i + 1)
-    spots.sort()
+def anchor_spots(catalogue: Catalogue, lower: str) -> dict[str, list[int]]:
+    """Where each of the catalogue's anchors starts in `lower`, in order, overlaps included."""
+    spots: dict[str, list[int]] = {}
+    if catalogue.terms:
+        for end, anchor in catalogue.anchor_finder.iter(lower):
+            spots.setdefault(anchor, []).append(end - len(anchor) + 1)
+    return spots
+
+
+def _windows(spots: dict[str, list[int]], anchors: tuple[str, ...], length: int) -> list[tuple[int, int]]:
+    """Stretches of a text of `length` around each occurrence of an anchor, merged where they overlap."""
+    around = sorted((max(0, i - _BACK), min(length, i + len(anchor) + _AHEAD))
+                    for anchor in anchors for i in spots.get(anchor, ()))
     merged: list[list[int]] = []
-    for s, e in spots:
+    for s, e in around:
         if merged and s <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], e)
         else:
@@ -139,6 +152,13 @@ class Sections:
         return {"abstract": a, "references": r, "body": total - a - r}
 
 
+def _last(pattern: re.Pattern, text: str, start: int) -> re.Match | None:
+    found = None
+    for found in pattern.finditer(text, start):
+        pass
+    return found
+
+
 def find_sections(text: str) -> Sections:
     """Where the abstract and the reference list are, from their headings."""
     sections = Sections()
@@ -152,9 +172,9 @@ def find_sections(text: str) -> Sections:
             page_end = text.find("\f", start)
             end = page_end if 0 <= page_end - start <= MAX_ABSTRACT else min(len(text), start + MAX_ABSTRACT // 2)
         sections.abstract = (start, end)
-    refs = None
-    for refs in _REFERENCES.finditer(text):
-        pass
+    # The last heading counts. It is looked for in the second half first: most texts have it
+    # there, and the whole text is searched only when they do not.
+    refs = _last(_REFERENCES, text, len(text) // 2) or _last(_REFERENCES, text, 0)
     if refs is not None and refs.start() > (sections.abstract[1] if sections.abstract else 0):
         start = refs.start()
         after = _AFTER_REFERENCES.search(text, refs.end())
@@ -196,10 +216,10 @@ def snippet(text: str, start: int, end: int, width: int = 70) -> str:
 def find_terms(catalogue: Catalogue, text: str, scope_of=None, fixed_scope: str | None = None) -> list[Match]:
     """Every match of every term in normalised `text`, look-alikes refused, URLs and e-mails
     not read. Each match is given `fixed_scope` or `scope_of(position)`."""
-    lower = _lower(text)
+    spots = anchor_spots(catalogue, _lower(text))
     found: list[Match] = []
     for term in catalogue.terms:
-        windows = _windows(lower, term.anchors)
+        windows = _windows(spots, term.anchors, len(text))
         if not windows:
             continue
         spans: set[tuple[int, int]] = set()
