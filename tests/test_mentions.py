@@ -154,6 +154,31 @@ CatBoost baselines.
 """
 
 
+def test_searching_from_an_aliass_name_finds_what_a_wide_search_finds():
+    """find_terms tries an alias's whole regex only where its name alone matched, a few
+    characters before an anchor (Start). Without those starts every regex is searched over
+    wide windows: both must find the same mentions, refusals included."""
+    import dataclasses
+    import random
+
+    from pipeline.mentions.catalogue import Catalogue
+
+    wide = Catalogue([dataclasses.replace(t, starts=()) for t in CATALOGUE.terms], CATALOGUE.path, CATALOGUE.sha256)
+    surfaces = ["U-Net", "u -net", "nnU -Net", "nnU-Net", "U-Net++", "UNets", "network", "Llama-3.1-8B-Instruct", "LLaMA 2",
+                "llama farm", "Qwen2.5-7B-Instruct", "GPT-4o", "ChatGPT", "GPTQ", "BERT", "RoBERTa", "Transformer-XL",
+                "transformers", "Vision Transformer (ViT-B/16)", "ResNet-50", "Wide ResNet", "scikit-learn", "PyTorch2",
+                "github.com/facebookresearch/llama", "Stable Diffusion XL", "DDPM", "T5-11B", "Flan-T5", "YOLOv8",
+                "Gemini 1.5 Pro", "Phi-3-mini", "phi", "CLIP", "clipped", "Mixtral-8x7B", "DeepSeek-R1", "XGBoost"]
+    rng = random.Random(7)
+    words = [rng.choice(surfaces) + rng.choice([" ", "\n", ", ", "-", "", ". "]) for _ in range(4000)]
+    text = normalise("".join(words))
+    narrow_found = [(m.term, m.start, m.end) for m in find_terms(CATALOGUE, text)]
+    assert narrow_found == [(m.term, m.start, m.end) for m in find_terms(wide, text)]
+    assert len({t for t, _, _ in narrow_found}) >= 20 and len(narrow_found) > 2000
+    # the widest an alias can be: each hyphen or space of "nnU-Net" written as two
+    assert [(m.term, m.surface) for m in find_terms(CATALOGUE, "an nnu -net here")] == [("u-net", "nnu -net")]
+
+
 def test_normalise_joins_words_broken_at_a_line_end_and_nothing_else():
     assert normalise("a Trans-\nformer and a U-\nNet") == "a Transformer and a U-Net"
     assert normalise("Trans\u2010\n  former") == "Transformer"

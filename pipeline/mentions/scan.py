@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .catalogue import Catalogue
+from .catalogue import Catalogue, Start
 
 SCOPES = ("title", "abstract", "body", "references")
 # What the command line and `mentions_by_country` count unless told otherwise: a citation alone
@@ -119,17 +120,55 @@ def anchor_spots(catalogue: Catalogue, lower: str) -> dict[str, list[int]]:
     return spots
 
 
-def _windows(spots: dict[str, list[int]], anchors: tuple[str, ...], length: int) -> list[tuple[int, int]]:
-    """Stretches of a text of `length` around each occurrence of an anchor, merged where they overlap."""
-    around = sorted((max(0, i - _BACK), min(length, i + len(anchor) + _AHEAD))
-                    for anchor in anchors for i in spots.get(anchor, ()))
+def _merged(stretches: list[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[list[int]] = []
-    for s, e in around:
+    for s, e in sorted(stretches):
         if merged and s <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], e)
         else:
             merged.append([s, e])
     return [(s, e) for s, e in merged]
+
+
+def _windows(spots: dict[str, list[int]], anchors: tuple[str, ...], length: int) -> list[tuple[int, int]]:
+    """Stretches of a text of `length` around each occurrence of an anchor, merged where they overlap."""
+    return _merged([(max(0, i - _BACK), min(length, i + len(anchor) + _AHEAD))
+                    for anchor in anchors for i in spots.get(anchor, ())])
+
+
+def _start_windows(spots: dict[str, list[int]], anchors: tuple[str, ...], reach: int) -> list[tuple[int, int]]:
+    """Where a match of an alias can start: at most `reach` characters before an anchor."""
+    return _merged([(max(0, i - reach), i + 1) for anchor in anchors for i in spots.get(anchor, ())])
+
+
+def _searched(regex: re.Pattern, text: str, windows: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    """The spans of `regex` that start inside a window."""
+    for ws, we in windows:
+        for m in regex.finditer(text, ws, we + _MARGIN):
+            s, e = m.span()
+            if s >= we:
+                break
+            yield s, e
+
+
+def _started(regex: re.Pattern, start: Start, text: str, windows: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    """The same spans as `_searched` over windows of starts: the alias's name alone is searched
+    for (a few characters), the whole regex tried only where it matched, and the search goes on
+    after each match as `finditer` does."""
+    for ws, we in windows:
+        end = we + _BACK + _AHEAD + _MARGIN  # room for a long version ("Qwen2.5-7B-Instruct-...")
+        p = ws
+        while p < we:
+            found = start.core.search(text, p, we + start.reach)
+            if found is None or found.start() >= we:
+                break
+            s = found.start()
+            m = regex.match(text, s, end)
+            if m is None:
+                p = s + 1
+                continue
+            yield s, m.end()
+            p = max(m.end(), s + 1)
 
 
 @dataclass
@@ -219,21 +258,23 @@ def find_terms(catalogue: Catalogue, text: str, scope_of=None, fixed_scope: str 
     spots = anchor_spots(catalogue, _lower(text))
     found: list[Match] = []
     for term in catalogue.terms:
-        windows = _windows(spots, term.anchors, len(text))
-        if not windows:
+        if not any(a in spots for a in term.anchors):
             continue
         spans: set[tuple[int, int]] = set()
-        for regex in term.regexes:
-            for ws, we in windows:
-                for m in regex.finditer(text, ws, we + _MARGIN):
-                    s, e = m.span()
-                    if s >= we:
-                        break
-                    if e == s or (s, e) in spans:
-                        continue
-                    if any(r.refuses(text, s, e) for r in term.rejects) or inside_address(text, s, e):
-                        continue
-                    spans.add((s, e))
+        wide = narrow = None
+        for regex, start in zip(term.regexes, term.starts or (None,) * len(term.regexes)):
+            if start is None:  # a pattern: searched over the windows around its anchors
+                wide = wide if wide is not None else _windows(spots, term.anchors, len(text))
+                candidates = _searched(regex, text, wide)
+            else:
+                narrow = narrow if narrow is not None else _start_windows(spots, term.anchors, term.reach)
+                candidates = _started(regex, start, text, narrow)
+            for s, e in candidates:
+                if e == s or (s, e) in spans:
+                    continue
+                if any(r.refuses(text, s, e) for r in term.rejects) or inside_address(text, s, e):
+                    continue
+                spans.add((s, e))
         spans = sorted(spans, key=lambda se: (se[0], -(se[1] - se[0])))
         # Two aliases matching the same place ("Transformer", "Transformer-XL"): one mention,
         # the longest.
