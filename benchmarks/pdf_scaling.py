@@ -1,25 +1,28 @@
-"""Do the full-text scan and page 1 reading scale with workers?
+"""Do the full-text scan and page 1 reading scale with workers, and what does the scan cost
+per page over bare PyMuPDF?
 
-    python benchmarks/pdf_scaling.py [--rounds N] [--workers 2]
+    python benchmarks/pdf_scaling.py [--rounds 2] [--large-rounds 8] [--workers 2] [--repeats 3]
 
-On the real PDFs of the shared data (`real-pdfs/`, every page), each measured in fresh
-processes so that no run warms another:
+On the real PDFs of the shared data (`real-pdfs/`, every page):
 
-- bare PyMuPDF: open each PDF and take every page's text (`page.get_text()`), one process;
-- the full-text scan (`pipeline.mentions.runner.scan_paths`: text, sections and every
-  catalogue term), with 1 worker and with N workers, no text cache; its CPU per page both
-  with the process's start-up (imports, catalogue, pool) and once started: the CPU that
-  twice the rounds adds, per page it adds, for the scan and for bare PyMuPDF alike;
-- page 1 reading (`pipeline.pdfs.steps.read_first_pages`: the layout reader behind
-  `pdf_affiliations`), with 1 worker and with N.
+- **CPU per page, once started.** One process loads PyMuPDF and the catalogue, reads every
+  PDF once to warm up, then alternates a pass of bare PyMuPDF (open each PDF, `page.get_text()`
+  on every page) with a pass of the full-text scan (`pipeline.mentions.runner.scan_task`: the
+  text, its sections and every catalogue term; no text cache), `--passes` times each. The
+  figure is the scan's least CPU over bare's least CPU. Passes alternate so that whatever
+  slows the machine for a while slows both.
+- **CPU per page, start-up included.** bare PyMuPDF and the scan each in a fresh process:
+  imports, the catalogue and the pool are counted.
+- **Speed-up with workers.** The scan (`scan_paths`) and page 1 reading
+  (`pipeline.pdfs.steps.read_first_pages`, the layout reader behind `pdf_affiliations`), each
+  with 1 worker and with N, in fresh processes, on the PDFs read `--rounds` times and
+  `--large-rounds` times (a venue-year's worth: a spawned worker's start-up of about 0.25 s,
+  imports mostly, weighs on a short batch and not on a long one).
 
 The command line's pool forks its workers; a Dagster step, which has threads, spawns them
-(and forkserver once deltalake is loaded): the N-worker figures are given both ways.
-
-Each figure is the best of --repeats. It gives the wall time, throughput in pages per second,
-the speed-up of N workers over one, and the CPU seconds per page of the scan over those of
-bare PyMuPDF (CPU of the process and all its children: pool start-up included).
-Targets (issue 21): N=2 workers at least 1.7x one worker, CPU per page within 1.2x bare.
+(and forkserver once deltalake is loaded): the N-worker figures are given both ways. Each
+fresh-process figure is the best of --repeats by wall time.
+Targets (issue 21): N=2 workers at least 1.7x one worker; scan CPU per page within 1.2x bare.
 """
 
 from __future__ import annotations
@@ -72,6 +75,43 @@ elif mode == "page1":
 print(json.dumps({"pages": pages, "wall": time.perf_counter() - t0, "cpu": cpu() - c0}))
 """
 
+STEADY = r"""
+import json, resource, sys
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+from pipeline.mentions.catalogue import load_catalogue
+from pipeline.mentions.runner import Task, scan_task
+from pipeline.pdfs.extract import load_pymupdf
+pymupdf, catalogue = load_pymupdf(), load_catalogue(None)
+paths = sorted(str(p) for p in Path(sys.argv[2]).glob("*.pdf"))
+passes = int(sys.argv[3])
+
+def cpu():
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    return me.ru_utime + me.ru_stime
+
+def bare():
+    pages = 0
+    for p in paths:
+        with pymupdf.open(p) as doc:
+            for page in doc:
+                page.get_text()
+                pages += 1
+    return pages
+
+def scan():
+    return sum(scan_task(Task(p), catalogue).pages for p in paths)
+
+out = {"bare": [], "scan": []}
+bare(), scan()  # warm up
+for _ in range(passes):
+    for name, work in (("bare", bare), ("scan", scan)):
+        c0 = cpu()
+        out["pages"] = work()
+        out[name].append(cpu() - c0)
+print(json.dumps(out))
+"""
+
 
 def measure(mode: str, workers: int, rounds: int, repeats: int, threaded: bool = False) -> dict:
     best = None
@@ -87,41 +127,47 @@ def measure(mode: str, workers: int, rounds: int, repeats: int, threaded: bool =
     return best
 
 
+def speedups(mode: str, label: str, unit: str, rounds: int, args) -> dict:
+    one = measure(mode, 1, rounds, args.repeats)
+    forked = measure(mode, args.workers, rounds, args.repeats)
+    spawned = measure(mode, args.workers, rounds, args.repeats, threaded=True)
+    print(f"{label}, {one['pages']} {unit}: 1 worker {one['wall']:.2f}s ({one['pages'] / one['wall']:.0f} {unit}/s); "
+          f"{args.workers} forked {forked['wall']:.2f}s = {one['wall'] / forked['wall']:.2f}x; "
+          f"{args.workers} spawned (as in a Dagster step) {spawned['wall']:.2f}s = {one['wall'] / spawned['wall']:.2f}x"
+          f"  [CPU {one['cpu']:.2f} / {forked['cpu']:.2f} / {spawned['cpu']:.2f}s]", flush=True)
+    return one
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=2, help="each PDF read this many times per measurement")
-    parser.add_argument("--repeats", type=int, default=3, help="best of this many measurements")
+    parser.add_argument("--large-rounds", type=int, default=8, help="the same, for the long batch (0: skip it)")
+    parser.add_argument("--repeats", type=int, default=3, help="best of this many fresh-process measurements")
+    parser.add_argument("--passes", type=int, default=7, help="alternating passes for the CPU per page once started")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     if not REAL.is_dir():
         print(f"no real PDFs at {REAL} (set PAPERATLAS_SHARED)")
         return 1
-    print(f"{len(list(REAL.glob('*.pdf')))} real PDFs x {args.rounds}, {os.cpu_count()} cores, best of {args.repeats}")
+    print(f"{len(list(REAL.glob('*.pdf')))} real PDFs, {os.cpu_count()} cores")
+    done = subprocess.run([sys.executable, "-c", STEADY, str(ROOT), str(REAL), str(args.passes)],
+                          capture_output=True, text=True, cwd=ROOT)
+    if done.returncode != 0:
+        raise SystemExit(f"steady state failed:\n{done.stderr[-3000:]}")
+    steady = json.loads(done.stdout.strip().splitlines()[-1])
+    bare_ms, scan_ms = (1000 * min(steady[k]) / steady["pages"] for k in ("bare", "scan"))
+    ratios = sorted(s / b for b, s in zip(steady["bare"], steady["scan"]))
+    print(f"CPU per page once started ({steady['pages']} pages, {args.passes} alternating passes): bare "
+          f"{bare_ms:.2f} ms, scan {scan_ms:.2f} ms = {scan_ms / bare_ms:.2f}x bare (pass by pass "
+          f"{ratios[0]:.2f}-{ratios[-1]:.2f}x, median {ratios[len(ratios) // 2]:.2f}x)", flush=True)
     bare = measure("bare", 1, args.rounds, args.repeats)
-    bare2 = measure("bare", 1, 2 * args.rounds, args.repeats)
-    per_page = bare["cpu"] / bare["pages"]
-    marginal = (bare2["cpu"] - bare["cpu"]) / (bare2["pages"] - bare["pages"])
-    print(f"bare PyMuPDF get_text, 1 process: {bare['pages']} pages in {bare['wall']:.2f}s "
-          f"= {bare['pages'] / bare['wall']:.0f} pages/s, CPU {1000 * per_page:.2f} ms/page "
-          f"({1000 * marginal:.2f} ms/page once started)")
-    for mode, label in (("scan", "full-text scan"), ("page1", "page 1")):
-        one = measure(mode, 1, args.rounds, args.repeats)
-        many = measure(mode, args.workers, args.rounds, args.repeats)
-        unit = "pages" if mode == "scan" else "PDFs"
-        for n, fig in ((1, one), (args.workers, many)):
-            print(f"{label}, {n} worker(s): {fig['pages']} {unit} in {fig['wall']:.2f}s = "
-                  f"{fig['pages'] / fig['wall']:.0f} {unit}/s, CPU {fig['cpu']:.2f}s"
-                  + (f" = {fig['cpu'] / fig['pages'] / per_page:.2f}x bare per page, start-up included"
-                     if mode == "scan" else ""))
-            if mode == "scan":
-                twice = measure(mode, n, 2 * args.rounds, args.repeats)
-                steady = (twice["cpu"] - fig["cpu"]) / (twice["pages"] - fig["pages"])
-                print(f"    once started: {1000 * steady:.2f} ms/page = {steady / marginal:.2f}x bare "
-                      f"(from {args.rounds} and {2 * args.rounds} rounds)")
-        print(f"{label}: {args.workers} workers = {one['wall'] / many['wall']:.2f}x one worker")
-        spawned = measure(mode, args.workers, args.rounds, args.repeats, threaded=True)
-        print(f"{label}, {args.workers} workers started by spawn (as in a Dagster step): {spawned['wall']:.2f}s "
-              f"= {one['wall'] / spawned['wall']:.2f}x one worker, CPU {spawned['cpu']:.2f}s")
+    one = speedups("scan", "full-text scan", "pages", args.rounds, args)
+    print(f"CPU per page with start-up, {args.rounds} rounds: bare {1000 * bare['cpu'] / bare['pages']:.2f} ms, "
+          f"scan (1 worker) {1000 * one['cpu'] / one['pages']:.2f} ms = {one['cpu'] / bare['cpu']:.2f}x bare")
+    speedups("page1", "page 1", "PDFs", args.rounds, args)
+    if args.large_rounds:
+        speedups("scan", "full-text scan", "pages", args.large_rounds, args)
+        speedups("page1", "page 1", "PDFs", args.large_rounds, args)
     print(f"(rusage max RSS of this script: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
     return 0
 
