@@ -105,9 +105,10 @@ def _lower(text: str) -> str:
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
-# How far a match may start before its anchor, and end after it. A regex is run from a window's
-# start to a little past its end (so that "GPT" at the edge still sees the "Q" of "GPTQ"), and
-# only matches starting inside the window are taken.
+# How far a pattern's match may start before its anchor, and end after it (an alias knows its
+# own reach: Term.reach). A pattern is searched from a window's start to a little past its end
+# (so that "GPT" at the edge still sees the "Q" of "GPTQ"), and only matches starting inside
+# the window are taken.
 _BACK, _AHEAD, _MARGIN = 48, 120, 40
 
 
