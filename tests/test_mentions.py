@@ -175,6 +175,9 @@ def test_searching_from_an_aliass_name_finds_what_a_wide_search_finds():
     narrow_found = [(m.term, m.start, m.end) for m in find_terms(CATALOGUE, text)]
     assert narrow_found == [(m.term, m.start, m.end) for m in find_terms(wide, text)]
     assert len({t for t, _, _ in narrow_found}) >= 20 and len(narrow_found) > 2000
+    # positions count characters, also past letters outside the Basic Multilingual Plane
+    text = "\U0001d465 and \U0001d466\U0001d467 with BERT, then GPT-4 and U-Net"
+    assert [text[m.start:m.end] for m in find_terms(CATALOGUE, text)] == ["BERT", "GPT-4", "U-Net"]
     # the widest an alias can be: each hyphen or space of "nnU-Net" written as two
     assert [(m.term, m.surface) for m in find_terms(CATALOGUE, "an nnu -net here")] == [("u-net", "nnu -net")]
 

@@ -47,8 +47,8 @@ class CatalogueError(ValueError):
 class Start:
     """Where an alias's matches can start: its name alone (no version, no right edge), which
     matches at most `reach` characters. Searching for it over a few characters before each
-    anchor, then trying the whole alias only where it matched, costs a tenth of searching the
-    whole alias over a wide window (pipeline.mentions.scan)."""
+    anchor, then trying the whole alias only where it matched, halved the term scan's time on
+    the real PDFs against searching the whole alias around every anchor (pipeline.mentions.scan)."""
 
     core: re.Pattern
     reach: int
@@ -113,7 +113,8 @@ class Term:
 
     @property
     def reach(self) -> int:
-        """The farthest an anchor can lie from the start of an alias's match."""
+        """No anchor lies farther than this from the start of an alias's match: the longest an
+        alias's name can be written."""
         return max((s.reach for s in self.starts if s is not None), default=0)
 
     @property
