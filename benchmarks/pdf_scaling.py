@@ -40,7 +40,19 @@ from shared_data import SHARED
 ROOT = Path(__file__).resolve().parent.parent
 REAL = SHARED / "real-pdfs"
 
-CHILD = r"""
+# Bare PyMuPDF: every page's text, nothing else (pymupdf is imported by the script it runs in).
+BARE = r"""
+def bare(paths):
+    pages = 0
+    for p in paths:
+        with pymupdf.open(p) as doc:
+            for page in doc:
+                page.get_text()
+                pages += 1
+    return pages
+"""
+
+CHILD = BARE + r"""
 import json, os, resource, sys, time
 sys.path.insert(0, sys.argv[1])
 mode, workers, rounds = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
@@ -58,12 +70,7 @@ if mode == "bare":
     pymupdf.TOOLS.unset_quad_corrections(True)  # as paperatlas reads (pipeline.pdfs.extract.load_pymupdf)
     pymupdf.TOOLS.set_aa_level(0)
     c0, t0 = cpu(), time.perf_counter()
-    pages = 0
-    for p in paths:
-        with pymupdf.open(p) as doc:
-            for page in doc:
-                page.get_text()
-                pages += 1
+    pages = bare(paths)
 elif mode == "scan":
     from pipeline.mentions.runner import scan_paths
     c0, t0 = cpu(), time.perf_counter()
@@ -75,7 +82,7 @@ elif mode == "page1":
 print(json.dumps({"pages": pages, "wall": time.perf_counter() - t0, "cpu": cpu() - c0}))
 """
 
-STEADY = r"""
+STEADY = BARE + r"""
 import json, resource, sys
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
@@ -90,22 +97,13 @@ def cpu():
     me = resource.getrusage(resource.RUSAGE_SELF)
     return me.ru_utime + me.ru_stime
 
-def bare():
-    pages = 0
-    for p in paths:
-        with pymupdf.open(p) as doc:
-            for page in doc:
-                page.get_text()
-                pages += 1
-    return pages
-
 def scan():
     return sum(scan_task(Task(p), catalogue).pages for p in paths)
 
 out = {"bare": [], "scan": []}
-bare(), scan()  # warm up
+bare(paths), scan()  # warm up
 for _ in range(passes):
-    for name, work in (("bare", bare), ("scan", scan)):
+    for name, work in (("bare", lambda: bare(paths)), ("scan", scan)):
         c0 = cpu()
         out["pages"] = work()
         out[name].append(cpu() - c0)
