@@ -54,12 +54,13 @@ def bare(paths):
 
 CHILD = BARE + r"""
 import json, os, resource, sys, time
+from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 mode, workers, rounds = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 if sys.argv[6] == "threaded":  # as in a Dagster step: another thread, so the pool spawns its workers
     import threading
     threading.Thread(target=threading.Event().wait, daemon=True).start()
-paths = sorted(str(p) for p in __import__("pathlib").Path(sys.argv[5]).glob("*.pdf")) * rounds
+paths = sorted(str(p) for p in Path(sys.argv[5]).glob("*.pdf")) * rounds
 
 def cpu():
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -149,6 +149,7 @@ def test_the_resolver_gives_the_same_answers_whatever_the_hash_seed(tmp_path):
     its rarest word and its near spellings in that order, so a string with a tie ("Sri
     Venkateswara College, DU") resolved in one process and not in another, and a backfill's
     numbers depended on which worker read which venue-year."""
+    import os
     import subprocess
     import sys
 
@@ -160,7 +161,7 @@ def test_the_resolver_gives_the_same_answers_whatever_the_hash_seed(tmp_path):
     outputs = []
     for seed in ("1", "2"):
         out = tmp_path / f"out{seed}.jsonl"
-        env = {**__import__("os").environ, "PYTHONHASHSEED": seed, "PAPERATLAS_HOME": str(tmp_path / f"home{seed}")}
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PAPERATLAS_HOME": str(tmp_path / f"home{seed}")}
         done = subprocess.run([sys.executable, "-m", "pipeline.cli", "resolve", "--ror",
                                str(shared("ror", "ror-partial-v2.zip")), "--input", str(strings), "--output", str(out)],
                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)

@@ -38,9 +38,9 @@ def catalogue(store, path: str) -> Catalogue:
 
 
 def _keep_copy(store, loaded: Catalogue) -> str:
-    """A copy of the catalogue with the store (`reference/terms-<sha>.yaml`, in the files folder
-    for the Delta store), which the
-    mentions steps read: when the user's file later breaks, the last good one goes on."""
+    """A copy of the catalogue with the store (`reference/terms-<sha>.yaml`; in the files folder
+    for the Delta store), which the mentions steps read: when the user's file later breaks, the
+    last good one goes on."""
     copy = store.beside("reference", f"terms-{loaded.sha256[:16]}.yaml")
     if copy is None:  # a store in memory
         return loaded.path
