@@ -22,6 +22,9 @@ def test_split_helpers():
     assert split_authors("Yu-Xiong Wang, Martial Hebert") == ["Yu-Xiong Wang", "Martial Hebert"]
     assert split_authors("  ") == []
     assert split_affiliations("X + Y;Z;;X+X") == [["X", "Y"], ["Z"], [], ["X"]]
+    # A run of pluses is part of a name, and a lone plus after it still separates.
+    assert split_affiliations("HUST+Megvii (Face++) Technology Inc.;Megvii Inc. (Face++)+1Peking University") == [
+        ["HUST", "Megvii (Face++) Technology Inc."], ["Megvii Inc. (Face++)", "1Peking University"]]
     assert split_domains("A.edu; ;b.org+c.org") == ["a.edu", None, "b.org"]
     assert dedupe_repeated(["a", "b", "a", "b"]) == ["a", "b"]
     assert dedupe_repeated(["a", "a", "b", "b"]) == ["a", "a", "b", "b"]

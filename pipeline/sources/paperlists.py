@@ -124,12 +124,17 @@ def dedupe_repeated(names: list[str]) -> list[str]:
     return names
 
 
+LONE_PLUS = re.compile(r"(?<!\+)\+(?!\+)")
+
+
 def split_affiliations(raw: str) -> list[list[str]]:
-    """Per-author affiliation lists: `;` between authors, `+` between one author's affiliations."""
+    """Per-author affiliation lists: `;` between authors, `+` between one author's affiliations.
+    A run of pluses belongs to a name ("Megvii (Face++) Technology Inc.", "C++"): only a lone
+    `+` separates."""
     per_author = []
     for chunk in raw.split(";"):
         seen: list[str] = []
-        for piece in chunk.split("+"):
+        for piece in LONE_PLUS.split(chunk):
             piece = " ".join(piece.split())
             if piece and piece not in seen:
                 seen.append(piece)
