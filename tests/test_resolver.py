@@ -31,6 +31,9 @@ def resolver():
         ("Google DeepMind", None, "GB", "institution:hq"),
         ("Dept. of Computer Science†", "cs.sunysb.edu", "US", "email:edu"),
         ("Department of Computer Science", "cs.toronto.edu", "CA", "email:institution"),
+        # A university abroad with a .edu address is not in the US.
+        ("Kriston AI Lab", "u.nus.edu", "SG", "email:institution"),
+        ("Hanwha Vision", "skku.edu", "KR", "email:institution"),
         ("School of Informatics", "ed.ac.uk", "GB", "email:cctld"),
         (None, "mails.tsinghua.edu.cn", "CN", "email:institution"),
     ],

@@ -192,3 +192,43 @@ def test_shared_name_without_other_evidence_stays_unresolved(resolver):
 def test_fuzzy_never_swaps_the_distinctive_word(resolver):
     # "Lund" must not become another university of a similar-looking place.
     assert resolver.resolve("Lundby University", None).country is None
+
+
+# Organisations invented for these tests: a subject word ("robotics") in registry names of many
+# countries, as in the real registry.
+SUBJECT_WORD_ORGS = [
+    (f"0tst{n:05d}", name, [], [], [], None, cc, cc, "", 0, ["facility"], "active")
+    for n, (name, cc) in enumerate([
+        ("Institute of Applied Artificial Intelligence and Robotics", "US"), ("Robotics Society of China", "CN"),
+        ("German Robotics Network", "DE"), ("Japan Robotics Forum", "JP"), ("Korea Robotics Council", "KR"),
+        ("French Robotics Cluster", "FR"), ("British Robotics Hub", "GB")])
+]
+
+
+@pytest.fixture(scope="module")
+def subject_resolver(tmp_path_factory):
+    path = write_dump(tmp_path_factory.mktemp("ror") / "dump.zip", rows=ORGS + SUBJECT_WORD_ORGS)
+    return Resolver(ror.load_index(path, tmp_path_factory.mktemp("cache")))
+
+
+def test_a_fuzzy_match_needs_a_word_that_names_something(subject_resolver):
+    """A name of subject words exists in many countries: a near spelling of one registry entry
+    is a guess, and the string stays unresolved. A proper noun still anchors a misspelling."""
+    res = subject_resolver.resolve("Institute of Artificial Intelligence and Robotics", None)
+    assert res.country is None, res
+    res = subject_resolver.resolve("Massachussets Institute of Technology", None)
+    assert (res.country, res.method) == ("US", "institution:fuzzy"), res
+
+
+def test_an_email_abroad_wins_over_a_fuzzy_match(resolver):
+    res = resolver.resolve("Massachussets Institute of Technology", "ox.ac.uk")
+    assert (res.country, res.method) == ("GB", "email:institution"), res
+    assert "US" in res.alternatives
+
+
+def test_a_registry_acronym_yields_to_an_email_address_abroad(resolver):
+    """"DCST" names a college in Sudan in the registry and a department at Tsinghua in the
+    string: an acronym alone is not trusted against an address in another country."""
+    assert resolver.resolve("The CoAI group, ETHZ", None).country == "CH"
+    res = resolver.resolve("The CoAI group, ETHZ", "mails.tsinghua.edu.cn")
+    assert (res.country, res.method) == ("CN", "email:institution"), res

@@ -55,10 +55,10 @@ import pycountry
 
 from ..models import load_yaml, read_yaml
 from .gazetteer import build_gazetteer, places_in_names
-from .names import ABBREVIATIONS, CONNECTORS, DROP, INSTITUTION_WORDS, LEADS, fold, name_key
+from .names import ABBREVIATIONS, CONNECTORS, DROP, GENERIC_PLACE_WORDS, INSTITUTION_WORDS, LEADS, fold, name_key
 from .ror import RorIndex, fuzzy_blocks, vocabulary_by_initial
 
-RESOLVER_VERSION = "5"  # 5: alternatives, e-mail evidence kept beside the decision, lab domains
+RESOLVER_VERSION = "6"  # 6: fuzzy matches need an anchor and yield to an e-mail abroad; acronyms too
 
 # Confidence of each rule: how often such a decision agreed with labelled data (docs/resolver.md).
 CONFIDENCE = {
@@ -109,7 +109,8 @@ REGION_RE = re.compile(r"\b(?:asia pacific|asia|europe|north america|latin ameri
 # A place joined to an institution's name as its campus: "Rutgers University-New Brunswick".
 CAMPUS_JOIN = re.compile(r"\s*(?:[-\u2010-\u2015]|\bat)\s*")
 # Words a fuzzy match must not add or drop: they tell namesakes apart.
-NAME_KEEPERS = ("state", "national", "federal", "polytechnic", "technical", "medical", "normal")
+NAME_KEEPERS = ("state", "national", "federal", "polytechnic", "technical", "medical", "normal", "international",
+                "applied")
 US_GOVERNMENT = re.compile(
     r"\b(?:naval|navy|army|air force|marine corps|nasa|noaa|nist|darpa|iarpa|nih|"
     r"national laborator(?:y|ies)|department of (?:energy|defense|veterans affairs|homeland security)|"
@@ -712,7 +713,10 @@ class Resolver:
         like an institution's name, or None. Every distinctive word of the segment (not
         "university", "of" ...) must appear, spelt nearly the same, in the ROR name, so
         "Sharif University of Technology" never becomes "Shandong University of Technology"
-        while "Ben Gurion University" finds "Ben-Gurion University of the Negev"."""
+        while "Ben Gurion University" finds "Ben-Gurion University of the Negev". The two must
+        share an anchor (`_anchor`): a name made of subject words only ("Centre for Quantum
+        Technologies", "Institute of Artificial Intelligence and Robotics") exists in many
+        countries, and a near spelling of it is a guess."""
         if self.ror is None:
             return None
         for _start, _end, key in segments:
@@ -725,6 +729,29 @@ class Resolver:
         return None
 
     RARE_WORD = 30  # registry names a word may appear in and still identify a place or name
+    ANCHOR_COUNTRIES = 5  # a word in registry names of at most this many countries names something
+
+    def _places_of(self, words) -> list[str]:
+        """The words that are place names, common ones included ("paris"), not generic ones."""
+        return [w for w in words if (w in self._places or w in self._gazetteer) and w not in GENERIC_PLACE_WORDS
+                and w not in INSTITUTION_WORDS and self.ror.token_df.get(w, 0) >= 300]
+
+    @functools.lru_cache(maxsize=20_000)
+    def _anchor(self, word: str) -> bool:
+        """Does `word` name something rather than describe it? A proper noun ("goethe",
+        "sapienza", "pennsylvania") appears in registry names of few countries; a subject word
+        ("quantum", "robotics", "mathematical", "global") in those of many. Measured on the
+        partial ROR dump: proper nouns of correct fuzzy matches sit in 1-5 countries, the
+        subject words of wrong ones in 11-40 (docs/resolver.md)."""
+        names = self._fuzzy_blocks.get(word) if self._fuzzy_blocks else None
+        if not names:
+            return False
+        countries = set()
+        for name in names:
+            countries.update(self.ror.countries[o] for o in self.ror.orgs_for_name(name))
+            if len(countries) > self.ANCHOR_COUNTRIES:
+                return False
+        return True
 
     @functools.lru_cache(maxsize=50_000)
     def _fuzzy_segment(self, key: str) -> tuple[int, str] | None:
@@ -753,13 +780,19 @@ class Resolver:
                                score_cutoff=self.FUZZY_THRESHOLD, limit=20)
         good = []
         key_words = key.split()
+        us_government = US_GOVERNMENT.search(key) is not None
         for name, score, _ in hits:
             name_words = name.split()
+            # A US government name ("Army Research Lab") is its own anchor: it is only ever
+            # placed in the US (below).
+            if not us_government and not any(w in name_words and self._anchor(w) for w in lookup):
+                continue
             # Both ways: each distinctive word of the string is in the name, and the name's are
             # in the string, one excepted when a distinctive word is shared exactly ("University
             # of Marburg" is Philipps-Universität Marburg; "Institute of Computer Science" is
-            # not the Czech Academy's).
-            missing = [nw for nw in self._distinctive(name_words)
+            # not the Czech Academy's). A place in the name counts however common it is: "Paris
+            # Centre for Quantum Technologies" is not Singapore's Centre for Quantum Technologies.
+            missing = [nw for nw in self._distinctive(name_words) + self._places_of(name_words)
                        if max(fuzz.ratio(nw, kw) for kw in key_words) < self.FUZZY_WORD]
             shared = any(w in name_words and self.ror.token_df.get(w, 0) <= self.RARE_WORD for w in distinctive)
             # "Kent State University" is not the University of Kent: a US state university's
@@ -779,7 +812,7 @@ class Resolver:
             return None
         # A US government or military name ("Naval Research Laboratory", "... National
         # Laboratory") has namesakes abroad; a near spelling never places it there.
-        if US_GOVERNMENT.search(key) and countries != {"US"}:
+        if us_government and countries != {"US"}:
             return None
         return self.ror.orgs_for_name(best[0])[0], best[0]
 
@@ -897,11 +930,14 @@ class Resolver:
         if decided:
             return located(*decided[:3])
 
-        # 4. A fuzzy match of an institution-looking segment.
+        # 4. A fuzzy match of an institution-looking segment. It is the weakest reading of a
+        # name: an e-mail domain in another country wins over it ("Pioneer Center for AI" with a
+        # dtu.dk address is Denmark's, not Pioneer Japan), and the match stays an alternative.
         fuzzy = self._fuzzy(segments) if folded and not matches else None
-        if fuzzy:
+        fuzzy_country = self.ror.countries[fuzzy[0]] if fuzzy else None
+        if fuzzy and (email_country is None or email_country == fuzzy_country):
             org, key, seg = fuzzy
-            return done(self.ror.countries[org], self.ror.names[org], self.ror.ids[org], "institution:fuzzy", seg)
+            return done(fuzzy_country, self.ror.names[org], self.ror.ids[org], "institution:fuzzy", seg)
 
         # 5. A multinational named without a place: its headquarters.
         hq = self._headquarters(matches)
@@ -915,6 +951,9 @@ class Resolver:
         # 6. The e-mail domain.
         if dom:
             country, method, name, iid, text = dom
+            if fuzzy_country:
+                return done(country, name, iid, method, text,
+                            self._other_countries(country, mentions, matches, email_country, folded) | {fuzzy_country})
             return done(country, name, iid, method, text)
         clean = self._clean_domain(email_domain)
         inst, suffix = self.domain_institution(clean) if clean else (None, None)
@@ -999,6 +1038,10 @@ class Resolver:
                 org = narrowed[0]
                 country = self._org_country(org)
                 consistent = True
+            # A registry acronym ("DCST") stands for organisations in many countries, of which
+            # the registry holds a few: an e-mail address in another country says it is another.
+            if not m.curated and m.tokens == 0 and context_dom and country not in context_dom:
+                continue
             if decided and decided[2] != country and not m.whole and not (m.start <= decided[3] < m.end) \
                     and not (folded and decided[3] >= m.end and CAMPUS_JOIN.fullmatch(folded[m.end:decided[3]])):
                 continue
