@@ -31,6 +31,9 @@ def resolver():
         ("Google DeepMind", None, "GB", "institution:hq"),
         ("Dept. of Computer Science†", "cs.sunysb.edu", "US", "email:edu"),
         ("Department of Computer Science", "cs.toronto.edu", "CA", "email:institution"),
+        # A word a line break split is joined; hyphenated names stay as printed.
+        ("Mas-sachusetts Institute of Technology", None, "US", "institution"),
+        ("Multi-scale Lab, Sun Yat-sen University", None, "CN", "institution"),
         # A university abroad with a .edu address is not in the US.
         ("Kriston AI Lab", "u.nus.edu", "SG", "email:institution"),
         ("Hanwha Vision", "skku.edu", "KR", "email:institution"),

@@ -117,6 +117,8 @@ US_GOVERNMENT = re.compile(
     r"national institutes of health|u ?s|united states)\b")
 US_TLDS = {"edu", "gov", "mil"}
 
+# A word broken by a hyphen at a line end: lower case after the hyphen ("Univer-sity").
+BROKEN_WORD = re.compile(r"\b([A-Za-z]{2,})-([a-z]{2,})\b")
 TOKEN_RE = re.compile(r"[0-9a-z]+(?:'[0-9a-z]+)*|&")
 SEGMENT_GAP = re.compile(r"[,;()\[\]|/:]|\s[-\u2013]\s")
 PART_SPLIT = re.compile(r"\s*[;|]\s*|\s+\+\s+|\s+/\s+")
@@ -825,7 +827,7 @@ class Resolver:
             by_domain = self._resolve_one("", email_domain)
             return by_domain if by_domain.country else replace(
                 by_domain, reason=f"longer than {MAX_AFFILIATION:,} characters: not one affiliation string")
-        text = fold(affiliation or "")
+        text = self._rejoin(fold(affiliation or ""))
         pieces = [p for p in PART_SPLIT.split(text) if p and p.strip(" ,")] if text else []
         if len(pieces) <= 1:
             pieces = self._split_on_and(text) if text else []
@@ -838,6 +840,32 @@ class Resolver:
         head = resolved[0]
         countries = tuple(dict.fromkeys(c for p in resolved for c in p.countries))
         return replace(head, countries=countries, parts=parts)
+
+    def _rejoin(self, text: str) -> str:
+        """Join a word that a line break split in the PDF the string was copied from
+        ("Mas-sachusetts Institute", "Kyoto Univer-sity"): when the two pieces joined make a
+        word of institution or place names and they are not both words themselves (so
+        "Multi-scale", "Bunkyo-ku" and "Yat-sen" stay as printed)."""
+        if "-" not in text:
+            return text
+        vocabulary = self._vocabulary
+
+        def join(m: re.Match) -> str:
+            a, b = m.group(1).lower(), m.group(2)
+            whole = a + b
+            if whole in vocabulary and not (a in vocabulary and b in vocabulary):
+                return m.group(1) + b
+            return m.group(0)
+
+        return BROKEN_WORD.sub(join, text)
+
+    @functools.cached_property
+    def _vocabulary(self) -> frozenset[str]:
+        """Words of registry and curated institution names, and of place names."""
+        words = set(self.ror.token_df) if self.ror is not None else set()
+        for key in (*self._inst_ci, *self._places):
+            words.update(key.split())
+        return frozenset(words | INSTITUTION_WORDS)
 
     def _split_on_and(self, text: str) -> list[str]:
         """"Tsinghua University and Microsoft Research Asia" -> two parts, when the words on each
