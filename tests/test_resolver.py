@@ -18,6 +18,10 @@ def resolver():
         ("The University of Hong Kong, Hong Kong, China", None, "HK", "location:country"),
         ("Hong Kong Polytechnic University, Kowloon, Hong Kong SAR", None, "HK", "location:country"),
         ("The Chinese University of Hong Kong, Shenzhen, China", None, "CN", "location:country"),
+        # A Hong Kong university's mainland campus, without a country printed.
+        ("The Chinese University of Hong Kong (Shenzhen)", None, "CN", "location:city"),
+        ("School of Data Science, CUHK-Shenzhen", None, "CN", "location:city"),
+        ("The Chinese University of Hong Kong", None, "HK", "location:country"),
         ("National Taiwan University, Taipei, Taiwan, R.O.C.", None, "TW", "location:country"),
         ("University of Macau, Macao, China", None, "MO", "location:country"),
         ("Western University, London, Ontario, Canada", None, "CA", "location:country"),

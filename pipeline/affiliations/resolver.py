@@ -952,7 +952,12 @@ class Resolver:
         if chosen:
             m, org = chosen
             name, iid = self._org_named(org)
-            return done(self._org_country(org), name, iid, "institution" if m.curated else "institution:ror", m.text)
+            country = self._org_country(org)
+            if country in ("HK", "MO") and decided and decided[0] == "CN" and decided[3] >= m.end:
+                # A Hong Kong or Macau university's campus on the mainland, named after it as
+                # in rule 1 ("The Chinese University of Hong Kong (Shenzhen)" is CN).
+                return done("CN", name, iid, f"location:{decided[1]}", decided[2])
+            return done(country, name, iid, "institution" if m.curated else "institution:ror", m.text)
 
         # 3. A state, province or city.
         if decided:
@@ -1042,9 +1047,14 @@ class Resolver:
     def _choose_institution(self, matches: list[_Match], mentions, decided, dom, folded: str = ""):
         """The institution that decides the country, or None. Each candidate must sit in one
         country, or be narrowed to one by the places in the string or the e-mail domain; a
-        candidate found inside a longer segment that contradicts a place outside it is
-        dropped, unless the place is joined to the name as a campus ("Rutgers University-New
-        Brunswick", "University of X at Y"). The rest are scored: the rarest word of the name (a proper noun such as
+        candidate found inside a longer segment, with a place below country level printed
+        outside it, is dropped, unless the place is joined to the name as a campus ("Rutgers
+        University-New Brunswick", "University of X at Y"): the place then decides (rule 3)
+        and names the most specific institution in its country. That holds whether or not the
+        place agrees with the candidate; letting agreeing candidates compete instead named a
+        less specific one as often as a better one ("University of California" for "UCLA Vision
+        Lab, University of California, Los Angeles"), and no country changed, so the measured
+        rule stays. The rest are scored: the rarest word of the name (a proper noun such as
         "Cornell" beats "Center for Applied Mathematics"), agreement with the other
         evidence, a whole-segment match, the curated table."""
         context = {m[2] for m in mentions}
@@ -1070,7 +1080,7 @@ class Resolver:
             # the registry holds a few: an e-mail address in another country says it is another.
             if not m.curated and m.tokens == 0 and context_dom and country not in context_dom:
                 continue
-            if decided and decided[2] != country and not m.whole and not (m.start <= decided[3] < m.end) \
+            if decided and not m.whole and not (m.start <= decided[3] < m.end) \
                     and not (folded and decided[3] >= m.end and CAMPUS_JOIN.fullmatch(folded[m.end:decided[3]])):
                 continue
             score = (m.specificity + (2.0 if consistent else 0.0) + (1.0 if m.whole else 0.0)
