@@ -12,12 +12,23 @@ below is over those), per-paper exact country sets, US-CN
 papers by the labels and by us under each placement with our [low, high] interval, and
 whether the labels' count lies inside it; then the figures the numbers issue asks for.
 
-    python benchmarks/country_labels.py [--paperlists DIR] [--ror ZIP|none] [--show N]
+    python benchmarks/country_labels.py [--paperlists DIR] [--ror ZIP|none] [--show N] [--audit]
+
+`--audit` prints every paper whose US-CN membership differs between the labels and us (under
+`hq`), author by author: the affiliation string, the e-mail domain, the labels' country for
+that affiliation and our decision, so that each disagreement can be judged by hand.
+
+The US-CN figures are printed twice: against the labels as published, and against the labels
+with the reviewed corrections of `--corrections` (default benchmarks/data/label_corrections.csv:
+one row per paper whose US-CN membership the labels get wrong, with the fact that shows it;
+`none` for no corrections). A correction whose paper is missing, or whose label already agrees
+with it, is reported and not applied.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import statistics
 import sys
@@ -61,13 +72,62 @@ def labels_of(record: dict) -> set[str] | None:
     return {FOLD.get(c, c) for c in codes}
 
 
+CORRECTIONS = Path(__file__).resolve().parent / "data" / "label_corrections.csv"
+
+
+def load_corrections(path: str) -> dict[tuple[str, str], bool]:
+    """(venue-year, paper id) -> the reviewed US-CN membership."""
+    if path == "none":
+        return {}
+    with open(path, newline="", encoding="utf-8") as handle:
+        return {(row["venue_year"], row["paper_id"]): row["us_cn"].strip().lower() == "true"
+                for row in csv.DictReader(handle)}
+
+
+def author_labels(record: dict) -> list[list[str]]:
+    """The labels' country of each author's affiliations, in the order of `aff` ("?" where the
+    record does not say): `aff_country_unique_index` holds, per author, `+`-joined indexes into
+    `aff_country_unique`."""
+    names = str(record.get("aff_country_unique") or "").split(";")
+    out = []
+    for entry in str(record.get("aff_country_unique_index") or "").split(";"):
+        found = []
+        for index in entry.split("+"):
+            index = index.strip()
+            name = names[int(index)].strip() if index.isdigit() and int(index) < len(names) else ""
+            found.append(name or "?")
+        out.append(found)
+    return out
+
+
+def audit(pk, paper, record, label: set[str], mine: set[str], high: bool, decisions: list) -> None:
+    print(f"\n{pk.key} {paper.paper_id}: labels {sorted(label)}, ours {sorted(mine)}"
+          f"{' (US-CN in high)' if high else ''}  {paper.title[:70]}")
+    labelled = author_labels(record)
+    affs = str(record.get("aff") or "").split(";")
+    domains = str(record.get("aff_domain") or "").split(";")
+    for i, aff in enumerate(affs):
+        countries = labelled[i] if i < len(labelled) else ["?"]
+        ours = sorted({c for d in decisions if d.author_position == i + 1 for c in d.countries}) or ["-"]
+        rules = sorted({str(d.method) for d in decisions if d.author_position == i + 1})
+        domain = domains[i].strip() if i < len(domains) else ""
+        print(f"    author {i + 1}: labels {'+'.join(countries):24s} ours {'/'.join(ours):8s} {','.join(rules)[:30]:30s} "
+              f"| {aff.strip()[:80]} | {domain}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--paperlists", type=Path, default=SHARED / "paperlists")
     parser.add_argument("--ror", default=str(SHARED / "ror" / "ror-partial-v2.zip"),
                         help="ROR v2 dump zip ('none': without ROR)")
     parser.add_argument("--show", type=int, default=0, help="print this many mismatching papers per venue-year")
+    parser.add_argument("--audit", action="store_true",
+                        help="print every paper whose US-CN membership differs, author by author")
+    parser.add_argument("--corrections", default=str(CORRECTIONS),
+                        help="CSV of reviewed US-CN corrections to the labels ('none': without)")
     args = parser.parse_args()
+    corrections = load_corrections(args.corrections)
+    applied: set[tuple[str, str]] = set()
     files = sorted(args.paperlists.glob("*.json"))
     if not files:
         print(f"no paperlists files under {args.paperlists}", file=sys.stderr)
@@ -90,7 +150,7 @@ def main() -> int:
     print(header)
     total = Counter()
     kinds = Counter()  # uncertainty kinds behind US-CN papers that are in `high` only
-    inside_years = widths = 0
+    inside_years = inside_reviewed = widths = 0
     width_ratios, broad_ratios = [], []
     years = 0
     for path in files:
@@ -123,9 +183,10 @@ def main() -> int:
         ours = {placement: {p: fold(cs) for p, cs in dc.paper_countries(decisions, placement).items()}
                 for placement in dc.PLACEMENTS}
         labelled = exact = 0
-        lab_uscn = 0
+        lab_uscn = reviewed_uscn = 0
         counts = Counter()
         misses = []
+        audits = []
         for paper in parsed.papers:
             record = by_id.get(paper.paper_id.split("~")[0])
             label = labels_of(record) if record else None
@@ -139,12 +200,18 @@ def main() -> int:
                 lab_uscn += {"US", "CN"} <= label
             if label is None:  # compared on the papers the labels cover
                 continue
+            reviewed = corrections.get((pk.key, paper.paper_id))
+            if reviewed is not None and reviewed != ({"US", "CN"} <= label):
+                applied.add((pk.key, paper.paper_id))
+            reviewed_uscn += ({"US", "CN"} <= label) if reviewed is None else reviewed
             for placement in dc.PLACEMENTS:
                 counts[placement] += {"US", "CN"} <= ours[placement].get(paper.paper_id, set())
             possible = [fold(s) for s in dc.possible_country_sets(by_paper.get(paper.paper_id, []))]
             low, high = all({"US", "CN"} <= s for s in possible), any({"US", "CN"} <= s for s in possible)
             counts["low"] += low
             counts["high"] += high
+            if args.audit and ({"US", "CN"} <= label) != ({"US", "CN"} <= mine):
+                audits.append((paper, record, label, mine, high))
             possible = [fold(s) for s in dc.possible_country_sets(broad_by_paper.get(paper.paper_id, []))]
             counts["low_any"] += all({"US", "CN"} <= s for s in possible)
             counts["high_any"] += any({"US", "CN"} <= s for s in possible)
@@ -153,17 +220,20 @@ def main() -> int:
         inside = counts["low"] <= lab_uscn <= counts["high"]
         years += 1
         inside_years += inside
+        inside_reviewed += counts["low"] <= reviewed_uscn <= counts["high"]
         if counts["hq"] >= 5:
             widths += 1
             width_ratios.append((counts["high"] - counts["low"]) / counts["hq"])
             broad_ratios.append((counts["high_any"] - counts["low_any"]) / counts["hq"])
         total.update({"papers": len(parsed.papers), "labelled": labelled, "exact": exact, "lab_uscn": lab_uscn,
-                      **counts})
+                      "reviewed_uscn": reviewed_uscn, **counts})
         print(f"{pk.key:14s} {len(parsed.papers):6d} {labelled:8d} {exact / max(labelled, 1):7.1%} {lab_uscn:9d} "
               f"{counts['hq']:4d} {counts['coauthors']:6d} {'[' + str(counts['low']) + ', ' + str(counts['high']) + ']':>12s} "
               f"{'yes' if inside else 'NO':>6s}")
         for m in misses:
             print(f"    {m[0]}: labels {m[1]} ours {m[2]}  {m[3]}")
+        for paper, record, label, mine, high in audits:
+            audit(pk, paper, record, label, mine, high, by_paper.get(paper.paper_id, []))
     print(f"{'total':14s} {total['papers']:6d} {total['labelled']:8d} {total['exact'] / max(total['labelled'], 1):7.1%} "
           f"{total['lab_uscn']:9d} {total['hq']:4d} {total['coauthors']:6d} "
           f"{'[' + str(total['low']) + ', ' + str(total['high']) + ']':>12s}")
@@ -180,6 +250,14 @@ def main() -> int:
               f"{statistics.median(width_ratios):.1%}   (target <= 25%); with every lab admissible (labs=any): "
               f"{statistics.median(broad_ratios):.1%}, total [{total['low_any']}, {total['high_any']}]")
     print(f"uncertain rows behind the US-CN interval, by kind: {dict(kinds)}")
+    unused = sorted(set(corrections) - applied)
+    if corrections:
+        reviewed = max(total["reviewed_uscn"], 1)
+        print(f"with {len(applied)} reviewed corrections to the labels ({args.corrections}): labels' US-CN "
+              f"{total['reviewed_uscn']}, ours hq {total['hq']} ({(total['hq'] - reviewed) / reviewed:+.1%}); "
+              f"inside [low, high] in {inside_reviewed}/{years} venue-years = {inside_reviewed / max(years, 1):.0%}")
+    for key in unused:
+        print(f"correction not applied (paper missing, or its label already says so): {key[0]} {key[1]}")
     print(f"took {time.perf_counter() - started:.1f}s")
     return 0
 
