@@ -126,7 +126,12 @@ def main() -> int:
     parser.add_argument("--corrections", default=str(CORRECTIONS),
                         help="CSV of reviewed US-CN corrections to the labels ('none': without)")
     args = parser.parse_args()
-    corrections = load_corrections(args.corrections)
+    try:
+        corrections = load_corrections(args.corrections)
+    except (OSError, KeyError, csv.Error) as exc:
+        print(f"{args.corrections}: not a corrections CSV (venue_year, paper_id, us_cn, authors, fact): {exc}",
+              file=sys.stderr)
+        return 2
     applied: set[tuple[str, str]] = set()
     files = sorted(args.paperlists.glob("*.json"))
     if not files:
