@@ -72,3 +72,30 @@ def test_resolver_agreement_does_not_regress(ror_index):
             wrong += 1
     assert agree / len(rows) >= 0.98
     assert wrong / len(rows) <= 0.01
+
+
+def test_every_reviewed_label_correction_still_applies():
+    """benchmarks/data/label_corrections.csv corrects the labels' US-CN membership of named
+    papers: each paper must still be in its file, and its published label must still say the
+    opposite (a correction that no longer changes anything would inflate the corrected figures'
+    claim of review)."""
+    import sys
+
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from country_labels import CORRECTIONS, labels_of, load_corrections
+
+    corrections = load_corrections(str(CORRECTIONS))
+    assert len(corrections) >= 20
+    records = {}
+    for venue_year, _ in corrections:
+        if venue_year not in records:
+            venue, year = venue_year.rsplit("-", 1)
+            stem = {"neurips": "nips"}.get(venue, venue) + year
+            records[venue_year] = {str(r.get("id")): r for r in json.loads(shared("paperlists", f"{stem}.json").read_text())}
+    for (venue_year, paper_id), us_cn in corrections.items():
+        record = records[venue_year].get(paper_id)
+        assert record is not None, (venue_year, paper_id)
+        label = labels_of(record)
+        assert label is not None and ({"US", "CN"} <= label) != us_cn, (venue_year, paper_id, label)
