@@ -111,8 +111,8 @@ def audit(pk, paper, record, label: set[str], mine: set[str], high: bool, decisi
         ours = sorted({c for d in decisions if d.author_position == i + 1 for c in d.countries}) or ["-"]
         rules = sorted({str(d.method) for d in decisions if d.author_position == i + 1})
         domain = domains[i].strip() if i < len(domains) else ""
-        print(f"    author {i + 1}: labels {'+'.join(countries):24s} ours {'/'.join(ours):8s} {','.join(rules)[:30]:30s} "
-              f"| {aff.strip()[:80]} | {domain}")
+        print(f"    author {i + 1}: labels {'+'.join(countries):24s} ours {'/'.join(ours):8s} "
+              f"{','.join(rules)[:30]:30s} | {aff.strip()[:80]} | {domain}")
 
 
 def main() -> int:

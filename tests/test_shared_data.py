@@ -93,7 +93,8 @@ def test_every_reviewed_label_correction_still_applies():
         if venue_year not in records:
             venue, year = venue_year.rsplit("-", 1)
             stem = {"neurips": "nips"}.get(venue, venue) + year
-            records[venue_year] = {str(r.get("id")): r for r in json.loads(shared("paperlists", f"{stem}.json").read_text())}
+            listed = json.loads(shared("paperlists", f"{stem}.json").read_text())
+            records[venue_year] = {str(r.get("id")): r for r in listed}
     for (venue_year, paper_id), us_cn in corrections.items():
         record = records[venue_year].get(paper_id)
         assert record is not None, (venue_year, paper_id)
