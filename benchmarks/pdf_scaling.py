@@ -1,7 +1,7 @@
 """Do the full-text scan and page 1 reading scale with workers, and what does the scan cost
 per page over bare PyMuPDF?
 
-    python benchmarks/pdf_scaling.py [--rounds 2] [--large-rounds 8] [--workers 2] [--repeats 3]
+    python benchmarks/pdf_scaling.py [--rounds 2] [--large-rounds 8] [--workers 2] [--repeats 3] [--passes 7]
 
 On the real PDFs of the shared data (`real-pdfs/`, every page):
 

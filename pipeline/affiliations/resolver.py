@@ -706,9 +706,11 @@ class Resolver:
     FUZZY_THRESHOLD = 90.0  # token_set_ratio of the whole name (measured: docs/resolver.md)
     FUZZY_WORD = 85.0  # each distinctive word must be found at least this similar
 
+    COMMON_WORD = 300  # registry names a word may appear in and still tell one name from another
+
     def _distinctive(self, words) -> list[str]:
         return [w for w in words if w not in INSTITUTION_WORDS and w not in CONNECTORS and len(w) > 2
-                and self.ror.token_df.get(w, 0) < 300]
+                and self.ror.token_df.get(w, 0) < self.COMMON_WORD]
 
     def _fuzzy(self, segments: list[tuple[int, int, str]]) -> tuple[int, str, str] | None:
         """(org, matched ROR name key, segment) for the best fuzzy match of a segment that looks
@@ -734,9 +736,10 @@ class Resolver:
     ANCHOR_COUNTRIES = 5  # a word in registry names of at most this many countries names something
 
     def _places_of(self, words) -> list[str]:
-        """The words that are place names, common ones included ("paris"), not generic ones."""
+        """The place names among `words` that `_distinctive` leaves out as too common ("paris"),
+        generic ones ("city", "north") excepted."""
         return [w for w in words if (w in self._places or w in self._gazetteer) and w not in GENERIC_PLACE_WORDS
-                and w not in INSTITUTION_WORDS and self.ror.token_df.get(w, 0) >= 300]
+                and w not in INSTITUTION_WORDS and self.ror.token_df.get(w, 0) >= self.COMMON_WORD]
 
     @functools.lru_cache(maxsize=20_000)
     def _anchor(self, word: str) -> bool:
@@ -984,10 +987,9 @@ class Resolver:
         # 6. The e-mail domain.
         if dom:
             country, method, name, iid, text = dom
-            if fuzzy_country:
-                return done(country, name, iid, method, text,
-                            self._other_countries(country, mentions, matches, email_country, folded) | {fuzzy_country})
-            return done(country, name, iid, method, text)
+            overruled = {fuzzy_country} if fuzzy_country else set()
+            return done(country, name, iid, method, text,
+                        self._other_countries(country, mentions, matches, email_country, folded) | overruled)
         clean = self._clean_domain(email_domain)
         inst, suffix = self.domain_institution(clean) if clean else (None, None)
         if inst is not None:  # a multinational's domain: headquarters, as a last resort
