@@ -4,11 +4,11 @@ could place (`unresolved_affiliations`)."""
 
 from dagster import AssetExecutionContext
 
-from pipeline.affiliations import steps
-from pipeline.affiliations.reference import resolver_from_store
-from pipeline.affiliations.resolver import RESOLVER_VERSION
-from resources.ror import RorRegistry
-from resources.warehouse import WarehouseResource
+from paperatlas.pipeline.affiliations import steps
+from paperatlas.pipeline.affiliations.reference import resolver_from_store
+from paperatlas.pipeline.affiliations.resolver import RESOLVER_VERSION
+from paperatlas.resources.ror import RorRegistry
+from paperatlas.resources.warehouse import WarehouseResource
 
 from .common import materialize, partition, stage_asset, step
 from .pdfs import pdf_affiliations

@@ -18,12 +18,12 @@ from dagster import (
     define_asset_job,
 )
 
-from pipeline.affiliations.reference import overrides_digest
-from pipeline.http import FetchError
-from pipeline.partitions import parse_partition_key
-from pipeline.sources import registry
-from pipeline.sources.base import SourceError
-from pipeline.sources.plan import SourcePlan
+from paperatlas.pipeline.affiliations.reference import overrides_digest
+from paperatlas.pipeline.http import FetchError
+from paperatlas.pipeline.partitions import parse_partition_key
+from paperatlas.pipeline.sources import registry
+from paperatlas.pipeline.sources.base import SourceError
+from paperatlas.pipeline.sources.plan import SourcePlan
 
 from .affiliations import author_affiliations, resolved_affiliations, unresolved_affiliations
 from .countries import country_decisions, country_edges, paper_countries

@@ -26,10 +26,10 @@ from dagster import (
     asset,
 )
 
-from pipeline.affiliations.reference import REFERENCE
-from pipeline.models import Check, FilePath, IngestError, Markdown, Outcome, Png, Share, StageFailure, Url, root_error
-from pipeline.partitions import PartitionKey, parse_partition_key
-from pipeline.store import StoreError, Warehouse
+from paperatlas.pipeline.affiliations.reference import REFERENCE
+from paperatlas.pipeline.models import Check, FilePath, IngestError, Markdown, Outcome, Png, Share, StageFailure, Url, root_error
+from paperatlas.pipeline.partitions import PartitionKey, parse_partition_key
+from paperatlas.pipeline.store import StoreError, Warehouse
 
 from .partitions import venue_year_partitions
 

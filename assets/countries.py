@@ -4,9 +4,9 @@ that wrote together (`country_edges`)."""
 
 from dagster import AssetExecutionContext
 
-from pipeline.countries import steps
-from resources.conventions import Conventions
-from resources.warehouse import WarehouseResource
+from paperatlas.pipeline.countries import steps
+from paperatlas.resources.conventions import Conventions
+from paperatlas.resources.warehouse import WarehouseResource
 
 from .affiliations import author_affiliations, resolved_affiliations
 from .common import materialize, partition, stage_asset, step

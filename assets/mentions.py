@@ -4,11 +4,11 @@
 
 from dagster import AssetExecutionContext
 
-from pipeline.mentions import steps
-from pipeline.mentions.fulltext import TEXT_VERSION
-from resources.pdfs import PdfStoreResource
-from resources.terms import TermCatalogueFile
-from resources.warehouse import WarehouseResource
+from paperatlas.pipeline.mentions import steps
+from paperatlas.pipeline.mentions.fulltext import TEXT_VERSION
+from paperatlas.resources.pdfs import PdfStoreResource
+from paperatlas.resources.terms import TermCatalogueFile
+from paperatlas.resources.warehouse import WarehouseResource
 
 from .common import POOL_PDF_CPU, materialize, partition, stage_asset, step
 from .countries import paper_countries

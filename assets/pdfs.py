@@ -2,10 +2,10 @@
 
 from dagster import AssetExecutionContext
 
-from pipeline.pdfs import steps
-from pipeline.pdfs.extract import EXTRACTOR_VERSION
-from resources.pdfs import PdfStoreResource
-from resources.warehouse import WarehouseResource
+from paperatlas.pipeline.pdfs import steps
+from paperatlas.pipeline.pdfs.extract import EXTRACTOR_VERSION
+from paperatlas.resources.pdfs import PdfStoreResource
+from paperatlas.resources.warehouse import WarehouseResource
 
 from .common import POOL_DOWNLOADS, POOL_PDF_CPU, materialize, partition, stage_asset, step
 from .sources import raw_papers

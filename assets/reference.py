@@ -8,12 +8,12 @@ keeps the data version and stales nothing.
 
 from dagster import AssetExecutionContext
 
-from pipeline.affiliations import reference
-from pipeline.affiliations.ror import INDEX_VERSION
-from pipeline.mentions import steps as mentions
-from resources.ror import OverridesFile, RorRegistry
-from resources.terms import TermCatalogueFile
-from resources.warehouse import WarehouseResource
+from paperatlas.pipeline.affiliations import reference
+from paperatlas.pipeline.affiliations.ror import INDEX_VERSION
+from paperatlas.pipeline.mentions import steps as mentions
+from paperatlas.resources.ror import OverridesFile, RorRegistry
+from paperatlas.resources.terms import TermCatalogueFile
+from paperatlas.resources.warehouse import WarehouseResource
 
 from .common import materialize, stage_asset, step
 

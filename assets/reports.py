@@ -5,11 +5,11 @@ report folder (`venue_year_report`), and the yearly tables over every venue-year
 from dagster import AssetExecutionContext, Config
 from pydantic import Field
 
-from pipeline.reports import headlines as hl
-from pipeline.reports import steps
-from resources.conventions import Conventions
-from resources.reports import ReportsFolder
-from resources.warehouse import WarehouseResource
+from paperatlas.pipeline.reports import headlines as hl
+from paperatlas.pipeline.reports import steps
+from paperatlas.resources.conventions import Conventions
+from paperatlas.resources.reports import ReportsFolder
+from paperatlas.resources.warehouse import WarehouseResource
 
 from .affiliations import author_affiliations, resolved_affiliations
 from .common import materialize, partition, stage_asset, step

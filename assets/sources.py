@@ -2,7 +2,7 @@
 
 from dagster import AssetExecutionContext, Config
 
-from pipeline.sources import registry, steps
+from paperatlas.pipeline.sources import registry, steps
 
 from .common import materialize, partition, stage_asset, step
 

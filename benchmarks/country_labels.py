@@ -138,13 +138,13 @@ def main() -> int:
         print(f"no paperlists files under {args.paperlists}", file=sys.stderr)
         return 2
 
-    from pipeline.affiliations.resolver import Resolver
-    from pipeline.affiliations.ror import load_index
-    from pipeline.affiliations.rows import explode
-    from pipeline.config import load_settings
-    from pipeline.countries import decision as dc
-    from pipeline.partitions import parse_partition_key
-    from pipeline.sources.paperlists import parse_records
+    from paperatlas.pipeline.affiliations.resolver import Resolver
+    from paperatlas.pipeline.affiliations.ror import load_index
+    from paperatlas.pipeline.affiliations.rows import explode
+    from paperatlas.pipeline.config import load_settings
+    from paperatlas.pipeline.countries import decision as dc
+    from paperatlas.pipeline.partitions import parse_partition_key
+    from paperatlas.pipeline.sources.paperlists import parse_records
 
     started = time.perf_counter()
     index = None if args.ror == "none" else load_index(Path(args.ror), load_settings().cache_dir)

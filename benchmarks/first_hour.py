@@ -42,7 +42,7 @@ def offline(host, *args, **kwargs):
         return real(host, *args, **kwargs)
     raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 socket.getaddrinfo = offline
-from pipeline.cli import main
+from paperatlas.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 SETTINGS = ("PAPERATLAS_PAPERLISTS_BASE", "PAPERATLAS_ROR_DUMP", "PAPERATLAS_PDFS", "DAGSTER_HOME")

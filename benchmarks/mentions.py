@@ -32,8 +32,8 @@ from shared_data import SHARED  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.mentions.catalogue import load_catalogue  # noqa: E402
-from pipeline.mentions.runner import scan_paths  # noqa: E402
+from paperatlas.pipeline.mentions.catalogue import load_catalogue  # noqa: E402
+from paperatlas.pipeline.mentions.runner import scan_paths  # noqa: E402
 
 CORPUS = SHARED / "pdf-corpus"
 REAL = SHARED / "real-pdfs"
@@ -127,9 +127,9 @@ def pipeline(processes: int) -> None:
         })
         from dagster import DagsterInstance
 
-        from pipeline.config import load_settings
-        from pipeline.definitions import build_definitions
-        from pipeline.store import Warehouse
+        from paperatlas.pipeline.config import load_settings
+        from paperatlas.definitions import build_definitions
+        from paperatlas.pipeline.store import Warehouse
 
         settings = load_settings()
         defs = build_definitions(settings)

@@ -33,12 +33,12 @@ from shared_data import SHARED  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.models import Paper  # noqa: E402
-from pipeline.partitions import PartitionKey  # noqa: E402
-from pipeline.sources import openreview, virtual_site  # noqa: E402
-from pipeline.sources.base import ParseResult  # noqa: E402
-from pipeline.sources.merge import merge  # noqa: E402
-from pipeline.sources.paperlists import parse_records  # noqa: E402
+from paperatlas.pipeline.models import Paper  # noqa: E402
+from paperatlas.pipeline.partitions import PartitionKey  # noqa: E402
+from paperatlas.pipeline.sources import openreview, virtual_site  # noqa: E402
+from paperatlas.pipeline.sources.base import ParseResult  # noqa: E402
+from paperatlas.pipeline.sources.merge import merge  # noqa: E402
+from paperatlas.pipeline.sources.paperlists import parse_records  # noqa: E402
 
 
 def respell(title: str, i: int) -> str:
@@ -82,7 +82,7 @@ def build(papers: list[Paper], pk: PartitionKey):
         if i % 33 == 5:
             continue
         names = [", ".join([a.split()[-1], " ".join(a.split()[:-1])]) if len(a.split()) > 1 else a for a in p.authors]
-        from pipeline.sources.base import display_name
+        from paperatlas.pipeline.sources.base import display_name
         names = [display_name(n) for n in names]
         proc.papers.append(Paper(pk.key, f"h{i}", pk.venue, pk.year, p.title, None, names, [[] for _ in names],
                                  [None] * len(names), source="proceedings"))

@@ -34,10 +34,10 @@ from shared_data import SHARED  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline.affiliations.resolver import Resolver  # noqa: E402
-from pipeline.affiliations.ror import load_index  # noqa: E402
-from pipeline.config import load_settings  # noqa: E402
-from pipeline.pdfs.extract import attribute, read_pdf  # noqa: E402
+from paperatlas.pipeline.affiliations.resolver import Resolver  # noqa: E402
+from paperatlas.pipeline.affiliations.ror import load_index  # noqa: E402
+from paperatlas.pipeline.config import load_settings  # noqa: E402
+from paperatlas.pipeline.pdfs.extract import attribute, read_pdf  # noqa: E402
 
 FOLD = {"HK": "CN", "MO": "CN", "TW": "CN"}
 LABELS = {"United States": "US", "United Kingdom": "GB", "South Korea": "KR", "Russian Federation": "RU",

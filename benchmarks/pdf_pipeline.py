@@ -117,9 +117,9 @@ def main() -> int:
     })
     from dagster import DagsterInstance
 
-    from pipeline.config import load_settings
-    from pipeline.definitions import build_definitions
-    from pipeline.store import Warehouse
+    from paperatlas.pipeline.config import load_settings
+    from paperatlas.definitions import build_definitions
+    from paperatlas.pipeline.store import Warehouse
 
     settings = load_settings()
     defs = build_definitions(settings)
@@ -159,7 +159,7 @@ def main() -> int:
     again = run("bench-2025", "2. run again")
     same = first.equals(again)
     print(f"  same paper_countries rows as the first run: {same}")
-    from pipeline.cli import main as cli
+    from paperatlas.cli import main as cli
 
     cli(["add-folder", str(args.corpus), "corpuslocal-2025"])
     run("corpuslocal-2025", "3. local folder")

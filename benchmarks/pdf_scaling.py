@@ -73,11 +73,11 @@ if mode == "bare":
     c0, t0 = cpu(), time.perf_counter()
     pages = bare(paths)
 elif mode == "scan":
-    from pipeline.mentions.runner import scan_paths
+    from paperatlas.pipeline.mentions.runner import scan_paths
     c0, t0 = cpu(), time.perf_counter()
     pages = sum(r.pages for r in scan_paths(paths, processes=workers))
 elif mode == "page1":
-    from pipeline.pdfs.steps import read_first_pages
+    from paperatlas.pipeline.pdfs.steps import read_first_pages
     c0, t0 = cpu(), time.perf_counter()
     pages = len(list(read_first_pages(paths, workers)))
 print(json.dumps({"pages": pages, "wall": time.perf_counter() - t0, "cpu": cpu() - c0}))
@@ -87,9 +87,9 @@ STEADY = BARE + r"""
 import json, resource, sys
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
-from pipeline.mentions.catalogue import load_catalogue
-from pipeline.mentions.runner import Task, scan_task
-from pipeline.pdfs.extract import load_pymupdf
+from paperatlas.pipeline.mentions.catalogue import load_catalogue
+from paperatlas.pipeline.mentions.runner import Task, scan_task
+from paperatlas.pipeline.pdfs.extract import load_pymupdf
 pymupdf, catalogue = load_pymupdf(), load_catalogue(None)
 paths = sorted(str(p) for p in Path(sys.argv[2]).glob("*.pdf"))
 passes = int(sys.argv[3])

@@ -47,15 +47,15 @@ def main() -> int:
         # Offline: no PDF downloads (benchmarks/pdf_pipeline.py measures the PDF stages).
         "PAPERATLAS_PDFS": "cached",
     })
-    from pipeline import cli
-    from pipeline.partitions import parse_partition_key
+    from paperatlas import cli
+    from paperatlas.pipeline.partitions import parse_partition_key
 
     keys = []
     for path in files:
         venue = path.stem.rstrip("0123456789")
         keys.append(parse_partition_key(f"{venue}-{path.stem[len(venue):]}").key)
 
-    from pipeline.store import Warehouse
+    from paperatlas.pipeline.store import Warehouse
 
     print(f"{'venue-year':16s} {'papers':>7s} {'with country':>13s} {'affs resolved':>14s} {'US-CN':>6s} {'seconds':>8s}")
     total_started = time.perf_counter()

@@ -57,8 +57,8 @@ def main() -> int:
         "PAPERATLAS_PAPERLISTS_BASE": str(args.paperlists.resolve()), "PAPERATLAS_ROR_DUMP": str(args.ror),
         "PAPERATLAS_PDFS": "cached",
     })
-    from pipeline import cli
-    from pipeline.store import Warehouse
+    from paperatlas import cli
+    from paperatlas.pipeline.store import Warehouse
 
     started = time.perf_counter()
     _quiet(cli.main, "run", args.partition)
@@ -94,8 +94,8 @@ def main() -> int:
         print(f"        {r['countries']:3s} {r['rule']:24s} {float(r['confidence']):.2f}  "
               f"{(r['affiliation'] or '@' + r['email_domain'])[:70]}")
 
-    from pipeline.countries.decision import COAUTHORS_RULE
-    from pipeline.reports.report import load_views
+    from paperatlas.pipeline.countries.decision import COAUTHORS_RULE
+    from paperatlas.pipeline.reports.report import load_views
 
     views = load_views(Warehouse(home / "paperatlas.duckdb"), args.partition)
     moved = {pid: [e for e in v.evidence if e.coauthor_countries != e.countries] for pid, v in views.items()}

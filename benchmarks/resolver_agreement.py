@@ -19,9 +19,9 @@ from shared_data import SHARED  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline.affiliations.resolver import Resolver, load_overrides  # noqa: E402
-from pipeline.affiliations.ror import load_index  # noqa: E402
-from pipeline.config import load_settings  # noqa: E402
+from paperatlas.pipeline.affiliations.resolver import Resolver, load_overrides  # noqa: E402
+from paperatlas.pipeline.affiliations.ror import load_index  # noqa: E402
+from paperatlas.pipeline.config import load_settings  # noqa: E402
 
 FOLD = {"HK": "CN", "MO": "CN", "TW": "CN"}
 DEFAULT = SHARED / "affiliations" / "dev.jsonl"

@@ -53,9 +53,9 @@ LETTERS = "abcdefghijklmnopqrstuvwxyz"
 AGGREGATES = r"""
 import json, sys, time
 from dagster import DagsterInstance
-from pipeline.cli import _instance
-from pipeline.config import load_settings
-from pipeline.definitions import build_definitions
+from paperatlas.cli import _instance
+from paperatlas.pipeline.config import load_settings
+from paperatlas.definitions import build_definitions
 settings = load_settings()
 instance = _instance(settings)
 defs = build_definitions(settings)
@@ -66,8 +66,8 @@ print(json.dumps({"ok": ok, "seconds": time.perf_counter() - t}))
 
 NUMBERS = r"""
 import hashlib, json
-from pipeline.config import load_settings
-from pipeline.store import open_store
+from paperatlas.pipeline.config import load_settings
+from paperatlas.pipeline.store import open_store
 store = open_store(load_settings(), read_only=True)
 out = {}
 for table, order in (("headline_numbers", "partition_key, placement, china_scope, number"),
@@ -146,14 +146,14 @@ def run(config: str, keys: list[str], env: dict, work: Path, pdfs: str) -> dict:
         boto3.client("s3", endpoint_url=env["AWS_ENDPOINT_URL"], aws_access_key_id="bench",
                      aws_secret_access_key="bench", region_name="us-east-1").create_bucket(Bucket="bench")
     # the reference data first, alone (as a worker would find it)
-    prep = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", keys[0], "--no-aggregates", "--pdfs", pdfs],
+    prep = subprocess.run([sys.executable, "-m", "paperatlas.cli", "run", keys[0], "--no-aggregates", "--pdfs", pdfs],
                           cwd=ROOT, env=env, capture_output=True, text=True)
     if prep.returncode != 0:
         raise SystemExit(f"{config}: {prep.stderr[-2000:]}")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     shares = [keys[i::workers] for i in range(workers)]
-    procs = [subprocess.Popen([sys.executable, "-m", "pipeline.cli", "run", *share, "--no-aggregates", "--pdfs", pdfs],
+    procs = [subprocess.Popen([sys.executable, "-m", "paperatlas.cli", "run", *share, "--no-aggregates", "--pdfs", pdfs],
                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for share in shares]
     outputs = [p.communicate() for p in procs]

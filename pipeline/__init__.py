@@ -1,3 +1,3 @@
-"""paperatlas domain code: plain Python, no Dagster imports (except definitions.py and cli.py)."""
-
-__version__ = "0.1.0"
+"""paperatlas domain code, stage by stage over a small shared base: plain Python, no Dagster,
+and no imports from the composition layer (`paperatlas.definitions`, `paperatlas.cli`), the
+assets or the resources."""

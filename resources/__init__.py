@@ -1,2 +1,2 @@
-"""One configurable Dagster resource per external system; `pipeline.definitions.build_resources`
+"""One configurable Dagster resource per external system; `paperatlas.definitions.build_resources`
 builds them all from `Settings`."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dagster import ConfigurableResource
 from pydantic import Field, field_validator
 
-from pipeline.countries.decision import PLACEMENTS
+from paperatlas.pipeline.countries.decision import PLACEMENTS
 
 
 class Conventions(ConfigurableResource):

@@ -9,8 +9,8 @@ from pathlib import Path
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from pipeline.http import HostPacer, HttpClient
-from pipeline.pdfs.downloads import PdfStore
+from paperatlas.pipeline.http import HostPacer, HttpClient
+from paperatlas.pipeline.pdfs.downloads import PdfStore
 
 
 class PdfStoreResource(ConfigurableResource):

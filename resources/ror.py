@@ -8,9 +8,9 @@ from pathlib import Path
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from pipeline.affiliations.reference import DumpLocation, locate_dump
-from pipeline.affiliations.ror import RorIndex, load_index
-from pipeline.http import HttpClient
+from paperatlas.pipeline.affiliations.reference import DumpLocation, locate_dump
+from paperatlas.pipeline.affiliations.ror import RorIndex, load_index
+from paperatlas.pipeline.http import HttpClient
 
 
 class RorRegistry(ConfigurableResource):

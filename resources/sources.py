@@ -9,10 +9,10 @@ from __future__ import annotations
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from pipeline.config import load_settings
-from pipeline.sources import registry
-from pipeline.sources.base import Source, SourceConfig
-from pipeline.sources.plan import SourcePlan, load_plan
+from paperatlas.pipeline.config import load_settings
+from paperatlas.pipeline.sources import registry
+from paperatlas.pipeline.sources.base import Source, SourceConfig
+from paperatlas.pipeline.sources.plan import SourcePlan, load_plan
 
 
 class PaperSource(ConfigurableResource):

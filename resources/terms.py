@@ -5,7 +5,7 @@ from __future__ import annotations
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from pipeline.mentions.catalogue import DEFAULT_CATALOGUE, Catalogue, load_catalogue
+from paperatlas.pipeline.mentions.catalogue import DEFAULT_CATALOGUE, Catalogue, load_catalogue
 
 
 class TermCatalogueFile(ConfigurableResource):

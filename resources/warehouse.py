@@ -8,7 +8,7 @@ import contextlib
 from dagster_duckdb import DuckDBResource
 from pydantic import Field, PrivateAttr
 
-from pipeline.store import Warehouse
+from paperatlas.pipeline.store import Warehouse
 
 
 class WarehouseResource(DuckDBResource):
@@ -25,8 +25,8 @@ class WarehouseResource(DuckDBResource):
     def warehouse(self) -> Warehouse:
         if self._warehouse is None:
             if self.store == "delta":
-                from pipeline.config import store_options
-                from pipeline.store_delta import DeltaWarehouse
+                from paperatlas.pipeline.config import store_options
+                from paperatlas.pipeline.store_delta import DeltaWarehouse
 
                 # the AWS_* secrets are read here, in the worker, never kept in the run's config
                 self._warehouse = DeltaWarehouse(self.uri, store_options(), lock_timeout=self.lock_timeout,

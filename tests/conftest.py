@@ -38,8 +38,8 @@ def env(home):
     """(settings, definitions, an ephemeral Dagster instance with the reference data loaded)."""
     from dagster import DagsterInstance
 
-    from pipeline.config import load_settings
-    from pipeline.definitions import build_definitions
+    from paperatlas.pipeline.config import load_settings
+    from paperatlas.definitions import build_definitions
 
     settings = load_settings()
     defs = build_definitions(settings)
@@ -144,12 +144,12 @@ def store_at(request, tmp_path):
     test runs against the DuckDB file, Delta tables in a folder, and Delta tables on S3."""
     kind = request.param
     if kind == "duckdb":
-        from pipeline.store import Warehouse
+        from paperatlas.pipeline.store import Warehouse
 
         path = tmp_path / "db.duckdb"
         return kind, lambda **kw: Warehouse(path, **kw)
-    from pipeline.config import store_options
-    from pipeline.store_delta import DeltaWarehouse
+    from paperatlas.pipeline.config import store_options
+    from paperatlas.pipeline.store_delta import DeltaWarehouse
 
     if kind == "delta":
         uri = str(tmp_path / "delta")

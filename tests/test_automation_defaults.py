@@ -8,8 +8,8 @@ from pathlib import Path
 
 from dagster import DefaultScheduleStatus, DefaultSensorStatus
 
-from pipeline.config import load_settings
-from pipeline.definitions import build_definitions
+from paperatlas.pipeline.config import load_settings
+from paperatlas.definitions import build_definitions
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
 
@@ -56,8 +56,8 @@ def _tick(sensor, instance, defs, resources, cursor=None):
 def test_file_sensors_run_only_when_the_file_differs_from_what_the_store_loaded(home, tmp_path):
     from dagster import DagsterInstance
 
-    from assets.automation import overrides_changed
-    from resources.ror import OverridesFile
+    from paperatlas.assets.automation import overrides_changed
+    from paperatlas.resources.ror import OverridesFile
 
     settings = load_settings()
     defs = build_definitions(settings)

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from test_automation_defaults import declared_states
 
-from pipeline import cli
+from paperatlas import cli
 
 CHROMIUM = os.environ.get("PAPERATLAS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # As root in a container Chromium needs --no-sandbox; the rest keeps it off the (closed) network.
@@ -67,7 +67,7 @@ def _graphql(base: str, query: str) -> dict:
 
 
 SENSORS_QUERY = """{ sensorsOrError(repositorySelector: {repositoryName: "__repository__",
-  repositoryLocationName: "pipeline.definitions"}) { ... on Sensors { results { name
+  repositoryLocationName: "paperatlas.definitions"}) { ... on Sensors { results { name
   sensorState { status ticks(limit: 5) { status skipReason runIds } } } } } }"""
 RUNS_QUERY = "{ runsOrError { ... on Runs { results { runId jobName tags { key value } } } } }"
 
@@ -80,7 +80,7 @@ def webserver(home, tmp_path):
     port = _free_port()
     log = open(tmp_path / "ui.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pipeline.cli", "ui", "-p", str(port), "-h", "127.0.0.1"],
+        [sys.executable, "-m", "paperatlas.cli", "ui", "-p", str(port), "-h", "127.0.0.1"],
         env={**os.environ}, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[1],
         start_new_session=True,  # dagster dev starts the webserver, the daemon and code servers: one group
     )
@@ -265,10 +265,10 @@ def test_asset_graph_and_headline_metadata_in_chromium(browser_tools, webserver,
             # The download is what `paperatlas review import` reads.
             saved = tmp_path / "verdicts.csv"
             saved.write_text(verdicts)
-            imported = subprocess.run([sys.executable, "-m", "pipeline.cli", "review", "import", "neurips-2020",
+            imported = subprocess.run([sys.executable, "-m", "paperatlas.cli", "review", "import", "neurips-2020",
                                        str(saved)], capture_output=True, text=True, env=os.environ.copy())
             assert imported.returncode == 0, imported.stderr
-            done = subprocess.run([sys.executable, "-m", "pipeline.cli", "report", "neurips-2020", "--json"],
+            done = subprocess.run([sys.executable, "-m", "paperatlas.cli", "report", "neurips-2020", "--json"],
                                   capture_output=True, text=True, env=os.environ.copy())
             assert done.returncode == 0, done.stderr[-2000:]
             report = json.loads(done.stdout)

@@ -74,12 +74,12 @@ def test_two_celery_workers_materialise_four_venue_years_into_the_delta_store(tm
             log = tmp_path / f"worker{n}.log"
             logs.append(log)
             workers.append(subprocess.Popen(
-                [sys.executable, "-m", "pipeline.cli", "worker", "--name", f"w{n}@%h"], cwd=tmp_path, env=env,
+                [sys.executable, "-m", "paperatlas.cli", "worker", "--name", f"w{n}@%h"], cwd=tmp_path, env=env,
                 stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True))
         for log in logs:
             _wait_for(log, " ready.", 90, workers)
 
-        runs = [subprocess.Popen([sys.executable, "-m", "pipeline.cli", "run", *pair], cwd=ROOT, env=env,
+        runs = [subprocess.Popen([sys.executable, "-m", "paperatlas.cli", "run", *pair], cwd=ROOT, env=env,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                 for pair in (KEYS[:2], KEYS[2:])]
         outputs = [r.communicate(timeout=600) for r in runs]
@@ -118,8 +118,8 @@ def test_two_celery_workers_materialise_four_venue_years_into_the_delta_store(tm
     finally:
         os.environ.pop("DAGSTER_HOME", None)
 
-    from pipeline.config import store_options
-    from pipeline.store_delta import DeltaWarehouse
+    from paperatlas.pipeline.config import store_options
+    from paperatlas.pipeline.store_delta import DeltaWarehouse
 
     store = DeltaWarehouse(str(home / "delta"), store_options(), read_only=True)
     assert store.partitions("partition_summary") == KEYS

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from pipeline import cli
+from paperatlas import cli
 
 
 def run(capsys, *argv):
@@ -136,14 +136,14 @@ def test_parallel_runs_on_a_fresh_home_all_succeed(home):
 
     commands = [["run", "neurips-2020"], ["run", "icml-2021"], ["run", "neurips-2020", "icml-2021"]]
     procs = [
-        subprocess.Popen([sys.executable, "-m", "pipeline.cli", *c], env=os.environ.copy(),
+        subprocess.Popen([sys.executable, "-m", "paperatlas.cli", *c], env=os.environ.copy(),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for c in commands
     ]
     results = [p.communicate(timeout=300) for p in procs]
     for proc, (out, err) in zip(procs, results):
         assert proc.returncode == 0, err[-2000:]
-    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "partitions"], env=os.environ.copy(),
+    done = subprocess.run([sys.executable, "-m", "paperatlas.cli", "partitions"], env=os.environ.copy(),
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     listing = done.stdout
@@ -151,7 +151,7 @@ def test_parallel_runs_on_a_fresh_home_all_succeed(home):
 
 
 def test_a_failed_check_fails_the_command(home, capsys, monkeypatch):
-    from pipeline.countries import decision
+    from paperatlas.pipeline.countries import decision
 
     real = decision.paper_country_rows
 

@@ -4,7 +4,7 @@ table lists exactly its variables with their defaults."""
 import re
 from pathlib import Path
 
-from pipeline.config import VARIABLES, Settings
+from paperatlas.pipeline.config import VARIABLES, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,9 +1,9 @@
 import pandas as pd
 import pytest
 
-from pipeline.affiliations.rows import explode
-from pipeline.countries import decision
-from pipeline.countries.counting import country_sets, edge_rows, fold_countries, headline, pairs_of, yearly_tables
+from paperatlas.pipeline.affiliations.rows import explode
+from paperatlas.pipeline.countries import decision
+from paperatlas.pipeline.countries.counting import country_sets, edge_rows, fold_countries, headline, pairs_of, yearly_tables
 
 
 def paper_country_rows(rows, countries):
@@ -145,7 +145,7 @@ def test_country_sets():
 
 
 def test_the_command_line_offers_every_china_scope():
-    from pipeline import cli
-    from pipeline.countries.counting import CHINA_SCOPES
+    from paperatlas import cli
+    from paperatlas.pipeline.countries.counting import CHINA_SCOPES
 
     assert tuple(cli.CHINA_SCOPES) == tuple(CHINA_SCOPES)

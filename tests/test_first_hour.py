@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from pipeline import cli
+from paperatlas import cli
 
 
 def run(capsys, *argv):
@@ -125,7 +125,7 @@ def test_ui_passes_dagster_dev_options_through(home, capsys, monkeypatch):
     assert cli.main(["ui", "-p", "3001", "-h", "127.0.0.1", "--log-level", "debug"]) == 0
     assert cli.main(["ui", "--", "--port", "3002"]) == 0
     assert cli.main(["ui"]) == 0
-    assert [c[c.index("pipeline.definitions") + 1:] for c in calls] == [
+    assert [c[c.index("paperatlas.definitions") + 1:] for c in calls] == [
         ["-p", "3001", "-h", "127.0.0.1", "--log-level", "debug"], ["--port", "3002"], []]
     assert calls[0][1:4] == ["-m", "dagster", "dev"]  # this Python's dagster, whatever PATH holds
     with pytest.raises(SystemExit) as shown:
@@ -164,7 +164,7 @@ def test_every_asset_says_what_a_row_is_and_shares_read_as_percentages(env):
     from conftest import materialise
     from dagster import AssetKey
 
-    from assets.automation import ASSETS
+    from paperatlas.assets.automation import ASSETS
 
     settings, defs, instance = env
     assert defs.resolve_job_def("terms_job").execute_in_process(instance=instance).success
@@ -187,7 +187,7 @@ def test_every_asset_says_what_a_row_is_and_shares_read_as_percentages(env):
 
 
 def test_the_forms_a_venue_year_argument_takes():
-    from pipeline.partitions import PartitionKeyError, expand_partition_keys
+    from paperatlas.pipeline.partitions import PartitionKeyError, expand_partition_keys
 
     def every_year(venue):
         return [2019, 2020] if venue == "neurips" else []

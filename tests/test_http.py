@@ -2,9 +2,9 @@ import pytest
 import requests
 import responses
 
-from pipeline.http import FetchError, HttpClient
-from pipeline.partitions import parse_partition_key
-from pipeline.sources.paperlists import SourceError, locate_and_read
+from paperatlas.pipeline.http import FetchError, HttpClient
+from paperatlas.pipeline.partitions import parse_partition_key
+from paperatlas.pipeline.sources.paperlists import SourceError, locate_and_read
 
 BASE = "https://raw.githubusercontent.com/papercopilot/paperlists/main"
 URL = f"{BASE}/nips/nips2020.json"

@@ -13,13 +13,13 @@ import pytest
 from conftest import SHARED, materialise
 from pdf_builder import Page
 
-from pipeline.cli import main
-from pipeline.mentions import tally as mcount
-from pipeline.mentions.catalogue import DEFAULT_CATALOGUE, CatalogueError, load_catalogue, parse_catalogue
-from pipeline.mentions.fulltext import load_text, read_fulltext
-from pipeline.mentions.runner import Task, scan_paths, scan_task
-from pipeline.mentions.scan import find_sections, find_terms, normalise, scan_document
-from pipeline.store import Warehouse
+from paperatlas.cli import main
+from paperatlas.pipeline.mentions import tally as mcount
+from paperatlas.pipeline.mentions.catalogue import DEFAULT_CATALOGUE, CatalogueError, load_catalogue, parse_catalogue
+from paperatlas.pipeline.mentions.fulltext import load_text, read_fulltext
+from paperatlas.pipeline.mentions.runner import Task, scan_paths, scan_task
+from paperatlas.pipeline.mentions.scan import find_sections, find_terms, normalise, scan_document
+from paperatlas.pipeline.store import Warehouse
 
 CATALOGUE = load_catalogue()
 CLI_IDS = ["transformer", "llama", "qwen", "gpt", "deepseek", "bert", "resnet", "u-net", "pytorch",
@@ -161,7 +161,7 @@ def test_searching_from_an_aliass_name_finds_what_a_wide_search_finds():
     import dataclasses
     import random
 
-    from pipeline.mentions.catalogue import Catalogue
+    from paperatlas.pipeline.mentions.catalogue import Catalogue
 
     wide = Catalogue([dataclasses.replace(t, starts=()) for t in CATALOGUE.terms], CATALOGUE.path, CATALOGUE.sha256)
     surfaces = ["U-Net", "u -net", "nnU -Net", "nnU-Net", "U-Net++", "UNets", "network", "Llama-3.1-8B-Instruct", "LLaMA 2",
@@ -495,8 +495,8 @@ def test_a_catalogue_change_shows_in_the_numbers_and_a_bad_one_is_filed(env, mon
     custom = tmp_path / "terms.yaml"
     custom.write_text(MINIMAL.replace("aliases: [Thing]", "aliases: [XGBoost]"))
     monkeypatch.setenv("PAPERATLAS_TERMS", str(custom))
-    from pipeline.config import load_settings
-    from pipeline.definitions import build_definitions
+    from paperatlas.pipeline.config import load_settings
+    from paperatlas.definitions import build_definitions
 
     defs = build_definitions(load_settings())
     assert defs.resolve_job_def("terms_job").execute_in_process(instance=instance).success
@@ -546,9 +546,9 @@ def test_inserted_mentions_are_found_and_decoys_are_not_on_the_shared_corpus():
 
 CRASH_ONE_SCAN = """
 import json, os, signal, sys
-from pipeline import pool
-from pipeline.mentions import runner
-from pipeline.pdfs.extract import CRASHED
+from paperatlas.pipeline import pool
+from paperatlas.pipeline.mentions import runner
+from paperatlas.pipeline.pdfs.extract import CRASHED
 
 assert pool.start_method() == "fork"  # one thread here: the pool forks, as on the command line
 original = runner.read_fulltext

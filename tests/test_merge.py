@@ -8,13 +8,13 @@ import responses
 from conftest import materialise
 from source_payloads import PAPERS, openreview_note, openreview_profile, virtual_feed
 
-from pipeline.affiliations.rows import explode
-from pipeline.models import Paper
-from pipeline.partitions import parse_partition_key
-from pipeline.sources import openreview, virtual_site
-from pipeline.sources.merge import merge
-from pipeline.sources.plan import PlanError, load_plan
-from pipeline.store import Warehouse
+from paperatlas.pipeline.affiliations.rows import explode
+from paperatlas.pipeline.models import Paper
+from paperatlas.pipeline.partitions import parse_partition_key
+from paperatlas.pipeline.sources import openreview, virtual_site
+from paperatlas.pipeline.sources.merge import merge
+from paperatlas.pipeline.sources.plan import PlanError, load_plan
+from paperatlas.pipeline.store import Warehouse
 
 PK = parse_partition_key("neurips-2024")
 VENUE = "NeurIPS.cc/2024/Conference"
@@ -35,7 +35,7 @@ def _openreview(papers=PAPERS):
 
 
 def _proceedings():
-    from pipeline.sources.base import ParseResult
+    from paperatlas.pipeline.sources.base import ParseResult
 
     result = ParseResult(source="proceedings", records=2)
     for p in PAPERS[:2]:
@@ -153,8 +153,8 @@ def _mock_sources():
 def two_source_env(home, monkeypatch):
     from dagster import DagsterInstance
 
-    from pipeline.config import load_settings
-    from pipeline.definitions import build_definitions
+    from paperatlas.pipeline.config import load_settings
+    from paperatlas.definitions import build_definitions
 
     (home).mkdir(parents=True, exist_ok=True)
     (home / "sources.yaml").write_text(
@@ -224,9 +224,9 @@ def test_the_sensor_adds_a_year_a_source_publishes(two_source_env):
     from dagster import build_sensor_context
     from dagster._core.definitions.partitions.context import partition_loading_context
 
-    from assets.automation import new_venue_years
-    from pipeline.sources.plan import load_plan
-    from resources.sources import SourcesPlanFile
+    from paperatlas.assets.automation import new_venue_years
+    from paperatlas.pipeline.sources.plan import load_plan
+    from paperatlas.resources.sources import SourcesPlanFile
 
     settings, defs, instance = two_source_env
     instance.add_dynamic_partitions("venue_year", ["neurips-2024"])
@@ -254,7 +254,7 @@ def test_the_sensor_adds_a_year_a_source_publishes(two_source_env):
 
 
 def test_cli_sources_shows_the_plan_and_refuses_a_bad_file(home, capsys):
-    from pipeline.cli import main
+    from paperatlas.cli import main
 
     home.mkdir(parents=True, exist_ok=True)
     (home / "sources.yaml").write_text("venues:\n  neurips:\n    years:\n      2024: [virtual_site, openreview]\n")
@@ -269,7 +269,7 @@ def test_cli_sources_shows_the_plan_and_refuses_a_bad_file(home, capsys):
 
 
 def test_reference_agreement_counts_rows_with_a_source_country():
-    from pipeline.affiliations.rows import reference_agreement
+    from paperatlas.pipeline.affiliations.rows import reference_agreement
 
     rows = [{"reference_countries": "CN", "country": "HK"}, {"reference_countries": "US,GB", "country": "GB"},
             {"reference_countries": "US", "country": "CN"}, {"reference_countries": "FR", "country": None},
@@ -278,7 +278,7 @@ def test_reference_agreement_counts_rows_with_a_source_country():
 
 
 def test_unaligned_affiliations_stay_paper_level_when_no_source_ties_them():
-    from pipeline.sources.base import ParseResult
+    from paperatlas.pipeline.sources.base import ParseResult
 
     unaligned = Paper(PK.key, "p1", "neurips", 2024, "A Paper", None, ["Ann Lee", "Bo Li"], [[], []], [None, None],
                       unaligned_affiliations=["KAIST; Seoul", "MIT"], aligned=False, source="paperlists")

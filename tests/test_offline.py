@@ -13,12 +13,12 @@ import time
 
 import pytest
 
-from pipeline.affiliations.reference import locate_dump
-from pipeline.affiliations.ror import RorDumpError
-from pipeline.http import HttpClient, Unreachable
-from pipeline.partitions import parse_partition_key
-from pipeline.pdfs.downloads import PdfItem, PdfStore
-from pipeline.sources.paperlists import SourceError, locate_and_read
+from paperatlas.pipeline.affiliations.reference import locate_dump
+from paperatlas.pipeline.affiliations.ror import RorDumpError
+from paperatlas.pipeline.http import HttpClient, Unreachable
+from paperatlas.pipeline.partitions import parse_partition_key
+from paperatlas.pipeline.pdfs.downloads import PdfItem, PdfStore
+from paperatlas.pipeline.sources.paperlists import SourceError, locate_and_read
 
 REAL_GETADDRINFO = socket.getaddrinfo
 
@@ -136,7 +136,7 @@ def test_each_source_names_its_offline_setting(tmp_path, no_dns):
 
 def test_run_without_settings_fails_fast_naming_every_offline_setting(home, monkeypatch, no_dns, capsys):
     """The first command of the README on a machine without a network."""
-    from pipeline import cli
+    from paperatlas import cli
 
     for name in ("PAPERATLAS_PAPERLISTS_BASE", "PAPERATLAS_ROR_DUMP"):
         monkeypatch.delenv(name)
@@ -154,7 +154,7 @@ def test_run_without_settings_fails_fast_naming_every_offline_setting(home, monk
 
 
 def test_run_with_the_registry_but_no_paper_lists(home, monkeypatch, no_dns, capsys):
-    from pipeline import cli
+    from paperatlas import cli
 
     monkeypatch.delenv("PAPERATLAS_PAPERLISTS_BASE")
     assert cli.main(["run", "neurips-2016"]) == 1
@@ -169,7 +169,7 @@ def test_run_with_the_registry_but_no_paper_lists(home, monkeypatch, no_dns, cap
 def test_resolve_without_a_registry_or_a_network_says_what_to_set(home, monkeypatch, no_dns, capsys):
     import io
 
-    from pipeline import cli
+    from paperatlas import cli
 
     monkeypatch.delenv("PAPERATLAS_ROR_DUMP")
     monkeypatch.setattr("sys.stdin", io.StringIO('{"affiliation": "MIT"}\n'))

@@ -3,8 +3,8 @@ import json
 import pytest
 from conftest import PAPERLISTS
 
-from pipeline.partitions import parse_partition_key
-from pipeline.sources.paperlists import (
+from paperatlas.pipeline.partitions import parse_partition_key
+from paperatlas.pipeline.sources.paperlists import (
     SourceError,
     dedupe_repeated,
     locate_and_read,

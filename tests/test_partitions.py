@@ -1,8 +1,8 @@
 import pytest
 
-from pipeline.partitions import PartitionKeyError, parse_partition_key
-from pipeline.sources.paperlists import candidate_names
-from pipeline.sources.plan import load_plan
+from paperatlas.pipeline.partitions import PartitionKeyError, parse_partition_key
+from paperatlas.pipeline.sources.paperlists import candidate_names
+from paperatlas.pipeline.sources.plan import load_plan
 
 
 def test_parse_valid_keys():

@@ -11,12 +11,12 @@ import pytest
 from pdf_builder import Page
 from pdf_families import FAMILIES
 
-from pipeline.cli import main
-from pipeline.partitions import parse_partition_key
-from pipeline.pdfs import layout
-from pipeline.pdfs.extract import read_pdf, result_record, table_rows
-from pipeline.pdfs.steps import pdf_affiliations
-from pipeline.store import Warehouse
+from paperatlas.cli import main
+from paperatlas.pipeline.partitions import parse_partition_key
+from paperatlas.pipeline.pdfs import layout
+from paperatlas.pipeline.pdfs.extract import read_pdf, result_record, table_rows
+from paperatlas.pipeline.pdfs.steps import pdf_affiliations
+from paperatlas.pipeline.store import Warehouse
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))

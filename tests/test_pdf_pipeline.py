@@ -11,12 +11,12 @@ from conftest import materialise
 from pdf_builder import Page
 from test_pdfs import block_page, marked_page
 
-from pipeline.affiliations.reconcile import match_authors, name_match, reconcile
-from pipeline.config import load_settings
-from pipeline.definitions import build_definitions
-from pipeline.partitions import parse_partition_key
-from pipeline.sources.local import read_local
-from pipeline.store import Warehouse
+from paperatlas.pipeline.affiliations.reconcile import match_authors, name_match, reconcile
+from paperatlas.pipeline.config import load_settings
+from paperatlas.definitions import build_definitions
+from paperatlas.pipeline.partitions import parse_partition_key
+from paperatlas.pipeline.sources.local import read_local
+from paperatlas.pipeline.store import Warehouse
 
 # -- reconciliation rules -----------------------------------------------------------------------
 
@@ -144,7 +144,7 @@ def test_local_folder_rows_and_errors(tmp_path):
 
 
 def test_a_csv_without_a_file_column_is_refused(tmp_path):
-    from pipeline.sources.paperlists import SourceError
+    from paperatlas.pipeline.sources.paperlists import SourceError
 
     folder = tmp_path / "mine-2024"
     folder.mkdir()
@@ -238,7 +238,7 @@ def test_pdfs_off_leaves_the_metadata_alone(env, monkeypatch):
 
 
 def test_extraction_uses_a_process_pool_for_large_partitions(tmp_path):
-    from pipeline.pdfs.steps import read_first_pages
+    from paperatlas.pipeline.pdfs.steps import read_first_pages
 
     for n in range(30):
         marked_page(tmp_path / f"{n:02d}.pdf")
@@ -252,9 +252,9 @@ def test_extraction_uses_a_process_pool_for_large_partitions(tmp_path):
 
 CRASH_ONE_PAGE = """
 import json, os, signal, sys
-from pipeline import pool
-from pipeline.pdfs import steps
-from pipeline.pdfs.extract import CRASHED, read_pdf
+from paperatlas.pipeline import pool
+from paperatlas.pipeline.pdfs import steps
+from paperatlas.pipeline.pdfs.extract import CRASHED, read_pdf
 
 assert pool.start_method() == "fork"  # one thread here: the pool forks, as on the command line
 
@@ -283,7 +283,7 @@ def test_a_pdf_that_crashes_the_reader_costs_only_itself(tmp_path):
 
 
 def test_cli_add_folder_then_run(home, tmp_path, capsys):
-    from pipeline.cli import main
+    from paperatlas.cli import main
 
     corpus = tmp_path / "my corpus"
     corpus.mkdir()

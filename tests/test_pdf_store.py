@@ -9,8 +9,8 @@ import requests
 import responses
 from pdf_builder import Page
 
-from pipeline.http import HostPacer, HttpClient
-from pipeline.pdfs.downloads import PdfItem, PdfStore, remove_stale_parts, safe_name
+from paperatlas.pipeline.http import HostPacer, HttpClient
+from paperatlas.pipeline.pdfs.downloads import PdfItem, PdfStore, remove_stale_parts, safe_name
 
 PK = "neurips-2020"
 HOST = "https://papers.nips.cc/paper_files/paper/2020/file"
@@ -173,8 +173,8 @@ def test_stale_temporary_files_are_cleaned(tmp_path):
 def test_pacer_spaces_requests_to_one_host(monkeypatch):
     clock = [100.0]
     sleeps = []
-    monkeypatch.setattr("pipeline.http.time.monotonic", lambda: clock[0])
-    monkeypatch.setattr("pipeline.http.time.sleep", lambda s: sleeps.append(s))
+    monkeypatch.setattr("paperatlas.pipeline.http.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("paperatlas.pipeline.http.time.sleep", lambda s: sleeps.append(s))
     pacer = HostPacer(rate=2.0)
     for _ in range(3):
         pacer.wait("https://a.org/x.pdf")

@@ -10,9 +10,9 @@ import pytest
 from conftest import SHARED
 from pdf_builder import Page
 
-from pipeline.cli import main
-from pipeline.pdfs.emails import find_emails
-from pipeline.pdfs.extract import read_pdf
+from paperatlas.cli import main
+from paperatlas.pipeline.pdfs.emails import find_emails
+from paperatlas.pipeline.pdfs.extract import read_pdf
 
 
 def marked_page(path: Path) -> Path:

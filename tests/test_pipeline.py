@@ -8,10 +8,10 @@ import pytest
 from conftest import PAPERLISTS, materialise
 from dagster import build_schedule_context, instance_for_test
 
-from assets.automation import ASSETS
-from pipeline.config import load_settings
-from pipeline.definitions import build_definitions
-from pipeline.store import Warehouse
+from paperatlas.assets.automation import ASSETS
+from paperatlas.pipeline.config import load_settings
+from paperatlas.definitions import build_definitions
+from paperatlas.pipeline.store import Warehouse
 
 EXPECTED_COUNTRIES = {
     "p1": {"CN": 0.5, "US": 0.5},
@@ -46,7 +46,7 @@ def test_every_asset_is_described_and_versioned():
 
 
 def test_the_asset_groups_are_the_stages_of_the_flow():
-    from assets.common import STAGES
+    from paperatlas.assets.common import STAGES
 
     groups = {}
     for assets_def in ASSETS:
@@ -183,7 +183,7 @@ def test_yearly_refresh_schedule_adds_and_refreshes_the_new_year():
 
 
 def _check_refresh(instance):
-    from resources.sources import SourcesPlanFile
+    from paperatlas.resources.sources import SourcesPlanFile
 
     defs = build_definitions()
     repo, yearly_refresh = defs.get_repository_def(), defs.resolve_schedule_def("yearly_refresh")

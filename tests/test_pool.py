@@ -7,8 +7,8 @@ import signal
 
 import pytest
 
-from pipeline import pool
-from pipeline.pool import ordered_map
+from paperatlas.pipeline import pool
+from paperatlas.pipeline.pool import ordered_map
 
 
 def double_or_die(n: int) -> int:
@@ -19,8 +19,8 @@ def double_or_die(n: int) -> int:
 
 FORKED = """
 import json, os, signal, sys
-from pipeline import pool
-from pipeline.pool import ordered_map
+from paperatlas.pipeline import pool
+from paperatlas.pipeline.pool import ordered_map
 
 def double_or_die(n):
     if n in (7, 13):

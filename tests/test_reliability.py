@@ -8,7 +8,7 @@ import time
 import pytest
 from conftest import PAPERLISTS
 
-from pipeline import cli
+from paperatlas import cli
 
 
 def run(capsys, *argv):
@@ -31,7 +31,7 @@ def test_a_setting_it_cannot_take_is_one_line_and_exit_2(home, capsys, monkeypat
 
 
 def test_a_zero_pdf_rate_means_no_limit(home, monkeypatch):
-    from pipeline.config import load_settings
+    from paperatlas.pipeline.config import load_settings
 
     monkeypatch.setenv("PAPERATLAS_PDF_RATE", "0")
     assert load_settings().pdf_rate == 0
@@ -121,8 +121,8 @@ def test_an_error_page_served_with_200_is_never_cached_and_the_next_run_asks_aga
 
 @pytest.mark.parametrize("body", [b'{"papers": "none"}', b"[1, 2", b"{}"])
 def test_every_validated_body_is_checked_before_the_cache(tmp_path, server, body):
-    from pipeline.http import HttpClient, InvalidBody
-    from pipeline.sources.paperlists import records_of
+    from paperatlas.pipeline.http import HttpClient, InvalidBody
+    from paperatlas.pipeline.sources.paperlists import records_of
 
     server.answer("/x.json", (200, {}, body), (200, {}, b"[]"))
     http = HttpClient(tmp_path, retries=0)
@@ -135,8 +135,8 @@ def test_every_validated_body_is_checked_before_the_cache(tmp_path, server, body
 
 
 def test_a_bad_body_cached_by_an_older_version_is_evicted_and_fetched_anew(tmp_path, server):
-    from pipeline.http import HttpClient
-    from pipeline.sources.paperlists import records_of
+    from paperatlas.pipeline.http import HttpClient
+    from paperatlas.pipeline.sources.paperlists import records_of
 
     server.answer("/x.json", (200, {}, b"<html>oops</html>"), (200, {}, b"[]"))
     http = HttpClient(tmp_path, retries=0)
@@ -146,7 +146,7 @@ def test_a_bad_body_cached_by_an_older_version_is_evicted_and_fetched_anew(tmp_p
 
 
 def test_the_timeout_bounds_the_whole_request_even_when_the_server_trickles(tmp_path, server):
-    from pipeline.http import FetchError, HttpClient
+    from paperatlas.pipeline.http import FetchError, HttpClient
 
     server.answer("/slow.pdf", (200, {}, b"%PDF-" + b"x" * 40, 0.2))  # 9 s at one byte per 0.2 s
     server.answer("/slow-headers", (200, {}, b"", -0.2))  # 14 s of headers at one byte per 0.2 s
@@ -162,7 +162,7 @@ def test_the_timeout_bounds_the_whole_request_even_when_the_server_trickles(tmp_
 
 
 def test_a_huge_retry_after_gives_up_at_once_naming_the_host_and_the_wait(tmp_path, server):
-    from pipeline.http import FetchError, HttpClient
+    from paperatlas.pipeline.http import FetchError, HttpClient
 
     server.answer("/busy", (429, {"Retry-After": "3600"}, b""))
     http = HttpClient(tmp_path, retries=5)
@@ -175,7 +175,7 @@ def test_a_huge_retry_after_gives_up_at_once_naming_the_host_and_the_wait(tmp_pa
 
 
 def test_a_retry_after_wait_is_announced_and_the_total_wait_is_capped(tmp_path, server, capsys):
-    from pipeline.http import FetchError, HttpClient
+    from paperatlas.pipeline.http import FetchError, HttpClient
 
     server.answer("/busy", (429, {"Retry-After": "2"}, b""))
     http = HttpClient(tmp_path, retries=10, max_total_wait=3)
@@ -189,7 +189,7 @@ def test_a_retry_after_wait_is_announced_and_the_total_wait_is_capped(tmp_path, 
 
 
 def test_list_columns_are_typed_from_the_schema_not_from_a_sample_of_the_rows(tmp_path):
-    from pipeline.store import Warehouse
+    from paperatlas.pipeline.store import Warehouse
 
     store = Warehouse(tmp_path / "s.duckdb")
     rows = [{"partition_key": "x-2020", "paper_id": str(i), "authors": [], "affiliations": [],
@@ -216,8 +216,8 @@ def test_a_misaligned_record_after_thousands_of_good_ones_costs_only_itself(home
     monkeypatch.setenv("PAPERATLAS_PAPERLISTS_BASE", str(tmp_path / "pl"))
     code, out, err = run(capsys, "run", "neurips-2020")
     assert "materialised 1/1" in out, err
-    from pipeline.config import load_settings
-    from pipeline.store import Warehouse
+    from paperatlas.pipeline.config import load_settings
+    from paperatlas.pipeline.store import Warehouse
 
     store = Warehouse(load_settings().database)
     assert store.scalar("SELECT count(*) FROM raw_papers") == 4554
@@ -242,8 +242,8 @@ def test_a_malformed_pdf_link_costs_one_paper_not_the_venue_year(home, capsys, m
     monkeypatch.setenv("PAPERATLAS_PDF_RATE", "0")
     code, out, err = run(capsys, "run", "neurips-2020")
     assert "materialised 1/1" in out, err
-    from pipeline.config import load_settings
-    from pipeline.store import Warehouse
+    from paperatlas.pipeline.config import load_settings
+    from paperatlas.pipeline.store import Warehouse
 
     store = Warehouse(load_settings().database)
     pdfs = {r["paper_id"]: r["status"] for r in store.records("SELECT paper_id, status FROM paper_pdfs")}
@@ -256,8 +256,8 @@ def test_a_malformed_pdf_link_costs_one_paper_not_the_venue_year(home, capsys, m
 
 
 def _store():
-    from pipeline.config import load_settings
-    from pipeline.store import Warehouse
+    from paperatlas.pipeline.config import load_settings
+    from paperatlas.pipeline.store import Warehouse
 
     return Warehouse(load_settings().database)
 
@@ -339,7 +339,7 @@ def test_a_stale_overrides_error_is_replaced_by_the_current_one(home, capsys, mo
 
 
 def test_a_step_failure_shows_and_files_the_error_underneath(home, capsys, monkeypatch):
-    from pipeline.countries import steps
+    from paperatlas.pipeline.countries import steps
 
     def broken(store, pk):
         try:
@@ -482,7 +482,7 @@ def test_a_catastrophic_regex_in_a_term_catalogue_is_refused_when_it_loads(home,
     (r"v\d+(?:\.\d+)*", False),
 ])
 def test_nested_repeats_are_found_and_delimited_ones_allowed(regex, refused):
-    from pipeline.mentions.catalogue import nested_repeat
+    from paperatlas.pipeline.mentions.catalogue import nested_repeat
 
     assert (nested_repeat(regex) is not None) == refused
 
@@ -499,7 +499,7 @@ def test_extract_pdf_reads_only_regular_files_so_a_fifo_cannot_hang_it(tmp_path)
     fifo = tmp_path / "pipe.pdf"
     os.mkfifo(fifo)
     p1_page(tmp_path / "good.pdf")
-    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "extract-pdf", str(fifo), str(tmp_path / "good.pdf"),
+    done = subprocess.run([sys.executable, "-m", "paperatlas.cli", "extract-pdf", str(fifo), str(tmp_path / "good.pdf"),
                            "--jobs", "1"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in done.stdout.splitlines()]
@@ -553,8 +553,8 @@ def test_report_out_keeps_the_files_it_did_not_write(home, capsys, tmp_path):
 
 
 def test_a_number_or_nan_in_aff_is_missing_with_a_warning_not_the_text_42():
-    from pipeline.partitions import parse_partition_key
-    from pipeline.sources.paperlists import parse_records
+    from paperatlas.pipeline.partitions import parse_partition_key
+    from paperatlas.pipeline.sources.paperlists import parse_records
 
     payload = b'[{"id": "a", "title": "T1", "author": "X Y", "aff": 42}, {"id": "b", "title": "T2", ' \
               b'"author": "X Y", "aff": NaN, "aff_domain": NaN}, {"id": 7, "title": "T3", "author": "X Y", "aff": "MIT"}]'
@@ -570,7 +570,7 @@ def test_a_number_or_nan_in_aff_is_missing_with_a_warning_not_the_text_42():
 def test_data_in_metadata_markdown_cannot_become_a_link_or_html():
     import pandas as pd
 
-    from pipeline.text import preview
+    from paperatlas.pipeline.text import preview
 
     table = str(preview(pd.DataFrame({"title": ["[click](javascript:alert(1))", "<img src=x onerror=alert(1)>",
                                                 "![x](http://evil/x.png)", "<javascript:alert(1)>"]})))
@@ -609,9 +609,10 @@ def test_json_nested_beyond_the_parser_costs_the_venue_year_one_line(home, capsy
 
 CRASH_EXTRACT = """
 import json, os, signal, sys
-from pipeline import cli, pool
-from pipeline.pdfs import steps
-from pipeline.pdfs.extract import read_pdf
+from paperatlas import cli
+from paperatlas.pipeline import pool
+from paperatlas.pipeline.pdfs import steps
+from paperatlas.pipeline.pdfs.extract import read_pdf
 
 assert pool.start_method() == "fork"
 
@@ -656,7 +657,7 @@ def test_an_unreadable_papers_csv_names_its_line(home, capsys, tmp_path):
 def test_a_body_over_the_size_cap_is_refused_not_held_in_memory(tmp_path, server):
     import gzip
 
-    from pipeline.http import FetchError, HttpClient
+    from paperatlas.pipeline.http import FetchError, HttpClient
 
     bomb = gzip.compress(b"[" + b" " * 5_000_000 + b"]")  # 5 MB once decompressed, a few KB on the wire
     server.answer("/bomb.json", (200, {"Content-Encoding": "gzip"}, bomb))
@@ -686,9 +687,9 @@ def test_a_writer_waits_for_a_lock_free_reader_in_another_process(home, capsys):
 
 
 def test_a_dump_url_serving_an_error_page_is_never_cached_as_the_dump(tmp_path, server, ror_dump):
-    from pipeline.affiliations.reference import locate_dump
-    from pipeline.affiliations.ror import RorDumpError
-    from pipeline.http import HttpClient
+    from paperatlas.pipeline.affiliations.reference import locate_dump
+    from paperatlas.pipeline.affiliations.ror import RorDumpError
+    from paperatlas.pipeline.http import HttpClient
 
     server.answer("/ror.zip", HTML_ERROR, (200, {}, ror_dump.read_bytes()[:-200]), (200, {}, ror_dump.read_bytes()))
     http = HttpClient(tmp_path, retries=0)
@@ -735,7 +736,7 @@ def test_text_utf8_cannot_store_costs_a_warning_not_the_venue_year(home, capsys,
 def test_an_affiliation_string_too_long_to_be_one_is_not_matched():
     import time as clock
 
-    from pipeline.affiliations.resolver import MAX_AFFILIATION, Resolver
+    from paperatlas.pipeline.affiliations.resolver import MAX_AFFILIATION, Resolver
 
     resolver = Resolver(None)
     started = clock.monotonic()
@@ -748,7 +749,7 @@ def test_an_affiliation_string_too_long_to_be_one_is_not_matched():
 def test_a_page_built_to_hold_tens_of_thousands_of_lines_is_read_in_bounded_time(tmp_path):
     import pymupdf
 
-    from pipeline.pdfs.extract import read_pdf
+    from paperatlas.pipeline.pdfs.extract import read_pdf
 
     doc = pymupdf.open()
     page = doc.new_page(width=600, height=800)

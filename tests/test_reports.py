@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 from conftest import SHARED, materialise
 
-from pipeline import cli
-from pipeline.countries import counting
-from pipeline.reports import diff as df
-from pipeline.reports import headlines as hl
-from pipeline.reports.review import build_review, low_confidence_rows, render_review_html, review_rows
+from paperatlas import cli
+from paperatlas.pipeline.countries import counting
+from paperatlas.pipeline.reports import diff as df
+from paperatlas.pipeline.reports import headlines as hl
+from paperatlas.pipeline.reports.review import build_review, low_confidence_rows, render_review_html, review_rows
 
 
 def ev(position, affiliation, countries, method="institution", confidence=0.95, source="paperlists",
@@ -329,7 +329,7 @@ def test_headline_asset_checks(env):
 
 
 def test_duplicate_papers_are_caught():
-    from pipeline.reports.steps import duplicates as _duplicates
+    from paperatlas.pipeline.reports.steps import duplicates as _duplicates
 
     papers = pd.DataFrame({"paper_id": ["1", "2", "2", "3", "4"],
                            "title": ["A paper", "B", "B", "A Paper ", "C"],
@@ -373,7 +373,7 @@ def test_neurips_2016_review_sample_backs_the_us_cn_count(home, capsys, tmp_path
 
 
 def _decide(rows, resolved):
-    from pipeline.countries import decision
+    from paperatlas.pipeline.countries import decision
 
     aa = [{"partition_key": "x-2016", "paper_id": "p", "author_position": i, "affiliation": a, "email_domain": d,
            **extra} for i, a, d, extra in rows]
@@ -391,7 +391,7 @@ PKU = _res("CN", institution="Peking University")
 
 
 def test_placements_of_a_multinational_named_without_a_place():
-    from pipeline.countries import decision
+    from paperatlas.pipeline.countries import decision
 
     resolved = {("PKU", None): PKU, ("USTC", None): _res("CN"), ("MSR", None): MSR}
     decided = _decide([(1, "PKU", None, {}), (2, "USTC", None, {}), (3, "MSR", None, {})], resolved)
@@ -406,7 +406,7 @@ def test_placements_of_a_multinational_named_without_a_place():
     # Labs where no author of the paper is placed are no admissible reading; `any` admits them.
     alone = _decide([(1, "MSR", None, {}), (2, "Stanford", None, {})], {**resolved, ("Stanford", None): _res("US")})
     assert alone[0].alternatives == () and alone[0].uncertainty is None
-    from pipeline.countries.decision import decide as raw_decide
+    from paperatlas.pipeline.countries.decision import decide as raw_decide
     broad = raw_decide([{"paper_id": "p", "author_position": 1, "affiliation": "MSR", "email_domain": None}],
                        resolved, labs="any")
     assert broad[0].alternatives == ("CA", "CN", "GB", "IN", "US")
@@ -421,7 +421,7 @@ def test_each_placement_is_a_reading_when_a_string_names_a_multinational_twice()
     that reading, or the count falls outside [low, high]."""
     import json
 
-    from pipeline.countries import decision
+    from paperatlas.pipeline.countries import decision
 
     disney = _res("US", "institution:hq", "Disney Research", ["CH"])
     twice = {**disney, "parts": json.dumps([{k: disney[k] for k in ("country", "method", "institution", "confidence",
@@ -490,9 +490,9 @@ def test_unresolved_rows_are_not_guessed():
 def test_every_consumer_agrees_on_one_fixture():
     """paper_countries, the headline numbers (both placements, with bounds), the review trail,
     `papers` and extract-pdf's attribution all read the same decisions."""
-    from pipeline.countries import decision
-    from pipeline.reports import review
-    from pipeline.reports.explain import paper_record
+    from paperatlas.pipeline.countries import decision
+    from paperatlas.pipeline.reports import review
+    from paperatlas.pipeline.reports.explain import paper_record
 
     resolved = {("PKU", None): PKU, ("USTC", None): _res("CN"), ("MSR", None): MSR, ("MIT", None): _res("US")}
     rows = [("p", 1, "PKU"), ("p", 2, "USTC"), ("p", 3, "MSR"), ("q", 1, "MIT"), ("q", 2, "PKU")]
@@ -517,12 +517,12 @@ def test_every_consumer_agrees_on_one_fixture():
 
 
 def test_verdicts_give_precision_and_go_stale_when_evidence_changes():
-    from pipeline.reports import review
+    from paperatlas.pipeline.reports import review
 
     resolved = {("PKU", None): PKU, ("MIT", None): _res("US")}
     aa = [{"paper_id": p, "author_position": i, "affiliation": a, "email_domain": None}
           for p, i, a in (("p", 1, "PKU"), ("p", 2, "MIT"), ("q", 1, "PKU"), ("q", 2, "MIT"))]
-    from pipeline.countries import decision
+    from paperatlas.pipeline.countries import decision
     views = hl.build_views(pd.DataFrame([{"paper_id": "p", "title": "P"}, {"paper_id": "q", "title": "Q"}]),
                            decision.decide(aa, resolved))
     sha = {pid: review.evidence_digest("us_cn", views[pid], "cn") for pid in ("p", "q")}
@@ -539,7 +539,7 @@ def test_verdicts_give_precision_and_go_stale_when_evidence_changes():
 def test_edu_domains_on_records_abroad_are_ignored(tmp_path):
     from ror_fixture import ORGS, write_dump
 
-    from pipeline.affiliations.reference import build_resolver
+    from paperatlas.pipeline.affiliations.reference import build_resolver
 
     # As in the real registry: Northeastern University (Shenyang) also lists Boston's neu.edu.
     orgs = [(r[0], r[1], r[2], r[3], r[4] + ["neu.edu"], *r[5:]) if r[0] == "03awzbc87" else r for r in ORGS]

@@ -1,6 +1,6 @@
 import pytest
 
-from pipeline.affiliations.resolver import OverridesError, Resolver, fold, load_overrides
+from paperatlas.pipeline.affiliations.resolver import OverridesError, Resolver, fold, load_overrides
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +172,7 @@ def test_the_resolver_gives_the_same_answers_whatever_the_hash_seed(tmp_path):
     for seed in ("1", "2"):
         out = tmp_path / f"out{seed}.jsonl"
         env = {**os.environ, "PYTHONHASHSEED": seed, "PAPERATLAS_HOME": str(tmp_path / f"home{seed}")}
-        done = subprocess.run([sys.executable, "-m", "pipeline.cli", "resolve", "--ror",
+        done = subprocess.run([sys.executable, "-m", "paperatlas.cli", "resolve", "--ror",
                                str(shared("ror", "ror-partial-v2.zip")), "--input", str(strings), "--output", str(out)],
                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, done.stderr[-2000:]

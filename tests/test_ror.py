@@ -8,10 +8,10 @@ import pytest
 import responses
 from ror_fixture import ORGS, record, write_dump
 
-from pipeline.affiliations import ror
-from pipeline.affiliations.reference import locate_dump
-from pipeline.affiliations.resolver import Resolver
-from pipeline.http import HttpClient
+from paperatlas.pipeline.affiliations import ror
+from paperatlas.pipeline.affiliations.reference import locate_dump
+from paperatlas.pipeline.affiliations.resolver import Resolver
+from paperatlas.pipeline.http import HttpClient
 
 
 def test_reads_the_v2_dump_and_flattens_records(ror_dump):

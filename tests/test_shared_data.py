@@ -5,11 +5,11 @@ import json
 import pytest
 from conftest import shared
 
-from pipeline import cli
-from pipeline.affiliations.resolver import Resolver
-from pipeline.affiliations.ror import load_index
-from pipeline.partitions import parse_partition_key
-from pipeline.sources.paperlists import parse_records
+from paperatlas import cli
+from paperatlas.pipeline.affiliations.resolver import Resolver
+from paperatlas.pipeline.affiliations.ror import load_index
+from paperatlas.pipeline.partitions import parse_partition_key
+from paperatlas.pipeline.sources.paperlists import parse_records
 
 
 def test_every_shared_paperlists_file_parses():

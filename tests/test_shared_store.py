@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, materialise
 
-from pipeline.models import IngestError
+from paperatlas.pipeline.models import IngestError
 
 ROW = {
     "partition_key": "a-2020", "paper_id": "p1", "venue": "a", "year": 2020, "title": "It's \"quoted\"",
@@ -72,8 +72,8 @@ def test_a_store_never_written_reads_as_empty(store_at):
 
 
 def _writer(kind: str, uri: str, worker: int, rounds: int, keys: int) -> None:
-    from pipeline.config import store_options
-    from pipeline.store_delta import DeltaWarehouse
+    from paperatlas.pipeline.config import store_options
+    from paperatlas.pipeline.store_delta import DeltaWarehouse
 
     store = DeltaWarehouse(uri, store_options())
     for r in range(rounds):
@@ -88,8 +88,8 @@ def _writer(kind: str, uri: str, worker: int, rounds: int, keys: int) -> None:
 
 @pytest.mark.parametrize("kind", ["delta", "delta-s3"])
 def test_concurrent_writers_in_processes_lose_nothing_and_readers_see_whole_partitions(kind, tmp_path, request):
-    from pipeline.config import store_options
-    from pipeline.store_delta import DeltaWarehouse
+    from paperatlas.pipeline.config import store_options
+    from paperatlas.pipeline.store_delta import DeltaWarehouse
 
     uri = str(tmp_path / "delta") if kind == "delta" else f"s3://{request.getfixturevalue('s3_bucket')}/store"
     store = DeltaWarehouse(uri, store_options())
@@ -125,7 +125,7 @@ def test_an_older_delta_table_gains_the_columns_a_newer_paperatlas_declares(tmp_
     import pyarrow as pa
     from deltalake import DeltaTable
 
-    from pipeline.store_delta import DeltaWarehouse, arrow_schema
+    from paperatlas.pipeline.store_delta import DeltaWarehouse, arrow_schema
 
     uri = tmp_path / "delta"
     old = pa.schema([f for f in arrow_schema("source_reads") if f.name != "stats"])
@@ -149,10 +149,10 @@ def _numbers(home_dir, store_kind, monkeypatch, extra_env=None):
     every number the report, the trend and the yearly tables print."""
     from dagster import DagsterInstance
 
-    from pipeline.config import load_settings
-    from pipeline.definitions import build_definitions
-    from pipeline.reports.report import build_report, report_json
-    from pipeline.store import open_store
+    from paperatlas.pipeline.config import load_settings
+    from paperatlas.definitions import build_definitions
+    from paperatlas.pipeline.reports.report import build_report, report_json
+    from paperatlas.pipeline.store import open_store
 
     monkeypatch.setenv("PAPERATLAS_HOME", str(home_dir))
     monkeypatch.setenv("DAGSTER_HOME", str(home_dir / "dagster"))
@@ -205,8 +205,8 @@ def test_the_delta_store_on_s3_gives_the_same_numbers(home, tmp_path, monkeypatc
     assert _strip(duck) == _strip(s3)
     # files kept with the store (the term catalogue's copy) go to the files folder, not to a
     # local folder named after the URI
-    from pipeline.config import load_settings
-    from pipeline.store import open_store
+    from paperatlas.pipeline.config import load_settings
+    from paperatlas.pipeline.store import open_store
 
     copies = open_store(load_settings(), read_only=True).records("SELECT DISTINCT catalogue_copy FROM terms")
     assert [Path(c["catalogue_copy"]).parent for c in copies] == [tmp_path / "s3" / "reference"]
@@ -216,18 +216,18 @@ def test_the_delta_store_on_s3_gives_the_same_numbers(home, tmp_path, monkeypatc
 def test_store_command_says_where_and_maintains_the_delta_tables(home, tmp_path, monkeypatch):
     _numbers(tmp_path / "h", "delta", monkeypatch)
     env = {**os.environ}
-    run = [sys.executable, "-m", "pipeline.cli", "store"]
+    run = [sys.executable, "-m", "paperatlas.cli", "store"]
     where = subprocess.run(run, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert where.returncode == 0, where.stderr
     assert where.stdout.splitlines()[0] == f"delta\t{tmp_path / 'h' / 'delta'}"
-    before = subprocess.run([sys.executable, "-m", "pipeline.cli", "report", "neurips-2020", "--json"], cwd=ROOT,
+    before = subprocess.run([sys.executable, "-m", "paperatlas.cli", "report", "neurips-2020", "--json"], cwd=ROOT,
                             env=env, capture_output=True, text=True, timeout=120)
     assert before.returncode == 0, before.stderr
     done = subprocess.run(run + ["maintain", "--retention-hours", "0"], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "raw_papers: version" in done.stderr and "old files deleted" in done.stderr
-    after = subprocess.run([sys.executable, "-m", "pipeline.cli", "report", "neurips-2020", "--json"], cwd=ROOT,
+    after = subprocess.run([sys.executable, "-m", "paperatlas.cli", "report", "neurips-2020", "--json"], cwd=ROOT,
                            env=env, capture_output=True, text=True, timeout=120)
     assert after.returncode == 0, after.stderr
     assert json.loads(after.stdout)["us_cn_papers"] == json.loads(before.stdout)["us_cn_papers"] == 1

@@ -20,10 +20,10 @@ from source_payloads import (
     virtual_feed,
 )
 
-from pipeline.http import HttpClient, retry_delay
-from pipeline.partitions import parse_partition_key
-from pipeline.sources import openalex, openreview, proceedings, virtual_site
-from pipeline.sources.base import SourceError
+from paperatlas.pipeline.http import HttpClient, retry_delay
+from paperatlas.pipeline.partitions import parse_partition_key
+from paperatlas.pipeline.sources import openalex, openreview, proceedings, virtual_site
+from paperatlas.pipeline.sources.base import SourceError
 
 PK = parse_partition_key("neurips-2024")
 FEED = "https://neurips.cc/static/virtual/data/neurips-2024-orals-posters.json"
@@ -284,8 +284,8 @@ def test_retry_delay_reads_headers_and_bodies():
 
 @responses.activate
 def test_openreview_credentials_log_in_and_send_a_bearer_token(tmp_path, monkeypatch):
-    from pipeline.sources.plan import VenuePlan
-    from resources.sources import PaperSource
+    from paperatlas.pipeline.sources.plan import VenuePlan
+    from paperatlas.resources.sources import PaperSource
 
     monkeypatch.setenv("PAPERATLAS_OPENREVIEW_USERNAME", "someone@example.org")
     monkeypatch.setenv("PAPERATLAS_OPENREVIEW_PASSWORD", "secret-pw")
@@ -322,8 +322,8 @@ def _alex_url(cursor):
 
 @responses.activate
 def test_openalex_cursor_paging_raw_affiliations_and_comparison_columns(tmp_path, monkeypatch):
-    from pipeline.sources.plan import VenuePlan
-    from resources.sources import PaperSource
+    from paperatlas.pipeline.sources.plan import VenuePlan
+    from paperatlas.resources.sources import PaperSource
 
     monkeypatch.setenv("PAPERATLAS_OPENALEX_API_KEY", "KEY-not-for-logs")
     monkeypatch.delenv("PAPERATLAS_OPENALEX_EMAIL", raising=False)

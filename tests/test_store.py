@@ -2,8 +2,8 @@ import multiprocessing as mp
 
 import pandas as pd
 
-from pipeline.models import IngestError
-from pipeline.store import Warehouse
+from paperatlas.pipeline.models import IngestError
+from paperatlas.pipeline.store import Warehouse
 
 
 def test_replace_partition_is_idempotent(store_at):
@@ -77,7 +77,7 @@ def test_a_store_locked_too_long_gives_a_clear_error(tmp_path):
     import pytest
     from filelock import FileLock
 
-    from pipeline.store import StoreBusy
+    from paperatlas.pipeline.store import StoreBusy
 
     path = tmp_path / "db.duckdb"
     with FileLock(str(path) + ".lock"):

@@ -258,7 +258,7 @@ def load_overrides(path: Path | str | None) -> list[Override]:
 
 
 def _load_yaml(name: str):
-    with importlib_resources.files("pipeline").joinpath("data").joinpath(name).open("r", encoding="utf-8") as handle:
+    with importlib_resources.files("paperatlas.pipeline").joinpath("data").joinpath(name).open("r", encoding="utf-8") as handle:
         return load_yaml(handle)
 
 

@@ -152,7 +152,7 @@ def _read(path: Path) -> dict:
 
 
 def builtin_path() -> Path:
-    return Path(str(importlib_resources.files("pipeline") / "data" / "sources.yaml"))
+    return Path(str(importlib_resources.files("paperatlas.pipeline") / "data" / "sources.yaml"))
 
 
 def load_plan(user_file: str | Path | None = None) -> SourcePlan:

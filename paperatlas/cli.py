@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from .config import Settings, load_settings
-from .countries.decision import PLACEMENTS
-from .partitions import PartitionKeyError, parse_partition_key
+from .pipeline.config import Settings, load_settings
+from .pipeline.countries.decision import PLACEMENTS
+from .pipeline.partitions import PartitionKeyError, parse_partition_key
 
 DAGSTER_YAML = """# Written by paperatlas. Runs started by `paperatlas run` and by `paperatlas ui` share this instance.
 telemetry:
@@ -70,7 +70,7 @@ def _expand(raw: list[str], settings: Settings, stored: bool) -> list[str]:
     """The venue-years the arguments name, with ranges (`neurips-2010..2018`) and `neurips-*`
     expanded: for commands that materialise (`stored=False`), over the years the sources plan
     knows a venue held; for commands that read (`stored=True`), over the materialised years."""
-    from .partitions import expand_partition_keys, is_pattern
+    from .pipeline.partitions import expand_partition_keys, is_pattern
 
     if not any(is_pattern(r) for r in raw):
         return _keys(raw)
@@ -123,7 +123,7 @@ CHINA_SCOPES = ("cn", "cn+hk+mo", "greater")  # pipeline.countries.counting.CHIN
 def _open_store(settings: Settings, read_only: bool = False):
     """The store `PAPERATLAS_STORE` names (imported on first use: the command starts faster
     without DuckDB)."""
-    from .store import open_store
+    from .pipeline.store import open_store
 
     return open_store(settings, read_only=read_only)
 
@@ -147,10 +147,10 @@ def _warehouse(settings: Settings, write: bool = False):
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from dagster import AssetCheckSeverity
 
-    from assets.automation import add_venue_years
+    from paperatlas.assets.automation import add_venue_years
 
     from .definitions import build_definitions, build_resources
-    from .http import OFFLINE_SETTINGS, Unreachable
+    from .pipeline.http import OFFLINE_SETTINGS, Unreachable
 
     if args.pdfs:
         settings = dataclasses.replace(settings, pdf_mode=args.pdfs)
@@ -214,14 +214,14 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 def _execute(settings: Settings, defs, job_name: str, instance, run_config: dict, partition_key: str | None = None):
     """Run one job. The default runs its steps in this process. With PAPERATLAS_EXECUTOR=celery
-    the job is loaded by reference (module `pipeline.definitions`), so that Celery workers can
+    the job is loaded by reference (module `paperatlas.definitions`), so that Celery workers can
     load it too, and each step runs on a worker; this process follows the run."""
     tags = {"paperatlas/trigger": "cli"}
     if settings.executor == "celery":
         from dagster import execute_job
         from dagster._core.definitions.reconstruct import ReconstructableRepository
 
-        repository = ReconstructableRepository.for_module("pipeline.definitions", "defs",
+        repository = ReconstructableRepository.for_module("paperatlas.definitions", "defs",
                                                           working_directory=str(Path(__file__).resolve().parents[1]))
         if partition_key:
             tags["dagster/partition"] = partition_key
@@ -243,7 +243,7 @@ def _item_warnings(settings: Settings, keys: list[str]) -> list[str]:
     """One line per venue-year, step and severity for the items a step left out (DROPPED) or
     kept with a caveat (WARNING): how many, and the first with its reason (all of them:
     `paperatlas errors KEY`)."""
-    from .text import clip
+    from .pipeline.text import clip
 
     if not keys or not _store_exists(settings):
         return []
@@ -275,9 +275,9 @@ def _ensure_reference(settings: Settings, defs, instance, force: bool = False) -
     configured dump / overrides file changed (a new data version). With the default (newest
     dump on Zenodo) an existing registry is kept until `--refresh-ror`, so runs work offline.
     When loading fails, the run goes on with the last good copy in the store, with a warning."""
-    from .affiliations.reference import locate_dump, overrides_digest
-    from .affiliations.ror import RorDumpError, file_sha256
-    from .http import FetchError
+    from .pipeline.affiliations.reference import locate_dump, overrides_digest
+    from .pipeline.affiliations.ror import RorDumpError, file_sha256
+    from .pipeline.http import FetchError
 
     needed = force
     stored_checksum = stored_digest = None
@@ -333,7 +333,7 @@ def _run_reference(defs, instance, job: str) -> None:
             print(f"paperatlas: warning: could not load {reason}; going on with the last good {name} in the "
                   "store", file=sys.stderr, flush=True)
     if stopping:
-        from .http import OFFLINE_SETTINGS, Unreachable
+        from .pipeline.http import OFFLINE_SETTINGS, Unreachable
 
         offline = f"; {OFFLINE_SETTINGS}" if any(Unreachable.MARK in r for r in stopping) else ""
         raise CliError("could not load the reference data: " + "; ".join(stopping) + offline)
@@ -341,8 +341,8 @@ def _run_reference(defs, instance, job: str) -> None:
 
 def _ensure_terms(settings: Settings, defs, instance, force: bool = False) -> None:
     """Materialise `term_catalogue` when the store lacks it or the catalogue file changed."""
-    from .affiliations.reference import overrides_digest
-    from .mentions.catalogue import DEFAULT_CATALOGUE
+    from .pipeline.affiliations.reference import overrides_digest
+    from .pipeline.mentions.catalogue import DEFAULT_CATALOGUE
 
     path = settings.terms_file or DEFAULT_CATALOGUE
     stored = None
@@ -359,7 +359,7 @@ def _ensure_terms(settings: Settings, defs, instance, force: bool = False) -> No
 
 
 def _report(settings: Settings, args: argparse.Namespace, key: str):
-    from .reports.report import ReportError, build_report
+    from .pipeline.reports.report import ReportError, build_report
 
     store = _warehouse(settings)
     try:
@@ -371,13 +371,13 @@ def _report(settings: Settings, args: argparse.Namespace, key: str):
 
 def _several(raw: list[str]) -> bool:
     """Whether the arguments may name several venue-years: JSON output is then always a list."""
-    from .partitions import is_pattern
+    from .pipeline.partitions import is_pattern
 
     return len(raw) > 1 or any(is_pattern(r) for r in raw)
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    from .reports.report import (
+    from .pipeline.reports.report import (
         MARKER,
         ReportError,
         format_text,
@@ -445,7 +445,7 @@ def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
 
 def _diff_one(store, key: str, args: argparse.Namespace, settings: Settings) -> dict | None:
     """Print one venue-year's diff (or its snapshots with --list); with --json, return it instead."""
-    from .reports.diff import diff, diff_rows, format_diff, views_from_snapshot
+    from .pipeline.reports.diff import diff, diff_rows, format_diff, views_from_snapshot
 
     runs = store.query("SELECT snapshot, taken_at, run_id, papers, inputs FROM headline_snapshot_runs "
                        "WHERE partition_key = ? ORDER BY snapshot", [key])
@@ -482,8 +482,8 @@ def _diff_one(store, key: str, args: argparse.Namespace, settings: Settings) -> 
 def cmd_trend(args: argparse.Namespace, settings: Settings) -> int:
     """One row per materialised year of a venue: US-CN papers with their interval and share,
     the international share and the top partners, under a placement and China scope."""
-    from .reports import charts
-    from .reports.trend import TrendError, chart_frame, format_text, trend_rows
+    from .pipeline.reports import charts
+    from .pipeline.reports.trend import TrendError, chart_frame, format_text, trend_rows
 
     partners = tuple(dict.fromkeys(c.strip().upper() for c in args.partners_of.split(",") if c.strip()))
     if not partners or any(len(c) != 2 or not c.isalpha() for c in partners):
@@ -518,7 +518,7 @@ def _placement(args: argparse.Namespace, settings: Settings) -> str:
 
 
 def _views(settings: Settings, key: str):
-    from .reports.report import load_views
+    from .pipeline.reports.report import load_views
 
     store = _warehouse(settings)
     if not len(store.query("SELECT 1 FROM partition_summary WHERE partition_key = ?", [key])):
@@ -531,8 +531,8 @@ def cmd_papers(args: argparse.Namespace, settings: Settings) -> int:
     whether a headline number it is in depends on an uncertain row, and every author's evidence."""
     import csv
 
-    from .reports.explain import flat, paper_record
-    from .text import csv_safe
+    from .pipeline.reports.explain import flat, paper_record
+    from .pipeline.text import csv_safe
 
     key = _keys([args.partition])[0]
     views = _views(settings, key)
@@ -559,7 +559,7 @@ def cmd_papers(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_explain(args: argparse.Namespace, settings: Settings) -> int:
-    from .reports.explain import explain_text, find
+    from .pipeline.reports.explain import explain_text, find
 
     key = _keys([args.partition])[0]
     views = _views(settings, key)
@@ -576,7 +576,7 @@ def cmd_explain(args: argparse.Namespace, settings: Settings) -> int:
 
 def _refuse_verdicts(settings: Settings, key: str, path: Path, reason: str) -> None:
     """A verdicts file that cannot be used: one line for the user, a row in ingest_errors."""
-    from .models import IngestError
+    from .pipeline.models import IngestError
 
     message = reason if reason.startswith(str(path)) else f"{path}: {reason}"
     if _store_exists(settings):
@@ -587,8 +587,8 @@ def _refuse_verdicts(settings: Settings, key: str, path: Path, reason: str) -> N
 
 def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
     """`review import`: store the verdicts of a CSV that review.html downloaded."""
-    from .models import utcnow
-    from .reports.review import VerdictError, evidence_digest, read_verdicts
+    from .pipeline.models import utcnow
+    from .pipeline.reports.review import VerdictError, evidence_digest, read_verdicts
 
     key = _keys([args.partition])[0]
     path = Path(args.csv)
@@ -627,7 +627,7 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
 
 def resolve_stream(source: TextIO, sink: TextIO, resolver=None) -> tuple[int, int]:
     """One output line per input line, in order; bad lines get an `error` field."""
-    from .affiliations.resolver import default_resolver
+    from .pipeline.affiliations.resolver import default_resolver
 
     resolver = resolver or default_resolver()
     encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one per line
@@ -686,8 +686,8 @@ def cmd_extract_pdf(args: argparse.Namespace, settings: Settings) -> int:
     """One JSON line per PDF: file, title, authors [{name, affiliations, email, countries}],
     countries, error, layout, and when present layout_reason, unassigned_affiliations and
     former_affiliations. A file that cannot be read gets its reason in `error`; the batch goes on."""
-    from .pdfs.extract import attribute, iter_pdf_paths, result_record, yields_nothing
-    from .pdfs.steps import read_first_pages
+    from .pipeline.pdfs.extract import attribute, iter_pdf_paths, result_record, yields_nothing
+    from .pipeline.pdfs.steps import read_first_pages
 
     paths = iter_pdf_paths(args.paths)
     if not paths:
@@ -719,7 +719,7 @@ def cmd_extract_pdf(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _scopes(raw: str) -> tuple[str, ...]:
-    from .mentions.scan import DEFAULT_SCOPES, SCOPES
+    from .pipeline.mentions.scan import DEFAULT_SCOPES, SCOPES
 
     if raw in (None, ""):
         return DEFAULT_SCOPES
@@ -736,9 +736,9 @@ def _scopes(raw: str) -> tuple[str, ...]:
 def cmd_mentions(args: argparse.Namespace, settings: Settings) -> int:
     """One JSON line per PDF: file, mentions {canonical id: count} in the chosen scopes, error.
     With --evidence, also every match with its scope, surface form and snippet."""
-    from .mentions.catalogue import CatalogueError, load_catalogue
-    from .mentions.runner import Task, iter_scans
-    from .pdfs.extract import iter_pdf_paths
+    from .pipeline.mentions.catalogue import CatalogueError, load_catalogue
+    from .pipeline.mentions.runner import Task, iter_scans
+    from .pipeline.pdfs.extract import iter_pdf_paths
 
     scopes = _scopes(args.scope)
     terms = args.terms or settings.terms_file
@@ -776,10 +776,10 @@ def cmd_mentions(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _build_resolver(args: argparse.Namespace, settings: Settings):
-    from .affiliations.reference import build_resolver
-    from .affiliations.resolver import OverridesError
-    from .affiliations.ror import RorDumpError
-    from .http import Unreachable
+    from .pipeline.affiliations.reference import build_resolver
+    from .pipeline.affiliations.resolver import OverridesError
+    from .pipeline.affiliations.ror import RorDumpError
+    from .pipeline.http import Unreachable
 
     spec = args.ror if args.ror is not None else settings.ror_dump
     overrides = Path(args.overrides) if getattr(args, "overrides", None) else settings.overrides_file
@@ -800,8 +800,8 @@ def _build_resolver(args: argparse.Namespace, settings: Settings):
 
 
 def cmd_partitions(args: argparse.Namespace, settings: Settings) -> int:
-    from assets.automation import add_venue_years
-    from assets.partitions import VENUE_YEAR
+    from paperatlas.assets.automation import add_venue_years
+    from paperatlas.assets.partitions import VENUE_YEAR
 
     instance = _instance(settings)
     if args.action == "add":
@@ -827,7 +827,7 @@ def cmd_partitions(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_add_folder(args: argparse.Namespace, settings: Settings) -> int:
     """Make a folder of PDFs a venue-year: a symlink under the local root, and the partition."""
-    from assets.automation import add_venue_years
+    from paperatlas.assets.automation import add_venue_years
 
     key = _keys([args.partition])[0]
     folder = Path(args.folder).expanduser().resolve()
@@ -883,7 +883,7 @@ def cmd_store(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _plan(settings: Settings):
-    from .sources.plan import PlanError, load_plan
+    from .pipeline.sources.plan import PlanError, load_plan
 
     try:
         return load_plan(settings.sources_file)
@@ -893,8 +893,8 @@ def _plan(settings: Settings):
 
 def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
     """The sources plan; for venue-years, what each source will read and what it gave last time."""
-    from .sources import registry
-    from .sources.collect import sources_for
+    from .pipeline.sources import registry
+    from .pipeline.sources.collect import sources_for
 
     plan = _plan(settings)
     sources = registry.build(settings)
@@ -926,7 +926,7 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
     _instance(settings)
     # The dagster of this Python, whether or not its bin folder is on PATH.
-    command = [sys.executable, "-m", "dagster", "dev", "-m", "pipeline.definitions", *args.dagster_args]
+    command = [sys.executable, "-m", "dagster", "dev", "-m", "paperatlas.definitions", *args.dagster_args]
     print(f"DAGSTER_HOME={settings.dagster_home} PAPERATLAS_HOME={settings.home}", file=sys.stderr)
     os.environ["PAPERATLAS_HOME"] = str(settings.home)
     os.execvp(command[0], command)
@@ -944,7 +944,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     _instance(settings)  # the instance's dagster.yaml names the shared (PostgreSQL) storage
     import yaml
 
-    from .config import is_set, path_with_this_python
+    from .pipeline.config import is_set, path_with_this_python
 
     def source(name: str, value: str):  # a URL set in the environment stays there (it may hold a password)
         return {"env": name} if is_set(name) else value
@@ -1028,7 +1028,7 @@ class _Help(argparse.RawDescriptionHelpFormatter):
 
 
 def _home_for_help() -> str:
-    from .config import default_home
+    from .pipeline.config import default_home
 
     try:
         return str(default_home())
@@ -1353,8 +1353,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _unexpected(exc: Exception, settings: Settings) -> str:
     """One line for an error no command handled: the store, Dagster's storage, or a bug."""
-    from .models import root_cause, root_error
-    from .store import StoreError
+    from .pipeline.models import root_cause, root_error
+    from .pipeline.store import StoreError
 
     if isinstance(exc, StoreError):
         return str(exc)

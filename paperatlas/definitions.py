@@ -15,16 +15,16 @@ from dagster import Definitions, logger
 from dagster._core.log_manager import get_log_record_metadata, has_log_record_metadata
 from dagster._loggers import colored_console_logger
 
-from assets.automation import ASSETS, JOBS, SENSORS, ror_refresh, yearly_refresh
-from pipeline.config import Settings, load_settings
-from pipeline.sources.plan import PlanError, load_plan
-from resources.conventions import Conventions
-from resources.pdfs import PdfStoreResource
-from resources.reports import ReportsFolder
-from resources.ror import OverridesFile, RorRegistry
-from resources.sources import SourcesPlanFile, source_resources
-from resources.terms import TermCatalogueFile
-from resources.warehouse import WarehouseResource
+from paperatlas.assets.automation import ASSETS, JOBS, SENSORS, ror_refresh, yearly_refresh
+from paperatlas.pipeline.config import Settings, load_settings
+from paperatlas.pipeline.sources.plan import PlanError, load_plan
+from paperatlas.resources.conventions import Conventions
+from paperatlas.resources.pdfs import PdfStoreResource
+from paperatlas.resources.reports import ReportsFolder
+from paperatlas.resources.ror import OverridesFile, RorRegistry
+from paperatlas.resources.sources import SourcesPlanFile, source_resources
+from paperatlas.resources.terms import TermCatalogueFile
+from paperatlas.resources.warehouse import WarehouseResource
 
 
 def failure_reason(event) -> str:
@@ -118,7 +118,7 @@ def build_executor(settings: Settings):
         return None
     from dagster_celery import celery_executor
 
-    from .config import is_set
+    from .pipeline.config import is_set
 
     # A URL set in the environment stays there (it may hold a password): the run's config names
     # the variable, not its value.
