@@ -2,7 +2,7 @@
 resolved to an institution and a country (`resolved_affiliations`), and the strings nothing
 could place (`unresolved_affiliations`)."""
 
-from dagster import AssetExecutionContext
+from dagster import AssetExecutionContext, Definitions
 
 from paperatlas.pipeline.affiliations import steps
 from paperatlas.pipeline.affiliations.reference import resolver_from_store
@@ -17,7 +17,7 @@ from .sources import raw_papers
 
 
 @stage_asset(
-    "affiliations", deps=[raw_papers, pdf_affiliations], code_version="2",
+    "affiliations", deps=[raw_papers, pdf_affiliations], code_version="2", writes=("author_affiliations",),
     description=(
         "One row per (paper, author, affiliation string) from the metadata and from page 1 of the PDF, "
         "with its source, the author's e-mail domain, how the PDF's author was matched to the "
@@ -31,6 +31,7 @@ def author_affiliations(context: AssetExecutionContext, warehouse: WarehouseReso
 
 @stage_asset(
     "affiliations", deps=[author_affiliations, ror_registry, affiliation_overrides],
+    writes=("resolved_affiliations",),
     code_version=f"resolver-{RESOLVER_VERSION}", eager=True,
     checks={steps.RESOLVED_CHECK: f"At least {steps.RESOLVED_THRESHOLD:.0%} of the venue-year's affiliation "
                                   "strings resolve to a country."},
@@ -51,6 +52,7 @@ def resolved_affiliations(context: AssetExecutionContext, warehouse: WarehouseRe
 
 @stage_asset(
     "affiliations", partitioned=False, deps=[resolved_affiliations], code_version="1", eager=True,
+    writes=("unresolved_affiliations",),
     description=(
         "Every affiliation string no rule could place, across all venue-years, with the reason, how "
         "many author rows and papers carry it and example papers: the review list. Fix one with a "
@@ -59,3 +61,6 @@ def resolved_affiliations(context: AssetExecutionContext, warehouse: WarehouseRe
 )
 def unresolved_affiliations(context: AssetExecutionContext, warehouse: WarehouseResource):
     return materialize(step(steps.unresolved_affiliations, warehouse.warehouse(), context.log.info))
+
+
+defs = Definitions(assets=[author_affiliations, resolved_affiliations, unresolved_affiliations])

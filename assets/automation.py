@@ -9,6 +9,7 @@ from dagster import (
     AutomationConditionSensorDefinition,
     DefaultScheduleStatus,
     DefaultSensorStatus,
+    Definitions,
     RunRequest,
     ScheduleDefinition,
     ScheduleEvaluationContext,
@@ -229,3 +230,8 @@ automation = AutomationConditionSensorDefinition(
                  "ROR registry changed. On by default."),
 )
 SENSORS = [overrides_changed, terms_changed, local_folders, new_venue_years, automation]
+
+
+# The jobs, the sensors and the monthly ROR schedule. The yearly refresh is built from the
+# sources plan the settings name, so the composition (paperatlas.definitions) adds it.
+defs = Definitions(jobs=JOBS, schedules=[ror_refresh], sensors=SENSORS)

@@ -1,8 +1,8 @@
 """What every asset module shares: one decorator for the asset shape, and the translation of a
 stage's `Outcome` (pipeline/models.py) into Dagster's results and metadata.
 
-An asset is then three things: this decorator with its description, one call into
-`pipeline/<stage>/`, and `materialize(...)` of what that call returned.
+An asset is then three things: this decorator with its description and the tables it writes,
+one call into `pipeline/<stage>/`, and `materialize(...)` of what that call returned.
 """
 
 from __future__ import annotations
@@ -27,9 +27,20 @@ from dagster import (
 )
 
 from paperatlas.pipeline.affiliations.reference import REFERENCE
-from paperatlas.pipeline.models import Check, FilePath, IngestError, Markdown, Outcome, Png, Share, StageFailure, Url, root_error
+from paperatlas.pipeline.models import (
+    Check,
+    FilePath,
+    IngestError,
+    Markdown,
+    Outcome,
+    Png,
+    Share,
+    StageFailure,
+    Url,
+    root_error,
+)
 from paperatlas.pipeline.partitions import PartitionKey, parse_partition_key
-from paperatlas.pipeline.store import StoreError, Warehouse
+from paperatlas.pipeline.store import SCHEMA, StoreError, Warehouse
 
 from .partitions import venue_year_partitions
 
@@ -44,14 +55,25 @@ POOL_DOWNLOADS = "pdf_downloads"
 POOL_PDF_CPU = "pdf_cpu"
 
 
-def stage_asset(stage: str, *, description: str, code_version: str, deps: Sequence = (),
+# Every step files what it could not use here (and `step` files a failure), so every asset may
+# write it besides the tables it declares.
+ERRORS_TABLE = "ingest_errors"
+WRITES = "tables_written"  # the asset's definition metadata: the store tables its step writes
+
+
+def stage_asset(stage: str, *, description: str, code_version: str, writes: Sequence[str], deps: Sequence = (),
                 kinds: Iterable[str] = (), checks: Mapping[str, str] | None = None, eager: bool = False,
                 partitioned: bool = True, **extra) -> Callable:
     """@asset with paperatlas' shape: the stage's group, kinds, owners, the venue-year
-    partitions (unless `partitioned=False`), `eager` automation, and one check per
-    `checks` entry (name -> description)."""
+    partitions (unless `partitioned=False`), `eager` automation, one check per `checks` entry
+    (name -> description), and in its metadata the store tables its step writes (`writes`,
+    each a table of pipeline/store.py's schema; `ingest_errors` is added)."""
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}: {', '.join(STAGES)}")
+    unknown = [t for t in writes if t not in SCHEMA]
+    if unknown or not writes:
+        raise ValueError(f"writes={tuple(writes)!r}: name the store tables the step writes ({', '.join(unknown)} "
+                         "not in the schema)" if unknown else "writes=(): name the store tables the step writes")
 
     def decorate(fn: Callable) -> Any:
         specs = [AssetCheckSpec(name, asset=fn.__name__, description=text) for name, text in (checks or {}).items()]
@@ -67,6 +89,7 @@ def stage_asset(stage: str, *, description: str, code_version: str, deps: Sequen
             automation_condition=AutomationCondition.eager() if eager else None,
             check_specs=specs or None,
             description=description,
+            metadata={WRITES: [*writes, ERRORS_TABLE]},
             **extra,
         )(fn)
 

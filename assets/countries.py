@@ -2,7 +2,7 @@
 paper's countries under the run's placement (`paper_countries`), and the pairs of countries
 that wrote together (`country_edges`)."""
 
-from dagster import AssetExecutionContext
+from dagster import AssetExecutionContext, Definitions
 
 from paperatlas.pipeline.countries import steps
 from paperatlas.resources.conventions import Conventions
@@ -15,6 +15,7 @@ from .sources import raw_papers
 
 @stage_asset(
     "countries", deps=[author_affiliations, resolved_affiliations], code_version="1", eager=True,
+    writes=("country_decisions",),
     checks={steps.DECIDED_CHECK: "Every counted author-affiliation row with a string or e-mail domain has exactly "
                                  "one decision."},
     description=(
@@ -31,6 +32,7 @@ def country_decisions(context: AssetExecutionContext, warehouse: WarehouseResour
 
 @stage_asset(
     "countries", deps=[raw_papers, country_decisions], code_version="5", eager=True,
+    writes=("paper_countries", "partition_summary"),
     checks={steps.SHARES_CHECK: "Each paper's fractional shares lie in [0, 1] and sum to 1.",
             steps.UNIQUE_CHECK: "No paper counts twice for one country."},
     description=(
@@ -44,7 +46,7 @@ def paper_countries(context: AssetExecutionContext, warehouse: WarehouseResource
 
 
 @stage_asset(
-    "countries", deps=[paper_countries], code_version="2", eager=True,
+    "countries", deps=[paper_countries], code_version="2", eager=True, writes=("country_edges",),
     checks={steps.EDGES_CHECK: "Every paper with k countries has exactly k(k-1)/2 edges, all between its countries, "
                                "each weighing the two countries' fractional shares added."},
     description=(
@@ -55,3 +57,6 @@ def paper_countries(context: AssetExecutionContext, warehouse: WarehouseResource
 )
 def country_edges(context: AssetExecutionContext, warehouse: WarehouseResource):
     return materialize(step(steps.country_edges, warehouse.warehouse(), partition(context)))
+
+
+defs = Definitions(assets=[country_decisions, paper_countries, country_edges])

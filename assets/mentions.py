@@ -2,7 +2,7 @@
 (`mentions_by_country`), and the origin of tools against the countries of their users
 (`tool_dependency`)."""
 
-from dagster import AssetExecutionContext
+from dagster import AssetExecutionContext, Definitions
 
 from paperatlas.pipeline.mentions import steps
 from paperatlas.pipeline.mentions.fulltext import TEXT_VERSION
@@ -19,6 +19,7 @@ from .sources import raw_papers
 
 @stage_asset(
     "mentions", deps=[raw_papers, paper_pdfs, term_catalogue], code_version=f"text-{TEXT_VERSION}", kinds={"pdf"},
+    writes=("paper_mentions", "paper_texts"),
     pool=POOL_PDF_CPU,
     checks={steps.ROWS_CHECK: "One row per paper, term and scope, each with at least one match."},
     description=(
@@ -37,6 +38,7 @@ def paper_mentions(context: AssetExecutionContext, pdf_store: PdfStoreResource, 
 
 @stage_asset(
     "mentions", deps=[paper_mentions, paper_countries, term_catalogue], code_version="1", eager=True,
+    writes=("mentions_by_country",),
     checks={steps.SCOPES_CHECK: "A paper naming a term in its title or abstract names it in its full text too.",
             steps.SHARES_CHECK: "Counts never exceed the country's papers; shares lie in [0, 1]."},
     description=(
@@ -51,6 +53,7 @@ def mentions_by_country(context: AssetExecutionContext, terms: TermCatalogueFile
 
 @stage_asset(
     "mentions", deps=[paper_mentions, paper_countries, term_catalogue], code_version="1", eager=True,
+    writes=("tool_dependency",),
     checks={steps.SHARES_CHECK: "0 <= fractional <= papers <= papers using the origin's tools, and per origin "
                                 "the fractional counts sum to at most those papers."},
     description=(
@@ -61,3 +64,6 @@ def mentions_by_country(context: AssetExecutionContext, terms: TermCatalogueFile
 )
 def tool_dependency(context: AssetExecutionContext, terms: TermCatalogueFile, warehouse: WarehouseResource):
     return materialize(step(steps.tool_dependency, warehouse.warehouse(), partition(context), terms.file()))
+
+
+defs = Definitions(assets=[paper_mentions, mentions_by_country, tool_dependency])

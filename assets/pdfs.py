@@ -1,6 +1,6 @@
 """Stage 2, PDFs: each paper's PDF (`paper_pdfs`), then what its first page says (`pdf_affiliations`)."""
 
-from dagster import AssetExecutionContext
+from dagster import AssetExecutionContext, Definitions
 
 from paperatlas.pipeline.pdfs import steps
 from paperatlas.pipeline.pdfs.extract import EXTRACTOR_VERSION
@@ -12,7 +12,7 @@ from .sources import raw_papers
 
 
 @stage_asset(
-    "pdfs", deps=[raw_papers], code_version="1", kinds={"pdf"}, pool=POOL_DOWNLOADS,
+    "pdfs", deps=[raw_papers], code_version="1", kinds={"pdf"}, pool=POOL_DOWNLOADS, writes=("paper_pdfs",),
     description=(
         "The PDF of each paper, in the PDF store ($PAPERATLAS_HOME/pdfs/<venue-year>/) or where a local "
         "folder keeps it: status (stored, downloaded, local, missing, no_link, failed), size, SHA-256 and, "
@@ -26,6 +26,7 @@ def paper_pdfs(context: AssetExecutionContext, pdf_store: PdfStoreResource, ware
 
 @stage_asset(
     "pdfs", deps=[paper_pdfs], code_version=f"extractor-{EXTRACTOR_VERSION}", kinds={"pdf"}, pool=POOL_PDF_CPU,
+    writes=("pdf_affiliations", "pdf_documents"),
     description=(
         "What page 1 of each PDF says: authors in printed order with their affiliation strings and "
         "e-mails (table pdf_affiliations), affiliation text tied to no author (rows without a position), "
@@ -38,3 +39,6 @@ def paper_pdfs(context: AssetExecutionContext, pdf_store: PdfStoreResource, ware
 def pdf_affiliations(context: AssetExecutionContext, pdf_store: PdfStoreResource, warehouse: WarehouseResource):
     return materialize(step(steps.pdf_affiliations, warehouse.warehouse(), partition(context), pdf_store.processes(),
                             context.log.info))
+
+
+defs = Definitions(assets=[paper_pdfs, pdf_affiliations])

@@ -6,7 +6,7 @@ partition), so the lineage shows why a number will move. Re-materialising unchan
 keeps the data version and stales nothing.
 """
 
-from dagster import AssetExecutionContext
+from dagster import AssetExecutionContext, Definitions
 
 from paperatlas.pipeline.affiliations import reference
 from paperatlas.pipeline.affiliations.ror import INDEX_VERSION
@@ -20,6 +20,7 @@ from .common import materialize, stage_asset, step
 
 @stage_asset(
     "reference", partitioned=False, code_version=f"ror-index-{INDEX_VERSION}", kinds={"json"},
+    writes=("ror_registry", "ror_organizations"),
     description=(
         "The ROR registry of research organisations, from a v2 data dump (PAPERATLAS_ROR_DUMP): one "
         "row per organisation with names in every language, aliases, acronyms, web domains, country, "
@@ -33,7 +34,7 @@ def ror_registry(context: AssetExecutionContext, warehouse: WarehouseResource, r
 
 
 @stage_asset(
-    "reference", partitioned=False, code_version="1", kinds={"yaml"},
+    "reference", partitioned=False, code_version="1", kinds={"yaml"}, writes=("affiliation_overrides",),
     description=(
         "Your affiliation overrides (PAPERATLAS_OVERRIDES: rules with `match`, `contains` or "
         "`email_domain`, and the `country`), validated, as table affiliation_overrides. The resolver "
@@ -46,7 +47,7 @@ def affiliation_overrides(context: AssetExecutionContext, warehouse: WarehouseRe
 
 
 @stage_asset(
-    "reference", partitioned=False, code_version="1", kinds={"yaml"},
+    "reference", partitioned=False, code_version="1", kinds={"yaml"}, writes=("terms",),
     description=(
         "The term catalogue (PAPERATLAS_TERMS, else pipeline/data/terms.yaml): per model, "
         "architecture or library its id, family, kind, spellings, look-alike rules and the "
@@ -56,3 +57,6 @@ def affiliation_overrides(context: AssetExecutionContext, warehouse: WarehouseRe
 )
 def term_catalogue(context: AssetExecutionContext, terms: TermCatalogueFile, warehouse: WarehouseResource):
     return materialize(step(mentions.term_catalogue, warehouse.warehouse(), terms.file(), context.log.info))
+
+
+defs = Definitions(assets=[ror_registry, affiliation_overrides, term_catalogue])

@@ -2,9 +2,10 @@
 report folder (`venue_year_report`), and the yearly tables over every venue-year
 (`yearly_aggregates`)."""
 
-from dagster import AssetExecutionContext, Config
+from dagster import AssetExecutionContext, Config, Definitions
 from pydantic import Field
 
+from paperatlas.pipeline.conventions import LOW_CONFIDENCE
 from paperatlas.pipeline.reports import headlines as hl
 from paperatlas.pipeline.reports import steps
 from paperatlas.resources.conventions import Conventions
@@ -20,6 +21,7 @@ from .sources import raw_papers
 
 @stage_asset(
     "reports", code_version="1", eager=True,
+    writes=("headline_numbers", "headline_snapshots", "headline_snapshot_runs"),
     deps=[raw_papers, author_affiliations, resolved_affiliations, paper_countries, country_edges, paper_mentions,
           mentions_by_country],
     checks={
@@ -47,12 +49,12 @@ class ReportConfig(Config):
                                                        "countries, pairs, charts and the review sample.")
     seed: int = Field(default=hl.DEFAULT_SEED, description="Seed of the review samples.")
     sample_size: int = Field(default=hl.DEFAULT_SAMPLE, description="Papers sampled per headline number.")
-    min_confidence: float = Field(default=hl.LOW_CONFIDENCE,
+    min_confidence: float = Field(default=LOW_CONFIDENCE,
                                   description="Rows resolved below this confidence are low-confidence.")
 
 
 @stage_asset(
-    "reports", deps=[headlines], code_version="1", eager=True, kinds={"html"},
+    "reports", deps=[headlines], code_version="1", eager=True, kinds={"html"}, writes=("review_samples",),
     description=(
         "The report of the venue-year in $PAPERATLAS_HOME/reports/<venue-year>/: report.md, .html and "
         ".json with charts, the review sample of every headline number (review.csv, review.html) with "
@@ -69,6 +71,7 @@ def venue_year_report(context: AssetExecutionContext, config: ReportConfig, ware
 
 @stage_asset(
     "reports", partitioned=False, deps=[paper_countries, country_edges, headlines], code_version="2", eager=True,
+    writes=("yearly_country", "yearly_pairs", "yearly_partners", "yearly_headlines", "yearly_summary"),
     description=(
         "Per venue and year, and per year across venues (venue 'all'): papers per country (whole and "
         "fractional), their share and its change from the previous year, international shares, top "
@@ -78,3 +81,6 @@ def venue_year_report(context: AssetExecutionContext, config: ReportConfig, ware
 )
 def yearly_aggregates(context: AssetExecutionContext, warehouse: WarehouseResource, conventions: Conventions):
     return materialize(step(steps.yearly_aggregates, warehouse.warehouse(), conventions.placement, context.log.info))
+
+
+defs = Definitions(assets=[headlines, venue_year_report, yearly_aggregates])

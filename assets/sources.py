@@ -1,6 +1,6 @@
 """Stage 1, sources: `raw_papers`, the accepted papers of a venue-year as its sources give them."""
 
-from dagster import AssetExecutionContext, Config
+from dagster import AssetExecutionContext, Config, Definitions
 
 from paperatlas.pipeline.sources import registry, steps
 
@@ -13,7 +13,7 @@ class RawPapersConfig(Config):
 
 
 @stage_asset(
-    "sources", code_version="3", kinds={"json"},
+    "sources", code_version="3", kinds={"json"}, writes=("raw_papers", "source_reads"),
     required_resource_keys={"warehouse", "sources_plan", *registry.NAMES},  # every source of the registry
     description=(
         "Accepted papers of one venue-year as the sources give them: id, title, abstract, authors in "
@@ -29,3 +29,6 @@ def raw_papers(context: AssetExecutionContext, config: RawPapersConfig):
     sources = {name: getattr(res, name).reader() for name in registry.NAMES}
     return materialize(step(steps.raw_papers, res.warehouse.warehouse(), partition(context), res.sources_plan.plan,
                             sources, refresh=config.refresh, log=context.log.info))
+
+
+defs = Definitions(assets=[raw_papers])

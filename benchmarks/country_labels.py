@@ -142,6 +142,7 @@ def main() -> int:
     from paperatlas.pipeline.affiliations.ror import load_index
     from paperatlas.pipeline.affiliations.rows import explode
     from paperatlas.pipeline.config import load_settings
+    from paperatlas.pipeline.conventions import PLACEMENTS
     from paperatlas.pipeline.countries import decision as dc
     from paperatlas.pipeline.partitions import parse_partition_key
     from paperatlas.pipeline.sources.paperlists import parse_records
@@ -186,7 +187,7 @@ def main() -> int:
             return {FOLD.get(c, c) for c in cs}
 
         ours = {placement: {p: fold(cs) for p, cs in dc.paper_countries(decisions, placement).items()}
-                for placement in dc.PLACEMENTS}
+                for placement in PLACEMENTS}
         labelled = exact = 0
         lab_uscn = reviewed_uscn = 0
         counts = Counter()
@@ -209,7 +210,7 @@ def main() -> int:
             if reviewed is not None and reviewed != ({"US", "CN"} <= label):
                 applied.add((pk.key, paper.paper_id))
             reviewed_uscn += ({"US", "CN"} <= label) if reviewed is None else reviewed
-            for placement in dc.PLACEMENTS:
+            for placement in PLACEMENTS:
                 counts[placement] += {"US", "CN"} <= ours[placement].get(paper.paper_id, set())
             possible = [fold(s) for s in dc.possible_country_sets(by_paper.get(paper.paper_id, []))]
             low, high = all({"US", "CN"} <= s for s in possible), any({"US", "CN"} <= s for s in possible)

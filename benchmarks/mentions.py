@@ -127,8 +127,8 @@ def pipeline(processes: int) -> None:
         })
         from dagster import DagsterInstance
 
-        from paperatlas.pipeline.config import load_settings
         from paperatlas.definitions import build_definitions
+        from paperatlas.pipeline.config import load_settings
         from paperatlas.pipeline.store import Warehouse
 
         settings = load_settings()

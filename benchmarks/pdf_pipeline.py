@@ -117,8 +117,8 @@ def main() -> int:
     })
     from dagster import DagsterInstance
 
-    from paperatlas.pipeline.config import load_settings
     from paperatlas.definitions import build_definitions
+    from paperatlas.pipeline.config import load_settings
     from paperatlas.pipeline.store import Warehouse
 
     settings = load_settings()

@@ -95,7 +95,7 @@ def main() -> int:
               f"{(r['affiliation'] or '@' + r['email_domain'])[:70]}")
 
     from paperatlas.pipeline.countries.decision import COAUTHORS_RULE
-    from paperatlas.pipeline.reports.report import load_views
+    from paperatlas.pipeline.reports.views import load_views
 
     views = load_views(Warehouse(home / "paperatlas.duckdb"), args.partition)
     moved = {pid: [e for e in v.evidence if e.coauthor_countries != e.countries] for pid, v in views.items()}

@@ -12,10 +12,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .countries.decision import DEFAULT_PLACEMENT, PLACEMENTS
+from .conventions import PLACEMENT
 
 DEFAULT_PAPERLISTS_BASE = "https://raw.githubusercontent.com/papercopilot/paperlists/main"
-USER_AGENT = "paperatlas/0.1 (+https://github.com/paperatlas/paperatlas; research pipeline)"
 PDF_MODES = ("download", "cached", "off")
 STORES = ("duckdb", "delta")
 EXECUTORS = ("multiprocess", "celery")
@@ -113,7 +112,7 @@ class Settings:
     terms_env: str | None = None
     sources_env: str | None = None
     source_rate: float | None = None  # requests per second per host; None: each source's default
-    placement: str = DEFAULT_PLACEMENT  # where a multinational named without a place counts: hq or coauthors
+    placement: str = PLACEMENT.default  # where a multinational named without a place counts: hq or coauthors
     dagster_home_env: str | None = None
     store: str = "duckdb"  # duckdb (one machine) or delta (many workers)
     store_uri_env: str | None = None
@@ -211,8 +210,12 @@ def _int_env(name: str, default: int, minimum: int) -> int:
     return int(_float_env(name, default, minimum, above=False, unit="a whole number", whole=True))
 
 
+def _choice(name: str, default: str) -> str:
+    return (_env(name) or default).strip().lower()
+
+
 def _choice_env(name: str, default: str, choices: tuple[str, ...]) -> str:
-    raw = (_env(name) or default).strip().lower()
+    raw = _choice(name, default)
     if raw not in choices:
         raise ValueError(f"{name}={raw!r}: expected one of {', '.join(choices)}")
     return raw
@@ -241,7 +244,7 @@ def load_settings() -> Settings:
         terms_env=_env("PAPERATLAS_TERMS"),
         sources_env=_env("PAPERATLAS_SOURCES"),
         source_rate=_float_env("PAPERATLAS_SOURCE_RATE", None, unit="a rate in requests per second"),
-        placement=_choice_env("PAPERATLAS_PLACEMENT", Settings.placement, PLACEMENTS),
+        placement=PLACEMENT.check(_choice("PAPERATLAS_PLACEMENT", Settings.placement), "PAPERATLAS_PLACEMENT"),
         dagster_home_env=_env("DAGSTER_HOME"),
         store=_choice_env("PAPERATLAS_STORE", Settings.store, STORES),
         store_uri_env=_env("PAPERATLAS_STORE_URI"),

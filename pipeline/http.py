@@ -33,7 +33,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from .config import USER_AGENT
+USER_AGENT = "paperatlas/0.1 (+https://github.com/paperatlas/paperatlas; research pipeline)"
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
 # Every setting that keeps a run off the network, for a message about an unreachable host.

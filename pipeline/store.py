@@ -434,6 +434,23 @@ class Warehouse:
         frame = self._frame("ingest_errors", rows)
         return self._replace_rows("ingest_errors", frame, "partition_key = ? AND stage = ?", [partition_key, stage], con)
 
+    def errors(self, partition_key: str | None = None, con=None) -> pd.DataFrame:
+        """`ingest_errors` (of one venue-year, or all): partition_key, stage, severity, item and
+        reason, in that order."""
+        sql, params = "SELECT partition_key, stage, severity, item, reason FROM ingest_errors", []
+        if partition_key is not None:
+            sql += " WHERE partition_key = ?"
+            params.append(partition_key)
+        return self.query(sql + " ORDER BY partition_key, stage, severity, item", params, con=con)
+
+    def error_counts(self, keys: list[str], con=None) -> pd.DataFrame:
+        """Per venue-year of `keys`, stage and severity: how many items `ingest_errors` holds
+        (`n`) and the first, with its reason (`first`)."""
+        return self.query(
+            "SELECT partition_key, stage, severity, count(*) AS n, min(item || ': ' || reason) AS first "
+            f"FROM ingest_errors WHERE partition_key IN ({', '.join('?' * len(keys))}) "
+            "GROUP BY ALL ORDER BY partition_key, stage, severity", keys, con=con)
+
     def refuse(self, partition_key: str, stage: str, item: str, reason: str, errors: list | None = None) -> StageFailure:
         """An input the step cannot use: file the reason (and `errors`, the items that came with
         it) in ingest_errors, keep the previous rows, and return the failure that stops the step."""

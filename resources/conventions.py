@@ -1,11 +1,12 @@
-"""The counting conventions a run uses: where a multinational named without a place counts."""
+"""The counting conventions a run uses: where a multinational named without a place counts
+(choices, default and check: pipeline/conventions.py)."""
 
 from __future__ import annotations
 
 from dagster import ConfigurableResource
 from pydantic import Field, field_validator
 
-from paperatlas.pipeline.countries.decision import PLACEMENTS
+from paperatlas.pipeline.conventions import PLACEMENT
 
 
 class Conventions(ConfigurableResource):
@@ -19,6 +20,4 @@ class Conventions(ConfigurableResource):
     @field_validator("placement")
     @classmethod
     def _known(cls, value: str) -> str:
-        if value not in PLACEMENTS:
-            raise ValueError(f"placement {value!r}: choose one of {', '.join(PLACEMENTS)}")
-        return value
+        return PLACEMENT.check(value)

@@ -38,8 +38,8 @@ def env(home):
     """(settings, definitions, an ephemeral Dagster instance with the reference data loaded)."""
     from dagster import DagsterInstance
 
-    from paperatlas.pipeline.config import load_settings
     from paperatlas.definitions import build_definitions
+    from paperatlas.pipeline.config import load_settings
 
     settings = load_settings()
     defs = build_definitions(settings)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from dagster import DefaultScheduleStatus, DefaultSensorStatus
 
-from paperatlas.pipeline.config import load_settings
 from paperatlas.definitions import build_definitions
+from paperatlas.pipeline.config import load_settings
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
 

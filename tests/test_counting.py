@@ -2,8 +2,10 @@ import pandas as pd
 import pytest
 
 from paperatlas.pipeline.affiliations.rows import explode
+from paperatlas.pipeline.conventions import fold_countries
 from paperatlas.pipeline.countries import decision
-from paperatlas.pipeline.countries.counting import country_sets, edge_rows, fold_countries, headline, pairs_of, yearly_tables
+from paperatlas.pipeline.countries.counting import country_sets, edge_rows, pairs_of, yearly_tables
+from paperatlas.pipeline.countries.numbers import count
 
 
 def paper_country_rows(rows, countries):
@@ -79,21 +81,20 @@ def test_china_scopes(scope, expected):
 
 
 def test_unknown_scope_is_an_error():
-    with pytest.raises(ValueError, match="unknown china scope"):
+    with pytest.raises(ValueError, match="unknown China scope 'mainland': choose one of cn, cn\\+hk\\+mo, greater"):
         fold_countries({"CN"}, "mainland")
 
 
-def test_headline_counts_under_each_scope():
-    sets = {"a": {"US", "CN"}, "b": {"US", "HK"}, "c": {"TW", "CN"}, "d": {"US"}}
-    cn = headline(sets, papers=10, scope="cn")
-    assert (cn["us_cn_papers"], cn["papers_with_country"], cn["international_papers"]) == (1, 4, 3)
-    assert cn["us_cn_share"] == pytest.approx(0.1)
-    assert cn["international_share"] == pytest.approx(0.75)
-    assert cn["country_papers"]["US"] == 3
-    assert headline(sets, 10, "cn+hk+mo")["us_cn_papers"] == 2
-    greater = headline(sets, 10, "greater")
-    assert greater["us_cn_papers"] == 2 and greater["international_papers"] == 2
-    assert greater["top_pairs"][0] == ["CN", "US", 2]
+def test_country_numbers_under_each_scope():
+    sets = [{"US", "CN"}, {"US", "HK"}, {"TW", "CN"}, {"US"}, set()]
+    ids = ["papers_with_country", "international", "us", "cn", "us_cn"]
+
+    def under(scope):
+        return count([fold_countries(s, scope) for s in sets], ids)
+
+    assert under("cn") == {"papers_with_country": 4, "international": 3, "us": 3, "cn": 2, "us_cn": 1}
+    assert under("cn+hk+mo")["us_cn"] == 2
+    assert under("greater") == {"papers_with_country": 4, "international": 2, "us": 3, "cn": 3, "us_cn": 2}
 
 
 def test_yearly_tables_across_venues():
@@ -144,8 +145,18 @@ def test_country_sets():
     assert country_sets([{"paper_id": "p", "country": "US"}, {"paper_id": "p", "country": "US"}]) == {"p": {"US"}}
 
 
-def test_the_command_line_offers_every_china_scope():
-    from paperatlas import cli
-    from paperatlas.pipeline.countries.counting import CHINA_SCOPES
+def test_the_command_line_offers_every_convention_choice():
+    """Every command with --china-scope or --placement offers exactly the conventions' choices."""
+    import argparse
 
-    assert tuple(cli.CHINA_SCOPES) == tuple(CHINA_SCOPES)
+    from paperatlas import cli
+    from paperatlas.pipeline.conventions import CHINA_SCOPES, PLACEMENTS
+
+    commands = next(a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    seen = {"--china-scope": 0, "--placement": 0}
+    for parser in commands.values():
+        for action in parser._actions:
+            for option in set(action.option_strings) & set(seen):
+                seen[option] += 1
+                assert tuple(action.choices) == (tuple(CHINA_SCOPES) if option == "--china-scope" else PLACEMENTS)
+    assert seen["--china-scope"] >= 5 and seen["--placement"] >= 6

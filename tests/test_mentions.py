@@ -495,8 +495,8 @@ def test_a_catalogue_change_shows_in_the_numbers_and_a_bad_one_is_filed(env, mon
     custom = tmp_path / "terms.yaml"
     custom.write_text(MINIMAL.replace("aliases: [Thing]", "aliases: [XGBoost]"))
     monkeypatch.setenv("PAPERATLAS_TERMS", str(custom))
-    from paperatlas.pipeline.config import load_settings
     from paperatlas.definitions import build_definitions
+    from paperatlas.pipeline.config import load_settings
 
     defs = build_definitions(load_settings())
     assert defs.resolve_job_def("terms_job").execute_in_process(instance=instance).success

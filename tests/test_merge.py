@@ -153,8 +153,8 @@ def _mock_sources():
 def two_source_env(home, monkeypatch):
     from dagster import DagsterInstance
 
-    from paperatlas.pipeline.config import load_settings
     from paperatlas.definitions import build_definitions
+    from paperatlas.pipeline.config import load_settings
 
     (home).mkdir(parents=True, exist_ok=True)
     (home / "sources.yaml").write_text(

@@ -11,9 +11,9 @@ from conftest import materialise
 from pdf_builder import Page
 from test_pdfs import block_page, marked_page
 
+from paperatlas.definitions import build_definitions
 from paperatlas.pipeline.affiliations.reconcile import match_authors, name_match, reconcile
 from paperatlas.pipeline.config import load_settings
-from paperatlas.definitions import build_definitions
 from paperatlas.pipeline.partitions import parse_partition_key
 from paperatlas.pipeline.sources.local import read_local
 from paperatlas.pipeline.store import Warehouse

@@ -421,10 +421,10 @@ def test_a_full_disk_is_one_line_for_the_store_and_for_dagsters_storage(home, ca
     def instance_full(settings):
         raise sqlalchemy.exc.OperationalError("INSERT INTO event_logs", {}, sqlite3.OperationalError("disk I/O error"))
 
-    monkeypatch.setattr(cli, "_instance", instance_full)
+    monkeypatch.setattr(cli.execution, "instance", instance_full)
     code, _, err = run(capsys, "run", "neurips-2020")
     assert code == 2 and err.count("\n") == 1 and "DAGSTER_HOME" in err and "disk I/O error" in err
-    monkeypatch.setattr(cli, "_instance", lambda settings: (_ for _ in ()).throw(OSError(28, "No space left on device",
+    monkeypatch.setattr(cli.execution, "instance", lambda settings: (_ for _ in ()).throw(OSError(28, "No space left on device",
                                                                                           str(home / "dagster"))))
     code, _, err = run(capsys, "run", "neurips-2020")
     assert code == 2 and err == f"paperatlas: {home / 'dagster'}: No space left on device; free disk space and run again " \

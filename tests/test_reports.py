@@ -9,6 +9,7 @@ import pytest
 from conftest import SHARED, materialise
 
 from paperatlas import cli
+from paperatlas.pipeline.conventions import CHINA_SCOPES, LOW_CONFIDENCE, PLACEMENTS
 from paperatlas.pipeline.countries import counting
 from paperatlas.pipeline.reports import diff as df
 from paperatlas.pipeline.reports import headlines as hl
@@ -65,7 +66,7 @@ def test_members_under_each_china_scope(views):
     assert hk["us_cn"] == {"a", "b", "e"} and hk["cn"] == {"a", "b", "c", "e"}
     greater = hl.members(views, "greater")
     assert greater["international"] == {"a", "b", "e"}  # TW-CN is one country under `greater`
-    with pytest.raises(ValueError, match="china scope"):
+    with pytest.raises(ValueError, match="unknown China scope .prc.: choose one of cn"):
         hl.members(views, "prc")
 
 
@@ -80,7 +81,7 @@ def test_low_confidence_is_what_only_weak_rows_put_in(views):
 
 def test_headline_rows_shares_and_denominators(views):
     rows = hl.headline_rows({"partition_key": "x-2020", "venue": "x", "year": 2020}, views)
-    assert {r["china_scope"] for r in rows} == set(counting.CHINA_SCOPES)
+    assert {r["china_scope"] for r in rows} == set(CHINA_SCOPES)
     assert len(rows) == 2 * 3 * len(hl.NUMBERS)  # placements x China scopes x numbers
     by = {(r["china_scope"], r["number"]): r for r in rows if r["placement"] == "hq"}
     us_cn = by[("cn", "us_cn")]
@@ -166,7 +167,7 @@ def test_mention_change_is_explained(views):
 def test_snapshot_round_trip(views):
     rows = df.snapshot_rows("x-2020", 3, views)
     back = df.views_from_snapshot(pd.DataFrame(rows))
-    for scope in counting.CHINA_SCOPES:
+    for scope in CHINA_SCOPES:
         assert hl.members(back, scope) == hl.members(views, scope)
         assert hl.low_confidence(back, scope) == hl.low_confidence(views, scope)
     assert back["e"].evidence == views["e"].evidence
@@ -341,7 +342,7 @@ def test_duplicate_papers_are_caught():
 def test_cli_defaults_follow_the_pipeline():
     parser = cli.build_parser()
     args = parser.parse_args(["report", "x-2020"])
-    assert (args.seed, args.sample, args.min_confidence) == (hl.DEFAULT_SEED, hl.DEFAULT_SAMPLE, hl.LOW_CONFIDENCE)
+    assert (args.seed, args.sample, args.min_confidence) == (hl.DEFAULT_SEED, hl.DEFAULT_SAMPLE, LOW_CONFIDENCE)
 
 
 def test_neurips_2016_review_sample_backs_the_us_cn_count(home, capsys, tmp_path, monkeypatch):
@@ -436,7 +437,7 @@ def test_each_placement_is_a_reading_when_a_string_names_a_multinational_twice()
     for string in ("Disney Research|Studios", "Disney|Google|UCL"):
         decided = _decide([(1, string, None, {}), (2, "ETH", None, {}), (3, "EPFL", None, {})], resolved)
         possible = set(decision.possible_country_sets(decided))
-        for placement in decision.PLACEMENTS:
+        for placement in PLACEMENTS:
             assert frozenset(decision.paper_countries(decided, placement)["p"]) in possible, (string, placement)
     twice_decided = _decide([(1, "Disney Research|Studios", None, {}), (2, "ETH", None, {}),
                              (3, "EPFL", None, {})], resolved)

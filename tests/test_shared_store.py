@@ -149,9 +149,10 @@ def _numbers(home_dir, store_kind, monkeypatch, extra_env=None):
     every number the report, the trend and the yearly tables print."""
     from dagster import DagsterInstance
 
-    from paperatlas.pipeline.config import load_settings
     from paperatlas.definitions import build_definitions
-    from paperatlas.pipeline.reports.report import build_report, report_json
+    from paperatlas.pipeline.config import load_settings
+    from paperatlas.pipeline.reports.render import report_json
+    from paperatlas.pipeline.reports.views import build_report
     from paperatlas.pipeline.store import open_store
 
     monkeypatch.setenv("PAPERATLAS_HOME", str(home_dir))

@@ -23,6 +23,7 @@ import pandas as pd
 from ..http import FetchError, HttpClient, Unreachable
 from ..models import Outcome, StageFailure, utcnow
 from ..text import preview
+from . import queries
 from .resolver import Override, OverridesError, Resolver, load_overrides
 from .ror import INDEX_VERSION, RorDumpError, RorIndex, file_sha256, load_index, newest_zenodo_dump, read_dump
 
@@ -126,12 +127,12 @@ def resolver_from_store(store, index: Callable[[str, str], RorIndex]) -> tuple[R
     """The resolver for the registry and overrides last materialised (tables ror_registry and
     affiliation_overrides): (resolver, registry checksum, overrides digest). `index(path,
     checksum)` loads the compiled registry."""
-    registry = store.records("SELECT checksum, path FROM ror_registry")
+    registry = queries.registry(store)
     if not registry:
         raise StageFailure("no ROR registry in the store: materialise `ror_registry` first "
                            "(set PAPERATLAS_ROR_DUMP to a dump, or to 'none' to run without one)")
-    checksum, path = registry[0]["checksum"], registry[0]["path"]
-    rules = store.records("SELECT * FROM affiliation_overrides ORDER BY rule")
+    checksum, path = registry["checksum"], registry["path"]
+    rules = queries.override_rules(store)
     digest = str(rules[0]["file_sha256"]) if rules else NO_REGISTRY
     resolver = cached_resolver(
         checksum, digest, lambda: None if checksum == NO_REGISTRY else index(path, checksum),
@@ -165,15 +166,13 @@ def _load_registry(store, locate, index, log) -> Outcome:
                                                   "index_version": INDEX_VERSION, "loaded_at": utcnow()}], con=con)
         return Outcome(rows=0, row="organisation", metadata={"source": NO_REGISTRY}, data_version=NO_REGISTRY)
     checksum = file_sha256(location.path)
-    current = store.records("SELECT checksum, records FROM ror_registry")
+    current = queries.registry(store)
     def progress(what: str):
         return lambda n: log(f"ROR dump: {n:,} records read {what}")
-    if current and current[0]["checksum"] == checksum:
-        records = int(current[0]["records"])
+    if current and current["checksum"] == checksum:
+        records = int(current["records"])
         log(f"ROR dump {location.path.name} unchanged ({checksum[:12]}); table kept")
-        frame = store.query("SELECT * FROM ror_organizations USING SAMPLE 10 ROWS (reservoir, 7)")
-        by_country = store.query("SELECT country, count(*) AS organisations FROM ror_organizations "
-                                 "GROUP BY country ORDER BY organisations DESC LIMIT 15")
+        frame, by_country = queries.registry_sample(store)
     else:
         frame = pd.DataFrame(read_dump(location.path, progress("into the table")))
         records = len(frame)

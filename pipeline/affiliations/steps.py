@@ -11,6 +11,7 @@ import pandas as pd
 from ..models import Check, Outcome, Share
 from ..partitions import PartitionKey
 from ..text import counts, preview
+from . import queries
 from .reconcile import PDF_SOURCE, reconcile
 from .resolver import RESOLVER_VERSION, Resolver
 from .rows import agrees, reference_agreement
@@ -23,11 +24,8 @@ def author_affiliations(store, pk: PartitionKey, log: Callable[[str], None]) -> 
     """One row per (paper, author, affiliation string) from the metadata and page 1 of the PDF,
     with the decision saying which count (pipeline/affiliations/reconcile.py)."""
     with store.connect() as con:
-        papers = store.records("SELECT * FROM raw_papers WHERE partition_key = ?", [pk.key], con=con)
-        pdf_rows = store.records("SELECT * FROM pdf_affiliations WHERE partition_key = ?", [pk.key], con=con)
-        refs = store.records("SELECT paper_id, coalesce(url, path) AS ref FROM paper_pdfs WHERE partition_key = ?",
-                             [pk.key], con=con)
-    frame = pd.DataFrame(reconcile(papers, pdf_rows, {r["paper_id"]: r["ref"] for r in refs}))
+        papers, pdf_rows, refs = queries.reconcile_inputs(store, pk.key, con=con)
+    frame = pd.DataFrame(reconcile(papers, pdf_rows, refs))
     if not frame.empty:
         frame["author_position"] = frame["author_position"].astype("Int64")
         frame["affiliation_index"] = frame["affiliation_index"].astype("Int64")
@@ -50,8 +48,7 @@ def resolved_affiliations(store, pk: PartitionKey, resolver: Resolver, registry_
                           log: Callable[[str], None]) -> Outcome:
     """Each distinct (affiliation, e-mail domain) of the venue-year resolved to an institution
     and a country, with the rule, evidence, confidence and alternatives."""
-    pairs = store.records("SELECT DISTINCT affiliation, email_domain FROM author_affiliations WHERE partition_key = ?",
-                          [pk.key])
+    pairs = queries.distinct_pairs(store, pk.key)
     rows = []
     for n, pair in enumerate(pairs, start=1):
         aff, dom = pair["affiliation"], pair["email_domain"]
@@ -87,12 +84,7 @@ def resolved_affiliations(store, pk: PartitionKey, resolver: Resolver, registry_
 def source_agreement(store, pk: PartitionKey) -> dict:
     """How often our countries agree with the countries sources print beside their own strings
     (OpenAlex, OpenReview), when they do: for comparison, never counted."""
-    compared = store.records(
-        """SELECT a.paper_id, a.author_position, a.source, a.affiliation, a.reference_countries, r.country
-           FROM author_affiliations a JOIN resolved_affiliations r
-             ON r.partition_key = a.partition_key AND r.affiliation IS NOT DISTINCT FROM a.affiliation
-            AND r.email_domain IS NOT DISTINCT FROM a.email_domain
-           WHERE a.partition_key = ? AND a.reference_countries IS NOT NULL""", [pk.key])
+    compared = queries.with_source_countries(store, pk.key)
     agreement = reference_agreement(compared)
     if not agreement["rows_with_source_country"]:
         return {}
@@ -107,20 +99,7 @@ def source_agreement(store, pk: PartitionKey) -> dict:
 def unresolved_affiliations(store, log: Callable[[str], None]) -> Outcome:
     """Every affiliation string no rule could place, across all venue-years: the review list."""
     with store.connect() as con:
-        frame = store.query(
-            """
-            SELECT r.affiliation, r.email_domain, any_value(r.reason) AS reason,
-                   count(*) AS author_rows, count(DISTINCT a.partition_key || '/' || a.paper_id) AS papers,
-                   list_sort(list(DISTINCT a.partition_key)) AS partitions,
-                   list_sort(list(DISTINCT a.partition_key || '/' || a.paper_id))[1:5] AS example_papers
-            FROM resolved_affiliations r
-            JOIN author_affiliations a
-              ON a.partition_key = r.partition_key AND a.affiliation = r.affiliation
-             AND a.email_domain IS NOT DISTINCT FROM r.email_domain AND coalesce(a.counted, true)
-            WHERE r.country IS NULL AND r.affiliation IS NOT NULL
-            GROUP BY r.affiliation, r.email_domain
-            ORDER BY author_rows DESC, r.affiliation
-            """, con=con)
+        frame = queries.unresolved(store, con=con)
         store.replace_table("unresolved_affiliations", frame, con=con)
     log(f"{len(frame)} unresolved affiliation strings")
     return Outcome(rows=len(frame), row="affiliation string no rule could place, over all venue-years", metadata={

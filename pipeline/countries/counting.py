@@ -11,24 +11,17 @@ Definitions (docs/counting.md says why):
   added (the Nature Index's bilateral collaboration score), so a US-CN paper written by three
   US authors and one CN author adds 1 to the whole count and 0.75 + 0.25 = 1 to the score, and
   a paper with a third country adds less than 1.
-- China scope (reports only; storage keeps HK, MO, TW apart): `cn` counts mainland China only,
-  `cn+hk+mo` folds Hong Kong and Macau into CN, `greater` also folds Taiwan.
+- China scope (reports only; storage keeps HK, MO, TW apart): pipeline/conventions.py.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from itertools import combinations
 from typing import Any
 
 import pandas as pd
-
-CHINA_SCOPES = {
-    "cn": {},
-    "cn+hk+mo": {"HK": "CN", "MO": "CN"},
-    "greater": {"HK": "CN", "MO": "CN", "TW": "CN"},
-}
 
 
 def pairs_of(countries: Iterable[str]) -> list[tuple[str, str]]:
@@ -61,45 +54,6 @@ def edge_rows(paper_countries: pd.DataFrame | Iterable[Mapping[str, Any]]) -> li
                         "paper_id": paper, "country_a": a, "country_b": b,
                         "fractional": round(shares[paper][a] + shares[paper][b], 12)})
     return out
-
-
-def fold_countries(countries: Iterable[str], scope: str = "cn") -> set[str]:
-    if scope not in CHINA_SCOPES:
-        raise ValueError(f"unknown china scope {scope!r}; choose one of {', '.join(CHINA_SCOPES)}")
-    mapping = CHINA_SCOPES[scope]
-    return {mapping.get(c, c) for c in countries}
-
-
-def headline(
-    sets: Mapping[str, set[str]], papers: int, scope: str = "cn", top: int = 10
-) -> dict[str, Any]:
-    """The headline figures of one venue-year under a China scope convention."""
-    folded = {paper: fold_countries(cs, scope) for paper, cs in sets.items() if cs}
-    country_papers: Counter = Counter()
-    pair_papers: Counter = Counter()
-    international = 0
-    us_cn = 0
-    for cs in folded.values():
-        country_papers.update(cs)
-        if len(cs) > 1:
-            international += 1
-            pair_papers.update(pairs_of(cs))
-        if "US" in cs and "CN" in cs:
-            us_cn += 1
-    with_country = len(folded)
-    return {
-        "papers": papers,
-        "papers_with_country": with_country,
-        "country_papers": dict(sorted(country_papers.items(), key=lambda kv: (-kv[1], kv[0]))),
-        "top_pairs": [[a, b, n] for (a, b), n in sorted(pair_papers.items(), key=lambda kv: (-kv[1], kv[0]))[:top]],
-        "us_papers": country_papers.get("US", 0),
-        "cn_papers": country_papers.get("CN", 0),
-        "us_cn_papers": us_cn,
-        "us_cn_share": us_cn / papers if papers else 0.0,
-        "international_papers": international,
-        "international_share": international / with_country if with_country else 0.0,
-        "china_scope": scope,
-    }
 
 
 def partition_summary(

@@ -54,12 +54,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..affiliations.rows import agrees, as_list, source_countries
+from ..conventions import DEFAULT_PLACEMENT, LAB_READING, LOW_CONFIDENCE
 from ..models import clean
+from . import queries
 
-PLACEMENTS = ("hq", "coauthors")
-DEFAULT_PLACEMENT = "hq"
-LOW_CONFIDENCE = 0.85
-LAB_READINGS = ("anchored", "any")
 MIN_OTHER_AUTHORS = 2  # one co-author abroad is as likely an intern's home university
 
 HQ_RULE = "institution:hq"
@@ -315,8 +313,7 @@ def decide_paper(rows: Sequence[Mapping[str, Any]], resolutions: Mapping[tuple, 
     """Decisions for one paper's counted rows (see the module docstring). `labs`: which lab
     countries of a multinational are admissible readings: `anchored` (default), those where
     another author of the paper is placed by evidence; `any`, every lab."""
-    if labs not in LAB_READINGS:
-        raise ValueError(f"labs={labs!r}: choose one of {', '.join(LAB_READINGS)}")
+    LAB_READING.check(labs)
     # What the author's other rows say: places other sources print, their countries, the profile.
     printed: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
     others: dict[int, set[str]] = defaultdict(set)
@@ -486,8 +483,7 @@ def describe(d: Decision, placement: str = DEFAULT_PLACEMENT) -> str:
 
 def load_decisions(store, partition_key: str, con=None) -> list[Decision]:
     """The stored decisions of a venue-year (`country_decisions`), in paper and author order."""
-    frame = store.query("SELECT * FROM country_decisions WHERE partition_key = ? "
-                        "ORDER BY paper_id, author_position NULLS LAST, unit", [partition_key], con=con)
+    frame = queries.decisions(store, partition_key, con=con)
     return [from_row(r) for r in frame.to_dict("records")]
 
 

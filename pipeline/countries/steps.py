@@ -4,14 +4,16 @@ placement (`paper_countries`) and the country pairs (`country_edges`)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 
 import pandas as pd
 
+from ..conventions import DEFAULT_CHINA_SCOPE, fold_countries
 from ..models import Check, Outcome, Share
 from ..partitions import PartitionKey
 from ..text import counts, preview
-from . import counting, decision
+from . import counting, decision, numbers, queries
 
 DECIDED_CHECK = "every_counted_row_decided_once"
 SHARES_CHECK = "fractional_shares_sum_to_one"
@@ -22,8 +24,7 @@ EDGES_CHECK = "edges_match_paper_countries"
 def country_decisions(store, pk: PartitionKey, log: Callable[[str], None]) -> Outcome:
     """One decision per counted author-affiliation row (see pipeline/countries/decision.py)."""
     with store.connect() as con:
-        rows = store.records("SELECT * FROM author_affiliations WHERE partition_key = ?", [pk.key], con=con)
-        resolved = store.records("SELECT * FROM resolved_affiliations WHERE partition_key = ?", [pk.key], con=con)
+        rows, resolved = queries.rows_and_resolutions(store, pk.key, con=con)
     resolutions = {decision.resolution_key(r["affiliation"], r["email_domain"]): r for r in resolved}
     decided = decision.decide(rows, resolutions)
     frame = pd.DataFrame(decision.decision_rows(pk.key, decided))
@@ -47,31 +48,23 @@ def paper_countries(store, pk: PartitionKey, placement: str) -> Outcome:
     `paper_countries`), and the venue-year's row of `partition_summary`."""
     with store.connect() as con:
         # Authors: the metadata's, or those the PDF gave when the metadata lists none.
-        papers = store.records(
-            """
-            SELECT p.paper_id, greatest(len(p.authors), coalesce(a.pdf_authors, 0)) AS n_authors
-            FROM raw_papers p
-            LEFT JOIN (SELECT paper_id, count(DISTINCT author_position) AS pdf_authors FROM author_affiliations
-                       WHERE partition_key = ? AND counted AND source = 'pdf' GROUP BY paper_id) a USING (paper_id)
-            WHERE p.partition_key = ?
-            """, [pk.key, pk.key], con=con)
-        affiliation_rows = store.scalar("SELECT count(affiliation) FROM author_affiliations "
-                                        "WHERE partition_key = ? AND coalesce(counted, true)", [pk.key], con=con)
-        resolved_rows = store.scalar("SELECT count(country) FROM resolved_affiliations WHERE partition_key = ?",
-                                     [pk.key], con=con)
+        papers = queries.authors_per_paper(store, pk.key, con=con)
+        affiliation_rows, resolved_rows = queries.row_counts(store, pk.key, con=con)
         decided = decision.load_decisions(store, pk.key, con=con)
     meta = {r["paper_id"]: {"partition_key": pk.key, "venue": pk.venue, "year": pk.year} for r in papers}
     rows = decision.paper_country_rows(decided, placement, meta)
     frame = pd.DataFrame(rows)
     sets = counting.country_sets(rows)
     summary = counting.partition_summary(pk.key, pk.venue, pk.year, len(papers),
-                                         sum(int(r["n_authors"]) for r in papers), int(affiliation_rows),
-                                         int(resolved_rows), sets)
+                                         sum(int(r["n_authors"]) for r in papers), affiliation_rows,
+                                         resolved_rows, sets)
     with store.connect() as con:
         store.replace_partition("paper_countries", pk.key, frame, con=con)
         store.replace_partition("partition_summary", pk.key, [summary], con=con)
 
-    head = counting.headline(sets, len(papers))
+    folded = [fold_countries(cs, DEFAULT_CHINA_SCOPE) for cs in sets.values()]
+    n = numbers.count(folded, ["papers_with_country", "international", "us", "cn", "us_cn"])
+    by_country = Counter(c for cs in folded for c in cs)
     if len(frame):
         sums = frame.groupby("paper_id")["fractional"].sum()
         bad_sum = sums[(sums - 1.0).abs() > 1e-9]
@@ -79,19 +72,18 @@ def paper_countries(store, pk: PartitionKey, placement: str) -> Outcome:
         duplicates = frame[frame.duplicated(["paper_id", "country"], keep=False)]
     else:
         bad_sum, out_of_range, duplicates = pd.Series(dtype=float), frame, frame
-    top = pd.DataFrame(list(head["country_papers"].items())[:15], columns=["country", "papers"])
+    top = pd.DataFrame(sorted(by_country.items(), key=lambda kv: (-kv[1], kv[0]))[:15], columns=["country", "papers"])
     return Outcome(rows=len(frame), row="paper and country", metadata={
         "preview": preview(frame, ["paper_id", "country", "authors", "fractional", "n_countries"]),
-        "papers": head["papers"],
-        "papers_with_country": head["papers_with_country"],
-        "country_coverage": Share(head["papers_with_country"], head["papers"], "papers"),
-        "international_share": Share(head["international_papers"], head["papers_with_country"],
-                                     "papers with a country"),
-        "us_cn_papers": head["us_cn_papers"],
-        "us_cn_share": Share(head["us_cn_papers"], head["papers"], "papers"),
+        "papers": len(papers),
+        "papers_with_country": n["papers_with_country"],
+        "country_coverage": Share(n["papers_with_country"], len(papers), "papers"),
+        "international_share": Share(n["international"], n["papers_with_country"], "papers with a country"),
+        "us_cn_papers": n["us_cn"],
+        "us_cn_share": Share(n["us_cn"], len(papers), "papers"),
         "placement": placement,
-        "us_papers": head["us_papers"],
-        "cn_papers": head["cn_papers"],
+        "us_papers": n["us"],
+        "cn_papers": n["cn"],
         "top_countries": preview(top, rows=15),
     }, checks=[
         Check(SHARES_CHECK, bad_sum.empty and out_of_range.empty, {
@@ -104,7 +96,7 @@ def paper_countries(store, pk: PartitionKey, placement: str) -> Outcome:
 def country_edges(store, pk: PartitionKey) -> Outcome:
     """Every pair of countries that co-authored a paper, whole and fractional (table
     `country_edges`)."""
-    pc = store.read_partition("paper_countries", pk.key)
+    pc = queries.paper_countries(store, pk.key)
     frame = pd.DataFrame(counting.edge_rows(pc), columns=counting.EDGE_COLUMNS)
     store.replace_partition("country_edges", pk.key, frame)
     sets = counting.country_sets(pc)

@@ -17,7 +17,7 @@ from ..models import Check, IngestError, Markdown, Outcome, Progress
 from ..partitions import PartitionKey
 from ..pdfs.steps import USABLE
 from ..text import counts, errors_summary, markdown_table, preview
-from . import tally
+from . import queries, tally
 from .catalogue import Catalogue, CatalogueError, load_catalogue
 from .fulltext import TEXT_VERSION
 from .runner import Task, scan_tasks
@@ -51,9 +51,9 @@ def _keep_copy(store, loaded: Catalogue) -> str:
 
 def stored_catalogue(store, fallback: str) -> str:
     """The catalogue `term_catalogue` last loaded (its kept copy), else `fallback`."""
-    rows = store.records("SELECT DISTINCT catalogue_copy FROM terms WHERE catalogue_copy IS NOT NULL")
-    if len(rows) == 1 and Path(rows[0]["catalogue_copy"]).is_file():
-        return rows[0]["catalogue_copy"]
+    copies = queries.catalogue_copies(store)
+    if len(copies) == 1 and Path(copies[0]).is_file():
+        return copies[0]
     return fallback
 
 
@@ -82,15 +82,7 @@ def paper_mentions(store, pk: PartitionKey, catalogue_path: str, text_dir: str, 
     """What each paper names, per scope (tables `paper_mentions` and `paper_texts`)."""
     catalogue_path = stored_catalogue(store, catalogue_path)
     terms = catalogue(store, catalogue_path)
-    records = store.records(
-        """
-        SELECT p.paper_id, p.title, p.abstract, d.path, d.sha256
-        FROM raw_papers p
-        LEFT JOIN paper_pdfs d
-          ON d.partition_key = p.partition_key AND d.paper_id = p.paper_id AND list_contains(?, d.status)
-        WHERE p.partition_key = ?
-        ORDER BY p.paper_id
-        """, [list(USABLE), pk.key])
+    records = queries.papers_to_scan(store, pk.key, USABLE)
     with_pdf = [r for r in records if _text(r["path"])]
     tasks = [Task(r["path"], title=_text(r["title"]), abstract=_text(r["abstract"]), sha256=_text(r["sha256"]),
                   cache_dir=text_dir) for r in with_pdf]
@@ -185,8 +177,7 @@ def inputs(store, pk: PartitionKey, catalogue_path: str) -> Inputs:
     with store.connect() as con:
         mentions = store.read_partition("paper_mentions", pk.key, con=con)
         countries = store.read_partition("paper_countries", pk.key, con=con)
-        with_text = {r["paper_id"] for r in store.records(
-            "SELECT paper_id FROM paper_texts WHERE partition_key = ? AND error IS NULL", [pk.key], con=con)}
+        with_text = queries.papers_with_text(store, pk.key, con=con)
     meta = {"partition_key": pk.key, "venue": pk.venue, "year": pk.year}
     return Inputs(terms, meta, mentions, countries, with_text)
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..countries.counting import fold_countries
+from ..conventions import fold_countries
 from .catalogue import Catalogue
 from .scan import ScanResult
 

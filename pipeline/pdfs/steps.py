@@ -13,6 +13,7 @@ from ..models import IngestError, Markdown, Outcome, Progress
 from ..partitions import PartitionKey
 from ..pool import ordered_map
 from ..text import counts, errors_summary, markdown_table, preview
+from . import queries
 from .downloads import PdfItem, PdfStore
 from .extract import CRASHED, NOTHING_FOUND, PdfResult, read_pdf, table_rows, yields_nothing
 
@@ -42,8 +43,7 @@ def read_first_pages(paths: Sequence[str | Path], processes: int, on_done: Calla
 
 def paper_pdfs(store, pk: PartitionKey, pdfs: PdfStore, mode: str, log: Callable[[str], None]) -> Outcome:
     """Each paper's PDF in the PDF store (downloaded once) or its local folder; table `paper_pdfs`."""
-    papers = store.records("SELECT paper_id, pdf_url, pdf_path FROM raw_papers WHERE partition_key = ? "
-                           "ORDER BY paper_id", [pk.key])
+    papers = queries.pdf_links(store, pk.key)
     items = [PdfItem(r["paper_id"], r["pdf_url"], r["pdf_path"]) for r in papers]
     if mode == "off":  # a local folder's PDFs are its papers: they are read whatever the mode
         items = [i for i in items if i.local_path]
@@ -72,8 +72,7 @@ def paper_pdfs(store, pk: PartitionKey, pdfs: PdfStore, mode: str, log: Callable
 def pdf_affiliations(store, pk: PartitionKey, processes: int, log: Callable[[str], None]) -> Outcome:
     """Authors, affiliation strings and e-mails off page 1 of each PDF (tables
     `pdf_affiliations` and `pdf_documents`); unreadable PDFs go to ingest_errors."""
-    pdfs = store.records("SELECT paper_id, path FROM paper_pdfs WHERE partition_key = ? AND list_contains(?, status) "
-                         "ORDER BY paper_id", [pk.key, list(USABLE)])
+    pdfs = queries.usable_pdfs(store, pk.key, USABLE)
     started = time.monotonic()
     results = list(read_first_pages([r["path"] for r in pdfs], processes,
                                     Progress(log, f"{pk}: first pages read", len(pdfs))))

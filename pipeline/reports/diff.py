@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from ..affiliations.rows import as_list
-from ..countries.decision import DEFAULT_PLACEMENT
+from ..conventions import DEFAULT_PLACEMENT
 from ..models import clean
 from .headlines import NUMBERS, Evidence, PaperView, members, provenance
 

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..affiliations.names import fold
-from ..countries.counting import fold_countries
-from ..countries.decision import DEFAULT_PLACEMENT, PLACEMENTS, describe
+from ..conventions import DEFAULT_PLACEMENT, PLACEMENTS, fold_countries
+from ..countries.decision import describe
 from .headlines import NUMBERS, PaperView, belongs, provenance, readings
 
 

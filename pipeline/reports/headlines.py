@@ -7,14 +7,8 @@ institution, rule, confidence and alternatives that decided its country), whethe
 affiliation text, and the terms it names. Counts, review samples, low-confidence lists and
 diffs all come from those sets, so a count and the papers shown for it cannot disagree.
 
-Definitions:
+Definitions: pipeline/countries/numbers.py says what each country number counts; here:
 
-- `papers`: every paper of the venue-year. `papers_with_affiliation`: papers with at least one
-  affiliation string or e-mail domain (from the metadata or the PDF). `papers_with_country`:
-  papers with at least one author resolved to a country.
-- `international`: papers with two or more countries. `us`, `cn`: papers with at least one
-  author from the country; `us_cn`: papers with both (its share is of all papers, as WIRED's
-  141 of 5,290).
 - `<cc>_<term>_<abstract|full_text>`: papers with an author from the country that name the
   term in the title or abstract, or anywhere but the references.
 - China figures follow the China scope: `cn` (mainland only), `cn+hk+mo`, `greater`.
@@ -38,39 +32,23 @@ from typing import Any
 import pandas as pd
 
 from ..affiliations.reconcile import PDF_SOURCE
-from ..countries.counting import CHINA_SCOPES, fold_countries
-from ..countries.decision import DEFAULT_PLACEMENT, PLACEMENTS, Decision, possible_country_sets
+from ..conventions import CHINA_SCOPE, CHINA_SCOPES, DEFAULT_PLACEMENT, LOW_CONFIDENCE, PLACEMENTS, fold_countries
+from ..countries.decision import Decision, possible_country_sets
+from ..countries.numbers import COUNTRY_NUMBERS, Number
+from ..countries.numbers import belongs as belongs_by
 from ..mentions.tally import ABSTRACT_SCOPES, FULL_TEXT_SCOPES
 from ..models import clean, missing
 
 WIRED_TERMS = ("transformer", "llama", "qwen")
 TERM_NAMES = {"transformer": "the transformer", "llama": "Llama", "qwen": "Qwen"}
 MENTION_GROUPS = {"abstract": ABSTRACT_SCOPES, "full_text": FULL_TEXT_SCOPES}
-LOW_CONFIDENCE = 0.85
 DEFAULT_SAMPLE = 20
 DEFAULT_SEED = 2026
 
 
-@dataclass(frozen=True)
-class Number:
-    id: str
-    label: str
-    countries: tuple[str, ...] = ()
-    term: str | None = None
-    group: str | None = None
-    denominator: str = "papers"  # the number whose count divides this one for its share
-
-
 def _numbers() -> list[Number]:
-    out = [
-        Number("papers", "papers", denominator="papers"),
-        Number("papers_with_affiliation", "papers with an affiliation string or e-mail domain"),
-        Number("papers_with_country", "papers with a resolved country", denominator="papers_with_affiliation"),
-        Number("international", "international papers (two or more countries)", denominator="papers_with_country"),
-        Number("us", "papers with a US author", ("US",)),
-        Number("cn", "papers with a CN author", ("CN",)),
-        Number("us_cn", "US-CN co-authored papers", ("US", "CN")),
-    ]
+    """The country numbers, then `<cc>_<term>_<abstract|full_text>` for the WIRED terms."""
+    out = list(COUNTRY_NUMBERS)
     for term in WIRED_TERMS:
         for country in ("CN", "US"):
             for group, where in (("abstract", "title or abstract"), ("full_text", "full text")):
@@ -197,29 +175,15 @@ def build_views(papers: pd.DataFrame, decisions: Iterable[Decision],
 
 
 def belongs(number: Number, countries: set[str], view: PaperView) -> bool:
-    if number.id == "papers":
-        return True
-    if number.id == "papers_with_affiliation":
-        return view.has_affiliation
-    if number.id == "papers_with_country":
-        return bool(countries)
-    if number.id == "international":
-        return len(countries) > 1
-    if not set(number.countries) <= countries:
-        return False
-    return number.term is None or f"{number.term}:{number.group}" in view.mentions
-
-
-def _check_scope(scope: str) -> None:
-    if scope not in CHINA_SCOPES:
-        raise ValueError(f"unknown china scope {scope!r}; choose one of {', '.join(CHINA_SCOPES)}")
+    """Whether the paper of `view`, with these folded countries, is in `number`."""
+    return belongs_by(number, countries, view.has_affiliation, view.mentions)
 
 
 def members(views: Mapping[str, PaperView], scope: str = "cn", threshold: float | None = None,
             placement: str = DEFAULT_PLACEMENT) -> dict[str, set[str]]:
     """number id -> the papers it counts, under a China scope and a placement. With
     `threshold`, only the rows decided at that confidence or above count."""
-    _check_scope(scope)
+    CHINA_SCOPE.check(scope)
     out: dict[str, set[str]] = {n.id: set() for n in NUMBERS}
     for pid, view in views.items():
         countries = (view.folded(scope, placement) if threshold is None
@@ -240,7 +204,7 @@ def bounds(views: Mapping[str, PaperView], scope: str = "cn") -> tuple[dict[str,
     """(low, high): number id -> the papers in it under every admissible reading of the
     uncertain rows, and those in it under some reading. Every placement is one reading, so
     each placement's count lies in [low, high]."""
-    _check_scope(scope)
+    CHINA_SCOPE.check(scope)
     low: dict[str, set[str]] = {n.id: set() for n in NUMBERS}
     high: dict[str, set[str]] = {n.id: set() for n in NUMBERS}
     for pid, view in views.items():
@@ -283,6 +247,18 @@ def headline_rows(meta: Mapping[str, Any], views: Mapping[str, PaperView],
                     "share": n / d if d else None, "low_confidence": len(weak[number.id]), "snapshot": snapshot,
                 })
     return rows
+
+
+def low_confidence_counts(views: Mapping[str, PaperView],
+                          threshold: float) -> dict[tuple[str, str, str], int]:
+    """(China scope, placement, number id) -> how many papers count only thanks to a row decided
+    below `threshold`: the `low_confidence` column of `headline_rows` at another threshold."""
+    out = {}
+    for scope in CHINA_SCOPES:
+        for placement in PLACEMENTS:
+            weak = low_confidence(views, scope, threshold, placement=placement)
+            out.update({(scope, placement, number): len(papers) for number, papers in weak.items()})
+    return out
 
 
 def interval(papers: Any, low: Any, high: Any) -> str:

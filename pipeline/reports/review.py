@@ -5,7 +5,9 @@ Exports a CSV (one row per evidence row, a blank `verdict` column to fill in) an
 that a reviewer works through in a browser: each paper with its affiliation strings, where they
 came from (metadata or PDF page 1), the institution matched, the rule and its confidence, the
 mention snippet for mention numbers, and buttons for a verdict that the page keeps (in the
-browser's local storage) and can download as CSV.
+browser's local storage) and can download as CSV. `read_verdicts` reads that CSV back and
+`store_verdicts` keeps its verdicts in `review_verdicts`; `precision` then says how many of a
+number's papers reviewers found right.
 """
 
 from __future__ import annotations
@@ -19,13 +21,12 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..countries.decision import DEFAULT_PLACEMENT
+from ..conventions import DEFAULT_PLACEMENT, LOW_CONFIDENCE
 from ..text import csv_restore, safe_href
 from .headlines import (
     BY_ID,
     DEFAULT_SAMPLE,
     DEFAULT_SEED,
-    LOW_CONFIDENCE,
     NUMBERS,
     PaperView,
     low_confidence,
@@ -289,6 +290,27 @@ def read_verdicts(text: str, source: str = "verdicts.csv") -> list[dict]:
                     "evidence_sha256": (row.get("evidence_sha256") or "").strip() or None})
     # review.csv repeats a paper once per evidence row: one verdict per (number, paper)
     return list({(r["number"], r["paper_id"], r["china_scope"], r["placement"]): r for r in out}.values())
+
+
+def store_verdicts(store, key: str, rows: Iterable[Mapping[str, Any]], views: Mapping[str, PaperView],
+                   placement: str, file: str, imported_at) -> int:
+    """Write the verdicts `read_verdicts` gave into `review_verdicts`, one row per number, China
+    scope, placement and paper (a later verdict replaces an earlier one), each with the
+    evidence digest it was given on (computed now when the CSV has none); returns how many."""
+    stored = 0
+    with store.connect() as con:
+        for r in rows:
+            scope, place = r["china_scope"] or "cn", r["placement"] or placement
+            digest = r["evidence_sha256"] or evidence_digest(r["number"], views[r["paper_id"]], scope, place)
+            store.replace_where(
+                "review_verdicts",
+                [{"partition_key": key, "number": r["number"], "china_scope": scope, "placement": place,
+                  "paper_id": r["paper_id"], "verdict": r["verdict"], "evidence_sha256": digest,
+                  "file": file, "imported_at": imported_at}],
+                "partition_key = ? AND number = ? AND china_scope = ? AND placement = ? AND paper_id = ?",
+                [key, r["number"], scope, place, r["paper_id"]], con=con)
+            stored += 1
+    return stored
 
 
 def wilson(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float, float] | None:

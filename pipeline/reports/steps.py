@@ -10,17 +10,17 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..conventions import CHINA_SCOPES, PLACEMENTS
 from ..countries import counting
-from ..countries.decision import PLACEMENTS
 from ..models import Check, FilePath, Markdown, Outcome, Png, Share, utcnow
 from ..partitions import PartitionKey
 from ..sources.base import paper_identity
 from ..text import markdown_table, preview
-from . import charts
+from . import charts, queries, render
 from . import diff as df
 from . import headlines as hl
-from . import report as rp
 from .review import evidence_digest, review_rows
+from .views import build_report, load_views
 
 COVERAGE_CHECK = "country_coverage_at_least_95pct"
 DUPLICATES_CHECK = "no_duplicate_papers"
@@ -42,14 +42,11 @@ def headlines(store, pk: PartitionKey, placement: str, run_id: str, log: Callabl
     """Every headline number under every placement and China scope with its interval (table
     `headline_numbers`), a snapshot of the papers behind them and what changed since the last."""
     with store.connect() as con:
-        views = rp.load_views(store, pk.key, con=con)
-        papers = store.query("SELECT paper_id, title, authors FROM raw_papers WHERE partition_key = ?", [pk.key],
-                             con=con)
-        used = rp.inputs(store, pk.key, con=con)
-        last = store.scalar("SELECT max(snapshot) FROM headline_snapshot_runs WHERE partition_key = ?", [pk.key],
-                            con=con)
-        previous = store.query("SELECT * FROM headline_snapshots WHERE partition_key = ? AND snapshot = ?",
-                               [pk.key, last], con=con) if last is not None else None
+        views = load_views(store, pk.key, con=con)
+        papers = queries.papers_with_authors(store, pk.key, con=con)
+        used = queries.inputs(store, pk.key, con=con)
+        last = queries.last_snapshot(store, pk.key, con=con)
+        previous = queries.snapshot(store, pk.key, last, con=con) if last is not None else None
     snapshot = (last or 0) + 1
     meta = {"partition_key": pk.key, "venue": pk.venue, "year": pk.year}
     rows = hl.headline_rows(meta, views, snapshot=snapshot)
@@ -81,7 +78,7 @@ def headlines(store, pk: PartitionKey, placement: str, run_id: str, log: Callabl
     shares = frame["share"].dropna()
     over = frame[frame["papers"] > frame["denominator"]]
     by = frame.set_index(["placement", "china_scope", "number"])["papers"]
-    pair_bad = [(p, s) for p in PLACEMENTS for s in hl.CHINA_SCOPES
+    pair_bad = [(p, s) for p in PLACEMENTS for s in CHINA_SCOPES
                 if by[(p, s, "us_cn")] > min(by[(p, s, "us")], by[(p, s, "cn")])]
     outside = frame[(frame["papers"] < frame["low"]) | (frame["papers"] > frame["high"])]
     us_cn = cn.loc["us_cn"]
@@ -123,10 +120,10 @@ def venue_year_report(store, pk: PartitionKey, folder: Path, placement: str, chi
                       sample_size: int, min_confidence: float, log: Callable[[str], None]) -> Outcome:
     """The report folder of the venue-year (report, charts, review sample, exports) and the
     review sample's rows (table `review_samples`)."""
-    report = rp.build_report(store, pk.key, china_scope, seed=seed, sample_size=sample_size, threshold=min_confidence,
-                             placement=placement)
-    rp.write_report(report, folder, on_kept=lambda kept: log(rp.kept_message(folder, kept)))
-    snapshot = store.scalar("SELECT max(snapshot) FROM headline_snapshot_runs WHERE partition_key = ?", [pk.key])
+    report = build_report(store, pk.key, china_scope, seed=seed, sample_size=sample_size, threshold=min_confidence,
+                          placement=placement)
+    render.write_report(report, folder, on_kept=lambda kept: log(render.kept_message(folder, kept)))
+    snapshot = queries.last_snapshot(store, pk.key)
     samples = [
         {"partition_key": pk.key, "china_scope": report.scope, "number": number, "sample_rank": rank,
          "paper_id": pid, "low_confidence": pid in set(entry["low_confidence"]), "seed": report.seed,
@@ -135,7 +132,7 @@ def venue_year_report(store, pk: PartitionKey, folder: Path, placement: str, chi
         for number, entry in report.review.items() for rank, pid in enumerate(entry["sample"], start=1)
     ]
     store.replace_partition("review_samples", pk.key, samples)
-    data = rp.report_json(report)
+    data = render.report_json(report)
     pngs = report.charts()
     us_cn = pd.DataFrame(review_rows(report.views, {"us_cn": report.review["us_cn"]}, report.scope, report.placement))
     low = pd.DataFrame([{"number": k, "papers": v["papers"], "low_confidence": len(v["low_confidence"])}
@@ -151,7 +148,7 @@ def venue_year_report(store, pk: PartitionKey, folder: Path, placement: str, chi
         "us_cn_papers_low": data["us_cn_papers_low"],
         "us_cn_papers_high": data["us_cn_papers_high"],
         "us_cn_share": Share(data["us_cn_papers"], data["papers"], "papers"),
-        "report": Markdown(rp.render_markdown(report)),
+        "report": Markdown(render.render_markdown(report)),
         "chart_us_cn_share_by_year": Png(pngs["us_cn_share"], "US-CN share by year"),
         "chart_top_pairs": Png(pngs["top_pairs"], "top country pairs"),
         "chart_country_network": Png(pngs["network"], "country collaboration network"),
@@ -166,11 +163,9 @@ def yearly_aggregates(store, placement: str, log: Callable[[str], None]) -> Outc
     """Per venue and year, and per year across venues: countries, pairs, partners, headline
     numbers and a summary, over every venue-year materialised so far."""
     with store.connect() as con:
-        pc = store.query("SELECT * FROM paper_countries", con=con)
-        edges = store.query("SELECT * FROM country_edges", con=con)
-        summaries = store.query("SELECT * FROM partition_summary", con=con)
-        numbers = store.query("SELECT * FROM headline_numbers", con=con)
-    tables = counting.yearly_tables(pc, edges, summaries, numbers)
+        read = queries.yearly_inputs(store, con=con)
+    summaries = read["partition_summary"]
+    tables = counting.yearly_tables(read["paper_countries"], read["country_edges"], summaries, read["headline_numbers"])
     with store.connect() as con:
         written = {name: store.replace_table(name, frame, con=con) for name, frame in tables.items()}
     summary, heads = tables["yearly_summary"], tables["yearly_headlines"]

@@ -19,9 +19,10 @@ from typing import Any
 
 import pandas as pd
 
+from ..conventions import CHINA_SCOPE, DEFAULT_PLACEMENT, PLACEMENT, ConventionError, fold_countries
 from ..countries import decision
-from ..countries.counting import CHINA_SCOPES, fold_countries
 from ..models import missing
+from . import queries
 from .headlines import interval
 
 ALL = "all"
@@ -31,17 +32,6 @@ NUMBERS = ("papers_with_country", "international", "us_cn")  # read from headlin
 
 class TrendError(ValueError):
     """Nothing to show, or an option out of range: one line for the user."""
-
-
-def _year_filter(start: int | None, end: int | None) -> tuple[str, list]:
-    sql, params = "", []
-    if start is not None:
-        sql += " AND year >= ?"
-        params.append(int(start))
-    if end is not None:
-        sql += " AND year <= ?"
-        params.append(int(end))
-    return sql, params
 
 
 def partner_counts(sets: Iterable[set[str]], countries: Sequence[str]) -> dict[str, Counter]:
@@ -60,33 +50,25 @@ def paper_sets(decisions: Iterable[decision.Decision], placement: str, scope: st
 
 
 def trend_rows(store, venue: str, start: int | None = None, end: int | None = None,
-               placement: str = decision.DEFAULT_PLACEMENT, scope: str = "cn",
+               placement: str = DEFAULT_PLACEMENT, scope: str = "cn",
                partners_of: Sequence[str] = DEFAULT_PARTNERS_OF, top: int = 3) -> list[dict[str, Any]]:
     """One dict per materialised year of `venue` (or `all`) between `start` and `end`, oldest first."""
-    if placement not in decision.PLACEMENTS:
-        raise TrendError(f"unknown placement {placement!r}: choose {', '.join(decision.PLACEMENTS)}")
-    if scope not in CHINA_SCOPES:
-        raise TrendError(f"unknown China scope {scope!r}: choose {', '.join(CHINA_SCOPES)}")
+    try:
+        PLACEMENT.check(placement)
+        CHINA_SCOPE.check(scope)
+    except ConventionError as exc:
+        raise TrendError(str(exc)) from exc
     if start is not None and end is not None and start > end:
         raise TrendError(f"--from {start} is after --to {end}")
-    years_sql, years_params = _year_filter(start, end)
-    venue_sql, venue_params = ("", []) if venue == ALL else (" AND venue = ?", [venue])
     with store.connect() as con:
-        parts = store.query(
-            "SELECT partition_key, venue, year, papers FROM partition_summary WHERE true"
-            + venue_sql + years_sql + " ORDER BY year, partition_key", venue_params + years_params, con=con)
+        parts = queries.partitions_between(store, None if venue == ALL else venue, start, end, con=con)
         if parts.empty:
-            known = store.query("SELECT DISTINCT venue FROM partition_summary ORDER BY venue", con=con)["venue"]
+            known = queries.materialised_venues(store, con=con)
             span = "" if start is None and end is None else f" between {start or '…'} and {end or '…'}"
             raise TrendError(f"no year of {venue}{span} is materialised; materialised venues: "
                              f"{', '.join(known) or 'none'} (`paperatlas run {venue}-YEAR` adds one)")
         keys = parts["partition_key"].tolist()
-        marks = ", ".join("?" for _ in keys)
-        heads = store.query(
-            "SELECT partition_key, number, papers, low, high FROM headline_numbers "
-            f"WHERE number IN ({', '.join(repr(n) for n in NUMBERS)}) AND china_scope = ? "
-            f"AND coalesce(placement, 'hq') = ? AND partition_key IN ({marks})",
-            [scope, placement, *keys], con=con)
+        heads = queries.headline_counts(store, keys, NUMBERS, scope, placement, con=con)
         decided = {key: decision.load_decisions(store, key, con=con) for key in keys}
     stored = {(r["partition_key"], r["number"]): r for r in heads.to_dict("records")}
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlparse
@@ -185,6 +186,41 @@ def records_of(payload: bytes | str | list | dict) -> list:
     return payload
 
 
+def _aligned(author_raw: str, aff_raw: str | None, dom_raw: str | None,
+             warn: Callable[[str], None]) -> tuple[list[str], list[list[str]], list, list[str]]:
+    """A record's authors with their affiliations and e-mail domains, one entry per author:
+    (authors, affiliations, domains, unaligned). When 'aff' cannot be tied to the authors, its
+    affiliations are `unaligned` (they count for the paper, not for an author); each problem
+    is one `warn(reason)`."""
+    authors = split_authors(author_raw)
+    affs = split_affiliations(aff_raw) if aff_raw is not None else []
+    doms = split_domains(dom_raw) if dom_raw else []
+    if len(authors) != len(affs) and len(authors) == 2 * len(affs):
+        deduped = dedupe_repeated(authors)
+        if len(deduped) == len(affs):
+            authors = deduped
+    if not authors:
+        warn("has no authors; kept in paper counts without countries")
+
+    unaligned: list[str] = []
+    if not affs or all(not a for a in affs):
+        affiliations = [[] for _ in authors]
+    elif len(affs) == len(authors):
+        affiliations = affs
+    else:
+        affiliations = [[] for _ in authors]
+        unaligned = list(dict.fromkeys(a for group in affs for a in group))
+        warn(f"'aff' has {len(affs)} entries for {len(authors)} authors; its affiliations count "
+             "for the paper but are not tied to authors")
+    if len(doms) == len(authors):
+        domains = doms
+    else:
+        if doms and any(doms):
+            warn(f"'aff_domain' has {len(doms)} entries for {len(authors)} authors; ignored")
+        domains = [None] * len(authors)
+    return authors, affiliations, domains, unaligned
+
+
 def parse_records(
     payload: bytes | str | list,
     pk: PartitionKey,
@@ -253,38 +289,9 @@ def parse_records(
             item = f"paper {paper_id}"
         seen_ids[paper_id] = title_hash
 
-        authors = split_authors(author_raw)
-        affs = split_affiliations(aff_raw) if aff_raw is not None else []
-        doms = split_domains(dom_raw) if dom_raw else []
-        if len(authors) != len(affs) and len(authors) == 2 * len(affs):
-            deduped = dedupe_repeated(authors)
-            if len(deduped) == len(affs):
-                authors = deduped
-        if not authors:
-            err(item, "has no authors; kept in paper counts without countries", "warning")
-
-        aligned = True
-        unaligned: list[str] = []
-        if not affs or all(not a for a in affs):
-            affiliations = [[] for _ in authors]
-        elif len(affs) == len(authors):
-            affiliations = affs
-        else:
-            aligned = False
-            affiliations = [[] for _ in authors]
-            unaligned = list(dict.fromkeys(a for group in affs for a in group))
-            err(
-                item,
-                f"'aff' has {len(affs)} entries for {len(authors)} authors; its affiliations count "
-                "for the paper but are not tied to authors",
-                "warning",
-            )
-        if len(doms) == len(authors):
-            domains = doms
-        else:
-            if doms and any(doms):
-                err(item, f"'aff_domain' has {len(doms)} entries for {len(authors)} authors; ignored", "warning")
-            domains = [None] * len(authors)
+        authors, affiliations, domains, unaligned = _aligned(author_raw, aff_raw, dom_raw,
+                                                             lambda reason, item=item: err(item, reason, "warning"))
+        aligned = not unaligned  # set only when 'aff' cannot be tied to the authors
 
         result.papers.append(
             Paper(

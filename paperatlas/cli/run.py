@@ -1,0 +1,188 @@
+"""`run`, `partitions` and `add-folder`: materialising venue-years and managing their partitions."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from pathlib import Path
+
+from ..pipeline.config import Settings
+from . import common, execution
+from .common import CliError
+from .options import KEYS_HELP, command, placement_option
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from dagster import AssetCheckSeverity
+
+    from ..assets.automation import add_venue_years
+
+    from ..definitions import build_definitions, build_resources
+    from ..pipeline.http import OFFLINE_SETTINGS, Unreachable
+
+    if args.pdfs:
+        settings = dataclasses.replace(settings, pdf_mode=args.pdfs)
+    if args.placement:
+        settings = dataclasses.replace(settings, placement=args.placement)
+    keys = common.expand(args.partitions, settings, stored=False)
+    with common.open_store(settings).connect():
+        pass  # the store opens (or is created) here, so a broken one is one line before any step runs
+    instance = execution.instance(settings)
+    defs = build_definitions(settings)
+    execution.ensure_reference(settings, defs, instance, force=args.refresh_ror)
+    add_venue_years(instance, keys)
+    run_config: dict = {"loggers": {"progress": {}}}
+    if args.refresh:
+        run_config["ops"] = {"raw_papers": {"config": {"refresh": True}}}
+    # --pdfs and --placement travel in the run's config, so Celery workers on other machines
+    # apply them too (they build their resources from their own environment otherwise).
+    resources = build_resources(settings)
+    for flag, name in ((args.pdfs, "pdf_store"), (args.placement, "conventions")):
+        if flag:
+            run_config.setdefault("resources", {})[name] = {"config": resources[name].model_dump()}
+    failed: list[tuple[str, str]] = []
+    checks_failed: list[str] = []
+    warnings: list[str] = []
+    for n, key in enumerate(keys, start=1):
+        print(f"[{n}/{len(keys)}] {key}", file=sys.stderr, flush=True)
+        result = execution.execute(settings, defs, "venue_year_job", instance, run_config, key)
+        if not result.success:
+            failed.append((key, execution.why_failed(result)))
+        # A failed asset check does not fail the run; a number that fails an ERROR check is
+        # not fit to print. WARN checks (e.g. resolution coverage) are reported only.
+        for c in result.get_asset_check_evaluations():
+            if not c.passed:
+                label = f"{key}: {c.asset_key.to_user_string()}.{c.check_name}"
+                if c.severity == AssetCheckSeverity.WARN:
+                    warnings.append(label)
+                else:
+                    checks_failed.append(label)
+    if not args.no_aggregates and len(failed) < len(keys):
+        print("[aggregates] yearly_aggregates", file=sys.stderr, flush=True)
+        placed = {k: v for k, v in run_config.get("resources", {}).items() if k == "conventions"}
+        result = execution.execute(settings, defs, "aggregates_job", instance,
+                          {"loggers": {"progress": {}}, **({"resources": placed} if placed else {})})
+        if not result.success:
+            failed.append(("yearly_aggregates", execution.why_failed(result)))
+    done = [k for k in keys if k not in {f[0] for f in failed}]
+    print(f"materialised {len(done)}/{len(keys)} venue-years in {time.monotonic() - common.STARTED[0]:.1f}s "
+          f"into {settings.store_location}")
+    for key, reason in failed:
+        print(f"FAILED {key}: {reason}", file=sys.stderr)
+    for line in execution.item_warnings(settings, done):
+        print(line, file=sys.stderr)
+    for check in checks_failed:
+        print(f"CHECK FAILED {check}", file=sys.stderr)
+    for check in warnings:
+        print(f"CHECK WARNING {check}", file=sys.stderr)
+    if any(Unreachable.MARK in reason for _, reason in failed):
+        print(f"paperatlas: {OFFLINE_SETTINGS}", file=sys.stderr)
+    return 1 if failed or checks_failed else 0
+
+
+def cmd_partitions(args: argparse.Namespace, settings: Settings) -> int:
+    from ..assets.automation import add_venue_years
+    from ..assets.partitions import VENUE_YEAR
+
+    instance = execution.instance(settings)
+    if args.action == "add":
+        if not args.keys:
+            raise CliError("partitions add needs VENUE-YEARs, e.g. paperatlas partitions add neurips-2010..2018")
+        keys = common.expand(args.keys, settings, stored=False)
+    elif args.action == "catalogue":
+        keys = common.sources_plan(settings).catalogue_keys()
+    else:
+        keys = []
+    if keys:
+        new = add_venue_years(instance, keys)
+        print(f"added {len(new)} venue-years ({len(keys) - len(new)} were there)")
+        return 0
+    known = instance.get_dynamic_partitions(VENUE_YEAR)
+    done = set()
+    if common.store_exists(settings):
+        done = set(common.open_store(settings, read_only=True).partitions("partition_summary"))
+    for key in sorted(known):
+        print(f"{key}\t{'materialised' if key in done else '-'}")
+    return 0
+
+
+def cmd_add_folder(args: argparse.Namespace, settings: Settings) -> int:
+    """Make a folder of PDFs a venue-year: a symlink under the local root, and the partition."""
+    from ..assets.automation import add_venue_years
+
+    key = common.partition_keys([args.partition])[0]
+    folder = Path(args.folder).expanduser().resolve()
+    if not folder.is_dir():
+        raise CliError(f"{args.folder}: not a folder")
+    refused = {Path(folder.anchor): "the filesystem root", Path.home().resolve(): "your home folder"}
+    if folder in refused:
+        raise CliError(f"{args.folder}: refusing {refused[folder]}; give the folder that holds the venue-year's PDFs")
+    home = settings.home.resolve()
+    if home.is_relative_to(folder):
+        raise CliError(f"{args.folder}: refusing a folder that holds PAPERATLAS_HOME ({home}); "
+                       "give the folder that holds the venue-year's PDFs")
+    link = settings.local_dir / key
+    if link.is_symlink() and link.resolve() == folder or link == folder:
+        pass
+    elif link.exists() or link.is_symlink():
+        raise CliError(f"{link} already exists (for {link.resolve()}); remove it first to point {key} elsewhere")
+    else:
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(folder, target_is_directory=True)
+    pdfs = sum(1 for p in folder.rglob("*") if p.suffix.lower() == ".pdf")
+    add_venue_years(execution.instance(settings), [key])
+    print(f"{key}: {folder} ({pdfs} PDFs{', papers.csv' if (folder / 'papers.csv').is_file() else ''}) "
+          f"via {link}; now `paperatlas run {key}`")
+    return 0
+
+
+def _parse_run(sub) -> None:
+    run = command(
+        sub, "run", "materialise every asset of venue-years through Dagster, then the yearly tables",
+        "Loads the reference data when it is missing or changed (the ROR registry, your overrides, the term "
+        "catalogue), then materialises every asset of each venue-year, one Dagster run each, and then the "
+        "yearly tables. A venue-year that fails is one line with its cause at the end; the others go on. Exit "
+        "code 1 when any failed.\n\nOffline: set PAPERATLAS_PAPERLISTS_BASE and PAPERATLAS_ROR_DUMP to local "
+        "copies and add --pdfs off (or cached).",
+        ["paperatlas run neurips-2016",
+         "paperatlas run neurips-2010..2018 icml-2019 --pdfs off",
+         "PAPERATLAS_PAPERLISTS_BASE=../shared/data/paperlists PAPERATLAS_ROR_DUMP=../shared/data/ror/"
+         "ror-partial-v2.zip paperatlas run neurips-2016 --pdfs off"], cmd_run)
+    run.add_argument("partitions", nargs="+", metavar="VENUE-YEAR",
+                     help=KEYS_HELP.format(every="the sources plan knows, up to last year"))
+    run.add_argument("--refresh", action="store_true", help="download the sources again instead of using the cache")
+    run.add_argument("--no-aggregates", action="store_true", help="skip recomputing yearly_aggregates")
+    run.add_argument("--refresh-ror", action="store_true",
+                     help="reload the ROR registry and overrides even when they look unchanged")
+    run.add_argument("--pdfs", choices=["download", "cached", "off"], default=None,
+                     help="download PDFs, use only stored ones, or skip them (default: PAPERATLAS_PDFS, else download)")
+    placement_option(run, "the placement the stored paper_countries, edges and yearly tables use")
+
+
+def _parse_add_folder(sub) -> None:
+    folder = command(
+        sub, "add-folder", "make a folder of PDFs (optionally with papers.csv) a venue-year",
+        "Links FOLDER (no copy) as $PAPERATLAS_LOCAL_DIR/VENUE-YEAR and adds the partition; `paperatlas run "
+        "VENUE-YEAR` then reads its PDFs (and papers.csv, when there is one, for titles and authors).",
+        ["paperatlas add-folder ~/papers/lab-2024 mylab-2024 && paperatlas run mylab-2024"], cmd_add_folder)
+    folder.add_argument("folder", metavar="FOLDER", help="the folder that holds the venue-year's PDFs")
+    folder.add_argument("partition", metavar="VENUE-YEAR", help="the venue-year it becomes, e.g. mylab-2024")
+
+
+def _parse_partitions(sub) -> None:
+    parts = command(
+        sub, "partitions", "list or add venue-year partitions",
+        "list: every venue-year partition of the Dagster instance and whether it is materialised. add: new "
+        "partitions (they show in the UI, ready to materialise or backfill). catalogue: every venue-year of the "
+        "sources plan's venues, from their first edition to last year.",
+        ["paperatlas partitions", "paperatlas partitions add neurips-2010..2018", "paperatlas partitions add icml-*"],
+        cmd_partitions)
+    parts.add_argument("action", nargs="?", choices=["list", "add", "catalogue"], default="list",
+                       help="list (default), add VENUE-YEAR..., or catalogue")
+    parts.add_argument("keys", nargs="*", metavar="VENUE-YEAR",
+                       help=KEYS_HELP.format(every="the sources plan knows, up to last year"))
+
+
+PARSERS = {"run": _parse_run, "add-folder": _parse_add_folder, "partitions": _parse_partitions}

@@ -1,0 +1,79 @@
+"""What the command line shows of a Dagster run while it goes: one short line per step start,
+finish and failure, per failed check and per message an asset logs; and a failed step's
+reason in one line.
+
+Dagster hands a logger standard `logging` records. Those of a run carry their context in the
+record's `dagster_meta` field: the same field Dagster's public `json_console_logger` writes
+out, with the run's `DagsterEvent` (public) under `dagster_event`. Only public Dagster names
+are imported here.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+from dagster import logger
+
+META = "dagster_meta"  # the field json_console_logger prints for every record of a run
+
+
+def failure_reason(event) -> str:
+    """The user-facing reason of a STEP_FAILURE event: a Failure's description, else the error."""
+    data = event.step_failure_data
+    user = data.user_failure_data if data else None
+    if user and user.description:
+        return user.description
+    if data and data.error:
+        error = data.error
+        while error.cause is not None or error.context is not None:  # the error under the wrappers
+            error = error.cause or error.context
+        return (error.message.strip().splitlines() or [error.cls_name or "failed"])[-1]
+    return "failed"
+
+
+class _ProgressHandler(logging.Handler):
+    """One short line per step start/finish and per message an asset logs."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)  # step events arrive at DEBUG
+        self.started: dict[str, float] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        meta = getattr(record, META, None)
+        if not isinstance(meta, dict):
+            return
+        event = meta.get("dagster_event")
+        step = meta.get("step_key") or ""
+        line = None
+        if event is None:
+            # What the assets log (INFO, WARNING). Dagster's own ERROR lines about steps skipped
+            # after a failure ("Dependencies for step ... Not executing.") stay in the run log:
+            # the failure itself is one line below, and again in the command's summary.
+            if step and logging.INFO <= record.levelno < logging.ERROR:
+                line = f"    {meta.get('orig_message')}"
+        elif event.event_type_value == "STEP_START":
+            self.started[step] = time.monotonic()
+            line = f"  > {step}"
+        elif event.event_type_value == "STEP_SUCCESS":
+            took = time.monotonic() - self.started.get(step, time.monotonic())
+            line = f"  ok {step} ({took:.1f}s)"
+        elif event.event_type_value == "STEP_FAILURE":
+            line = f"  FAILED {step} (the cause is in the summary at the end)"
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            data = event.event_specific_data
+            if data is not None and not data.passed:
+                line = f"  check failed: {data.asset_key.to_user_string()}.{data.check_name}"
+        if line:
+            print(line, file=sys.stderr, flush=True)  # looked up now: tests swap stderr
+
+
+@logger(description="Short progress lines on stderr, for the paperatlas command line.")
+def progress_logger(init_context) -> logging.Logger:
+    log = logging.getLogger("paperatlas.progress")
+    log.setLevel(logging.DEBUG)
+    log.propagate = False
+    if not log.handlers:
+        log.addHandler(_ProgressHandler())
+    return log

@@ -1,0 +1,150 @@
+"""Every read of the store the reports stage makes, as named queries beside its steps
+(`steps.py`), its view loader (`views.py`), the trend, the diff and the command line.
+
+Each function takes the store and, where a caller reads several tables in one go, an open
+connection `con`. The tables they read: `raw_papers`, `paper_mentions`, `paper_texts`,
+`partition_summary`, `headline_numbers`, `headline_snapshots`, `headline_snapshot_runs`,
+`review_verdicts`, `mentions_by_country`, `paper_countries`, `country_edges` and, for what the
+numbers were computed from, `ror_registry`, `affiliation_overrides`,
+`resolved_affiliations` and `terms`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+# -- a venue-year's papers -------------------------------------------------------------------
+
+
+def is_materialised(store, key: str, con=None) -> bool:
+    """Whether the venue-year has its row in `partition_summary` (its countries were counted)."""
+    return len(store.query("SELECT 1 FROM partition_summary WHERE partition_key = ?", [key], con=con)) > 0
+
+
+def partition_summary(store, key: str, con=None) -> pd.DataFrame:
+    return store.query("SELECT * FROM partition_summary WHERE partition_key = ?", [key], con=con)
+
+
+def papers_for_views(store, key: str, con=None) -> pd.DataFrame:
+    """paper_id, title and the best link of each paper, in id order."""
+    return store.query(
+        "SELECT paper_id, title, coalesce(pdf_url, pdf_path, source_ref) AS url FROM raw_papers "
+        "WHERE partition_key = ? ORDER BY paper_id", [key], con=con)
+
+
+def papers_with_authors(store, key: str, con=None) -> pd.DataFrame:
+    """paper_id, title and authors: what the duplicate check compares."""
+    return store.query("SELECT paper_id, title, authors FROM raw_papers WHERE partition_key = ?", [key], con=con)
+
+
+def paper_mentions(store, key: str, con=None) -> pd.DataFrame:
+    return store.read_partition("paper_mentions", key, con=con)
+
+
+def pdfs_read(store, key: str, con=None) -> int:
+    """Papers whose PDF text was read (the full-text mention numbers stand on these)."""
+    return int(store.scalar("SELECT count(DISTINCT paper_id) FROM paper_texts WHERE partition_key = ? "
+                            "AND error IS NULL AND chars > 0", [key], con=con))
+
+
+def inputs(store, key: str, con=None) -> dict[str, Any]:
+    """What the numbers were computed from: registry, overrides, resolver and catalogue versions."""
+    with store.connection(con) as c:
+        def one(sql: str, params: list | None = None):
+            rows = c.execute(sql, params or []).fetchall()
+            return rows[0][0] if rows else None
+
+        return {
+            "ror_checksum": one("SELECT checksum FROM ror_registry"),
+            "ror_records": one("SELECT records FROM ror_registry"),
+            "overrides_sha256": one("SELECT DISTINCT file_sha256 FROM affiliation_overrides"),
+            "resolver_version": one("SELECT max(resolver_version) FROM resolved_affiliations WHERE partition_key = ?",
+                                    [key]),
+            "catalogue_sha256": one("SELECT DISTINCT catalogue_sha256 FROM terms"),
+            "source_sha256": one("SELECT min(source_sha256) FROM raw_papers WHERE partition_key = ?", [key]),
+        }
+
+
+# -- headline numbers --------------------------------------------------------------------------
+
+
+def headline_numbers(store, con=None) -> pd.DataFrame:
+    """Every stored headline number of every venue-year, placement and China scope."""
+    return store.query("SELECT * FROM headline_numbers", con=con)
+
+
+def headline_counts(store, keys: list[str], numbers: tuple[str, ...], scope: str, placement: str,
+                    con=None) -> pd.DataFrame:
+    """partition_key, number, papers, low and high of the `numbers` of the venue-years `keys`
+    under one China scope and placement (rows stored before placements existed count as hq)."""
+    marks = ", ".join("?" for _ in keys)
+    return store.query(
+        "SELECT partition_key, number, papers, low, high FROM headline_numbers "
+        f"WHERE number IN ({', '.join('?' for _ in numbers)}) AND china_scope = ? "
+        f"AND coalesce(placement, 'hq') = ? AND partition_key IN ({marks})",
+        [*numbers, scope, placement, *keys], con=con)
+
+
+def partitions_between(store, venue: str | None, start: int | None, end: int | None, con=None) -> pd.DataFrame:
+    """partition_key, venue, year and papers of the materialised venue-years of `venue` (None:
+    every venue) from `start` to `end` (None: open), by year."""
+    sql, params = "SELECT partition_key, venue, year, papers FROM partition_summary WHERE true", []
+    if venue is not None:
+        sql += " AND venue = ?"
+        params.append(venue)
+    if start is not None:
+        sql += " AND year >= ?"
+        params.append(int(start))
+    if end is not None:
+        sql += " AND year <= ?"
+        params.append(int(end))
+    return store.query(sql + " ORDER BY year, partition_key", params, con=con)
+
+
+def materialised_venues(store, con=None) -> list[str]:
+    return store.query("SELECT DISTINCT venue FROM partition_summary ORDER BY venue", con=con)["venue"].tolist()
+
+
+# -- snapshots, for the diff ---------------------------------------------------------------------
+
+
+def last_snapshot(store, key: str, con=None) -> int | None:
+    return store.scalar("SELECT max(snapshot) FROM headline_snapshot_runs WHERE partition_key = ?", [key], con=con)
+
+
+def snapshot_runs(store, key: str, con=None) -> pd.DataFrame:
+    """snapshot, taken_at, run_id, papers and inputs of each kept snapshot, oldest first."""
+    return store.query("SELECT snapshot, taken_at, run_id, papers, inputs FROM headline_snapshot_runs "
+                       "WHERE partition_key = ? ORDER BY snapshot", [key], con=con)
+
+
+def snapshot(store, key: str, number: int, con=None) -> pd.DataFrame:
+    """The papers and evidence of one snapshot (`headline_snapshots` rows)."""
+    return store.query("SELECT * FROM headline_snapshots WHERE partition_key = ? AND snapshot = ?", [key, number],
+                       con=con)
+
+
+# -- the report's other tables -----------------------------------------------------------------
+
+
+def verdicts(store, key: str, con=None) -> list[dict[str, Any]]:
+    return store.records("SELECT * FROM review_verdicts WHERE partition_key = ?", [key], con=con)
+
+
+def mentions_by_country(store, key: str, con=None) -> pd.DataFrame:
+    """As stored: countries as resolved (HK, MO, TW apart)."""
+    return store.query(
+        "SELECT term, name, kind, origin_country, country, country_papers, papers_abstract, papers_full_text, "
+        "papers_with_references, share_abstract, share_full_text, fractional_abstract, fractional_full_text "
+        "FROM mentions_by_country WHERE partition_key = ? ORDER BY term, country", [key], con=con)
+
+
+def yearly_inputs(store, con=None) -> dict[str, pd.DataFrame]:
+    """Everything the yearly tables are computed from, over every venue-year."""
+    with store.connection(con) as c:
+        return {"paper_countries": store.query("SELECT * FROM paper_countries", con=c),
+                "country_edges": store.query("SELECT * FROM country_edges", con=c),
+                "partition_summary": store.query("SELECT * FROM partition_summary", con=c),
+                "headline_numbers": store.query("SELECT * FROM headline_numbers", con=c)}

@@ -1,0 +1,74 @@
+"""The report as one JSON object (`paperatlas report --json`, report.json)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+from ...conventions import PLACEMENTS
+from ..views import Report
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    """The report as one JSON object. The flat fields (papers, us_cn_papers, country_papers,
+    top_pairs, ...) are under the chosen China scope and placement; `headline` has every scope
+    under the chosen placement, and every placement under `by_placement`. Every count has its
+    interval (`low`, `high`)."""
+    n = report.number
+    with_country = n("papers_with_country")
+    headline: dict[str, dict[str, Any]] = {}
+    for row in report.numbers.to_dict("records"):
+        cell = {"papers": row["papers"], "low": row["low"], "high": row["high"], "denominator": row["denominator"],
+                "share": row["share"], "low_confidence": row["low_confidence"]}
+        entry = headline.setdefault(row["number"], {"label": row["label"], "by_placement": {}})
+        entry["by_placement"].setdefault(row["placement"], {})[row["china_scope"]] = cell
+        if row["placement"] == report.placement:
+            entry[row["china_scope"]] = cell
+    countries = report.countries.sort_values(["papers", "country"], ascending=[False, True])
+    us_cn = report.row("us_cn")
+    standing = report.standing
+    with_aff = n("papers_with_affiliation")
+    return {
+        "venue": report.venue, "year": report.year, "partition": report.partition_key,
+        "china_scope": report.scope, "placement": report.placement,
+        "us_cn_papers_low": int(us_cn["low"]), "us_cn_papers_high": int(us_cn["high"]),
+        "us_cn_papers_by_placement": {p: report.number("us_cn", placement=p) for p in PLACEMENTS},
+        "us_cn_share_with_affiliation": n("us_cn") / with_aff if with_aff else None,
+        "placed_from": {k: standing[k] for k in ("pdf", "metadata", "none")},
+        "papers_all_authors_placed": standing["all_authors_placed"],
+        "papers_with_uncertain_rows": standing["uncertain"],
+        "pdfs_read": report.pdfs_read,
+        "reviewed": report.verdicts,
+        "papers": n("papers"), "papers_with_affiliation": n("papers_with_affiliation"),
+        "papers_with_country": with_country,
+        "country_coverage": with_country / n("papers_with_affiliation") if n("papers_with_affiliation") else None,
+        "international_papers": n("international"),
+        "international_share": n("international") / with_country if with_country else 0.0,
+        "us_papers": n("us"), "cn_papers": n("cn"), "us_cn_papers": n("us_cn"),
+        "us_cn_share": n("us_cn") / n("papers") if n("papers") else 0.0,
+        "country_papers": dict(zip(countries["country"], countries["papers"].astype(int))),
+        "top_pairs": [[a, b, int(p)] for a, b, p in
+                      report.pairs[["country_a", "country_b", "papers"]].head(report.top).itertuples(index=False)],
+        "headline": headline,
+        "mentions": report.mentions.to_dict("records"),
+        "countries": _records(countries.head(30)),
+        "pairs": _records(report.pairs.head(30)),
+        "partners": {c: _records(g.head(5)[["partner", "papers", "papers_fractional", "share_of_international"]])
+                     for c, g in report.partners.groupby("country", sort=False)
+                     if c in set(countries["country"].head(15))},
+        "trend_us_cn": _records(report.trend),
+        "review": {k: {"papers": v["papers"], "sample": v["sample"], "low_confidence": len(v["low_confidence"])}
+                   for k, v in report.review.items()},
+        "seed": report.seed, "sample_size": report.sample_size, "low_confidence_below": report.threshold,
+        "inputs": report.inputs,
+    }
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return json.loads(frame.to_json(orient="records"))
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return json.loads(frame.to_json(orient="records"))
