@@ -39,7 +39,7 @@ def author_affiliations(context: AssetExecutionContext, warehouse: WarehouseReso
         "Each distinct (affiliation string, e-mail domain) resolved to an institution (ROR id where "
         "known) and an ISO 3166-1 alpha-2 country (HK, MO, TW apart), with the rule that decided, the "
         "text it read, a confidence, the other countries the evidence points to and, when unresolved, "
-        "the reason (pipeline/affiliations/resolver.py). A new registry or overrides file re-resolves "
+        "the reason (pipeline/affiliations/resolver/). A new registry or overrides file re-resolves "
         "every venue-year."
     ),
 )

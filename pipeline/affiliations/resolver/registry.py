@@ -1,0 +1,190 @@
+"""Institution evidence (rules 2 and 5): the curated table (`data/institutions.yaml`, facts
+written for paperatlas) and the ROR registry, matched in the string by name key, label, alias
+or upper-case acronym (`_matches`). Each match carries its specificity (the rarity of the
+name's words); a registry name must be plausible in its place (a one-word name is a whole
+segment or a rare proper noun). A multinational named without a place is placed at its
+headquarters (`_headquarters`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from ..names import CONNECTORS, LEADS, fold, name_key
+from .base import Institution, _Match, _Text, _walk, prefixes_of
+
+# University names in their own language and their English forms (name keys).
+NATIVE_NAMES = [
+    (re.compile(r"technische universitat (.+)"), ("technical university of {}",)),
+    (re.compile(r"universitat (?!des |der )(.+)"), ("university of {}",)),
+    (re.compile(r"universite (?:de |d |du )?(.+)"), ("university of {}",)),
+    (re.compile(r"universita (?:degli studi )?(?:di )?(.+)"), ("university of {}",)),
+    (re.compile(r"universidad (?:de )?(.+)"), ("university of {}",)),
+    (re.compile(r"universiteit (?:van )?(.+)"), ("university of {}",)),
+]
+ACRONYM_RE = re.compile(r"(?<![\w-])[A-Z][A-Z0-9&\-]{2,}(?![\w-])")
+
+
+def _alternation(names: list[str]) -> str:
+    ordered = sorted(set(names), key=len, reverse=True)
+    return "|".join(re.escape(n) for n in ordered)
+
+
+def _word_regex(names: list[str], flags: int = 0) -> re.Pattern:
+    # Whole words: no letter or digit right before or after the name.
+    return re.compile(r"(?<![\w])(?:" + _alternation(names) + r")(?![\w])", flags)
+
+
+class RegistryRules:
+    """Curated and registry institutions, mixed into `Resolver`. Reads `ror` (None without a
+    registry); `_build_institutions` fills `_inst_ci`, `_inst_prefixes`, `_inst_cs`,
+    `_inst_cs_re`, `_hq_by_ror_key` and `_inst_domain` (which `DomainRules` reads)."""
+
+    def _build_institutions(self, entries: list[dict]) -> None:
+        by_alias_ci: dict[str, Institution] = {}
+        by_alias_cs: dict[str, Institution] = {}
+        by_domain: dict[str, Institution] = {}
+        self._hq_by_ror_key: dict[str, Institution] = {}
+        for i, entry in enumerate(entries):
+            ror_id = entry.get("ror")
+            if not ror_id and self.ror is not None:
+                found = [o for o in self.ror.orgs_for_name(name_key(entry["name"]))
+                         if self.ror.countries[o] == entry["country"]]
+                ror_id = self.ror.ids[found[0]] if len(found) == 1 else None
+            inst = Institution(
+                id=ror_id or f"pa:{i:04d}", name=entry["name"], country=entry["country"], hq=bool(entry.get("hq")),
+                labs=tuple(entry.get("labs") or ()),
+                lab_domains=tuple((str(d).lower(), str(c)) for d, c in (entry.get("lab_domains") or {}).items()),
+                regions=tuple((str(r).lower(), str(c)) for r, c in (entry.get("regions") or {}).items()),
+            )
+            for alias in [entry["name"], *(entry.get("aliases") or [])]:
+                alias = fold(str(alias))
+                if alias.upper() == alias and any(c.isalpha() for c in alias):
+                    by_alias_cs[alias] = inst  # acronyms match in capitals only
+                else:
+                    key = name_key(alias)
+                    if key:
+                        by_alias_ci[key] = inst
+                if inst.hq:
+                    self._hq_by_ror_key[name_key(alias)] = inst
+            if inst.hq:
+                self._hq_by_ror_key[name_key(entry["name"])] = inst
+            for domain in [*(entry.get("domains") or []), *(d for d, _ in inst.lab_domains)]:
+                by_domain[domain.lower()] = inst
+        self._inst_ci = by_alias_ci
+        self._inst_prefixes = prefixes_of(by_alias_ci)
+        self._inst_cs = by_alias_cs
+        self._inst_domain = by_domain
+        self._inst_cs_re = _word_regex(list(by_alias_cs))
+
+    def _ror_matches(self, text: _Text) -> list[_Match]:
+        ror = self.ror
+        if ror is None or not text.tokens:
+            return []
+        tokens, folded = text.tokens, text.folded
+        found: list[_Match] = []
+        for i, length, key, orgs in _walk(text.words, ror.by_name, ror.prefixes, keep=self._keep_ror(text)):
+            first, last = tokens[i], tokens[i + length - 1]
+            orgs = self._english_namesake(key, orgs if isinstance(orgs, tuple) else (orgs,))
+            found.append(_Match(first[1], last[2], orgs if isinstance(orgs, tuple) else (orgs,),
+                                False, text.is_whole(i, length), length, folded[first[1]:last[2]],
+                                self._specificity(key), key in self._hq_by_ror_key))
+        # Upper-case acronyms naming ROR organisations ("KTH", "EPFL"), as whole segments.
+        for m in ACRONYM_RE.finditer(folded):
+            orgs = ror.by_acronym.get(m.group(0))
+            if orgs is not None and (m.start(), m.end()) in text.whole_spans:
+                found.append(_Match(m.start(), m.end(), orgs if isinstance(orgs, tuple) else (orgs,),
+                                    False, False, 0, m.group(0), 1.0,
+                                    name_key(m.group(0)) in self._hq_by_ror_key))
+        return found
+
+    def _english_namesake(self, key: str, orgs: tuple) -> tuple:
+        """A university's name in its own language that ROR knows only as another university's
+        label ("Universitat Freiburg" is a German label of Fribourg, CH) belongs to the
+        university whose English name it translates to ("University of Freiburg", DE)."""
+        forms = [form.format(m.group(1)) for pattern, english in NATIVE_NAMES
+                 if (m := pattern.fullmatch(key)) for form in english]
+        ror = self.ror
+        if not forms or any(name_key(ror.names[o]) == key for o in orgs):
+            return orgs  # no native form, or the key is a primary name
+        countries = {ror.countries[o] for o in orgs}
+        for target in forms:
+            named = ror.by_name.get(target)
+            named = named if isinstance(named, tuple) else (named,) if named is not None else ()
+            primary = tuple(o for o in named if name_key(ror.names[o]) == target)
+            if primary and {ror.countries[o] for o in primary} - countries:
+                return primary
+        return orgs
+
+    def _specificity(self, key: str) -> float:
+        if self.ror is None:
+            return float(len(key.split()))
+        df = self.ror.token_df
+        total = len(self.ror.by_name)
+        words = key.split()
+        return max(math.log(total / (1 + df.get(w, 0))) for w in words) + 0.1 * len(words)
+
+    def _keep_ror(self, text: _Text):
+        """The test a ROR name found at words[i:i+length] must pass to count."""
+        words, tokens = text.words, text.tokens
+        n = len(words)
+
+        def keep(i: int, length: int, key: str) -> bool:
+            first, last = tokens[i], tokens[i + length - 1]
+            continues = (i + length < n and words[i + length] in CONNECTORS and tokens[i + length][3] == last[3]) or (
+                i > 0 and words[i - 1] in LEADS and tokens[i - 1][3] == first[3])
+            return not continues and self._plausible(key, length, text.is_whole(i, length),
+                                                     text.folded[first[1]:last[2]])
+
+        return keep
+
+    def _plausible(self, key: str, length: int, whole: bool, text: str) -> bool:
+        """Reject ROR names that are ordinary words inside a longer text: a one-word name must
+        be a whole segment, or a rare proper noun (capitalised, in at most 3 ROR names)."""
+        if length > 1:
+            if whole:
+                return True
+            # Several words, all of them common in organisation names ("Research Center for
+            # Humanities") say too little inside a longer text.
+            df = self.ror.token_df
+            return any(df.get(w, 0) < 60 and len(w) > 2 for w in key.split())
+        if whole:
+            return len(key) >= 5 and self.ror.token_df.get(key, 0) <= 20
+        return len(key) >= 5 and text[:1].isupper() and self.ror.token_df.get(key, 0) <= 3
+
+    def _curated_matches(self, text: _Text) -> list[_Match]:
+        """Institutions of the curated table: names and aliases by name key (so "Max-Planck-
+        Institute" finds "max planck institute"), upper-case acronyms as written."""
+        tokens, folded = text.tokens, text.folded
+        out = []
+        for i, length, key, inst in _walk(text.words, self._inst_ci, self._inst_prefixes):
+            first, last = tokens[i], tokens[i + length - 1]
+            out.append(_Match(first[1], last[2], (inst,), True, text.is_whole(i, length), length,
+                              folded[first[1]:last[2]], self._specificity(key) + 0.01, inst.hq))
+        for m in self._inst_cs_re.finditer(folded):
+            inst = self._inst_cs[m.group(0)]
+            out.append(_Match(m.start(), m.end(), (inst,), True, (m.start(), m.end()) in text.whole_spans, 1,
+                              m.group(0), self._specificity(name_key(m.group(0))) + 0.01, inst.hq))
+        return out
+
+    def _matches(self, text: _Text) -> list[_Match]:
+        return self._curated_matches(text) + self._ror_matches(text)
+
+    def _org_country(self, org) -> str | None:
+        return org.country if isinstance(org, Institution) else self.ror.countries[org]
+
+    def _org_named(self, org) -> tuple[str, str]:
+        if isinstance(org, Institution):
+            return org.name, org.id
+        return self.ror.names[org], self.ror.ids[org]
+
+    def _headquarters(self, matches: list[_Match]) -> tuple[Institution, str] | None:
+        for m in sorted(matches, key=lambda m: (-m.specificity, not m.curated)):
+            if m.curated and m.orgs[0].hq:
+                return m.orgs[0], m.text
+            if not m.curated:
+                inst = self._hq_by_ror_key.get(name_key(m.text))
+                if inst is not None:
+                    return inst, m.text
+        return None
