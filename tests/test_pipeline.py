@@ -9,8 +9,8 @@ from conftest import PAPERLISTS, materialise
 from dagster import build_schedule_context, instance_for_test
 
 from paperatlas.assets.automation import ASSETS
-from paperatlas.pipeline.config import load_settings
 from paperatlas.definitions import build_definitions
+from paperatlas.pipeline.config import load_settings
 from paperatlas.pipeline.store import Warehouse
 
 EXPECTED_COUNTRIES = {
@@ -293,3 +293,40 @@ def test_a_corrupt_dump_or_bad_overrides_fail_clearly_and_are_filed(env, monkeyp
     assert build_definitions(load_settings()).resolve_job_def("reference_job").execute_in_process(
         instance=instance).success
     assert not len(store.query("SELECT * FROM ingest_errors WHERE stage = 'affiliation_overrides'"))
+
+
+def test_each_asset_writes_the_tables_it_declares(home, monkeypatch):
+    """What every asset's `tables_written` metadata says is what its step writes: the store's
+    writes are recorded during a real materialisation of every asset, each under the asset
+    whose function is on the stack."""
+    import inspect
+    from collections import defaultdict
+
+    from dagster import DagsterInstance
+
+    from paperatlas.pipeline.store import SCHEMA
+
+    defs, instance = build_definitions(load_settings()), DagsterInstance.ephemeral()
+    declared = {spec.key.to_user_string(): set(spec.metadata["tables_written"])
+                for spec in defs.resolve_all_asset_specs()}
+    written = defaultdict(set)
+
+    def recording(method):
+        def record(self, table, *args, **kwargs):
+            asset = next((f.function for f in inspect.stack(0) if f.function in declared), None)
+            written[asset].add(table)
+            return method(self, table, *args, **kwargs)
+        return record
+
+    monkeypatch.setattr(Warehouse, "_replace_rows", recording(Warehouse._replace_rows))
+    monkeypatch.setattr(Warehouse, "delete_where", recording(Warehouse.delete_where))
+    for job in ("reference_job", "terms_job"):
+        assert defs.resolve_job_def(job).execute_in_process(instance=instance).success
+    assert materialise(defs, instance, "neurips-2020").success
+    assert defs.resolve_job_def("aggregates_job").execute_in_process(instance=instance).success
+
+    assert set(written) == set(declared)  # every asset wrote, and nothing else did
+    for asset, tables in written.items():
+        assert tables <= declared[asset], asset
+        assert declared[asset] - tables <= {"ingest_errors"}, asset  # all it declares, but errors if none
+    assert set().union(*declared.values()) == set(SCHEMA) - {"review_verdicts"}  # written by `review import`
