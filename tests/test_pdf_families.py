@@ -15,6 +15,8 @@ from paperatlas.cli import main
 from paperatlas.pipeline.partitions import parse_partition_key
 from paperatlas.pipeline.pdfs import layout
 from paperatlas.pipeline.pdfs.extract import read_pdf, result_record, table_rows
+from paperatlas.pipeline.pdfs.layout.assign import _analyse
+from paperatlas.pipeline.pdfs.layout.lines import _rejoin_words
 from paperatlas.pipeline.pdfs.steps import pdf_affiliations
 from paperatlas.pipeline.store import Warehouse
 
@@ -109,7 +111,7 @@ def test_a_byline_set_as_large_as_the_title_is_found_on_a_second_reading(tmp_pat
 
     with pymupdf.open(path) as doc:
         data = doc[0].get_text("dict")
-    assert not layout._analyse(data, relaxed=False).authors  # the byline was taken for the title
+    assert not _analyse(data, relaxed=False).authors  # the byline was taken for the title
     page = layout.analyse(data)
     assert [a.name for a in page.authors] == ["Maria Lopez", "Kenji Ito", "Sven Berg"]
     assert all(a.affiliations == ["University of Tokyo, Tokyo, Japan"] for a in page.authors)
@@ -183,4 +185,4 @@ def test_a_name_line_carrying_its_address(line, tmp_path):
      [("ANNA KOWALSKA", False), ("1", True), (" JONAS WEBER", False)]),
 ])
 def test_a_marker_inside_a_word_is_part_of_it(pieces, joined):
-    assert layout._rejoin_words(pieces) == joined
+    assert _rejoin_words(pieces) == joined

@@ -26,8 +26,8 @@ def load_pymupdf():
     """PyMuPDF, quiet. Its optional companions (pymupdf.layout and pymupdf4llm, installed
     with PyMuPDF 2) are kept out: importing them loads ONNX models into onnxruntime, numpy and
     more, half a second and about 100 MB in every process that reads PDFs, for a page analysis
-    and Markdown export we do not use (ours is pipeline/pdfs/layout.py). PyMuPDF imports them
-    only if it can and reads text the same without them."""
+    and Markdown export we do not use (ours is the package pipeline/pdfs/layout/). PyMuPDF
+    imports them only if it can and reads text the same without them."""
     global _quiet
     if "pymupdf" not in sys.modules:
         for optional in ("pymupdf.layout", "pymupdf4llm"):

@@ -1,0 +1,691 @@
+"""Steps 4 and 5: authors to affiliations and e-mails, and the result (`FirstPage`, `Author`).
+
+Names are read in printed order from the name lines (`_names`; column blocks, `Block`).
+Affiliations are tied by markers, by position (`_by_position`), or by name from the
+footnotes: IEEE sentences ("A and B are with X", `with_sentences`), Springer's name groups and
+ACM "Authors' addresses" (`_footnote_entries`, `_name_groups`). E-mails go by block, else to the
+best-fitting name. `analyse` runs the five steps on page 1's text dict.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..emails import ascii_tokens, assign_emails, find_emails
+from .entries import CONNECTOR_END, Entry, _entries, _leading_markers, clean_affiliation
+from .lines import Line, _letters, attach_stray_markers, body_size, page_lines, split_markers
+from .roles import (
+    AFF_RE,
+    EXCLUDE_RE,
+    NAME_SPLIT,
+    NAME_WORD,
+    PARTICLES,
+    _name_chunks,
+    _places,
+    _roles,
+    _strip_credentials,
+    is_aff_like,
+    is_name_like,
+)
+from .zones import (
+    ABSTRACT_RE,
+    STRONG_AFF,
+    _foot_order,
+    _footnotes,
+    _header_end,
+    _title,
+    _without_side_bar,
+    reading_order,
+)
+
+# "K. He and J. Sun are with Microsoft Research, ..."; "H. Li is with A, and also with B";
+# "The authors are with ..."; "X was with ..." (a former affiliation).
+WITH_RE = re.compile(r"\b(?P<verb>is|are|was|were)\s+(?:(?P<adv>now|also|currently|presently|formerly|previously|"
+                     r"jointly)\s+)?(?:with|at)\s+(?:the\s+)?", re.IGNORECASE)
+ALSO_WITH = re.compile(r",?\s*(?:and|as well as)\s+(?:is\s+|are\s+)?(?:also|now)\s+(?:with|at)\s+(?:the\s+)?", re.I)
+VISIT_RE = re.compile(r"\b(?:is|are)\s+(?:currently\s+)?(?:an?\s+)?visiting(?:\s+(?:researcher|scholar|student|"
+                      r"professor|scientist)s?)?\s+(?:at\s+|to\s+)?(?:the\s+)?[^.;]+?\s+from\s+(?:the\s+)?"
+                      r"(?P<home>[^;()]+)", re.IGNORECASE)
+ALL_AUTHORS = re.compile(r"^(?:the|all)\s+(?:other\s+)?authors?$", re.IGNORECASE)
+
+# "Work done while at X", "during an internship at X": where an author was, not where they are.
+FORMER_RE = re.compile(r"\b(?:(?:work|research|this)\s+(?:was\s+)?(?:partly\s+|partially\s+|mainly\s+)?"
+                       r"(?:done|performed|conducted|carried out)\s+(?:while|when|during)\b[^.;]*?|"
+                       r"during\s+(?:an?\s+|his\s+|her\s+|their\s+)?internships?|while\s+(?:\w+\s+){0,4}?"
+                       r"(?:was|were|being)\s+(?:an?\s+)?(?:intern|student|visitor|visiting)\w*|"
+                       r"(?:was|were)\s+(?:an?\s+)?interns?)\s+(?:at|with)\s+(?:the\s+)?(?P<aff>[^.;()]{3,160})",
+                       re.IGNORECASE)
+CORRESPONDENCE_LABEL = re.compile(r"^\s*(?:correspondence|corresponding authors?)\s*:\s*(?:\S+@\S+\s*)*", re.I)
+SENTENCE_WORDS = re.compile(r"\b(?:is|are|was|were|we|our|can|be|this|that|these|see|which|has|have|not|if|when|"
+                            r"since|where|denotes?|refers?)\b")
+SENTENCE_ABBREVIATIONS = {"dept", "univ", "inst", "st", "no", "ave", "rd", "blvd", "co", "corp", "mr", "dr", "prof",
+                          "mt", "ft", "jr", "sr", "lab", "labs", "sci", "tech", "eng", "natl", "int", "intl"}
+ADDRESSES = re.compile(r"^\s*authors?[\u2019']?s?\s+(?:addresses|address)\s*:\s*", re.IGNORECASE)
+NAME_SUFFIX = re.compile(r"(?:Jr|Sr)\.?|I{2,3}|IV")
+
+
+@dataclass
+class Author:
+    name: str
+    markers: list[str] = field(default_factory=list)
+    affiliations: list[str] = field(default_factory=list)
+    email: str | None = None
+
+
+@dataclass
+class FirstPage:
+    title: str | None
+    authors: list[Author]
+    # Affiliation text found on the page that no author could be tied to.
+    unassigned: list[str]
+    emails: list[str]
+    layout: str  # how authors were tied to affiliations: markers, blocks, shared, footnote, none
+    # Why no author could be tied to an affiliation (layout "none"), in words; None otherwise.
+    reason: str | None = None
+    # "Work done while at X", "during an internship at X", "X was with Y": (name or None, place).
+    # Recorded, never counted.
+    former: list[tuple[str | None, str]] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class Block:
+    """Name lines stacked in one column (a name that wraps, or a group of names)."""
+    lines: list[Line]
+
+    @property
+    def x0(self) -> float:
+        return min(ln.x0 for ln in self.lines)
+
+    @property
+    def x1(self) -> float:
+        return max(ln.x1 for ln in self.lines)
+
+    @property
+    def y0(self) -> float:
+        return min(ln.y0 for ln in self.lines)
+
+    @property
+    def y1(self) -> float:
+        return max(ln.y1 for ln in self.lines)
+
+    @property
+    def size(self) -> float:
+        return max(ln.size for ln in self.lines)
+
+    @property
+    def xc(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+
+def _name_blocks(name_lines: list[Line]) -> list[Block]:
+    blocks: list[Block] = []
+    for ln in sorted(name_lines, key=lambda x: (x.y0, x.x0)):
+        for b in blocks:
+            last = b.lines[-1]
+            if -0.3 * ln.size <= ln.y0 - last.y1 < 0.8 * ln.size and _overlap((last.x0, last.x1), (ln.x0, ln.x1)) > 0:
+                b.lines.append(ln)
+                break
+        else:
+            blocks.append(Block([ln]))
+    rows: list[list[Block]] = []
+    for b in sorted(blocks, key=lambda b: b.y0):
+        if rows and b.y0 - rows[-1][0].y0 < 0.5 * b.size:
+            rows[-1].append(b)
+        else:
+            rows.append([b])
+    return [b for row in rows for b in sorted(row, key=lambda b: b.x0)]
+
+
+def _names(name_lines: list[Line], flow: bool) -> list[tuple[Author, object]]:
+    """Authors in printed order, each with what owns their affiliations by position: their
+    line when names flow in rows with markers, else their column block."""
+    if flow:
+        sequences = [(reading_order(name_lines), None)]
+    else:
+        sequences = [(b.lines, b) for b in _name_blocks(name_lines)]
+    out: list[tuple[Author, object]] = []
+    for ordered, block in sequences:
+        carry = ""
+        for idx, ln in enumerate(ordered):
+            owner = block if block is not None else ln
+            chunks: list[list] = []  # [text, markers]: a marker closes the name before it
+            current = carry
+            carry = ""
+            for text, marker in ln.pieces:
+                if marker:
+                    if current.strip(" ,;"):
+                        chunks.append([current, split_markers(text)])
+                    elif chunks:
+                        chunks[-1][1].extend(split_markers(text))
+                    current = ""
+                    continue
+                current += text
+            tail = current
+            if tail.strip():
+                pieces = NAME_SPLIT.split(tail)
+                following = ordered[idx + 1] if idx + 1 < len(ordered) else None
+                head = _name_chunks(following.name_text)[:1] if following is not None else []
+                if (following is not None and head and not re.search(r"(?:,|;|\band)\s*$", tail)
+                        and 0 < following.y0 - ln.y0 < 2.5 * ln.size
+                        and (len(pieces[-1].split()) == 1 or len(head[0].split()) == 1)):
+                    # a name broken across lines ("... Songfang" / "Huang²"; "Paulo Ro-" / "cha⁹")
+                    carry = pieces[-1].rstrip()
+                    if carry.endswith("-") and head[0][:1].islower():
+                        carry = carry[:-1]
+                    elif not carry.endswith("-"):
+                        carry += " "
+                    tail = tail[: len(tail) - len(pieces[-1])]
+                chunks.append([tail, []])
+            for text, markers in chunks:
+                names = _name_chunks(text)
+                for k, name in enumerate(names):
+                    name = re.sub(r"^(?:and|by)\s+", "", name, flags=re.I).strip()
+                    if name and NAME_SUFFIX.fullmatch(name) and out:
+                        out[-1][0].name += ", " + name + ("." if name in ("Jr", "Sr") else "")  # "John Smith, Jr."
+                        out[-1][0].markers.extend(m for m in markers if m not in out[-1][0].markers)
+                        continue
+                    if name:
+                        mk = markers if k == len(names) - 1 else []
+                        out.append((Author(name, list(dict.fromkeys(mk))), owner))
+        if carry.strip():
+            out.append((Author(carry.strip(" ,;"), []), block if block is not None else ordered[-1]))
+    return out
+
+
+def _overlap(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return min(a[1], b[1]) - max(a[0], b[0])
+
+
+def _by_position(named: list[tuple[Author, Line]], entries: list[Entry]) -> list[Entry]:
+    """Tie each entry to the name line(s) above it in its column; returns the entries no
+    name line could take."""
+    name_lines: list[Line] = []
+    for _, ln in named:
+        if ln not in name_lines:
+            name_lines.append(ln)
+    owners: dict[int, list[Entry]] = {id(ln): [] for ln in name_lines}
+    loose = []
+    for e in entries:
+        x0, y0, x1, _ = e.box
+        above = [ln for ln in name_lines if ln.y0 < y0 + 1]
+        if not above:
+            loose.append(e)
+            continue
+        overlapping = [ln for ln in above if _overlap((ln.x0, ln.x1), (x0, x1)) > 0]
+        row_y = max(ln.y0 for ln in overlapping or above)
+        row = [ln for ln in above if abs(ln.y0 - row_y) < 0.6 * ln.size]
+        hits = [ln for ln in row if _overlap((ln.x0, ln.x1), (x0, x1)) > 0]
+        if len(hits) >= 2:
+            hits = row  # under several names of the row: a shared affiliation, the row's
+        elif not hits and row:
+            hits = [min(row, key=lambda ln: abs(ln.xc - (x0 + x1) / 2))]
+        hits = hits + _stacked_rows(row, above, entries, (x0, x1))
+        for ln in hits:
+            owners[id(ln)].append(e)
+    # A row where some names got an entry under several names and others got none: the
+    # entry is the row's.
+    for ln in name_lines:
+        if owners[id(ln)]:
+            continue
+        row = [o for o in name_lines if abs(o.y0 - ln.y0) < 0.6 * ln.size and owners[id(o)]]
+        shared = [e for o in row for e in owners[id(o)] if sum(1 for r in row if e in owners[id(r)]) >= 2]
+        if shared:
+            owners[id(ln)] = list(dict.fromkeys(shared))
+    for author, ln in named:
+        author.affiliations = [e.text for e in owners[id(ln)]]
+    return loose
+
+
+def _stacked_rows(row: list[Line], above: list[Line], entries: list[Entry], span: tuple[float, float]) -> list[Line]:
+    """Rows of names stacked right above `row` with no affiliation between them share the
+    entry under the stack (ICLR: twelve names in three rows, one affiliation below)."""
+    out: list[Line] = []
+    top = min(ln.y0 for ln in row)
+    size = max(ln.size for ln in row)
+    while True:
+        higher = [ln for ln in above if ln.y1 <= top + 0.3 * size and ln not in row and ln not in out]
+        if not higher:
+            return out
+        y = max(ln.y0 for ln in higher)
+        next_row = [ln for ln in higher if abs(ln.y0 - y) < 0.6 * ln.size]
+        bottom = max(ln.y1 for ln in next_row)
+        if top - bottom > 1.2 * size or any(bottom - 1 < e.box[1] < top for e in entries):
+            return out
+        touching = [ln for ln in next_row if _overlap((ln.x0, ln.x1), span) > 0]
+        if not touching:
+            return out
+        out.extend(next_row if len(touching) >= 2 or len(next_row) == 1 else touching)
+        top = min(ln.y0 for ln in next_row)
+
+
+def analyse(page_dict: dict) -> FirstPage:
+    """Page 1's title, authors, affiliations and e-mails. When the first reading finds no
+    author, the page is read again with fewer assumptions (no title taken from lines that
+    look like names, no end to the author block at a gap): a byline set larger than the
+    title, or an author block below a teaser, is still found."""
+    page = _analyse(page_dict, relaxed=False)
+    if page.authors:
+        return page
+    again = _analyse(page_dict, relaxed=True)
+    return again if again.authors else page
+
+
+def _analyse(page_dict: dict, relaxed: bool) -> FirstPage:
+    """One reading of page 1, the five steps in turn; `relaxed` as `analyse` says."""
+    width = page_dict.get("width", 612.0)
+    height = page_dict.get("height", 792.0)
+    lines = attach_stray_markers([ln for ln in page_lines(page_dict) if 0 <= ln.x0 < width and 0 <= ln.y0 < height])
+    if not lines:
+        return FirstPage(None, [], [], [], "none", "no text lines on page 1")
+    body = body_size(lines)
+    title, title_lines, header = _title_and_header(lines, width, height, body, relaxed)
+    for ln in header:
+        _strip_credentials(ln)
+    _acm_inline(header)
+    _roles(header)
+    emails: list[str] = []
+    for ln in header:
+        if ln.role == "email" or "@" in ln.raw or ln.own_emails:
+            emails.extend(e for e in ln.own_emails + find_emails(ln.raw) if e not in emails)
+    name_lines = [ln for ln in header if ln.role == "name"]
+    aff_lines = [ln for ln in header if ln.role == "aff"]
+    # Names carrying markers flow in rows (a name may wrap to the next row); otherwise each
+    # column of name lines is a block with the affiliations under it.
+    flow = any(m and t.strip() for ln in name_lines for t, m in ln.pieces)
+    named = _names(name_lines, flow)
+    authors = [a for a, _ in named]
+    _leading_markers(aff_lines, {m for a in authors for m in a.markers})
+    entries = _entries(aff_lines, width)
+    inline = {" ".join(ln.text.split()): ln.inline_aff for ln in header if ln.inline_aff}
+
+    foot = _footnotes(lines, height, body)
+    foot += _marked_notes(lines, foot, height, {m for a in authors for m in a.markers})
+    text_lines = [ln for ln in lines if ln.y0 > 0.4 * height and len(ln.text) > 40]
+    two_columns = sum(ln.width < 0.5 * width for ln in text_lines) > 0.7 * max(len(text_lines), 1)
+    foot = _foot_order(foot, width, two_columns)
+    foot_entries, by_name, foot_emails, former = _footnote_entries(foot)
+    emails.extend(e for e in foot_emails if e not in emails)
+    by_name.extend(_name_groups(foot, authors))
+
+    layout, unassigned = _tie_affiliations(authors, named, entries, foot_entries, inline, by_name)
+    for ln in header:
+        if ln.role == "other":
+            former.extend((None, clean_affiliation(m["aff"])) for m in FORMER_RE.finditer(ln.text))
+    reason = None
+    if not any(a.affiliations for a in authors):
+        layout = "none"
+        if not unassigned:
+            unassigned = _loose_affiliations(lines, title_lines, header, foot, height)
+        reason = _why_none(authors, unassigned)
+
+    mapping = _email_owners(authors, named, name_lines, header, emails, flow)
+    for i, a in enumerate(authors):
+        a.email = mapping.get(i)
+        a.name = _clean_name(a.name)
+    formers = list(dict.fromkeys((n, a) for n, a in former if _letters(a) >= 3))
+    return FirstPage(title, authors, list(dict.fromkeys(unassigned)), emails, layout, reason, formers)
+
+
+def _title_and_header(lines: list[Line], width: float, height: float, body: float, relaxed: bool
+                      ) -> tuple[str | None, list[Line], list[Line]]:
+    """Step 2 for the author block: the title, its lines, and the header's lines top to bottom
+    (from the title to the abstract, a side bar left out, ended at a gap of four body lines).
+    `relaxed`: no title taken from lines that look like names, no end at a gap."""
+    title_lines, title_end = _title(lines, height, body)
+    if relaxed:
+        ordered = sorted(title_lines, key=lambda x: (x.y0, x.x0))
+        # a byline set as large as the title: a list of names, or a name under the title's first line
+        title_lines = [ln for k, ln in enumerate(ordered) if not (is_name_like(ln.name_text) and (
+            k > 0 or re.search(r",|\band\b|&", ln.name_text)))]
+        title_end = max((ln.y1 for ln in title_lines), default=0.0)
+    title = " ".join(ln.text for ln in sorted(title_lines, key=lambda x: (x.y0, x.x0))) or None
+    start = title_end if title_lines else 0.0
+    end = _header_end(lines, start + 1, height)
+    header = sorted((ln for ln in lines if start - 1 <= ln.y0 < end and ln not in title_lines),
+                    key=lambda x: (x.y0, x.x0))
+    header = _without_side_bar(header, lines, title_lines, end, width)
+    # The author block is compact: a gap of four body lines ends it.
+    for a, b in zip(header, header[1:]):
+        if b.y0 - a.y1 > 4 * body and not relaxed:
+            header = [ln for ln in header if ln.y0 <= a.y0]
+            break
+    return title, title_lines, header
+
+
+def _tie_affiliations(authors: list[Author], named: list[tuple[Author, object]], entries: list[Entry],
+                      foot_entries: list[Entry], inline: dict[str, str], by_name: list[tuple[str, str]]
+                      ) -> tuple[str, list[str]]:
+    """Step 4: give the authors their affiliations (by markers, by position, from ACM inline
+    lines, from footnotes by name); returns how they were tied (the layout) and the
+    affiliation text tied to no author."""
+    unassigned: list[str] = []
+    author_marks = {m for a in authors for m in a.markers}
+    marked = [e for e in entries + foot_entries if e.markers and set(e.markers) & author_marks]
+    layout = "none"
+    if marked:
+        layout = "markers"
+        unmarked = [e for e in entries if not e.markers]
+        for a in authors:
+            affs = [e.text for e in marked if set(e.markers) & set(a.markers)]
+            if not affs and unmarked:
+                affs = [e.text for e in unmarked]
+            a.affiliations = list(dict.fromkeys(affs))
+        used = {e.text for a in authors for e in marked if e.text in a.affiliations} | {e.text for e in unmarked}
+        unassigned = [e.text for e in entries if e.text not in used]
+    elif entries:
+        layout = "blocks"
+        loose = _by_position(named, entries)
+        if all(not a.affiliations for a in authors) and entries:
+            layout = "shared"
+            for a in authors:
+                a.affiliations = [e.text for e in entries]
+            loose = []
+        unassigned = [e.text for e in loose]
+    elif foot_entries and authors:
+        layout = "footnote"
+        unassigned = [e.text for e in foot_entries if not e.markers]
+    for a in authors:  # ACM journals: "NAME, affiliation" on the name's own line
+        if a.name.strip(" ,") in inline:
+            a.affiliations = list(dict.fromkeys([inline[a.name.strip(" ,")], *a.affiliations]))
+            layout = layout if layout != "none" else "blocks"
+    for name, aff in by_name:
+        if name == "*":
+            for a in authors:
+                if aff not in a.affiliations:
+                    a.affiliations.append(aff)
+            layout = layout if layout != "none" or not authors else "footnote"
+            if not authors:
+                unassigned.append(aff)
+            continue
+        target = _match_author(authors, name)
+        if target is not None:
+            if aff not in target.affiliations:
+                target.affiliations.append(aff)
+            layout = layout if layout != "none" else "footnote"
+        else:
+            unassigned.append(aff)
+    # Authors still without an affiliation take the unmarked shared ones when there is one.
+    if authors and len(unassigned) == 1 and all(not a.affiliations for a in authors):
+        for a in authors:
+            a.affiliations = list(unassigned)
+        unassigned = []
+    return layout, unassigned
+
+
+def _email_owners(authors: list[Author], named: list[tuple[Author, object]], name_lines: list[Line],
+                  header: list[Line], emails: list[str], flow: bool) -> dict[int, str]:
+    """Step 5: author index -> e-mail address. An address alone under a one-name block, or
+    alone on the name's own line, is that author's; the rest go to the best-fitting names."""
+    fixed = {} if flow else _block_emails(named, header)
+    for i, (a, _) in enumerate(named):  # one name and one address on the same line
+        line = next((ln for ln in name_lines if ln.own_emails and len(ln.own_emails) == 1
+                     and " ".join(ln.text.split()).strip(" ,") == a.name.strip(" ,")), None)
+        if line is not None:
+            fixed[i] = line.own_emails[0]
+    return assign_emails([a.name for a in authors], emails, fixed)
+
+
+def _why_none(authors: list[Author], loose: list[str]) -> str:
+    if not authors and not loose:
+        return "no author names and no affiliation text found on page 1"
+    if not authors:
+        return "no author names found; the page's affiliation text gives the paper's countries"
+    if not loose:
+        return "author names found, but no affiliation text on page 1 (the e-mail domains may still speak)"
+    return "affiliation text found, but not tied to authors; it gives the paper's countries"
+
+
+PROSE_WORDS = re.compile(r"\b(?:the|a|an|to|in|for|with|by|from|that|which|on|as|be|can|these|its)\b")
+
+
+def _loose_affiliations(lines: list[Line], title: list[Line], header: list[Line], foot: list[Line],
+                        height: float) -> list[str]:
+    """Affiliation-looking lines anywhere above the abstract or in the footnotes, when the
+    author block gave none: short lines naming an institution (a university, an institute, a
+    department, a company with its legal form) or an institution word and a place."""
+    out: list[str] = []
+    seen = {id(ln) for ln in title}
+    pool = [ln for ln in lines if ln.y0 < 0.4 * height and id(ln) not in seen] + foot
+    for ln in sorted(pool, key=lambda x: (x.y0, x.x0)):
+        text = clean_affiliation(ln.text)
+        if not 6 <= len(text) <= 160 or EXCLUDE_RE.search(text) or ABSTRACT_RE.match(text):
+            continue
+        if (re.search(r"\b(?:we|our|this paper|in this|is|are|was|were|has|have)\b", text) or text[:1].islower()
+                or text.endswith("-") or len(PROSE_WORDS.findall(text)) >= 2):
+            continue  # a line of the text, not an address
+        if STRONG_AFF.search(text) or (AFF_RE.search(text) and _places().search(text)):
+            out.append(text)
+    return out
+
+
+def _clean_name(name: str) -> str:
+    name = re.sub(r"\s+", " ", name).strip(" ,;:*")
+    return name
+
+
+def _acm_inline(header: list[Line]) -> None:
+    """ACM journals print "KYLE LO, Allen Institute for AI, USA" on one line: a name in
+    capitals, then the affiliation. Split such lines into a name line and its affiliation."""
+    for ln in header:
+        m = re.match(r"^([A-Z][A-Z.\-' ]+[A-Z]\.?)\s*,\s*(.+)$", ln.text)
+        if m and len(m.group(1).split()) >= 2 and is_aff_like(m.group(2)):
+            ln.pieces = [(m.group(1), False)]
+            ln.inline_aff = clean_affiliation(m.group(2))
+            ln.role = ""
+
+
+def _block_emails(named: list[tuple[Author, Line]], header: list[Line]) -> dict[int, str]:
+    """An address printed alone in the column under a single-name line is that author's."""
+    fixed: dict[int, str] = {}
+    per_line: dict[int, list[int]] = {}
+    for i, (_, ln) in enumerate(named):
+        per_line.setdefault(id(ln), []).append(i)
+    name_lines = {id(ln): ln for _, ln in named}
+    for ln in header:
+        if ln.role != "email":
+            continue
+        found = find_emails(ln.raw)
+        if len(found) != 1:
+            continue
+        above = [n for n in name_lines.values() if n.y0 < ln.y0 and _overlap((n.x0, n.x1), (ln.x0, ln.x1)) > 0]
+        if not above:
+            continue
+        owner = max(above, key=lambda n: n.y0)
+        others = [n for n in name_lines.values() if abs(n.y0 - owner.y0) < 0.6 * owner.size and n is not owner
+                  and _overlap((n.x0, n.x1), (ln.x0, ln.x1)) > 0]
+        indexes = per_line[id(owner)]
+        if len(indexes) == 1 and not others:
+            fixed[indexes[0]] = found[0]
+    return fixed
+
+
+def _marked_notes(lines: list[Line], foot: list[Line], height: float, marks: set[str]) -> list[Line]:
+    """Affiliation notes set in the body's own size (word processors): lines in the lower part
+    of the page that start with one of the names' markers and name an institution."""
+    if not marks:
+        return []
+    out = []
+    for ln in lines:
+        if ln.y0 <= 0.55 * height or ln in foot or not ln.pieces or not ln.pieces[0][1]:
+            continue
+        if set(split_markers(ln.pieces[0][0])) & marks and is_aff_like(ln.text) and not SENTENCE_WORDS.search(ln.text):
+            out.append(ln)
+    return out
+
+
+def _who(before: str) -> list[str] | None:
+    """The names a "... is with" sentence is about, read backwards from the verb ("2013. H. Li"
+    -> ["H. Li"]); ["*"] for "The authors"; None when the words before are not names."""
+    words = before.split()
+    if any(ALL_AUTHORS.match(" ".join(words[-n:]).strip(" ,")) for n in (2, 3) if len(words) >= n):
+        return ["*"]
+    taken: list[str] = []
+    for w in reversed(words):
+        core = w.strip(",;:()")
+        if not core:
+            continue
+        initials = re.fullmatch(r"(?:[A-Z]\.?-?){1,3}\.?", core) and "." in core
+        if not (initials or core.lower() in ("and", "&") or core.lower() in PARTICLES
+                or (NAME_WORD.match(core) and not core.endswith(".") and core.lower() not in ("the", "all"))):
+            break
+        taken.append(w.strip("()"))
+    while taken and taken[-1].lower() in ("and", "&"):
+        taken.pop()
+    names = _name_chunks(" ".join(reversed(taken)))
+    return names or None
+
+
+def _sentence_end(text: str) -> int:
+    """Where the sentence that starts `text` ends (a full stop before a capital that does not
+    close an abbreviation or an initial), or the end of `text`."""
+    for m in re.finditer(r"\.\s+(?=[A-Z(0-9])|\(?\s*e-?mail\b|\s\(\s*\S+@|\bcorrespond", text, re.IGNORECASE):
+        if m.group(0).startswith("."):
+            word = re.findall(r"[\w-]+$", text[:m.start()])
+            if word and (len(word[0]) == 1 or word[0].lower() in SENTENCE_ABBREVIATIONS):
+                continue
+        return m.start()
+    return len(text)
+
+
+def with_sentences(text: str) -> tuple[list[tuple[str, str]], list[tuple[str | None, str]]]:
+    """(name, affiliation) pairs and former (name or None, affiliation) pairs from running
+    footnote text in the IEEE form; "*" as a name stands for every author."""
+    current: list[tuple[str, str]] = []
+    former: list[tuple[str | None, str]] = []
+    for m in FORMER_RE.finditer(text):
+        former.append((None, clean_affiliation(m["aff"])))
+    for m in VISIT_RE.finditer(text):  # "J. Poulin is visiting Université de Montréal from Ecole Polytechnique"
+        names = _who(text[:m.start()])
+        home = clean_affiliation(m["home"][:_sentence_end(m["home"])])
+        if names and names != ["*"] and _letters(home) >= 3:
+            current.extend((name, home) for name in names)
+    matches = list(WITH_RE.finditer(text))
+    last: list[str] = []
+    for k, m in enumerate(matches):
+        names = _who(text[:m.start()])
+        if names and len(names) == 1 and names[0].lower() in ("he", "she", "they", "both"):
+            names = last  # "T. Ruiz is with A. He was with B."
+        if not names:
+            continue
+        last = names
+        rest = text[m.end():]
+        if k + 1 < len(matches):
+            rest = rest[:matches[k + 1].start() - m.end()]
+        rest = rest[:_sentence_end(rest)]
+        affs = [clean_affiliation(re.sub(r"\(.*?@.*?\)", "", a)) for a in ALSO_WITH.split(rest)]
+        affs = [a for a in affs if _letters(a) >= 3]
+        was = m["verb"].lower() in ("was", "were") or (m["adv"] or "").lower() in ("formerly", "previously")
+        for name in names:
+            for aff in affs:
+                (former.append((name, aff)) if was else current.append((name, aff)))
+    return current, former
+
+
+def _name_groups(foot: list[Line], authors: list[Author]) -> list[tuple[str, str]]:
+    """Springer journals: in the foot of the first column, a line of the authors' names (by
+    initials, "K. Chen · L. Wu (✉)"), then their address, then the next group. A group counts
+    only when every name on its line is one of the page's authors."""
+    pairs: list[tuple[str, str]] = []
+    names: list[str] = []
+    address: list[str] = []
+
+    def close() -> None:
+        text = clean_affiliation(" ".join(a if CONNECTOR_END.search(a) else a + "," for a in address))
+        if names and _letters(text) >= 3:
+            pairs.extend((n, text) for n in names)
+
+    for ln in foot:
+        text = re.sub(r"\((?:\u2709|corresponding author|corresponding)\)", " ", ln.text, flags=re.I)
+        chunks = _name_chunks(text)
+        if authors and chunks and is_name_like(text) and all(_match_author(authors, c) for c in chunks):
+            close()
+            names, address = chunks, []
+            continue
+        if not names:
+            continue
+        if "@" in text or EXCLUDE_RE.search(text) or re.match(r"^\s*(?:e-?mail|url|orcid)\b", text, re.I):
+            continue
+        if (SENTENCE_WORDS.search(text) or not is_aff_like(text)) and not (address and CONNECTOR_END.search(address[-1])):
+            close()
+            names, address = [], []
+            continue
+        address.append(text.strip())
+    close()
+    return pairs
+
+
+def _footnote_entries(foot: list[Line]
+                      ) -> tuple[list[Entry], list[tuple[str, str]], list[str], list[tuple[str | None, str]]]:
+    """Marked affiliation entries, (name, affiliation) pairs, e-mails and former affiliations
+    from footnote lines in reading order (`_foot_order`)."""
+    entries: list[Entry] = []
+    by_name: list[tuple[str, str]] = []
+    former: list[tuple[str | None, str]] = []
+    emails: list[str] = []
+    pieces: list[tuple[str, bool, Line]] = []
+    for ln in foot:
+        first = ln.pieces[0][0] if ln.pieces and not ln.pieces[0][1] else ""
+        if first.lstrip()[:1] in ("\u2022", "\u25cf") or first.strip() == "-":
+            pieces.append(("\u2022", True, ln))
+            rest = [(first.lstrip()[1:], False)] + ln.pieces[1:]
+        else:
+            rest = ln.pieces
+        for t, m in rest:
+            pieces.append((t, m, ln))
+        pieces.append((" ", False, ln))
+    # Split the running footnote text into (marker, text) items.
+    items: list[list] = []
+    for t, m, ln in pieces:
+        if m and t.strip():
+            items.append([t.strip(), "", [ln]])
+        elif items:
+            items[-1][1] += t
+            if ln not in items[-1][2]:
+                items[-1][2].append(ln)
+        elif t.strip():
+            items.append([None, t, [ln]])
+    for marker, text, lns in items:
+        text = re.sub(r"(\w)- (?=[a-z])", r"\1", " ".join(text.split()))  # words hyphenated at a line end
+        emails.extend(e for e in find_emails(text) if e not in emails)
+        if ADDRESSES.match(text):
+            for part in ADDRESSES.sub("", text).split(";"):
+                chunks = [c.strip() for c in part.split(",") if c.strip()]
+                chunks = [c for c in chunks if "@" not in c and not re.fullmatch(r"[\w.-]+\.[a-z]{2,4}\.?", c)]
+                if len(chunks) >= 2:
+                    by_name.append((chunks[0], clean_affiliation(", ".join(chunks[1:]))))
+            continue
+        current, gone = with_sentences(text)
+        former.extend(gone)
+        if current:
+            by_name.extend(current)
+            continue
+        if gone or marker == "\u2022" or not marker:
+            continue
+        # BMC and other open-access journals: "* Correspondence: a@b.org" then the corresponding
+        # author's affiliation.
+        text = CORRESPONDENCE_LABEL.sub("", text)
+        text = clean_affiliation(text)
+        if EXCLUDE_RE.search(text) or (SENTENCE_WORDS.search(text) and not is_aff_like(text)):
+            continue  # a footnote of the text ("Since A can be stochastic, A(D) is a set")
+        if _letters(text) >= 2:
+            entries.append(Entry(text, split_markers(marker), lns))
+    return entries, by_name, emails, former
+
+
+def _name_key(name: str) -> tuple[str, str]:
+    """(surname, first initial) of a name, accents folded."""
+    tokens = [t for t in ascii_tokens(name) if t not in ("jr", "sr", "ii", "iii", "iv")]
+    if not tokens:
+        return "", ""
+    return tokens[-1], tokens[0][0]
+
+
+def _match_author(authors: list[Author], name: str) -> Author | None:
+    last, initial = _name_key(name)
+    if not last:
+        return None
+    hits = [a for a in authors if _name_key(a.name)[0] == last]
+    if len(hits) > 1:
+        hits = [a for a in hits if _name_key(a.name)[1] == initial] or hits[:1]
+    return hits[0] if hits else None
