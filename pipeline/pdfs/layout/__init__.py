@@ -23,7 +23,7 @@ here opens files. The steps, each in a module of this package:
    unmarked entries. Otherwise position decides: an entry belongs to the name line above it
    in its column (a "block"); an entry under several names of a row is shared by the row.
    Footnotes of the IEEE form ("A and B are with X") and ACM "Authors' addresses" are read
-   by name.
+   by name (`footnotes`).
 5. **E-mails** (`assign`). An address alone in an author's block is that author's; the rest
    go to the best-fitting name (local part vs. name: `flast`, `first.last`, `first`, ...).
 
@@ -32,6 +32,7 @@ here opens files. The steps, each in a module of this package:
 
 from __future__ import annotations
 
-from .assign import Author, FirstPage, analyse, with_sentences
+from .assign import Author, FirstPage, analyse
+from .footnotes import with_sentences
 
 __all__ = ["Author", "FirstPage", "analyse", "with_sentences"]
