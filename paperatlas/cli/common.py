@@ -20,6 +20,7 @@ class CliError(Exception):
 
 
 def partition_keys(raw: list[str]) -> list[str]:
+    """The venue-years named, each once, in order (`nips-2016` read as `neurips-2016`)."""
     keys = []
     for key in raw:
         try:
@@ -77,16 +78,12 @@ def open_file(path: str | None, mode: str, default: TextIO) -> TextIO:
     return open(path, mode, encoding="utf-8")
 
 
-# pandas and DuckDB load only for the commands that use them: `resolve` starts in a
-# fraction of a second.
-
-
 def open_store(settings: Settings, read_only: bool = False):
     """The store `PAPERATLAS_STORE` names (imported on first use: the command starts faster
     without DuckDB)."""
-    from ..pipeline.store import open_store
+    from ..pipeline import store
 
-    return open_store(settings, read_only=read_only)
+    return store.open_store(settings, read_only=read_only)
 
 
 def store_exists(settings: Settings) -> bool:
