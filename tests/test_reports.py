@@ -298,6 +298,22 @@ def test_report_folder_review_and_diff(home, capsys, tmp_path):
     code, _, err = _cli(capsys, "diff", "neurips-2020", "--from", "9")
     assert code == 2 and "no such snapshot" in err
 
+    # Numbers once: the diff's newest side and the report are the stored headline numbers.
+    from paperatlas.pipeline.store import Warehouse
+
+    store = Warehouse(home / "paperatlas.duckdb")
+    stored = store.query("SELECT number, papers FROM headline_numbers WHERE partition_key = 'neurips-2020' "
+                         "AND china_scope = 'cn' AND placement = 'hq'")
+    stored = dict(zip(stored["number"], stored["papers"]))
+    assert {n["number"]: n["after"] for n in result["numbers"]} == stored
+    report = json.loads(_cli(capsys, "report", "neurips-2020", "--json")[1])
+    assert {k: v["cn"]["papers"] for k, v in report["headline"].items()} == stored
+    # A report never counts them again: without stored numbers it says what to run.
+    store.delete_where("headline_numbers", "partition_key = ?", ["neurips-2020"])
+    code, _, err = _cli(capsys, "report", "neurips-2020")
+    assert code == 2 and err == ("paperatlas: neurips-2020 has no stored headline numbers; run "
+                                 "`paperatlas run neurips-2020` again\n")
+
 
 def test_report_refuses_a_folder_it_did_not_write(home, capsys, tmp_path):
     assert _cli(capsys, "run", "neurips-2020")[0] == 0
