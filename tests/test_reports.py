@@ -565,3 +565,21 @@ def test_edu_domains_on_records_abroad_are_ignored(tmp_path):
     boston = resolver.resolve("College of Computer and Information Science, Northeastern University", "ccs.neu.edu")
     assert boston.country == "US"
     assert resolver.resolve("Northeastern University", "mail.neu.edu.cn").country == "CN"
+
+
+def test_the_report_takes_the_stored_numbers_in_their_written_order(views):
+    """`stored_numbers` gives the rows `headline_rows` wrote, whatever order the store returns
+    them in, and refuses numbers it cannot stand on instead of counting them again."""
+    from paperatlas.pipeline.reports.views import NUMBER_COLUMNS, ReportError, stored_numbers
+
+    meta = {"partition_key": "x-2020", "venue": "x", "year": 2020}
+    written = pd.DataFrame(hl.headline_rows(meta, views, snapshot=3))
+    shuffled = pd.concat([written.sample(frac=1, random_state=7), written.assign(partition_key="y-2020")])
+    got = stored_numbers(shuffled, "x-2020", len(views))
+    pd.testing.assert_frame_equal(got, written[NUMBER_COLUMNS], check_dtype=False)
+    with pytest.raises(ReportError, match="has no stored headline numbers"):
+        stored_numbers(shuffled, "z-2020", len(views))
+    with pytest.raises(ReportError, match="count 7 papers, the store now holds 8"):
+        stored_numbers(written, "x-2020", len(views) + 1)
+    with pytest.raises(ReportError, match="stored by an older paperatlas"):
+        stored_numbers(written.assign(low=None), "x-2020", len(views))

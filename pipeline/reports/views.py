@@ -128,9 +128,9 @@ def stored_numbers(stored: pd.DataFrame, key: str, papers: int) -> pd.DataFrame:
     mine = stored[stored["partition_key"] == key]
     if mine.empty:
         raise ReportError(f"{key} has no stored headline numbers; run `paperatlas run {key}` again")
-    if mine["placement"].isna().any() or mine["low"].isna().any() or mine["high"].isna().any():
-        raise ReportError(f"{key}: its headline numbers were stored before placements and intervals existed; "
-                          f"run `paperatlas run {key}` again")
+    if mine[["placement", "low", "high", "low_confidence"]].isna().any().any():
+        raise ReportError(f"{key}: its headline numbers were stored by an older paperatlas, before placements and "
+                          f"intervals; run `paperatlas run {key}` again")
     counted = mine.loc[mine["number"] == "papers", "papers"]
     if len(counted) and int(counted.iloc[0]) != papers:
         raise ReportError(f"{key}: the stored headline numbers count {int(counted.iloc[0])} papers, the store now "
