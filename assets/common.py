@@ -70,10 +70,11 @@ def stage_asset(stage: str, *, description: str, code_version: str, writes: Sequ
     each a table of pipeline/store.py's schema; `ingest_errors` is added)."""
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}: {', '.join(STAGES)}")
+    if not writes:
+        raise ValueError("writes=(): name the store tables the step writes")
     unknown = [t for t in writes if t not in SCHEMA]
-    if unknown or not writes:
-        raise ValueError(f"writes={tuple(writes)!r}: name the store tables the step writes ({', '.join(unknown)} "
-                         "not in the schema)" if unknown else "writes=(): name the store tables the step writes")
+    if unknown:
+        raise ValueError(f"writes={tuple(writes)!r}: {', '.join(unknown)} not in the store's schema")
 
     def decorate(fn: Callable) -> Any:
         specs = [AssetCheckSpec(name, asset=fn.__name__, description=text) for name, text in (checks or {}).items()]

@@ -210,12 +210,8 @@ def _int_env(name: str, default: int, minimum: int) -> int:
     return int(_float_env(name, default, minimum, above=False, unit="a whole number", whole=True))
 
 
-def _choice(name: str, default: str) -> str:
-    return (_env(name) or default).strip().lower()
-
-
 def _choice_env(name: str, default: str, choices: tuple[str, ...]) -> str:
-    raw = _choice(name, default)
+    raw = (_env(name) or default).strip().lower()
     if raw not in choices:
         raise ValueError(f"{name}={raw!r}: expected one of {', '.join(choices)}")
     return raw
@@ -244,7 +240,7 @@ def load_settings() -> Settings:
         terms_env=_env("PAPERATLAS_TERMS"),
         sources_env=_env("PAPERATLAS_SOURCES"),
         source_rate=_float_env("PAPERATLAS_SOURCE_RATE", None, unit="a rate in requests per second"),
-        placement=PLACEMENT.check(_choice("PAPERATLAS_PLACEMENT", Settings.placement), "PAPERATLAS_PLACEMENT"),
+        placement=_choice_env("PAPERATLAS_PLACEMENT", Settings.placement, PLACEMENT.choices),
         dagster_home_env=_env("DAGSTER_HOME"),
         store=_choice_env("PAPERATLAS_STORE", Settings.store, STORES),
         store_uri_env=_env("PAPERATLAS_STORE_URI"),

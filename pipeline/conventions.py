@@ -40,13 +40,11 @@ class Convention:
     default: str
     meanings: Mapping[str, str]
 
-    def check(self, value: str, variable: str | None = None) -> str:
-        """`value` when it is one of the choices, else a ConventionError. `variable`: the
-        setting the value came from (`PAPERATLAS_PLACEMENT`), named in the message."""
+    def check(self, value: str) -> str:
+        """`value` when it is one of the choices, else a ConventionError. (A setting's value is
+        checked against `choices` by pipeline/config.py, with the setting's name.)"""
         if value in self.choices:
             return value
-        if variable:
-            raise ConventionError(f"{variable}={value!r}: expected one of {', '.join(self.choices)}")
         raise ConventionError(f"unknown {self.name} {value!r}: choose one of {', '.join(self.choices)}")
 
     def explained(self) -> str:

@@ -23,10 +23,6 @@ def is_materialised(store, key: str, con=None) -> bool:
     return len(store.query("SELECT 1 FROM partition_summary WHERE partition_key = ?", [key], con=con)) > 0
 
 
-def partition_summary(store, key: str, con=None) -> pd.DataFrame:
-    return store.query("SELECT * FROM partition_summary WHERE partition_key = ?", [key], con=con)
-
-
 def papers_for_views(store, key: str, con=None) -> pd.DataFrame:
     """paper_id, title and the best link of each paper, in id order."""
     return store.query(

@@ -174,7 +174,7 @@ def build_report(store, key: str, scope: str = "cn", top: int = 10, seed: int = 
         raise ReportError(str(exc)) from exc
     pk = parse_partition_key(key)
     with store.connect() as con:
-        if queries.partition_summary(store, pk.key, con=con).empty:
+        if not queries.is_materialised(store, pk.key, con=con):
             raise ReportError(f"{pk} is not materialised yet; run `paperatlas run {pk}` first")
         views = load_views(store, pk.key, con=con)
         stored = queries.headline_numbers(store, con=con)
