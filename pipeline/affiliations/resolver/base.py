@@ -27,6 +27,7 @@ CONFIDENCE = {
     "location:us_state_code": 0.92,
     "location:city": 0.9,
     "location:region": 0.9,
+    "location:address": 0.88,
     "institution:fuzzy": 0.85,
     "email:institution": 0.85,
     "email:lab": 0.85,

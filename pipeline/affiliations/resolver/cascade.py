@@ -17,6 +17,7 @@ from importlib import resources as importlib_resources
 from ...models import load_yaml
 from ..names import INSTITUTION_WORDS, fold
 from ..ror import RorIndex
+from .addresses import address_country
 from .base import CONFIDENCE, MAX_AFFILIATION, Resolution, _Match, _Text
 from .domains import DomainRules
 from .fuzzy import FuzzyRules
@@ -197,6 +198,11 @@ class Resolver(OverrideRules, PlaceRules, RegistryRules, DomainRules, FuzzyRules
         if decided:
             return located(*decided[:3])
 
+        # 3b. A printed postal address whose form belongs to one country (`addresses`).
+        address = address_country(folded) if folded else None
+        if address:
+            return located(address[0], "address", address[1])
+
         # 4. A fuzzy match of an institution-looking segment. It is the weakest reading of a
         # name: an e-mail domain in another country wins over it ("Pioneer Center for AI" with a
         # dtu.dk address is Denmark's, not Pioneer Japan), and the match stays an alternative.
@@ -219,6 +225,8 @@ class Resolver(OverrideRules, PlaceRules, RegistryRules, DomainRules, FuzzyRules
         if dom:
             country, method, name, iid, text = dom
             overruled = {fuzzy_country} if fuzzy_country else set()
+            if method == "email:edu":  # unconfirmed: the countries it may have been cut from
+                overruled |= self.reserved_alternatives(email_domain)
             return done(country, name, iid, method, text,
                         self._other_countries(country, mentions, matches, email_country, folded) | overruled)
         clean = self._clean_domain(email_domain)

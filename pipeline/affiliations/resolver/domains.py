@@ -2,9 +2,18 @@
 institution's domain (curated, then ROR domains and website hosts), the country-code TLD, then
 `.edu`/`.gov`/`.mil` for the US. Web-mail providers and country-code TLDs sold for general use
 say nothing about where the author is.
+
+A `.edu`, `.gov` or `.mil` domain that no registry or curated table confirms is weak evidence:
+sources truncate `sustech.edu.cn` to `sustech.edu`. It still reads as the US, at the rule's low
+confidence, and the countries where the registry holds the same name under a country code
+(`sustech.edu.cn`: CN) are its alternatives, so the row is uncertain and the interval holds
+both readings (`reserved_alternatives`). On a paper that prints the same name with a country
+code for another author, the country decision follows that (pipeline/countries/decision.py).
 """
 
 from __future__ import annotations
+
+import re
 
 import pycountry
 
@@ -26,11 +35,51 @@ GENERIC_CCTLD = {"io", "ai", "co", "me", "tv", "ly", "cc", "ws", "fm", "gg", "to
                  "tk", "ml", "ga", "cf", "gq", "vc", "am", "im", "su", "eu"}
 TLD_FIXUPS = {"uk": "GB"}
 US_TLDS = {"edu", "gov", "mil"}
+# A domain under a reserved US TLD followed by a country code: "sustech.edu.cn", "nic.gov.in".
+RESERVED_UNDER_CC = re.compile(r"(?:^|\.)([a-z0-9-]+\.(?:edu|gov|mil))\.([a-z]{2})$")
+
+
+def reserved_stem(domain: str | None) -> tuple[str, str | None] | None:
+    """("sustech.edu", "cn") for "mail.sustech.edu.cn", ("suda.edu", None) for "stu.suda.edu":
+    the registrable name under a reserved US TLD, and the country code after it if any."""
+    if not domain:
+        return None
+    domain = domain.strip().lower().strip(".")
+    m = RESERVED_UNDER_CC.search(domain)
+    if m:
+        return m.group(1), m.group(2)
+    labels = domain.split(".")
+    if len(labels) >= 2 and labels[-1] in US_TLDS:
+        return ".".join(labels[-2:]), None
+    return None
 
 
 class DomainRules:
     """E-mail domain rules, mixed into `Resolver`. Reads `ror` and `_inst_domain` (filled by
     `RegistryRules._build_institutions`); builds no table of its own."""
+
+    def _reserved_stems(self) -> dict[str, frozenset[str]]:
+        """Registrable names under a reserved US TLD that the registry or the curated table
+        holds with a country code after them ("sustech.edu" -> {"CN"}), built on first use."""
+        stems = getattr(self, "_stems", None)
+        if stems is None:
+            found: dict[str, set[str]] = {}
+            domains = list(self._inst_domain)
+            if self.ror is not None:
+                domains.extend(self.ror.by_domain)
+            for domain in domains:
+                parsed = reserved_stem(domain)
+                if parsed and parsed[1] and parsed[1] not in GENERIC_CCTLD:
+                    found.setdefault(parsed[0], set()).add(TLD_FIXUPS.get(parsed[1], parsed[1].upper()))
+            stems = self._stems = {k: frozenset(v) for k, v in found.items()}
+        return stems
+
+    def reserved_alternatives(self, domain: str | None) -> set[str]:
+        """Countries an unconfirmed `.edu`/`.gov`/`.mil` domain may have been cut from."""
+        parsed = reserved_stem(self._clean_domain(domain))
+        if not parsed or parsed[1]:
+            return set()
+        return set(self._reserved_stems().get(parsed[0], ())) - {"US"}
 
     def domain_institution(self, domain: str) -> tuple[Institution | None, str | None]:
         """The curated institution owning `domain` or a parent domain (cs.mit.edu -> mit.edu)."""
