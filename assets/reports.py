@@ -20,7 +20,7 @@ from .sources import raw_papers
 
 
 @stage_asset(
-    "reports", code_version="1", eager=True,
+    "reports", code_version="2", eager=True,
     writes=("headline_numbers", "headline_snapshots", "headline_snapshot_runs"),
     deps=[raw_papers, author_affiliations, resolved_affiliations, paper_countries, country_edges, paper_mentions,
           mentions_by_country],
@@ -54,7 +54,7 @@ class ReportConfig(Config):
 
 
 @stage_asset(
-    "reports", deps=[headlines], code_version="1", eager=True, kinds={"html"}, writes=("review_samples",),
+    "reports", deps=[headlines], code_version="2", eager=True, kinds={"html"}, writes=("review_samples",),
     description=(
         "The report of the venue-year in $PAPERATLAS_HOME/reports/<venue-year>/: report.md, .html and "
         ".json with charts, the review sample of every headline number (review.csv, review.html) with "
@@ -70,7 +70,7 @@ def venue_year_report(context: AssetExecutionContext, config: ReportConfig, ware
 
 
 @stage_asset(
-    "reports", partitioned=False, deps=[paper_countries, country_edges, headlines], code_version="2", eager=True,
+    "reports", partitioned=False, deps=[paper_countries, country_edges, headlines], code_version="3", eager=True,
     writes=("yearly_country", "yearly_pairs", "yearly_partners", "yearly_headlines", "yearly_summary"),
     description=(
         "Per venue and year, and per year across venues (venue 'all'): papers per country (whole and "

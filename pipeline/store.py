@@ -98,14 +98,14 @@ SCHEMA: dict[str, str] = {
     "yearly_headlines": """
         venue VARCHAR, year INTEGER, china_scope VARCHAR, number VARCHAR, label VARCHAR,
         partitions INTEGER, papers INTEGER, denominator INTEGER, share DOUBLE, low_confidence INTEGER,
-        placement VARCHAR, low INTEGER, high INTEGER""",
+        placement VARCHAR, low INTEGER, high INTEGER, unplaced INTEGER""",
     "yearly_summary": """
         venue VARCHAR, year INTEGER, partitions INTEGER, papers INTEGER, papers_with_country INTEGER,
         international_papers INTEGER, international_share DOUBLE, countries INTEGER""",
     "headline_numbers": """
         partition_key VARCHAR NOT NULL, venue VARCHAR, year INTEGER, china_scope VARCHAR, number VARCHAR,
         label VARCHAR, papers INTEGER, denominator INTEGER, share DOUBLE, low_confidence INTEGER,
-        snapshot INTEGER, placement VARCHAR, low INTEGER, high INTEGER""",
+        snapshot INTEGER, placement VARCHAR, low INTEGER, high INTEGER, unplaced INTEGER""",
     "headline_snapshots": """
         partition_key VARCHAR NOT NULL, snapshot INTEGER NOT NULL, paper_id VARCHAR NOT NULL, title VARCHAR,
         url VARCHAR, has_affiliation BOOLEAN, countries VARCHAR[], mentions VARCHAR[], evidence VARCHAR""",

@@ -160,3 +160,57 @@ def test_the_command_line_offers_every_convention_choice():
                 seen[option] += 1
                 assert tuple(action.choices) == (tuple(CHINA_SCOPES) if option == "--china-scope" else PLACEMENTS)
     assert seen["--china-scope"] >= 5 and seen["--placement"] >= 6
+
+
+# -- authors nobody can place bound every number (`<number>_unplaced`) -----------------------
+
+
+def test_one_rule_says_which_papers_unplaced_authors_could_add_to_any_number():
+    from paperatlas.pipeline.countries.numbers import COUNTRY_IDS, Number, could_belong
+
+    us, cn, us_cn = COUNTRY_IDS["us"], COUNTRY_IDS["cn"], COUNTRY_IDS["us_cn"]
+    intl, placed, with_aff = COUNTRY_IDS["international"], COUNTRY_IDS["papers_with_country"], \
+        COUNTRY_IDS["papers_with_affiliation"]
+    # One unplaced author beside a US author: could be US-CN; beside a CN author too.
+    assert could_belong(us_cn, {"US"}, 1) and could_belong(us_cn, {"CN", "DE"}, 1)
+    assert not could_belong(us_cn, {"US"}, 0)
+    # Two unplaced authors and no country: could be US-CN; one and nothing else: US or CN, not both.
+    assert could_belong(us_cn, set(), 2)
+    assert not could_belong(us_cn, set(), 1) and could_belong(us, set(), 1) and could_belong(cn, set(), 1)
+    assert not could_belong(us_cn, {"DE"}, 1) and could_belong(us_cn, {"DE"}, 2)
+    # International needs two countries: one placed and one unplaced author, or two unplaced.
+    assert could_belong(intl, {"US"}, 1) and could_belong(intl, set(), 2) and not could_belong(intl, set(), 1)
+    assert could_belong(placed, set(), 1) and not could_belong(placed, set(), 0)
+    # No country moves the coverage of affiliation data.
+    assert not could_belong(with_aff, set(), 3, has_affiliation=False)
+    # A paper without any affiliation data is outside coverage, and outside this bound.
+    assert not could_belong(us, set(), 2, has_affiliation=False)
+    assert not could_belong(us_cn, {"US"}, 1, has_affiliation=False)
+    # A term number: the paper must name the term; its authors' countries never change that.
+    llama = Number("cn_llama_abstract", "CN papers naming Llama", ("CN",), "llama", "abstract")
+    assert could_belong(llama, {"US"}, 1, mentions={"llama:abstract"})
+    assert not could_belong(llama, {"US"}, 5, mentions={"llama:full_text"})
+    # A paper already in the number belongs whatever its unplaced authors are.
+    assert could_belong(us_cn, {"US", "CN"}, 0)
+
+
+def test_unplaced_authors_are_those_no_evidence_places():
+    rows = [aa("p", 1, "Stanford University"), aa("p", 2, "Department of EECS", "gmail.com"), aa("p", 3, None),
+            aa("q", 1, "MIT"), aa("q", 1, "nowhere"),
+            aa("u", None, "MIT"), aa("u", None, "nowhere")]
+    resolutions = {("Stanford University", None): {"country": "US", "method": "institution", "confidence": 0.95},
+                   ("MIT", None): {"country": "US", "method": "institution", "confidence": 0.95},
+                   ("Department of EECS", "gmail.com"): {"country": None, "reason": "no rule matched"},
+                   ("nowhere", None): {"country": None}}
+    decided = decision.decide(rows, resolutions)
+    by = {p: [d for d in decided if d.paper_id == p] for p in ("p", "q", "u")}
+    # Author 2's affiliation (and e-mail domain) resolved to no country; author 3 has no
+    # affiliation at all, so no decision: only the paper's author count knows of them.
+    assert decision.unplaced_authors(by["p"]) == 1
+    assert decision.unplaced_authors(by["p"], authors=3) == 2
+    # One placed affiliation places the author, whatever the others say.
+    assert decision.unplaced_authors(by["q"], authors=1) == 0
+    # Affiliations tied to no author stand for the authors: the unresolved one is unplaced,
+    # and the authors without a row of their own are not counted again.
+    assert decision.unplaced_authors(by["u"], authors=5) == 1
+    assert decision.unplaced_authors([], authors=2) == 2  # no affiliation data at all

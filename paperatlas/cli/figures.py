@@ -244,9 +244,10 @@ def _parse_trend(sub) -> None:
     trend = command(
         sub, "trend", "US-CN papers per materialised year of a venue, with interval, shares and partners",
         "One row per materialised year of VENUE (or 'all': every venue, summed per year): papers, US-CN "
-        "co-authored papers with their (low-high) interval and share of all papers, the international share "
-        "and the top partners of the --partners-of countries. --json prints a list of objects with the keys "
-        "year, papers, us_cn_papers, us_cn_papers_low, us_cn_papers_high, us_cn_share, international_share, "
+        "co-authored papers with their (low-high) interval, the papers unplaced authors could add (+N "
+        "unplaced) and share of all papers, the international share and the top partners of the --partners-of "
+        "countries. --json prints a list of objects with the keys year, papers, us_cn_papers, us_cn_papers_low, "
+        "us_cn_papers_high, us_cn_papers_unplaced, us_cn_share, international_share, "
         "top_partners and more.",
         ["paperatlas trend neurips",
          "paperatlas trend neurips --from 2010 --to 2018 --out neurips.png",

@@ -175,9 +175,10 @@ def partner_table(pairs: pd.DataFrame, country: pd.DataFrame) -> pd.DataFrame:
 
 
 def yearly_headlines(headline_numbers: pd.DataFrame | None) -> pd.DataFrame:
-    """The headline numbers summed per venue and year, and per year across venues ('all')."""
+    """The headline numbers summed per venue and year, and per year across venues ('all').
+    `unplaced` is missing for a year when any of its venue-years was stored before it existed."""
     columns = ["venue", "year", "placement", "china_scope", "number", "label", "partitions", "papers", "low", "high",
-               "denominator", "share", "low_confidence"]
+               "unplaced", "denominator", "share", "low_confidence"]
     if headline_numbers is None or headline_numbers.empty:
         return pd.DataFrame(columns=columns)
     frame = in_order(headline_numbers, ["partition_key", "placement", "china_scope", "number"])
@@ -186,13 +187,15 @@ def yearly_headlines(headline_numbers: pd.DataFrame | None) -> pd.DataFrame:
     for bound in ("low", "high"):  # rows stored before intervals existed: the count itself
         frame[bound] = frame[bound].fillna(frame["papers"]) if bound in frame.columns else frame["papers"]
     frame["placement"] = frame["placement"].fillna("hq")
+    if "unplaced" not in frame.columns:
+        frame["unplaced"] = float("nan")
     everything = frame.copy()
     everything["venue"] = "all"
     frame = pd.concat([frame, everything], ignore_index=True)
     out = frame.groupby(["venue", "year", "placement", "china_scope", "number"], as_index=False, sort=False).agg(
         label=("label", "first"), partitions=("partition_key", "nunique"), papers=("papers", "sum"),
-        low=("low", "sum"), high=("high", "sum"), denominator=("denominator", "sum"),
-        low_confidence=("low_confidence", "sum"),
+        low=("low", "sum"), high=("high", "sum"), unplaced=("unplaced", lambda u: u.sum(min_count=len(u))),
+        denominator=("denominator", "sum"), low_confidence=("low_confidence", "sum"),
     )
     out["share"] = out["papers"] / out["denominator"].where(out["denominator"] > 0)
     out["year"] = out["year"].astype(int)

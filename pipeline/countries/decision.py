@@ -482,6 +482,27 @@ def paper_country_rows(decisions: Iterable[Decision], placement: str = DEFAULT_P
     return out
 
 
+def unplaced_authors(decisions: Iterable[Decision], authors: int | None = None) -> int:
+    """How many of a paper's authors no evidence places (docs/counting.md, "Authors nobody can
+    place"). The units are those of fractional counting: an author (by position), or an
+    affiliation the source tied to no author. A unit is placed when any of its counted rows has a
+    country (an uncertain row too: its readings are the interval's). Unplaced are:
+
+    - units whose every decided row resolved to no country (string and e-mail domain alike);
+    - with `authors` (the paper's authors as `paper_countries` counts them: the metadata's, or
+      the PDF's when more), the authors with no decided row at all, neither affiliation string
+      nor e-mail domain. When the paper's affiliations are tied to no author, those rows stand
+      for its authors (each holds one author's share) and no author is added."""
+    placed: dict[Any, bool] = {}
+    for d in decisions:
+        unit = d.unit if d.unit is not None else d.author_position  # snapshots before units
+        placed[unit] = placed.get(unit, False) or bool(d.countries or d.alternatives)
+    unplaced = sum(1 for ok in placed.values() if not ok)
+    if authors is not None and all(isinstance(u, int) for u in placed):
+        unplaced += max(0, int(authors) - len(placed))
+    return unplaced
+
+
 def possible_country_sets(decisions: Iterable[Decision]) -> tuple[frozenset[str], ...]:
     """Every set of countries the paper can have when each uncertain row takes one of its
     alternatives. Past MAX_SETS distinct sets, the two extremes stand in (the fewest and the

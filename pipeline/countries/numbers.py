@@ -17,6 +17,15 @@ Definitions:
 - A number about a term (`cn_llama_abstract`) also needs the paper to name the term in that
   group of scopes (pipeline/reports/headlines.py defines those numbers).
 
+Authors nobody can place bound every number too (`could_belong`): `<number>_unplaced` counts
+the papers outside the number that would enter it if their *unplaced* authors (those no
+evidence places: pipeline/countries/decision.py, `unplaced_authors`) were in the missing
+countries, or in any other. One rule for every number: a paper with a US author and one
+unplaced author could be US-CN; one with two unplaced authors and no country could be US-CN;
+one with a single unplaced author and nothing else could be US or CN, not US-CN. A paper with
+no affiliation data at all never counts there: it is outside coverage already
+(`papers_with_affiliation`), and the report says how many such papers there are.
+
 No Dagster here.
 """
 
@@ -24,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import combinations
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,31 @@ def belongs(number: Number, countries: set[str], has_affiliation: bool = True,
     if not set(number.countries) <= countries:
         return False
     return number.term is None or f"{number.term}:{number.group}" in mentions
+
+
+def could_belong(number: Number, countries: set[str], unplaced: int, has_affiliation: bool = True,
+                 mentions: Iterable[str] = frozenset()) -> bool:
+    """Whether the paper would be in `number` for some country of each of its `unplaced`
+    authors: one of the number's countries the paper lacks, any other country, or one it has
+    already. Only what `belongs` looks at matters (which of the number's countries the paper
+    has, and how many countries), so trying each subset of the missing countries beside each
+    count of other countries tries every placing. A paper without affiliation data has no
+    evidence to be missing: it stays as `belongs` has it (see the module docstring)."""
+    mentions = frozenset(mentions)
+    if belongs(number, countries, has_affiliation, mentions):
+        return True
+    if unplaced <= 0 or not has_affiliation:
+        return False
+    missing = [c for c in number.countries if c not in countries]
+    for k in range(min(len(missing), unplaced) + 1):
+        for chosen in combinations(missing, k):
+            for others in range(unplaced - k + 1):
+                if not countries and not chosen and not others:
+                    continue  # an author placed somewhere gives a paper without countries one
+                placed = set(countries) | set(chosen) | {f"?{i}" for i in range(others)}
+                if belongs(number, placed, has_affiliation, mentions):
+                    return True
+    return False
 
 
 def count(sets: Iterable[set[str]], ids: Sequence[str]) -> dict[str, int]:

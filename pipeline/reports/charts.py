@@ -68,7 +68,8 @@ def us_cn_share_by_year(trend: pd.DataFrame, venue: str, scope: str) -> bytes:
 
 def intervals(numbers: pd.DataFrame, title: str) -> bytes:
     """Points with error bars: the country headline numbers (US, CN, US-CN, international) with
-    their [low, high] intervals. `numbers`: number, label, papers, low, high."""
+    their [low, high] intervals and, dotted past `high`, the papers their unplaced authors could
+    add. `numbers`: number, label, papers, low, high (and unplaced)."""
     plt = _pyplot()
     wanted = ["international", "us", "cn", "us_cn"]
     part = numbers[numbers["number"].isin(wanted)].set_index("number").reindex(wanted).dropna(subset=["papers"])
@@ -78,13 +79,17 @@ def intervals(numbers: pd.DataFrame, title: str) -> bytes:
     y = range(len(part))
     ax.errorbar(part["papers"], list(y), xerr=[part["papers"] - part["low"], part["high"] - part["papers"]],
                 fmt="o", capsize=4)
-    for i, (n, lo, hi) in enumerate(zip(part["papers"], part["low"], part["high"])):
-        ax.annotate(f"{int(n)} ({int(lo)}\u2013{int(hi)})", (n, i), textcoords="offset points", xytext=(0, 7),
-                    ha="center", fontsize=8)
+    more = part["unplaced"] if "unplaced" in part.columns else pd.Series(float("nan"), index=part.index)
+    for i, (n, lo, hi, extra) in enumerate(zip(part["papers"], part["low"], part["high"], more)):
+        label = f"{int(n)} ({int(lo)}\u2013{int(hi)})"
+        if extra == extra and extra:  # not NaN, not 0
+            ax.plot([hi, hi + extra], [i, i], linestyle=":", color="grey")
+            label = f"{int(n)} ({int(lo)}\u2013{int(hi)}, +{int(extra)} unplaced)"
+        ax.annotate(label, (n, i), textcoords="offset points", xytext=(0, 7), ha="center", fontsize=8)
     ax.set_yticks(list(y))
     ax.set_yticklabels([str(n).replace("_", "-").upper() if n != "international" else "international"
                         for n in part.index])
-    ax.set_xlabel("papers (bars: every / some admissible reading of uncertain rows)")
+    ax.set_xlabel("papers (bars: every / some admissible reading of uncertain rows; dotted: +unplaced)")
     ax.set_xlim(left=0)
     ax.set_title(title)
     ax.grid(alpha=0.3, axis="x")

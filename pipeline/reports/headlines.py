@@ -15,6 +15,10 @@ Definitions: pipeline/countries/numbers.py says what each country number counts;
 - Every number is computed under each placement (`hq`, `coauthors`: pipeline.countries.decision)
   with its interval: `low`, the papers in it under every admissible reading of the uncertain
   rows; `high`, those in it under some reading. Both placements lie inside [low, high].
+- `unplaced`, beside the interval: the papers outside the number under every reading (not in
+  `high`) that would enter it under some reading if their unplaced authors, those no evidence
+  places, were in the missing countries (`could_belong` in pipeline/countries/numbers.py). The
+  number could reach `high + unplaced` with the evidence that is missing.
 - A paper is *low confidence* for a number when it belongs to the number but would not if only
   affiliation rows resolved with confidence at or above the threshold (default 0.85) counted:
   e.g. a US-CN paper whose only CN evidence is an e-mail domain.
@@ -33,8 +37,8 @@ import pandas as pd
 
 from ..affiliations.reconcile import PDF_SOURCE
 from ..conventions import CHINA_SCOPE, CHINA_SCOPES, DEFAULT_PLACEMENT, LOW_CONFIDENCE, PLACEMENTS, fold_countries
-from ..countries.decision import Decision, possible_country_sets
-from ..countries.numbers import COUNTRY_NUMBERS, Number
+from ..countries.decision import Decision, possible_country_sets, unplaced_authors
+from ..countries.numbers import COUNTRY_NUMBERS, Number, could_belong
 from ..countries.numbers import belongs as belongs_by
 from ..mentions.tally import ABSTRACT_SCOPES, FULL_TEXT_SCOPES
 from ..models import clean, missing
@@ -88,6 +92,7 @@ class PaperView:
     mentions: frozenset[str] = frozenset()  # "term:group"
     evidence: tuple[Evidence, ...] = ()
     snippets: dict[str, Mention] = field(default_factory=dict)  # "term:group" -> first match
+    authors: int | None = None  # the paper's authors as paper_countries counts them (None: not known)
 
     def countries_for(self, placement: str = DEFAULT_PLACEMENT) -> frozenset[str]:
         if placement == DEFAULT_PLACEMENT or not self.evidence:
@@ -112,6 +117,11 @@ class PaperView:
         if not self.uncertain:
             return [self.folded(scope)]
         return [fold_countries(s, scope) for s in self._possible] or [set()]
+
+    @cached_property
+    def unplaced(self) -> int:
+        """How many of its authors no evidence places (pipeline.countries.decision.unplaced_authors)."""
+        return unplaced_authors(self.evidence, self.authors)
 
     @property
     def uncertain(self) -> bool:
@@ -162,11 +172,13 @@ def build_views(papers: pd.DataFrame, decisions: Iterable[Decision],
     views = {}
     for row in papers.to_dict("records"):
         pid = row["paper_id"]
+        authors = clean(row.get("n_authors"))
         rows = sorted(evidence.get(pid, ()), key=lambda e: (e.author_position is None, e.author_position or 0))
         views[pid] = PaperView(
             paper_id=pid, title=clean(row.get("title")), url=clean(row.get("url")) or clean(row.get("pdf_url")),
             has_affiliation=bool(rows), countries=frozenset(c for e in rows for c in e.countries),
             mentions=frozenset(mentions.get(pid, ())), evidence=tuple(rows), snippets=snippets.get(pid, {}),
+            authors=None if authors is None else int(authors),
         )
     return views
 
@@ -217,6 +229,30 @@ def bounds(views: Mapping[str, PaperView], scope: str = "cn") -> tuple[dict[str,
     return low, high
 
 
+def could_enter(number: Number, view: PaperView, scope: str) -> bool:
+    """Outside the number under every admissible reading, inside it under some reading once its
+    unplaced authors are placed: one of the papers of `<number>_unplaced`."""
+    possible = view.possible(scope)
+    if any(belongs(number, countries, view) for countries in possible):
+        return False
+    return bool(view.unplaced) and any(could_belong(number, countries, view.unplaced, view.has_affiliation,
+                                                    view.mentions) for countries in possible)
+
+
+def unplaced(views: Mapping[str, PaperView], scope: str = "cn") -> dict[str, set[str]]:
+    """number id -> the papers of `<number>_unplaced` (`could_enter`) under a China scope. Like
+    the interval it holds for every placement: each placement is one reading."""
+    CHINA_SCOPE.check(scope)
+    out: dict[str, set[str]] = {n.id: set() for n in NUMBERS}
+    for pid, view in views.items():
+        if not view.unplaced:
+            continue
+        for number in NUMBERS:
+            if could_enter(number, view, scope):
+                out[number.id].add(pid)
+    return out
+
+
 def low_confidence(views: Mapping[str, PaperView], scope: str = "cn", threshold: float = LOW_CONFIDENCE,
                    everyone: Mapping[str, set[str]] | None = None,
                    placement: str = DEFAULT_PLACEMENT) -> dict[str, set[str]]:
@@ -230,10 +266,12 @@ def low_confidence(views: Mapping[str, PaperView], scope: str = "cn", threshold:
 def headline_rows(meta: Mapping[str, Any], views: Mapping[str, PaperView],
                   threshold: float = LOW_CONFIDENCE, snapshot: int | None = None) -> list[dict]:
     """Rows of `headline_numbers`: every number under every placement and China scope, with
-    its share, its interval [low, high] and the count of low-confidence papers behind it."""
+    its share, its interval [low, high], the papers its unplaced authors could add to it
+    (`unplaced`) and the count of low-confidence papers behind it."""
     rows = []
     for scope in CHINA_SCOPES:
         low, high = bounds(views, scope)
+        missing_evidence = unplaced(views, scope)
         for placement in PLACEMENTS:
             sets = members(views, scope, placement=placement)
             weak = low_confidence(views, scope, threshold, sets, placement)
@@ -243,7 +281,8 @@ def headline_rows(meta: Mapping[str, Any], views: Mapping[str, PaperView],
                 rows.append({
                     **{k: meta.get(k) for k in ("partition_key", "venue", "year")},
                     "placement": placement, "china_scope": scope, "number": number.id, "label": number.label,
-                    "papers": n, "low": len(low[number.id]), "high": len(high[number.id]), "denominator": d,
+                    "papers": n, "low": len(low[number.id]), "high": len(high[number.id]),
+                    "unplaced": len(missing_evidence[number.id]), "denominator": d,
                     "share": n / d if d else None, "low_confidence": len(weak[number.id]), "snapshot": snapshot,
                 })
     return rows
@@ -261,9 +300,11 @@ def low_confidence_counts(views: Mapping[str, PaperView],
     return out
 
 
-def interval(papers: Any, low: Any, high: Any) -> str:
-    """"64 (55-66)": a count and the interval it could move in."""
-    return f"{int(papers)} ({int(low)}\u2013{int(high)})"
+def interval(papers: Any, low: Any, high: Any, unplaced: Any = None) -> str:
+    """"64 (55-66)": a count and the interval it could move in; with `unplaced`, "64 (55-66, +3
+    unplaced)": and the papers its unplaced authors could add."""
+    bound = "" if missing(unplaced) else f", +{int(unplaced)} unplaced"
+    return f"{int(papers)} ({int(low)}\u2013{int(high)}{bound})"
 
 
 def headline_table(rows: Iterable[Mapping[str, Any]], placements: Iterable[str] = PLACEMENTS,
@@ -278,8 +319,9 @@ def headline_table(rows: Iterable[Mapping[str, Any]], placements: Iterable[str] 
         frame = frame.assign(placement=DEFAULT_PLACEMENT, low=frame["papers"], high=frame["papers"])
     frame = frame[frame["placement"].isin(placements) & frame["china_scope"].isin(scopes)]
 
-    def cell(r) -> str:
-        text = interval(r["papers"], r["low"], r["high"])
+    def cell(r) -> str:  # "+N unplaced" when there are any
+        more = r.get("unplaced")
+        text = interval(r["papers"], r["low"], r["high"], None if missing(more) or not more else more)
         if r["number"] in ("papers",) or missing(r["share"]):
             return text
         return f"{text} {r['share']:.1%}"

@@ -2,7 +2,8 @@
 (`steps.py`), its view loader (`views.py`), the trend, the diff and the command line.
 
 Each function takes the store and, where a caller reads several tables in one go, an open
-connection `con`. The tables they read: `raw_papers`, `paper_mentions`, `paper_texts`,
+connection `con`. The tables they read: `raw_papers`, `author_affiliations` (a paper's PDF
+authors), `paper_mentions`, `paper_texts`,
 `partition_summary`, `headline_numbers`, `headline_snapshots`, `headline_snapshot_runs`,
 `review_verdicts`, `mentions_by_country`, `paper_countries`, `country_edges` and, for what the
 numbers were computed from, `ror_registry`, `affiliation_overrides`,
@@ -24,10 +25,18 @@ def is_materialised(store, key: str, con=None) -> bool:
 
 
 def papers_for_views(store, key: str, con=None) -> pd.DataFrame:
-    """paper_id, title and the best link of each paper, in id order."""
+    """paper_id, title, the best link and n_authors of each paper, in id order. n_authors as the
+    countries stage counts them (pipeline/countries/queries.py, `authors_per_paper`): the
+    metadata's authors, or those the PDF gave when the metadata lists fewer."""
     return store.query(
-        "SELECT paper_id, title, coalesce(pdf_url, pdf_path, source_ref) AS url FROM raw_papers "
-        "WHERE partition_key = ? ORDER BY paper_id", [key], con=con)
+        """
+        SELECT p.paper_id, p.title, coalesce(p.pdf_url, p.pdf_path, p.source_ref) AS url,
+               greatest(coalesce(len(p.authors), 0), coalesce(a.pdf_authors, 0)) AS n_authors
+        FROM raw_papers p
+        LEFT JOIN (SELECT paper_id, count(DISTINCT author_position) AS pdf_authors FROM author_affiliations
+                   WHERE partition_key = ? AND counted AND source = 'pdf' GROUP BY paper_id) a USING (paper_id)
+        WHERE p.partition_key = ? ORDER BY p.paper_id
+        """, [key, key], con=con)
 
 
 def papers_with_authors(store, key: str, con=None) -> pd.DataFrame:
@@ -73,11 +82,11 @@ def headline_numbers(store, con=None) -> pd.DataFrame:
 
 def headline_counts(store, keys: list[str], numbers: tuple[str, ...], scope: str, placement: str,
                     con=None) -> pd.DataFrame:
-    """partition_key, number, papers, low and high of the `numbers` of the venue-years `keys`
-    under one China scope and placement (rows stored before placements existed count as hq)."""
+    """partition_key, number, papers, low, high and unplaced of the `numbers` of the venue-years
+    `keys` under one China scope and placement (rows stored before placements existed count as hq)."""
     marks = ", ".join("?" for _ in keys)
     return store.query(
-        "SELECT partition_key, number, papers, low, high FROM headline_numbers "
+        "SELECT partition_key, number, papers, low, high, unplaced FROM headline_numbers "
         f"WHERE number IN ({', '.join('?' for _ in numbers)}) AND china_scope = ? "
         f"AND coalesce(placement, 'hq') = ? AND partition_key IN ({marks})",
         [*numbers, scope, placement, *keys], con=con)

@@ -92,9 +92,11 @@ def headlines(store, pk: PartitionKey, placement: str, run_id: str, log: Callabl
         "us_cn_papers": int(us_cn["papers"]),
         "us_cn_papers_low": int(us_cn["low"]),
         "us_cn_papers_high": int(us_cn["high"]),
+        "us_cn_papers_unplaced": int(us_cn["unplaced"]),
         **{f"us_cn_papers_{p}": int(by[(p, "cn", "us_cn")]) for p in PLACEMENTS},
         "us_cn_share": Share(int(us_cn["papers"]), len(views), "papers"),
         "us_cn_low_confidence": int(us_cn["low_confidence"]),
+        "us_cn_interval": hl.interval(us_cn["papers"], us_cn["low"], us_cn["high"], us_cn["unplaced"]),
         "country_coverage": Share(with_country, with_aff, "papers with affiliation data"),
         "headline": Markdown(markdown_table(hl.headline_table(rows, order), len(hl.NUMBERS))),
         "chart_intervals": Png(charts.intervals(cn.reset_index(), f"{pk.key}, placement {placement}"),
@@ -147,6 +149,7 @@ def venue_year_report(store, pk: PartitionKey, folder: Path, placement: str, chi
         "us_cn_papers": data["us_cn_papers"],
         "us_cn_papers_low": data["us_cn_papers_low"],
         "us_cn_papers_high": data["us_cn_papers_high"],
+        "us_cn_papers_unplaced": data["us_cn_papers_unplaced"],
         "us_cn_share": Share(data["us_cn_papers"], data["papers"], "papers"),
         "report": Markdown(render.render_markdown(report)),
         "chart_us_cn_share_by_year": Png(pngs["us_cn_share"], "US-CN share by year"),
@@ -170,7 +173,7 @@ def yearly_aggregates(store, placement: str, log: Callable[[str], None]) -> Outc
         written = {name: store.replace_table(name, frame, con=con) for name, frame in tables.items()}
     summary, heads = tables["yearly_summary"], tables["yearly_headlines"]
     us_cn = heads[(heads["number"] == "us_cn") & (heads["china_scope"] == "cn") & (heads["placement"] == placement)][
-        ["venue", "year", "papers", "low", "high", "denominator", "share", "low_confidence"]]
+        ["venue", "year", "papers", "low", "high", "unplaced", "denominator", "share", "low_confidence"]]
     overall = summary[summary["venue"] == "all"]
     with_country = int(overall["papers_with_country"].sum())
     keys = sorted(summaries["partition_key"].unique().tolist())

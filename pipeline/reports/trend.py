@@ -1,7 +1,8 @@
 """A venue's US–China headline year by year, as `paperatlas trend` prints it.
 
-One row per materialised year. The US–CN count, its interval, its share and the international
-share come from `headline_numbers`, which every venue-year stores under both placements and
+One row per materialised year. The US–CN count, its interval, the papers its unplaced authors
+could add (`us_cn_papers_unplaced`), its share and the international share come from
+`headline_numbers`, which every venue-year stores under both placements and
 every China scope, so they are the figures `paperatlas report` prints. Each country's top
 partners are counted from `country_decisions` under the placement asked for: the stored
 `paper_countries` hold only the placement a venue-year was last materialised under.
@@ -72,18 +73,22 @@ def trend_rows(store, venue: str, start: int | None = None, end: int | None = No
         decided = {key: decision.load_decisions(store, key, con=con) for key in keys}
     stored = {(r["partition_key"], r["number"]): r for r in heads.to_dict("records")}
 
-    def number(key: str, name: str) -> tuple[int, int, int] | None:
+    def number(key: str, name: str) -> tuple[int, int, int, int | None] | None:
         row = stored.get((key, name))
         if row is None:
             return None
         n = int(row["papers"])
-        return (n, n if missing(row["low"]) else int(row["low"]), n if missing(row["high"]) else int(row["high"]))
+        return (n, n if missing(row["low"]) else int(row["low"]), n if missing(row["high"]) else int(row["high"]),
+                None if missing(row.get("unplaced")) else int(row["unplaced"]))
+
+    def added(values: list[int | None]) -> int | None:  # None: a venue-year stored before the bound
+        return None if any(v is None for v in values) else sum(values)
 
     rows = []
     for year, group in parts.groupby("year", sort=True):
         keys = list(group["partition_key"])
         found = {name: [number(k, name) for k in keys] for name in NUMBERS}
-        total = {name: None if any(v is None for v in values) else tuple(map(sum, zip(*values)))
+        total = {name: None if any(v is None for v in values) else tuple(map(added, zip(*values)))
                  for name, values in found.items()}  # None: a venue-year stored before placements existed
         sets = [s for k in keys for s in paper_sets(decided[k], placement, scope) if s]
         partners = partner_counts(sets, partners_of)
@@ -95,6 +100,7 @@ def trend_rows(store, venue: str, start: int | None = None, end: int | None = No
             "us_cn_papers": us_cn[0] if us_cn else None,
             "us_cn_papers_low": us_cn[1] if us_cn else None,
             "us_cn_papers_high": us_cn[2] if us_cn else None,
+            "us_cn_papers_unplaced": us_cn[3] if us_cn else None,
             "us_cn_share": (us_cn[0] / papers if papers else 0.0) if us_cn else None,
             "international_papers": intl[0] if intl else None,
             "international_share": (intl[0] / placed[0] if placed[0] else None) if intl and placed else None,
@@ -116,23 +122,27 @@ def _partners(top: Mapping[str, list[dict]]) -> str:
 
 
 def format_text(rows: Sequence[Mapping[str, Any]]) -> str:
-    """A table: year, papers, US–CN with its interval, its share of all papers, the
-    international share of papers with a country, and the top partners."""
+    """A table: year, papers, US–CN with its interval and the papers its unplaced authors could
+    add, its share of all papers, the international share of papers with a country, and the
+    top partners."""
     if not rows:
         return ""
     first = rows[0]
     lines = [f"{first['venue']}: US–CN co-authored papers per year (placement {first['placement']}, "
              f"China scope {first['china_scope']})",
-             f"{'year':>4}  {'papers':>6}  {'US–CN (low–high)':>17}  {'share':>6}  {'intl':>6}  top partners"]
+             f"{'year':>4}  {'papers':>6}  {'US–CN (low–high, +unplaced)':>27}  {'share':>6}  {'intl':>6}  "
+             "top partners"]
     for r in rows:
         count = "–" if r["us_cn_papers"] is None else interval(r["us_cn_papers"], r["us_cn_papers_low"],
-                                                               r["us_cn_papers_high"])
-        lines.append(f"{r['year']:>4}  {r['papers']:>6}  {count:>17}  {_pct(r['us_cn_share']):>6}  "
+                                                               r["us_cn_papers_high"], r["us_cn_papers_unplaced"])
+        lines.append(f"{r['year']:>4}  {r['papers']:>6}  {count:>27}  {_pct(r['us_cn_share']):>6}  "
                      f"{_pct(r['international_share']):>6}  {_partners(r['top_partners'])}")
     if any(r["us_cn_papers"] is None for r in rows):
         lines.append("– : the venue-year's headline was stored before placements existed; run it again")
     lines.append("share: of all papers (as WIRED reports it); intl: papers with two or more countries, of papers "
-                 "with a country; (low–high): the count under every / some admissible reading of uncertain rows")
+                 "with a country; (low–high): the count under every / some admissible reading of uncertain rows; "
+                 "+unplaced: papers outside it that would enter if their unplaced authors were in the missing "
+                 "country (left out for a year stored before this bound existed)")
     return "\n".join(lines)
 
 
@@ -142,7 +152,7 @@ def chart_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame({
         "venue": [r["venue"] for r in kept], "year": [r["year"] for r in kept],
         "papers": [r["us_cn_papers"] for r in kept], "low": [r["us_cn_papers_low"] for r in kept],
-        "high": [r["us_cn_papers_high"] for r in kept],
+        "high": [r["us_cn_papers_high"] for r in kept], "unplaced": [r["us_cn_papers_unplaced"] for r in kept],
         "denominator": [r["papers"] for r in kept],
         "share": [r["us_cn_share"] for r in kept],
     })

@@ -43,7 +43,7 @@ from .review import build_review, precision
 
 # The columns of a headline number, in the order `headline_rows` writes them.
 NUMBER_COLUMNS = ["partition_key", "venue", "year", "placement", "china_scope", "number", "label", "papers", "low",
-                  "high", "denominator", "share", "low_confidence", "snapshot"]
+                  "high", "unplaced", "denominator", "share", "low_confidence", "snapshot"]
 
 
 class ReportError(RuntimeError):
@@ -78,7 +78,7 @@ class Report:
     def row(self, number: str, scope: str | None = None, placement: str | None = None) -> dict[str, Any]:
         rows = self.numbers[(self.numbers["number"] == number) & (self.numbers["china_scope"] == (scope or self.scope))
                             & (self.numbers["placement"] == (placement or self.placement))]
-        return rows.iloc[0].to_dict() if len(rows) else {"papers": 0, "low": 0, "high": 0}
+        return rows.iloc[0].to_dict() if len(rows) else {"papers": 0, "low": 0, "high": 0, "unplaced": 0}
 
     def number(self, number: str, scope: str | None = None, placement: str | None = None) -> int:
         return int(self.row(number, scope, placement)["papers"])
@@ -86,12 +86,14 @@ class Report:
     @cached_property
     def standing(self) -> dict[str, int]:
         """What the papers' countries stand on: page 1 of the PDF, metadata only, nothing;
-        and how many have every author with affiliation data placed."""
-        out = {"pdf": 0, "metadata": 0, "none": 0, "all_authors_placed": 0, "uncertain": 0}
+        and how many have every author with affiliation data placed, an uncertain row, or (among
+        papers with affiliation data) an author no evidence places."""
+        out = {"pdf": 0, "metadata": 0, "none": 0, "all_authors_placed": 0, "uncertain": 0, "unplaced_authors": 0}
         for view in self.views.values():
             out[view.placed_from] += 1
             out["all_authors_placed"] += view.all_placed
             out["uncertain"] += view.uncertain
+            out["unplaced_authors"] += view.has_affiliation and view.unplaced > 0
         return out
 
     def charts(self) -> dict[str, bytes]:
@@ -123,14 +125,15 @@ def load_views(store, key: str, con=None) -> dict[str, PaperView]:
 def stored_numbers(stored: pd.DataFrame, key: str, papers: int) -> pd.DataFrame:
     """The venue-year's rows of `headline_numbers`, in the order they are written (China scope,
     placement, number), typed as written. A ReportError when they are missing, stored by a
-    paperatlas before placements and intervals, or counted over other papers than the store
+    paperatlas before placements, intervals and unplaced bounds, or counted over other papers than the store
     now holds (the headlines step failed after the papers changed)."""
     mine = stored[stored["partition_key"] == key]
     if mine.empty:
         raise ReportError(f"{key} has no stored headline numbers; run `paperatlas run {key}` again")
-    if mine[["placement", "low", "high", "low_confidence"]].isna().any().any():
-        raise ReportError(f"{key}: its headline numbers were stored by an older paperatlas, before placements and "
-                          f"intervals; run `paperatlas run {key}` again")
+    parts = ["placement", "low", "high", "unplaced", "low_confidence"]
+    if any(p not in mine.columns for p in parts) or mine[parts].isna().any().any():
+        raise ReportError(f"{key}: its headline numbers were stored by an older paperatlas, before placements, "
+                          f"intervals and unplaced bounds; run `paperatlas run {key}` again")
     counted = mine.loc[mine["number"] == "papers", "papers"]
     if len(counted) and int(counted.iloc[0]) != papers:
         raise ReportError(f"{key}: the stored headline numbers count {int(counted.iloc[0])} papers, the store now "
@@ -139,7 +142,8 @@ def stored_numbers(stored: pd.DataFrame, key: str, papers: int) -> pd.DataFrame:
     mine = mine.sort_values(list(order), key=lambda column: column.map({v: i for i, v in
                                                                          enumerate(order[column.name])}))
     mine = mine[NUMBER_COLUMNS].reset_index(drop=True)
-    return mine.astype({c: "int64" for c in ("year", "papers", "low", "high", "denominator", "low_confidence")})
+    return mine.astype({c: "int64" for c in ("year", "papers", "low", "high", "unplaced", "denominator",
+                                             "low_confidence")})
 
 
 def folded_tables(pc: pd.DataFrame, key: str, venue: str, year: int, papers: int, scope: str) -> dict[str, pd.DataFrame]:
@@ -195,7 +199,8 @@ def build_report(store, key: str, scope: str = "cn", top: int = 10, seed: int = 
     everything = pd.concat([everything, mine], ignore_index=True) if len(everything) else mine
     yearly = counting.yearly_headlines(everything)
     trend = yearly[(yearly["number"] == "us_cn") & (yearly["china_scope"] == scope)
-                   & yearly["venue"].isin([pk.venue, "all"])][["venue", "year", "papers", "low", "high", "denominator", "share"]]
+                   & yearly["venue"].isin([pk.venue, "all"])][["venue", "year", "papers", "low", "high", "unplaced",
+                                                               "denominator", "share"]]
     wired = []
     for term in WIRED_TERMS:
         row = {"term": term}

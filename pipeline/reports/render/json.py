@@ -15,13 +15,13 @@ def report_json(report: Report) -> dict[str, Any]:
     """The report as one JSON object. The flat fields (papers, us_cn_papers, country_papers,
     top_pairs, ...) are under the chosen China scope and placement; `headline` has every scope
     under the chosen placement, and every placement under `by_placement`. Every count has its
-    interval (`low`, `high`)."""
+    interval (`low`, `high`) and the papers its unplaced authors could add to it (`unplaced`)."""
     n = report.number
     with_country = n("papers_with_country")
     headline: dict[str, dict[str, Any]] = {}
     for row in report.numbers.to_dict("records"):
-        cell = {"papers": row["papers"], "low": row["low"], "high": row["high"], "denominator": row["denominator"],
-                "share": row["share"], "low_confidence": row["low_confidence"]}
+        cell = {"papers": row["papers"], "low": row["low"], "high": row["high"], "unplaced": row["unplaced"],
+                "denominator": row["denominator"], "share": row["share"], "low_confidence": row["low_confidence"]}
         entry = headline.setdefault(row["number"], {"label": row["label"], "by_placement": {}})
         entry["by_placement"].setdefault(row["placement"], {})[row["china_scope"]] = cell
         if row["placement"] == report.placement:
@@ -34,11 +34,13 @@ def report_json(report: Report) -> dict[str, Any]:
         "venue": report.venue, "year": report.year, "partition": report.partition_key,
         "china_scope": report.scope, "placement": report.placement,
         "us_cn_papers_low": int(us_cn["low"]), "us_cn_papers_high": int(us_cn["high"]),
+        "us_cn_papers_unplaced": int(us_cn["unplaced"]),
         "us_cn_papers_by_placement": {p: report.number("us_cn", placement=p) for p in PLACEMENTS},
         "us_cn_share_with_affiliation": n("us_cn") / with_aff if with_aff else None,
         "placed_from": {k: standing[k] for k in ("pdf", "metadata", "none")},
         "papers_all_authors_placed": standing["all_authors_placed"],
         "papers_with_uncertain_rows": standing["uncertain"],
+        "papers_with_unplaced_authors": standing["unplaced_authors"],
         "pdfs_read": report.pdfs_read,
         "reviewed": report.verdicts,
         "papers": n("papers"), "papers_with_affiliation": n("papers_with_affiliation"),

@@ -41,23 +41,28 @@ def sections(report: Report) -> list[tuple[str, pd.DataFrame, str]]:
         {"papers": "not placed (no affiliation data, or none resolved)", "count": standing["none"]},
         {"papers": "every author with affiliation data placed", "count": standing["all_authors_placed"]},
         {"papers": "with a row whose country is uncertain", "count": standing["uncertain"]},
+        {"papers": "with affiliation data and an author no evidence places", "count": standing["unplaced_authors"]},
     ]).assign(share=lambda f: (f["count"] / papers).map(pct) if papers else "")
     us_cn = report.row("us_cn")
     other = [p for p in PLACEMENTS if p != report.placement]
     return [
         (f"Headline (placement {report.placement}; every China scope; both placements)",
          headline_table(report.numbers.to_dict("records"), [report.placement, *other]),
-         "Each cell: papers (low\u2013high) share. low: the papers in the number under every admissible "
+         "Each cell: papers (low\u2013high, +unplaced) share. low: the papers in the number under every admissible "
          "reading of the uncertain rows (a multinational named without a place at headquarters or at a lab "
          "where a co-author is; sources that disagree; low confidence with an alternative); high: under some "
-         "reading. Placement hq counts a multinational named without a place at its headquarters (as Paper "
+         "reading. +unplaced (shown when not 0): papers outside the number that would enter it if their "
+         "unplaced authors (no affiliation, or one that resolved to no country) were in the missing country; "
+         "papers without any affiliation data are outside coverage and outside this bound. Placement hq counts a multinational named without a place at its headquarters (as Paper "
          "Copilot, OpenAlex and Scopus do); coauthors, where its co-authors are. Shares: US, CN and US-CN of all "
          "papers; coverage of papers with affiliation data; international of papers with a country."),
         ("What the numbers stand on", stands,
-         f"US-CN {interval(us_cn['papers'], us_cn['low'], us_cn['high'])}: "
+         f"US-CN {interval(us_cn['papers'], us_cn['low'], us_cn['high'], us_cn['unplaced'])}: "
          f"{pct(us_cn['papers'] / papers) if papers else ''} of all papers, "
          f"{pct(us_cn['papers'] / with_aff) if with_aff else 'n/a'} of the {with_aff} papers with affiliation "
-         f"data. Unresolved rows are never guessed: they lower coverage. PDFs read: {report.pdfs_read}."),
+         f"data. Unresolved rows are never guessed: they lower coverage, and the +unplaced bound says how many "
+         f"papers their authors could add. {papers - with_aff} papers have no affiliation data at all. "
+         f"PDFs read: {report.pdfs_read}."),
         ("Mentions in papers with CN or US authors (WIRED)", mentions,
          "Papers naming the term in the title or abstract, and anywhere but the references (full text: "
          f"{report.pdfs_read} PDFs read)."),

@@ -21,12 +21,16 @@ def format_text(report: Report) -> str:
     us_cn = report.row("us_cn")
     standing = data["placed_from"]
     lines = [f"{report.venue} {report.year} (China scope: {report.scope}; placement: {report.placement})",
-             f"  US\u2013CN {interval(us_cn['papers'], us_cn['low'], us_cn['high'])}  "
+             f"  US\u2013CN {interval(us_cn['papers'], us_cn['low'], us_cn['high'], us_cn['unplaced'])}  "
              + "  ".join(f"{p}: {data['us_cn_papers_by_placement'][p]}" for p in PLACEMENTS),
              f"  countries stand on: page 1 of the PDF {standing['pdf']}, metadata only {standing['metadata']}, "
              f"nothing {standing['none']} papers; every author placed in {data['papers_all_authors_placed']} of "
              f"{data['papers']}",
-             "  each cell: papers (low\u2013high: every / some admissible reading of uncertain rows) share",
+             f"  +unplaced: papers outside a number that its unplaced authors (no evidence places them) could "
+             f"bring in; {data['papers'] - data['papers_with_affiliation']} papers without affiliation data are "
+             f"outside coverage and this bound",
+             "  each cell: papers (low\u2013high: every / some admissible reading of uncertain rows, +unplaced when "
+             "any) share",
              f"  {'':{width}}  " + "  ".join(f"{c:>{cell}}" for c in columns)]
     for row in basic.to_dict("records"):
         lines.append(f"  {row['label']:{width}}  " + "  ".join(f"{row.get(c, ''):>{cell}}" for c in columns))
