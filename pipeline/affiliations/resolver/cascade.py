@@ -164,9 +164,11 @@ class Resolver(OverrideRules, PlaceRules, RegistryRules, DomainRules, FuzzyRules
         def done(country, inst_name, inst_id, method, evidence, alternatives=None):
             if alternatives is None:  # what the rest of the evidence points to
                 alternatives = self._other_countries(country, mentions, matches, email_country, folded)
+            parent_id, parent_name = self._top_parent(inst_id, inst_name)
             return Resolution(country, inst_name, inst_id, method, CONFIDENCE[method], evidence,
                               countries=(country,), alternatives=tuple(sorted(set(alternatives) - {country})),
-                              email_country=email_country, email_method=email_method)
+                              email_country=email_country, email_method=email_method,
+                              parent_ror_id=parent_id, parent_name=parent_name)
 
         def located(country: str, level: str, text: str) -> Resolution:
             """A place decided: name the most specific institution found in that country."""

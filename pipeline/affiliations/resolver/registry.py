@@ -179,6 +179,17 @@ class RegistryRules:
             return org.name, org.id
         return self.ror.names[org], self.ror.ids[org]
 
+    def _top_parent(self, inst_id: str | None, inst_name: str | None) -> tuple[str | None, str | None]:
+        """(id, name) of the institution's top-level parent in the registry; the institution
+        itself when the registry gives it no parent (or does not hold it)."""
+        if not inst_id:
+            return None, None
+        org = self.ror.org_of(inst_id) if self.ror is not None and self.ror.by_id else None
+        if org is None:
+            return inst_id, inst_name
+        root = self.ror.top_parent(org)
+        return self.ror.ids[root], self.ror.names[root]
+
     def _headquarters(self, matches: list[_Match]) -> tuple[Institution, str] | None:
         for m in sorted(matches, key=lambda m: (-m.specificity, not m.curated)):
             if m.curated and m.orgs[0].hq:
