@@ -29,7 +29,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from .gazetteer import build_gazetteer, places_in_names
-from .names import name_key
+from .names import english_forms, name_key
 
 INDEX_VERSION = "6"  # 6: parents (ROR `relationships`) and each organisation's top-level parent
 US_ONLY_TLDS = {"edu", "gov", "mil"}
@@ -335,6 +335,12 @@ class RorIndex:
             city = row.get("city")
             if city and row.get("country"):
                 index.city_orgs.setdefault(name_key(city), Counter())[row["country"]] += 1
+        # A native university name's English form that no organisation carries names it too.
+        english: dict[str, set[int]] = defaultdict(set)
+        for key, orgs in name_orgs.items():
+            for form in english_forms(key):
+                if form not in name_orgs:
+                    english[form] |= {o for o in orgs if name_key(index.names[o]) == key}
         df: Counter = Counter()
         for key, orgs in name_orgs.items():
             active = {o for o in orgs if index.active[o]}
@@ -344,7 +350,12 @@ class RorIndex:
             for n in range(1, len(tokens)):
                 index.prefixes.add(" ".join(tokens[:n]))
             df.update(set(tokens))
-        index.token_df = dict(df)
+        index.token_df = dict(df)  # the English forms below are not names: they count no word
+        for form, orgs in english.items():
+            if orgs:
+                index.by_name[form] = min(orgs) if len(orgs) == 1 else tuple(sorted(orgs))
+                words = form.split()
+                index.prefixes.update(" ".join(words[:n]) for n in range(1, len(words)))
         index.by_id = {rid: org for org, rid in enumerate(index.ids)}
         # A relationship may be recorded on one side only (a parent listing its child): both count.
         parents: list[list[int]] = [[index.by_id[p] for p in row.get("parents") or () if p in index.by_id]

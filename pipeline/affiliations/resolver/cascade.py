@@ -15,9 +15,9 @@ from dataclasses import replace
 from importlib import resources as importlib_resources
 
 from ...models import load_yaml
-from ..names import INSTITUTION_WORDS, fold
+from ..names import INSTITUTION_WORDS, fold, name_key
 from ..ror import RorIndex
-from .base import CONFIDENCE, MAX_AFFILIATION, Resolution, _Match, _Text
+from .base import CONFIDENCE, MAX_AFFILIATION, Institution, Resolution, _Match, _Text
 from .domains import DomainRules
 from .fuzzy import FuzzyRules
 from .overrides import Override, OverrideRules
@@ -187,6 +187,10 @@ class Resolver(OverrideRules, PlaceRules, RegistryRules, DomainRules, FuzzyRules
         chosen = self._choose_institution(matches, mentions, decided, dom, folded)
         if chosen:
             m, org = chosen
+            parent = self._parent_by_fuzzy(m, org, text) if folded else None
+            if parent:
+                org, _key, seg = parent
+                return done(self.ror.countries[org], self.ror.names[org], self.ror.ids[org], "institution:fuzzy", seg)
             name, iid = self._org_named(org)
             country = self._org_country(org)
             if country in ("HK", "MO") and decided and decided[0] == "CN" and decided[3] >= m.end:
@@ -291,10 +295,11 @@ class Resolver(OverrideRules, PlaceRules, RegistryRules, DomainRules, FuzzyRules
         Lab, University of California, Los Angeles"), and no country changed, so the measured
         rule stays. The rest are scored: the rarest word of the name (a proper noun such as
         "Cornell" beats "Center for Applied Mathematics"), agreement with the other
-        evidence, a whole-segment match, the curated table."""
+        evidence, a whole-segment match, the curated table. A sub-unit's name that wins must be
+        consistent with an institution the string names after it (`_named_parent`)."""
         context = {m[2] for m in mentions}
         context_dom = {dom[0]} if dom else set()
-        best = None
+        candidates = []
         for m in matches:
             if m.multinational:
                 continue
@@ -320,9 +325,53 @@ class Resolver(OverrideRules, PlaceRules, RegistryRules, DomainRules, FuzzyRules
                 continue
             score = (m.specificity + (2.0 if consistent else 0.0) + (1.0 if m.whole else 0.0)
                      + (0.5 if m.curated else 0.0))
-            if best is None or (score, -m.start) > best[0]:
-                best = ((score, -m.start), m, org)
-        return (best[1], best[2]) if best else None
+            candidates.append(((score, -m.start), m, org))
+        if not candidates:
+            return None
+        best = max(candidates, key=lambda c: c[0])
+        later = [(m, org) for _, m, org in sorted(candidates, key=lambda c: c[0], reverse=True) if m.start >= best[1].end]
+        return self._named_parent(best[1], best[2], later)
+
+    def _sub_unit(self, m: _Match) -> bool:
+        """Does the match read as a sub-unit's name rather than an institution's own: a registry
+        name found inside a longer segment ("Epigenomics" in "Laboratory for Cellular
+        Epigenomics"), or one made of subject words only, none naming anything ("Institute of
+        Virology": such names exist in many countries)?"""
+        if m.curated or self.ror is None:
+            return False
+        if not m.whole:
+            return True
+        self._ensure_fuzzy_blocks()
+        return not any(self._anchor(w) for w in name_key(m.text).split())
+
+    def _named_parent(self, m: _Match, org, later: list[tuple[_Match, object]]):
+        """A sub-unit's name matched in the registry must be consistent with the institution the
+        string names after it (its parent: "Institute of Virology, Technical University Munich"):
+        a registry child of it, or at least in its country. Otherwise the named parent wins."""
+        if not later or not self._sub_unit(m):
+            return m, org
+        p, parent = later[0]  # the most likely of the institutions named after it
+        return (m, org) if self._consistent(org, parent) else (p, parent)
+
+    def _consistent(self, org, parent) -> bool:
+        if self._org_country(org) == self._org_country(parent):
+            return True
+        ror = self.ror
+        a = org if not isinstance(org, Institution) else ror.org_of(org.id)
+        b = parent if not isinstance(parent, Institution) else ror.org_of(parent.id)
+        return a is not None and b is not None and ror.is_within(a, b)
+
+    def _parent_by_fuzzy(self, m: _Match, org, text: _Text):
+        """A sub-unit's registry match in one country followed by a segment that looks like an
+        institution and that only a fuzzy match names ("Technical University Munich"): the
+        named parent wins when the sub-unit is neither in its country nor its registry child."""
+        if self.ror is None or not self._sub_unit(m):
+            return None
+        later = [seg for seg in text.segments if seg[0] >= m.end]
+        fuzzy = self._fuzzy(later) if later else None
+        if fuzzy and not self._consistent(org, fuzzy[0]):
+            return fuzzy
+        return None
 
 
 @functools.lru_cache(maxsize=1)
