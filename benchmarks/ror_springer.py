@@ -9,7 +9,10 @@ Figures:
   sibling in ROR's `relationships`, or our top-level parent is theirs: the publisher's
   granularity) and **unrelated** (another institution: the real error), with unrelated as a
   share of answers (rows where we give a ROR id);
-- the worst unrelated examples (first the ones in another country).
+  ROR's own `related` links (a university hospital and its university) are neither: they are
+  counted apart inside unrelated;
+- the worst unrelated examples (first the ones in another country, then those without a
+  `related` link).
 
 Relationships are read from the dump itself, so the figures do not depend on what the resolver
 records (the same script measures older code).
@@ -38,10 +41,11 @@ DEFAULT = SHARED / "ror-tests" / "springer.jsonl"
 DEFAULT_ROR = SHARED / "ror" / "ror-partial-v2.zip"
 
 
-def relationships(dump: Path) -> tuple[dict[str, set[str]], dict[str, set[str]], dict[str, str]]:
-    """(parents, children, names) of every record in the dump, by ROR id."""
+def relationships(dump: Path) -> tuple[dict[str, set[str]], dict[str, set[str]], dict[str, str], dict[str, set[str]]]:
+    """(parents, children, names, `related` links) of every record in the dump, by ROR id."""
     parents: dict[str, set[str]] = collections.defaultdict(set)
     children: dict[str, set[str]] = collections.defaultdict(set)
+    linked: dict[str, set[str]] = collections.defaultdict(set)
     names: dict[str, str] = {}
     for record in iter_dump(dump):
         rid = record.get("id")
@@ -56,7 +60,10 @@ def relationships(dump: Path) -> tuple[dict[str, set[str]], dict[str, set[str]],
             elif kind == "child":
                 children[rid].add(rel["id"])
                 parents[rel["id"]].add(rid)
-    return parents, children, names
+            elif kind == "related":
+                linked[rid].add(rel["id"])
+                linked[rel["id"]].add(rid)
+    return parents, children, names, linked
 
 
 def roots(rid: str, parents: dict[str, set[str]]) -> set[str]:
@@ -93,7 +100,7 @@ def main() -> int:
         print(f"shared data not found ({args.data}, {args.ror})", file=sys.stderr)
         return 2
     rows = [json.loads(line) for line in args.data.read_text().splitlines() if line.strip()]
-    parents, children, names = relationships(args.ror)
+    parents, children, names, linked = relationships(args.ror)
     resolver = Resolver(load_index(args.ror, load_settings().cache_dir), load_overrides(None))
     n = len(rows)
     country_ok = answered = correct = rel = 0
@@ -118,7 +125,8 @@ def main() -> int:
             rel += 1
         else:
             unrelated.append((res.country != row["country"], row["affiliation"], names.get(theirs, theirs),
-                              row["country"], res.institution, res.country, res.method))
+                              row["country"], res.institution, res.country, res.method,
+                              bool(linked.get(ours, set()) & ({theirs} | parents.get(theirs, set())))))
             by_method[res.method] += 1
     took = time.perf_counter() - t0
     figures = {
@@ -132,7 +140,11 @@ def main() -> int:
         "unrelated_share": round(len(unrelated) / answered, 4) if answered else None,
         "unrelated": len(unrelated),
         "unrelated_other_country": sum(1 for u in unrelated if u[0]),
+        # ROR's `related` links (a university hospital and its university): neither parent nor child
+        "unrelated_ror_related": sum(1 for u in unrelated if u[7]),
     }
+    figures["unrelated_share_without_ror_related"] = (round((len(unrelated) - figures["unrelated_ror_related"])
+                                                            / answered, 4) if answered else None)
     if args.json:
         print(json.dumps(figures))
         return 0
@@ -144,9 +156,12 @@ def main() -> int:
           f"({figures['related_share']:.4f} of answers)")
     print(f"unrelated: {len(unrelated)} ({figures['unrelated_share']:.4f} of answers; "
           f"{figures['unrelated_other_country']} in another country)")
+    print(f"  of which linked by ROR `related` (a hospital and its university): {figures['unrelated_ror_related']}; "
+          f"unrelated without them: {figures['unrelated_share_without_ror_related']:.4f} of answers")
     print("unrelated by method: " + ", ".join(f"{m} {c}" for m, c in by_method.most_common()))
     print(f"worst {args.show} unrelated (another country first):")
-    for other, aff, their_name, their_cc, our_name, our_cc, method in sorted(unrelated, key=lambda u: not u[0])[:args.show]:
+    worst = sorted(unrelated, key=lambda u: (not u[0], u[7]))[:args.show]
+    for other, aff, their_name, their_cc, our_name, our_cc, method, _ in worst:
         print(f"  {aff[:110]!r}\n      asserted {their_name} ({their_cc}); ours {our_name} ({our_cc}) by {method}")
     return 0
 

@@ -172,10 +172,12 @@ class Resolver(OverrideRules, PlaceRules, RegistryRules, DomainRules, FuzzyRules
 
         def located(country: str, level: str, text: str) -> Resolution:
             """A place decided: name the most specific institution found in that country."""
-            for m in sorted(matches, key=lambda m: (-m.specificity, m.start)):
-                orgs = [o for o in m.orgs if self._org_country(o) == country]
-                if orgs:
-                    return done(country, *self._org_named(orgs[0]), f"location:{level}", text)
+            ranked = [(m, orgs[0]) for m in sorted(matches, key=lambda m: (-m.specificity, m.start))
+                      if (orgs := [o for o in m.orgs if self._org_country(o) == country])]
+            if ranked:
+                m, org = ranked[0]
+                m, org = self._named_parent(m, org, [(p, o) for p, o in ranked[1:] if p.start >= m.end])
+                return done(country, *self._org_named(org), f"location:{level}", text)
             return done(country, None, None, f"location:{level}", text)
 
         decided = self.decide_location(mentions)
@@ -332,29 +334,31 @@ class Resolver(OverrideRules, PlaceRules, RegistryRules, DomainRules, FuzzyRules
         later = [(m, org) for _, m, org in sorted(candidates, key=lambda c: c[0], reverse=True) if m.start >= best[1].end]
         return self._named_parent(best[1], best[2], later)
 
-    def _sub_unit(self, m: _Match) -> bool:
-        """Does the match read as a sub-unit's name rather than an institution's own: a registry
-        name found inside a longer segment ("Epigenomics" in "Laboratory for Cellular
-        Epigenomics"), or one made of subject words only, none naming anything ("Institute of
-        Virology": such names exist in many countries)?"""
-        if m.curated or self.ror is None:
-            return False
-        if not m.whole:
-            return True
+    def _generic(self, m: _Match) -> bool:
+        """Is the registry name made of subject words only, none naming anything ("Institute of
+        Virology", "Institute of Pathology")? Such names exist in many countries, and in many
+        universities of one country."""
         self._ensure_fuzzy_blocks()
         return not any(self._anchor(w) for w in name_key(m.text).split())
 
     def _named_parent(self, m: _Match, org, later: list[tuple[_Match, object]]):
         """A sub-unit's name matched in the registry must be consistent with the institution the
         string names after it (its parent: "Institute of Virology, Technical University Munich"):
-        a registry child of it, or at least in its country. Otherwise the named parent wins."""
-        if not later or not self._sub_unit(m):
+        a registry child of it, or at least in its country. Otherwise the named parent wins.
+        A sub-unit's name is a registry name found inside a longer segment ("Epigenomics" in
+        "Laboratory for Cellular Epigenomics") or a generic one (`_generic`); a generic name
+        must be a registry child of the named parent even in its country ("Institute of
+        Pathology, University of Würzburg" is not Munich's Pathologisches Institut)."""
+        if not later or m.curated or self.ror is None:
+            return m, org
+        generic = m.whole and self._generic(m)
+        if m.whole and not generic:
             return m, org
         p, parent = later[0]  # the most likely of the institutions named after it
-        return (m, org) if self._consistent(org, parent) else (p, parent)
+        return (m, org) if self._consistent(org, parent, same_country=not generic) else (p, parent)
 
-    def _consistent(self, org, parent) -> bool:
-        if self._org_country(org) == self._org_country(parent):
+    def _consistent(self, org, parent, same_country: bool = True) -> bool:
+        if same_country and self._org_country(org) == self._org_country(parent):
             return True
         ror = self.ror
         a = org if not isinstance(org, Institution) else ror.org_of(org.id)
@@ -365,7 +369,7 @@ class Resolver(OverrideRules, PlaceRules, RegistryRules, DomainRules, FuzzyRules
         """A sub-unit's registry match in one country followed by a segment that looks like an
         institution and that only a fuzzy match names ("Technical University Munich"): the
         named parent wins when the sub-unit is neither in its country nor its registry child."""
-        if self.ror is None or not self._sub_unit(m):
+        if self.ror is None or m.curated or (m.whole and not self._generic(m)):
             return None
         later = [seg for seg in text.segments if seg[0] >= m.end]
         fuzzy = self._fuzzy(later) if later else None

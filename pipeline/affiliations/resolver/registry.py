@@ -78,6 +78,8 @@ class RegistryRules:
         for i, length, key, orgs in _walk(text.words, ror.by_name, ror.prefixes, keep=self._keep_ror(text)):
             first, last = tokens[i], tokens[i + length - 1]
             orgs = self._english_namesake(key, orgs if isinstance(orgs, tuple) else (orgs,))
+            if len(orgs) > 1:
+                orgs = self._ordered(key, orgs, text)
             found.append(_Match(first[1], last[2], orgs if isinstance(orgs, tuple) else (orgs,),
                                 False, text.is_whole(i, length), length, folded[first[1]:last[2]],
                                 self._specificity(key), key in self._hq_by_ror_key))
@@ -89,6 +91,14 @@ class RegistryRules:
                                     False, False, 0, m.group(0), 1.0,
                                     name_key(m.group(0)) in self._hq_by_ror_key))
         return found
+
+    def _ordered(self, key: str, orgs: tuple, text: _Text) -> tuple:
+        """Organisations sharing a name, the likeliest first: the one whose own name it is
+        ("Anadolu University", not a university that once carried the name), then one whose
+        city the string names."""
+        ror, words = self.ror, set(text.words)
+        return tuple(sorted(orgs, key=lambda o: (name_key(ror.names[o]) != key,
+                                                 not set(name_key(ror.cities[o] or "-").split()) <= words, o)))
 
     def _english_namesake(self, key: str, orgs: tuple) -> tuple:
         """A university's name in its own language that ROR knows only as another university's
@@ -164,8 +174,9 @@ class RegistryRules:
     WORD_ACRONYM = 100  # registry names holding the acronym as a word: it is an ordinary word ("CARE")
 
     def _confirmed(self, matches: list[_Match], text: _Text) -> list[_Match]:
-        """A registry name that is only the city of the organisation it names (a city's own
-        organisation) when the string holds an institution word elsewhere, is the place: dropped.
+        """A registry name made of place names only, or that is the city of the organisation it
+        names (a city's own organisation: "Ville de Sherbrooke" is also "Sherbrooke"), is the
+        place when the string holds an institution word elsewhere: dropped.
         Registry acronyms that are also a place ("USA", "UAE", "PRC", a city) or an ordinary
         word ("CARE") name that organisation only when the rest of the string agrees: its city
         or a word of its name that is neither an institution word nor a place appears outside the
@@ -177,9 +188,10 @@ class RegistryRules:
                 # A city's own organisation ("Ville de Sherbrooke", whose name in the registry is
                 # also just "Sherbrooke") is not what a string naming a university in that city names.
                 key = name_key(m.text)
-                city_named = [o for o in m.orgs if name_key(self.ror.cities[o] or "") == key]
-                if city_named and not INSTITUTION_WORDS.intersection(key.split()):
-                    m.orgs = tuple(o for o in m.orgs if o not in city_named)
+                if not INSTITUTION_WORDS.intersection(key.split()):
+                    if all(self._is_place_word(w) for w in key.split()):
+                        continue  # only place names: "Ube, Japan" is not the company Ube (Japan)
+                    m.orgs = tuple(o for o in m.orgs if name_key(self.ror.cities[o] or "") != key)
                     if not m.orgs:
                         continue
             if m.tokens or m.curated:
@@ -196,6 +208,9 @@ class RegistryRules:
                 m.orgs = orgs
                 out.append(m)
         return out
+
+    def _is_place_word(self, word: str) -> bool:
+        return word in self._places or word in self._gazetteer or word in self.ror.city_orgs
 
     def _agrees(self, org: int, words: set[str]) -> bool:
         ror = self.ror
