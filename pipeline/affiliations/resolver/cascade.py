@@ -28,6 +28,9 @@ from .registry import RegistryRules
 CAMPUS_JOIN = re.compile(r"\s*(?:[-\u2010-\u2015]|\bat)\s*")
 # A word broken by a hyphen at a line end: lower case after the hyphen ("Univer-sity").
 BROKEN_WORD = re.compile(r"\b([A-Za-z]{2,})-([a-z]{2,})\b")
+# Words of a segment naming a parent that only a fuzzy match finds ("Technical University Munich").
+PARENT_WORDS = {"university", "universitat", "universite", "universidad", "universita", "universidade",
+                "universiteit", "college", "academy", "polytechnic", "politecnico", "polytechnique", "hochschule"}
 PART_SPLIT = re.compile(r"\s*[;|]\s*|\s+\+\s+|\s+/\s+")
 AND_SPLIT = re.compile(r"\s+(?:and|&)\s+", re.IGNORECASE)
 # Legal forms of companies that exist in one country's law (or overwhelmingly in one).
@@ -341,21 +344,28 @@ class Resolver(OverrideRules, PlaceRules, RegistryRules, DomainRules, FuzzyRules
         self._ensure_fuzzy_blocks()
         return not any(self._anchor(w) for w in name_key(m.text).split())
 
+    def _sub_unit(self, m: _Match, org) -> str | None:
+        """How the match reads as a sub-unit's name, or None: "generic" (`_generic`), else
+        "sub-unit" for a registry organisation with a parent or a registry name found inside a
+        longer segment ("Epigenomics" in "Laboratory for Cellular Epigenomics")."""
+        if m.curated or self.ror is None:
+            return None
+        if m.whole and self._generic(m):
+            return "generic"
+        return "sub-unit" if not m.whole or self.ror.parents[org] else None
+
     def _named_parent(self, m: _Match, org, later: list[tuple[_Match, object]]):
         """A sub-unit's name matched in the registry must be consistent with the institution the
         string names after it (its parent: "Institute of Virology, Technical University Munich"):
-        a registry child of it, or at least in its country. Otherwise the named parent wins.
-        A sub-unit's name is a registry name found inside a longer segment ("Epigenomics" in
-        "Laboratory for Cellular Epigenomics") or a generic one (`_generic`); a generic name
-        must be a registry child of the named parent even in its country ("Institute of
-        Pathology, University of Würzburg" is not Munich's Pathologisches Institut)."""
-        if not later or m.curated or self.ror is None:
-            return m, org
-        generic = m.whole and self._generic(m)
-        if m.whole and not generic:
+        a registry child of it, or at least in its country. Otherwise the named parent wins. A
+        generic name must be its registry child even in its country ("Institute of Pathology,
+        University of Würzburg" is not Munich's Pathologisches Institut)."""
+        later = [(p, o) for p, o in later if p.curated or (p.whole and p.tokens)]  # a parent is named in full
+        kind = self._sub_unit(m, org) if later else None
+        if kind is None:
             return m, org
         p, parent = later[0]  # the most likely of the institutions named after it
-        return (m, org) if self._consistent(org, parent, same_country=not generic) else (p, parent)
+        return (m, org) if self._consistent(org, parent, same_country=kind != "generic") else (p, parent)
 
     def _consistent(self, org, parent, same_country: bool = True) -> bool:
         if same_country and self._org_country(org) == self._org_country(parent):
@@ -368,10 +378,12 @@ class Resolver(OverrideRules, PlaceRules, RegistryRules, DomainRules, FuzzyRules
     def _parent_by_fuzzy(self, m: _Match, org, text: _Text):
         """A sub-unit's registry match in one country followed by a segment that looks like an
         institution and that only a fuzzy match names ("Technical University Munich"): the
-        named parent wins when the sub-unit is neither in its country nor its registry child."""
-        if self.ror is None or m.curated or (m.whole and not self._generic(m)):
+        named parent wins when the sub-unit is neither in its country nor its registry child.
+        Such a parent names a university, college or academy (`PARENT_WORDS`): a near spelling
+        of "CITI Lab" is no parent of INSA Lyon."""
+        if self._sub_unit(m, org) is None:
             return None
-        later = [seg for seg in text.segments if seg[0] >= m.end]
+        later = [seg for seg in text.segments if seg[0] >= m.end and PARENT_WORDS.intersection(seg[2].split())]
         fuzzy = self._fuzzy(later) if later else None
         if fuzzy and not self._consistent(org, fuzzy[0]):
             return fuzzy
