@@ -355,17 +355,25 @@ class Resolver(OverrideRules, PlaceRules, RegistryRules, DomainRules, FuzzyRules
         return "sub-unit" if not m.whole or self.ror.parents[org] else None
 
     def _named_parent(self, m: _Match, org, later: list[tuple[_Match, object]]):
-        """A sub-unit's name matched in the registry must be consistent with the institution the
-        string names after it (its parent: "Institute of Virology, Technical University Munich"):
-        a registry child of it, or at least in its country. Otherwise the named parent wins. A
-        generic name must be its registry child even in its country ("Institute of Pathology,
-        University of Würzburg" is not Munich's Pathologisches Institut)."""
-        later = [(p, o) for p, o in later if p.curated or (p.whole and p.tokens)]  # a parent is named in full
-        kind = self._sub_unit(m, org) if later else None
-        if kind is None:
+        """A registry name matched before an institution the string names after it in full (a
+        whole segment or the curated table, not an acronym) must be that institution's registry
+        child (ROR `relationships`, any depth); otherwise the named institution wins. In its
+        country: "Kirby Institute, University of New South Wales" is the university while the
+        registry does not make the institute its child; "Institute of Pathology, University of
+        Würzburg" is not Munich's Pathologisches Institut. In another country only a sub-unit's
+        name yields (`_sub_unit`: "Institute of Virology, Technical University Munich" is TUM,
+        "Laboratory for Cellular Epigenomics, RIKEN" is RIKEN); two institutions of their own in
+        two countries keep the best-scored first."""
+        # A parent is named in full, and by the registry: a curated name without a ROR id is not
+        # a registry parent to be a child of.
+        later = [(p, o) for p, o in later if (p.curated and o.id.startswith("https://ror.org/"))
+                 or (not p.curated and p.whole and p.tokens)]
+        if not later or m.curated or self.ror is None:
             return m, org
         p, parent = later[0]  # the most likely of the institutions named after it
-        return (m, org) if self._consistent(org, parent, same_country=kind != "generic") else (p, parent)
+        if self._org_country(org) != self._org_country(parent) and self._sub_unit(m, org) is None:
+            return m, org
+        return (m, org) if self._consistent(org, parent, same_country=False) else (p, parent)
 
     def _consistent(self, org, parent, same_country: bool = True) -> bool:
         if same_country and self._org_country(org) == self._org_country(parent):
