@@ -67,7 +67,7 @@ SCHEMA: dict[str, str] = {
         institution VARCHAR, institution_id VARCHAR, method VARCHAR, confidence DOUBLE,
         evidence VARCHAR, reason VARCHAR, resolver_version VARCHAR, ror_id VARCHAR,
         countries VARCHAR[], alternatives VARCHAR[], email_country VARCHAR, email_method VARCHAR,
-        parts VARCHAR""",
+        parts VARCHAR, parent_ror_id VARCHAR, parent_name VARCHAR""",
     "country_decisions": """
         partition_key VARCHAR NOT NULL, paper_id VARCHAR NOT NULL, author_position INTEGER, unit INTEGER,
         author_name VARCHAR, affiliation VARCHAR, email_domain VARCHAR, source VARCHAR, source_ref VARCHAR,

@@ -49,6 +49,40 @@ ORGS = [
      "US", "United States", "Boston", 4930956, ["education"], "withdrawn"),
 ]
 
+# Organisations of the institution tests (tests/test_resolver_institutions.py), as the registry
+# holds them (names, acronyms, places and relationships of the real records).
+INSTITUTION_ORGS = [
+    ("00afsp483", "United States Army", [], ["USA"], [], None, "US", "United States", "Arlington", 4744709,
+     ["funder", "government"], "active"),
+    ("035w1gb98", "United States Department of the Army", [], [], [], None, "US", "United States", "Washington",
+     4140963, ["government"], "active"),
+    ("044sx9203", "Ville de Sherbrooke", ["Sherbrooke"], [], ["sherbrooke.ca"], "https://www.sherbrooke.ca",
+     "CA", "Canada", "Sherbrooke", 6146143, ["government"], "active"),
+    ("00kybxq39", "Université de Sherbrooke", ["Sherbrooke University"], ["UdeS"], ["usherbrooke.ca"],
+     "https://www.usherbrooke.ca", "CA", "Canada", "Sherbrooke", 6146143, ["education", "funder"], "active"),
+    ("04xrjem68", "Institute of Virology of the Slovak Academy of Sciences", ["Institute of Virology",
+     "Institute of Virology SAS"], [], [], None, "SK", "Slovakia", "Bratislava", 3060972, ["facility"], "active"),
+    ("02s3ds748", "Biomedical Research Center of the Slovak Academy of Sciences", [], ["BMC SAS"], [], None,
+     "SK", "Slovakia", "Bratislava", 3060972, ["facility"], "active"),
+    ("03h7qq074", "Slovak Academy of Sciences", ["Slovenská akadémia vied"], ["SAS"], ["sav.sk"],
+     "https://www.sav.sk", "SK", "Slovakia", "Bratislava", 3060972, ["government"], "active"),
+    ("02kkvpp62", "Technical University of Munich", ["Technische Universität München"], ["TUM"], ["tum.de"],
+     "https://www.tum.de", "DE", "Germany", "Munich", 2867714, ["education", "funder"], "active"),
+    ("01sjwvz98", "RIKEN", ["Institute of Physical and Chemical Research"], [], ["riken.jp"],
+     "https://www.riken.jp", "JP", "Japan", "Wako", 1907300, ["facility", "funder"], "active"),
+    ("030vbmf58", "RIKEN Advanced Science Institute", [], ["ASI"], [], None, "JP", "Japan", "Wako", 1907300,
+     ["facility"], "active"),
+    ("0490dah44", "Epigenomics (Germany)", [], [], ["epigenomics.com"], "https://www.epigenomics.com",
+     "DE", "Germany", "Berlin", 2950159, ["company"], "active"),
+]
+# (child, parent): ROR `relationships` of type parent (and child on the other side).
+INSTITUTION_RELATIONS = [
+    ("00afsp483", "035w1gb98"),
+    ("04xrjem68", "02s3ds748"),
+    ("02s3ds748", "03h7qq074"),
+    ("030vbmf58", "01sjwvz98"),
+]
+
 
 def record(row) -> dict:
     (rid, name, aliases, acronyms, domains, website, cc, cname, city, geonames, types, status) = row
@@ -74,8 +108,19 @@ def record(row) -> dict:
     }
 
 
-def write_dump(path: Path, rows=ORGS, member: str = "v2.0-2025-01-01-ror-data.json") -> Path:
+def write_dump(path: Path, rows=ORGS, member: str = "v2.0-2025-01-01-ror-data.json", relations=()) -> Path:
+    """`relations`: (child id, parent id) pairs, written on both records as ROR does (types
+    `parent` and `child`)."""
+    records = [record(r) for r in rows]
+    by_id = {r["id"]: r for r in records}
+    names = {r["id"]: next(n["value"] for n in r["names"] if "ror_display" in n["types"]) for r in records}
+    for child, parent in relations:
+        child, parent = f"https://ror.org/{child}", f"https://ror.org/{parent}"
+        if child in by_id:
+            by_id[child]["relationships"].append({"label": names.get(parent, parent), "type": "parent", "id": parent})
+        if parent in by_id:
+            by_id[parent]["relationships"].append({"label": names.get(child, child), "type": "child", "id": child})
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(member, json.dumps([record(r) for r in rows], indent=4))
+        archive.writestr(member, json.dumps(records, indent=4))
     return path

@@ -42,12 +42,15 @@ def resolve_stream(source: TextIO, sink: TextIO, resolver=None) -> tuple[int, in
             errors += 1
             message = str(exc) if not isinstance(exc, json.JSONDecodeError) else f"line {n} is not valid JSON: {exc.msg}"
             sink.write(json.dumps({"line": n, "error": message, "country": None, "institution": None,
-                                   "ror_id": None, "method": None, "confidence": None}) + "\n")
+                                   "ror_id": None, "parent_ror_id": None, "parent_name": None, "method": None,
+                                   "confidence": None}) + "\n")
             continue
         res = resolver.resolve(aff, dom)
         record["country"] = res.country
         record["institution"] = res.institution
         record["ror_id"] = res.ror_id
+        record["parent_ror_id"] = res.parent_ror_id  # the matched organisation's top-level parent
+        record["parent_name"] = res.parent_name
         record["method"] = res.method
         record["confidence"] = res.confidence
         if len(res.countries) > 1:
@@ -193,7 +196,8 @@ def _parse_resolve(sub) -> None:
     resolve = command(
         sub, "resolve", "affiliation JSON lines in, institutions and countries out",
         "Reads JSON lines with `affiliation` and `email_domain` (strings or null) and writes one line per "
-        "input line, in order, with country, institution, ror_id, method and confidence added. A line that "
+        "input line, in order, with country, institution, ror_id, the institution's top-level parent "
+        "(parent_ror_id, parent_name), method and confidence added. A line that "
         "cannot be read gets an `error` field; the rest go on.",
         ["echo '{\"affiliation\": \"Tsinghua University\"}' | paperatlas resolve --ror none",
          "paperatlas resolve --input affiliations.jsonl --output resolved.jsonl"], cmd_resolve)

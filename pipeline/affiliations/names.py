@@ -79,3 +79,22 @@ GENERIC_PLACE_WORDS = {"city", "park", "science", "technology", "research", "nat
 # name we do not know ("Institute of Robotics and Mechatronics"): not a match.
 CONNECTORS = {"and", "of", "for", "in", "on", "de", "at", "und", "fur", "di", "del", "des", "du", "la"}
 LEADS = {"of", "for", "de", "and", "fur", "di", "del", "des", "du", "la"}
+
+# University names in their own language and their English forms (name keys): the resolver
+# reads a native label as the English name's university, the index adds the English form of a
+# native name no organisation carries ("University of Sherbrooke" is the Université de Sherbrooke).
+NATIVE_NAMES = [
+    (re.compile(r"technische universitat (.+)"), ("technical university of {}",)),
+    (re.compile(r"universitat (?!des |der )(.+)"), ("university of {}",)),
+    (re.compile(r"universite (?:de |d |du )?(.+)"), ("university of {}",)),
+    (re.compile(r"universita (?:degli studi )?(?:di )?(.+)"), ("university of {}",)),
+    (re.compile(r"universidad (?:de )?(.+)"), ("university of {}",)),
+    (re.compile(r"universiteit (?:van )?(.+)"), ("university of {}",)),
+]
+
+
+def english_forms(key: str) -> list[str]:
+    """The English forms of a native university name key ("universite de sherbrooke" ->
+    "university of sherbrooke"); empty for any other key."""
+    return [form.format(m.group(1)) for pattern, english in NATIVE_NAMES if (m := pattern.fullmatch(key))
+            for form in english]

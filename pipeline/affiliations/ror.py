@@ -29,9 +29,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from .gazetteer import build_gazetteer, places_in_names
-from .names import name_key
+from .names import english_forms, name_key
 
-INDEX_VERSION = "5"
+INDEX_VERSION = "6"  # 6: parents (ROR `relationships`) and each organisation's top-level parent
 US_ONLY_TLDS = {"edu", "gov", "mil"}
 ZENODO_CONCEPT_RECORD = "https://zenodo.org/api/records/6347574"
 
@@ -250,6 +250,9 @@ class RorIndex:
     gazetteer: dict[str, str] | None = None  # city key -> country (pipeline.affiliations.gazetteer)
     in_name: dict[str, str] | None = None  # places that name a country inside a name
     fuzzy_blocks: dict[str, list[str]] | None = None  # word -> names holding it (fuzzy matching)
+    parents: list[tuple[int, ...]] = field(default_factory=list)  # each org's parents in the index
+    roots: list[int] = field(default_factory=list)  # each org's top-level parent (itself when it has none)
+    by_id: dict[str, int] = field(default_factory=dict)  # ROR id -> org
 
     # -- lookups ----------------------------------------------------------------------------
     def orgs_for_name(self, key: str) -> tuple[int, ...]:
@@ -266,6 +269,27 @@ class RorIndex:
             if found is not None:
                 return _as_tuple(found), suffix
         return (), None
+
+    def org_of(self, ror_id: str | None) -> int | None:
+        return self.by_id.get(ror_id) if ror_id else None
+
+    def top_parent(self, org: int) -> int:
+        """The organisation at the top of `org`'s parents (ROR `relationships` of type parent,
+        followed to the root); `org` itself when it has no parent in the registry."""
+        return self.roots[org] if self.roots else org
+
+    def is_within(self, org: int, ancestor: int) -> bool:
+        """Is `ancestor` the organisation itself or one of its parents, at any depth?"""
+        seen, todo = set(), [org]
+        while todo:
+            cur = todo.pop()
+            if cur == ancestor:
+                return True
+            if cur in seen:
+                continue
+            seen.add(cur)
+            todo.extend(self.parents[cur] if self.parents else ())
+        return False
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -311,6 +335,12 @@ class RorIndex:
             city = row.get("city")
             if city and row.get("country"):
                 index.city_orgs.setdefault(name_key(city), Counter())[row["country"]] += 1
+        # A native university name's English form that no organisation carries names it too.
+        english: dict[str, set[int]] = defaultdict(set)
+        for key, orgs in name_orgs.items():
+            for form in english_forms(key):
+                if form not in name_orgs:
+                    english[form] |= {o for o in orgs if name_key(index.names[o]) == key}
         df: Counter = Counter()
         for key, orgs in name_orgs.items():
             active = {o for o in orgs if index.active[o]}
@@ -320,7 +350,23 @@ class RorIndex:
             for n in range(1, len(tokens)):
                 index.prefixes.add(" ".join(tokens[:n]))
             df.update(set(tokens))
-        index.token_df = dict(df)
+        index.token_df = dict(df)  # the English forms below are not names: they count no word
+        for form, orgs in english.items():
+            if orgs:
+                index.by_name[form] = min(orgs) if len(orgs) == 1 else tuple(sorted(orgs))
+                words = form.split()
+                index.prefixes.update(" ".join(words[:n]) for n in range(1, len(words)))
+        index.by_id = {rid: org for org, rid in enumerate(index.ids)}
+        # A relationship may be recorded on one side only (a parent listing its child): both count.
+        parents: list[list[int]] = [[index.by_id[p] for p in row.get("parents") or () if p in index.by_id]
+                                    for row in usable]
+        for org, row in enumerate(usable):
+            for child in row.get("children") or ():
+                c = index.by_id.get(child)
+                if c is not None and org not in parents[c]:
+                    parents[c].append(org)
+        index.parents = [tuple(p) for p in parents]
+        index.roots = [top_parent(index, org) for org in range(len(usable))]
         index.gazetteer = build_gazetteer(index.city_orgs)
         index.in_name = places_in_names(index.gazetteer, index.token_df)
         index.fuzzy_blocks = fuzzy_blocks(index.by_name, index.token_df)
@@ -345,6 +391,24 @@ class RorIndex:
         if not isinstance(index, RorIndex):
             raise RorDumpError(f"{path}: not a paperatlas ROR index")
         return index
+
+
+def top_parent(index: RorIndex, org: int) -> int:
+    """Follow the parents up to an organisation without one, taking at each step the first parent
+    in the organisation's own country, else the first listed. A cycle in the registry stops the
+    walk at the last organisation before it repeats."""
+    seen = {org}
+    cur = org
+    while True:
+        ups = index.parents[cur]
+        if not ups:
+            return cur
+        same = [p for p in ups if index.countries[p] == index.countries[cur]]
+        nxt = (same or list(ups))[0]
+        if nxt in seen:
+            return cur
+        seen.add(nxt)
+        cur = nxt
 
 
 FUZZY_MAX_BLOCK = 4000  # words in more names than this are too common to block on

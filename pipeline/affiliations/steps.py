@@ -18,6 +18,7 @@ from .rows import agrees, reference_agreement
 
 RESOLVED_CHECK = "affiliations_resolved_to_a_country"
 RESOLVED_THRESHOLD = 0.97
+TOP_INSTITUTIONS = 15
 
 
 def author_affiliations(store, pk: PartitionKey, log: Callable[[str], None]) -> Outcome:
@@ -64,7 +65,12 @@ def resolved_affiliations(store, pk: PartitionKey, resolver: Resolver, registry_
     unresolved = with_text[with_text["country"].isna()] if count else with_text
     log(f"{pk}: {resolved}/{count} resolved to a country")
     metadata = {
-        "preview": preview(frame, ["affiliation", "email_domain", "country", "institution", "method", "confidence"]),
+        "preview": preview(frame, ["affiliation", "email_domain", "country", "institution", "parent_name", "method",
+                                   "confidence"]),
+        # Institutions are counted by their top-level parent (a department or hospital counts
+        # for its university), over distinct strings; the matched organisation stays in each row.
+        "top_institutions": dict(list(counts(frame["parent_name"].dropna()).items())[:TOP_INSTITUTIONS])
+        if count else {},
         "resolved_share": Share(resolved, count, "distinct strings and e-mail domains"),
         "affiliation_strings_resolved_share": Share(len(with_text) - len(unresolved), len(with_text),
                                                     "distinct affiliation strings"),

@@ -62,6 +62,10 @@ class Resolution:
     # What the e-mail domain alone says, whatever decided: (country, method) or None.
     email_country: str | None = None
     email_method: str | None = None
+    # The matched organisation's top-level parent (ROR `relationships` of type parent, followed
+    # to the root): the organisation itself when it has none. Institutions are counted by it.
+    parent_ror_id: str | None = None
+    parent_name: str | None = None
 
     @property
     def ror_id(self) -> str | None:
@@ -83,7 +87,8 @@ class Resolution:
         """Each part's decision, as JSON, when the string named several institutions."""
         if len(self.parts) < 2:
             return None
-        keep = ("country", "institution", "institution_id", "method", "confidence", "evidence", "alternatives")
+        keep = ("country", "institution", "institution_id", "method", "confidence", "evidence", "alternatives",
+                "parent_ror_id", "parent_name")
         return json.dumps([{k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(p).items() if k in keep}
                            for p in self.parts if p.country], ensure_ascii=False)
 

@@ -15,10 +15,10 @@ from dataclasses import replace
 from importlib import resources as importlib_resources
 
 from ...models import load_yaml
-from ..names import INSTITUTION_WORDS, fold
+from ..names import INSTITUTION_WORDS, fold, name_key
 from ..ror import RorIndex
 from .addresses import address_country
-from .base import CONFIDENCE, MAX_AFFILIATION, Resolution, _Match, _Text
+from .base import CONFIDENCE, MAX_AFFILIATION, Institution, Resolution, _Match, _Text
 from .domains import DomainRules
 from .fuzzy import FuzzyRules
 from .overrides import Override, OverrideRules
@@ -29,6 +29,9 @@ from .registry import RegistryRules
 CAMPUS_JOIN = re.compile(r"\s*(?:[-\u2010-\u2015]|\bat)\s*")
 # A word broken by a hyphen at a line end: lower case after the hyphen ("Univer-sity").
 BROKEN_WORD = re.compile(r"\b([A-Za-z]{2,})-([a-z]{2,})\b")
+# Words of a segment naming a parent that only a fuzzy match finds ("Technical University Munich").
+PARENT_WORDS = {"university", "universitat", "universite", "universidad", "universita", "universidade",
+                "universiteit", "college", "academy", "polytechnic", "politecnico", "polytechnique", "hochschule"}
 PART_SPLIT = re.compile(r"\s*[;|]\s*|\s+\+\s+|\s+/\s+")
 AND_SPLIT = re.compile(r"\s+(?:and|&)\s+", re.IGNORECASE)
 # Legal forms of companies that exist in one country's law (or overwhelmingly in one).
@@ -165,16 +168,20 @@ class Resolver(OverrideRules, PlaceRules, RegistryRules, DomainRules, FuzzyRules
         def done(country, inst_name, inst_id, method, evidence, alternatives=None):
             if alternatives is None:  # what the rest of the evidence points to
                 alternatives = self._other_countries(country, mentions, matches, email_country, folded)
+            parent_id, parent_name = self._top_parent(inst_id, inst_name)
             return Resolution(country, inst_name, inst_id, method, CONFIDENCE[method], evidence,
                               countries=(country,), alternatives=tuple(sorted(set(alternatives) - {country})),
-                              email_country=email_country, email_method=email_method)
+                              email_country=email_country, email_method=email_method,
+                              parent_ror_id=parent_id, parent_name=parent_name)
 
         def located(country: str, level: str, text: str) -> Resolution:
             """A place decided: name the most specific institution found in that country."""
-            for m in sorted(matches, key=lambda m: (-m.specificity, m.start)):
-                orgs = [o for o in m.orgs if self._org_country(o) == country]
-                if orgs:
-                    return done(country, *self._org_named(orgs[0]), f"location:{level}", text)
+            ranked = [(m, orgs[0]) for m in sorted(matches, key=lambda m: (-m.specificity, m.start))
+                      if (orgs := [o for o in m.orgs if self._org_country(o) == country])]
+            if ranked:
+                m, org = ranked[0]
+                m, org = self._named_parent(m, org, [(p, o) for p, o in ranked[1:] if p.start >= m.end])
+                return done(country, *self._org_named(org), f"location:{level}", text)
             return done(country, None, None, f"location:{level}", text)
 
         decided = self.decide_location(mentions)
@@ -186,6 +193,10 @@ class Resolver(OverrideRules, PlaceRules, RegistryRules, DomainRules, FuzzyRules
         chosen = self._choose_institution(matches, mentions, decided, dom, folded)
         if chosen:
             m, org = chosen
+            parent = self._parent_by_fuzzy(m, org, text) if folded else None
+            if parent:
+                org, _key, seg = parent
+                return done(self.ror.countries[org], self.ror.names[org], self.ror.ids[org], "institution:fuzzy", seg)
             name, iid = self._org_named(org)
             country = self._org_country(org)
             if country in ("HK", "MO") and decided and decided[0] == "CN" and decided[3] >= m.end:
@@ -297,10 +308,11 @@ class Resolver(OverrideRules, PlaceRules, RegistryRules, DomainRules, FuzzyRules
         Lab, University of California, Los Angeles"), and no country changed, so the measured
         rule stays. The rest are scored: the rarest word of the name (a proper noun such as
         "Cornell" beats "Center for Applied Mathematics"), agreement with the other
-        evidence, a whole-segment match, the curated table."""
+        evidence, a whole-segment match, the curated table. A sub-unit's name that wins must be
+        consistent with an institution the string names after it (`_named_parent`)."""
         context = {m[2] for m in mentions}
         context_dom = {dom[0]} if dom else set()
-        best = None
+        candidates = []
         for m in matches:
             if m.multinational:
                 continue
@@ -326,9 +338,72 @@ class Resolver(OverrideRules, PlaceRules, RegistryRules, DomainRules, FuzzyRules
                 continue
             score = (m.specificity + (2.0 if consistent else 0.0) + (1.0 if m.whole else 0.0)
                      + (0.5 if m.curated else 0.0))
-            if best is None or (score, -m.start) > best[0]:
-                best = ((score, -m.start), m, org)
-        return (best[1], best[2]) if best else None
+            candidates.append(((score, -m.start), m, org))
+        if not candidates:
+            return None
+        best = max(candidates, key=lambda c: c[0])
+        later = [(m, org) for _, m, org in sorted(candidates, key=lambda c: c[0], reverse=True) if m.start >= best[1].end]
+        return self._named_parent(best[1], best[2], later)
+
+    def _generic(self, m: _Match) -> bool:
+        """Is the registry name made of subject words only, none naming anything ("Institute of
+        Virology", "Institute of Pathology")? Such names exist in many countries, and in many
+        universities of one country."""
+        self._ensure_fuzzy_blocks()
+        return not any(self._anchor(w) for w in name_key(m.text).split())
+
+    def _sub_unit(self, m: _Match, org) -> str | None:
+        """How the match reads as a sub-unit's name, or None: "generic" (`_generic`), else
+        "sub-unit" for a registry organisation with a parent or a registry name found inside a
+        longer segment ("Epigenomics" in "Laboratory for Cellular Epigenomics")."""
+        if m.curated or self.ror is None:
+            return None
+        if m.whole and self._generic(m):
+            return "generic"
+        return "sub-unit" if not m.whole or self.ror.parents[org] else None
+
+    def _named_parent(self, m: _Match, org, later: list[tuple[_Match, object]]):
+        """A registry name matched before an institution the string names after it in full (a
+        whole segment or the curated table, not an acronym) must be that institution's registry
+        child (ROR `relationships`, any depth); otherwise the named institution wins. In its
+        country: "Kirby Institute, University of New South Wales" is the university while the
+        registry does not make the institute its child; "Institute of Pathology, University of
+        Würzburg" is not Munich's Pathologisches Institut. In another country only a sub-unit's
+        name yields (`_sub_unit`: "Institute of Virology, Technical University Munich" is TUM,
+        "Laboratory for Cellular Epigenomics, RIKEN" is RIKEN); two institutions of their own in
+        two countries keep the best-scored first."""
+        # A parent is named in full, and by the registry: a curated name without a ROR id is not
+        # a registry parent to be a child of.
+        later = [(p, o) for p, o in later if (p.curated and o.id.startswith("https://ror.org/"))
+                 or (not p.curated and p.whole and p.tokens)]
+        if not later or m.curated or self.ror is None:
+            return m, org
+        p, parent = later[0]  # the most likely of the institutions named after it
+        if self._org_country(org) != self._org_country(parent) and self._sub_unit(m, org) is None:
+            return m, org
+        return (m, org) if self._consistent(org, parent, same_country=False) else (p, parent)
+
+    def _consistent(self, org, parent, same_country: bool = True) -> bool:
+        if same_country and self._org_country(org) == self._org_country(parent):
+            return True
+        ror = self.ror
+        a = org if not isinstance(org, Institution) else ror.org_of(org.id)
+        b = parent if not isinstance(parent, Institution) else ror.org_of(parent.id)
+        return a is not None and b is not None and ror.is_within(a, b)
+
+    def _parent_by_fuzzy(self, m: _Match, org, text: _Text):
+        """A sub-unit's registry match in one country followed by a segment that looks like an
+        institution and that only a fuzzy match names ("Technical University Munich"): the
+        named parent wins when the sub-unit is neither in its country nor its registry child.
+        Such a parent names a university, college or academy (`PARENT_WORDS`): a near spelling
+        of "CITI Lab" is no parent of INSA Lyon."""
+        if self._sub_unit(m, org) is None:
+            return None
+        later = [seg for seg in text.segments if seg[0] >= m.end and PARENT_WORDS.intersection(seg[2].split())]
+        fuzzy = self._fuzzy(later) if later else None
+        if fuzzy and not self._consistent(org, fuzzy[0]):
+            return fuzzy
+        return None
 
 
 @functools.lru_cache(maxsize=1)

@@ -84,13 +84,16 @@ class FuzzyRules:
                 return False
         return True
 
+    def _ensure_fuzzy_blocks(self) -> None:
+        if self._fuzzy_blocks is None:
+            self._fuzzy_blocks = self.ror.fuzzy_blocks or fuzzy_blocks(self.ror.by_name, self.ror.token_df)
+            self._fuzzy_vocab = vocabulary_by_initial(self._fuzzy_blocks)
+
     @functools.lru_cache(maxsize=50_000)
     def _fuzzy_segment(self, key: str) -> tuple[int, str] | None:
         from rapidfuzz import fuzz, process
 
-        if self._fuzzy_blocks is None:
-            self._fuzzy_blocks = self.ror.fuzzy_blocks or fuzzy_blocks(self.ror.by_name, self.ror.token_df)
-            self._fuzzy_vocab = vocabulary_by_initial(self._fuzzy_blocks)
+        self._ensure_fuzzy_blocks()
         distinctive = self._distinctive(key.split())
         if not distinctive:
             return None

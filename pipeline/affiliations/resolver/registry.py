@@ -11,18 +11,9 @@ from __future__ import annotations
 import math
 import re
 
-from ..names import CONNECTORS, LEADS, fold, name_key
+from ..names import CONNECTORS, INSTITUTION_WORDS, LEADS, english_forms, fold, name_key
 from .base import Institution, _Match, _Text, _walk, prefixes_of
 
-# University names in their own language and their English forms (name keys).
-NATIVE_NAMES = [
-    (re.compile(r"technische universitat (.+)"), ("technical university of {}",)),
-    (re.compile(r"universitat (?!des |der )(.+)"), ("university of {}",)),
-    (re.compile(r"universite (?:de |d |du )?(.+)"), ("university of {}",)),
-    (re.compile(r"universita (?:degli studi )?(?:di )?(.+)"), ("university of {}",)),
-    (re.compile(r"universidad (?:de )?(.+)"), ("university of {}",)),
-    (re.compile(r"universiteit (?:van )?(.+)"), ("university of {}",)),
-]
 ACRONYM_RE = re.compile(r"(?<![\w-])[A-Z][A-Z0-9&\-]{2,}(?![\w-])")
 
 
@@ -87,6 +78,8 @@ class RegistryRules:
         for i, length, key, orgs in _walk(text.words, ror.by_name, ror.prefixes, keep=self._keep_ror(text)):
             first, last = tokens[i], tokens[i + length - 1]
             orgs = self._english_namesake(key, orgs if isinstance(orgs, tuple) else (orgs,))
+            if len(orgs) > 1:
+                orgs = self._ordered(key, orgs, text)
             found.append(_Match(first[1], last[2], orgs if isinstance(orgs, tuple) else (orgs,),
                                 False, text.is_whole(i, length), length, folded[first[1]:last[2]],
                                 self._specificity(key), key in self._hq_by_ror_key))
@@ -99,12 +92,19 @@ class RegistryRules:
                                     name_key(m.group(0)) in self._hq_by_ror_key))
         return found
 
+    def _ordered(self, key: str, orgs: tuple, text: _Text) -> tuple:
+        """Organisations sharing a name, the likeliest first: the one whose own name it is
+        ("Anadolu University", not a university that once carried the name), then one whose
+        city the string names."""
+        ror, words = self.ror, set(text.words)
+        return tuple(sorted(orgs, key=lambda o: (name_key(ror.names[o]) != key,
+                                                 not set(name_key(ror.cities[o] or "-").split()) <= words, o)))
+
     def _english_namesake(self, key: str, orgs: tuple) -> tuple:
         """A university's name in its own language that ROR knows only as another university's
         label ("Universitat Freiburg" is a German label of Fribourg, CH) belongs to the
         university whose English name it translates to ("University of Freiburg", DE)."""
-        forms = [form.format(m.group(1)) for pattern, english in NATIVE_NAMES
-                 if (m := pattern.fullmatch(key)) for form in english]
+        forms = english_forms(key)
         ror = self.ror
         if not forms or any(name_key(ror.names[o]) == key for o in orgs):
             return orgs  # no native form, or the key is a primary name
@@ -169,7 +169,57 @@ class RegistryRules:
         return out
 
     def _matches(self, text: _Text) -> list[_Match]:
-        return self._curated_matches(text) + self._ror_matches(text)
+        return self._curated_matches(text) + self._confirmed(self._ror_matches(text), text)
+
+    WORD_ACRONYM = 100  # registry names holding the acronym as a word: it is an ordinary word ("CARE")
+
+    def _confirmed(self, matches: list[_Match], text: _Text) -> list[_Match]:
+        """A registry name made of place names only, or that is the city of the organisation it
+        names (a city's own organisation: "Ville de Sherbrooke" is also "Sherbrooke"), is the
+        place when the string holds an institution word elsewhere: dropped.
+        Registry acronyms that are also a place ("USA", "UAE", "PRC", a city) or an ordinary
+        word ("CARE") name that organisation only when the rest of the string agrees: its city
+        or a word of its name that is neither an institution word nor a place appears outside the
+        acronym. "..., Silver Spring, MD, USA" does not name the United States Army."""
+        out = []
+        institution_words = INSTITUTION_WORDS.intersection(text.words)
+        for m in matches:
+            if m.tokens and institution_words:
+                # A city's own organisation ("Ville de Sherbrooke", whose name in the registry is
+                # also just "Sherbrooke") is not what a string naming a university in that city names.
+                key = name_key(m.text)
+                if not INSTITUTION_WORDS.intersection(key.split()):
+                    if all(self._is_place_word(w) for w in key.split()):
+                        continue  # only place names: "Ube, Japan" is not the company Ube (Japan)
+                    m.orgs = tuple(o for o in m.orgs if name_key(self.ror.cities[o] or "") != key)
+                    if not m.orgs:
+                        continue
+            if m.tokens or m.curated:
+                out.append(m)
+                continue
+            key = name_key(m.text)
+            if not (key in self._places or key in self._gazetteer
+                    or self.ror.token_df.get(key, 0) >= self.WORD_ACRONYM):
+                out.append(m)
+                continue
+            rest = {t[0] for t in text.tokens if t[2] <= m.start or t[1] >= m.end}
+            orgs = tuple(o for o in m.orgs if self._agrees(o, rest))
+            if orgs:
+                m.orgs = orgs
+                out.append(m)
+        return out
+
+    def _is_place_word(self, word: str) -> bool:
+        return word in self._places or word in self._gazetteer or word in self.ror.city_orgs
+
+    def _agrees(self, org: int, words: set[str]) -> bool:
+        ror = self.ror
+        city = name_key(ror.cities[org] or "")
+        if city and set(city.split()) <= words:
+            return True
+        own = [w for w in name_key(ror.names[org]).split() if w not in INSTITUTION_WORDS and w not in CONNECTORS
+               and len(w) > 2 and w not in self._places]
+        return any(w in words for w in own)
 
     def _org_country(self, org) -> str | None:
         return org.country if isinstance(org, Institution) else self.ror.countries[org]
@@ -178,6 +228,17 @@ class RegistryRules:
         if isinstance(org, Institution):
             return org.name, org.id
         return self.ror.names[org], self.ror.ids[org]
+
+    def _top_parent(self, inst_id: str | None, inst_name: str | None) -> tuple[str | None, str | None]:
+        """(id, name) of the institution's top-level parent in the registry; the institution
+        itself when the registry gives it no parent (or does not hold it)."""
+        if not inst_id:
+            return None, None
+        org = self.ror.org_of(inst_id) if self.ror is not None and self.ror.by_id else None
+        if org is None:
+            return inst_id, inst_name
+        root = self.ror.top_parent(org)
+        return self.ror.ids[root], self.ror.names[root]
 
     def _headquarters(self, matches: list[_Match]) -> tuple[Institution, str] | None:
         for m in sorted(matches, key=lambda m: (-m.specificity, not m.curated)):
