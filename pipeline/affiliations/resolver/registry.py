@@ -13,6 +13,7 @@ import re
 
 from ..names import CONNECTORS, LEADS, fold, name_key
 from .base import Institution, _Match, _Text, _walk, prefixes_of
+from .prose import named_as_name
 
 # University names in their own language and their English forms (name keys).
 NATIVE_NAMES = [
@@ -169,7 +170,9 @@ class RegistryRules:
         return out
 
     def _matches(self, text: _Text) -> list[_Match]:
-        return self._curated_matches(text) + self._ror_matches(text)
+        # A name made of ordinary words ("Line", "Oracle", "Meta") counts only as a name (prose.py).
+        return [m for m in self._curated_matches(text) + self._ror_matches(text)
+                if named_as_name(m.start, m.end, name_key(m.text), text)]
 
     def _org_country(self, org) -> str | None:
         return org.country if isinstance(org, Institution) else self.ror.countries[org]
