@@ -275,6 +275,8 @@ class Resolver(OverrideRules, PlaceRules, RegistryRules, DomainRules, FuzzyRules
     def _legal_form(pattern: re.Pattern, folded: str) -> re.Match | None:
         """The first legal form of the pattern standing where legal forms stand: closing a
         capitalised name ("Acme Robotics, LLC"), not inside a phrase ("the LLC encoding")."""
+        if pattern.search(folded) is None:  # the common case, kept cheap
+            return None
         return next((m for m in pattern.finditer(folded) if legal_form_in_place(folded, m.start(), m.end())), None)
 
     def _outside_names(self, mentions, matches):

@@ -7,11 +7,13 @@ strings):
 
 - `prose_reason(folded)`: why the whole string is prose, or None. Read before any name lookup
   (`Resolver.resolve`).
-- `named_as_name(match, text)`: may an institution found in an affiliation count? A name
-  made only of ordinary words ("line", "oracle", "meta", "paradigm", "minimax", "gaussian":
-  written in lower case in the body of papers) counts only as a name: printed with a capital,
-  filling its segment of the string (a legal form may follow: "Snap Inc."). So "LINE
-  Corporation, Tokyo" is LINE and "this paradigm" or "Gaussian Mixture Model" is nobody.
+- `named_as_name(start, end, text, org_word)`: may an institution found in an affiliation
+  count? A one-word name that is an ordinary word ("line", "oracle", "meta", "paradigm",
+  "minimax", "gaussian": written in lower case in the body of papers) counts only as a name:
+  printed with a capital, opening its segment of the string and filling it, or followed by a
+  legal form or a word organisations' names end in ("Snap Inc.", "Meta Reality Labs"), in a
+  string with nothing sentence-like. So "LINE Corporation, Tokyo" is LINE and "this paradigm"
+  or "Gaussian Mixture Model" is nobody.
 - `legal_form_in_place(folded, start, end)`: a company's legal form is evidence only where
   legal forms stand: after a name, closing its segment ("Acme Robotics, LLC"), never inside a
   phrase ("the LLC encoding").
@@ -30,6 +32,7 @@ from importlib import resources as importlib_resources
 from ..names import LEGAL_SUFFIXES
 
 WORD = re.compile(r"[A-Za-z]+")
+NAME_WORD = re.compile(r"[A-Za-z0-9]+")
 # A citation: "[12]", "[3, 7]", "[4-6]", "Smith et al.", "(2020)", "(Smith, 2020)".
 CITATION = re.compile(r"\[\d+(?:\s*[,\u2013-]\s*\d+)*\]|\bet al\b|\(\s*(?:19|20)\d\d[a-z]?\s*\)"
                       r"|,\s*(?:19|20)\d\d[a-z]?\)")
@@ -104,32 +107,28 @@ def prose_reason(folded: str) -> str | None:
     return None
 
 
-def is_ordinary(key: str) -> bool:
-    """Is every word of a name key an ordinary word of papers' body text?"""
-    common = word_table()[1]
-    return all(w in common for w in key.split())
-
-
-def named_as_name(start: int, end: int, key: str, text) -> bool:
-    """May the institution name found at text.folded[start:end] (name key `key`) count? Always,
-    unless the name is made of ordinary words: then it must be printed with a capital (or a
-    digit: "4Paradigm"), fill its segment, a legal form aside ("Snap Inc."), and have nothing
-    sentence-like around it (`sentence_like`)."""
-    if not key or not is_ordinary(key):
+def named_as_name(start: int, end: int, text, org_word) -> bool:
+    """May the institution name found at text.folded[start:end] count? Always, unless the name
+    is one ordinary word ("Line", "Oracle", "Meta", "Paradigm"): then it must be printed with a
+    capital (or after a digit: "4Paradigm"), have nothing sentence-like around it
+    (`sentence_like`) and open its segment, which it fills or which ends in a legal form or in a
+    word organisations' names end in (`org_word`: "Snap Inc.", "Meta Reality Labs", "Apple
+    Machine Learning Research"; not "Gaussian Mixture Model")."""
+    printed = text.folded[start:end]
+    words = NAME_WORD.findall(printed)
+    if len(words) != 1 or not words[0].isalpha() or words[0].lower() not in word_table()[1]:
         return True
-    first = text.folded[start:start + 1]
-    if not (first.isupper() or first.isdigit()) or sentence_like(text.folded):
+    if not (printed[:1].isupper() or printed[:1].isdigit()) or sentence_like(text.folded):
         return False
-    tokens = text.tokens
-    inside = [t for t in tokens if start <= t[1] < end]
+    inside = [t for t in text.tokens if start <= t[1] < end]
     if not inside:
         return False
     seg = inside[0][3]
-    rest = [t[0] for t in tokens if t[3] == seg and not (start <= t[1] < end)]
-    return all(w in LEGAL_SUFFIXES or w == "corporation" for w in rest)
+    before = [t for t in text.tokens if t[3] == seg and t[1] < start]
+    after = [t[0] for t in text.tokens if t[3] == seg and t[1] >= end]
+    return not before and (not after or after[-1] in LEGAL_SUFFIXES or org_word(after[-1]))
 
 
-# What may follow a legal form in its segment: other legal forms ("B.V. Co., Ltd", "GmbH & Co. KG").
 @functools.lru_cache(maxsize=65_536)
 def sentence_like(folded: str) -> bool:
     """Does the string hold a word in lower case that affiliations do not write so ("The LINE
