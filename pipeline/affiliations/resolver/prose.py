@@ -140,7 +140,8 @@ def sentence_like(folded: str) -> bool:
     return any(pattern.search(folded) for _, pattern in SIGNALS)
 
 
-LEGAL_AFTER = re.compile(r"(?:[\s.,&]*\b(?:Co|Ltd|KG|Inc|Corp|Limited|LLC|AG|SE|Pte|Pvt)\b\.?)*[\s.,]*(?:$|[,;:()\[\]|/])")
+LEGAL_AFTER = re.compile(r"(?:[\s.,&]*\b(?:Co|Ltd|KG|Inc|Corp|Limited|LLC|AG|SE|Pte|Pvt)\b\.?)*"
+                         r"[\s.,]*(?:$|[,;:()\[\]|/])")
 LAST_WORD = re.compile(r"([A-Za-z0-9]+)[^A-Za-z0-9]*$")
 
 

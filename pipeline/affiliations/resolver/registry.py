@@ -8,6 +8,8 @@ headquarters (`_headquarters`).
 
 from __future__ import annotations
 
+import collections
+import functools
 import math
 import re
 
@@ -27,6 +29,7 @@ NATIVE_NAMES = [
 # A registry word this common ends organisations' names (prose.named_as_name); on the partial
 # dump (105,000 names) "ai" is in 90, "vision" 60, "model" 14, "process" 42.
 ORG_WORD_NAMES = 50
+ORG_WORD_HEADS = 5
 ACRONYM_RE = re.compile(r"(?<![\w-])[A-Z][A-Z0-9&\-]{2,}(?![\w-])")
 
 
@@ -178,9 +181,16 @@ class RegistryRules:
                 if named_as_name(m.start, m.end, text, self._org_word)]
 
     def _org_word(self, word: str) -> bool:
-        """A word organisations' names end in: an institution word, or one found in at least
-        ORG_WORD_NAMES registry names ("research", "laboratory", "group", "ai", "vision")."""
-        return word in INSTITUTION_WORDS or (self.ror is not None and self.ror.token_df.get(word, 0) >= ORG_WORD_NAMES)
+        """A word organisations' names end in: an institution word, the last word of at least
+        ORG_WORD_HEADS curated names ("research", "laboratory", "ai", "group"), or a word of at
+        least ORG_WORD_NAMES registry names ("vision", "brain")."""
+        return word in INSTITUTION_WORDS or word in self._name_heads or (
+            self.ror is not None and self.ror.token_df.get(word, 0) >= ORG_WORD_NAMES)
+
+    @functools.cached_property
+    def _name_heads(self) -> frozenset[str]:
+        heads = collections.Counter(key.rsplit(" ", 1)[-1] for key in self._inst_ci)
+        return frozenset(w for w, n in heads.items() if n >= ORG_WORD_HEADS)
 
     def _org_country(self, org) -> str | None:
         return org.country if isinstance(org, Institution) else self.ror.countries[org]
