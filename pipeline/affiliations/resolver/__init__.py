@@ -5,6 +5,9 @@ split on `;`, `|`, ` + `, ` / ` and on " and " / "&" where both sides name an in
 each part is resolved alone (`Resolution.parts`, all countries in `Resolution.countries`; the
 first part is the headline answer).
 
+A string that reads as prose (a sentence, a caption, a formula, a reference: `prose`) names
+nothing and gets no country (reason "not an affiliation"); the e-mail domain is still read.
+
 For one part, the evidence, strongest first; the first rule that decides is the `method`. The
 module of each rule family is named in brackets; `cascade` tries them in this order:
 

@@ -23,6 +23,7 @@ from .domains import DomainRules
 from .fuzzy import FuzzyRules
 from .overrides import Override, OverrideRules
 from .places import PlaceRules
+from .prose import legal_form_in_place, prose_reason
 from .registry import RegistryRules
 
 # A place joined to an institution's name as its campus: "Rutgers University-New Brunswick".
@@ -85,6 +86,12 @@ class Resolver(OverrideRules, PlaceRules, RegistryRules, DomainRules, FuzzyRules
             return by_domain if by_domain.country else replace(
                 by_domain, reason=f"longer than {MAX_AFFILIATION:,} characters: not one affiliation string")
         text = self._rejoin(fold(affiliation or ""))
+        prose = prose_reason(text) if text else None
+        if prose:
+            # A sentence, a caption, a formula, a reference: no name in it counts (prose.py).
+            # The e-mail domain is read alone, as for a string too long to be an affiliation.
+            by_domain = self._resolve_one("", email_domain)
+            return by_domain if by_domain.country else replace(by_domain, reason=f"not an affiliation: {prose}")
         pieces = [p for p in PART_SPLIT.split(text) if p and p.strip(" ,")] if text else []
         if len(pieces) <= 1:
             pieces = self._split_on_and(text) if text else []
@@ -252,7 +259,7 @@ class Resolver(OverrideRules, PlaceRules, RegistryRules, DomainRules, FuzzyRules
 
         # 8. A company's legal form belongs to one country's company law ("GmbH", "Pvt. Ltd").
         for pattern, country in LEGAL_FORMS:
-            m = pattern.search(folded)
+            m = self._legal_form(pattern, folded)
             if m:
                 return done(country, None, None, "legal_form", m.group(0))
         if not folded and not email_domain:
@@ -278,10 +285,18 @@ class Resolver(OverrideRules, PlaceRules, RegistryRules, DomainRules, FuzzyRules
         if email_country:
             out.add(email_country)
         for pattern, legal in LEGAL_FORMS:  # "ModelBest Inc." with a .cn address
-            if pattern.search(folded):
+            if self._legal_form(pattern, folded):
                 out.add(legal)
         out.discard(country)
         return out
+
+    @staticmethod
+    def _legal_form(pattern: re.Pattern, folded: str) -> re.Match | None:
+        """The first legal form of the pattern standing where legal forms stand: closing a
+        capitalised name ("Acme Robotics, LLC"), not inside a phrase ("the LLC encoding")."""
+        if pattern.search(folded) is None:  # the common case, kept cheap
+            return None
+        return next((m for m in pattern.finditer(folded) if legal_form_in_place(folded, m.start(), m.end())), None)
 
     def _outside_names(self, mentions, matches):
         """Drop place names that are part of an institution's name in another country
