@@ -25,6 +25,7 @@ from .roles import (
     _roles,
     _strip_credentials,
     is_aff_like,
+    is_affiliation_text,
     is_name_like,
 )
 from .zones import (
@@ -283,6 +284,10 @@ def _analyse(page_dict: dict, relaxed: bool) -> FirstPage:
     by_name.extend(_name_groups(foot, authors))
 
     layout, unassigned = _tie_affiliations(authors, named, entries, foot_entries, inline, by_name)
+    # The invariant: nothing is an author's affiliation, or the page's, unless it reads as one.
+    for a in authors:
+        a.affiliations = [x for x in a.affiliations if is_affiliation_text(x)]
+    unassigned = [x for x in unassigned if is_affiliation_text(x)]
     for ln in header:
         if ln.role == "other":
             former.extend((None, clean_affiliation(m["aff"])) for m in FORMER_RE.finditer(ln.text))
@@ -428,7 +433,7 @@ def _loose_affiliations(lines: list[Line], title: list[Line], header: list[Line]
         if (re.search(r"\b(?:we|our|this paper|in this|is|are|was|were|has|have)\b", text) or text[:1].islower()
                 or text.endswith("-") or len(PROSE_WORDS.findall(text)) >= 2):
             continue  # a line of the text, not an address
-        if STRONG_AFF.search(text) or (AFF_RE.search(text) and _places().search(text)):
+        if is_affiliation_text(text) and (STRONG_AFF.search(text) or (AFF_RE.search(text) and _places().search(text))):
             out.append(text)
     return out
 

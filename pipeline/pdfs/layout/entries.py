@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from .lines import GLUED_NUMBER, MARKER_CANON, SYMBOLS, Line, _letters, split_markers
-from .roles import AFF_RE, COUNTRY_WORDS, EXCLUDE_RE, POSTCODE_RE, _places
+from .roles import AFF_RE, COUNTRY_WORDS, POSTCODE_RE, _places, is_affiliation_text
 from .zones import reading_order
 
 CONNECTOR_END = re.compile(r"(?:,|;|&|-|\b(?:and|of|for|in|on|at|de|del|der|des|di|du|la|le|und|f\u00fcr|the|y|e))\s*$",
@@ -85,7 +85,7 @@ def _flow_entries(aff_lines: list[Line]) -> list[Entry]:
     entries = []
     for marker, text, lines, _ in items:
         text = clean_affiliation(text)
-        if _letters(text) >= 2 and not EXCLUDE_RE.search(text):
+        if is_affiliation_text(text):
             entries.append(Entry(text, split_markers(marker) if marker else [], lines))
     return entries
 
@@ -121,7 +121,7 @@ def _entries(aff_lines: list[Line], page_width: float = 612.0) -> list[Entry]:
         entries.append(Entry(text, markers, [ln]))
     for e in entries:
         e.text = clean_affiliation(e.text)
-    return [e for e in entries if _letters(e.text) >= 2 and not EXCLUDE_RE.search(e.text)]
+    return [e for e in entries if is_affiliation_text(e.text)]
 
 
 TAIL_WORDS = {"university", "universitat", "universität", "université", "universite", "institute", "institut",

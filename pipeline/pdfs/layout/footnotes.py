@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from ..emails import ascii_tokens, find_emails
 from .entries import CONNECTOR_END, Entry, clean_affiliation
 from .lines import Line, _letters, split_markers
-from .roles import EXCLUDE_RE, NAME_WORD, PARTICLES, _name_chunks, is_aff_like, is_name_like
+from .roles import EXCLUDE_RE, NAME_WORD, PARTICLES, _name_chunks, is_aff_like, is_affiliation_text, is_name_like
 
 if TYPE_CHECKING:
     from .assign import Author
@@ -212,7 +212,7 @@ def _footnote_entries(foot: list[Line]
         # author's affiliation.
         text = CORRESPONDENCE_LABEL.sub("", text)
         text = clean_affiliation(text)
-        if EXCLUDE_RE.search(text) or (SENTENCE_WORDS.search(text) and not is_aff_like(text)):
+        if not is_affiliation_text(text) or (SENTENCE_WORDS.search(text) and not is_aff_like(text)):
             continue  # a footnote of the text ("Since A can be stochastic, A(D) is a set")
         if _letters(text) >= 2:
             entries.append(Entry(text, split_markers(marker), lns))

@@ -109,6 +109,55 @@ def is_aff_like(text: str, ignoring: frozenset[str] | set[str] = frozenset()) ->
     return any(m.group(0).lower() not in ignoring for pattern in (AFF_RE, _places()) for m in pattern.finditer(text))
 
 
+# Closed-class words of running English (verbs "to be" and "to have", pronouns, modals,
+# determiners that open a clause): an address has none of them, a sentence has them. Matched in
+# lower case only, so "US" and "IT University" are not "us" and "it".
+SENTENCE_FUNCTION = re.compile(
+    r"(?<![\w-])(?:is|are|was|were|be|been|being|has|have|had|we|our|us|it|its|they|their|this|these|those|"
+    r"that|which|who|whose|can|could|will|would|should|may|might|must|than|such|not|into|via|while|when|"
+    r"where|how|what|there|both|each|very|using|used|uses|show|shows|shown|propose|proposes|proposed|"
+    r"present|presents|achieve|achieves|obtain|obtains|outperforms?|trained|released|based)(?![\w-])")
+# Lower-case words an affiliation does carry: connectors in the languages institutions are named in.
+AFF_CONNECTORS = {"of", "for", "and", "the", "in", "at", "on", "de", "di", "du", "des", "del", "della", "delle",
+                  "degli", "la", "le", "les", "y", "e", "und", "für", "fur", "zu", "da", "do", "dos", "das", "en",
+                  "van", "von", "der", "den", "voor", "och", "i", "a", "d'", "l'", "am", "an", "al", "el", "per",
+                  "sur", "et", "u", "z", "w", "na", "im", "bei", "an der", "st", "st."}
+# Notes about authorship ("∗Equal contribution", "Equal Contributors", "Joint first authors",
+# "listed in alphabetical order", "Corresponding author"): never an affiliation, whatever they
+# sit beside.
+AUTHORSHIP_NOTE = re.compile(
+    r"\b(?:equal(?:ly)?\s+(?:\w+\s+)?contribut\w*|contribut\w*\s+equally|equal\s+(?:senior\s+)?"
+    r"(?:authorship|advising|supervision|contributors?)|(?:joint|co-?)\s*(?:first|senior|last|corresponding)\s+"
+    r"authors?|(?:first|senior|last|lead)\s+authors?|alphabetical(?:ly)?|(?:random(?:ly|ized)?|arbitrary)\s+"
+    r"(?:author\s+)?order|order\w*\s+(?:is\s+)?(?:random\w*|alphabetical\w*)|corresponding\s+authors?|"
+    r"correspondence|authors?\s+contributed|project\s+leads?|core\s+contributors?|these\s+authors)\b", re.IGNORECASE)
+
+
+def is_prose(text: str) -> bool:
+    """Does `text` read as a sentence (an abstract, the body, a footnote of the text) rather than
+    an address? Two closed-class words of a clause, or one with three lower-case content
+    words, or mostly lower-case content words."""
+    text = re.sub(r"[{(\[][^{}()\[\]]*[})\]]\s*@\S+|\S+@\S+|https?://\S+|www\.\S+", " ", text)  # addresses
+    words = re.findall(r"[^\W\d_][\w'\u2019-]*", text)
+    if len(words) < 4:
+        return False
+    function = len(SENTENCE_FUNCTION.findall(text))
+    lower = sum(1 for w in words if w[0].islower() and w.lower() not in AFF_CONNECTORS)
+    return function >= 2 or (function >= 1 and lower >= 3) or (lower >= 5 and lower > 0.5 * len(words))
+
+
+def is_note(text: str) -> bool:
+    """A note about authorship, or a line of the kind `EXCLUDE_RE` names (dates, venues,
+    "work done at"), rather than an affiliation."""
+    return bool(EXCLUDE_RE.search(text) or AUTHORSHIP_NOTE.search(text))
+
+
+def is_affiliation_text(text: str) -> bool:
+    """The one test every affiliation string passes before it is kept, and so before it is
+    resolved: letters, not a note, not prose."""
+    return _letters(text) >= 2 and not is_note(text) and not is_prose(text)
+
+
 def _name_chunks(text: str) -> list[str]:
     return [c.strip(" .,;:") for c in NAME_SPLIT.split(text) if c.strip(" .,;:")]
 
@@ -252,7 +301,7 @@ def _role(ln: Line, previous: Line | None, name_style: tuple | None) -> None:
         if letters < 4 or (letters < 0.35 * _letters(ln.raw) and not is_aff_like(rest)):
             ln.role = "email"
             return
-    if _letters(text) < 2 or EXCLUDE_RE.search(text) or DATE_RE.match(text) or \
+    if _letters(text) < 2 or is_note(text) or DATE_RE.match(text) or \
             text.strip().lower() in ("and", "&"):
         ln.role = "other"
         return
@@ -272,7 +321,9 @@ def _role(ln: Line, previous: Line | None, name_style: tuple | None) -> None:
                 or ln.bold:
             ln.role = "name"
             return
-    ln.role = "aff"
+    # Only a line that could be an address is affiliation text: a sentence (the abstract's first
+    # line, a note of the text) is not, whatever it names.
+    ln.role = "other" if is_prose(text) else "aff"
 
 
 def _strip_credentials(ln: Line) -> None:
