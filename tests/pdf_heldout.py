@@ -100,9 +100,9 @@ def _body(p: Page, rng: random.Random, y: float, two_columns: bool, size: float)
         p.stack(72, y, [sentence] * int((740 - y) / (size + 2)), size, size + 2)
 
 
-def _abstract(p: Page, rng: random.Random, y: float, two_columns: bool) -> float:
-    """An abstract: a heading (three styles) and prose, or prose alone in italics (no heading).
-    Returns where the body may start."""
+def _abstract(p: Page, rng: random.Random, y: float, two_columns: bool) -> tuple[float, str]:
+    """An abstract: a heading (two styles) and prose, or prose alone in italics with its first
+    line indented (style "none"). Returns where the body may start, and the style."""
     style = rng.choice(["heading", "heading", "caps", "none"])
     x, wide = (54, 250) if two_columns else (90, 430)
     if style == "heading":
@@ -125,19 +125,19 @@ def _abstract(p: Page, rng: random.Random, y: float, two_columns: bool) -> float
         p.stack(x, y + 11, lines[1:], 9, 11, italic=True)
     else:
         p.stack(x, y, lines, 9, 11)
-    return y + 11 * len(lines) + 14
+    return y + 11 * len(lines) + 14, style
 
 
 def _finish(p: Page, rng: random.Random, y: float, path: Path, authors: list[dict], layout: str,
             notes: list[str] = ()) -> tuple[Path, dict]:
     two = rng.random() < 0.6
-    y = _abstract(p, rng, y, two)
+    y, abstract = _abstract(p, rng, y, two)
     _body(p, rng, y, two, 9.5)
     foot = 742 - 9 * len(notes)
     for note in notes:
         p.runs(54, foot, [(note[0], SUP), (note[1:], False)] if note[0] in "∗†‡§*" else [(note, False)], 7.5)
         foot += 9
-    row = {"file": path.name, "layout": layout, "authors": authors,
+    row = {"file": path.name, "layout": layout, "abstract": abstract, "authors": authors,
            "countries": sorted({c for a in authors for c in a["countries"]})}
     return p.save(path), row
 
@@ -146,6 +146,21 @@ def _person(name: str, places: list[tuple], email: bool = True) -> dict:
     return {"name": name, "affiliations": [", ".join(lines) for lines, _, _ in places],
             "countries": sorted({c for _, _, c in places}),
             "email": _email(name, places[0][1]) if email and places else None}
+
+
+def _wrap(p: Page, lines: list[str], size: float, width: float) -> list[str]:
+    """Lines broken where a word would not fit the column (a narrow ACM column)."""
+    out = []
+    for text in lines:
+        current = ""
+        for w in text.split():
+            if current and p.width(current + " " + w, size) > width:
+                out.append(current)
+                current = w
+            else:
+                current = (current + " " + w).strip()
+        out.append(current)
+    return out
 
 
 def _title(p: Page, rng: random.Random, centred: bool = True) -> float:
@@ -208,7 +223,7 @@ def acm_columns(path: Path, rng: random.Random) -> tuple[Path, dict]:
             centre = 54 + width * (k + 0.5)
             p.centred(row_y, name, 11, centre=centre)
             ly = row_y + 13
-            for text in place[0]:
+            for text in _wrap(p, place[0], 9, width - 8):
                 p.centred(ly, text, 9, centre=centre)
                 ly += 11
             p.centred(ly, _email(name, place[1]), 9, centre=centre)
@@ -238,13 +253,19 @@ def interspeech(path: Path, rng: random.Random) -> tuple[Path, dict]:
     p.centred_runs(y, parts, 11, bold=rng.random() < 0.5)
     y += 16
     glued = rng.random() < 0.4
-    for k, place in enumerate(places):
-        text = ", ".join(place[0])
-        if glued:
-            p.centred(y, f"{k + 1}{text}", 10, italic=True)
-        else:
-            p.centred_runs(y, [(str(k + 1), SUP), (text, False)], 10, italic=True)
+    texts = [", ".join(place[0]) for place in places]
+    if len(places) == 2 and rng.random() < 0.4 and max(p.width(t, 10) for t in texts) < 240:
+        # two entries side by side on one row
+        parts = [("1", SUP), (texts[0] + "   ", False), ("2", SUP), (texts[1], False)]
+        p.centred_runs(y, parts, 10, italic=True)
         y += 12
+    else:
+        for k, text in enumerate(texts):
+            if glued:
+                p.centred(y, f"{k + 1}{text}", 10, italic=True)
+            else:
+                p.centred_runs(y, [(str(k + 1), SUP), (text, False)], 10, italic=True)
+            y += 12
     emails = [_email(nm, places[o[0]][1]) for nm, o in zip(names, own)]
     p.centred(y, ", ".join(emails), 9, mono=True)
     authors = [_person(nm, [places[k] for k in o]) for nm, o in zip(names, own)]

@@ -116,7 +116,7 @@ SENTENCE_FUNCTION = re.compile(
     r"(?<![\w-])(?:is|are|was|were|be|been|being|has|have|had|we|our|us|it|its|they|their|this|these|those|"
     r"that|which|who|whose|can|could|will|would|should|may|might|must|than|such|not|into|via|while|when|"
     r"where|how|what|there|both|each|very|using|used|uses|show|shows|shown|propose|proposes|proposed|"
-    r"present|presents|achieve|achieves|obtain|obtains|outperforms?|trained|released|based)(?![\w-])")
+    r"present|presents|achieve|achieves|obtain|obtains|outperforms?|trained|released|based|as|by)(?![\w-])")
 # Lower-case words an affiliation does carry: connectors in the languages institutions are named in.
 AFF_CONNECTORS = {"of", "for", "and", "the", "in", "at", "on", "de", "di", "du", "des", "del", "della", "delle",
                   "degli", "la", "le", "les", "y", "e", "und", "für", "fur", "zu", "da", "do", "dos", "das", "en",
