@@ -103,7 +103,7 @@ def _body(p: Page, rng: random.Random, y: float, two_columns: bool, size: float)
 def _abstract(p: Page, rng: random.Random, y: float, two_columns: bool) -> tuple[float, str]:
     """An abstract: a heading (two styles) and prose, or prose alone in italics with its first
     line indented (style "none"). Returns where the body may start, and the style."""
-    style = rng.choice(["heading", "heading", "caps", "none"])
+    style = getattr(rng, "abstract", None) or rng.choice(["heading", "heading", "caps", "none"])
     x, wide = (54, 250) if two_columns else (90, 430)
     if style == "heading":
         p.run(x if two_columns else 280, y, "Abstract", 11, bold=True)
@@ -358,6 +358,7 @@ def build(out: Path, per_family: int = 12, seed: int = 31) -> list[dict]:
     for name, make in FAMILIES.items():
         for k in range(per_family):
             rng = random.Random(f"{seed}-{name}-{k}")
+            rng.abstract = "none" if k % 4 == 0 else None  # every fourth page: no heading, for sure
             _, row = make(out / f"{name}_{k:02d}.pdf", rng)
             rows.append(row)
     (out / "truth.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
