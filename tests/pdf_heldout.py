@@ -185,7 +185,14 @@ def shared_block(path: Path, rng: random.Random) -> tuple[Path, dict]:
     size, bold = rng.choice([(11, False), (12, False), (11, True)]), None
     size, bold = size
     per_line = len(names) if len(names) <= 3 else (len(names) + 1) // 2
+    grid = len(names) >= 3 and rng.random() < 0.4  # each name centred in its own column
     for start in range(0, len(names), per_line):
+        if grid:
+            group = names[start:start + per_line]
+            for k, name in enumerate(group):
+                p.centred(y, name, size, bold=bold, centre=306 + (k - (len(group) - 1) / 2) * 150)
+            y += size + 4
+            continue
         group = names[start:start + per_line]
         text = ("     ".join(group) if rng.random() < 0.4 else ", ".join(group[:-1]) + (" and " if len(group) > 1 else "")
                 + group[-1]) if len(group) > 1 else group[0]

@@ -212,6 +212,19 @@ def _by_position(named: list[tuple[Author, Line]], entries: list[Entry]) -> list
     return loose
 
 
+def _one_block_below(named: list[tuple[Author, object]], entries: list[Entry], loose: list[Entry]) -> bool:
+    """Do the entries make one block under every name, tied to some authors and not others?
+    Then it is the byline's shared affiliation: every author with the same one, all entries
+    below the last name line, stacked in one column with no gap, none tied to no one."""
+    tied = {tuple(a.affiliations) for a, _ in named if a.affiliations}
+    if loose or len(tied) != 1 or all(a.affiliations for a, _ in named) or len(list(tied)[0]) != len(entries):
+        return False
+    boxes = sorted((e.box for e in entries), key=lambda b: b[1])
+    if boxes[0][1] < max(ln.y1 for _, ln in named) - 1:
+        return False
+    return all(b[1] - a[3] < 1.5 * (a[3] - a[1]) and min(a[2], b[2]) > max(a[0], b[0]) for a, b in zip(boxes, boxes[1:]))
+
+
 def _stacked_rows(row: list[Line], above: list[Line], entries: list[Entry], span: tuple[float, float]) -> list[Line]:
     """Rows of names stacked right above `row` with no affiliation between them share the
     entry under the stack (ICLR: twelve names in three rows, one affiliation below)."""
@@ -360,6 +373,12 @@ def _tie_affiliations(authors: list[Author], named: list[tuple[Author, object]],
             for a in authors:
                 a.affiliations = [e.text for e in entries]
             loose = []
+        elif _one_block_below(named, entries, loose):
+            # names in a grid over one centred block: the block is everyone's, not only the
+            # names it happens to sit under
+            layout = "shared"
+            for a in authors:
+                a.affiliations = a.affiliations or [e.text for e in entries]
         unassigned = [e.text for e in loose]
     elif foot_entries and authors:
         layout = "footnote"

@@ -44,7 +44,9 @@ def clean_affiliation(text: str) -> str:
     text = re.sub(r"^\s*(?:address(?:es)?|affiliations?)\s*:\s*", "", text, flags=re.I)
     text = CORRESPONDENCE.sub("", text)
     text = re.sub(r"\bfull list of author information\b.*$", "", text, flags=re.I | re.S)
-    text = re.sub(r"\(\s*[^()]*@[^()]*\)|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", " ", text)  # "(forner@celct.it)"
+    # "(forner@celct.it)", "{jiatang, junyan}@microsoft.com", "a.b@x.org"
+    text = re.sub(r"\(\s*[^()]*@[^()]*\)|[{\[][^{}\[\]]*[}\]]\s*@[\w-]+(?:\.[\w-]+)+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
+                  " ", text)
     text = " ".join(text.split()).strip(" ,;.:\u2022")
     text = re.sub(r"(?:[\s,]+(?:and|&))+$", "", text).strip(" ,;.:")  # "..., Switzerland and" before the next marker
     return text
