@@ -98,3 +98,38 @@ def test_affiliations_are_not_prose(text):
                                   "Corresponding author: ana@uc.pt", "Equal senior authorship"])
 def test_authorship_notes(text):
     assert roles.is_note(text) and not roles.is_affiliation_text(text)
+
+
+@pytest.mark.parametrize("text", ["51 avenue Jean Kuntzmann", "One Microsoft Way", "Via Tridente 42/14", "Stanford, CA",
+                                  "Baltimore, MD 21218", "Hauptstraße 5", "2 Rue Simone Iff"])
+def test_streets_and_state_codes_end_the_affiliation_above(text):
+    """A printed address is a place, never an affiliation of its own: the line joins the entry
+    above it ("Microsoft Research" / "One Microsoft Way" / "Redmond, WA 98052, USA")."""
+    from paperatlas.pipeline.pdfs.layout.entries import is_address_line
+
+    assert is_address_line(text)
+
+
+@pytest.mark.parametrize("text", ["Microsoft Research", "Carnegie Mellon University", "Google, Inc.", "MIT, CA"])
+def test_institutions_are_not_address_lines(text):
+    from paperatlas.pipeline.pdfs.layout.entries import is_address_line
+
+    assert not is_address_line(text)
+
+
+def test_is_affiliated_with_footnotes():
+    """WSDM: "*Jia Li is affiliated with the University of Illinois at Chicago and worked on the
+    project while interning at Google." The clause after "and" is not part of the affiliation,
+    and the internship is a former one."""
+    from paperatlas.pipeline.pdfs.layout import with_sentences
+
+    current, former = with_sentences("Jia Li is affiliated with the University of Illinois at Chicago and worked "
+                                     "on the project while interning at Google.")
+    assert current == [("Jia Li", "University of Illinois at Chicago")]
+    assert former == [(None, "Google")]
+
+
+@pytest.mark.parametrize("text", ["CCS Concepts: • Human-centered computing →Empirical studies in interaction design",
+                                  "studies", "ACM Reference Format:"])
+def test_acm_front_matter_is_not_an_affiliation(text):
+    assert not roles.is_affiliation_text(text)

@@ -153,9 +153,27 @@ def is_subunit(text: str) -> bool:
 COUNTRY_CODES = re.compile(r"(?<![\w.])(?:U\.?S\.?A\.?|U\.?K\.?|P\.?\s?R\.?\s?China|PRC)(?![\w])")
 
 
+# A street: a number (or "One") then words ending in a street word, or a street word then words
+# and a number, in the languages addresses are printed in ("51 avenue Jean Kuntzmann", "One
+# Microsoft Way", "Via Tridente 42/14", "Hauptstraße 5", "Calle Mayor 12").
+STREET = re.compile(
+    r"^\s*(?:(?:\d+[A-Za-z]?(?:[-/]\d+)?|One|Two|Three)\s+(?:[\w.'-]+\s+){0,3}?(?:street|st\.?|avenue|ave\.?|"
+    r"road|rd\.?|way|boulevard|blvd\.?|drive|dr\.?|lane|ln\.?|place|pl\.?|square|parkway|pkwy\.?|court|ct\.?|"
+    r"highway|hwy\.?|circle|terrace|plaza|rue|avenue|all[ée]e|chemin|quai|via|viale|piazza|calle|avenida|rua|"
+    r"strasse|straße|weg|platz|gasse|laan|straat|gatan|vej)\b|(?:rue|avenue|all[ée]e|chemin|quai|via|viale|piazza|"
+    r"corso|calle|avenida|av\.|rua|carrer|ul\.|ulica)\s+(?:[\w.'-]+\s+){0,4}\d+|[\w-]*(?:stra(?:ss|ß)e|weg|platz|"
+    r"gasse|laan|straat|gatan|vej)\s+\d+)", re.IGNORECASE)
+# "Stanford, CA", "Baltimore, MD 21218", "Ithaca, NY 14853-7501": a city and a state code
+STATE_ADDRESS = re.compile(r"^\s*[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*){0,2},\s*[A-Z]{2}(?:\s+\d{5}(?:-\d{4})?)?"
+                           r"(?:\s*,\s*(?:USA|U\.S\.A\.?|US|United States))?\s*$")
+
+
 def is_address_line(text: str) -> bool:
     """A line that only says where ("Santiago, Chile", "Seattle, WA 98105, USA", "Lagos,
-    Nigeria"): the end of the affiliation above it, never one of its own."""
+    Nigeria", "Stanford, CA", "One Microsoft Way"): the end of the affiliation above it, never
+    one of its own."""
+    if STREET.match(text) or (STATE_ADDRESS.match(text) and not AFF_RE.search(text)):
+        return True
     words = text.replace(",", " ").split()
     if not 1 <= len(words) <= 6:
         return False

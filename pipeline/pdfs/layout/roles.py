@@ -16,7 +16,8 @@ EXCLUDE_RE = re.compile(
     r"internship|arxiv|https?://|www\.|code (?:and|is)|available at|submitted|accepted|published|"
     r"equal (?:\w+ )?(?:contribution|advising|supervision)|project lead|core contributors?|senior authors?|"
     r"(?:action |academic |handling )?editors?\s*:|communicated by|recommended for acceptance|"
-    r"workshop|symposium|journal of|transactions on|vol\.|pages?\s+\d)", re.IGNORECASE)
+    r"workshop|symposium|journal of|transactions on|vol\.|pages?\s+\d|ccs concepts|acm reference format|"
+    r"additional key words)", re.IGNORECASE)
 DATE_RE = re.compile(
     r"^\s*(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}|"
     r"\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{4}|\d{4}-\d{2}-\d{2})\s*$",
@@ -155,6 +156,8 @@ def is_note(text: str) -> bool:
 def is_affiliation_text(text: str) -> bool:
     """The one test every affiliation string passes before it is kept, and so before it is
     resolved: letters, not a note, not prose."""
+    if not re.search(r"[A-Z\u00c0-\u00de]", text) and not AFF_RE.search(text):
+        return False  # no capital and no institution word: a fragment of a line ("studies")
     return _letters(text) >= 2 and not is_note(text) and not is_prose(text)
 
 
