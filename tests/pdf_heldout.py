@@ -12,7 +12,9 @@ Families (each page's `layout` in its truth line):
 - `icassp`: ICASSP's italic names with symbol markers over symbol-marked lines, or two name
   blocks each over its own address;
 - `notes`: names with symbol markers over numbered affiliations, and "∗Equal contribution",
-  "†Work done during an internship at ...", "Corresponding author" notes at the foot.
+  "†Work done during an internship at ...", "Corresponding author" notes at the foot;
+- `grid_notes`: a grid of names with symbols for notes only, and one line that says where
+  everyone is and carries the notes ("All authors from DeepMind, ∗Equal contributions, ...").
 Any page may start its abstract without a heading and talk about companies and countries
 ("... released by AI21 Labs in Israel", "... trained at Google"): prose, never an affiliation.
 
@@ -355,7 +357,32 @@ def notes(path: Path, rng: random.Random) -> tuple[Path, dict]:
     return _finish(p, rng, y + 14, path, authors, "notes", foot)
 
 
-FAMILIES = {f.__name__: f for f in (shared_block, acm_columns, interspeech, icassp, notes)}
+def grid_notes(path: Path, rng: random.Random) -> tuple[Path, dict]:
+    """A grid of names with symbols for notes only, and one line that both says where everyone
+    is and carries the notes ("All authors from DeepMind, ∗Equal contributions, ‡Equal senior
+    authorship")."""
+    p = Page(rng.choice(["helv", "tiro"]))
+    y = _title(p, rng, centred=False)
+    names = _people(rng, rng.randint(4, 9))
+    org = rng.choice([(["DeepMind", "London, United Kingdom"], "deepmind.com", "GB"),
+                      (["Google Research", "Zurich, Switzerland"], "google.com", "CH"),
+                      (["Preferred Networks", "Tokyo, Japan"], "preferred.jp", "JP"),
+                      (["Mila - Quebec AI Institute", "Montreal, Canada"], "mila.quebec", "CA")])
+    marks = ["∗" if k < 2 else "‡" if k >= len(names) - 2 else "" for k in range(len(names))]
+    for k, (name, mark) in enumerate(zip(names, marks)):
+        x = p.run(54 + (k % 3) * 170, y + (k // 3) * 14, name, 10.5)
+        if mark:
+            p.run(x, y + (k // 3) * 14 - 3.6, mark, 6.3)
+    y += 14 * ((len(names) + 2) // 3) + 6
+    where = ", ".join(org[0]) if rng.random() < 0.5 else org[0][0]
+    parts = [(f"All authors from {where}, ", False), ("∗", SUP), ("Equal contributions, ", False), ("‡", SUP),
+             ("Equal senior authorship", False)]
+    p.runs(54, y, parts, 8.5)
+    authors = [_person(nm, [([where], org[1], org[2])], email=False) for nm in names]
+    return _finish(p, rng, y + 18, path, authors, "grid_notes")
+
+
+FAMILIES = {f.__name__: f for f in (shared_block, acm_columns, interspeech, icassp, notes, grid_notes)}
 
 
 def build(out: Path, per_family: int = 12, seed: int = 31) -> list[dict]:

@@ -42,6 +42,7 @@ class Entry:
 
 def clean_affiliation(text: str) -> str:
     text = re.sub(r"^\s*(?:address(?:es)?|affiliations?)\s*:\s*", "", text, flags=re.I)
+    text = re.sub(r"^\s*(?:all\s+|the\s+)?authors?\s+(?:are\s+)?(?:from|at|with)\s+(?:the\s+)?", "", text, flags=re.I)
     text = CORRESPONDENCE.sub("", text)
     text = re.sub(r"\bfull list of author information\b.*$", "", text, flags=re.I | re.S)
     # "(forner@celct.it)", "{jiatang, junyan}@microsoft.com", "a.b@x.org"

@@ -304,6 +304,8 @@ def _role(ln: Line, previous: Line | None, name_style: tuple | None) -> None:
         if letters < 4 or (letters < 0.35 * _letters(ln.raw) and not is_aff_like(rest)):
             ln.role = "email"
             return
+    if is_note(text) and _without_notes(ln):
+        text = ln.text  # "All authors from DeepMind, ∗Equal contributions, ‡Equal senior authorship"
     if _letters(text) < 2 or is_note(text) or DATE_RE.match(text) or \
             text.strip().lower() in ("and", "&"):
         ln.role = "other"
@@ -327,6 +329,25 @@ def _role(ln: Line, previous: Line | None, name_style: tuple | None) -> None:
     # Only a line that could be an address is affiliation text: a sentence (the abstract's first
     # line, a note of the text) is not, whatever it names.
     ln.role = "other" if is_prose(text) else "aff"
+
+
+def _without_notes(ln: Line) -> bool:
+    """A line of several parts apart by markers, some of them notes ("All authors from DeepMind,
+    ∗Equal contributions, ‡Equal senior authorship"): the notes and their markers leave the line
+    and the rest stays. Returns whether something that is not a note stayed."""
+    parts: list[list[tuple[str, bool]]] = [[]]
+    for text, marker in ln.pieces:
+        if marker and parts[-1]:
+            parts.append([])
+        parts[-1].append((text, marker))
+    kept = [p for p in parts if not is_note(" ".join(t for t, m in p if not m))]
+    if len(parts) < 2 or not kept or len(kept) == len(parts):
+        return False
+    pieces = [piece for p in kept for piece in p]
+    if pieces and not pieces[-1][1]:
+        pieces[-1] = (pieces[-1][0].rstrip(" ,;"), False)
+    ln.pieces = pieces
+    return _letters(ln.text) >= 2
 
 
 def _strip_credentials(ln: Line) -> None:
