@@ -364,21 +364,23 @@ def grid_notes(path: Path, rng: random.Random) -> tuple[Path, dict]:
     p = Page(rng.choice(["helv", "tiro"]))
     y = _title(p, rng, centred=False)
     names = _people(rng, rng.randint(4, 9))
-    org = rng.choice([(["DeepMind", "London, United Kingdom"], "deepmind.com", "GB"),
-                      (["Google Research", "Zurich, Switzerland"], "google.com", "CH"),
-                      (["Preferred Networks", "Tokyo, Japan"], "preferred.jp", "JP"),
-                      (["Mila - Quebec AI Institute", "Montreal, Canada"], "mila.quebec", "CA")])
+    # (lines, domain, country where printed, headquarters' country when only the name is printed)
+    org = rng.choice([(["DeepMind", "London, United Kingdom"], "deepmind.com", "GB", "GB"),
+                      (["Google Research", "Zurich, Switzerland"], "google.com", "CH", "US"),
+                      (["Preferred Networks", "Tokyo, Japan"], "preferred.jp", "JP", "JP"),
+                      (["Mila - Quebec AI Institute", "Montreal, Canada"], "mila.quebec", "CA", "CA")])
     marks = ["∗" if k < 2 else "‡" if k >= len(names) - 2 else "" for k in range(len(names))]
     for k, (name, mark) in enumerate(zip(names, marks)):
         x = p.run(54 + (k % 3) * 170, y + (k // 3) * 14, name, 10.5)
         if mark:
             p.run(x, y + (k // 3) * 14 - 3.6, mark, 6.3)
     y += 14 * ((len(names) + 2) // 3) + 6
-    where = ", ".join(org[0]) if rng.random() < 0.5 else org[0][0]
+    printed = rng.random() < 0.5
+    where = ", ".join(org[0]) if printed else org[0][0]
     parts = [(f"All authors from {where}, ", False), ("∗", SUP), ("Equal contributions, ", False), ("‡", SUP),
              ("Equal senior authorship", False)]
     p.runs(54, y, parts, 8.5)
-    authors = [_person(nm, [([where], org[1], org[2])], email=False) for nm in names]
+    authors = [_person(nm, [([where], org[1], org[2] if printed else org[3])], email=False) for nm in names]
     return _finish(p, rng, y + 18, path, authors, "grid_notes")
 
 
