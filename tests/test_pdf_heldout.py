@@ -133,3 +133,23 @@ def test_is_affiliated_with_footnotes():
                                   "studies", "ACM Reference Format:"])
 def test_acm_front_matter_is_not_an_affiliation(text):
     assert not roles.is_affiliation_text(text)
+
+
+def test_an_indented_first_line_of_the_abstract_ends_the_author_block(tmp_path):
+    """No heading, the first line indented and with no word of a sentence in it: the paragraph
+    below it starts the body, and so does its first line."""
+    from pdf_builder import Page
+
+    p = Page("tiro")
+    p.centred(80, "Retrieval-Enhanced Language Models at Trillion-Token Scale", 16, bold=True)
+    p.centred(104, "Mei Lin, Carlos Ortega and Sophie Laurent", 11)
+    p.centred(118, "Inria, Paris, France", 10)
+    p.run(102, 150, "Large Language Models (LLMs) like GPT-3, Gopher and Jurassic-1 (AI21 Labs, Tel Aviv,", 9)
+    p.stack(90, 161, ["Israel) need vast compute; retrieval from a trillion-token database cuts that cost by a large",
+                      "factor while keeping the quality of the model close to the quality of much larger models"] * 4, 9, 11)
+    p.body(260, 30, x=90, size=9)
+    page = read_pdf(p.save(tmp_path / "indented.pdf")).page
+    assert {a.name: a.affiliations for a in page.authors} == {
+        "Mei Lin": ["Inria, Paris, France"], "Carlos Ortega": ["Inria, Paris, France"],
+        "Sophie Laurent": ["Inria, Paris, France"]}
+    assert page.unassigned == []
