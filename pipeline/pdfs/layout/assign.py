@@ -25,6 +25,7 @@ from .roles import (
     _roles,
     _strip_credentials,
     is_aff_like,
+    is_affiliation_text,
     is_name_like,
 )
 from .zones import (
@@ -211,6 +212,19 @@ def _by_position(named: list[tuple[Author, Line]], entries: list[Entry]) -> list
     return loose
 
 
+def _one_block_below(named: list[tuple[Author, object]], entries: list[Entry], loose: list[Entry]) -> bool:
+    """Do the entries make one block under every name, tied to some authors and not others?
+    Then it is the byline's shared affiliation: every author with the same one, all entries
+    below the last name line, stacked in one column with no gap, none tied to no one."""
+    tied = {tuple(a.affiliations) for a, _ in named if a.affiliations}
+    if loose or len(tied) != 1 or all(a.affiliations for a, _ in named) or len(list(tied)[0]) != len(entries):
+        return False
+    boxes = sorted((e.box for e in entries), key=lambda b: b[1])
+    if boxes[0][1] < max(ln.y1 for _, ln in named) - 1:
+        return False
+    return all(b[1] - a[3] < 1.5 * (a[3] - a[1]) and min(a[2], b[2]) > max(a[0], b[0]) for a, b in zip(boxes, boxes[1:]))
+
+
 def _stacked_rows(row: list[Line], above: list[Line], entries: list[Entry], span: tuple[float, float]) -> list[Line]:
     """Rows of names stacked right above `row` with no affiliation between them share the
     entry under the stack (ICLR: twelve names in three rows, one affiliation below)."""
@@ -283,6 +297,10 @@ def _analyse(page_dict: dict, relaxed: bool) -> FirstPage:
     by_name.extend(_name_groups(foot, authors))
 
     layout, unassigned = _tie_affiliations(authors, named, entries, foot_entries, inline, by_name)
+    # The invariant: nothing is an author's affiliation, or the page's, unless it reads as one.
+    for a in authors:
+        a.affiliations = [x for x in a.affiliations if is_affiliation_text(x)]
+    unassigned = [x for x in unassigned if is_affiliation_text(x)]
     for ln in header:
         if ln.role == "other":
             former.extend((None, clean_affiliation(m["aff"])) for m in FORMER_RE.finditer(ln.text))
@@ -355,6 +373,12 @@ def _tie_affiliations(authors: list[Author], named: list[tuple[Author, object]],
             for a in authors:
                 a.affiliations = [e.text for e in entries]
             loose = []
+        elif _one_block_below(named, entries, loose):
+            # names in a grid over one centred block: the block is everyone's, not only the
+            # names it happens to sit under
+            layout = "shared"
+            for a in authors:
+                a.affiliations = a.affiliations or [e.text for e in entries]
         unassigned = [e.text for e in loose]
     elif foot_entries and authors:
         layout = "footnote"
@@ -428,7 +452,7 @@ def _loose_affiliations(lines: list[Line], title: list[Line], header: list[Line]
         if (re.search(r"\b(?:we|our|this paper|in this|is|are|was|were|has|have)\b", text) or text[:1].islower()
                 or text.endswith("-") or len(PROSE_WORDS.findall(text)) >= 2):
             continue  # a line of the text, not an address
-        if STRONG_AFF.search(text) or (AFF_RE.search(text) and _places().search(text)):
+        if is_affiliation_text(text) and (STRONG_AFF.search(text) or (AFF_RE.search(text) and _places().search(text))):
             out.append(text)
     return out
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from .lines import GLUED_NUMBER, MARKER_CANON, SYMBOLS, Line, _letters, split_markers
-from .roles import AFF_RE, COUNTRY_WORDS, EXCLUDE_RE, POSTCODE_RE, _places
+from .roles import AFF_RE, COUNTRY_WORDS, POSTCODE_RE, _places, is_affiliation_text
 from .zones import reading_order
 
 CONNECTOR_END = re.compile(r"(?:,|;|&|-|\b(?:and|of|for|in|on|at|de|del|der|des|di|du|la|le|und|f\u00fcr|the|y|e))\s*$",
@@ -42,9 +42,12 @@ class Entry:
 
 def clean_affiliation(text: str) -> str:
     text = re.sub(r"^\s*(?:address(?:es)?|affiliations?)\s*:\s*", "", text, flags=re.I)
+    text = re.sub(r"^\s*(?:all\s+|the\s+)?authors?\s+(?:are\s+)?(?:from|at|with)\s+(?:the\s+)?", "", text, flags=re.I)
     text = CORRESPONDENCE.sub("", text)
     text = re.sub(r"\bfull list of author information\b.*$", "", text, flags=re.I | re.S)
-    text = re.sub(r"\(\s*[^()]*@[^()]*\)|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", " ", text)  # "(forner@celct.it)"
+    # "(forner@celct.it)", "{jiatang, junyan}@microsoft.com", "a.b@x.org"
+    text = re.sub(r"\(\s*[^()]*@[^()]*\)|[{\[][^{}\[\]]*[}\]]\s*@[\w-]+(?:\.[\w-]+)+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
+                  " ", text)
     text = " ".join(text.split()).strip(" ,;.:\u2022")
     text = re.sub(r"(?:[\s,]+(?:and|&))+$", "", text).strip(" ,;.:")  # "..., Switzerland and" before the next marker
     return text
@@ -85,7 +88,7 @@ def _flow_entries(aff_lines: list[Line]) -> list[Entry]:
     entries = []
     for marker, text, lines, _ in items:
         text = clean_affiliation(text)
-        if _letters(text) >= 2 and not EXCLUDE_RE.search(text):
+        if is_affiliation_text(text):
             entries.append(Entry(text, split_markers(marker) if marker else [], lines))
     return entries
 
@@ -121,7 +124,7 @@ def _entries(aff_lines: list[Line], page_width: float = 612.0) -> list[Entry]:
         entries.append(Entry(text, markers, [ln]))
     for e in entries:
         e.text = clean_affiliation(e.text)
-    return [e for e in entries if _letters(e.text) >= 2 and not EXCLUDE_RE.search(e.text)]
+    return [e for e in entries if is_affiliation_text(e.text)]
 
 
 TAIL_WORDS = {"university", "universitat", "universität", "université", "universite", "institute", "institut",
@@ -151,9 +154,27 @@ def is_subunit(text: str) -> bool:
 COUNTRY_CODES = re.compile(r"(?<![\w.])(?:U\.?S\.?A\.?|U\.?K\.?|P\.?\s?R\.?\s?China|PRC)(?![\w])")
 
 
+# A street: a number (or "One") then words ending in a street word, or a street word then words
+# and a number, in the languages addresses are printed in ("51 avenue Jean Kuntzmann", "One
+# Microsoft Way", "Via Tridente 42/14", "Hauptstraße 5", "Calle Mayor 12").
+STREET = re.compile(
+    r"^\s*(?:(?:\d+[A-Za-z]?(?:[-/]\d+)?|One|Two|Three)\s+(?:[\w.'-]+\s+){0,3}?(?:street|st\.?|avenue|ave\.?|"
+    r"road|rd\.?|way|boulevard|blvd\.?|drive|dr\.?|lane|ln\.?|place|pl\.?|square|parkway|pkwy\.?|court|ct\.?|"
+    r"highway|hwy\.?|circle|terrace|plaza|rue|avenue|all[ée]e|chemin|quai|via|viale|piazza|calle|avenida|rua|"
+    r"strasse|straße|weg|platz|gasse|laan|straat|gatan|vej)\b|(?:rue|avenue|all[ée]e|chemin|quai|via|viale|piazza|"
+    r"corso|calle|avenida|av\.|rua|carrer|ul\.|ulica)\s+(?:[\w.'-]+\s+){0,4}\d+|[\w-]*(?:stra(?:ss|ß)e|weg|platz|"
+    r"gasse|laan|straat|gatan|vej)\s+\d+)", re.IGNORECASE)
+# "Stanford, CA", "Baltimore, MD 21218", "Ithaca, NY 14853-7501": a city and a state code
+STATE_ADDRESS = re.compile(r"^\s*[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*){0,2},\s*[A-Z]{2}(?:\s+\d{5}(?:-\d{4})?)?"
+                           r"(?:\s*,\s*(?:USA|U\.S\.A\.?|US|United States))?\s*$")
+
+
 def is_address_line(text: str) -> bool:
     """A line that only says where ("Santiago, Chile", "Seattle, WA 98105, USA", "Lagos,
-    Nigeria"): the end of the affiliation above it, never one of its own."""
+    Nigeria", "Stanford, CA", "One Microsoft Way"): the end of the affiliation above it, never
+    one of its own."""
+    if STREET.match(text) or (STATE_ADDRESS.match(text) and not AFF_RE.search(text)):
+        return True
     words = text.replace(",", " ").split()
     if not 1 <= len(words) <= 6:
         return False

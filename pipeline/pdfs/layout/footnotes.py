@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from ..emails import ascii_tokens, find_emails
 from .entries import CONNECTOR_END, Entry, clean_affiliation
 from .lines import Line, _letters, split_markers
-from .roles import EXCLUDE_RE, NAME_WORD, PARTICLES, _name_chunks, is_aff_like, is_name_like
+from .roles import EXCLUDE_RE, NAME_WORD, PARTICLES, _name_chunks, is_aff_like, is_affiliation_text, is_name_like
 
 if TYPE_CHECKING:
     from .assign import Author
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 # "K. He and J. Sun are with Microsoft Research, ..."; "H. Li is with A, and also with B";
 # "The authors are with ..."; "X was with ..." (a former affiliation).
 WITH_RE = re.compile(r"\b(?P<verb>is|are|was|were)\s+(?:(?P<adv>now|also|currently|presently|formerly|previously|"
-                     r"jointly)\s+)?(?:with|at)\s+(?:the\s+)?", re.IGNORECASE)
+                     r"jointly)\s+)?(?:(?:affiliated|employed)\s+(?:with|at|by)|with|at)\s+(?:the\s+)?", re.IGNORECASE)
 
 
 ALSO_WITH = re.compile(r",?\s*(?:and|as well as)\s+(?:is\s+|are\s+)?(?:also|now)\s+(?:with|at)\s+(?:the\s+)?", re.I)
@@ -37,7 +37,8 @@ ALL_AUTHORS = re.compile(r"^(?:the|all)\s+(?:other\s+)?authors?$", re.IGNORECASE
 # "Work done while at X", "during an internship at X": where an author was, not where they are.
 FORMER_RE = re.compile(r"\b(?:(?:work|research|this)\s+(?:was\s+)?(?:partly\s+|partially\s+|mainly\s+)?"
                        r"(?:done|performed|conducted|carried out)\s+(?:while|when|during)\b[^.;]*?|"
-                       r"during\s+(?:an?\s+|his\s+|her\s+|their\s+)?internships?|while\s+(?:\w+\s+){0,4}?"
+                       r"during\s+(?:an?\s+|his\s+|her\s+|their\s+)?internships?|while\s+interning|"
+                       r"while\s+(?:\w+\s+){0,4}?"
                        r"(?:was|were|being)\s+(?:an?\s+)?(?:intern|student|visitor|visiting)\w*|"
                        r"(?:was|were)\s+(?:an?\s+)?interns?)\s+(?:at|with)\s+(?:the\s+)?(?P<aff>[^.;()]{3,160})",
                        re.IGNORECASE)
@@ -119,6 +120,9 @@ def with_sentences(text: str) -> tuple[list[tuple[str, str]], list[tuple[str | N
         if k + 1 < len(matches):
             rest = rest[:matches[k + 1].start() - m.end()]
         rest = rest[:_sentence_end(rest)]
+        # "... with UIC and worked on the project while interning at Google": a new clause ends it
+        rest = re.split(r",?\s+(?:and|but|while|where)\s+(?=(?:is|was|has|had|worked|works|did|now|currently)\b)",
+                        rest, maxsplit=1)[0]
         affs = [clean_affiliation(re.sub(r"\(.*?@.*?\)", "", a)) for a in ALSO_WITH.split(rest)]
         affs = [a for a in affs if _letters(a) >= 3]
         was = m["verb"].lower() in ("was", "were") or (m["adv"] or "").lower() in ("formerly", "previously")
@@ -212,7 +216,7 @@ def _footnote_entries(foot: list[Line]
         # author's affiliation.
         text = CORRESPONDENCE_LABEL.sub("", text)
         text = clean_affiliation(text)
-        if EXCLUDE_RE.search(text) or (SENTENCE_WORDS.search(text) and not is_aff_like(text)):
+        if not is_affiliation_text(text) or (SENTENCE_WORDS.search(text) and not is_aff_like(text)):
             continue  # a footnote of the text ("Since A can be stochastic, A(D) is a set")
         if _letters(text) >= 2:
             entries.append(Entry(text, split_markers(marker), lns))

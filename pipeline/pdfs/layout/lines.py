@@ -206,8 +206,9 @@ def attach_stray_markers(lines: list[Line]) -> list[Line]:
         if 0 < len(raw) <= 8 and MARKER_RE.match(raw) and any(c.isdigit() or c in SYMBOL_SET for c in raw):
             host = None
             for other in lines:
-                if (other is not ln and other.size > ln.size * 1.15 and -12 <= ln.x0 - other.x1 < 3 and ln.x1 > other.x1
-                        and ln.y0 < other.y1 and ln.y1 > other.y0):
+                # an italic line's box runs past its last glyph: the marker may end inside it
+                if (other is not ln and other.size > ln.size * 1.15 and -12 <= ln.x0 - other.x1 < 3
+                        and ln.x1 > other.x1 - 0.3 * other.size and ln.y0 < other.y1 and ln.y1 > other.y0):
                     host = other
                     break
             if host is not None:
@@ -215,6 +216,17 @@ def attach_stray_markers(lines: list[Line]) -> list[Line]:
                 host.x1 = max(host.x1, ln.x1)
                 continue
         kept.append(ln)
+    # A line MuPDF starts with the marker of the text just before it on the same row, touching
+    # it ("TOMÁS LIN" | "∗   WEI BELLO†"): the marker is that text's.
+    for ln in kept:
+        if len(ln.pieces) < 2 or not ln.pieces[0][1] or ln.pieces[1][1]:
+            continue
+        host = next((o for o in kept if o is not ln and o.pieces and not o.pieces[-1][1] and o.x0 < ln.x0
+                     and abs(o.size - ln.size) < 1 and abs((o.y0 + o.y1) - (ln.y0 + ln.y1)) < ln.size
+                     and -0.6 * ln.size <= ln.x0 - o.x1 < 1), None)
+        if host is not None:
+            host.pieces.append(ln.pieces[0])
+            ln.pieces = ln.pieces[1:]
     return kept
 
 

@@ -16,7 +16,8 @@ EXCLUDE_RE = re.compile(
     r"internship|arxiv|https?://|www\.|code (?:and|is)|available at|submitted|accepted|published|"
     r"equal (?:\w+ )?(?:contribution|advising|supervision)|project lead|core contributors?|senior authors?|"
     r"(?:action |academic |handling )?editors?\s*:|communicated by|recommended for acceptance|"
-    r"workshop|symposium|journal of|transactions on|vol\.|pages?\s+\d)", re.IGNORECASE)
+    r"workshop|symposium|journal of|transactions on|vol\.|pages?\s+\d|ccs concepts|acm reference format|"
+    r"additional key words)", re.IGNORECASE)
 DATE_RE = re.compile(
     r"^\s*(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}|"
     r"\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{4}|\d{4}-\d{2}-\d{2})\s*$",
@@ -107,6 +108,57 @@ def is_aff_like(text: str, ignoring: frozenset[str] | set[str] = frozenset()) ->
     if not ignoring:
         return bool(AFF_RE.search(text) or _places().search(text))
     return any(m.group(0).lower() not in ignoring for pattern in (AFF_RE, _places()) for m in pattern.finditer(text))
+
+
+# Closed-class words of running English (verbs "to be" and "to have", pronouns, modals,
+# determiners that open a clause): an address has none of them, a sentence has them. Matched in
+# lower case only, so "US" and "IT University" are not "us" and "it".
+SENTENCE_FUNCTION = re.compile(
+    r"(?<![\w-])(?:is|are|was|were|be|been|being|has|have|had|we|our|us|it|its|they|their|this|these|those|"
+    r"that|which|who|whose|can|could|will|would|should|may|might|must|than|such|not|into|via|while|when|"
+    r"where|how|what|there|both|each|very|using|used|uses|show|shows|shown|propose|proposes|proposed|"
+    r"present|presents|achieve|achieves|obtain|obtains|outperforms?|trained|released|based|as|by)(?![\w-])")
+# Lower-case words an affiliation does carry: connectors in the languages institutions are named in.
+AFF_CONNECTORS = {"of", "for", "and", "the", "in", "at", "on", "de", "di", "du", "des", "del", "della", "delle",
+                  "degli", "la", "le", "les", "y", "e", "und", "für", "fur", "zu", "da", "do", "dos", "das", "en",
+                  "van", "von", "der", "den", "voor", "och", "i", "a", "d'", "l'", "am", "an", "al", "el", "per",
+                  "sur", "et", "u", "z", "w", "na", "im", "bei", "an der", "st", "st."}
+# Notes about authorship ("∗Equal contribution", "Equal Contributors", "Joint first authors",
+# "listed in alphabetical order", "Corresponding author"): never an affiliation, whatever they
+# sit beside.
+AUTHORSHIP_NOTE = re.compile(
+    r"\b(?:equal(?:ly)?\s+(?:\w+\s+)?contribut\w*|contribut\w*\s+equally|equal\s+(?:senior\s+)?"
+    r"(?:authorship|advising|supervision|contributors?)|(?:joint|co-?)\s*(?:first|senior|last|corresponding)\s+"
+    r"authors?|(?:first|senior|last|lead)\s+authors?|alphabetical(?:ly)?|(?:random(?:ly|ized)?|arbitrary)\s+"
+    r"(?:author\s+)?order|order\w*\s+(?:is\s+)?(?:random\w*|alphabetical\w*)|corresponding\s+authors?|"
+    r"correspondence|authors?\s+contributed|project\s+leads?|core\s+contributors?|these\s+authors)\b", re.IGNORECASE)
+
+
+def is_prose(text: str) -> bool:
+    """Does `text` read as a sentence (an abstract, the body, a footnote of the text) rather than
+    an address? Two closed-class words of a clause, or one with three lower-case content
+    words, or mostly lower-case content words."""
+    text = re.sub(r"[{(\[][^{}()\[\]]*[})\]]\s*@\S+|\S+@\S+|https?://\S+|www\.\S+", " ", text)  # addresses
+    words = re.findall(r"[^\W\d_][\w'\u2019-]*", text)
+    if len(words) < 4:
+        return False
+    function = len(SENTENCE_FUNCTION.findall(text))
+    lower = sum(1 for w in words if w[0].islower() and w.lower() not in AFF_CONNECTORS)
+    return function >= 2 or (function >= 1 and lower >= 3) or (lower >= 5 and lower > 0.5 * len(words))
+
+
+def is_note(text: str) -> bool:
+    """A note about authorship, or a line of the kind `EXCLUDE_RE` names (dates, venues,
+    "work done at"), rather than an affiliation."""
+    return bool(EXCLUDE_RE.search(text) or AUTHORSHIP_NOTE.search(text))
+
+
+def is_affiliation_text(text: str) -> bool:
+    """The one test every affiliation string passes before it is kept, and so before it is
+    resolved: letters, not a note, not prose."""
+    if not re.search(r"[A-Z\u00c0-\u00de]", text) and not AFF_RE.search(text):
+        return False  # no capital and no institution word: a fragment of a line ("studies")
+    return _letters(text) >= 2 and not is_note(text) and not is_prose(text)
 
 
 def _name_chunks(text: str) -> list[str]:
@@ -252,7 +304,9 @@ def _role(ln: Line, previous: Line | None, name_style: tuple | None) -> None:
         if letters < 4 or (letters < 0.35 * _letters(ln.raw) and not is_aff_like(rest)):
             ln.role = "email"
             return
-    if _letters(text) < 2 or EXCLUDE_RE.search(text) or DATE_RE.match(text) or \
+    if is_note(text) and _without_notes(ln):
+        text = ln.text  # "All authors from DeepMind, ∗Equal contributions, ‡Equal senior authorship"
+    if _letters(text) < 2 or is_note(text) or DATE_RE.match(text) or \
             text.strip().lower() in ("and", "&"):
         ln.role = "other"
         return
@@ -272,7 +326,28 @@ def _role(ln: Line, previous: Line | None, name_style: tuple | None) -> None:
                 or ln.bold:
             ln.role = "name"
             return
-    ln.role = "aff"
+    # Only a line that could be an address is affiliation text: a sentence (the abstract's first
+    # line, a note of the text) is not, whatever it names.
+    ln.role = "other" if is_prose(text) else "aff"
+
+
+def _without_notes(ln: Line) -> bool:
+    """A line of several parts apart by markers, some of them notes ("All authors from DeepMind,
+    ∗Equal contributions, ‡Equal senior authorship"): the notes and their markers leave the line
+    and the rest stays. Returns whether something that is not a note stayed."""
+    parts: list[list[tuple[str, bool]]] = [[]]
+    for text, marker in ln.pieces:
+        if marker and parts[-1]:
+            parts.append([])
+        parts[-1].append((text, marker))
+    kept = [p for p in parts if not is_note(" ".join(t for t, m in p if not m))]
+    if len(parts) < 2 or not kept or len(kept) == len(parts):
+        return False
+    pieces = [piece for p in kept for piece in p]
+    if pieces and not pieces[-1][1]:
+        pieces[-1] = (pieces[-1][0].rstrip(" ,;"), False)
+    ln.pieces = pieces
+    return _letters(ln.text) >= 2
 
 
 def _strip_credentials(ln: Line) -> None:

@@ -42,9 +42,14 @@ def _header_end(lines: list[Line], start: float, height: float) -> float:
         if ABSTRACT_RE.match(ln.text) and len(ln.text) < 400:
             # half a line up: the other column's first line may sit a little higher
             return ln.y0 - 0.6 * ln.size
-    for a, b in zip(after, after[1:]):
+    for k, (a, b) in enumerate(zip(after, after[1:])):
         if (abs(a.x0 - b.x0) < 1.5 and a.width > 200 and b.y0 > a.y0 and len(a.text) > 50 and len(b.text) > 40
                 and "@" not in a.raw + b.raw and not STRONG_AFF.search(a.text)):
+            first = after[k - 1] if k else None
+            # the paragraph's first line, indented, in the same type, a line above
+            if (first is not None and 3 < first.x0 - a.x0 < 4 * a.size and abs(first.size - a.size) < 0.5
+                    and 0 < a.y0 - first.y0 < 1.8 * a.size and abs(first.x1 - a.x1) < 0.1 * a.width):
+                return first.y0 - 0.5
             return a.y0 - 0.5
     return min(height, start + 0.35 * height)
 
