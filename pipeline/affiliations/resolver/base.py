@@ -207,3 +207,4 @@ class _Match:
     text: str
     specificity: float = 0.0  # summed rarity of the name's words: higher is more specific
     multinational: bool = False  # a company with sites in several countries (curated hq)
+    key: str = ""  # the name key matched (registry matches)

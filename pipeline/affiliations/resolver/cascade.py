@@ -365,7 +365,7 @@ class Resolver(OverrideRules, PlaceRules, RegistryRules, DomainRules, FuzzyRules
         Virology", "Institute of Pathology")? Such names exist in many countries, and in many
         universities of one country."""
         self._ensure_fuzzy_blocks()
-        return not any(self._anchor(w) for w in name_key(m.text).split())
+        return not any(self._anchor(w) for w in (m.key or name_key(m.text)).split())
 
     def _sub_unit(self, m: _Match, org) -> str | None:
         """How the match reads as a sub-unit's name, or None: "generic" (`_generic`), else
@@ -396,7 +396,10 @@ class Resolver(OverrideRules, PlaceRules, RegistryRules, DomainRules, FuzzyRules
         p, parent = later[0]  # the most likely of the institutions named after it
         if self._org_country(org) != self._org_country(parent) and self._sub_unit(m, org) is None:
             return m, org
-        return (m, org) if self._consistent(org, parent, same_country=False) else (p, parent)
+        # Consistent with any institution named after it (itself named again, or its parent).
+        if any(self._consistent(org, o, same_country=False) for _, o in later):
+            return m, org
+        return p, parent
 
     def _consistent(self, org, parent, same_country: bool = True) -> bool:
         if same_country and self._org_country(org) == self._org_country(parent):
@@ -412,10 +415,10 @@ class Resolver(OverrideRules, PlaceRules, RegistryRules, DomainRules, FuzzyRules
         named parent wins when the sub-unit is neither in its country nor its registry child.
         Such a parent names a university, college or academy (`PARENT_WORDS`): a near spelling
         of "CITI Lab" is no parent of INSA Lyon."""
-        if self._sub_unit(m, org) is None:
-            return None
         later = [seg for seg in text.segments if seg[0] >= m.end and PARENT_WORDS.intersection(seg[2].split())]
-        fuzzy = self._fuzzy(later) if later else None
+        if not later or self._sub_unit(m, org) is None:
+            return None
+        fuzzy = self._fuzzy(later)
         if fuzzy and not self._consistent(org, fuzzy[0]):
             return fuzzy
         return None

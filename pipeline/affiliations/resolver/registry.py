@@ -75,6 +75,7 @@ class RegistryRules:
         self._inst_cs = by_alias_cs
         self._inst_domain = by_domain
         self._inst_cs_re = _word_regex(list(by_alias_cs))
+        self._org_key_memo: dict[int, tuple[str, str]] = {}
 
     def _ror_matches(self, text: _Text) -> list[_Match]:
         ror = self.ror
@@ -89,23 +90,30 @@ class RegistryRules:
                 orgs = self._ordered(key, orgs, text)
             found.append(_Match(first[1], last[2], orgs if isinstance(orgs, tuple) else (orgs,),
                                 False, text.is_whole(i, length), length, folded[first[1]:last[2]],
-                                self._specificity(key), key in self._hq_by_ror_key))
+                                self._specificity(key), key in self._hq_by_ror_key, key))
         # Upper-case acronyms naming ROR organisations ("KTH", "EPFL"), as whole segments.
         for m in ACRONYM_RE.finditer(folded):
             orgs = ror.by_acronym.get(m.group(0))
             if orgs is not None and (m.start(), m.end()) in text.whole_spans:
+                key = name_key(m.group(0))
                 found.append(_Match(m.start(), m.end(), orgs if isinstance(orgs, tuple) else (orgs,),
-                                    False, False, 0, m.group(0), 1.0,
-                                    name_key(m.group(0)) in self._hq_by_ror_key))
+                                    False, False, 0, m.group(0), 1.0, key in self._hq_by_ror_key, key))
         return found
 
     def _ordered(self, key: str, orgs: tuple, text: _Text) -> tuple:
         """Organisations sharing a name, the likeliest first: the one whose own name it is
         ("Anadolu University", not a university that once carried the name), then one whose
         city the string names."""
-        ror, words = self.ror, set(text.words)
-        return tuple(sorted(orgs, key=lambda o: (name_key(ror.names[o]) != key,
-                                                 not set(name_key(ror.cities[o] or "-").split()) <= words, o)))
+        words = set(text.words)
+        return tuple(sorted(orgs, key=lambda o: (self._org_keys(o)[0] != key,
+                                                 not set(self._org_keys(o)[1].split() or ["-"]) <= words, o)))
+
+    def _org_keys(self, org: int) -> tuple[str, str]:
+        """(name key, city key) of a registry organisation, computed once."""
+        keys = self._org_key_memo.get(org)
+        if keys is None:
+            keys = self._org_key_memo[org] = (name_key(self.ror.names[org]), name_key(self.ror.cities[org] or ""))
+        return keys
 
     def _english_namesake(self, key: str, orgs: tuple) -> tuple:
         """A university's name in its own language that ROR knows only as another university's
@@ -196,17 +204,17 @@ class RegistryRules:
             if m.tokens and institution_words:
                 # A city's own organisation ("Ville de Sherbrooke", whose name in the registry is
                 # also just "Sherbrooke") is not what a string naming a university in that city names.
-                key = name_key(m.text)
+                key = m.key
                 if not INSTITUTION_WORDS.intersection(key.split()):
                     if all(self._is_place_word(w) for w in key.split()):
                         continue  # only place names: "Ube, Japan" is not the company Ube (Japan)
-                    m.orgs = tuple(o for o in m.orgs if name_key(self.ror.cities[o] or "") != key)
+                    m.orgs = tuple(o for o in m.orgs if self._org_keys(o)[1] != key)
                     if not m.orgs:
                         continue
             if m.tokens or m.curated:
                 out.append(m)
                 continue
-            key = name_key(m.text)
+            key = m.key
             if not (key in self._places or key in self._gazetteer
                     or self.ror.token_df.get(key, 0) >= self.WORD_ACRONYM):
                 out.append(m)
@@ -222,11 +230,10 @@ class RegistryRules:
         return word in self._places or word in self._gazetteer or word in self.ror.city_orgs
 
     def _agrees(self, org: int, words: set[str]) -> bool:
-        ror = self.ror
-        city = name_key(ror.cities[org] or "")
+        name, city = self._org_keys(org)
         if city and set(city.split()) <= words:
             return True
-        own = [w for w in name_key(ror.names[org]).split() if w not in INSTITUTION_WORDS and w not in CONNECTORS
+        own = [w for w in name.split() if w not in INSTITUTION_WORDS and w not in CONNECTORS
                and len(w) > 2 and w not in self._places]
         return any(w in words for w in own)
 
