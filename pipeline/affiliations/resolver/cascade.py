@@ -274,7 +274,7 @@ class Resolver(OverrideRules, PlaceRules, RegistryRules, DomainRules, FuzzyRules
     @staticmethod
     def _legal_form(pattern: re.Pattern, folded: str) -> re.Match | None:
         """The first legal form of the pattern standing where legal forms stand: closing a
-        capitalised name ("Acme Robotics, LLC"), not inside a phrase ("the LLC encoding")."""
+        name ("Acme Robotics, LLC"), not inside a phrase ("the LLC encoding"): prose.py."""
         if pattern.search(folded) is None:  # the common case, kept cheap
             return None
         return next((m for m in pattern.finditer(folded) if legal_form_in_place(folded, m.start(), m.end())), None)

@@ -20,7 +20,7 @@ strings):
 
 The rules and their thresholds were measured on the affiliations of
 `../shared/data/affiliations/dev.jsonl` against body sentences of one half of the shared real
-PDFs (docs/resolver.md, "Prose").
+PDFs (docs/resolver.md, "Not an affiliation").
 """
 
 from __future__ import annotations
@@ -48,12 +48,12 @@ SIGNALS = (("a citation", CITATION), ("a figure or table reference", CAPTION), (
            ("a sentence end", SENTENCE_END))
 
 # A prose word is written in lower case in the body of papers at least PROSE_MIN_BODY times and,
-# per word read, at least PROSE_RATIO times as often as in affiliations: "the", "is", "we",
-# "which", "returns", "model" (and not "of", "and", "for", "in", "at", "de").
+# per word read, at least PROSE_RATIO times as often as in affiliations: "is", "we", "which",
+# "returns", "model" (not "of", "and", "for", "in", "at", "the", "with", "while", "was").
 PROSE_MIN_BODY = 20
 PROSE_RATIO = 40.0
 # A string is prose when it holds at least PROSE_WORDS prose words and no more capitalised words
-# than PROSE_SHARE times its prose words ("…the PC is at line 4": 2 prose words, 1 capital), or
+# than PROSE_SHARE times its prose words ("a single meta category": 2 prose words, 0 capitals), or
 # when one of SIGNALS goes with at least one prose word ("Ann Taylor worked in Boston as a cook.").
 PROSE_WORDS = 2
 PROSE_SHARE = 1.25
