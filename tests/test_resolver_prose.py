@@ -95,6 +95,7 @@ def test_a_legal_form_inside_a_phrase_is_no_evidence(resolver, fragment):
     ("Amazon", "US", "Amazon"),
     ("Apple", "US", "Apple"),
     ("Apple Machine Learning Research", "US", "Apple"),
+    ("Machine Learning Research at Apple", "US", "Apple"),
     ("Criteo AI Lab, Paris", "FR", "Criteo AI Lab"),
     ("Criteo", "FR", "Criteo AI Lab"),
     ("MiniMax", "CN", "MiniMax"),

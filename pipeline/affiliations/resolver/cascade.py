@@ -56,6 +56,10 @@ LEGAL_FORMS = [
     (re.compile(r"\bInc\b\.?|\bLLC\b|\bL\.L\.C\.(?!\w)|\bIncorporated\b"), "US"),
 ]
 
+# Any of them: one search tells the common string, which holds none, from the rest.
+ANY_LEGAL_FORM = re.compile("|".join(f"(?i:{p.pattern})" if p.flags & re.IGNORECASE else f"(?:{p.pattern})"
+                                     for p, _ in LEGAL_FORMS))
+
 
 def _load_yaml(name: str):
     with importlib_resources.files("paperatlas.pipeline").joinpath("data").joinpath(name).open("r", encoding="utf-8") as handle:
@@ -258,7 +262,7 @@ class Resolver(OverrideRules, PlaceRules, RegistryRules, DomainRules, FuzzyRules
             return done(in_name[0], None, None, "location:in_name", in_name[1])
 
         # 8. A company's legal form belongs to one country's company law ("GmbH", "Pvt. Ltd").
-        for pattern, country in LEGAL_FORMS:
+        for pattern, country in LEGAL_FORMS if ANY_LEGAL_FORM.search(folded) else ():
             m = self._legal_form(pattern, folded)
             if m:
                 return done(country, None, None, "legal_form", m.group(0))
@@ -284,7 +288,7 @@ class Resolver(OverrideRules, PlaceRules, RegistryRules, DomainRules, FuzzyRules
                 out |= {self._org_country(o) for o in m.orgs} - {None}
         if email_country:
             out.add(email_country)
-        for pattern, legal in LEGAL_FORMS:  # "ModelBest Inc." with a .cn address
+        for pattern, legal in LEGAL_FORMS if ANY_LEGAL_FORM.search(folded) else ():  # "ModelBest Inc.", .cn
             if self._legal_form(pattern, folded):
                 out.add(legal)
         out.discard(country)
@@ -293,7 +297,7 @@ class Resolver(OverrideRules, PlaceRules, RegistryRules, DomainRules, FuzzyRules
     @staticmethod
     def _legal_form(pattern: re.Pattern, folded: str) -> re.Match | None:
         """The first legal form of the pattern standing where legal forms stand: closing a
-        capitalised name ("Acme Robotics, LLC"), not inside a phrase ("the LLC encoding")."""
+        name ("Acme Robotics, LLC"), not inside a phrase ("the LLC encoding"): prose.py."""
         if pattern.search(folded) is None:  # the common case, kept cheap
             return None
         return next((m for m in pattern.finditer(folded) if legal_form_in_place(folded, m.start(), m.end())), None)

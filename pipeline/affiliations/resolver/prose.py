@@ -20,7 +20,7 @@ strings):
 
 The rules and their thresholds were measured on the affiliations of
 `../shared/data/affiliations/dev.jsonl` against body sentences of one half of the shared real
-PDFs (docs/resolver.md, "Prose").
+PDFs (docs/resolver.md, "Not an affiliation").
 """
 
 from __future__ import annotations
@@ -48,12 +48,12 @@ SIGNALS = (("a citation", CITATION), ("a figure or table reference", CAPTION), (
            ("a sentence end", SENTENCE_END))
 
 # A prose word is written in lower case in the body of papers at least PROSE_MIN_BODY times and,
-# per word read, at least PROSE_RATIO times as often as in affiliations: "the", "is", "we",
-# "which", "returns", "model" (and not "of", "and", "for", "in", "at", "de").
+# per word read, at least PROSE_RATIO times as often as in affiliations: "is", "we", "which",
+# "returns", "model" (not "of", "and", "for", "in", "at", "the", "with", "while", "was").
 PROSE_MIN_BODY = 20
 PROSE_RATIO = 40.0
 # A string is prose when it holds at least PROSE_WORDS prose words and no more capitalised words
-# than PROSE_SHARE times its prose words ("…the PC is at line 4": 2 prose words, 1 capital), or
+# than PROSE_SHARE times its prose words ("a single meta category": 2 prose words, 0 capitals), or
 # when one of SIGNALS goes with at least one prose word ("Ann Taylor worked in Boston as a cook.").
 PROSE_WORDS = 2
 PROSE_SHARE = 1.25
@@ -111,8 +111,9 @@ def named_as_name(start: int, end: int, text, org_word) -> bool:
     """May the institution name found at text.folded[start:end] count? Always, unless the name
     is one ordinary word ("Line", "Oracle", "Meta", "Paradigm"): then it must be printed with a
     capital (or after a digit: "4Paradigm"), have nothing sentence-like around it
-    (`sentence_like`) and open its segment, which it fills or which ends in a legal form or in a
-    word organisations' names end in (`org_word`: "Snap Inc.", "Meta Reality Labs", "Apple
+    (`sentence_like`) and open its segment (or follow an organisation's word and "at" / "of":
+    "AI Lab of Meta"), which it fills or which ends in a legal form or in a word organisations'
+    names end in (`org_word`: "Snap Inc.", "Meta Reality Labs", "Apple
     Machine Learning Research"; not "Gaussian Mixture Model")."""
     printed = text.folded[start:end]
     words = NAME_WORD.findall(printed)
@@ -126,7 +127,9 @@ def named_as_name(start: int, end: int, text, org_word) -> bool:
     seg = inside[0][3]
     before = [t for t in text.tokens if t[3] == seg and t[1] < start]
     after = [t[0] for t in text.tokens if t[3] == seg and t[1] >= end]
-    return not before and (not after or after[-1] in LEGAL_SUFFIXES or org_word(after[-1]))
+    # "Machine Learning Research at Apple", "AI Lab of Meta": after an organisation's word and "at"/"of".
+    opens = not before or (before[-1][0] in ("at", "of") and any(org_word(t[0]) for t in before[:-1]))
+    return opens and (not after or after[-1] in LEGAL_SUFFIXES or org_word(after[-1]))
 
 
 @functools.lru_cache(maxsize=65_536)
