@@ -13,6 +13,8 @@ Families (each page's `layout` in its truth line):
   blocks each over its own address;
 - `notes`: names with symbol markers over numbered affiliations, and "∗Equal contribution",
   "†Work done during an internship at ...", "Corresponding author" notes at the foot;
+- `acm_journal`: ACM journals' lines of names in capitals then their affiliation, one to three
+  names a line;
 - `grid_notes`: a grid of names with symbols for notes only, and one line that says where
   everyone is and carries the notes ("All authors from DeepMind, ∗Equal contributions, ...").
 Any page may start its abstract without a heading and talk about companies and countries
@@ -384,7 +386,31 @@ def grid_notes(path: Path, rng: random.Random) -> tuple[Path, dict]:
     return _finish(p, rng, y + 18, path, authors, "grid_notes")
 
 
-FAMILIES = {f.__name__: f for f in (shared_block, acm_columns, interspeech, icassp, notes, grid_notes)}
+def acm_journal(path: Path, rng: random.Random) -> tuple[Path, dict]:
+    """ACM journals: names in capitals then their affiliation on one line, one to three names
+    a line ("MEI LIN, CARLOS ORTEGA, and SOPHIE LAURENT, Inria, France")."""
+    p = Page(rng.choice(["tiro", "helv"]))
+    y = _title(p, rng, centred=False)
+    names = _people(rng, rng.randint(2, 6))
+    authors = []
+    k = 0
+    while k < len(names):
+        group = names[k:k + rng.randint(1, 3)]
+        k += len(group)
+        place = rng.choice(PLACES)
+        caps = [n.upper() for n in group]
+        who = caps[0] if len(caps) == 1 else (" and ".join(caps) if len(caps) == 2 else
+                                              ", ".join(caps[:-1]) + ", and " + caps[-1])
+        where = ", ".join(t for t in place[0] if not t.startswith(("Department", "School", "Faculty")))
+        where = where.split(", ")[0] + ", " + {"US": "USA", "GB": "United Kingdom", "KR": "Korea"}.get(
+            place[2], place[0][-1].split(", ")[-1])
+        p.run(54, y, f"{who}, {where}", 9)
+        y += 12
+        authors += [_person(c, [([where], place[1], place[2])], email=False) for c in caps]
+    return _finish(p, rng, y + 10, path, authors, "acm_journal")
+
+
+FAMILIES = {f.__name__: f for f in (shared_block, acm_columns, interspeech, icassp, notes, grid_notes, acm_journal)}
 
 
 def build(out: Path, per_family: int = 12, seed: int = 31) -> list[dict]:

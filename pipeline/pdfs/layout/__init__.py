@@ -13,8 +13,8 @@ here opens files. The steps, each in a module of this package:
    than the body with no body text below them.
 3. **Line roles in the header** (`roles`). E-mail lines; name lines (lists of capitalised
    names with no institution word, in the type style of the first such line, or carrying
-   markers); lines that are neither (dates, "Preprint", "Corresponding author") are dropped;
-   the rest are affiliation text. Affiliation lines are grouped into entries (`entries`): a
+   markers); lines that are neither (dates, "Preprint", "Corresponding author", notes about
+   authorship, sentences: `is_note`, `is_prose`) are dropped; the rest are affiliation text. Affiliation lines are grouped into entries (`entries`): a
    leading marker (or a glued number, "1College of ...") starts one; a line continues the
    entry above when that entry is numbered, ends in a comma or a connecting word, or the line
    starts in lower case.
@@ -26,6 +26,9 @@ here opens files. The steps, each in a module of this package:
    by name (`footnotes`).
 5. **E-mails** (`assign`). An address alone in an author's block is that author's; the rest
    go to the best-fitting name (local part vs. name: `flast`, `first.last`, `first`, ...).
+
+Every affiliation `analyse` keeps, tied to an author or to no one, has passed
+`roles.is_affiliation_text` (not a note, not prose): nothing else of page 1 reaches the resolver.
 
 `analyse` runs them on one page; `FirstPage` and `Author` are what it returns.
 """

@@ -285,7 +285,7 @@ def _analyse(page_dict: dict, relaxed: bool) -> FirstPage:
     authors = [a for a, _ in named]
     _leading_markers(aff_lines, {m for a in authors for m in a.markers})
     entries = _entries(aff_lines, width)
-    inline = {" ".join(ln.text.split()): ln.inline_aff for ln in header if ln.inline_aff}
+    inline = {" ".join(name.split()): ln.inline_aff for ln in header if ln.inline_aff for name in _name_chunks(ln.text)}
 
     foot = _footnotes(lines, height, body)
     foot += _marked_notes(lines, foot, height, {m for a in authors for m in a.markers})
@@ -462,14 +462,28 @@ def _clean_name(name: str) -> str:
     return name
 
 
+ACM_NAME = re.compile(r"\s*(?:and\s+)?(?P<name>[A-Z][A-Z.\-'\u2019\u00c0-\u00de]*(?:\s+[A-Z][A-Z.\-'\u2019\u00c0-\u00de]*)+)"
+                      r"(?:\s*,\s*|\s+and\s+)")
+
+
 def _acm_inline(header: list[Line]) -> None:
     """ACM journals print "KYLE LO, Allen Institute for AI, USA" on one line: a name in
     capitals, then the affiliation. Split such lines into a name line and its affiliation."""
     for ln in header:
-        m = re.match(r"^([A-Z][A-Z.\-' ]+[A-Z]\.?)\s*,\s*(.+)$", ln.text)
-        if m and len(m.group(1).split()) >= 2 and is_aff_like(m.group(2)):
-            ln.pieces = [(m.group(1), False)]
-            ln.inline_aff = clean_affiliation(m.group(2))
+        text = ln.text
+        at = 0
+        names: list[str] = []
+        # names in capitals, each of two words or more and naming no institution, apart by
+        # commas and "and" ("MEI LIN, CARLOS ORTEGA, and SOPHIE LAURENT, Inria, France")
+        for m in ACM_NAME.finditer(text):
+            if m.start() != at or is_aff_like(m.group("name")):
+                break
+            names.append(m.group("name"))
+            at = m.end()
+        rest = text[at:]
+        if names and rest.strip() and is_aff_like(rest):
+            ln.pieces = [(", ".join(names), False)]
+            ln.inline_aff = clean_affiliation(rest)
             ln.role = ""
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from .lines import Line, _letters, body_size
+from .roles import is_aff_like, is_prose
 
 ABSTRACT_RE = re.compile(
     r"^\s*(?:a\s?b\s?s\s?t\s?r\s?a\s?c\s?t\b|summary\b|keywords\b|key\s?words\b|index terms\b|"
@@ -44,7 +45,8 @@ def _header_end(lines: list[Line], start: float, height: float) -> float:
             return ln.y0 - 0.6 * ln.size
     for k, (a, b) in enumerate(zip(after, after[1:])):
         if (abs(a.x0 - b.x0) < 1.5 and a.width > 200 and b.y0 > a.y0 and len(a.text) > 50 and len(b.text) > 40
-                and "@" not in a.raw + b.raw and not STRONG_AFF.search(a.text)):
+                and "@" not in a.raw + b.raw and not STRONG_AFF.search(a.text)
+                and not (is_aff_like(a.text) and not is_prose(a.text))):  # an ACM journal's "NAMES, affiliation"
             first = after[k - 1] if k else None
             # the paragraph's first line, indented, in the same type, a line above
             if (first is not None and 3 < first.x0 - a.x0 < 4 * a.size and abs(first.size - a.size) < 0.5
