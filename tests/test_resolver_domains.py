@@ -1,6 +1,6 @@
 """Evidence the resolver once took as decisive: an unconfirmed `.edu` domain (sources cut
 `sustech.edu.cn` to `sustech.edu`), and a multinational's headquarters where the string prints
-the author's postal address."""
+the author's postal address, and "Georgia" read as the US state beside Tbilisi."""
 
 import pytest
 from ror_fixture import write_dump
@@ -92,3 +92,11 @@ def test_a_printed_address_beats_headquarters(resolver):
     assert resolver.resolve("IBM Research", None).method == "institution:hq"
     # A known institution of one country outranks an address (it is printed for the institution).
     assert resolver.resolve("Tsinghua University, Via Roma 1, 00185 Roma", None).country == "CN"
+
+
+def test_georgia_is_the_country_when_a_place_in_it_is_printed():
+    # "Georgia" alone is the US state (places.yaml's not_countries); beside Tbilisi it is the country.
+    curated = Resolver()
+    assert curated.resolve("University of Georgia, Tbilisi, Georgia", None).country == "GE"
+    assert curated.resolve("Georgia State University, Atlanta, Georgia", None).country == "US"
+    assert curated.resolve("Department of Mathematics, Atlanta, Georgia", None).country == "US"

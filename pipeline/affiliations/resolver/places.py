@@ -43,8 +43,13 @@ class PlaceRules:
         for code, names in places["country_variants"].items():
             for name in names:
                 countries[name_key(str(name))] = code
+        # Names that are also a US state or a word ("Georgia", "Jersey"): not read as the country
+        # unless another place in the string is in it ("Tbilisi, Georgia"; `locations`).
+        self._unless_near: dict[str, str] = {}
         for word in places.get("not_countries", []):
-            countries.pop(name_key(word), None)
+            code = countries.pop(name_key(word), None)
+            if code:
+                self._unless_near[name_key(word)] = code
         self._countries = countries
         table: dict[str, tuple[str, str]] = {}
         for level, groups in (("city", places["cities"]), ("subdivision", places["subdivisions"])):
@@ -103,6 +108,11 @@ class PlaceRules:
                 country = self._gazetteer.get(key)
                 if country:
                     found.append((start, "city", country, key))
+        if self._unless_near and len(found) > 1:
+            for n, (start, level, country, matched) in enumerate(found):
+                code = self._unless_near.get(name_key(matched))
+                if code and level != "country" and any(f[2] == code for f in found if f[0] != start):
+                    found[n] = (start, "country", code, matched)
         # A name inside a longer match (e.g. "china" in "republic of china") is dropped.
         found.sort(key=lambda f: (f[0], -len(f[3])))
         kept: list[tuple[int, str, str, str]] = []
