@@ -33,6 +33,7 @@ from shared_data import SHARED  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from paperatlas.pipeline.affiliations.names import name_key  # noqa: E402
 from paperatlas.pipeline.affiliations.resolver import Resolver, load_overrides  # noqa: E402
 from paperatlas.pipeline.affiliations.ror import iter_dump, load_index  # noqa: E402
 from paperatlas.pipeline.config import load_settings  # noqa: E402
@@ -87,6 +88,12 @@ def related(ours: str, theirs: str, parents, children) -> bool:
     if parents.get(ours, set()) & parents.get(theirs, set()):
         return True  # siblings
     return bool(roots(ours, parents) & roots(theirs, parents))
+
+
+def printed(name: str | None, affiliation: str) -> bool:
+    """Does the affiliation string print the institution's display name in full?"""
+    key = name_key(name or "")
+    return bool(key) and f" {key} " in f" {name_key(affiliation)} "
 
 
 def main() -> int:
@@ -145,6 +152,17 @@ def main() -> int:
     }
     figures["unrelated_share_without_ror_related"] = (round((len(unrelated) - figures["unrelated_ror_related"])
                                                             / answered, 4) if answered else None)
+    # An unrelated answer whose display name the string prints in full, beside the asserted one's:
+    # the string names both, and the publisher chose the other (names compared as name keys; an
+    # answer found through an alias or an acronym counts as not printed, against us).
+    both = sum(1 for u in unrelated if printed(u[4], u[1]) and printed(u[2], u[1]))
+    figures["unrelated_both_printed"] = both
+    figures["unrelated_share_not_both_printed"] = (round((len(unrelated) - both) / answered, 4)
+                                                   if answered else None)
+    # Neither printed beside the asserted one nor linked to it by ROR `related`: what remains an error.
+    rest = sum(1 for u in unrelated if not u[7] and not (printed(u[4], u[1]) and printed(u[2], u[1])))
+    figures["unrelated_rest"] = rest
+    figures["unrelated_share_rest"] = round(rest / answered, 4) if answered else None
     if args.json:
         print(json.dumps(figures))
         return 0
@@ -158,6 +176,10 @@ def main() -> int:
           f"{figures['unrelated_other_country']} in another country)")
     print(f"  of which linked by ROR `related` (a hospital and its university): {figures['unrelated_ror_related']}; "
           f"unrelated without them: {figures['unrelated_share_without_ror_related']:.4f} of answers")
+    print(f"  of which the string prints both our institution's and the asserted one's name in full: {both}; "
+          f"the rest: {figures['unrelated_share_not_both_printed']:.4f} of answers")
+    print(f"  neither (not printed beside the asserted one, not linked by ROR `related`): {rest} "
+          f"({figures['unrelated_share_rest']:.4f} of answers)")
     print("unrelated by method: " + ", ".join(f"{m} {c}" for m, c in by_method.most_common()))
     print(f"worst {args.show} unrelated (another country first):")
     worst = sorted(unrelated, key=lambda u: (not u[0], u[7]))[:args.show]
