@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import re
 import io
 import json
 import sys
@@ -63,7 +64,8 @@ def main() -> int:
         took = time.perf_counter() - t0
         placed = [r for r in out if r["country"]]
         methods = collections.Counter(r["method"] for r in placed)
-        reasons = collections.Counter(r.get("reason") for r in out if not r["country"])
+        # Grouped by kind: the counts inside a reason ("5 sentence words to 1 capitalised") become N.
+        reasons = collections.Counter(re.sub(r"\d+", "N", r.get("reason") or "") for r in out if not r["country"])
         print(f"{which}: {len(paths)} PDFs, {len(sentences):,} sentences; {len(placed)} get a country "
               f"({len(placed) / max(1, len(sentences)):.2%}); {len(sentences) / took:,.0f} sentences/s")
         print(f"  by method: {dict(methods.most_common())}")
