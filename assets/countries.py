@@ -14,7 +14,7 @@ from .sources import raw_papers
 
 
 @stage_asset(
-    "countries", deps=[author_affiliations, resolved_affiliations], code_version="1", eager=True,
+    "countries", deps=[author_affiliations, resolved_affiliations], code_version="2", eager=True,
     writes=("country_decisions",),
     checks={steps.DECIDED_CHECK: "Every counted author-affiliation row with a string or e-mail domain has exactly "
                                  "one decision."},

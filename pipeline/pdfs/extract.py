@@ -258,7 +258,7 @@ NOTHING_FOUND = ("page 1 was read but gave no author and no affiliation (layout:
 
 # Bump when a change to the reading of page 1 can change what it finds: the
 # `pdf_affiliations` asset's code version follows it, so Dagster marks every venue-year stale.
-EXTRACTOR_VERSION = "2"
+EXTRACTOR_VERSION = "3"  # 3: only text that reads as an affiliation is one (issue 31); shared blocks, ACM columns, streets
 
 
 def table_rows(partition_key: str, paper_id: str, result: PdfResult) -> tuple[dict, list[dict]]:
