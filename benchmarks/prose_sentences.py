@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import argparse
 import collections
-import re
 import io
 import json
+import re
 import sys
 import time
 from pathlib import Path

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .lines import GLUED_NUMBER, MARKER_CANON, SYMBOLS, Line, _letters, split_markers
+from .lines import GLUED_NUMBER, MARKER_CANON, SYMBOLS, Line, split_markers
 from .roles import AFF_RE, COUNTRY_WORDS, POSTCODE_RE, _places, is_affiliation_text
 from .zones import reading_order
 
