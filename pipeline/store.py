@@ -73,7 +73,7 @@ SCHEMA: dict[str, str] = {
         author_name VARCHAR, affiliation VARCHAR, email_domain VARCHAR, source VARCHAR, source_ref VARCHAR,
         countries VARCHAR[], coauthor_countries VARCHAR[], certain VARCHAR[], alternatives VARCHAR[],
         uncertainty VARCHAR, method VARCHAR, confidence DOUBLE, basis VARCHAR, evidence VARCHAR,
-        reason VARCHAR, institution VARCHAR, ror_id VARCHAR""",
+        reason VARCHAR, institution VARCHAR, ror_id VARCHAR, parent_ror_id VARCHAR, parent_name VARCHAR""",
     "paper_countries": """
         partition_key VARCHAR NOT NULL, venue VARCHAR, year INTEGER, paper_id VARCHAR NOT NULL,
         country VARCHAR NOT NULL, authors INTEGER, fractional DOUBLE, n_countries INTEGER,

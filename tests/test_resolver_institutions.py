@@ -118,3 +118,20 @@ def partial_resolver(tmp_path_factory):
 def test_the_issue_examples_on_the_partial_registry(partial_resolver, text, country, ror_id):
     res = partial_resolver.resolve(text)
     assert (res.country, res.ror_id) == (country, ror_id), res
+
+
+def test_the_top_level_parent_reaches_the_country_decision(tmp_path):
+    """The decision every count reads carries the institution's top-level parent, and the stored
+    row gives it back."""
+    from paperatlas.pipeline.countries import decision
+
+    resolved = {("Institute X, Some University", None): {
+        "country": "DE", "method": "institution:ror", "confidence": 0.93, "institution": "Institute X",
+        "ror_id": "https://ror.org/0child000", "parent_ror_id": "https://ror.org/0parent00",
+        "parent_name": "Some University", "alternatives": []}}
+    rows = [{"partition_key": "x-2020", "paper_id": "p", "author_position": 1,
+             "affiliation": "Institute X, Some University", "email_domain": None}]
+    (d,) = decision.decide(rows, resolved)
+    assert (d.ror_id, d.parent_ror_id, d.parent_name) == ("https://ror.org/0child000", "https://ror.org/0parent00",
+                                                         "Some University")
+    assert decision.from_row(d.as_row()).parent_ror_id == "https://ror.org/0parent00"

@@ -129,6 +129,8 @@ class Decision:
     uncertainty: str | None = None  # multinational, sources disagree, low confidence
     paper_id: str | None = None
     unit: Any = None  # author position, or ("unaligned", n) for rows tied to no author
+    parent_ror_id: str | None = None  # the institution's top-level parent in ROR (itself when it has none)
+    parent_name: str | None = None
 
     @property
     def key(self) -> tuple:
@@ -165,6 +167,7 @@ class Decision:
             "alternatives": list(self.alternatives), "uncertainty": self.uncertainty, "method": self.method,
             "confidence": self.confidence, "basis": self.basis, "evidence": self.evidence, "reason": self.reason,
             "institution": self.institution, "ror_id": self.ror_id,
+            "parent_ror_id": self.parent_ror_id, "parent_name": self.parent_name,
             "unit": None if self.unit is None or isinstance(self.unit, int) else int(self.unit[1]),
         }
 
@@ -184,6 +187,7 @@ def from_row(row: Mapping[str, Any]) -> Decision:
         coauthor_countries=tuple(as_list(row.get("coauthor_countries"))),
         certain=tuple(as_list(row.get("certain"))), alternatives=tuple(as_list(row.get("alternatives"))),
         uncertainty=clean(row.get("uncertainty")), paper_id=clean(row.get("paper_id")), unit=unit,
+        parent_ror_id=clean(row.get("parent_ror_id")), parent_name=clean(row.get("parent_name")),
     )
 
 
@@ -229,6 +233,8 @@ class _Slot:
     admissible: tuple[str, ...] = ()  # more than one: uncertain
     uncertainty: str | None = None
     coauthor_country: str | None = None
+    parent_ror_id: str | None = None  # the institution's top-level parent in ROR (itself when none)
+    parent_name: str | None = None
 
 
 def _slots(res: Mapping[str, Any] | None) -> list[dict]:
@@ -255,7 +261,8 @@ def _slots(res: Mapping[str, Any] | None) -> list[dict]:
              "confidence": float(clean(res.get("confidence")) or 0.0), "evidence": clean(res.get("evidence")),
              "institution": clean(res.get("institution")), "ror_id": clean(res.get("ror_id")),
              "alternatives": as_list(res.get("alternatives")), "email_country": clean(res.get("email_country")),
-             "email_method": clean(res.get("email_method"))}]
+             "email_method": clean(res.get("email_method")), "parent_ror_id": clean(res.get("parent_ror_id")),
+             "parent_name": clean(res.get("parent_name"))}]
 
 
 def _place_multinational(slot: dict, printed: list[tuple[str, str, str]], profile: set[str]) -> _Slot:
@@ -263,7 +270,8 @@ def _place_multinational(slot: dict, printed: list[tuple[str, str, str]], profil
     hq = slot["country"]
     inst = slot.get("institution")
     admissible = tuple(sorted({hq, *slot.get("alternatives", ())}))
-    base = dict(institution=inst, ror_id=slot.get("ror_id"))
+    base = dict(institution=inst, ror_id=slot.get("ror_id"), parent_ror_id=slot.get("parent_ror_id"),
+                parent_name=slot.get("parent_name"))
     found = sorted({c for c, _, _ in printed if c in admissible})
     if len(found) == 1:
         c = found[0]
@@ -319,6 +327,7 @@ def _place(slot: dict, threshold: float) -> _Slot:
     low = float(slot["confidence"]) < threshold and bool(alternatives)
     return _Slot(slot["country"], slot["method"], float(slot["confidence"]), slot.get("evidence"),
                  slot.get("institution"), slot.get("ror_id"),
+                 parent_ror_id=slot.get("parent_ror_id"), parent_name=slot.get("parent_name"),
                  admissible=tuple(sorted({slot["country"], *alternatives})) if low else (),
                  uncertainty=LOW if low else None)
 
@@ -432,6 +441,7 @@ def decide_paper(rows: Sequence[Mapping[str, Any]], resolutions: Mapping[tuple, 
         certain = tuple(dict.fromkeys(s.country for s in slots if not any(s is c for c in chosen)))
         out.append(Decision(
             countries=hq, institution=head.institution, ror_id=head.ror_id, method=head.method,
+            parent_ror_id=head.parent_ror_id, parent_name=head.parent_name,
             confidence=head.confidence, reason=head.reason, evidence=head.evidence, basis=basis_of(head.method),
             coauthor_countries=co, certain=certain, alternatives=uncertain.admissible if uncertain else (),
             uncertainty=uncertain.uncertainty if uncertain else None, **base))
