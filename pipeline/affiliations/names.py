@@ -96,5 +96,7 @@ NATIVE_NAMES = [
 def english_forms(key: str) -> list[str]:
     """The English forms of a native university name key ("universite de sherbrooke" ->
     "university of sherbrooke"); empty for any other key."""
+    if not key.startswith(("univers", "technische ")):  # every native form's first word; most keys
+        return []
     return [form.format(m.group(1)) for pattern, english in NATIVE_NAMES if (m := pattern.fullmatch(key))
             for form in english]

@@ -110,7 +110,7 @@ class PlaceRules:
                     found.append((start, "city", country, key))
         if self._unless_near and len(found) > 1:
             for n, (start, level, country, matched) in enumerate(found):
-                code = self._unless_near.get(name_key(matched))
+                code = self._unless_near.get(matched.lower())
                 if code and level != "country" and any(f[2] == code for f in found if f[0] != start):
                     found[n] = (start, "country", code, matched)
         # A name inside a longer match (e.g. "china" in "republic of china") is dropped.

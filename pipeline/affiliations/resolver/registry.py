@@ -135,10 +135,14 @@ class RegistryRules:
     def _specificity(self, key: str) -> float:
         if self.ror is None:
             return float(len(key.split()))
-        df = self.ror.token_df
-        total = len(self.ror.by_name)
-        words = key.split()
-        return max(math.log(total / (1 + df.get(w, 0))) for w in words) + 0.1 * len(words)
+        memo = self.__dict__.setdefault("_specificity_memo", {})
+        found = memo.get(key)
+        if found is None:
+            df = self.ror.token_df
+            total = len(self.ror.by_name)
+            words = key.split()
+            found = memo[key] = max(math.log(total / (1 + df.get(w, 0))) for w in words) + 0.1 * len(words)
+        return found
 
     def _keep_ror(self, text: _Text):
         """The test a ROR name found at words[i:i+length] must pass to count."""
