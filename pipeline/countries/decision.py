@@ -56,7 +56,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..affiliations.resolver.domains import TLD_FIXUPS, reserved_stem
+from ..affiliations.resolver.domains import EDU_METHOD, reserved_stem, tld_country
 from ..affiliations.rows import agrees, as_list, source_countries
 from ..conventions import DEFAULT_PLACEMENT, LAB_READING, LOW_CONFIDENCE
 from ..models import clean
@@ -69,7 +69,6 @@ COAUTHORS_RULE = "institution:hq+coauthors"
 PRINTED_RULE = "institution:printed"
 PROFILE_RULE = "institution:profile"
 EMAIL_RULE = "institution:email"
-EDU_RULE = "email:edu"  # the resolver's: an unconfirmed .edu/.gov/.mil domain
 CUT_DOMAIN_RULE = "email:edu+paper"
 CONFIDENCE = {PRINTED_RULE: 0.9, PROFILE_RULE: 0.9, EMAIL_RULE: 0.85, COAUTHORS_RULE: 0.6, CUT_DOMAIN_RULE: 0.85}
 
@@ -303,7 +302,7 @@ def _cut_domains(rows: Sequence[Mapping[str, Any]]) -> dict[str, set[str]]:
     for row in rows:
         parsed = reserved_stem(clean(row.get("email_domain")))
         if parsed and parsed[1]:
-            out[parsed[0]].add(TLD_FIXUPS.get(parsed[1], parsed[1].upper()))
+            out[parsed[0]].add(tld_country(parsed[1]))
     return out
 
 
@@ -311,7 +310,7 @@ def _uncut(slot: dict, email_domain: str | None, cut: Mapping[str, set[str]]) ->
     """A row placed in the US only by an unconfirmed `.edu`/`.gov`/`.mil` domain, on a paper
     that prints the same name with one country code for another author ("sustech.edu" beside
     "sustech.edu.cn"): the source cut the country code off, and that country is the author's."""
-    if slot["method"] != EDU_RULE or not cut:
+    if slot["method"] != EDU_METHOD or not cut:
         return slot
     parsed = reserved_stem(email_domain)
     countries = cut.get(parsed[0], set()) if parsed and not parsed[1] else set()

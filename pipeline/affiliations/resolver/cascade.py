@@ -19,7 +19,7 @@ from ..names import INSTITUTION_WORDS, fold, name_key
 from ..ror import RorIndex
 from .addresses import address_country
 from .base import CONFIDENCE, MAX_AFFILIATION, Institution, Resolution, _Match, _Text
-from .domains import DomainRules
+from .domains import EDU_METHOD, DomainRules
 from .fuzzy import FuzzyRules
 from .overrides import Override, OverrideRules
 from .places import PlaceRules
@@ -247,7 +247,7 @@ class Resolver(OverrideRules, PlaceRules, RegistryRules, DomainRules, FuzzyRules
         if dom:
             country, method, name, iid, text = dom
             overruled = {fuzzy_country} if fuzzy_country else set()
-            if method == "email:edu":  # unconfirmed: the countries it may have been cut from
+            if method == EDU_METHOD:  # unconfirmed: the countries it may have been cut from
                 overruled |= self.reserved_alternatives(email_domain)
             return done(country, name, iid, method, text,
                         self._other_countries(country, mentions, matches, email_country, folded) | overruled)

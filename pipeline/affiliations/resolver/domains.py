@@ -13,6 +13,7 @@ code for another author, the country decision follows that (pipeline/countries/d
 
 from __future__ import annotations
 
+import functools
 import re
 
 import pycountry
@@ -35,6 +36,12 @@ GENERIC_CCTLD = {"io", "ai", "co", "me", "tv", "ly", "cc", "ws", "fm", "gg", "to
                  "tk", "ml", "ga", "cf", "gq", "vc", "am", "im", "su", "eu"}
 TLD_FIXUPS = {"uk": "GB"}
 US_TLDS = {"edu", "gov", "mil"}
+EDU_METHOD = "email:edu"  # the rule of an unconfirmed .edu/.gov/.mil domain
+
+
+def tld_country(label: str) -> str:
+    """The ISO code a country-code label stands for ("de" -> "DE", "uk" -> "GB")."""
+    return TLD_FIXUPS.get(label, label.upper())
 # A domain under a reserved US TLD followed by a country code: "sustech.edu.cn", "nic.gov.in".
 RESERVED_UNDER_CC = re.compile(r"(?:^|\.)([a-z0-9-]+\.(?:edu|gov|mil))\.([a-z]{2})$")
 
@@ -58,28 +65,26 @@ class DomainRules:
     """E-mail domain rules, mixed into `Resolver`. Reads `ror` and `_inst_domain` (filled by
     `RegistryRules._build_institutions`); builds no table of its own."""
 
+    @functools.cached_property
     def _reserved_stems(self) -> dict[str, frozenset[str]]:
         """Registrable names under a reserved US TLD that the registry or the curated table
         holds with a country code after them ("sustech.edu" -> {"CN"}), built on first use."""
-        stems = getattr(self, "_stems", None)
-        if stems is None:
-            found: dict[str, set[str]] = {}
-            domains = list(self._inst_domain)
-            if self.ror is not None:
-                domains.extend(self.ror.by_domain)
-            for domain in domains:
-                parsed = reserved_stem(domain)
-                if parsed and parsed[1] and parsed[1] not in GENERIC_CCTLD:
-                    found.setdefault(parsed[0], set()).add(TLD_FIXUPS.get(parsed[1], parsed[1].upper()))
-            stems = self._stems = {k: frozenset(v) for k, v in found.items()}
-        return stems
+        found: dict[str, set[str]] = {}
+        domains = list(self._inst_domain)
+        if self.ror is not None:
+            domains.extend(self.ror.by_domain)
+        for domain in domains:
+            parsed = reserved_stem(domain)
+            if parsed and parsed[1] and parsed[1] not in GENERIC_CCTLD:
+                found.setdefault(parsed[0], set()).add(tld_country(parsed[1]))
+        return {k: frozenset(v) for k, v in found.items()}
 
     def reserved_alternatives(self, domain: str | None) -> set[str]:
         """Countries an unconfirmed `.edu`/`.gov`/`.mil` domain may have been cut from."""
         parsed = reserved_stem(self._clean_domain(domain))
         if not parsed or parsed[1]:
             return set()
-        return set(self._reserved_stems().get(parsed[0], ())) - {"US"}
+        return set(self._reserved_stems.get(parsed[0], ())) - {"US"}
 
     def domain_institution(self, domain: str) -> tuple[Institution | None, str | None]:
         """The curated institution owning `domain` or a parent domain (cs.mit.edu -> mit.edu)."""
@@ -105,7 +110,7 @@ class DomainRules:
                 return country
         head = labels[: len(labels) - len(suffix.split("."))]
         for label in [*head[-1:], suffix.rsplit(".", 1)[-1]]:
-            code = TLD_FIXUPS.get(label, label.upper())
+            code = tld_country(label)
             if len(label) == 2 and label not in GENERIC_CCTLD and code in admissible:
                 return code
         return None
@@ -138,9 +143,9 @@ class DomainRules:
                 return countries.pop(), "email:institution", self.ror.names[org], self.ror.ids[org], suffix
         tld = domain.rsplit(".", 1)[-1]
         if tld in US_TLDS:
-            return "US", "email:edu", None, None, domain
+            return "US", EDU_METHOD, None, None, domain
         if len(tld) == 2 and tld not in GENERIC_CCTLD:
-            code = TLD_FIXUPS.get(tld, tld.upper())
+            code = tld_country(tld)
             if pycountry.countries.get(alpha_2=code):
                 return code, "email:cctld", None, None, domain
         return None

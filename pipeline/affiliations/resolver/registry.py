@@ -76,6 +76,7 @@ class RegistryRules:
         self._inst_domain = by_domain
         self._inst_cs_re = _word_regex(list(by_alias_cs))
         self._org_key_memo: dict[int, tuple[str, str]] = {}
+        self._specificity_memo: dict[str, float] = {}
 
     def _ror_matches(self, text: _Text) -> list[_Match]:
         ror = self.ror
@@ -135,7 +136,7 @@ class RegistryRules:
     def _specificity(self, key: str) -> float:
         if self.ror is None:
             return float(len(key.split()))
-        memo = self.__dict__.setdefault("_specificity_memo", {})
+        memo = self._specificity_memo
         found = memo.get(key)
         if found is None:
             df = self.ror.token_df
