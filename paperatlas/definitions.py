@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dagster import Definitions, colored_console_logger
 
-from .assets import affiliations, automation, countries, mentions, pdfs, reference, reports, sources
+from .assets import affiliations, automation, countries, mentions, pdfs, reference, reports, sources, studies
 from .pipeline.config import Settings, is_set, load_settings
 from .pipeline.sources.plan import PlanError, load_plan
 from .progress import progress_logger
@@ -48,7 +48,7 @@ def build_resources(settings: Settings) -> dict:
         ),
         "terms": TermCatalogueFile(path=str(settings.terms_file) if settings.terms_file else ""),
         "reports": ReportsFolder(directory=str(settings.reports_dir)),
-        "conventions": Conventions(placement=settings.placement),
+        "conventions": Conventions(placement=settings.placement, country_groups=str(settings.country_groups_file or "")),
     }
 
 
@@ -74,8 +74,10 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         plan = load_plan(settings.sources_file)
     except PlanError:  # raw_papers reports the file's error when it runs; the UI still loads
         plan = load_plan(None)
+    study_assets, study_jobs = studies.build(plan)
     return Definitions.merge(
         *(module.defs for module in DECLARED),
+        Definitions(assets=study_assets, jobs=study_jobs),
         Definitions(schedules=[automation.yearly_refresh(plan)], resources=build_resources(settings),
                     executor=build_executor(settings), loggers=LOGGERS),
     )

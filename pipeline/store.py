@@ -116,6 +116,9 @@ SCHEMA: dict[str, str] = {
         partition_key VARCHAR NOT NULL, china_scope VARCHAR, number VARCHAR, sample_rank INTEGER,
         paper_id VARCHAR, low_confidence BOOLEAN, seed INTEGER, snapshot INTEGER, placement VARCHAR,
         evidence_sha256 VARCHAR""",
+    "study_results": """
+        study VARCHAR NOT NULL, placement VARCHAR, china_scope VARCHAR, years VARCHAR, computed_at TIMESTAMP,
+        claims INTEGER, agreeing INTEGER, materialised VARCHAR[], result VARCHAR""",
     "review_verdicts": """
         partition_key VARCHAR NOT NULL, number VARCHAR NOT NULL, china_scope VARCHAR, placement VARCHAR,
         paper_id VARCHAR NOT NULL, verdict VARCHAR, evidence_sha256 VARCHAR, file VARCHAR,

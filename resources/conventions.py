@@ -1,5 +1,6 @@
 """The counting conventions a run uses: where a multinational named without a place counts
-(choices, default and check: pipeline/conventions.py)."""
+(choices, default and check: pipeline/conventions.py), and the country groups (non-Western,
+EU, G7, …) a ranking may be kept to."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ class Conventions(ConfigurableResource):
     and reports carry both placements side by side."""
 
     placement: str = Field(description="hq or coauthors (PAPERATLAS_PLACEMENT)")
+    country_groups: str = Field("", description="the country groups file laid over the built-in groups "
+                                                "(PAPERATLAS_COUNTRY_GROUPS); empty: the built-in groups only")
 
     @field_validator("placement")
     @classmethod

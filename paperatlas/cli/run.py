@@ -15,31 +15,69 @@ from .options import KEYS_HELP, command, placement_option
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    keys = common.expand(args.partitions, settings, stored=False)
+    outcome = materialise(settings, keys, refresh=args.refresh, refresh_ror=args.refresh_ror, pdfs=args.pdfs,
+                          placement=args.placement, aggregates=not args.no_aggregates)
+    print(f"materialised {len(outcome.done)}/{len(keys)} venue-years in {time.monotonic() - common.STARTED[0]:.1f}s "
+          f"into {settings.store_location}")
+    outcome.report()
+    return 1 if outcome.failed or outcome.checks_failed else 0
+
+
+@dataclasses.dataclass
+class Materialised:
+    """What `materialise` did: the venue-years done, those that failed (key, reason), the
+    ERROR and WARN checks that failed, and the lines about items left out."""
+
+    done: list[str]
+    failed: list[tuple[str, str]]
+    checks_failed: list[str]
+    warnings: list[str]
+    settings: Settings
+
+    def report(self) -> None:
+        from ..pipeline.http import OFFLINE_SETTINGS, Unreachable
+
+        for key, reason in self.failed:
+            print(f"FAILED {key}: {reason}", file=sys.stderr)
+        for line in execution.item_warnings(self.settings, self.done):
+            print(line, file=sys.stderr)
+        for check in self.checks_failed:
+            print(f"CHECK FAILED {check}", file=sys.stderr)
+        for check in self.warnings:
+            print(f"CHECK WARNING {check}", file=sys.stderr)
+        if any(Unreachable.MARK in reason for _, reason in self.failed):
+            print(f"paperatlas: {OFFLINE_SETTINGS}", file=sys.stderr)
+
+
+def materialise(settings: Settings, keys: list[str], refresh: bool = False, refresh_ror: bool = False,
+                pdfs: str | None = None, placement: str | None = None, aggregates: bool = True) -> Materialised:
+    """Materialise every asset of each venue-year through Dagster (one run each, after the
+    reference data when it is missing or changed), then the yearly tables: what `run` does, and
+    what `study run` does for the venue-years its scope lacks."""
     from dagster import AssetCheckSeverity
 
     from ..assets.automation import add_venue_years
 
     from ..definitions import build_definitions, build_resources
-    from ..pipeline.http import OFFLINE_SETTINGS, Unreachable
 
-    if args.pdfs:
-        settings = dataclasses.replace(settings, pdf_mode=args.pdfs)
-    if args.placement:
-        settings = dataclasses.replace(settings, placement=args.placement)
-    keys = common.expand(args.partitions, settings, stored=False)
+    if pdfs:
+        settings = dataclasses.replace(settings, pdf_mode=pdfs)
+    if placement:
+        settings = dataclasses.replace(settings, placement=placement)
     with common.open_store(settings).connect():
         pass  # the store opens (or is created) here, so a broken one is one line before any step runs
     instance = execution.instance(settings)
     defs = build_definitions(settings)
-    execution.ensure_reference(settings, defs, instance, force=args.refresh_ror)
+    execution.ensure_reference(settings, defs, instance, force=refresh_ror)
     add_venue_years(instance, keys)
     run_config: dict = {"loggers": {"progress": {}}}
-    if args.refresh:
+    if refresh:
         run_config["ops"] = {"raw_papers": {"config": {"refresh": True}}}
     # --pdfs and --placement travel in the run's config, so Celery workers on other machines
     # apply them too (they build their resources from their own environment otherwise).
     resources = build_resources(settings)
-    for flag, name in ((args.pdfs, "pdf_store"), (args.placement, "conventions")):
+    for flag, name in ((pdfs, "pdf_store"), (placement, "conventions")):
         if flag:
             run_config.setdefault("resources", {})[name] = {"config": resources[name].model_dump()}
     failed: list[tuple[str, str]] = []
@@ -59,7 +97,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
                     warnings.append(label)
                 else:
                     checks_failed.append(label)
-    if not args.no_aggregates and len(failed) < len(keys):
+    if aggregates and len(failed) < len(keys):
         print("[aggregates] yearly_aggregates", file=sys.stderr, flush=True)
         placed = {k: v for k, v in run_config.get("resources", {}).items() if k == "conventions"}
         result = execution.execute(settings, defs, "aggregates_job", instance,
@@ -67,19 +105,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         if not result.success:
             failed.append(("yearly_aggregates", execution.why_failed(result)))
     done = [k for k in keys if k not in {f[0] for f in failed}]
-    print(f"materialised {len(done)}/{len(keys)} venue-years in {time.monotonic() - common.STARTED[0]:.1f}s "
-          f"into {settings.store_location}")
-    for key, reason in failed:
-        print(f"FAILED {key}: {reason}", file=sys.stderr)
-    for line in execution.item_warnings(settings, done):
-        print(line, file=sys.stderr)
-    for check in checks_failed:
-        print(f"CHECK FAILED {check}", file=sys.stderr)
-    for check in warnings:
-        print(f"CHECK WARNING {check}", file=sys.stderr)
-    if any(Unreachable.MARK in reason for _, reason in failed):
-        print(f"paperatlas: {OFFLINE_SETTINGS}", file=sys.stderr)
-    return 1 if failed or checks_failed else 0
+    return Materialised(done, failed, checks_failed, warnings, settings)
 
 
 def cmd_partitions(args: argparse.Namespace, settings: Settings) -> int:

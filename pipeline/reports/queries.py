@@ -153,3 +153,21 @@ def yearly_inputs(store, con=None) -> dict[str, pd.DataFrame]:
                 "country_edges": store.query("SELECT * FROM country_edges", con=c),
                 "partition_summary": store.query("SELECT * FROM partition_summary", con=c),
                 "headline_numbers": store.query("SELECT * FROM headline_numbers", con=c)}
+
+
+# -- studies -----------------------------------------------------------------------------------
+
+
+def study_headlines(store, keys: list[str], con=None) -> pd.DataFrame:
+    """Every stored headline number of the venue-years `keys`, under every China scope and
+    placement (rows stored before placements existed count as hq)."""
+    marks = ", ".join("?" for _ in keys)
+    return store.query(
+        "SELECT partition_key, china_scope, coalesce(placement, 'hq') AS placement, number, papers, low, high, "
+        f"unplaced, denominator FROM headline_numbers WHERE partition_key IN ({marks})", list(keys), con=con)
+
+
+def stored_terms(store, con=None) -> pd.DataFrame:
+    """The term catalogue the mentions were counted with: term, name, kind, origin_country, lab_country."""
+    return store.query("SELECT term, name, kind, organisation, origin_country, lab_country FROM terms ORDER BY term",
+                       con=con)

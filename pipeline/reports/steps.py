@@ -192,3 +192,34 @@ def yearly_aggregates(store, placement: str, log: Callable[[str], None]) -> Outc
         "us_cn_by_year": preview(us_cn, rows=60),
         "chart_us_cn_share_by_year": Png(charts.us_cn_share_by_year(us_cn, "all", "cn"), "US-CN share by year"),
     })
+
+
+def study_claims(store, study, wanted: list[str], placement: str, china_scope: str, groups: dict,
+                 years: str, log: Callable[[str], None]) -> Outcome:
+    """A study's claims on the materialised venue-years of its scope (table `study_results`):
+    ours beside each published figure, what it stands on and why the two may differ."""
+    from .studies.evaluate import evaluate
+    from .studies.render import chart_bytes, rows
+
+    done = set(store.partitions("partition_summary")) if store.exists() else set()
+    materialised = [k for k in wanted if k in done]
+    result = evaluate(store, study, wanted, materialised, placement, china_scope, groups)
+    payload = result.as_json()
+    agreeing = sum(1 for c in result.claims if c.agrees)
+    compared = sum(1 for c in result.claims if c.agrees is not None)
+    store.replace_where("study_results", [{
+        "study": study.name, "placement": placement, "china_scope": china_scope, "years": years,
+        "computed_at": utcnow().replace(tzinfo=None), "claims": len(result.claims), "agreeing": agreeing,
+        "materialised": materialised, "result": json.dumps(payload, ensure_ascii=False, default=str)}],
+        "study = ? AND placement = ? AND china_scope = ? AND years = ?", [study.name, placement, china_scope, years])
+    log(f"study {study.name}: {compared} of {len(result.claims)} claims compared on {len(materialised)} venue-years, "
+        f"{agreeing} agree")
+    charts = chart_bytes(result)
+    return Outcome(rows=len(result.claims), row="claim", metadata={
+        "study": study.name, "title": study.title, "published": study.source_line(),
+        "venue_years": len(materialised), "venue_year_keys": materialised,
+        "not_materialised": len(wanted) - len(materialised), "claims_compared": compared,
+        "claims_agreeing": agreeing, "placement": placement, "china_scope": china_scope,
+        "claims": Markdown(markdown_table(pd.DataFrame(rows(result)))),
+        **{f"chart_{cid}": Png(png, cid) for cid, png in list(charts.items())[:3]},
+    })

@@ -1,0 +1,147 @@
+"""Ours against the published figure: the difference in words, whether the two agree, and
+why they may differ (the published study's conventions where known, the years not
+materialised, publication lag, what ours stands on).
+
+No Dagster here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .model import Claim, Study
+
+ABOUT = 0.15  # "about X" agrees with ours within 15% of X
+
+
+def fmt(value: Any, measure: str) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, (tuple, list)):
+        return ", ".join(value) or "none"
+    if measure == "share":
+        return f"{value:.1%}"
+    return f"{value:,}" if isinstance(value, int) else f"{value:,.2f}"
+
+
+def ours_text(result, measure: str) -> str:
+    """Ours with its interval and unplaced bound: `18 (16–18, +3 unplaced)`, `3.2% (2.8–3.2%)`."""
+    text = fmt(result.ours, measure)
+    if result.ours is None or result.low is None or result.high is None:
+        return text
+    extra = ""
+    if result.unplaced:
+        extra = f", +{fmt(result.unplaced, measure)} unplaced"
+    if result.low == result.high == result.ours and not extra:
+        return text
+    return f"{text} ({fmt(result.low, measure)}–{fmt(result.high, measure)}{extra})"
+
+
+def published_text(claim: Claim) -> str:
+    if claim.published is None:
+        return "no figure"
+    word = {"about": "about ", "at_least": "at least ", "at_most": "at most ", "exact": ""}[claim.bound]
+    text = word + fmt(claim.published, claim.measure)
+    if claim.measure == "count" and claim.of:
+        text += f" of {claim.of:,} ({claim.published / claim.of:.1%})"
+    if claim.direction:
+        text += f", {claim.direction}"
+    return text
+
+
+def compare(result, claim: Claim) -> None:
+    """Fill `difference` and `agrees`."""
+    ours, pub = result.ours, claim.published
+    if ours is None or pub is None:
+        if claim.direction and result.direction:
+            result.agrees = result.direction == claim.direction
+            result.difference = f"ours is {result.direction}, theirs {claim.direction}"
+        return
+    if claim.measure == "list":
+        _compare_lists(result, tuple(ours), tuple(pub))
+    else:
+        _compare_numbers(result, claim, ours, pub)
+    if claim.direction and result.direction:
+        same = result.direction == claim.direction
+        result.agrees = bool(result.agrees) and same
+        result.difference += f"; ours is {result.direction} over {len(result.years)} years, theirs {claim.direction}"
+
+
+def _compare_numbers(result, claim: Claim, ours: float, pub: float) -> None:
+    diff = ours - pub
+    if claim.measure == "share":
+        result.difference = f"{diff * 100:+.1f} percentage points"
+    else:
+        result.difference = f"{diff:+,}" + (f" ({diff / pub:+.1%})" if pub else "")
+    top = (result.high if result.high is not None else ours) + (result.unplaced or 0)
+    low = result.low if result.low is not None else ours
+    if claim.bound == "at_least":
+        result.agrees = top >= pub
+    elif claim.bound == "at_most":
+        result.agrees = low <= pub
+    elif claim.bound == "about":
+        result.agrees = low <= pub <= top or abs(diff) <= ABOUT * abs(pub)
+    else:
+        result.agrees = low <= pub <= top
+    if claim.bound == "exact" and claim.measure == "count" and not result.agrees:
+        result.notes.append(f"{claim.published:,} lies outside ours even with every uncertain row and unplaced "
+                            "author counted: the difference is in the scope or the conventions, not in the evidence.")
+
+
+def _compare_lists(result, ours: tuple, pub: tuple) -> None:
+    if ours == pub:
+        result.difference, result.agrees = "the same, in the same order", True
+        return
+    common = [c for c in pub if c in ours]
+    if set(ours) == set(pub):
+        result.difference, result.agrees = "the same countries, in another order", True
+        return
+    result.agrees = False
+    extra, missing = [c for c in ours if c not in pub], [c for c in pub if c not in ours]
+    result.difference = (f"{len(common)} of {len(pub)} in common" + (f"; ours adds {', '.join(extra)}" if extra else "")
+                         + (f"; ours lacks {', '.join(missing)}" if missing else ""))
+
+
+def why(result, claim: Claim, study: Study, context: dict[str, Any]) -> None:
+    """Append the reasons ours and theirs may differ to `result.notes`, most decisive first."""
+    notes: list[str] = []
+    if result.missing_years:
+        years = ", ".join(map(str, result.missing_years))
+        rerun = f"`paperatlas study run {study.name} --years {min(result.missing_years)}..{max(result.missing_years)}`"
+        failed = [f"{k} ({context['failed'][k]})" for k in context.get("failed", {})
+                  if int(k.rsplit("-", 1)[1]) in result.missing_years]
+        notes.append(f"Not materialised here: {years}" + (f"; it failed: {'; '.join(failed)}" if failed else "")
+                     + f". With the network, {rerun} reads {'it' if len(result.missing_years) == 1 else 'them'}.")
+    elif result.ours is None and claim.kind not in ("tool_origin",):
+        notes.append("Nothing in the study's scope is materialised here.")
+    lag = sorted(set(study.lag_years) & set(result.years))
+    if lag:
+        notes.append(f"{', '.join(map(str, lag))}: {study.lag_why or 'publication lag'}; both counts may still grow.")
+    conv = study.conventions
+    if conv.get("text") == "full_text" and "abstracts only" in result.basis:
+        notes.append("The published figure read the papers' full text; ours read titles and abstracts only (no PDF "
+                     "was read: run without --pdfs off), so ours is low.")
+    china = context["china_scope"]
+    if conv.get("hong_kong_taiwan") in ("folded", "greater") and china != "greater":
+        notes.append(f"The published study counts Hong Kong, Macau and Taiwan as China; ours uses China scope {china}"
+                     + (f" (their way: {result.their_way})" if result.their_way is not None else "") + ".")
+    elif conv.get("hong_kong_taiwan") == "unknown" and result.claim.number.startswith(("cn", "us_cn")):
+        notes.append(f"The published study does not say whether Hong Kong counts as China; ours: China scope {china} "
+                     "(`--china-scope cn+hk+mo` folds it in).")
+    if conv.get("multinationals") in ("hq", "coauthors") and conv["multinationals"] != context["placement"]:
+        notes.append(f"The published study places multinationals by {conv['multinationals']}; ours by "
+                     f"{context['placement']}" + (f" (their way: {result.their_way})"
+                                                  if result.their_way is not None else "") + ".")
+    elif conv.get("multinationals") == "unknown" and claim.kind in ("headline", "term"):
+        notes.append(f"Where a multinational's lab counts is not said; ours: placement {context['placement']} "
+                     "(the interval covers both placements).")
+    if conv.get("min_pair") and claim.number in ("top_partners", "pair") and not claim.min_pair:
+        notes.append(f"The published study leaves out pairs with fewer than {conv['min_pair']} joint papers a year; "
+                     "ours keeps every pair (set min_pair in the claim to apply it).")
+    if claim.kind in ("headline", "term", "country_papers", "cross_border", "pair", "top_partners", "ranking"):
+        if conv.get("dual_affiliations"):
+            notes.append(f"Dual affiliations: the published study {conv['dual_affiliations']}; ours counts every "
+                         "country of every affiliation an author lists.")
+    if claim.note:
+        notes.append(claim.note)
+    result.notes.extend(notes)

@@ -1,0 +1,192 @@
+"""A study's claims for people: text for the terminal, and study.md / study.html, a page a
+journalist can print (the claims table, a chart for each claim that spans years, and links into
+each venue-year's report and review sample).
+
+No Dagster here.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Mapping
+from typing import Any
+
+from ...text import clip
+from .compare import fmt, ours_text, published_text
+from .evaluate import ClaimResult, StudyResult
+from .scope import span
+
+SHARE_NOTE = ("ours: our figure with its interval (low–high: under every / some admissible reading of uncertain "
+              "rows) and the papers authors nobody can place could add (+N unplaced).")
+
+
+def _status(result: ClaimResult) -> str:
+    return {True: "agrees", False: "differs", None: "–"}[result.agrees]
+
+
+def _header(r: StudyResult) -> list[str]:
+    s = r.study
+    missing = [k for k in r.wanted if k not in r.materialised]
+    lines = [f"{s.name}: {s.title}"]
+    if s.source_line():
+        lines.append(f"published: {s.source_line()}")
+    lines.append(f"placement {r.placement}, China scope {r.china_scope}; stands on {len(r.materialised)} "
+                 f"venue-year(s): {span(r.materialised) or 'none'}")
+    if missing:
+        lines.append(f"not materialised: {len(missing)} venue-year(s) of the scope: {clip(span(missing), 300)}")
+    return lines
+
+
+def format_text(r: StudyResult) -> str:
+    lines = _header(r)
+    for c in r.claims:
+        claim = c.claim
+        lines += ["", f"[{claim.id}] {claim.claim}",
+                  f"  published   {published_text(claim)}" + (f"  ({claim.source})" if claim.source else ""),
+                  f"  ours        {ours_text(c, claim.measure)}" + (f"  on {c.scope}" if c.ours is not None else ""),
+                  f"  stands on   {c.basis}" + (f" ({c.basis_detail})" if c.basis_detail else "")]
+        if c.their_way is not None:
+            lines.append(f"  their way   {fmt(c.their_way, claim.measure)} (ours under the published study's conventions)")
+        if c.direction:
+            lines.append(f"  over years  {c.direction}")
+        series = _series(c)
+        if series:
+            lines.append(f"  by year     {series}")
+        lines.append(f"  difference  {c.difference or '–'} ({_status(c)})")
+        if c.notes:
+            lines.append(f"  why         {' '.join(c.notes)}")
+    lines += ["", SHARE_NOTE]
+    return "\n".join(lines)
+
+
+def _series(c: ClaimResult) -> str:
+    rows = [p for p in c.per_year if "year" in p and p.get("papers") is not None]
+    if len(rows) < 2:
+        if c.claim.number in ("top_partners", "ranking", "top_tools"):
+            return " · ".join(f"{p.get('country') or p.get('tool')} {p['papers']}" for p in c.per_year[:12])
+        return ""
+    if c.claim.measure == "share":
+        return " · ".join(f"{p['year']} {fmt(p.get('share'), 'share')}" for p in rows)
+    return " · ".join(f"{p['year']} {p['papers']:,}" for p in rows)
+
+
+def rows(r: StudyResult) -> list[dict[str, str]]:
+    """The claims table, as people read it."""
+    return [{"claim": c.claim.claim, "published": published_text(c.claim), "ours": ours_text(c, c.claim.measure),
+             "stands on": c.basis, "on": c.scope, "difference": (c.difference or "–") + f" ({_status(c)})",
+             "why it may differ": " ".join(c.notes) or "–"} for c in r.claims]
+
+
+def chart(c: ClaimResult) -> bytes | None:
+    """Ours per year (interval shaded, no line across a year not materialised), with the
+    published figure, for a claim that spans two years or more."""
+    from ..charts import _png, _pyplot
+
+    points = [p for p in c.per_year if "year" in p and p.get("papers") is not None]
+    if len(points) < 2 or c.claim.measure not in ("count", "share"):
+        return None
+    plt = _pyplot()
+    share = c.claim.measure == "share"
+    scale = 100 if share else 1
+
+    def value(p: Mapping[str, Any], column: str) -> float | None:
+        v = p.get(column)
+        if v is None:
+            return None
+        if share:
+            return v / p["denominator"] * scale if p.get("denominator") else None
+        return v
+
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    runs: list[list[Mapping[str, Any]]] = []
+    for p in points:
+        if runs and p["year"] == runs[-1][-1]["year"] + 1:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    for i, run in enumerate(runs):
+        xs = [p["year"] for p in run]
+        ys = [value(p, "papers") for p in run]
+        ax.plot(xs, ys, "-o", color="#1f77b4", label="ours" if i == 0 else None)
+        lows, highs = [value(p, "low") for p in run], [value(p, "high") for p in run]
+        if all(v is not None for v in lows + highs):
+            ax.fill_between(xs, lows, highs, color="#1f77b4", alpha=0.2, linewidth=0)
+    pub = c.claim.published
+    if isinstance(pub, (int, float)):
+        years = c.claim.years or [p["year"] for p in points]
+        ax.plot(years, [pub * scale] * len(years), "D" if c.claim.years else "--", color="#d62728",
+                label="published")
+    ax.set_xlabel("year")
+    ax.set_ylabel("% of papers" if share else "papers")
+    ax.set_title(clip(c.claim.claim, 80), fontsize=9)
+    ax.margins(y=0.2)
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def render_markdown(r: StudyResult, charts: Mapping[str, str] | None = None,
+                    reports: Mapping[str, str] | None = None) -> str:
+    """study.md: `charts` maps a claim id to its chart file, `reports` a venue-year to its folder."""
+    from ...text import markdown_table
+
+    import pandas as pd
+
+    s = r.study
+    out = [f"# {s.title}", "", *[f"- {line}" for line in _header(r)[1:]], ""]
+    if s.about:
+        out += [s.about, ""]
+    out += ["## Claims", "", markdown_table(pd.DataFrame(rows(r))), "", SHARE_NOTE, ""]
+    for c in r.claims:
+        if charts and c.claim.id in charts:
+            out += [f"### {c.claim.claim}", "", f"![{c.claim.id}]({charts[c.claim.id]})", ""]
+    if reports:
+        out += ["## The venue-years behind it", ""]
+        out += [f"- {key}: [report]({path}/report.html) · [review sample]({path}/review.html)"
+                for key, path in reports.items()]
+    return "\n".join(out) + "\n"
+
+
+def _link(url: str | None, text: str) -> str:
+    if url and url.startswith(("http://", "https://")):
+        return f'<a href="{html.escape(url, quote=True)}">{html.escape(text)}</a>'
+    return html.escape(text)
+
+
+def render_html(r: StudyResult, charts: Mapping[str, bytes] | None = None,
+                reports: Mapping[str, str] | None = None) -> str:
+    """study.html: one page, charts embedded, every text escaped, only http(s) links out."""
+    s = r.study
+    e = html.escape
+    head = "".join(f"<li>{e(line)}</li>" for line in _header(r)[1:])
+    cols = ["claim", "published", "ours", "stands on", "on", "difference", "why it may differ"]
+    body = "".join("<tr>" + "".join(f"<td>{e(row[k])}</td>" for k in cols) + "</tr>" for row in rows(r))
+    table = f"<table><thead><tr>{''.join(f'<th>{e(k)}</th>' for k in cols)}</tr></thead><tbody>{body}</tbody></table>"
+    figures = "".join(
+        f'<figure><img alt="{e(c.claim.claim, quote=True)}" src="data:image/png;base64,'
+        f'{base64.b64encode(charts[c.claim.id]).decode()}"><figcaption>{e(c.claim.claim)}</figcaption></figure>'
+        for c in r.claims if charts and c.claim.id in charts)
+    links = "".join(
+        f'<li>{e(key)}: <a href="{e(path, quote=True)}/report.html">report</a> · '
+        f'<a href="{e(path, quote=True)}/review.html">review sample</a></li>' for key, path in (reports or {}).items())
+    source = _link(s.source.get("url"), s.source_line()) if s.source_line() else ""
+    style = ("body{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem;line-height:1.4}"
+             "table{border-collapse:collapse;font-size:.9rem}td,th{border:1px solid #ccc;padding:.3rem .5rem;"
+             "vertical-align:top;text-align:left}th{background:#f3f3f3}figure{margin:1.5rem 0}"
+             "@media print{a{color:inherit}}")
+    return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{e(s.title)}</title>"
+            f"<style>{style}</style></head><body><h1>{e(s.title)}</h1>"
+            + (f"<p>Published: {source}</p>" if source else "") + f"<ul>{head}</ul>"
+            + (f"<p>{e(s.about)}</p>" if s.about else "")
+            + f"<h2>Claims</h2>{table}<p><small>{e(SHARE_NOTE)}</small></p>{figures}"
+            + (f"<h2>The venue-years behind it</h2><ul>{links}</ul>" if links else "") + "</body></html>")
+
+
+def chart_bytes(r: StudyResult) -> dict[str, bytes]:
+    out = {}
+    for c in r.claims:
+        png = chart(c)
+        if png:
+            out[c.claim.id] = png
+    return out
+
