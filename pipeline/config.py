@@ -43,6 +43,7 @@ VARIABLES = (
     Variable("PAPERATLAS_ROR_DUMP", "the newest dump in ROR's Zenodo record"),
     Variable("PAPERATLAS_OVERRIDES", "`$PAPERATLAS_HOME/overrides.yaml`"),
     Variable("PAPERATLAS_SOURCES", "`$PAPERATLAS_HOME/sources.yaml`"),
+    Variable("PAPERATLAS_COUNTRY_GROUPS", "`$PAPERATLAS_HOME/country_groups.yaml`"),
     Variable("PAPERATLAS_LOCAL_DIR", "`$PAPERATLAS_HOME/local`"),
     Variable("PAPERATLAS_TERMS", "`pipeline/data/terms.yaml`"),
     Variable("PAPERATLAS_PLACEMENT", "`hq`"),
@@ -111,6 +112,7 @@ class Settings:
     local_dir_env: str | None = None
     terms_env: str | None = None
     sources_env: str | None = None
+    country_groups_env: str | None = None
     source_rate: float | None = None  # requests per second per host; None: each source's default
     placement: str = PLACEMENT.default  # where a multinational named without a place counts: hq or coauthors
     dagster_home_env: str | None = None
@@ -135,6 +137,15 @@ class Settings:
     def sources_file(self) -> Path:
         """The user's sources plan: `PAPERATLAS_SOURCES`, else `$PAPERATLAS_HOME/sources.yaml`."""
         return Path(self.sources_env).expanduser() if self.sources_env else self.home / "sources.yaml"
+
+    @property
+    def country_groups_file(self) -> Path | None:
+        """The user's country groups: `PAPERATLAS_COUNTRY_GROUPS` (which must then exist), else
+        `$PAPERATLAS_HOME/country_groups.yaml` when present, else None (the built-in groups only)."""
+        if self.country_groups_env:
+            return Path(self.country_groups_env).expanduser()
+        default = self.home / "country_groups.yaml"
+        return default if default.is_file() else None
 
     @property
     def terms_file(self) -> Path | None:
@@ -239,6 +250,7 @@ def load_settings() -> Settings:
         local_dir_env=_env("PAPERATLAS_LOCAL_DIR"),
         terms_env=_env("PAPERATLAS_TERMS"),
         sources_env=_env("PAPERATLAS_SOURCES"),
+        country_groups_env=_env("PAPERATLAS_COUNTRY_GROUPS"),
         source_rate=_float_env("PAPERATLAS_SOURCE_RATE", None, unit="a rate in requests per second"),
         placement=_choice_env("PAPERATLAS_PLACEMENT", Settings.placement, PLACEMENT.choices),
         dagster_home_env=_env("DAGSTER_HOME"),

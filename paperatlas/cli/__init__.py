@@ -2,8 +2,8 @@
 describes each in full.
 
 One module per command group (`run`: run, partitions, add-folder; `figures`: report, trend,
-diff, papers, explain; `review`; `sources`: sources, errors; `store`: store, worker; `files`:
-resolve, extract-pdf, mentions; `ui`), on a shared base (`common`, `options`, `execution`: the
+diff, papers, explain; `countries`: country, ranking; `review`; `sources`: sources, errors;
+`store`: store, worker; `files`: resolve, extract-pdf, mentions; `ui`), on a shared base (`common`, `options`, `execution`: the
 Dagster runs), and the parser that puts them together (`parser`). Here: `main`, and the one
 line a user reads for an error no command handled.
 

@@ -39,6 +39,13 @@ def papers_for_views(store, key: str, con=None) -> pd.DataFrame:
         """, [key, key], con=con)
 
 
+def paper_ids(store, key: str, con=None) -> list[str]:
+    """Every paper id of the venue-year (`raw_papers`), in id order: the country profiles
+    count papers without a country too."""
+    return store.query("SELECT paper_id FROM raw_papers WHERE partition_key = ? ORDER BY paper_id", [key],
+                       con=con)["paper_id"].astype(str).tolist()
+
+
 def papers_with_authors(store, key: str, con=None) -> pd.DataFrame:
     """paper_id, title and authors: what the duplicate check compares."""
     return store.query("SELECT paper_id, title, authors FROM raw_papers WHERE partition_key = ?", [key], con=con)
