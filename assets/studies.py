@@ -6,7 +6,6 @@ A study asset computes its claims on whichever of those venue-years are material
 `study_results`); `paperatlas study run` materialises the missing ones first.
 """
 
-from __future__ import annotations
 
 from dagster import (
     AssetDep,

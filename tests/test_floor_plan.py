@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # The repository's folders and the packages they install as.
 FOLDERS = {"paperatlas": "paperatlas", "pipeline": "paperatlas.pipeline", "assets": "paperatlas.assets",
-           "resources": "paperatlas.resources"}
+           "resources": "paperatlas.resources", "studies": "paperatlas.studies"}
 CODE = [p for folder in ("paperatlas", "pipeline", "assets", "resources", "tests", "benchmarks")
         for p in sorted((ROOT / folder).rglob("*.py"))]
 PRODUCTION = [p for p in CODE if p.relative_to(ROOT).parts[0] in FOLDERS]

@@ -102,12 +102,26 @@ def _compare_lists(result, ours: tuple, pub: tuple) -> None:
                          + (f"; ours lacks {', '.join(missing)}" if missing else ""))
 
 
+def year_span(years) -> str:
+    """`1987..1994, 1996, 2024..2025`."""
+    parts, run = [], []
+    for year in sorted(years):
+        if run and year != run[-1] + 1:
+            parts.append(str(run[0]) if len(run) == 1 else f"{run[0]}..{run[-1]}")
+            run = []
+        run.append(year)
+    if run:
+        parts.append(str(run[0]) if len(run) == 1 else f"{run[0]}..{run[-1]}")
+    return ", ".join(parts)
+
+
 def why(result, claim: Claim, study: Study, context: dict[str, Any]) -> None:
     """Append the reasons ours and theirs may differ to `result.notes`, most decisive first."""
     notes: list[str] = []
     if result.missing_years:
-        years = ", ".join(map(str, result.missing_years))
-        rerun = f"`paperatlas study run {study.name} --years {min(result.missing_years)}..{max(result.missing_years)}`"
+        years = year_span(result.missing_years)
+        first, last = min(result.missing_years), max(result.missing_years)
+        rerun = f"`paperatlas study run {study.name} --years {first if first == last else f'{first}..{last}'}`"
         failed = [f"{k} ({context['failed'][k]})" for k in context.get("failed", {})
                   if int(k.rsplit("-", 1)[1]) in result.missing_years]
         notes.append(f"Not materialised here: {years}" + (f"; it failed: {'; '.join(failed)}" if failed else "")

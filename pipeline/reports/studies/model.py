@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from importlib import resources as importlib_resources
 from pathlib import Path
 from typing import Any
@@ -140,6 +141,8 @@ def _code(value: Any, where: str) -> str:
 def _text(value: Any, where: str, required: bool = False) -> str | None:
     if value is None and not required:
         return None
+    if isinstance(value, date):  # YAML reads 2025-12-11 as a date
+        value = value.isoformat()
     if not isinstance(value, (str, int, float)) or isinstance(value, bool) or not str(value).strip():
         raise StudyError(f"{where}: expected text, got {value!r}")
     return " ".join(str(value).split())

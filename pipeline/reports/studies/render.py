@@ -43,7 +43,7 @@ def format_text(r: StudyResult) -> str:
     for c in r.claims:
         claim = c.claim
         lines += ["", f"[{claim.id}] {claim.claim}",
-                  f"  published   {published_text(claim)}" + (f"  ({claim.source})" if claim.source else ""),
+                  f"  published   {published_text(claim)}  ({_source(claim, r.study)})",
                   f"  ours        {ours_text(c, claim.measure)}" + (f"  on {c.scope}" if c.ours is not None else ""),
                   f"  stands on   {c.basis}" + (f" ({c.basis_detail})" if c.basis_detail else "")]
         if c.their_way is not None:
@@ -53,11 +53,16 @@ def format_text(r: StudyResult) -> str:
         series = _series(c)
         if series:
             lines.append(f"  by year     {series}")
-        lines.append(f"  difference  {c.difference or '–'} ({_status(c)})")
+        lines.append(f"  difference  {c.difference} ({_status(c)})" if c.difference else "  difference  –")
         if c.notes:
             lines.append(f"  why         {' '.join(c.notes)}")
     lines += ["", SHARE_NOTE]
     return "\n".join(lines)
+
+
+def _source(claim, study) -> str:
+    who = claim.source or study.source.get("name") or "the study file"
+    return f"{who}, {claim.year}" if claim.year else who
 
 
 def _series(c: ClaimResult) -> str:
@@ -74,7 +79,7 @@ def _series(c: ClaimResult) -> str:
 def rows(r: StudyResult) -> list[dict[str, str]]:
     """The claims table, as people read it."""
     return [{"claim": c.claim.claim, "published": published_text(c.claim), "ours": ours_text(c, c.claim.measure),
-             "stands on": c.basis, "on": c.scope, "difference": (c.difference or "–") + f" ({_status(c)})",
+             "stands on": c.basis, "on": c.scope, "difference": f"{c.difference} ({_status(c)})" if c.difference else "–",
              "why it may differ": " ".join(c.notes) or "–"} for c in r.claims]
 
 

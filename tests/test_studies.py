@@ -1,0 +1,212 @@
+"""Studies (pipeline/reports/studies/, `paperatlas study`, the studies asset group): the built-in
+studies load, `wired-neurips` runs on the shared NeurIPS years with the published figures
+beside ours, a user's own study file runs and agrees with `report`, bad files are one line,
+and study.html is safe to open.
+
+The shared-data tests materialise NeurIPS 1995 and 2005 once for the module (the two smallest
+shared years, with the test ROR dump) and skip when the shared data is absent."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+from conftest import shared
+
+from paperatlas import cli
+from paperatlas.pipeline.reports.studies.model import StudyError, builtin_studies, load_study, parse_study
+
+# -- the study files -----------------------------------------------------------------------------
+
+
+def test_every_builtin_study_loads_with_its_published_figures():
+    studies = builtin_studies()
+    assert set(studies) == {"wired-neurips", "eto-cross-border", "ml-global-impact-2025"}
+    for study in studies.values():
+        assert study.title and study.source_line() and study.scope and study.claims
+        published = [c for c in study.claims if c.published is not None or c.direction]
+        assert published, study.name
+    wired = {c.id: c for c in studies["wired-neurips"].claims}
+    assert (wired["us-cn-2025"].published, wired["us-cn-2025"].of, wired["us-cn-2025"].years) == (141, 5290, (2025,))
+    assert (wired["us-cn-2024"].published, wired["us-cn-2024"].of) == (134, 4497)
+    assert [wired[c].published for c in ("cn-transformer", "cn-llama", "us-qwen")] == [292, 106, 63]
+    eto = {c.id: c for c in studies["eto-cross-border"].claims}
+    assert eto["non-western-ranking"].published == ("CN", "IN", "JP", "SG", "KR", "SA", "PK", "MY", "BR", "TW")
+    assert eto["sa-partners"].published == ("PK", "IN", "EG") and studies["eto-cross-border"].lag_years == (2023, 2024)
+    ml = {c.id: c for c in studies["ml-global-impact-2025"].claims}
+    assert (ml["china-share"].published, ml["china-share"].of) == (0.40, "papers_with_country")
+    assert [ml[t].published for t in ("scikit-learn", "u-net", "catboost")] == [("FR",), ("DE",), ("RU",)]
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"colour": "red"}, "unknown keys ['colour']"),
+    ({"scope": ["neurips2016"]}, "invalid venue-year"),
+    ({"claims": [{"id": "a", "claim": "x", "number": "us_cn", "measure": "share", "published": 3}]},
+     "a share is a fraction from 0 to 1"),
+    ({"claims": [{"id": "a", "claim": "x", "number": "us_cn", "measure": "list"}]}, "does not apply to us_cn"),
+    ({"claims": [{"id": "a", "claim": "x", "number": "nonsense"}]}, "is not a headline number"),
+    ({"claims": [{"id": "a", "claim": "x", "number": "pair", "country": "CN"}]}, "pair needs partner"),
+    ({"claims": [{"id": "a", "claim": "x", "number": "us"}, {"id": "a", "claim": "y", "number": "cn"}]},
+     "claim id 'a' is used twice"),
+    ({"source": {"name": "x", "url": "javascript:alert(1)"}}, "only http(s) links"),
+])
+def test_a_bad_study_is_one_line_naming_the_file_and_key(change, words):
+    base = {"name": "mine", "title": "Mine", "scope": ["neurips-2016"],
+            "claims": [{"id": "a", "claim": "US papers", "number": "us"}]}
+    with pytest.raises(StudyError) as caught:
+        parse_study({**base, **change}, "my.yaml")
+    assert words in str(caught.value) and str(caught.value).startswith("my.yaml") and "\n" not in str(caught.value)
+
+
+def test_a_study_is_found_by_name_or_file(tmp_path):
+    assert load_study("wired-neurips").builtin
+    with pytest.raises(StudyError, match="no study named 'nope'; built in: eto-cross-border"):
+        load_study("nope")
+    with pytest.raises(StudyError, match="no such study file"):
+        load_study(str(tmp_path / "missing.yaml"))
+
+
+def test_study_list_prints_one_line_per_study(capsys):
+    assert cli.main(["study", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == ["eto-cross-border", "ml-global-impact-2025", "wired-neurips"]
+    assert "scope: neurips-*" in lines[2]
+
+
+# -- running studies on the shared NeurIPS years ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def neurips(tmp_path_factory, ror_dump):
+    """A home where `study run wired-neurips --years 1995..2005` materialised what it could."""
+    base = shared("paperlists")
+    home = tmp_path_factory.mktemp("studies") / "home"
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in {"PAPERATLAS_HOME": home, "DAGSTER_HOME": home / "dagster",
+                            "PAPERATLAS_PAPERLISTS_BASE": base, "PAPERATLAS_ROR_DUMP": ror_dump,
+                            "PAPERATLAS_PDFS": "off"}.items():
+            mp.setenv(name, str(value))
+        for name in ("PAPERATLAS_OVERRIDES", "PAPERATLAS_LOCAL_DIR", "PAPERATLAS_COUNTRY_GROUPS"):
+            mp.delenv(name, raising=False)
+        code = cli.main(["study", "run", "wired-neurips", "--years", "1995..2005", "--json"])
+        yield code, home, mp
+
+
+def _main(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_wired_neurips_runs_on_the_shared_years(neurips, capsys):
+    code, _, _ = neurips
+    assert code == 0
+    code, out, err = _main(capsys, "study", "run", "wired-neurips", "--years", "1995..2005", "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["study"] == "wired-neurips" and result["materialised"] == ["neurips-1995", "neurips-2005"]
+    assert "neurips-1996" in result["not_materialised"]
+    claims = {c["id"]: c for c in result["claims"]}
+    for c in claims.values():
+        assert {"id", "claim", "scope", "published", "source", "ours", "low", "high", "unplaced", "basis",
+                "note"} <= set(c)
+    # The published years are not here: said, with the command that reads them.
+    assert claims["us-cn-2025"]["ours"] is None and claims["us-cn-2025"]["published"] == 141
+    assert "Not materialised here: 2025" in claims["us-cn-2025"]["note"]
+    assert "--years 2025`" in claims["us-cn-2025"]["note"]
+    # The share over time stands on the years present, with its interval.
+    share = claims["us-cn-share"]
+    assert share["scope"] == "neurips-1995, neurips-2005" and share["basis"] == "metadata"
+    assert share["low"] <= share["ours"] <= share["high"] and [p["year"] for p in share["per_year"]] == [1995, 2005]
+    report = json.loads(_main(capsys, "report", "neurips-1995", "neurips-2005", "--json")[1])
+    papers = sum(r["papers"] for r in report)
+    assert share["ours"] == pytest.approx(sum(r["us_cn_papers"] for r in report) / papers)
+    # Text: published beside ours.
+    code, out, err = _main(capsys, "study", "run", "wired-neurips", "--years", "1995..2005", "--stored")
+    assert code == 0 and "[us-cn-2024]" in out and "published   134 of 4,497 (3.0%)" in out
+    assert "not materialised:" in out and "neurips-1996..2004" in out
+
+
+def test_a_missing_year_is_named_not_run(neurips, capsys):
+    code, out, err = _main(capsys, "study", "run", "wired-neurips", "--years", "1995..1996", "--json")
+    assert code == 0
+    assert "no source publishes neurips-1996 here" in err
+    assert json.loads(out)["materialised"] == ["neurips-1995"]
+
+
+USER_STUDY = """\
+name: my-check
+title: "My own check <script>alert(1)</script>"
+source: {name: Me, url: "https://example.org/study"}
+scope: [neurips-1995, neurips-2005]
+claims:
+  - {id: us, claim: "Papers with a US author", number: us, measure: count, published: 200}
+  - {id: us-share, claim: "US share of papers with a country", number: us, measure: share,
+     of: papers_with_country, published: 0.8, bound: about}
+  - {id: us-1995, claim: "US papers in 1995", number: us, years: [1995]}
+  - {id: partners, claim: "US partners", number: top_partners, country: US, top: 2, published: [GB, CA]}
+  - {id: g7, claim: "G7 by cross-border papers", number: ranking, group: g7, top: 3}
+  - {id: us-papers, claim: "US papers (profile)", number: country_papers, country: US}
+  - {id: cn-tf, claim: "CN papers naming TensorFlow", number: cn_tensorflow_full_text}
+  - {id: pytorch, claim: "PyTorch's origin", number: tool_origin, term: pytorch, published: [US]}
+"""
+
+
+def test_a_users_study_file_runs_and_agrees_with_report(neurips, capsys, tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text(USER_STUDY, encoding="utf-8")
+    code, out, err = _main(capsys, "study", "run", str(path), "--stored", "--json", "--out", str(tmp_path / "out"))
+    assert code == 0, err
+    claims = {c["id"]: c for c in json.loads(out)["claims"]}
+    report = {r["partition"]: r for r in json.loads(_main(capsys, "report", "neurips-1995", "neurips-2005",
+                                                           "--json")[1])}
+    us = sum(r["us_papers"] for r in report.values())
+    assert claims["us"]["ours"] == us == claims["us-papers"]["ours"]
+    assert claims["us-1995"]["ours"] == report["neurips-1995"]["us_papers"]
+    assert claims["us"]["difference"].startswith(f"{us - 200:+,}")
+    placed = sum(r["papers_with_country"] for r in report.values())
+    assert claims["us-share"]["ours"] == pytest.approx(us / placed)
+    trend = json.loads(_main(capsys, "trend", "all", "--partners-of", "US", "--top", "5", "--json")[1])
+    together = {}
+    for row in trend:
+        for p in row["top_partners"]["US"]:
+            together[p["country"]] = together.get(p["country"], 0) + p["papers"]
+    ours = claims["partners"]["ours"]
+    assert len(ours) == 2 and all(together[c] >= together.get(o, 0) for c in ours for o in together if o not in ours)
+    assert claims["g7"]["ours"] and set(claims["g7"]["ours"]) <= {"US", "CA", "GB", "FR", "DE", "IT", "JP"}
+    assert claims["cn-tf"]["ours"] is not None and claims["cn-tf"]["basis"].startswith("abstracts only")
+    assert claims["pytorch"]["ours"] == ["US"] and claims["pytorch"]["agrees"] is True
+    page = (tmp_path / "out" / "study.html").read_text(encoding="utf-8")
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+    assert 'href="https://example.org/study"' in page and 'href="reports/neurips-1995/review.html"' in page
+    assert (tmp_path / "out" / "reports" / "neurips-1995" / "report.html").is_file()
+    assert "| Papers with a US author |" in (tmp_path / "out" / "study.md").read_text(encoding="utf-8")
+
+
+def test_a_bad_study_file_exits_2_in_one_line(neurips, capsys, tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(textwrap.dedent("""\
+        name: bad
+        title: Bad
+        scope: [neurips-1995]
+        claims:
+          - {id: x, claim: y, number: us_cn, measure: share, published: 141}
+        """), encoding="utf-8")
+    code, out, err = _main(capsys, "study", "run", str(path), "--stored")
+    assert code == 2 and "a share is a fraction" in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_study_asset_stands_on_its_scopes_partitions():
+    from dagster import AssetKey
+
+    from paperatlas.definitions import build_definitions
+
+    graph = build_definitions().resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert {"study_wired_neurips", "study_eto_cross_border", "study_ml_global_impact_2025"} <= keys
+    node = graph.get(AssetKey("study_wired_neurips"))
+    assert node.group_name == "studies"
+    assert AssetKey("headlines") in node.parent_keys and AssetKey("country_decisions") in node.parent_keys
+    mapping = node.partition_mappings[AssetKey("headlines")]
+    assert {"neurips-2024", "neurips-2025", "neurips-1995"} <= set(mapping.partition_keys)
