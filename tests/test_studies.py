@@ -210,3 +210,43 @@ def test_the_study_asset_stands_on_its_scopes_partitions():
     assert AssetKey("headlines") in node.parent_keys and AssetKey("country_decisions") in node.parent_keys
     mapping = node.partition_mappings[AssetKey("headlines")]
     assert {"neurips-2024", "neurips-2025", "neurips-1995"} <= set(mapping.partition_keys)
+
+
+def test_a_changed_number_upstream_marks_the_study_stale(neurips, capsys, tmp_path):
+    """The study asset reads its partitions: when one of them is materialised again from changed
+    inputs (here a new term catalogue), the study is stale, naming that partition (Dagster's own
+    stale status, as the UI shows it). A re-run from the same inputs changes nothing."""
+    from dagster import AssetKey
+    from dagster._core.definitions.data_version import CachingStaleStatusResolver, StaleStatus
+    from dagster._core.loader import LoadingContextForTest
+
+    from paperatlas.cli.execution import instance
+    from paperatlas.definitions import build_definitions
+    from paperatlas.pipeline.config import load_settings
+
+    settings = load_settings()
+    graph = build_definitions(settings).resolve_asset_graph()
+    key = AssetKey("study_wired_neurips")
+
+    def resolver():
+        inst = instance(settings)
+        return CachingStaleStatusResolver(inst, graph, LoadingContextForTest(inst))
+
+    assert _main(capsys, "study", "run", "wired-neurips", "--years", "1995..2005", "--stored")[0] == 0
+    assert resolver().get_status(key) == StaleStatus.FRESH
+    assert _main(capsys, "run", "neurips-1995", "--pdfs", "off")[0] == 0
+    assert resolver().get_status(key) == StaleStatus.FRESH  # the same inputs: the same data versions
+    from paperatlas.pipeline.mentions.catalogue import DEFAULT_CATALOGUE
+
+    terms = tmp_path / "terms.yaml"
+    terms.write_text(DEFAULT_CATALOGUE.read_text(encoding="utf-8") + "\n# a new catalogue\n", encoding="utf-8")
+    _, _, mp = neurips
+    mp.setenv("PAPERATLAS_TERMS", str(terms))
+    try:
+        assert _main(capsys, "run", "neurips-1995", "--pdfs", "off")[0] == 0
+    finally:
+        mp.delenv("PAPERATLAS_TERMS")
+    settings = load_settings()
+    assert resolver().get_status(key) == StaleStatus.STALE
+    causes = [c.dependency for c in resolver().get_stale_causes(key)]
+    assert any(d and d.partition_key == "neurips-1995" for d in causes)
