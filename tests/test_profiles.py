@@ -245,3 +245,17 @@ def test_country_errors_are_one_line(atlas):
                         (["country", "US", "--min-pair", "-1"], "--min-pair must be 0 or more")]:
         code, _, err = atlas(*argv)
         assert code == 2 and err.count("\n") == 1 and words in err, (argv, err)
+
+
+def test_the_groups_file_setting(tmp_path, monkeypatch):
+    from paperatlas.pipeline.config import load_settings
+
+    monkeypatch.setenv("PAPERATLAS_HOME", str(tmp_path))
+    monkeypatch.delenv("PAPERATLAS_COUNTRY_GROUPS", raising=False)
+    assert load_settings().country_groups_file is None  # no file in the home: the built-in groups
+    (tmp_path / "country_groups.yaml").write_text("groups:\n  duo:\n    members: [US, CN]\n")
+    assert load_settings().country_groups_file == tmp_path / "country_groups.yaml"
+    assert load_groups(load_settings().country_groups_file)["duo"].members == {"US", "CN"}
+    monkeypatch.setenv("PAPERATLAS_COUNTRY_GROUPS", str(tmp_path / "elsewhere.yaml"))
+    with pytest.raises(GroupError, match="no such country groups file"):
+        load_groups(load_settings().country_groups_file)
