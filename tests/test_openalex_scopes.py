@@ -167,6 +167,18 @@ def test_an_unreachable_base_names_the_setting(tmp_path, monkeypatch):
     assert "\n" not in message and "unreachable" in message and "PAPERATLAS_OPENALEX_BASE" in message
 
 
+def test_a_run_against_an_unreachable_base_ends_with_one_line_naming_it(home, capsys, monkeypatch):
+    with serve_openalex([]) as base:
+        pass
+    monkeypatch.setenv("PAPERATLAS_OPENALEX_BASE", base)
+    code, _, err = run(capsys, "run", "naturemlq3-2025", "--pdfs", "off")
+    lines = err.strip().splitlines()
+    assert code == 1 and "Traceback" not in err
+    failed = [line for line in lines if line.startswith("FAILED naturemlq3-2025")]
+    assert len(failed) == 1 and "unreachable" in failed[0] and "PAPERATLAS_OPENALEX_BASE" in failed[0]
+    assert lines[-1].startswith("paperatlas: to work offline") and "PAPERATLAS_OPENALEX_BASE" in lines[-1]
+
+
 def test_pages_stream_and_the_count_is_checked_after_the_last(http):
     pk = parse_partition_key("natureml-2025")
     with serve_openalex(page_size=7) as base:
