@@ -192,6 +192,15 @@ def test_pages_stream_and_the_count_is_checked_after_the_last(http):
     assert result.records == 3 and len(result.papers) == 3
 
 
+def test_more_pages_than_one_read_takes_fail_in_one_line(http, monkeypatch):
+    monkeypatch.setattr(openalex, "MAX_PAGES", 2)
+    pk = parse_partition_key("natureml-2025")
+    with serve_openalex(page_size=4) as base:
+        with pytest.raises(SourceError) as err:
+            openalex.read(http, pk, NATURE_ML, base)
+    assert "declares 20 works" in str(err.value) and "(2 pages, 8 works read); narrow the filter" in str(err.value)
+
+
 def test_a_declared_count_that_is_not_met_fails_after_the_last_page(http, monkeypatch):
     pk = parse_partition_key("natureml-2025")
     with serve_openalex(page_size=7) as base:

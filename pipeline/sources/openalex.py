@@ -92,7 +92,8 @@ def iter_pages(http: HttpClient, pk: PartitionKey, flt: str, api: str = DEFAULT_
         if not cursor or not data["results"]:
             break
     else:
-        raise SourceError(f"{pk}: OpenAlex filter {flt!r} matches more than {MAX_PAGES * PER_PAGE} works; narrow it")
+        raise SourceError(f"{pk}: OpenAlex declares {declared} works for {flt!r}, more than one read takes "
+                          f"({MAX_PAGES} pages, {read_so_far} works read); narrow the filter")
     if isinstance(declared, int) and declared != read_so_far:
         raise SourceError(f"{pk}: OpenAlex declares {declared} works for {flt!r} but {read_so_far} were read; "
                           "nothing was stored (retry with refresh)")
