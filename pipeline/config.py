@@ -15,6 +15,7 @@ from pathlib import Path
 from .conventions import PLACEMENT
 
 DEFAULT_PAPERLISTS_BASE = "https://raw.githubusercontent.com/papercopilot/paperlists/main"
+DEFAULT_OPENALEX_BASE = "https://api.openalex.org"
 PDF_MODES = ("download", "cached", "off")
 STORES = ("duckdb", "delta")
 EXECUTORS = ("multiprocess", "celery")
@@ -57,6 +58,7 @@ VARIABLES = (
     Variable("PAPERATLAS_OPENREVIEW_TOKEN", "unset"),
     Variable("PAPERATLAS_OPENREVIEW_USERNAME", "unset"),
     Variable("PAPERATLAS_OPENREVIEW_PASSWORD", "unset"),
+    Variable("PAPERATLAS_OPENALEX_BASE", f"`{DEFAULT_OPENALEX_BASE}`"),
     Variable("PAPERATLAS_OPENALEX_API_KEY", "unset"),
     Variable("PAPERATLAS_OPENALEX_EMAIL", "unset"),
 )
@@ -101,6 +103,7 @@ def default_home() -> Path:
 class Settings:
     home: Path
     paperlists_base: str = DEFAULT_PAPERLISTS_BASE
+    openalex_base: str = DEFAULT_OPENALEX_BASE  # the OpenAlex API, or a mirror serving /works the same way
     ror_dump: str | None = None  # None: the newest dump on Zenodo; "none": no registry
     overrides_env: str | None = None
     http_timeout: float = 60.0
@@ -228,6 +231,14 @@ def _choice_env(name: str, default: str, choices: tuple[str, ...]) -> str:
     return raw
 
 
+def _url_env(name: str, default: str) -> str:
+    """An http(s) base URL from `name` (no trailing slash); anything else is a ValueError naming it."""
+    raw = (_env(name) or default).strip().rstrip("/")
+    if not raw.lower().startswith(("http://", "https://")) or len(raw.split("://", 1)[1]) == 0:
+        raise ValueError(f"{name}={raw!r}: expected an http(s) URL such as {default}; fix the value or unset the variable")
+    return raw
+
+
 def store_options() -> dict[str, str]:
     """The AWS_* settings that are set, for the Delta store on S3 (secrets: never shown)."""
     return {name: os.environ[name] for name in AWS_VARIABLES if os.environ.get(name)}
@@ -238,6 +249,7 @@ def load_settings() -> Settings:
     return Settings(
         home=default_home(),
         paperlists_base=_env("PAPERATLAS_PAPERLISTS_BASE") or Settings.paperlists_base,
+        openalex_base=_url_env("PAPERATLAS_OPENALEX_BASE", Settings.openalex_base),
         ror_dump=_env("PAPERATLAS_ROR_DUMP"),
         overrides_env=_env("PAPERATLAS_OVERRIDES"),
         http_timeout=_float_env("PAPERATLAS_HTTP_TIMEOUT", Settings.http_timeout, unit="a number of seconds"),

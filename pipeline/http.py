@@ -37,8 +37,9 @@ USER_AGENT = "paperatlas/0.1 (+https://github.com/paperatlas/paperatlas; researc
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
 # Every setting that keeps a run off the network, for a message about an unreachable host.
-OFFLINE_SETTINGS = ("to work offline, set PAPERATLAS_PAPERLISTS_BASE and PAPERATLAS_ROR_DUMP to local copies and "
-                    "use --pdfs cached or --pdfs off (see the README's quick start)")
+OFFLINE_SETTINGS = ("to work offline, set PAPERATLAS_PAPERLISTS_BASE and PAPERATLAS_ROR_DUMP to local copies "
+                    "(PAPERATLAS_OPENALEX_BASE to an OpenAlex mirror for OpenAlex venues) and use --pdfs cached "
+                    "or --pdfs off (see the README's quick start)")
 # The largest body `get`/`fetch` hold in memory (after decompression): more than any paper list
 # or registry dump, less than a hostile server could send. Large files stream with `download`.
 MAX_BODY = 1 << 30

@@ -172,14 +172,15 @@ def shaped(what: str, **fields: type) -> "Callable[[Any], None]":
 
 
 def fetch_json(http: HttpClient, url: str, what: str, refresh: bool = False, digest: Digest | None = None,
-               check: "Callable[[Any], None] | None" = None, **kwargs):
+               check: "Callable[[Any], None] | None" = None, offline_hint: str = OFFLINE_HINT, **kwargs):
     """GET (or POST) `url` and parse it as JSON, checked by `check`. A body that is not JSON
     (cut short, an HTML error page) or not the document asked for is never cached, and is
-    reported as a SourceError naming `what` and the URL."""
+    reported as a SourceError naming `what` and the URL. An unreachable host's message ends with
+    `offline_hint` (the setting that points the source elsewhere)."""
     try:
         result = http.fetch(url, refresh=refresh, validate=json_body(check), **kwargs)
     except Unreachable as exc:
-        raise SourceError(f"{what}: {exc.with_hint(OFFLINE_HINT)}") from None
+        raise SourceError(f"{what}: {exc.with_hint(offline_hint)}") from None
     except FetchError as exc:
         raise SourceError(f"{what}: {exc}") from exc
     if digest is not None:

@@ -13,11 +13,16 @@ conference through OpenReview) or a new choice of sources for one year needs no 
         openalex: "primary_location.source.id:S2912241403"
         first_year: 2019
         refresh_month: 2
+      naturemlq3:                                         # January to September of each year
+        sources: [openalex]
+        openalex: "primary_location.source.publisher_lineage:P4310319908,topics.subfield.id:1702"
+        dates: "01-01..09-30"
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources as importlib_resources
@@ -28,7 +33,9 @@ from ..partitions import PARTITION_RE, PartitionKey
 from .registry import PLANNED as SOURCES
 
 VENUE_KEYS = {"name", "sources", "years", "first_year", "refresh_month", "parity", "watch", "paperlists",
-              "virtual_site", "proceedings", "openreview", "openalex"}
+              "virtual_site", "proceedings", "openreview", "openalex", "dates"}
+DateWindow = tuple[str, str]  # ("MM-DD", "MM-DD"): the part of each year a venue covers, both days included
+_DATES = re.compile(r"^(\d\d)-(\d\d)\.\.(\d\d)-(\d\d)$")
 
 
 class PlanError(ValueError):
@@ -50,6 +57,7 @@ class VenuePlan:
     proceedings: str | None = None
     openreview: tuple[str, ...] = ()
     openalex: str | None = None
+    dates: DateWindow | None = None  # the OpenAlex window of each year; None: the whole year
 
     def sources_for(self, year: int) -> tuple[str, ...]:
         return self.years.get(year, self.sources)
@@ -136,6 +144,21 @@ def _int(value, where: str, low: int, high: int) -> int:
     return value
 
 
+def _dates(value, where: str) -> DateWindow:
+    """"MM-DD..MM-DD": days that exist in every year (no 29 February), the first not after the last."""
+    match = _DATES.match(value.strip()) if isinstance(value, str) else None
+    if match:
+        start_month, start_day, end_month, end_day = (int(g) for g in match.groups())
+        try:
+            start, end = date(2001, start_month, start_day), date(2001, end_month, end_day)
+        except ValueError:
+            start = end = None
+        if start is not None and start <= end:
+            return start.strftime("%m-%d"), end.strftime("%m-%d")
+    raise PlanError(f"{where}: expected \"MM-DD..MM-DD\" (days of every year, the first not after the last, "
+                    f"e.g. \"01-01..09-30\"), got {value!r}")
+
+
 def _read(path: Path) -> dict:
     try:
         data = read_yaml(path) or {}
@@ -202,6 +225,7 @@ def load_plan(user_file: str | Path | None = None) -> SourcePlan:
             watch=bool(spec.get("watch", True)), paperlists=str(spec["paperlists"]) if spec.get("paperlists") else None,
             virtual_site=spec.get("virtual_site"), proceedings=spec.get("proceedings"),
             openreview=tuple(str(v) for v in openreview), openalex=spec.get("openalex"),
+            dates=_dates(spec["dates"], f"{where}.dates") if spec.get("dates") is not None else None,
         )
         plan = venues[venue]
         for year, chosen in [(None, plan.sources), *plan.years.items()]:

@@ -37,7 +37,8 @@ def configs(settings) -> dict[str, SourceConfig]:
     """Each source's configuration from the settings (pipeline/config.py): the one mapping."""
     common = dict(cache_dir=str(settings.cache_dir), timeout=settings.http_timeout, retries=settings.http_retries,
                   rate=settings.source_rate or 0.0)
-    where = {LOCAL: str(settings.local_dir), Paperlists.name: settings.paperlists_base}
+    where = {LOCAL: str(settings.local_dir), Paperlists.name: settings.paperlists_base,
+             OpenAlex.name: settings.openalex_base}
     return {name: SourceConfig(location=where.get(name, ""), **common) for name in NAMES}
 
 
