@@ -279,3 +279,56 @@ def test_asset_graph_and_headline_metadata_in_chromium(browser_tools, webserver,
     for name in ("automation.png", "asset-groups.png", "asset-catalog.png", "headlines-metadata.png", "report-metadata.png", "report-chart.png",
                  "review-page.png"):
         assert (shots / name).stat().st_size > 10_000, name
+
+
+STUDY = """\
+name: browser-check
+title: "US–China papers, <img src=x onerror=window.__pwned=1> checked"
+source: {name: A newsroom, url: "https://example.org/story"}
+scope: [neurips-2020, icml-2021]
+claims:
+  - {id: us-cn, claim: "US–CN share <script>window.__pwned=1</script>", number: us_cn, measure: share,
+     published: 0.03, bound: about}
+  - {id: us-partners, claim: "US partners", number: top_partners, country: US, top: 3, published: [CN, GB, CA]}
+"""
+
+
+def test_study_page_in_chromium(browser_tools, home, tmp_path):
+    """study.html as a reader opens it: the claims table, the chart of a claim over years, links
+    into each venue-year's report and review sample that work, and hostile text shown as text."""
+    sync_playwright = browser_tools
+    shots = Path(os.environ.get("PAPERATLAS_SCREENSHOTS") or tmp_path / "screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    assert cli.main(["run", "nips-2020", "icml-2021"]) == 0
+    study = tmp_path / "study.yaml"
+    study.write_text(STUDY, encoding="utf-8")
+    out = tmp_path / "out"
+    assert cli.main(["study", "run", str(study), "--stored", "--out", str(out)]) == 0
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(30_000)
+            page.goto((out / "study.html").as_uri())
+            assert "<img src=x" in page.locator("h1").inner_text()  # shown, not run
+            rows = page.locator("tbody tr")
+            assert rows.count() == 2
+            assert "US–CN share <script>" in rows.first.inner_text()
+            assert page.evaluate("() => window.__pwned") is None
+            chart = page.locator("figure img").first
+            chart.wait_for(state="visible")
+            assert chart.evaluate("img => img.naturalWidth") > 200
+            assert page.locator("a[href='https://example.org/story']").count() == 1
+            page.screenshot(path=str(shots / "study-page.png"), full_page=True)
+            page.locator("a", has_text="review sample").first.click()
+            page.wait_for_load_state()
+            assert page.url.endswith("reports/icml-2021/review.html") or page.url.endswith(
+                "reports/neurips-2020/review.html")
+            assert page.locator(".paper").count() > 0
+            page.go_back()
+            page.locator("a", has_text="report").first.click()
+            page.wait_for_load_state()
+            assert page.url.endswith("/report.html") and "US" in page.content()
+        finally:
+            browser.close()
+    assert (shots / "study-page.png").stat().st_size > 10_000

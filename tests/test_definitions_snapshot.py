@@ -83,12 +83,14 @@ def test_the_graph_is_the_reviewed_snapshot(home):
 
 
 def test_the_snapshot_covers_every_stage(home):
-    """The pinned graph is the whole graph: every stage's group, each asset's checks, the five
-    jobs and the automation."""
+    """The pinned graph is the whole graph: every stage's group and the studies, each asset's
+    checks, the five jobs and one per built-in study, and the automation."""
     pinned = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
     assert {a["group"] for a in pinned["assets"].values()} == {"reference", "sources", "pdfs", "affiliations",
-                                                               "countries", "mentions", "reports"}
-    assert len(pinned["assets"]) == 18 and len(pinned["asset_checks"]) >= 9
-    assert set(pinned["jobs"]) == {"venue_year_job", "aggregates_job", "reference_job", "terms_job", "overrides_job"}
+                                                               "countries", "mentions", "reports", "studies"}
+    assert len(pinned["assets"]) == 21 and len(pinned["asset_checks"]) >= 9
+    studies = {f"study_{name}_job" for name in ("wired_neurips", "eto_cross_border", "ml_global_impact_2025")}
+    assert set(pinned["jobs"]) == {"venue_year_job", "aggregates_job", "reference_job", "terms_job", "overrides_job",
+                                   *studies}
     assert {"yearly_refresh", "ror_refresh"} <= set(pinned["schedules"])
     assert "default_automation_condition_sensor" in pinned["sensors"]

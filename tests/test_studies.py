@@ -250,3 +250,49 @@ def test_a_changed_number_upstream_marks_the_study_stale(neurips, capsys, tmp_pa
     assert resolver().get_status(key) == StaleStatus.STALE
     causes = [c.dependency for c in resolver().get_stale_causes(key)]
     assert any(d and d.partition_key == "neurips-1995" for d in causes)
+
+
+# -- the OpenAlex studies, on a local OpenAlex-compatible server ----------------------------------
+
+
+def test_ml_global_impact_runs_on_openalex_pages(home, capsys, monkeypatch):
+    from openalex_server import serve_openalex
+
+    with serve_openalex(page_size=6) as base:
+        monkeypatch.setenv("PAPERATLAS_OPENALEX_BASE", base)
+        code, out, err = _main(capsys, "study", "run", "ml-global-impact-2025", "--pdfs", "off", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["materialised"] == ["naturemlq3-2025"]
+    claims = {c["id"]: c for c in result["claims"]}
+    report = json.loads(_main(capsys, "report", "naturemlq3-2025", "--json")[1])
+    assert claims["articles"]["ours"] == report["papers"] == 15  # January to September only
+    assert claims["articles"]["published"] == 5000 and claims["articles"]["agrees"] is False
+    assert claims["countries"]["ours"] == len(report["country_papers"])
+    assert claims["china-share"]["ours"] == pytest.approx(report["cn_papers"] / report["papers_with_country"])
+    assert [claims[t]["ours"] for t in ("scikit-learn", "u-net", "catboost")] == [["FR"], ["DE"], ["RU"]]
+    assert all(claims[t]["agrees"] for t in ("scikit-learn", "u-net", "catboost"))
+    assert claims["cn-tensorflow"]["basis"].startswith("abstracts only")  # --pdfs off: no full text read
+    assert "The published figure read the papers' full text" in (claims["china-share"]["note"] or "") or \
+        claims["china-share"]["basis"] == "metadata"
+
+
+def test_eto_cross_border_runs_on_openalex_pages_and_agrees_with_country(home, capsys, monkeypatch):
+    from openalex_server import serve_openalex
+
+    with serve_openalex(page_size=5) as base:
+        monkeypatch.setenv("PAPERATLAS_OPENALEX_BASE", base)
+        code, out, err = _main(capsys, "study", "run", "eto-cross-border", "--years", "2022..2024", "--pdfs", "off",
+                               "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["materialised"] == ["airesearch-2022", "airesearch-2023", "airesearch-2024"]
+    claims = {c["id"]: c for c in result["claims"]}
+    us = json.loads(_main(capsys, "country", "US", "--scope", "airesearch-*", "--top", "1", "--json")[1])
+    assert claims["us-top-partner"]["ours"] == [p["country"] for p in us["partners_all_years"][:1]]
+    ranked = json.loads(_main(capsys, "ranking", "--cross-border", "--group", "non-western", "--top", "10",
+                              "--scope", "airesearch-*", "--json")[1])
+    assert claims["non-western-ranking"]["ours"] == [r["country"] for r in ranked["rows"]]
+    assert "US" not in claims["non-western-ranking"]["ours"]
+    assert "2023, 2024: ETO and Rest of World call 2023–2024 incomplete" in claims["cn-sg-rising"]["note"]
+    assert [p["year"] for p in claims["cn-sg-rising"]["per_year"]] == [2022, 2023, 2024]

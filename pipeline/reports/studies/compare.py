@@ -39,7 +39,7 @@ def ours_text(result, measure: str) -> str:
 
 def published_text(claim: Claim) -> str:
     if claim.published is None:
-        return "no figure"
+        return claim.direction or "no figure"
     word = {"about": "about ", "at_least": "at least ", "at_most": "at most ", "exact": ""}[claim.bound]
     text = word + fmt(claim.published, claim.measure)
     if claim.measure == "count" and claim.of:

@@ -30,6 +30,7 @@ from ..headlines import BY_ID, MENTION_GROUPS
 from .model import Claim, Study
 from .scope import ScopeData, country_basis, span, text_basis
 
+
 @dataclass
 class ClaimResult:
     claim: Claim

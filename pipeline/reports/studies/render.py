@@ -52,7 +52,8 @@ def format_text(r: StudyResult) -> str:
             lines.append(f"  over years  {c.direction}")
         series = _series(c)
         if series:
-            lines.append(f"  by year     {series}")
+            label = "counts" if claim.number in ("top_partners", "ranking", "top_tools") else "by year"
+            lines.append(f"  {label:<11} {series}")
         lines.append(f"  difference  {c.difference} ({_status(c)})" if c.difference else "  difference  –")
         if c.notes:
             lines.append(f"  why         {' '.join(c.notes)}")
@@ -133,9 +134,9 @@ def chart(c: ClaimResult) -> bytes | None:
 def render_markdown(r: StudyResult, charts: Mapping[str, str] | None = None,
                     reports: Mapping[str, str] | None = None) -> str:
     """study.md: `charts` maps a claim id to its chart file, `reports` a venue-year to its folder."""
-    from ...text import markdown_table
-
     import pandas as pd
+
+    from ...text import markdown_table
 
     s = r.study
     out = [f"# {s.title}", "", *[f"- {line}" for line in _header(r)[1:]], ""]

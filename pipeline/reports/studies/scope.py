@@ -112,9 +112,10 @@ class ScopeData:
         return out
 
     def text_read(self, keys: Sequence[str]) -> dict[str, int]:
-        """How many papers' mentions were read from a PDF's full text, and how many papers there are."""
-        return {"pdf": sum(queries.pdfs_read(self.store, k) for k in keys),
-                "papers": sum(len(self.views(k)) for k in keys)}
+        """On what the papers' mentions stand: full_text (a PDF read), abstract, title, none, papers."""
+        from ...mentions.queries import text_basis as mention_basis
+
+        return mention_basis(self.store, keys)
 
 
 def country_basis(standing: Counter) -> tuple[str, str]:
@@ -128,12 +129,14 @@ def country_basis(standing: Counter) -> tuple[str, str]:
 
 def text_basis(read: dict[str, int], group: str) -> tuple[str, str]:
     """(label, detail) of what a mention number stands on: full text, or titles and abstracts."""
+    pdf, abstract, title = read.get("full_text", 0), read.get("abstract", 0), read.get("title", 0)
+    rest = f"the abstract of {abstract}, the title alone of {title}"
     if group == "abstract":
-        return "abstracts", "titles and abstracts"
-    if not read["pdf"]:
-        return "abstracts only", "titles and abstracts only: no PDF was read"
-    return ("full text" if read["pdf"] == read["papers"] else "full text and abstracts",
-            f"full text of {read['pdf']} of {read['papers']} papers, titles and abstracts of the rest")
+        return "abstracts", f"titles and abstracts: {rest}"
+    if not pdf:
+        return "abstracts only", f"no PDF was read: {rest}"
+    return ("full text" if pdf == read.get("papers") else "full text and abstracts",
+            f"the full text of {pdf} papers (their PDFs), {rest}")
 
 
 def expand_scope(study_scope: Sequence[str], plan, years: tuple[int, int] | None = None) -> list[str]:
