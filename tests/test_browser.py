@@ -197,7 +197,7 @@ def test_asset_graph_and_headline_metadata_in_chromium(browser_tools, webserver,
             # The global lineage: one box per group, and the groups are the stages of the flow.
             page.goto(f"{webserver}/asset-groups")
             page.get_by_text("Global asset lineage").first.wait_for()
-            for group in GROUPS:
+            for group in [*GROUPS, "studies"]:  # the stages, then the published comparisons on them
                 page.get_by_text(group, exact=True).first.wait_for(state="attached")
             page.wait_for_timeout(1500)  # let the graph lay itself out (and the dialog open) before the picture
             _dismiss(page)
@@ -207,11 +207,13 @@ def test_asset_graph_and_headline_metadata_in_chromium(browser_tools, webserver,
             lines = [line.strip() for line in page.inner_text("body").splitlines()]
             assert set(GROUPS) <= set(lines) and "paperatlas" not in lines  # no catch-all group
 
+            page.set_viewport_size({"width": 1600, "height": 1800})  # the catalogue lists only what fits
             page.goto(f"{webserver}/assets")
             for stage in STAGES:
                 page.get_by_text(stage, exact=True).first.wait_for(state="attached")
             _dismiss(page)
             page.screenshot(path=str(shots / "asset-catalog.png"))
+            page.set_viewport_size({"width": 1600, "height": 1000})
 
             page.goto(f"{webserver}/assets/headlines?view=events&partition=neurips-2020")
             page.get_by_text("us_cn_papers", exact=True).first.wait_for()

@@ -296,3 +296,28 @@ def test_eto_cross_border_runs_on_openalex_pages_and_agrees_with_country(home, c
     assert "US" not in claims["non-western-ranking"]["ours"]
     assert "2023, 2024: ETO and Rest of World call 2023–2024 incomplete" in claims["cn-sg-rising"]["note"]
     assert [p["year"] for p in claims["cn-sg-rising"]["per_year"]] == [2022, 2023, 2024]
+
+
+def test_a_study_on_another_scope_and_an_unreachable_source(neurips, capsys, monkeypatch):
+    """--scope puts ETO's claims on the NeurIPS years here; an OpenAlex that cannot be reached is
+    asked once, named with the offline settings, and the study goes on with what is stored."""
+    code, out, err = _main(capsys, "study", "run", "eto-cross-border", "--scope", "neurips-1995", "neurips-2005",
+                           "--stored", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["materialised"] == ["neurips-1995", "neurips-2005"]
+    claims = {c["id"]: c for c in result["claims"]}
+    us = json.loads(_main(capsys, "country", "US", "--scope", "neurips-1995", "neurips-2005", "--top", "1",
+                          "--json")[1])
+    assert claims["us-top-partner"]["ours"] == [p["country"] for p in us["partners_all_years"][:1]]
+    assert claims["us-top-partner"]["scope"] == "neurips-1995, neurips-2005"
+    from openalex_server import serve_openalex
+
+    with serve_openalex([]) as base:
+        pass  # closed: nothing listens there now
+    monkeypatch.setenv("PAPERATLAS_OPENALEX_BASE", base)
+    code, out, err = _main(capsys, "study", "run", "ml-global-impact-2025", "--pdfs", "off")
+    assert code == 0
+    assert "could not ask openalex" in err and "PAPERATLAS_OPENALEX_BASE" in err
+    assert "FAILED" not in err and "Traceback" not in err
+    assert "[scikit-learn]" in out and "not materialised: 1 venue-year(s) of the scope: naturemlq3-2025" in out

@@ -45,27 +45,35 @@ def _list() -> int:
     return 0
 
 
-def _available(settings: Settings, keys: list[str]) -> tuple[list[str], list[str]]:
-    """(keys some source of the plan publishes, keys none does), asking each key's first source
-    as the new-year sensor does. A source that cannot answer counts as publishing: the run then
-    says why it failed."""
+def _available(settings: Settings, keys: list[str]) -> tuple[list[str], list[str], str | None]:
+    """(keys some source of the plan publishes, keys none does here, why a source could not be
+    reached), asking each key's first source as the new-year sensor does. A source that cannot
+    answer otherwise counts as publishing: the run then says why it failed. A host that cannot be
+    reached at all is asked once: its keys are left out (in neither list) with the reason."""
     from ..definitions import build_resources
-    from ..pipeline.http import FetchError
+    from ..pipeline.http import FetchError, Unreachable
     from ..pipeline.partitions import parse_partition_key
     from ..pipeline.sources.base import SourceError
 
     plan = common.sources_plan(settings)
     resources = build_resources(settings)
-    found, absent = [], []
+    found, absent, unreachable = [], [], None
+    down: set[str] = set()
     for key in keys:
         pk = parse_partition_key(key)
         source = plan.sources_for(pk)[0]
+        if source in down:
+            continue
         try:
             ok = resources[source].reader().available(pk, plan.venue(pk.venue))
+        except Unreachable as exc:
+            down.add(source)
+            unreachable = f"could not ask {source}, so the venue-years it feeds are left out: {exc}"
+            continue
         except (FetchError, SourceError, OSError, ValueError):
             ok = True
         (found if ok else absent).append(key)
-    return found, absent
+    return found, absent, unreachable
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
@@ -76,6 +84,13 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from .run import materialise
 
     study = _study(args.study)
+    if args.scope:
+        from ..pipeline.reports.studies.model import StudyError, with_scope
+
+        try:
+            study = with_scope(study, args.scope)
+        except StudyError as exc:
+            raise CliError(str(exc)) from exc
     try:
         years = parse_years(args.years)
     except ValueError as exc:
@@ -91,10 +106,14 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     failed: dict[str, str] = {}
     todo = [k for k in wanted if k not in done or args.refresh]
     if todo and not args.stored:
-        found, absent = _available(settings, todo)
+        found, absent, unreachable = _available(settings, todo)
         if absent:
             print(f"paperatlas: no source publishes {span(absent)} here; the study goes on without "
                   f"{'it' if len(absent) == 1 else 'them'}", file=sys.stderr)
+        if unreachable:
+            from ..pipeline.http import OFFLINE_SETTINGS
+
+            print(f"paperatlas: {unreachable}\npaperatlas: {OFFLINE_SETTINGS}", file=sys.stderr)
         if found:
             outcome = materialise(settings, found, refresh=args.refresh, pdfs=args.pdfs, placement=args.placement)
             outcome.report()
@@ -208,6 +227,9 @@ def _parse_study(sub) -> None:
     study.add_argument("--json", action="store_true",
                        help='print {"study", "claims": [{"id", "claim", "scope", "published", "source", "ours", '
                             '"low", "high", "unplaced", "basis", "note", …}]}')
+    study.add_argument("--scope", nargs="+", default=None, metavar="VENUE-YEAR",
+                       help="the study's claims on other venue-years than its own scope (e.g. the conference "
+                            "years you have); the built-in study's asset then keeps its own scope")
     study.add_argument("--stored", action="store_true",
                        help="materialise nothing: compare on the venue-years already materialised")
     study.add_argument("--refresh", action="store_true", help="materialise every venue-year of the scope again")

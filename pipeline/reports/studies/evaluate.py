@@ -300,7 +300,7 @@ def evaluate(store, study: Study, wanted: Sequence[str], materialised: Sequence[
         keys = data.keys_in(claim.years)
         years = sorted({data.years[k] for k in keys})
         result = ClaimResult(claim, span(keys) if keys else "nothing materialised", years=years)
-        named = claim.years or (wanted_years if claim.direction else ())
+        named = claim.years or (wanted_years if claim.kind != "tool_origin" else ())
         result.missing_years = [y for y in named if y not in years]
         if keys or claim.kind == "tool_origin":
             _compute(data, claim, keys, years, result, study, groups or {})

@@ -20,6 +20,7 @@ No Dagster here.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources as importlib_resources
@@ -313,3 +314,11 @@ def load_study(name_or_file: str) -> Study:
     if name_or_file in known:
         return known[name_or_file]
     raise StudyError(f"no study named {name_or_file!r}; built in: {', '.join(known)} (or give a study file)")
+
+
+def with_scope(study: Study, scope: Sequence[str]) -> Study:
+    """The study on other venue-years: its claims, a scope of the user's. It is no longer the
+    built-in study's asset (that one keeps its own scope and lineage)."""
+    import dataclasses
+
+    return dataclasses.replace(study, scope=_scope(list(scope), "--scope"), builtin=False)
