@@ -3,9 +3,9 @@ describes each in full.
 
 One module per command group (`run`: run, partitions, add-folder; `figures`: report, trend,
 diff, papers, explain; `countries`: country, ranking; `review`; `sources`: sources, errors;
-`store`: store, worker; `files`: resolve, extract-pdf, mentions; `ui`), on a shared base (`common`, `options`, `execution`: the
-Dagster runs), and the parser that puts them together (`parser`). Here: `main`, and the one
-line a user reads for an error no command handled.
+`store`: store, worker; `files`: resolve, extract-pdf, mentions; `ui`), on a shared base
+(`common`, `options`, `execution`: the Dagster runs), and the parser that puts them together
+(`parser`). Here: `main`, and the one line a user reads for an error no command handled.
 
 pandas, DuckDB and Dagster load only for the commands that use them: `resolve` starts in a
 fraction of a second.
@@ -33,7 +33,8 @@ def _os_problem(exc: OSError, settings: Settings) -> str:
         return f"{where}: {cause}; free disk space and run again (what was written before is kept)"
     if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         return (f"{where}: {cause}; this command writes there. Set PAPERATLAS_HOME (and DAGSTER_HOME) to a "
-                "writable folder; reading commands (report, errors, papers, explain, trend, diff) work read-only")
+                "writable folder; reading commands (report, errors, papers, explain, trend, country, ranking, diff) "
+                "work read-only")
     if exc.errno == errno.ENAMETOOLONG:
         return f"{where}: {cause}; use a shorter name"
     if exc.errno in (errno.EEXIST, errno.ENOTDIR):
