@@ -299,18 +299,21 @@ def test_eto_cross_border_runs_on_openalex_pages_and_agrees_with_country(home, c
 
 
 def test_a_study_on_another_scope_and_an_unreachable_source(neurips, capsys, monkeypatch):
-    """--scope puts ETO's claims on the NeurIPS years here; an OpenAlex that cannot be reached is
-    asked once, named with the offline settings, and the study goes on with what is stored."""
-    code, out, err = _main(capsys, "study", "run", "eto-cross-border", "--scope", "neurips-1995", "neurips-2005",
-                           "--stored", "--json")
+    """--scope puts a study's claims on other venue-years; a claim about other years says so; an
+    OpenAlex that cannot be reached is asked once, named with the offline settings, and the study
+    goes on with what is stored."""
+    code, out, err = _main(capsys, "study", "run", "wired-neurips", "--scope", "neurips-2005", "--stored", "--json")
     assert code == 0, err
     result = json.loads(out)
-    assert result["materialised"] == ["neurips-1995", "neurips-2005"]
+    assert result["materialised"] == ["neurips-2005"] and result["scope"] == ["neurips-2005"]
     claims = {c["id"]: c for c in result["claims"]}
-    us = json.loads(_main(capsys, "country", "US", "--scope", "neurips-1995", "neurips-2005", "--top", "1",
-                          "--json")[1])
-    assert claims["us-top-partner"]["ours"] == [p["country"] for p in us["partners_all_years"][:1]]
-    assert claims["us-top-partner"]["scope"] == "neurips-1995, neurips-2005"
+    assert claims["us-cn-share"]["scope"] == "neurips-2005" and claims["us-cn-share"]["ours"] is not None
+    # ETO's claims are about 2014-2024: on NeurIPS 1995 and 2005 they stand on nothing, and say so.
+    code, out, err = _main(capsys, "study", "run", "eto-cross-border", "--scope", "neurips-1995", "neurips-2005",
+                           "--stored", "--json")
+    claims = {c["id"]: c for c in json.loads(out)["claims"]}
+    assert claims["us-top-partner"]["ours"] is None
+    assert "Not materialised here: 2014..2024" in claims["us-top-partner"]["note"]
     from openalex_server import serve_openalex
 
     with serve_openalex([]) as base:

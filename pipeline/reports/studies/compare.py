@@ -128,6 +128,11 @@ def why(result, claim: Claim, study: Study, context: dict[str, Any]) -> None:
                      + f". With the network, {rerun} reads {'it' if len(result.missing_years) == 1 else 'them'}.")
     elif result.ours is None and claim.kind not in ("tool_origin",):
         notes.append("Nothing in the study's scope is materialised here.")
+    mixes = {tuple(v) for v in result.venues_by_year.values()}
+    if len(mixes) > 1 and len(result.per_year) > 1 and claim.kind not in ("tool_origin", "top_tools"):
+        notes.append("The years hold different venues (" + "; ".join(
+            f"{y}: {', '.join(v)}" for y, v in sorted(result.venues_by_year.items())) + "), so a change from "
+            "year to year may be a change of venues.")
     lag = sorted(set(study.lag_years) & set(result.years))
     if lag:
         notes.append(f"{', '.join(map(str, lag))}: {study.lag_why or 'publication lag'}; both counts may still grow.")

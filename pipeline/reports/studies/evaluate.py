@@ -49,6 +49,7 @@ class ClaimResult:
     years: list[int] = field(default_factory=list)  # the years ours stands on
     missing_years: list[int] = field(default_factory=list)  # years the claim names that are not materialised
     direction: str | None = None
+    venues_by_year: dict[int, list[str]] = field(default_factory=dict)  # the venues each year holds
 
     def as_json(self, study: Study) -> dict[str, Any]:
         c = self.claim
@@ -300,6 +301,7 @@ def evaluate(store, study: Study, wanted: Sequence[str], materialised: Sequence[
         keys = data.keys_in(claim.years)
         years = sorted({data.years[k] for k in keys})
         result = ClaimResult(claim, span(keys) if keys else "nothing materialised", years=years)
+        result.venues_by_year = {y: sorted({k.rsplit("-", 1)[0] for k in keys if data.years[k] == y}) for y in years}
         named = claim.years or (wanted_years if claim.kind != "tool_origin" else ())
         result.missing_years = [y for y in named if y not in years]
         if keys or claim.kind == "tool_origin":

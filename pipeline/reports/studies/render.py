@@ -44,7 +44,7 @@ def format_text(r: StudyResult) -> str:
         claim = c.claim
         lines += ["", f"[{claim.id}] {claim.claim}",
                   f"  published   {published_text(claim)}  ({_source(claim, r.study)})",
-                  f"  ours        {ours_text(c, claim.measure)}" + (f"  on {c.scope}" if c.ours is not None else ""),
+                  f"  ours        {ours_text(c, claim.measure)}" + (_on(c, r) if c.ours is not None else ""),
                   f"  stands on   {c.basis}" + (f" ({c.basis_detail})" if c.basis_detail else "")]
         if c.their_way is not None:
             lines.append(f"  their way   {fmt(c.their_way, claim.measure)} (ours under the published study's conventions)")
@@ -59,6 +59,13 @@ def format_text(r: StudyResult) -> str:
             lines.append(f"  why         {' '.join(c.notes)}")
     lines += ["", SHARE_NOTE]
     return "\n".join(lines)
+
+
+def _on(c: ClaimResult, r: StudyResult) -> str:
+    """Where ours stands, in the text: named when it is not every venue-year above."""
+    if c.scope == span(r.materialised):
+        return f"  on all {len(r.materialised)} venue-years above" if len(r.materialised) > 1 else f"  on {c.scope}"
+    return f"  on {c.scope}"
 
 
 def _source(claim, study) -> str:
