@@ -119,6 +119,9 @@ def test_wired_neurips_runs_on_the_shared_years(neurips, capsys):
     share = claims["us-cn-share"]
     assert share["scope"] == "neurips-1995, neurips-2005" and share["basis"] == "metadata"
     assert share["low"] <= share["ours"] <= share["high"] and [p["year"] for p in share["per_year"]] == [1995, 2005]
+    # Who drives it: institutions of the US and China by top-level parent, none on more papers than ours.
+    assert share["institutions"] and all(0 < i["papers"] <= sum(p["papers"] for p in share["per_year"])
+                                         for i in share["institutions"])
     report = json.loads(_main(capsys, "report", "neurips-1995", "neurips-2005", "--json")[1])
     papers = sum(r["papers"] for r in report)
     assert share["ours"] == pytest.approx(sum(r["us_cn_papers"] for r in report) / papers)

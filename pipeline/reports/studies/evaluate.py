@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...conventions import CHINA_SCOPES, PLACEMENTS
+from ...conventions import CHINA_SCOPES, PLACEMENTS, fold_countries
 from ...countries.numbers import Number, belongs, could_belong
 from ..headlines import BY_ID, MENTION_GROUPS
 from .model import Claim, Study
@@ -50,6 +50,7 @@ class ClaimResult:
     missing_years: list[int] = field(default_factory=list)  # years the claim names that are not materialised
     direction: str | None = None
     venues_by_year: dict[int, list[str]] = field(default_factory=dict)  # the venues each year holds
+    institutions: list[dict] = field(default_factory=list)  # who the papers in ours are from, by top-level parent
 
     def as_json(self, study: Study) -> dict[str, Any]:
         c = self.claim
@@ -64,7 +65,7 @@ class ClaimResult:
             "high": self.high, "unplaced": self.unplaced, "direction": self.direction,
             "their_way": self.their_way, "basis": self.basis, "basis_detail": self.basis_detail,
             "difference": self.difference or None, "agrees": self.agrees, "note": " ".join(self.notes) or None,
-            "per_year": self.per_year,
+            "per_year": self.per_year, "institutions": self.institutions,
         }
 
 
@@ -104,6 +105,8 @@ def _headline(data: ScopeData, claim: Claim, keys: list[str], result: ClaimResul
         result.basis, result.basis_detail = f"{label}; countries: {countries}", f"{detail}; {country_detail}"
     else:
         result.basis, result.basis_detail = country_basis(data.standing(keys))
+    if number.countries:
+        result.institutions = _institutions(data, number, keys)
     their = _their_conventions(study, data)
     if their:
         rows = data.headline(claim.number, keys, *their)
@@ -128,12 +131,13 @@ def _term(data: ScopeData, claim: Claim, keys: list[str], result: ClaimResult) -
     number = Number(claim.number, claim.claim, (country,), term, group, denominator=country.lower())
     mark = f"{term}:{group}"
     scopes = MENTION_GROUPS[group]
+    hits: dict[str, set[str]] = {}
     for year in sorted({data.years[k] for k in keys}):
         tally = Counter()
         for key in [k for k in keys if data.years[k] == year]:
             pm = data.mentions(key)
-            hit = set(pm.loc[(pm["term"] == term) & pm["scope"].isin(scopes) & (pm["mentions"] > 0), "paper_id"]) \
-                if len(pm) else set()
+            hit = hits[key] = set(pm.loc[(pm["term"] == term) & pm["scope"].isin(scopes) & (pm["mentions"] > 0),
+                                         "paper_id"]) if len(pm) else set()
             for pid, view in data.views(key).items():
                 v = dataclasses.replace(view, mentions=view.mentions | {mark}) if pid in hit else view
                 tally.update(_readings(number, v, data.china_scope, data.placement))
@@ -143,6 +147,31 @@ def _term(data: ScopeData, claim: Claim, keys: list[str], result: ClaimResult) -
     label, detail = text_basis(data.text_read(keys), group)
     countries, country_detail = country_basis(data.standing(keys))
     result.basis, result.basis_detail = f"{label}; countries: {countries}", f"{detail}; {country_detail}"
+    result.institutions = _institutions(data, number, keys, {k: (hits[k], mark) for k in keys})
+
+
+def _institutions(data: ScopeData, number: Number, keys: list[str], marks: Mapping | None = None,
+                  top: int = 8) -> list[dict]:
+    """The institutions (by their top-level parent in ROR, else as resolved) of the number's
+    countries on the papers in ours, each with how many of those papers it is on: who drives
+    the count, for a reader to check."""
+    from ..headlines import belongs as view_belongs
+
+    papers: dict[str, set[tuple[str, str]]] = {}
+    for key in keys:
+        hit, mark = (marks or {}).get(key, (set(), None))
+        for pid, view in data.views(key).items():
+            if mark and pid in hit:
+                view = dataclasses.replace(view, mentions=view.mentions | {mark})
+            if not view_belongs(number, view.folded(data.china_scope, data.placement), view):
+                continue
+            for e in view.evidence:
+                if set(fold_countries(e.countries_for(data.placement), data.china_scope)) & set(number.countries):
+                    name = e.parent_name or e.institution
+                    if name:
+                        papers.setdefault(name, set()).add((key, pid))
+    ranked = sorted(papers.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:top]
+    return [{"institution": name, "papers": len(ids)} for name, ids in ranked]
 
 
 def _readings(number: Number, view, china_scope: str, placement: str) -> Counter:

@@ -162,12 +162,18 @@ def _published(raw: Any, measure: str, where: str) -> Any:
     return raw
 
 
-def parse_claim(raw: Any, where: str) -> Claim:
+def _mapping(raw: Any, keys: set[str], where: str, what: str) -> dict:
+    """`raw` as a mapping with only `keys`; else a StudyError naming `where`."""
     if not isinstance(raw, dict):
-        raise StudyError(f"{where}: a claim is a mapping with id, claim, number, …")
-    unknown = set(raw) - CLAIM_KEYS
+        raise StudyError(f"{where}: {what}")
+    unknown = set(raw) - keys
     if unknown:
-        raise StudyError(f"{where}: unknown keys {sorted(unknown)} (known: {', '.join(sorted(CLAIM_KEYS))})")
+        raise StudyError(f"{where}: unknown keys {sorted(unknown)} (known: {', '.join(sorted(keys))})")
+    return raw
+
+
+def parse_claim(raw: Any, where: str) -> Claim:
+    _mapping(raw, CLAIM_KEYS, where, "a claim is a mapping with id, claim, number, …")
     cid = _text(raw.get("id"), f"{where}.id", required=True)
     where = f"{where} ({cid})"
     number = _text(raw.get("number"), f"{where}.number", required=True)
@@ -243,11 +249,7 @@ def _scope(value: Any, where: str) -> tuple[str, ...]:
 
 def parse_study(data: Any, path: str, builtin: bool = False) -> Study:
     """The study in a YAML document already read; StudyError names `path` and the key."""
-    if not isinstance(data, dict):
-        raise StudyError(f"{path}: a study is a mapping with name, title, scope and claims")
-    unknown = set(data) - STUDY_KEYS
-    if unknown:
-        raise StudyError(f"{path}: unknown keys {sorted(unknown)} (known: {', '.join(sorted(STUDY_KEYS))})")
+    _mapping(data, STUDY_KEYS, path, "a study is a mapping with name, title, scope and claims")
     name = _text(data.get("name"), f"{path}: name", required=True)
     if not NAME_RE.match(name):
         raise StudyError(f"{path}: name {name!r}: lowercase letters, digits and hyphens (it names files and assets)")

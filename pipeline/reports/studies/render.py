@@ -48,6 +48,8 @@ def format_text(r: StudyResult) -> str:
                   f"  stands on   {c.basis}" + (f" ({c.basis_detail})" if c.basis_detail else "")]
         if c.their_way is not None:
             lines.append(f"  their way   {fmt(c.their_way, claim.measure)} (ours under the published study's conventions)")
+        if c.institutions:
+            lines.append("  institutions " + " · ".join(f"{i['institution']} {i['papers']}" for i in c.institutions))
         if c.direction:
             lines.append(f"  over years  {c.direction}")
         series = _series(c)
@@ -87,7 +89,8 @@ def _series(c: ClaimResult) -> str:
 def rows(r: StudyResult) -> list[dict[str, str]]:
     """The claims table, as people read it."""
     return [{"claim": c.claim.claim, "published": published_text(c.claim), "ours": ours_text(c, c.claim.measure),
-             "stands on": c.basis, "on": c.scope, "difference": f"{c.difference} ({_status(c)})" if c.difference else "–",
+             "stands on": c.basis, "on": c.scope,
+             "institutions": ", ".join(f"{i['institution']} {i['papers']}" for i in c.institutions[:3]) or "–", "difference": f"{c.difference} ({_status(c)})" if c.difference else "–",
              "why it may differ": " ".join(c.notes) or "–"} for c in r.claims]
 
 
@@ -172,7 +175,7 @@ def render_html(r: StudyResult, charts: Mapping[str, bytes] | None = None,
     s = r.study
     e = html.escape
     head = "".join(f"<li>{e(line)}</li>" for line in _header(r)[1:])
-    cols = ["claim", "published", "ours", "stands on", "on", "difference", "why it may differ"]
+    cols = ["claim", "published", "ours", "stands on", "on", "institutions", "difference", "why it may differ"]
     body = "".join("<tr>" + "".join(f"<td>{e(row[k])}</td>" for k in cols) + "</tr>" for row in rows(r))
     table = f"<table><thead><tr>{''.join(f'<th>{e(k)}</th>' for k in cols)}</tr></thead><tbody>{body}</tbody></table>"
     figures = "".join(
