@@ -53,8 +53,8 @@ def parse_years(text: str) -> tuple[int, int] | None:
     text = (text or "").strip()
     if not text:
         return None
-    first, _, last = text.partition("..")
-    last = last or first
+    first, dots, last = text.partition("..")
+    last = last if dots else first
     if not (first.strip().isdigit() and last.strip().isdigit()) or int(first) > int(last):
         raise ValueError(f"years {text!r}: expected A..B such as 2010..2016, or one year")
     return int(first), int(last)

@@ -50,6 +50,14 @@ def test_every_builtin_study_loads_with_its_published_figures():
     ({"claims": [{"id": "a", "claim": "x", "number": "us"}, {"id": "a", "claim": "y", "number": "cn"}]},
      "claim id 'a' is used twice"),
     ({"source": {"name": "x", "url": "javascript:alert(1)"}}, "only http(s) links"),
+    ({"source": {"nam": "x"}}, "source: unknown keys ['nam']"),
+    ({"lag": {"yeers": [2024]}}, "lag: unknown keys ['yeers']"),
+    ({"conventions": {"china_scope": ["greater"]}}, "conventions.china_scope: expected text"),
+    ({"claims": [{"id": "a", "claim": "x", "number": "us", "published": float("nan")}]}, "published as a number"),
+    ({"claims": [{"id": "a", "claim": "x", "number": "us", "years": "2016..99999999"}]}, "from 1950 to 2100"),
+    ({"claims": [{"id": "a", "claim": "x", "number": "country_papers", "country": "US", "measure": "share",
+                  "of": "international"}]}, "only a headline number's share may name its denominator"),
+    ({"claims": [{"id": "a", "claim": "x", "number": "us", "min_pair": 3}]}, "applies to top_partners and pair"),
 ])
 def test_a_bad_study_is_one_line_naming_the_file_and_key(change, words):
     base = {"name": "mine", "title": "Mine", "scope": ["neurips-2016"],
@@ -57,6 +65,20 @@ def test_a_bad_study_is_one_line_naming_the_file_and_key(change, words):
     with pytest.raises(StudyError) as caught:
         parse_study({**base, **change}, "my.yaml")
     assert words in str(caught.value) and str(caught.value).startswith("my.yaml") and "\n" not in str(caught.value)
+
+
+def test_a_direction_needs_three_years_and_reads_their_spacing():
+    from paperatlas.pipeline.reports.studies.compare import compare
+    from paperatlas.pipeline.reports.studies.evaluate import ClaimResult, direction
+
+    assert direction([1, 2, 2], [2010, 2011, 2020]) == "flat"  # a gap of nine years is not one step
+    assert direction([1, 2, 2], [2010, 2011, 2012]) == "rising"
+    claim = parse_study({"name": "t", "title": "T", "scope": ["neurips-2016"], "claims": [
+        {"id": "a", "claim": "x", "number": "us_cn", "measure": "share", "published": 0.03, "bound": "about",
+         "direction": "flat"}]}, "t.yaml").claims[0]
+    few = ClaimResult(claim, "neurips-2016", ours=0.03, low=0.03, high=0.03, unplaced=0, direction="too few years")
+    compare(few, claim)
+    assert few.agrees is True and "too few years for a direction" in few.difference
 
 
 def test_a_study_is_found_by_name_or_file(tmp_path):
@@ -113,8 +135,11 @@ def test_wired_neurips_runs_on_the_shared_years(neurips, capsys):
                 "note"} <= set(c)
     # The published years are not here: said, with the command that reads them.
     assert claims["us-cn-2025"]["ours"] is None and claims["us-cn-2025"]["published"] == 141
-    assert "Not materialised here: 2025" in claims["us-cn-2025"]["note"]
-    assert "--years 2025`" in claims["us-cn-2025"]["note"]
+    assert claims["us-cn-2025"]["outside_years"] == [2025]
+    assert "The published figure is about 2025, outside the years this run reads" in claims["us-cn-2025"]["note"]
+    assert "`paperatlas study run wired-neurips --years 2025`" in claims["us-cn-2025"]["note"]
+    # The years of this run no source publishes here are said, not promised to a re-run.
+    assert "No source publishes 1996..2004 here" in claims["us-cn-share"]["note"]
     # The share over time stands on the years present, with its interval.
     share = claims["us-cn-share"]
     assert share["scope"] == "neurips-1995, neurips-2005" and share["basis"] == "metadata"
@@ -153,6 +178,12 @@ claims:
   - {id: us-papers, claim: "US papers (profile)", number: country_papers, country: US}
   - {id: cn-tf, claim: "CN papers naming TensorFlow", number: cn_tensorflow_full_text}
   - {id: pytorch, claim: "PyTorch's origin", number: tool_origin, term: pytorch, published: [US]}
+  - {id: maths, claim: "US $\\frac{ papers $ CN over the years", number: us, years: [1995, 2005]}
+  - {id: pairs, claim: "US-GB papers, pairs under 3 a year left out", number: pair, country: US, partner: GB,
+     min_pair: 3}
+  - {id: none, claim: "Malta's partners", number: top_partners, country: MT, published: [IT]}
+  - {id: c11, claim: "Papers", number: papers}
+  - {id: c12, claim: "Papers with a country", number: papers_with_country}
 """
 
 
@@ -184,7 +215,22 @@ def test_a_users_study_file_runs_and_agrees_with_report(neurips, capsys, tmp_pat
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
     assert 'href="https://example.org/study"' in page and 'href="reports/neurips-1995/review.html"' in page
     assert (tmp_path / "out" / "reports" / "neurips-1995" / "report.html").is_file()
-    assert "| Papers with a US author |" in (tmp_path / "out" / "study.md").read_text(encoding="utf-8")
+    md = (tmp_path / "out" / "study.md").read_text(encoding="utf-8")
+    assert "| Papers with a US author |" in md and "| Papers with a country |" in md  # every claim, no cut
+    assert "\\<script\\>" in md and "<script>" not in md
+    assert (tmp_path / "out" / "charts" / "maths.png").is_file()
+    pairs = claims["pairs"]["per_year"]
+    assert all(p["papers"] == 0 or p["papers"] >= 3 for p in pairs)
+    assert claims["none"]["agrees"] is None and "nothing to compare" in claims["none"]["difference"]
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--years", "2016.."], "--years years '2016..'"),
+    (["--scope", "zzz-*"], "the sources plan does not know the venue 'zzz'"),
+])
+def test_bad_options_exit_2_in_one_line(neurips, capsys, argv, words):
+    code, out, err = _main(capsys, "study", "run", "wired-neurips", "--stored", *argv)
+    assert code == 2 and words in err and len(err.strip().splitlines()) == 1
 
 
 def test_a_bad_study_file_exits_2_in_one_line(neurips, capsys, tmp_path):
@@ -316,7 +362,7 @@ def test_a_study_on_another_scope_and_an_unreachable_source(neurips, capsys, mon
                            "--stored", "--json")
     claims = {c["id"]: c for c in json.loads(out)["claims"]}
     assert claims["us-top-partner"]["ours"] is None
-    assert "Not materialised here: 2014..2024" in claims["us-top-partner"]["note"]
+    assert "The published figure is about 2014..2024, outside the years this run reads" in claims["us-top-partner"]["note"]
     from openalex_server import serve_openalex
 
     with serve_openalex([]) as base:

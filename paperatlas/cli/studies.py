@@ -80,12 +80,13 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     import dataclasses
 
     from ..assets.studies import parse_years
+    from ..pipeline.reports.studies.model import StudyError
     from ..pipeline.reports.studies.scope import expand_scope, span
     from .run import materialise
 
     study = _study(args.study)
     if args.scope:
-        from ..pipeline.reports.studies.model import StudyError, with_scope
+        from ..pipeline.reports.studies.model import with_scope
 
         try:
             study = with_scope(study, args.scope)
@@ -97,13 +98,19 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         raise CliError(f"--years {exc}") from exc
     placement = common.placement_of(args, settings)
     settings = dataclasses.replace(settings, placement=placement)
-    wanted = expand_scope(study.scope, common.sources_plan(settings), years)
+    try:
+        wanted = expand_scope(study.scope, common.sources_plan(settings), years)
+    except StudyError as exc:
+        raise CliError(f"{study.name}: {exc}") from exc
     if not wanted:
         raise CliError(f"{study.name}: its scope {', '.join(study.scope)} names no venue-year"
                        + (f" in {args.years}" if years else ""))
+    if args.out:
+        _writable(Path(args.out))
     done = set(common.open_store(settings, read_only=True).partitions("partition_summary")) \
         if common.store_exists(settings) else set()
     failed: dict[str, str] = {}
+    absent: list[str] = []
     todo = [k for k in wanted if k not in done or args.refresh]
     if todo and not args.stored:
         found, absent, unreachable = _available(settings, todo)
@@ -118,7 +125,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             outcome = materialise(settings, found, refresh=args.refresh, pdfs=args.pdfs, placement=args.placement)
             outcome.report()
             failed = dict(outcome.failed)
-    result = _evaluate(settings, study, wanted, years, args, failed)
+    rerun = f"paperatlas study run {args.study}"
+    if args.scope:
+        rerun += " --scope " + " ".join(args.scope)
+    result = _evaluate(settings, study, wanted, args, failed, absent, rerun)
     if args.json:
         print(json.dumps(result.as_json(), ensure_ascii=False, default=str))
     else:
@@ -130,7 +140,18 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _evaluate(settings: Settings, study, wanted: list[str], years, args, failed: dict):
+def _writable(out: Path) -> None:
+    """Refuse an --out folder that cannot be written before anything runs."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".paperatlas-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise CliError(f"--out {out}: cannot write there ({exc.strerror or exc})") from exc
+
+
+def _evaluate(settings: Settings, study, wanted: list[str], args, failed: dict, absent: list[str], rerun: str):
     """The study's claims: for a built-in study through its Dagster asset (so the lineage and
     the UI hold it), for a study file in this process; both with the same code."""
     from ..pipeline.countries.groups import GroupError, load_groups
@@ -148,7 +169,8 @@ def _evaluate(settings: Settings, study, wanted: list[str], years, args, failed:
     store = common.warehouse(settings)
     done = set(store.partitions("partition_summary"))
     materialised = [k for k in wanted if k in done]
-    return evaluate(store, study, wanted, materialised, settings.placement, args.china_scope, groups, failed)
+    return evaluate(store, study, wanted, materialised, settings.placement, args.china_scope, groups, failed, absent,
+                    rerun)
 
 
 def _materialise_study(settings: Settings, study, args) -> None:

@@ -30,7 +30,6 @@ from . import queries
 # rising (or falling, below its negative); fewer than MIN_YEARS values are too few to say.
 DIRECTION_THRESHOLD = 0.05
 MIN_YEARS = 3
-ETO_MIN_PAIR = 25  # ETO's own minimum of joint papers a year for a country pair it shows
 
 
 def year_sets(store, keys: Sequence[str], placement: str, scope: str) -> dict[int, list[set[str]]]:
@@ -135,23 +134,24 @@ def pair_series(sets_by_year: Mapping[int, Sequence[set[str]]], a: str, b: str) 
     return rows
 
 
-def direction(values: Sequence[float | None]) -> str:
-    """"rising", "falling", "flat" or "too few years", for a series of equally spaced years.
+def direction(values: Sequence[float | None], years: Sequence[int] | None = None) -> str:
+    """"rising", "falling", "flat" or "too few years" for a series, one value per year (`years`:
+    the years of the values, when they are not one apart).
 
     The rule: values that are None (a year with nothing to divide by) are left out; with fewer
     than MIN_YEARS (3) left, "too few years". Otherwise fit a least-squares line through them
-    (x = 0, 1, 2 ...) and divide its slope by the mean of the values: a change per year of at
+    against their years and divide its slope by the mean of the values: a change per year of at
     least DIRECTION_THRESHOLD (5%) of the mean is rising, of at most -5% falling, else flat (as
     is a series whose mean is 0)."""
-    ys = [float(v) for v in values if v is not None]
-    n = len(ys)
+    xs_all = list(years) if years is not None else list(range(len(values)))
+    points = [(float(x), float(v)) for x, v in zip(xs_all, values) if v is not None]
+    n = len(points)
     if n < MIN_YEARS:
         return "too few years"
-    mean_x, mean_y = (n - 1) / 2, sum(ys) / n
+    mean_x, mean_y = sum(x for x, _ in points) / n, sum(y for _, y in points) / n
     if mean_y == 0:
         return "flat"
-    slope = (sum((x - mean_x) * (y - mean_y) for x, y in enumerate(ys))
-             / sum((x - mean_x) ** 2 for x in range(n)))
+    slope = (sum((x - mean_x) * (y - mean_y) for x, y in points) / sum((x - mean_x) ** 2 for x, _ in points))
     relative = slope / abs(mean_y)
     if relative >= DIRECTION_THRESHOLD:
         return "rising"

@@ -32,9 +32,12 @@ def ours_text(result, measure: str) -> str:
     extra = ""
     if result.unplaced:
         extra = f", +{fmt(result.unplaced, measure)} unplaced"
+    of = ""
+    if measure == "count" and result.denominator and result.claim.of:  # as the published "141 of 5,290"
+        of = f" of {result.denominator:,} ({result.ours / result.denominator:.1%})"
     if result.low == result.high == result.ours and not extra:
-        return text
-    return f"{text} ({fmt(result.low, measure)}–{fmt(result.high, measure)}{extra})"
+        return text + of
+    return f"{text} ({fmt(result.low, measure)}–{fmt(result.high, measure)}{extra}){of}"
 
 
 def published_text(claim: Claim) -> str:
@@ -52,19 +55,27 @@ def published_text(claim: Claim) -> str:
 def compare(result, claim: Claim) -> None:
     """Fill `difference` and `agrees`."""
     ours, pub = result.ours, claim.published
+    trend = result.direction not in (None, "too few years")
     if ours is None or pub is None:
-        if claim.direction and result.direction:
+        if claim.direction and trend:
             result.agrees = result.direction == claim.direction
             result.difference = f"ours is {result.direction}, theirs {claim.direction}"
+        elif claim.direction and result.direction:
+            result.difference = f"ours has too few years for a direction (theirs: {claim.direction})"
+        return
+    if claim.measure == "list" and not ours:
+        result.difference = "ours has none here: nothing to compare"
         return
     if claim.measure == "list":
         _compare_lists(result, tuple(ours), tuple(pub))
     else:
         _compare_numbers(result, claim, ours, pub)
-    if claim.direction and result.direction:
+    if claim.direction and trend:
         same = result.direction == claim.direction
         result.agrees = bool(result.agrees) and same
         result.difference += f"; ours is {result.direction} over {len(result.years)} years, theirs {claim.direction}"
+    elif claim.direction and result.direction:
+        result.difference += f"; too few years for a direction (theirs: {claim.direction})"
 
 
 def _compare_numbers(result, claim: Claim, ours: float, pub: float) -> None:
@@ -118,21 +129,30 @@ def year_span(years) -> str:
 def why(result, claim: Claim, study: Study, context: dict[str, Any]) -> None:
     """Append the reasons ours and theirs may differ to `result.notes`, most decisive first."""
     notes: list[str] = []
-    if result.missing_years:
-        years = year_span(result.missing_years)
-        first, last = min(result.missing_years), max(result.missing_years)
-        rerun = f"`paperatlas study run {study.name} --years {first if first == last else f'{first}..{last}'}`"
+    absent = [y for y in result.missing_years if y in context.get("absent_years", ())]
+    reachable = [y for y in result.missing_years if y not in absent]
+    if reachable:
+        first, last = min(reachable), max(reachable)
+        rerun = f"`{context['rerun']} --years {first if first == last else f'{first}..{last}'}`"
         failed = [f"{k} ({context['failed'][k]})" for k in context.get("failed", {})
-                  if int(k.rsplit("-", 1)[1]) in result.missing_years]
-        notes.append(f"Not materialised here: {years}" + (f"; it failed: {'; '.join(failed)}" if failed else "")
-                     + f". With the network, {rerun} reads {'it' if len(result.missing_years) == 1 else 'them'}.")
-    elif result.ours is None and claim.kind not in ("tool_origin",):
+                  if k.rsplit("-", 1)[1].isdigit() and int(k.rsplit("-", 1)[1]) in reachable]
+        notes.append(f"Not materialised here: {year_span(reachable)}" + (f"; it failed: {'; '.join(failed)}" if failed
+                                                                        else "")
+                     + f". With the network, {rerun} reads {'it' if len(reachable) == 1 else 'them'}.")
+    if absent:
+        notes.append(f"No source publishes {year_span(absent)} here (a local copy without those years, or no "
+                     "network).")
+    if result.outside_years:
+        first, last = min(result.outside_years), max(result.outside_years)
+        notes.append(f"The published figure is about {year_span(result.outside_years)}, outside the years this run "
+                     f"reads; `{context['rerun']} --years {first if first == last else f'{first}..{last}'}` reads "
+                     "them (with the network, where the scope names them).")
+    if not context.get("materialised") and claim.kind != "tool_origin" and not result.missing_years:
         notes.append("Nothing in the study's scope is materialised here.")
-    mixes = {tuple(v) for v in result.venues_by_year.values()}
-    if len(mixes) > 1 and len(result.per_year) > 1 and claim.kind not in ("tool_origin", "top_tools"):
-        notes.append("The years hold different venues (" + "; ".join(
-            f"{y}: {', '.join(v)}" for y, v in sorted(result.venues_by_year.items())) + "), so a change from "
-            "year to year may be a change of venues.")
+    if result.their_way is not None and result.their_conventions:
+        scope, placement = result.their_conventions
+        notes.append(f"Read the published study's way (China scope {scope}, placement {placement}), ours is "
+                     f"{fmt(result.their_way, claim.measure)}.")
     lag = sorted(set(study.lag_years) & set(result.years))
     if lag:
         notes.append(f"{', '.join(map(str, lag))}: {study.lag_why or 'publication lag'}; both counts may still grow.")
@@ -142,15 +162,14 @@ def why(result, claim: Claim, study: Study, context: dict[str, Any]) -> None:
                      "was read: run without --pdfs off), so ours is low.")
     china = context["china_scope"]
     if conv.get("hong_kong_taiwan") in ("folded", "greater") and china != "greater":
-        notes.append(f"The published study counts Hong Kong, Macau and Taiwan as China; ours uses China scope {china}"
-                     + (f" (their way: {result.their_way})" if result.their_way is not None else "") + ".")
+        notes.append(f"The published study counts Hong Kong, Macau and Taiwan as China; ours uses China scope "
+                     f"{china}.")
     elif conv.get("hong_kong_taiwan") == "unknown" and result.claim.number.startswith(("cn", "us_cn")):
         notes.append(f"The published study does not say whether Hong Kong counts as China; ours: China scope {china} "
                      "(`--china-scope cn+hk+mo` folds it in).")
     if conv.get("multinationals") in ("hq", "coauthors") and conv["multinationals"] != context["placement"]:
         notes.append(f"The published study places multinationals by {conv['multinationals']}; ours by "
-                     f"{context['placement']}" + (f" (their way: {result.their_way})"
-                                                  if result.their_way is not None else "") + ".")
+                     f"{context['placement']}.")
     elif conv.get("multinationals") == "unknown" and claim.kind in ("headline", "term"):
         notes.append(f"Where a multinational's lab counts is not said; ours: placement {context['placement']} "
                      "(the interval covers both placements).")
@@ -163,4 +182,4 @@ def why(result, claim: Claim, study: Study, context: dict[str, Any]) -> None:
                          "country of every affiliation an author lists.")
     if claim.note:
         notes.append(claim.note)
-    result.notes.extend(notes)
+    result.notes = [n if n.endswith((".", "!", "?")) else n + "." for n in [*result.notes, *notes]]

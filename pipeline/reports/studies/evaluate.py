@@ -47,23 +47,26 @@ class ClaimResult:
     per_year: list[dict] = field(default_factory=list)
     their_way: Any = None  # ours under the published study's known conventions, where they differ
     years: list[int] = field(default_factory=list)  # the years ours stands on
-    missing_years: list[int] = field(default_factory=list)  # years the claim names that are not materialised
+    missing_years: list[int] = field(default_factory=list)  # years of this run the claim names, not materialised
+    outside_years: list[int] = field(default_factory=list)  # years the claim names outside this run's scope/--years
     direction: str | None = None
     venues_by_year: dict[int, list[str]] = field(default_factory=dict)  # the venues each year holds
     institutions: list[dict] = field(default_factory=list)  # who the papers in ours are from, by top-level parent
+    their_conventions: tuple[str, str] | None = None  # (China scope, placement) of `their_way`
+    denominator: int | None = None  # for a count: ours of how many (the number's own denominator)
 
     def as_json(self, study: Study) -> dict[str, Any]:
         c = self.claim
         return {
             "id": c.id, "claim": c.claim, "number": c.number, "measure": c.measure, "scope": self.scope,
-            "years": self.years, "missing_years": self.missing_years,
+            "years": self.years, "missing_years": self.missing_years, "outside_years": self.outside_years,
             "published": list(c.published) if isinstance(c.published, tuple) else c.published,
             "published_bound": c.bound, "published_of": c.of if c.measure == "count" else None,
             "published_direction": c.direction,
             "source": c.source or study.source_line() or None, "source_year": c.year, "url": c.url,
             "ours": list(self.ours) if isinstance(self.ours, tuple) else self.ours, "low": self.low,
             "high": self.high, "unplaced": self.unplaced, "direction": self.direction,
-            "their_way": self.their_way, "basis": self.basis, "basis_detail": self.basis_detail,
+            "their_way": self.their_way, "ours_of": self.denominator, "basis": self.basis, "basis_detail": self.basis_detail,
             "difference": self.difference or None, "agrees": self.agrees, "note": " ".join(self.notes) or None,
             "per_year": self.per_year, "institutions": self.institutions,
         }
@@ -74,10 +77,10 @@ def _added(rows: list[dict[str, int | None]], column: str) -> int | None:
     return None if not values or any(v is None for v in values) else sum(values)
 
 
-def direction(values: Sequence[float]) -> str:
+def direction(values: Sequence[float | None], years: Sequence[int]) -> str:
     from ..profiles import direction as profile_direction
 
-    return profile_direction(values)
+    return profile_direction(values, years)
 
 
 # -- the claim kinds ---------------------------------------------------------------------------
@@ -91,9 +94,14 @@ def _headline(data: ScopeData, claim: Claim, keys: list[str], result: ClaimResul
     by_year: dict[int, list[str]] = {}
     for key in keys:
         by_year.setdefault(data.years[key], []).append(key)
+    missing = [k for k in keys if k not in stored or (base is not None and k not in base)]
+    if missing:
+        result.notes.append(f"{span(missing)} stored no {claim.number}" + (f" or {of}" if of else "")
+                            + f"; run `paperatlas run {missing[0]}` again.")
+        return
     for year, ks in sorted(by_year.items()):
-        rows = [stored[k] for k in ks if k in stored]
-        denominator = _added([base[k] for k in ks if k in base], "papers") if base else _added(rows, "denominator")
+        rows = [stored[k] for k in ks]
+        denominator = _added([base[k] for k in ks], "papers") if base else _added(rows, "denominator")
         result.per_year.append({"year": year, "papers": _added(rows, "papers"), "low": _added(rows, "low"),
                                 "high": _added(rows, "high"), "unplaced": _added(rows, "unplaced"),
                                 "denominator": denominator})
@@ -108,6 +116,7 @@ def _headline(data: ScopeData, claim: Claim, keys: list[str], result: ClaimResul
     if number.countries:
         result.institutions = _institutions(data, number, keys)
     their = _their_conventions(study, data)
+    result.their_conventions = their
     if their:
         rows = data.headline(claim.number, keys, *their)
         papers = _added(list(rows.values()), "papers")
@@ -206,8 +215,10 @@ def _total(result: ClaimResult, claim: Claim) -> None:
         result.unplaced = unplaced / den if den and unplaced is not None else None
     else:
         result.ours, result.low, result.high, result.unplaced = papers, low, high, unplaced
+        result.denominator = den or None
     if claim.direction and len(rows) > 1:
-        result.direction = direction([r["share" if claim.measure == "share" else "papers"] or 0 for r in rows])
+        column = "share" if claim.measure == "share" else "papers"
+        result.direction = direction([r[column] for r in rows], [r["year"] for r in rows])
 
 
 def _profile(data: ScopeData, claim: Claim, years: Sequence[int], result: ClaimResult, groups) -> None:
@@ -225,6 +236,8 @@ def _profile(data: ScopeData, claim: Claim, years: Sequence[int], result: ClaimR
         _total(result, claim)
     elif claim.number == "pair":
         for row in profiles.pair_series(sets, claim.country, claim.partner):
+            if row["papers"] < min_pair:  # left out that year, as ETO leaves out small pairs
+                row = {**row, "papers": 0}
             result.per_year.append({"year": row["year"], "papers": row["papers"], "low": None, "high": None,
                                     "unplaced": None, "denominator": _cross_border(sets, claim.country, row["year"])})
         _total(result, claim)
@@ -241,7 +254,7 @@ def _profile(data: ScopeData, claim: Claim, years: Sequence[int], result: ClaimR
             members = groups[claim.group].members
         rows = profiles.ranking(sets, members, claim.top, cross_border=True)
         result.ours = tuple(r["country"] for r in rows)
-        result.per_year = [{"country": r["country"], "papers": r["papers"], "cross_border": r["cross_border"]}
+        result.per_year = [{"country": r["country"], "papers": r["cross_border"], "all_papers": r["papers"]}
                            for r in rows]
     elif claim.number == "countries":
         result.ours = len({c for s in sets.values() for paper in s for c in paper})
@@ -317,14 +330,19 @@ class StudyResult:
 
 
 def evaluate(store, study: Study, wanted: Sequence[str], materialised: Sequence[str], placement: str,
-             china_scope: str, groups: Mapping[str, Any] | None = None,
-             failed: Mapping[str, str] | None = None) -> StudyResult:
-    """Every claim of the study on the `materialised` venue-years of its scope (`wanted`)."""
+             china_scope: str, groups: Mapping[str, Any] | None = None, failed: Mapping[str, str] | None = None,
+             absent: Sequence[str] = (), rerun: str | None = None) -> StudyResult:
+    """Every claim of the study on the `materialised` venue-years of its scope (`wanted`, after
+    --years). `absent`: venue-years no source publishes here; `rerun`: the command that runs this
+    study again (the notes add --years to it)."""
     from .compare import compare, why
 
     data = ScopeData(store, list(materialised), placement, china_scope)
-    context = {"placement": placement, "china_scope": china_scope, "failed": dict(failed or {})}
-    wanted_years = sorted({data.years.get(k) or int(k.rsplit("-", 1)[1]) for k in wanted})
+    wanted_years = sorted({int(k.rsplit("-", 1)[1]) for k in wanted})
+    absent_years = {int(k.rsplit("-", 1)[1]) for k in absent} - {int(k.rsplit("-", 1)[1]) for k in materialised}
+    context = {"placement": placement, "china_scope": china_scope, "failed": dict(failed or {}),
+               "absent_years": absent_years, "rerun": rerun or f"paperatlas study run {study.name}",
+               "materialised": len(materialised)}
     results = []
     for claim in study.claims:
         keys = data.keys_in(claim.years)
@@ -332,7 +350,8 @@ def evaluate(store, study: Study, wanted: Sequence[str], materialised: Sequence[
         result = ClaimResult(claim, span(keys) if keys else "nothing materialised", years=years)
         result.venues_by_year = {y: sorted({k.rsplit("-", 1)[0] for k in keys if data.years[k] == y}) for y in years}
         named = claim.years or (wanted_years if claim.kind != "tool_origin" else ())
-        result.missing_years = [y for y in named if y not in years]
+        result.missing_years = [y for y in named if y in wanted_years and y not in years]
+        result.outside_years = [y for y in claim.years if y not in wanted_years]
         if keys or claim.kind == "tool_origin":
             _compute(data, claim, keys, years, result, study, groups or {})
         compare(result, claim)

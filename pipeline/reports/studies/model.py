@@ -19,6 +19,7 @@ No Dagster here.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ DIRECTIONS = ("rising", "falling", "flat")
 # ours may differ, and the known conventions are read their way too.
 CONVENTION_KEYS = ("china_scope", "hong_kong_taiwan", "multinationals", "dual_affiliations", "text", "counting",
                    "min_pair")
+SOURCE_KEYS = {"name", "title", "url", "date"}
 STUDY_KEYS = {"name", "title", "source", "about", "scope", "lag", "conventions", "claims"}
 CLAIM_KEYS = {"id", "claim", "number", "measure", "years", "country", "partner", "group", "top", "term", "of",
               "published", "bound", "direction", "source", "year", "url", "note", "min_pair"}
@@ -121,8 +123,9 @@ def _years(value: Any, where: str) -> tuple[int, ...]:
         return ()
     if isinstance(value, str) and ".." in value:
         start, _, end = value.partition("..")
-        if not (start.strip().isdigit() and end.strip().isdigit()) or int(start) > int(end):
-            raise StudyError(f"{where}: expected years as 2014..2024, got {value!r}")
+        if (not (start.strip().isdigit() and end.strip().isdigit()) or int(start) > int(end)
+                or not 1950 <= int(start) <= int(end) <= 2100):
+            raise StudyError(f"{where}: expected years as 2014..2024 (from 1950 to 2100), got {value!r}")
         return tuple(range(int(start), int(end) + 1))
     values = value if isinstance(value, list) else [value]
     out = []
@@ -155,7 +158,7 @@ def _published(raw: Any, measure: str, where: str) -> Any:
     if measure == "list":
         values = raw if isinstance(raw, list) else [raw]
         return tuple(_code(v, where) for v in values)
-    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw):
         raise StudyError(f"{where}: a {measure} is published as a number, got {raw!r}")
     if measure == "share" and not 0 <= raw <= 1:
         raise StudyError(f"{where}: a share is a fraction from 0 to 1 (3% is 0.03), got {raw!r}")
@@ -222,9 +225,15 @@ def _check_claim(c: Claim, where: str) -> None:
     missing = [k for k in needs if getattr(c, k) is None]
     if missing:
         raise StudyError(f"{where}: {c.number} needs {' and '.join(missing)}")
-    if c.measure == "share" and c.kind in ("headline", "term") and c.of is not None and c.of not in NUMBER_IDS:
-        raise StudyError(f"{where}.of: a share is of a headline number ({', '.join(NUMBER_IDS[:4])}, …), "
-                         f"got {c.of!r}")
+    if c.measure == "share" and c.of is not None:
+        if c.kind != "headline":
+            raise StudyError(f"{where}.of: only a headline number's share may name its denominator; {c.number}'s "
+                             "share is of its own (docs/studies.md)")
+        if c.of not in NUMBER_IDS:
+            raise StudyError(f"{where}.of: a share is of a headline number ({', '.join(NUMBER_IDS[:4])}, …), "
+                             f"got {c.of!r}")
+    if c.min_pair is not None and c.number not in ("top_partners", "pair"):
+        raise StudyError(f"{where}.min_pair: applies to top_partners and pair only")
     if c.measure == "count" and c.of is not None and (not isinstance(c.of, int) or isinstance(c.of, bool)):
         raise StudyError(f"{where}.of: with a count, `of` is the published denominator (a whole number)")
     if c.number == "ranking" and c.top is None:
@@ -253,18 +262,19 @@ def parse_study(data: Any, path: str, builtin: bool = False) -> Study:
     name = _text(data.get("name"), f"{path}: name", required=True)
     if not NAME_RE.match(name):
         raise StudyError(f"{path}: name {name!r}: lowercase letters, digits and hyphens (it names files and assets)")
-    source = data.get("source") or {}
-    if not isinstance(source, dict):
-        raise StudyError(f"{path}: source: expected a mapping (name, title, url, date)")
+    source = _mapping(data.get("source") or {}, SOURCE_KEYS, f"{path}: source", "expected a mapping (name, "
+                      "title, url, date)")
     source = {str(k): _text(v, f"{path}: source.{k}") for k, v in source.items() if v is not None}
     if source.get("url") and not re.match(r"^https?://", source["url"]):
         raise StudyError(f"{path}: source.url: only http(s) links are kept")
-    lag = data.get("lag") or {}
-    if not isinstance(lag, dict):
-        raise StudyError(f"{path}: lag: expected a mapping with years and why")
-    conventions = data.get("conventions") or {}
-    if not isinstance(conventions, dict) or set(conventions) - set(CONVENTION_KEYS):
-        raise StudyError(f"{path}: conventions: known keys are {', '.join(CONVENTION_KEYS)}")
+    lag = _mapping(data.get("lag") or {}, {"years", "why"}, f"{path}: lag", "expected a mapping with years and why")
+    conventions = _mapping(data.get("conventions") or {}, set(CONVENTION_KEYS), f"{path}: conventions",
+                           "expected a mapping of what the published study did")
+    for key, value in conventions.items():
+        if key == "min_pair":
+            _count(value, f"{path}: conventions.min_pair", minimum=0)
+        else:
+            conventions[key] = _text(value, f"{path}: conventions.{key}")
     claims_raw = data.get("claims")
     if not isinstance(claims_raw, list) or not claims_raw:
         raise StudyError(f"{path}: claims: expected a list of claims")

@@ -12,7 +12,7 @@ import html
 from collections.abc import Mapping
 from typing import Any
 
-from ...text import clip
+from ...text import clip, md_text
 from .compare import fmt, ours_text, published_text
 from .evaluate import ClaimResult, StudyResult
 from .scope import span
@@ -46,8 +46,6 @@ def format_text(r: StudyResult) -> str:
                   f"  published   {published_text(claim)}  ({_source(claim, r.study)})",
                   f"  ours        {ours_text(c, claim.measure)}" + (_on(c, r) if c.ours is not None else ""),
                   f"  stands on   {c.basis}" + (f" ({c.basis_detail})" if c.basis_detail else "")]
-        if c.their_way is not None:
-            lines.append(f"  their way   {fmt(c.their_way, claim.measure)} (ours under the published study's conventions)")
         if c.institutions:
             lines.append("  institutions " + " · ".join(f"{i['institution']} {i['papers']}" for i in c.institutions))
         if c.direction:
@@ -135,27 +133,33 @@ def chart(c: ClaimResult) -> bytes | None:
                 label="published")
     ax.set_xlabel("year")
     ax.set_ylabel("% of papers" if share else "papers")
-    ax.set_title(clip(c.claim.claim, 80), fontsize=9)
+    ax.set_title(clip(c.claim.claim, 80).replace("$", r"\$"), fontsize=9)  # text, not mathtext
     ax.margins(y=0.2)
     ax.legend(fontsize=8)
     return _png(fig)
 
 
+def _md_table(records: list[dict[str, str]]) -> str:
+    """Every row and every word: a study's table is what a reader checks (Markdown-escaped)."""
+    if not records:
+        return "_(no claims)_"
+    cols = list(records[0])
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(md_text(" ".join(str(r[c]).split())) for c in cols) + " |" for r in records]
+    return "\n".join(lines)
+
+
 def render_markdown(r: StudyResult, charts: Mapping[str, str] | None = None,
                     reports: Mapping[str, str] | None = None) -> str:
     """study.md: `charts` maps a claim id to its chart file, `reports` a venue-year to its folder."""
-    import pandas as pd
-
-    from ...text import markdown_table
-
     s = r.study
-    out = [f"# {s.title}", "", *[f"- {line}" for line in _header(r)[1:]], ""]
+    out = [f"# {md_text(s.title)}", "", *[f"- {md_text(line)}" for line in _header(r)[1:]], ""]
     if s.about:
-        out += [s.about, ""]
-    out += ["## Claims", "", markdown_table(pd.DataFrame(rows(r))), "", SHARE_NOTE, ""]
+        out += [md_text(s.about), ""]
+    out += ["## Claims", "", _md_table(rows(r)), "", md_text(SHARE_NOTE), ""]
     for c in r.claims:
         if charts and c.claim.id in charts:
-            out += [f"### {c.claim.claim}", "", f"![{c.claim.id}]({charts[c.claim.id]})", ""]
+            out += [f"### {md_text(c.claim.claim)}", "", f"![{md_text(c.claim.id)}]({charts[c.claim.id]})", ""]
     if reports:
         out += ["## The venue-years behind it", ""]
         out += [f"- {key}: [report]({path}/report.html) · [review sample]({path}/review.html)"

@@ -150,7 +150,18 @@ def expand_scope(study_scope: Sequence[str], plan, years: tuple[int, int] | None
     def has_year(venue: str, year: int) -> bool:
         return plan.venue(venue).has_edition(year)
 
-    keys, _ = expand_partition_keys(list(study_scope), every_year, has_year)
+    from ...partitions import VENUE_ALIASES, PartitionKeyError
+    from .model import StudyError
+
+    for text in study_scope:
+        venue = VENUE_ALIASES.get(text[:-2], text[:-2]) if text.endswith("-*") else None
+        if venue and venue not in plan.venues:
+            raise StudyError(f"scope {text}: the sources plan does not know the venue {venue!r}, so it has no years "
+                             f"to take; name them ({venue}-2016..2024)")
+    try:
+        keys, _ = expand_partition_keys(list(study_scope), every_year, has_year)
+    except PartitionKeyError as exc:
+        raise StudyError(f"scope: {exc}") from exc
     if years:
         keys = [k for k in keys if years[0] <= parse_partition_key(k).year <= years[1]]
     return keys
