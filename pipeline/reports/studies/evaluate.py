@@ -347,7 +347,8 @@ def evaluate(store, study: Study, wanted: Sequence[str], materialised: Sequence[
     for claim in study.claims:
         keys = data.keys_in(claim.years)
         years = sorted({data.years[k] for k in keys})
-        result = ClaimResult(claim, span(keys) if keys else "nothing materialised", years=years)
+        where = "the term catalogue" if claim.kind == "tool_origin" else span(keys) or "nothing materialised"
+        result = ClaimResult(claim, where, years=years)
         result.venues_by_year = {y: sorted({k.rsplit("-", 1)[0] for k in keys if data.years[k] == y}) for y in years}
         named = claim.years or (wanted_years if claim.kind != "tool_origin" else ())
         result.missing_years = [y for y in named if y in wanted_years and y not in years]
