@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .model import Claim, Study
+from .scope import year_span
 
 ABOUT = 0.15  # "about X" agrees with ours within 15% of X
 
@@ -111,19 +112,6 @@ def _compare_lists(result, ours: tuple, pub: tuple) -> None:
     extra, missing = [c for c in ours if c not in pub], [c for c in pub if c not in ours]
     result.difference = (f"{len(common)} of {len(pub)} in common" + (f"; ours adds {', '.join(extra)}" if extra else "")
                          + (f"; ours lacks {', '.join(missing)}" if missing else ""))
-
-
-def year_span(years) -> str:
-    """`1987..1994, 1996, 2024..2025`."""
-    parts, run = [], []
-    for year in sorted(years):
-        if run and year != run[-1] + 1:
-            parts.append(str(run[0]) if len(run) == 1 else f"{run[0]}..{run[-1]}")
-            run = []
-        run.append(year)
-    if run:
-        parts.append(str(run[0]) if len(run) == 1 else f"{run[0]}..{run[-1]}")
-    return ", ".join(parts)
 
 
 def why(result, claim: Claim, study: Study, context: dict[str, Any]) -> None:

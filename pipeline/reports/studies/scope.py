@@ -21,24 +21,26 @@ from ...partitions import parse_partition_key
 from .. import queries
 
 
+def year_span(years: Iterable[int]) -> str:
+    """`1987..1994, 1996, 2024..2025`: runs of consecutive years."""
+    parts, run = [], []
+    for year in sorted(set(years)):
+        if run and year != run[-1] + 1:
+            parts.append(str(run[0]) if len(run) == 1 else f"{run[0]}..{run[-1]}")
+            run = []
+        run.append(year)
+    if run:
+        parts.append(str(run[0]) if len(run) == 1 else f"{run[0]}..{run[-1]}")
+    return ", ".join(parts)
+
+
 def span(keys: Iterable[str]) -> str:
     """Venue-years in few words: `neurips-2010..2011, neurips-2016, icml-2018`."""
     by_venue: dict[str, list[int]] = {}
     for key in keys:
         pk = parse_partition_key(key)
         by_venue.setdefault(pk.venue, []).append(pk.year)
-    parts = []
-    for venue, years in by_venue.items():
-        years = sorted(set(years))
-        start = prev = years[0]
-        for year in years[1:] + [None]:
-            if year is not None and year == prev + 1:
-                prev = year
-                continue
-            parts.append(f"{venue}-{start}" if start == prev else f"{venue}-{start}..{prev}")
-            if year is not None:
-                start = prev = year
-    return ", ".join(parts)
+    return ", ".join(f"{venue}-{run}" for venue, years in by_venue.items() for run in year_span(years).split(", "))
 
 
 @dataclass
