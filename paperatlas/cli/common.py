@@ -38,31 +38,18 @@ def expand(raw: list[str], settings: Settings, stored: bool) -> list[str]:
 
     if not any(is_pattern(r) for r in raw):
         return partition_keys(raw)
-    if stored:
-        done: dict[str, set[int]] = {}
-        for key in warehouse(settings).partitions("partition_summary"):
-            pk = parse_partition_key(key)
-            done.setdefault(pk.venue, set()).add(pk.year)
-
-        def every_year(venue: str) -> list[int]:
-            return sorted(done.get(venue, ()))
-
-        def has_year(venue: str, year: int) -> bool:
-            return year in done.get(venue, ())
-
-        why = "not materialised"
-    else:
-        plan = sources_plan(settings)
-
-        def every_year(venue: str) -> list[int]:
-            return plan.venues[venue].editions() if venue in plan.venues else []
-
-        def has_year(venue: str, year: int) -> bool:
-            return venue not in plan.venues or plan.venues[venue].has_edition(year)
-
-        why = "the sources plan knows no edition that year"
     try:
-        keys, skipped = expand_partition_keys(raw, every_year, has_year)
+        if stored:
+            done: dict[str, set[int]] = {}
+            for key in warehouse(settings).partitions("partition_summary"):
+                pk = parse_partition_key(key)
+                done.setdefault(pk.venue, set()).add(pk.year)
+            keys, skipped = expand_partition_keys(raw, lambda venue: sorted(done.get(venue, ())),
+                                                  lambda venue, year: year in done.get(venue, ()))
+            why = "not materialised"
+        else:
+            keys, skipped = sources_plan(settings).expand(raw)
+            why = "the sources plan knows no edition that year"
     except PartitionKeyError as exc:
         raise CliError(str(exc)) from exc
     if skipped:

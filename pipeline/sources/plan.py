@@ -96,6 +96,21 @@ class SourcePlan:
         (default: last year)."""
         return [f"{v.key}-{y}" for v in self.all_venues() for y in v.editions(until_year)]
 
+    def expand(self, raw: list[str]) -> tuple[list[str], list[str]]:
+        """The venue-years `raw` names (`neurips-2016`, `neurips-2010..2018`, `neurips-*`) over the
+        editions the plan knows, and those a range named that have no edition (`partitions.
+        expand_partition_keys`). A venue the plan does not name has every year of a range, and no
+        years for `venue-*` (PartitionKeyError)."""
+        from ..partitions import expand_partition_keys
+
+        def every_year(venue: str) -> list[int]:
+            return self.venues[venue].editions() if venue in self.venues else []
+
+        def has_year(venue: str, year: int) -> bool:
+            return venue not in self.venues or self.venues[venue].has_edition(year)
+
+        return expand_partition_keys(raw, every_year, has_year)
+
     def refresh_months(self) -> list[int]:
         """The months in which some venue's new year is re-read."""
         return sorted({v.refresh_month for v in self.all_venues()})

@@ -144,14 +144,6 @@ def text_basis(read: dict[str, int], group: str) -> tuple[str, str]:
 def expand_scope(study_scope: Sequence[str], plan, years: tuple[int, int] | None = None) -> list[str]:
     """The venue-years a study's scope names, over the editions the sources plan knows (`venue-*`
     is every edition up to last year), kept to `years` (first, last) when given."""
-    from ...partitions import expand_partition_keys
-
-    def every_year(venue: str) -> list[int]:
-        return plan.venue(venue).editions()
-
-    def has_year(venue: str, year: int) -> bool:
-        return plan.venue(venue).has_edition(year)
-
     from ...partitions import VENUE_ALIASES, PartitionKeyError
     from .model import StudyError
 
@@ -161,7 +153,7 @@ def expand_scope(study_scope: Sequence[str], plan, years: tuple[int, int] | None
             raise StudyError(f"scope {text}: the sources plan does not know the venue {venue!r}, so it has no years "
                              f"to take; name them ({venue}-2016..2024)")
     try:
-        keys, _ = expand_partition_keys(list(study_scope), every_year, has_year)
+        keys, _ = plan.expand(list(study_scope))
     except PartitionKeyError as exc:
         raise StudyError(f"scope: {exc}") from exc
     if years:
