@@ -65,7 +65,8 @@ def study_asset(study: Study, plan):
     mapping = SpecificPartitionsPartitionMapping(keys)
 
     @asset(
-        name=asset_name(study.name), group_name=GROUP, kinds=set(KINDS), owners=OWNERS, tags={"paperatlas/stage": GROUP},
+        name=asset_name(study.name), group_name=GROUP, kinds=set(KINDS), owners=OWNERS,
+        tags={"paperatlas/stage": GROUP},
         code_version="1",
         deps=[AssetDep(headlines, partition_mapping=mapping), AssetDep(country_decisions, partition_mapping=mapping),
               AssetDep(paper_mentions, partition_mapping=mapping), term_catalogue],

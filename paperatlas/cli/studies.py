@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -193,6 +192,7 @@ def _materialise_study(settings: Settings, study, args) -> None:
 def _write(settings: Settings, result, out: Path, args) -> None:
     """study.md, study.html and charts/ in `out`, each materialised venue-year's report and
     review sample in out/reports/VENUE-YEAR."""
+    from ..pipeline.http import atomic_write_bytes
     from ..pipeline.reports.render import write_report
     from ..pipeline.reports.studies.render import chart_bytes, render_html, render_markdown
     from ..pipeline.reports.views import ReportError, build_report
@@ -212,18 +212,12 @@ def _write(settings: Settings, result, out: Path, args) -> None:
         files = {}
         for cid, png in charts.items():
             files[cid] = f"charts/{cid}.png"
-            _atomic(out / files[cid], png)
-        _atomic(out / "study.md", render_markdown(result, files, reports).encode())
-        _atomic(out / "study.html", render_html(result, charts, reports).encode())
+            atomic_write_bytes(out / files[cid], png)
+        atomic_write_bytes(out / "study.md", render_markdown(result, files, reports).encode())
+        atomic_write_bytes(out / "study.html", render_html(result, charts, reports).encode())
     except OSError as exc:
         raise CliError(f"--out {out}: cannot write the study ({exc.strerror or exc})") from exc
     print(f"study written to {out} (study.md, study.html, charts/, reports/)", file=sys.stderr)
-
-
-def _atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def _parse_study(sub) -> None:

@@ -25,6 +25,7 @@ from ..countries import decision
 from ..countries.groups import country_name
 from ..partitions import parse_partition_key
 from . import queries
+from .trend import partner_counts
 
 # `direction`: a least-squares slope per year of at least this share of the series' mean is
 # rising (or falling, below its negative); fewer than MIN_YEARS values are too few to say.
@@ -49,12 +50,8 @@ def year_sets(store, keys: Sequence[str], placement: str, scope: str) -> dict[in
 
 
 def _pairs(sets: Iterable[set[str]], country: str) -> Counter:
-    """In how many papers each other country appears beside `country` (trend.partner_counts)."""
-    pairs: Counter = Counter()
-    for cs in sets:
-        if country in cs:
-            pairs.update(cs - {country})
-    return pairs
+    """In how many papers each other country appears beside `country`: trend's partner counts."""
+    return partner_counts(sets, (country,))[country]
 
 
 def _top(counts: Mapping[str, int], top: int | None) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ from typing import Any
 from ...conventions import CHINA_SCOPES, PLACEMENTS, fold_countries
 from ...countries.numbers import Number, belongs, could_belong
 from ..headlines import BY_ID, MENTION_GROUPS
+from ..profiles import direction
 from .model import Claim, Study
 from .scope import ScopeData, country_basis, span, text_basis
 
@@ -66,7 +67,8 @@ class ClaimResult:
             "source": c.source or study.source_line() or None, "source_year": c.year, "url": c.url,
             "ours": list(self.ours) if isinstance(self.ours, tuple) else self.ours, "low": self.low,
             "high": self.high, "unplaced": self.unplaced, "direction": self.direction,
-            "their_way": self.their_way, "ours_of": self.denominator, "basis": self.basis, "basis_detail": self.basis_detail,
+            "their_way": self.their_way, "ours_of": self.denominator, "basis": self.basis,
+            "basis_detail": self.basis_detail,
             "difference": self.difference or None, "agrees": self.agrees, "note": " ".join(self.notes) or None,
             "per_year": self.per_year, "institutions": self.institutions,
         }
@@ -75,12 +77,6 @@ class ClaimResult:
 def _added(rows: list[dict[str, int | None]], column: str) -> int | None:
     values = [r[column] for r in rows]
     return None if not values or any(v is None for v in values) else sum(values)
-
-
-def direction(values: Sequence[float | None], years: Sequence[int]) -> str:
-    from ..profiles import direction as profile_direction
-
-    return profile_direction(values, years)
 
 
 # -- the claim kinds ---------------------------------------------------------------------------
@@ -106,13 +102,8 @@ def _headline(data: ScopeData, claim: Claim, keys: list[str], result: ClaimResul
                                 "high": _added(rows, "high"), "unplaced": _added(rows, "unplaced"),
                                 "denominator": denominator})
     _total(result, claim)
-    if number.term:
-        read = data.text_read(keys)
-        label, detail = text_basis(read, number.group)
-        countries, country_detail = country_basis(data.standing(keys))
-        result.basis, result.basis_detail = f"{label}; countries: {countries}", f"{detail}; {country_detail}"
-    else:
-        result.basis, result.basis_detail = country_basis(data.standing(keys))
+    result.basis, result.basis_detail = (_mention_basis(data, keys, number.group) if number.term
+                                         else country_basis(data.standing(keys)))
     if number.countries:
         result.institutions = _institutions(data, number, keys)
     their = _their_conventions(study, data)
@@ -153,10 +144,15 @@ def _term(data: ScopeData, claim: Claim, keys: list[str], result: ClaimResult) -
         result.per_year.append({"year": year, "papers": tally["papers"], "low": tally["low"], "high": tally["high"],
                                 "unplaced": tally["unplaced"], "denominator": tally["denominator"]})
     _total(result, claim)
+    result.basis, result.basis_detail = _mention_basis(data, keys, group)
+    result.institutions = _institutions(data, number, keys, {k: (hits[k], mark) for k in keys})
+
+
+def _mention_basis(data: ScopeData, keys: list[str], group: str) -> tuple[str, str]:
+    """(label, detail) of a number about a term: what its text and its countries stand on."""
     label, detail = text_basis(data.text_read(keys), group)
     countries, country_detail = country_basis(data.standing(keys))
-    result.basis, result.basis_detail = f"{label}; countries: {countries}", f"{detail}; {country_detail}"
-    result.institutions = _institutions(data, number, keys, {k: (hits[k], mark) for k in keys})
+    return f"{label}; countries: {countries}", f"{detail}; {country_detail}"
 
 
 def _institutions(data: ScopeData, number: Number, keys: list[str], marks: Mapping | None = None,
@@ -235,11 +231,12 @@ def _profile(data: ScopeData, claim: Claim, years: Sequence[int], result: ClaimR
                                     "low": None, "high": None, "unplaced": None})
         _total(result, claim)
     elif claim.number == "pair":
+        cross = {row["year"]: row["cross_border"] for row in profiles.country_profile(sets, claim.country, top=0)}
         for row in profiles.pair_series(sets, claim.country, claim.partner):
             if row["papers"] < min_pair:  # left out that year, as ETO leaves out small pairs
                 row = {**row, "papers": 0}
             result.per_year.append({"year": row["year"], "papers": row["papers"], "low": None, "high": None,
-                                    "unplaced": None, "denominator": _cross_border(sets, claim.country, row["year"])})
+                                    "unplaced": None, "denominator": cross[row["year"]]})
         _total(result, claim)
     elif claim.number == "top_partners":
         top = profiles.partner_totals(sets, claim.country, claim.top or 5, min_pair)
@@ -258,10 +255,6 @@ def _profile(data: ScopeData, claim: Claim, years: Sequence[int], result: ClaimR
                            for r in rows]
     elif claim.number == "countries":
         result.ours = len({c for s in sets.values() for paper in s for c in paper})
-
-
-def _cross_border(sets: Mapping[int, list[set[str]]], country: str, year: int) -> int:
-    return sum(1 for s in sets.get(year, []) if country in s and len(s) > 1)
 
 
 def _tools(data: ScopeData, claim: Claim, keys: list[str], result: ClaimResult) -> None:

@@ -287,7 +287,8 @@ def parse_study(data: Any, path: str, builtin: bool = False) -> Study:
     return Study(
         name=name, title=_text(data.get("title"), f"{path}: title", required=True),
         scope=_scope(data.get("scope"), f"{path}: scope"), claims=claims, source=source,
-        about=_text(data.get("about"), f"{path}: about") or "", lag_years=_years(lag.get("years"), f"{path}: lag.years"),
+        about=_text(data.get("about"), f"{path}: about") or "",
+        lag_years=_years(lag.get("years"), f"{path}: lag.years"),
         lag_why=_text(lag.get("why"), f"{path}: lag.why") or "", conventions=dict(conventions), path=path,
         builtin=builtin,
     )

@@ -88,7 +88,8 @@ def rows(r: StudyResult) -> list[dict[str, str]]:
     """The claims table, as people read it."""
     return [{"claim": c.claim.claim, "published": published_text(c.claim), "ours": ours_text(c, c.claim.measure),
              "stands on": c.basis, "on": c.scope,
-             "institutions": ", ".join(f"{i['institution']} {i['papers']}" for i in c.institutions[:3]) or "–", "difference": f"{c.difference} ({_status(c)})" if c.difference else "–",
+             "institutions": ", ".join(f"{i['institution']} {i['papers']}" for i in c.institutions[:3]) or "–",
+             "difference": f"{c.difference} ({_status(c)})" if c.difference else "–",
              "why it may differ": " ".join(c.notes) or "–"} for c in r.claims]
 
 
