@@ -52,6 +52,7 @@ class ScopeData:
     placement: str
     china_scope: str
     _views: dict[str, dict] = field(default_factory=dict)
+    _mentions: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @cached_property
     def years(self) -> dict[str, int]:
@@ -89,7 +90,9 @@ class ScopeData:
         return self._views[key]
 
     def mentions(self, key: str) -> pd.DataFrame:
-        return queries.paper_mentions(self.store, key)
+        if key not in self._mentions:
+            self._mentions[key] = queries.paper_mentions(self.store, key)
+        return self._mentions[key]
 
     @cached_property
     def sets_by_year(self) -> dict[int, list[set[str]]]:
