@@ -5,6 +5,7 @@ Prints the wall time of each command (the cold run materialises the scope's venu
 warm run compares on what is stored), the peak memory of the process, and the claims table.
 
     python benchmarks/study_run.py [--study wired-neurips] [--paperlists ../shared/data/paperlists]
+    python benchmarks/study_run.py --study eto-cross-border --scope-shared   # its claims on every shared venue-year
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ def main() -> int:
     parser.add_argument("--study", default="wired-neurips")
     parser.add_argument("--paperlists", type=Path, default=DEFAULT)
     parser.add_argument("--ror", type=Path, default=DEFAULT.parent / "ror" / "ror-partial-v2.zip")
+    parser.add_argument("--scope-shared", action="store_true",
+                        help="run the study's claims on every venue-year the paper lists folder holds (--scope)")
     args = parser.parse_args()
     if not args.paperlists.is_dir():
         print(f"no paper lists at {args.paperlists}", file=sys.stderr)
@@ -49,13 +52,20 @@ def main() -> int:
                        "PAPERATLAS_PAPERLISTS_BASE": str(args.paperlists.resolve()),
                        "PAPERATLAS_ROR_DUMP": str(args.ror), "PAPERATLAS_PDFS": "off"})
     from paperatlas import cli
+    from paperatlas.pipeline.partitions import parse_partition_key
 
-    code, out, cold = run(cli, ["study", "run", args.study, "--json"])
+    scope = []
+    if args.scope_shared:
+        for path in sorted(args.paperlists.glob("*.json")):
+            venue = path.stem.rstrip("0123456789")
+            scope.append(parse_partition_key(f"{venue}-{path.stem[len(venue):]}").key)
+    scoped = ["--scope", *scope] if scope else []
+    code, out, cold = run(cli, ["study", "run", args.study, "--json", *scoped])
     if code:
         print(f"study run exited {code}", file=sys.stderr)
         return code
     result = json.loads(out)
-    _, _, warm = run(cli, ["study", "run", args.study, "--stored", "--json"])
+    _, _, warm = run(cli, ["study", "run", args.study, "--stored", "--json", *scoped])
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{args.study}: cold home {cold:.1f} s (materialised {len(result['materialised'])} venue-years: "
           f"{', '.join(result['materialised'])}), stored {warm:.1f} s, peak memory {peak:.0f} MB")

@@ -244,6 +244,9 @@ def test_a_bad_study_file_exits_2_in_one_line(neurips, capsys, tmp_path):
         """), encoding="utf-8")
     code, out, err = _main(capsys, "study", "run", str(path), "--stored")
     assert code == 2 and "a share is a fraction" in err and len(err.strip().splitlines()) == 1
+    code, out, _ = _main(capsys, "errors")  # and filed, as every bad input is
+    assert code == 0 and any(line.startswith("studies\tstudy run") and str(path) in line and "a share is a fraction"
+                             in line for line in out.splitlines())
 
 
 def test_the_study_asset_stands_on_its_scopes_partitions():

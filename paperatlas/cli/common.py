@@ -59,6 +59,16 @@ def expand(raw: list[str], settings: Settings, stored: bool) -> list[str]:
     return keys
 
 
+def refuse(settings: Settings, key: str, stage: str, item: str, reason: str):
+    """Bad input the user gave (a verdicts file, a study file): a row in ingest_errors when there
+    is a store, and one line for the user (a CliError, exit 2)."""
+    from ..pipeline.models import IngestError
+
+    if store_exists(settings):
+        warehouse(settings, write=True).record_errors(key, stage, [IngestError(key, stage, item, reason, "error")])
+    raise CliError(reason)
+
+
 def open_file(path: str | None, mode: str, default: TextIO) -> TextIO:
     if path in (None, "-"):
         return default

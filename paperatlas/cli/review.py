@@ -7,19 +7,13 @@ from pathlib import Path
 
 from ..pipeline.config import Settings
 from . import common
-from .common import CliError
 from .options import command, placement_option
 
 
 def _refuse_verdicts(settings: Settings, key: str, path: Path, reason: str) -> None:
     """A verdicts file that cannot be used: one line for the user, a row in ingest_errors."""
-    from ..pipeline.models import IngestError
-
-    message = reason if reason.startswith(str(path)) else f"{path}: {reason}"
-    if common.store_exists(settings):
-        common.warehouse(settings, write=True).record_errors(key, "review import", [
-            IngestError(key, "review import", str(path), message, "error")])
-    raise CliError(message)
+    common.refuse(settings, key, "review import", str(path),
+                  reason if reason.startswith(str(path)) else f"{path}: {reason}")
 
 
 def cmd_review(args: argparse.Namespace, settings: Settings) -> int:

@@ -13,14 +13,21 @@ from . import common
 from .common import CliError
 from .options import command, placement_option, scope_option
 
+# Where a bad study file, scope or groups file is filed in ingest_errors (`paperatlas errors`).
+ERRORS_KEY, ERRORS_STAGE = "studies", "study run"
 
-def _study(name: str):
+
+def _refuse(settings: Settings, item: str, reason: str):
+    common.refuse(settings, ERRORS_KEY, ERRORS_STAGE, item, reason)
+
+
+def _study(settings: Settings, name: str):
     from ..pipeline.reports.studies.model import StudyError, load_study
 
     try:
         return load_study(name)
     except StudyError as exc:
-        raise CliError(str(exc)) from exc
+        _refuse(settings, name, str(exc))
 
 
 def cmd_study(args: argparse.Namespace, settings: Settings) -> int:
@@ -83,14 +90,14 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from ..pipeline.reports.studies.scope import expand_scope, span
     from .run import materialise
 
-    study = _study(args.study)
+    study = _study(settings, args.study)
     if args.scope:
         from ..pipeline.reports.studies.model import with_scope
 
         try:
             study = with_scope(study, args.scope)
         except StudyError as exc:
-            raise CliError(str(exc)) from exc
+            _refuse(settings, args.study, str(exc))
     try:
         years = parse_years(args.years)
     except ValueError as exc:
@@ -100,7 +107,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         wanted = expand_scope(study.scope, common.sources_plan(settings), years)
     except StudyError as exc:
-        raise CliError(f"{study.name}: {exc}") from exc
+        _refuse(settings, args.study, f"{study.name}: {exc}")
     if not wanted:
         raise CliError(f"{study.name}: its scope {', '.join(study.scope)} names no venue-year"
                        + (f" in {args.years}" if years else ""))
@@ -162,7 +169,7 @@ def _evaluate(settings: Settings, study, wanted: list[str], args, failed: dict, 
     try:
         groups = load_groups(settings.country_groups_file)
     except GroupError as exc:
-        raise CliError(str(exc)) from exc
+        _refuse(settings, str(settings.country_groups_file), str(exc))
     if study.builtin:
         _materialise_study(settings, study, args)
     store = common.warehouse(settings)
