@@ -376,3 +376,20 @@ def test_a_study_on_another_scope_and_an_unreachable_source(neurips, capsys, mon
     assert "could not ask openalex" in err and "PAPERATLAS_OPENALEX_BASE" in err
     assert "FAILED" not in err and "Traceback" not in err
     assert "[scikit-learn]" in out and "not materialised: 1 venue-year(s) of the scope: naturemlq3-2025" in out
+
+
+def test_a_cold_home_without_a_network_still_compares_what_it_can(home, capsys, monkeypatch):
+    """Nothing of the ML study's scope can be read (OpenAlex unreachable): the study still runs,
+    says so, and compares the tool origins, which need only the term catalogue."""
+    from openalex_server import serve_openalex
+
+    with serve_openalex([]) as base:
+        pass  # closed: nothing listens there now
+    monkeypatch.setenv("PAPERATLAS_OPENALEX_BASE", base)
+    code, out, err = _main(capsys, "study", "run", "ml-global-impact-2025", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    claims = {c["id"]: c for c in result["claims"]}
+    assert result["materialised"] == [] and claims["articles"]["ours"] is None
+    assert [claims[t]["ours"] for t in ("scikit-learn", "u-net", "catboost")] == [["FR"], ["DE"], ["RU"]]
+    assert "could not ask openalex" in err

@@ -163,9 +163,8 @@ def _evaluate(settings: Settings, study, wanted: list[str], args, failed: dict, 
     from ..pipeline.countries.groups import GroupError, load_groups
     from ..pipeline.reports.studies.evaluate import evaluate
 
-    if not common.store_exists(settings):
-        raise CliError(f"no paperatlas store at {settings.store_location}, and nothing of {study.name}'s scope could "
-                       "be materialised")
+    if any(c.kind in ("tool_origin", "top_tools") for c in study.claims) or not common.store_exists(settings):
+        _load_terms(settings)  # a tool's origin needs only the term catalogue, even when nothing else is here
     try:
         groups = load_groups(settings.country_groups_file)
     except GroupError as exc:
@@ -177,6 +176,16 @@ def _evaluate(settings: Settings, study, wanted: list[str], args, failed: dict, 
     materialised = [k for k in wanted if k in done]
     return evaluate(store, study, wanted, materialised, settings.placement, args.china_scope, groups, failed, absent,
                     rerun)
+
+
+def _load_terms(settings: Settings) -> None:
+    """The store, and the term catalogue in it (loaded when missing or changed; no network)."""
+    from ..definitions import build_definitions
+    from . import execution
+
+    with common.open_store(settings).connect():
+        pass  # the store opens (or is created) here, so a broken one is one line
+    execution.ensure_terms(settings, build_definitions(settings), execution.instance(settings))
 
 
 def _materialise_study(settings: Settings, study, args) -> None:
