@@ -1,8 +1,15 @@
-"""Venue-year partition keys (`neurips-2018`).
+"""Venue-year partition keys (`neurips-2018`) and their sub-partitions (`airesearch-2020-m03`).
 
 A partition key is `<venue>-<year>`: the venue a lowercase identifier, the year four digits.
 Any venue works without a code change; what paperatlas knows about venues (names, first
 editions, refresh months, where each source finds them) lives in pipeline/data/sources.yaml.
+
+A venue-year too large for one step (a year of all AI research in OpenAlex) is split into
+sub-partitions: one per publication month, `<venue>-<year>-m<MM>`, and a month still too large
+into one per OpenAlex subfield of its works' primary topic, `<venue>-<year>-m<MM>-s<id>`
+(`-s0`: works without a primary topic). Each sub-partition is an ordinary partition for every
+per-partition step; its rows carry the venue and the year, so the yearly tables, reports and
+studies of `<venue>-<year>` read all of them (`scope_of`, `SCOPE_SQL`).
 """
 
 from __future__ import annotations
@@ -13,6 +20,10 @@ from dataclasses import dataclass
 from datetime import date
 
 PARTITION_RE = re.compile(r"^(?P<venue>[a-z][a-z0-9]*)-(?P<year>\d{4})$")
+# A sub-partition: a month of the year, optionally one subfield of that month.
+PART_RE = re.compile(r"^(?P<venue>[a-z][a-z0-9]*)-(?P<year>\d{4})-m(?P<month>0[1-9]|1[0-2])(?:-s(?P<subfield>\d{1,6}))?$")
+# Rows of a venue-year: its own key or any of its sub-partitions' (parameters: the key twice).
+SCOPE_SQL = "(partition_key = ? OR starts_with(partition_key, ? || '-'))"
 # A venue name becomes a folder and file names (PDFs, reports, local folders): keep it short.
 MAX_VENUE = 40
 
@@ -29,23 +40,39 @@ VENUE_ALIASES = {"nips": "neurips"}
 class PartitionKey:
     venue: str
     year: int
+    month: int | None = None  # a sub-partition: one publication month of the year
+    subfield: str | None = None  # … and one OpenAlex subfield of that month ("0": no primary topic)
 
     @property
     def key(self) -> str:
+        return self.scope + (f"-m{self.month:02d}" if self.month else "") + (f"-s{self.subfield}" if self.subfield else "")
+
+    @property
+    def scope(self) -> str:
+        """The venue-year this key belongs to (itself when it is not a sub-partition)."""
         return f"{self.venue}-{self.year}"
+
+    @property
+    def is_part(self) -> bool:
+        return self.month is not None
+
+    def part(self, month: int, subfield: str | None = None) -> PartitionKey:
+        return PartitionKey(self.venue, self.year, month, subfield)
 
     def __str__(self) -> str:
         return self.key
 
 
 def parse_partition_key(key: str) -> PartitionKey:
-    """Parse `neurips-2016`; the error says what a valid key looks like."""
-    match = PARTITION_RE.match(key.strip().lower()) if isinstance(key, str) else None
+    """Parse `neurips-2016` (or a sub-partition, `airesearch-2020-m03`, `airesearch-2020-m03-s1702`);
+    the error says what a valid key looks like."""
+    text = key.strip().lower() if isinstance(key, str) else ""
+    match = PARTITION_RE.match(text) or PART_RE.match(text)
     shown = key if not isinstance(key, str) or len(key) <= 60 else key[:60] + "…"
     if not match:
         raise PartitionKeyError(
             f"invalid venue-year {shown!r}: expected '<venue>-<year>' such as 'neurips-2016' "
-            "(lowercase venue, four-digit year)"
+            "(lowercase venue, four-digit year), or a sub-partition such as 'airesearch-2020-m03'"
         )
     if len(match["venue"]) > MAX_VENUE:
         raise PartitionKeyError(
@@ -54,7 +81,15 @@ def parse_partition_key(key: str) -> PartitionKey:
     year = int(match["year"])
     if not 1950 <= year <= date.today().year + 1:
         raise PartitionKeyError(f"invalid venue-year {key!r}: year {year} is out of range")
-    return PartitionKey(VENUE_ALIASES.get(match["venue"], match["venue"]), year)
+    parts = match.groupdict()
+    month = int(parts["month"]) if parts.get("month") else None
+    subfield = str(int(parts["subfield"])) if parts.get("subfield") else None
+    return PartitionKey(VENUE_ALIASES.get(match["venue"], match["venue"]), year, month, subfield)
+
+
+def scope_of(key: str) -> str:
+    """The venue-year a stored partition key belongs to: `airesearch-2020-m03-s1702` → `airesearch-2020`."""
+    return parse_partition_key(key).scope
 
 
 # `neurips-2010..2018` (or `neurips-2010..neurips-2018`) and `neurips-*`.

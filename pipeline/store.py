@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -354,18 +355,19 @@ class Warehouse:
         return pd.DataFrame(out, index=range(len(frame)))
 
     @staticmethod
-    def _select(table: str) -> str:
+    def _column(name: str, sql_type: str) -> str:
+        """One column of `_select`."""
+        if sql_type.endswith("[]"):
+            shape = '"VARCHAR"'
+            for _ in range(sql_type.count("[]")):
+                shape = f"[{shape}]"
+            return f"CAST(from_json({name}, '{shape}') AS {sql_type}) AS {name}"
+        return f"CAST({name} AS {sql_type}) AS {name}"
+
+    @classmethod
+    def _select(cls, table: str) -> str:
         """The SELECT list that reads a `_frame` back with the schema's types."""
-        parts = []
-        for name, sql_type in columns_of(table):
-            if sql_type.endswith("[]"):
-                shape = '"VARCHAR"'
-                for _ in range(sql_type.count("[]")):
-                    shape = f"[{shape}]"
-                parts.append(f"CAST(from_json({name}, '{shape}') AS {sql_type}) AS {name}")
-            else:
-                parts.append(f"CAST({name} AS {sql_type}) AS {name}")
-        return ", ".join(parts)
+        return ", ".join(cls._column(name, sql_type) for name, sql_type in columns_of(table))
 
     def replace_partition(
         self, table: str, partition_key: str, rows: pd.DataFrame | list[dict], con=None
@@ -402,6 +404,69 @@ class Warehouse:
                 c.execute("ROLLBACK")
                 raise
         return len(frame)
+
+    def replace_partition_staged(self, table: str, partition_key: str, batches: Iterable[pd.DataFrame | list[dict]],
+                                 finish: Callable[[], dict[str, Any]] | None = None, con=None) -> int:
+        """Replace the partition with rows that arrive in batches (a source read page by page).
+
+        Each batch goes to a scratch Parquet file as it comes, so memory holds one batch, not
+        the partition; the partition is then replaced from that file in one transaction (one
+        commit on Delta). Until then the previous rows stay, and a read that fails halfway
+        stores nothing. `finish()`, called after the last batch, gives values for columns known
+        only then (a digest over every page read), set on every row."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        with tempfile.TemporaryDirectory(prefix="paperatlas-stage-") as scratch:
+            path = Path(scratch) / f"{table}.parquet"
+            writer, count = None, 0
+            try:
+                for rows in batches:
+                    frame = self._frame(table, rows)
+                    strays = frame.loc[frame["partition_key"] != partition_key, "partition_key"]
+                    if len(strays):
+                        raise ValueError(f"{table}: rows for partition {strays.iloc[0]!r} given to replace "
+                                         f"{partition_key!r}")
+                    data = pa.Table.from_pandas(frame, preserve_index=False)
+                    writer = writer or pq.ParquetWriter(path, data.schema)
+                    writer.write_table(data.cast(writer.schema))
+                    count += len(frame)
+            finally:
+                if writer is not None:
+                    writer.close()
+            overrides = dict(finish()) if finish is not None else {}
+            return self._replace_from_file(table, partition_key, path if count else None, overrides, count, con)
+
+    def _replace_from_file(self, table: str, partition_key: str, path: Path | None, overrides: dict, count: int,
+                           con) -> int:
+        with self.connection(con) as c:
+            c.execute("BEGIN TRANSACTION")
+            try:
+                c.execute(f"DELETE FROM {table} WHERE partition_key = ?", [partition_key])
+                if path is not None:
+                    select, params = self._select_with(table, overrides)
+                    c.execute(f"INSERT INTO {table} BY NAME SELECT {select} FROM read_parquet(?)", [*params, str(path)])
+                c.execute("COMMIT")
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+        return count
+
+    @classmethod
+    def _select_with(cls, table: str, overrides: dict) -> tuple[str, list]:
+        """`_select(table)` with the columns of `overrides` set to one value each (parameters)."""
+        columns = columns_of(table)
+        unknown = set(overrides) - {name for name, _ in columns}
+        if unknown:
+            raise ValueError(f"{table}: no column {sorted(unknown)[0]!r}")
+        parts, params = [], []
+        for name, sql_type in columns:
+            if name in overrides:
+                parts.append(f"CAST(? AS {sql_type}) AS {name}")
+                params.append(overrides[name])
+            else:
+                parts.append(cls._column(name, sql_type))
+        return ", ".join(parts), params
 
     def read_partition(self, table: str, partition_key: str, con=None) -> pd.DataFrame:
         with self.connection(con) as c:

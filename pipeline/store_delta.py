@@ -316,6 +316,37 @@ class DeltaWarehouse(Warehouse):
         self._refresh(con, table)
         return len(frame)
 
+    def _replace_from_file(self, table: str, partition_key: str, path, overrides: dict, count: int, con) -> int:
+        """The partition replaced by the staged Parquet file in one commit, read batch by batch
+        (`replace_partition_staged`)."""
+        if path is None:
+            self.delete_where(table, "partition_key = ?", [partition_key], con=con)
+            return 0
+        if self.read_only:
+            raise StoreError(f"{self.uri}: opened read-only")
+        import pyarrow as pa
+        from deltalake import write_deltalake
+
+        self._create(table)
+        schema = arrow_schema(table)
+        condition = predicate("partition_key = ?", [partition_key])
+        select, params = self._select_with(table, overrides)
+
+        def write():
+            scratch = duckdb.connect(":memory:")
+            try:
+                reader = scratch.sql(f"SELECT {select} FROM read_parquet(?)", params=[*params, str(path)]) \
+                    .to_arrow_reader(65536)
+                batches = (batch.cast(schema) for batch in reader)
+                write_deltalake(self.table_uri(table), pa.RecordBatchReader.from_batches(schema, batches),
+                                mode="overwrite", predicate=condition, storage_options=self._storage_options())
+            finally:
+                scratch.close()
+
+        self._commit(table, write)
+        self._refresh(con, table)
+        return count
+
     def delete_where(self, table: str, where: str, params: list, con=None) -> None:
         condition = predicate(where, params)
         self._create(table)

@@ -66,6 +66,7 @@ class ParseResult:
     from_cache: bool = True
     fetched_at: datetime | None = None  # the newest download among the documents read
     stats: dict[str, int] = field(default_factory=dict)
+    streamed: int = 0  # papers written batch by batch (then `papers` stays empty)
 
 
 @dataclass(frozen=True)
@@ -237,13 +238,17 @@ def paper_identity(title: str | None, authors) -> str | None:
     return key + "|" + "|".join(plain(a) for a in (list(authors) if authors is not None else []))
 
 
-def merge_repeats(pk, source: str, papers: list) -> tuple[list, list]:
+def merge_repeats(pk, source: str, papers: list, kept: dict[str, Any] | None = None) -> tuple[list, list]:
     """One paper for records a source lists twice under different ids (NeurIPS 2017's list
     carries three): the first is kept, with what the others add where it has nothing (abstract,
-    PDF link, affiliations, domains); each repeat becomes a warning naming both ids."""
+    PDF link, affiliations, domains); each repeat becomes a warning naming both ids.
+
+    A source read in batches passes the same `kept` for every batch, with the papers already
+    written replaced by their ids (`forget_papers`): a repeat of one of those is dropped with
+    the same warning, as there is nothing left to merge it into."""
     from ..models import IngestError
 
-    kept: dict[str, Any] = {}
+    kept = {} if kept is None else kept
     out, errors = [], []
     for paper in papers:
         key = paper_identity(paper.title, paper.authors) if paper.authors else None
@@ -252,6 +257,11 @@ def merge_repeats(pk, source: str, papers: list) -> tuple[list, list]:
             if key:
                 kept[key] = paper
             out.append(paper)
+            continue
+        if isinstance(first, str):
+            errors.append(IngestError(pk.key, "raw_papers", f"paper {paper.paper_id}",
+                                      f"[{source}] lists this paper twice (as {first} and {paper.paper_id}, same "
+                                      f"title and authors); {paper.paper_id} was dropped", "warning"))
             continue
         for name in ("abstract", "pdf_url", "pdf_path", "track"):
             if not getattr(first, name) and getattr(paper, name):
@@ -265,6 +275,13 @@ def merge_repeats(pk, source: str, papers: list) -> tuple[list, list]:
                                   f"[{source}] lists this paper twice (as {first.paper_id} and {paper.paper_id}, "
                                   f"same title and authors); merged into {first.paper_id}", "warning"))
     return out, errors
+
+
+def forget_papers(kept: dict[str, Any]) -> None:
+    """`kept` of `merge_repeats` with each paper replaced by its id, once its batch is written."""
+    for key, first in kept.items():
+        if not isinstance(first, str):
+            kept[key] = first.paper_id
 
 
 def surname_key(name: str | None) -> str:

@@ -37,7 +37,8 @@ class Collected:
         rows = []
         for priority, (result, stat) in enumerate(zip(self.results, self.stats), start=1):
             rows.append({
-                "partition_key": pk.key, "source": result.source, "priority": priority, "papers": len(result.papers),
+                "partition_key": pk.key, "source": result.source, "priority": priority,
+                "papers": len(result.papers) or result.streamed,
                 "records": result.records, "errors": len(result.errors), "matched": stat.matched,
                 "added": stat.added, "refs": len(result.refs),
                 "first_ref": result.refs[0] if result.refs else None, "sha256": result.sha256,

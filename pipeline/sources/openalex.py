@@ -16,8 +16,9 @@ The API key (`PAPERATLAS_OPENALEX_API_KEY`) is sent as `api_key` and never store
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Callable, Iterable, Iterator
-from itertools import chain
+from itertools import chain, islice
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -32,7 +33,13 @@ if TYPE_CHECKING:
 SOURCE = "openalex"
 DEFAULT_API = "https://api.openalex.org"
 PER_PAGE = 200
-MAX_PAGES = 500  # 100,000 works: a filter that broad is a mistake, not a venue
+# A runaway guard, not a limit on scopes: a venue-year larger than PAPERATLAS_OPENALEX_SPLIT is
+# split into sub-partitions (`parts`) long before one read comes near it.
+MAX_PAGES = 10_000
+BATCH = 5_000  # works parsed and staged at a time (`stream`)
+# A month still above the split size is split by its works' primary subfield.
+SPLIT_FIELD = "primary_topic.subfield.id"
+NO_SUBFIELD = "0"  # the sub-partition of works without a primary topic
 SELECT = ("id,doi,display_name,publication_year,type,authorships,abstract_inverted_index,"
           "primary_location,best_oa_location")
 # An OpenAlex API that cannot be reached: the setting that points elsewhere.
@@ -42,14 +49,35 @@ OFFLINE_HINT = ("set PAPERATLAS_OPENALEX_BASE to an OpenAlex mirror or self-host
 
 def year_filter(base: str, pk: PartitionKey, dates: DateWindow | None = None) -> str:
     """The venue's filter for one year: `publication_year:Y`, or with a date window
-    `from_publication_date:Y-MM-DD,to_publication_date:Y-MM-DD`."""
+    `from_publication_date:Y-MM-DD,to_publication_date:Y-MM-DD`. A sub-partition narrows it to
+    its month (within the window) and, when it has one, its subfield
+    (`primary_topic.subfield.id:1702`; `:null` for works without a primary topic)."""
     base = base.format(venue=pk.venue, year=pk.year).strip().strip(",")
     if not base:
         raise SourceError(f"{pk}: the OpenAlex filter for venue {pk.venue!r} is empty")
+    if pk.month:
+        window = month_window(pk, dates)
+        if window is None:
+            raise SourceError(f"{pk}: month {pk.month} is outside the venue's dates ({'..'.join(dates or ())})")
+        dates = window
     if dates is None:
-        return f"{base},publication_year:{pk.year}"
-    start, end = dates
-    return f"{base},from_publication_date:{pk.year}-{start},to_publication_date:{pk.year}-{end}"
+        flt = f"{base},publication_year:{pk.year}"
+    else:
+        start, end = dates
+        flt = f"{base},from_publication_date:{pk.year}-{start},to_publication_date:{pk.year}-{end}"
+    if pk.subfield:
+        flt += f",{SPLIT_FIELD}:{'null' if pk.subfield == NO_SUBFIELD else pk.subfield}"
+    return flt
+
+
+def month_window(pk: PartitionKey, dates: DateWindow | None = None) -> DateWindow | None:
+    """The days of `pk`'s month as ("MM-DD", "MM-DD"), cut to the venue's window; None when
+    the month lies outside it."""
+    last = calendar.monthrange(pk.year, pk.month)[1]
+    start, end = f"{pk.month:02d}-01", f"{pk.month:02d}-{last:02d}"
+    if dates is not None:
+        start, end = max(start, dates[0]), min(end, dates[1])
+    return (start, end) if start <= end else None
 
 
 def page_url(api: str, flt: str, cursor: str, per_page: int = PER_PAGE) -> str:
@@ -109,30 +137,56 @@ def read(http: HttpClient, pk: PartitionKey, base_filter: str, api: str = DEFAUL
     return digest.fill(parse_works(chain.from_iterable(pages), pk, api))
 
 
-def parse_works(works: Iterable, pk: PartitionKey, api: str = DEFAULT_API) -> ParseResult:
-    """Papers from OpenAlex works, read as they come (a list, or the pages of `iter_pages`)."""
-    result = ParseResult(source=SOURCE)
-    fetched_at = utcnow()
-    seen: set[str] = set()
-    for index, work in enumerate(works):
-        result.records = index + 1
+def stream(http: HttpClient, pk: PartitionKey, base_filter: str, api: str = DEFAULT_API,
+           secret_params: dict | None = None, refresh: bool = False,
+           progress: Callable[[str], None] | None = None, dates: DateWindow | None = None,
+           batch: int = BATCH) -> Streamed:
+    """The works of the venue-year as batches of papers, read page by page: memory holds one
+    page and one batch, never the scope. Totals, errors and the digest are in `.result`,
+    complete once the batches are exhausted."""
+    digest = Digest()
+    pages = iter_pages(http, pk, year_filter(base_filter, pk, dates), api, secret_params, refresh, digest, progress)
+    return Streamed(WorkParser(pk, api), chain.from_iterable(pages), digest, batch)
+
+
+class WorkParser:
+    """Papers from OpenAlex works, fed in any number of pieces; `result` gathers the count of
+    records and the errors over all of them (a work listed twice is caught across pieces)."""
+
+    def __init__(self, pk: PartitionKey, api: str = DEFAULT_API):
+        self.pk, self.api = pk, api
+        self.result = ParseResult(source=SOURCE)
+        self.fetched_at = utcnow()
+        self.seen: set[str] = set()
+
+    def parse(self, works: Iterable) -> list[Paper]:
+        papers = []
+        for work in works:
+            index = self.result.records
+            self.result.records += 1
+            paper = self.paper(work, index)
+            if paper is not None:
+                papers.append(paper)
+        return papers
+
+    def error(self, item: str, reason: str, severity: str = "error") -> None:
+        self.result.errors.append(IngestError(self.pk.key, STAGE, item, reason, severity))
+
+    def paper(self, work, index: int) -> Paper | None:
+        pk = self.pk
         if not isinstance(work, dict):
-            result.errors.append(IngestError(pk.key, STAGE, f"work #{index}", f"is a JSON {type(work).__name__}"))
-            continue
+            return self.error(f"work #{index}", f"is a JSON {type(work).__name__}")
         work_id = str(work.get("id") or "").rsplit("/", 1)[-1] or f"#{index}"
         item = f"work {work_id}"
-        if work_id in seen:
-            result.errors.append(IngestError(pk.key, STAGE, item, "listed twice; the first was kept", "warning"))
-            continue
+        if work_id in self.seen:
+            return self.error(item, "listed twice; the first was kept", "warning")
         title = " ".join(str(work.get("display_name") or work.get("title") or "").split())
         if not title:
-            result.errors.append(IngestError(pk.key, STAGE, item, "has no title"))
-            continue
+            return self.error(item, "has no title")
         authorships = work.get("authorships") or []
         if not isinstance(authorships, list):
-            result.errors.append(IngestError(pk.key, STAGE, item, "'authorships' is not a list"))
-            continue
-        ref = str(work.get("id") or f"{api}/works/{work_id}")
+            return self.error(item, "'authorships' is not a list")
+        ref = str(work.get("id") or f"{self.api}/works/{work_id}")
         names, affiliations, blocks = [], [], []
         for authorship in authorships:
             if not isinstance(authorship, dict):
@@ -151,16 +205,95 @@ def parse_works(works: Iterable, pk: PartitionKey, api: str = DEFAULT_API) -> Pa
                                         list(dict.fromkeys(countries)))])
         location = work.get("best_oa_location") if isinstance(work.get("best_oa_location"), dict) else {}
         primary = work.get("primary_location") if isinstance(work.get("primary_location"), dict) else {}
-        seen.add(work_id)
-        result.papers.append(Paper(
+        self.seen.add(work_id)
+        return Paper(
             partition_key=pk.key, paper_id=work_id, venue=pk.venue, year=pk.year, title=title,
             abstract=abstract_text(work.get("abstract_inverted_index")), authors=names,
             affiliations=affiliations, email_domains=[None] * len(names),
             pdf_url=location.get("pdf_url") or primary.get("pdf_url"), status=work.get("type"),
             track=((primary.get("source") or {}).get("display_name") if isinstance(primary.get("source"), dict) else None),
-            source=SOURCE, source_ref=ref, fetched_at=fetched_at, author_sources=blocks,
-        ))
-    return result
+            source=SOURCE, source_ref=ref, fetched_at=self.fetched_at, author_sources=blocks,
+        )
+
+
+def parse_works(works: Iterable, pk: PartitionKey, api: str = DEFAULT_API) -> ParseResult:
+    """Papers from OpenAlex works, read as they come (a list, or the pages of `iter_pages`)."""
+    parser = WorkParser(pk, api)
+    parser.result.papers = parser.parse(works)
+    return parser.result
+
+
+class Streamed:
+    """A source read in batches of papers (`for papers in streamed`); `result` holds the records,
+    errors and digest of everything read, complete once the batches are exhausted."""
+
+    def __init__(self, parser: WorkParser, works: Iterator, digest: Digest, batch: int = BATCH):
+        self.parser, self.works, self.digest, self.batch = parser, works, digest, batch
+
+    @property
+    def result(self) -> ParseResult:
+        return self.digest.fill(self.parser.result)
+
+    def __iter__(self) -> Iterator[list[Paper]]:
+        while chunk := list(islice(self.works, self.batch)):
+            papers = self.parser.parse(chunk)
+            if papers:
+                yield papers
+
+
+def count(http: HttpClient, flt: str, api: str = DEFAULT_API, secret_params: dict | None = None,
+          group_by: str | None = None):
+    """OpenAlex's `meta.count` for the filter (one request, one work), or with `group_by` the
+    count of each group ({key: count}, works without the field under "unknown")."""
+    url = f"{api.rstrip('/')}/works?filter={quote(flt, safe=':,|')}&per-page=1"
+    if group_by:
+        url += f"&group_by={group_by}:include_unknown"
+    data = fetch_json(http, url, f"OpenAlex count of {flt!r}", refresh=True,
+                      check=shaped("an OpenAlex list answer", meta=dict), offline_hint=OFFLINE_HINT,
+                      secret_params=secret_params)
+    if not group_by:
+        declared = data["meta"].get("count")
+        if not isinstance(declared, int):
+            raise SourceError(f"OpenAlex gave no count for {flt!r}")
+        return declared
+    groups = data.get("group_by")
+    if not isinstance(groups, list):
+        raise SourceError(f"OpenAlex gave no groups of {group_by} for {flt!r}")
+    return {str(g.get("key") or "unknown").rsplit("/", 1)[-1]: int(g.get("count") or 0)
+            for g in groups if isinstance(g, dict)}
+
+
+def parts(http: HttpClient, pk: PartitionKey, base_filter: str, limit: int, api: str = DEFAULT_API,
+          secret_params: dict | None = None, dates: DateWindow | None = None) -> list[tuple[PartitionKey, int]]:
+    """The partitions that read the venue-year, each with its count of works: the year itself
+    when it holds at most `limit` works; else one per publication month, and a month above
+    `limit` one per primary subfield (works without one in `-s0`). The parts' counts must add
+    up to the year's, else SourceError: a split that loses works would go unnoticed."""
+    total = count(http, year_filter(base_filter, pk, dates), api, secret_params)
+    if total <= limit or pk.subfield:
+        return [(pk, total)]
+    out: list[tuple[PartitionKey, int]] = []
+    for month in [pk.month] if pk.month else range(1, 13):
+        part = pk.part(month)
+        if month_window(part, dates) is None:
+            continue
+        flt = year_filter(base_filter, part, dates)
+        works = count(http, flt, api, secret_params)
+        if works <= limit:
+            out += [(part, works)] if works else []
+            continue
+        groups = count(http, flt, api, secret_params, group_by=SPLIT_FIELD)
+        subfields = [(pk.part(month, NO_SUBFIELD if key == "unknown" else str(int(key))), n)
+                     for key, n in groups.items() if n and (key == "unknown" or key.isdigit())]
+        if sum(n for _, n in subfields) != works:
+            raise SourceError(f"{part}: OpenAlex counts {works} works but its subfields add up to "
+                              f"{sum(n for _, n in subfields)}; the month cannot be split without losing works")
+        out += sorted(subfields, key=lambda item: item[0].key)
+    if sum(n for _, n in out) != total:
+        raise SourceError(f"{pk}: OpenAlex counts {total} works but its months add up to {sum(n for _, n in out)} "
+                          "(works without a publication date in the year?); narrow the filter or raise "
+                          "PAPERATLAS_OPENALEX_SPLIT")
+    return out
 
 
 def available(http: HttpClient, pk: PartitionKey, base_filter: str, api: str = DEFAULT_API,
@@ -196,6 +329,18 @@ class OpenAlex:
             raise SourceError(f"{pk}: no OpenAlex filter is configured for venue {pk.venue!r}")
         return read(self.config.client(self.rate), pk, venue.openalex, self.api, self.secret_params(), refresh, progress,
                     venue.dates)
+
+    def stream(self, pk: PartitionKey, venue, refresh: bool = False, progress=None) -> Streamed:
+        if not venue.openalex:
+            raise SourceError(f"{pk}: no OpenAlex filter is configured for venue {pk.venue!r}")
+        return stream(self.config.client(self.rate), pk, venue.openalex, self.api, self.secret_params(), refresh,
+                      progress, venue.dates)
+
+    def parts(self, pk: PartitionKey, venue, limit: int) -> list[tuple[PartitionKey, int]]:
+        if not venue.openalex:
+            raise SourceError(f"{pk}: no OpenAlex filter is configured for venue {pk.venue!r}")
+        return parts(self.config.client(self.rate), pk, venue.openalex, limit, self.api, self.secret_params(),
+                     venue.dates)
 
     def available(self, pk: PartitionKey, venue) -> bool:
         return bool(venue.openalex) and available(self.config.client(self.rate), pk, venue.openalex, self.api,

@@ -10,8 +10,9 @@ import pandas as pd
 from ..models import FilePath, IngestError, Markdown, Outcome, Url, scrub_paper
 from ..partitions import PartitionKey
 from ..text import errors_summary, markdown_table, named, preview
-from .base import STAGE, Source, SourceError
-from .collect import collect
+from .base import STAGE, Source, SourceError, forget_papers, merge_repeats
+from .collect import Collected, collect, sources_for
+from .merge import MergeStats
 from .plan import PlanError, SourcePlan
 
 SOURCE_READ_COLUMNS = ["source", "priority", "papers", "matched", "added", "errors", "from_cache", "first_ref"]
@@ -22,7 +23,11 @@ def raw_papers(store, pk: PartitionKey, plan: Callable[[], SourcePlan], sources:
     """Accepted papers of the venue-year from its sources, merged; table `raw_papers` (and
     `source_reads`: what each source gave)."""
     try:
-        got = collect(pk, plan(), sources, refresh=refresh, progress=log)
+        the_plan = plan()
+        streaming = streamed_source(pk, the_plan, sources)
+        if streaming is not None:
+            return streamed(store, pk, the_plan, sources[streaming], refresh, log)
+        got = collect(pk, the_plan, sources, refresh=refresh, progress=log)
     except (SourceError, PlanError) as exc:  # the venue-year cannot be read: the previous rows stay
         which = re.match(r"\[(\w+)\] ", str(exc))
         raise store.refuse(pk.key, STAGE, f"source {which.group(1)}" if which else "source", str(exc),
@@ -55,4 +60,83 @@ def raw_papers(store, pk: PartitionKey, plan: Callable[[], SourcePlan], sources:
         "source": Url(ref) if ref.startswith("http") else FilePath(ref),
         "source_sha256": got.sha256,
         "skipped_not_accepted": got.skipped,
+    })
+
+
+def streamed_source(pk: PartitionKey, plan: SourcePlan, sources: Mapping[str, Source]) -> str | None:
+    """The source that reads `pk` batch by batch: the venue-year's only source, when it can."""
+    names = sources_for(pk, plan, sources)
+    if len(names) == 1 and hasattr(sources.get(names[0]), "stream"):
+        return names[0]
+    return None
+
+
+def streamed(store, pk: PartitionKey, plan: SourcePlan, source, refresh: bool, log: Callable[[str], None]) -> Outcome:
+    """`raw_papers` from a source read in batches (OpenAlex): each batch is merged with the
+    repeats seen so far, cleaned and staged, so memory holds one batch; the partition is
+    replaced once every page is read (a failure halfway stores nothing). The digest of the
+    pages, known at the end, is set on every paper."""
+    name = source.name
+    reading = source.stream(pk, plan.venue(pk.venue), refresh=refresh, progress=log)
+    errors: list[IngestError] = []
+    kept: dict = {}
+    tally = {"papers": 0, "with_affiliations": 0}
+    first: list[pd.DataFrame] = []
+
+    def frames():
+        for batch in reading:
+            batch, repeats = merge_repeats(pk, name, batch, kept)
+            errors.extend(repeats)
+            for paper in batch:
+                fields = scrub_paper(paper)
+                if fields:
+                    errors.append(IngestError(pk.key, STAGE, f"paper {paper.paper_id}", f"{', '.join(fields)}: "
+                                              "characters that cannot be stored (lone surrogates, NUL or other "
+                                              "controls) were replaced", "warning"))
+            forget_papers(kept)
+            tally["papers"] += len(batch)
+            tally["with_affiliations"] += sum(1 for p in batch if any(p.affiliations) or p.unaligned_affiliations)
+            frame = pd.DataFrame([p.row() for p in batch])
+            frame["fetched_at"] = pd.to_datetime(frame["fetched_at"], utc=True).dt.tz_localize(None)
+            if not first:
+                first.append(frame.head(20))
+            log(f"{pk}: {tally['papers']} papers staged")
+            yield frame
+
+    def finish() -> dict:
+        result = reading.result
+        if not tally["papers"]:
+            raise SourceError(f"[{name}] {pk}: yielded no papers ({result.records} records, "
+                              f"{len(result.errors)} unreadable) from {result.refs[0] if result.refs else 'its source'}",
+                              result.errors)
+        result.streamed = tally["papers"]
+        if result.fetched_at is None:
+            return {"source_sha256": result.sha256}
+        fetched = pd.Timestamp(result.fetched_at)
+        fetched = fetched.tz_convert(None) if fetched.tzinfo else fetched
+        return {"source_sha256": result.sha256, "fetched_at": fetched.to_pydatetime()}
+
+    with store.connect() as con:
+        rows = store.replace_partition_staged("raw_papers", pk.key, frames(), finish=finish, con=con)
+        result = reading.result
+        result.source = result.source or name
+        errors = result.errors + errors
+        got = Collected([], [result], [MergeStats(name, rows, added=rows)], errors)
+        store.replace_partition("source_reads", pk.key, got.source_rows(pk), con=con)
+        store.record_errors(pk.key, STAGE, errors, con=con)
+    log(f"{pk}: {rows} papers from {name} ({got.how}, in batches); {named(errors)}")
+    frame = first[0] if first else pd.DataFrame()
+    ref = got.ref
+    return Outcome(rows=rows, row="accepted paper", metadata={
+        "preview": preview(frame, ["paper_id", "title", "authors", "sources"]),
+        **errors_summary(errors),
+        "papers": rows,
+        "papers_with_affiliations": tally["with_affiliations"],
+        "sources": [name],
+        "per_source": Markdown(markdown_table(pd.DataFrame(got.source_rows(pk), columns=SOURCE_READ_COLUMNS))),
+        "papers_in_several_sources": 0,
+        "source": Url(ref) if ref.startswith("http") else FilePath(ref),
+        "source_sha256": result.sha256,
+        "skipped_not_accepted": got.skipped,
+        "read_in_batches": True,
     })
