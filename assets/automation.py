@@ -48,6 +48,13 @@ venue_year_job = define_asset_job(
     "venue_year_job", selection=AssetSelection.assets(*PARTITIONED_ASSETS), partitions_def=venue_year_partitions,
     description="Every partitioned asset of one venue-year, from its sources and PDFs to its report.",
 )
+part_job = define_asset_job(
+    "part_job", selection=AssetSelection.assets(*PARTITIONED_ASSETS) - AssetSelection.assets(venue_year_report),
+    partitions_def=venue_year_partitions,
+    description="Every partitioned asset of one sub-partition (a month of a venue-year read in parts, "
+                "`airesearch-2020-m03`) up to its headline numbers: the report is written for the whole "
+                "venue-year, over all its parts (`paperatlas report airesearch-2020`).",
+)
 aggregates_job = define_asset_job(
     "aggregates_job", selection=AssetSelection.assets(yearly_aggregates, unresolved_affiliations),
     description="Recompute the yearly tables and the unresolved-affiliation review list.",
@@ -61,7 +68,7 @@ terms_job = define_asset_job(
     description="Load the term catalogue (models, architectures, libraries and their origins).",
 )
 overrides_job = define_asset_job("overrides_job", selection=AssetSelection.assets(affiliation_overrides))
-JOBS = [venue_year_job, aggregates_job, reference_job, terms_job]
+JOBS = [venue_year_job, part_job, aggregates_job, reference_job, terms_job]
 
 
 def add_venue_years(instance, keys: list[str]) -> list[str]:

@@ -59,6 +59,7 @@ VARIABLES = (
     Variable("PAPERATLAS_OPENREVIEW_USERNAME", "unset"),
     Variable("PAPERATLAS_OPENREVIEW_PASSWORD", "unset"),
     Variable("PAPERATLAS_OPENALEX_BASE", f"`{DEFAULT_OPENALEX_BASE}`"),
+    Variable("PAPERATLAS_OPENALEX_SPLIT", "`20000`"),
     Variable("PAPERATLAS_OPENALEX_API_KEY", "unset"),
     Variable("PAPERATLAS_OPENALEX_EMAIL", "unset"),
 )
@@ -104,6 +105,8 @@ class Settings:
     home: Path
     paperlists_base: str = DEFAULT_PAPERLISTS_BASE
     openalex_base: str = DEFAULT_OPENALEX_BASE  # the OpenAlex API, or a mirror serving /works the same way
+    # A venue-year with more OpenAlex works than this is read as sub-partitions (months, then subfields).
+    openalex_split: int = 20_000
     ror_dump: str | None = None  # None: the newest dump on Zenodo; "none": no registry
     overrides_env: str | None = None
     http_timeout: float = 60.0
@@ -250,6 +253,7 @@ def load_settings() -> Settings:
         home=default_home(),
         paperlists_base=_env("PAPERATLAS_PAPERLISTS_BASE") or Settings.paperlists_base,
         openalex_base=_url_env("PAPERATLAS_OPENALEX_BASE", Settings.openalex_base),
+        openalex_split=_int_env("PAPERATLAS_OPENALEX_SPLIT", Settings.openalex_split, 1),
         ror_dump=_env("PAPERATLAS_ROR_DUMP"),
         overrides_env=_env("PAPERATLAS_OVERRIDES"),
         http_timeout=_float_env("PAPERATLAS_HTTP_TIMEOUT", Settings.http_timeout, unit="a number of seconds"),

@@ -82,6 +82,9 @@ SCHEMA: dict[str, str] = {
     "country_edges": """
         partition_key VARCHAR NOT NULL, venue VARCHAR, year INTEGER, paper_id VARCHAR NOT NULL,
         country_a VARCHAR NOT NULL, country_b VARCHAR NOT NULL, fractional DOUBLE""",
+    "partition_parts": """
+        scope VARCHAR NOT NULL, partition_key VARCHAR NOT NULL, works INTEGER, source VARCHAR,
+        split_limit INTEGER, planned_at TIMESTAMP""",
     "partition_summary": """
         partition_key VARCHAR NOT NULL, venue VARCHAR, year INTEGER, papers INTEGER,
         papers_with_country INTEGER, international_papers INTEGER, authors INTEGER,
@@ -546,6 +549,16 @@ class Warehouse:
         size = Path(self.database).stat().st_size if not self._memory else 0
         log(f"{self.database}: checkpoint written ({size / 1e6:.1f} MB)")
         return [{"table": "*", "version": None, "files_compacted": 0, "files_written": 0, "files_vacuumed": 0}]
+
+    def drop_partitions(self, keys: list[str], con=None) -> None:
+        """Every row of the partitions `keys`, in every table: a venue-year read whole before and
+        now split into sub-partitions (or the reverse) must not be counted twice."""
+        if not keys:
+            return
+        marks = ", ".join("?" for _ in keys)
+        for table in SCHEMA:
+            if any(name == "partition_key" for name, _ in columns_of(table)):
+                self.delete_where(table, f"partition_key IN ({marks})", list(keys), con=con)
 
     def partitions(self, table: str = "raw_papers", con=None) -> list[str]:
         with self.connection(con) as c:

@@ -90,7 +90,7 @@ def test_the_snapshot_covers_every_stage(home):
                                                                "countries", "mentions", "reports", "studies"}
     assert len(pinned["assets"]) == 21 and len(pinned["asset_checks"]) >= 9
     studies = {f"study_{name}_job" for name in ("wired_neurips", "eto_cross_border", "ml_global_impact_2025")}
-    assert set(pinned["jobs"]) == {"venue_year_job", "aggregates_job", "reference_job", "terms_job", "overrides_job",
+    assert set(pinned["jobs"]) == {"venue_year_job", "part_job", "aggregates_job", "reference_job", "terms_job", "overrides_job",
                                    *studies}
     assert {"yearly_refresh", "ror_refresh"} <= set(pinned["schedules"])
     assert "default_automation_condition_sensor" in pinned["sensors"]

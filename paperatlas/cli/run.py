@@ -15,7 +15,7 @@ from .options import KEYS_HELP, command, placement_option
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    keys = common.expand(args.partitions, settings, stored=False)
+    keys = split_scopes(settings, common.expand(args.partitions, settings, stored=False))
     outcome = materialise(settings, keys, refresh=args.refresh, refresh_ror=args.refresh_ror, pdfs=args.pdfs,
                           placement=args.placement, aggregates=not args.no_aggregates)
     print(f"materialised {len(outcome.done)}/{len(keys)} venue-years in {time.monotonic() - common.STARTED[0]:.1f}s "
@@ -60,6 +60,7 @@ def materialise(settings: Settings, keys: list[str], refresh: bool = False, refr
     from ..assets.automation import add_venue_years
 
     from ..definitions import build_definitions, build_resources
+    from ..pipeline.partitions import parse_partition_key
 
     if pdfs:
         settings = dataclasses.replace(settings, pdf_mode=pdfs)
@@ -85,7 +86,8 @@ def materialise(settings: Settings, keys: list[str], refresh: bool = False, refr
     warnings: list[str] = []
     for n, key in enumerate(keys, start=1):
         print(f"[{n}/{len(keys)}] {key}", file=sys.stderr, flush=True)
-        result = execution.execute(settings, defs, "venue_year_job", instance, run_config, key)
+        job = "part_job" if parse_partition_key(key).is_part else "venue_year_job"
+        result = execution.execute(settings, defs, job, instance, run_config, key)
         if not result.success:
             failed.append((key, execution.why_failed(result)))
         # A failed asset check does not fail the run; a number that fails an ERROR check is
@@ -108,6 +110,58 @@ def materialise(settings: Settings, keys: list[str], refresh: bool = False, refr
     return Materialised(done, failed, checks_failed, warnings, settings)
 
 
+def split_scopes(settings: Settings, keys: list[str]) -> list[str]:
+    """`keys` with each venue-year too large for one step replaced by its sub-partitions
+    (pipeline/sources/parts.py), the split recorded in `partition_parts`, and the rows of a
+    previous reading that the split replaces dropped. A source that cannot be asked leaves the
+    key whole: its run then fails with the reason."""
+    from ..pipeline.partitions import parse_partition_key
+    from ..pipeline.sources import registry
+    from ..pipeline.sources.base import SourceError
+    from ..pipeline.sources.parts import plan_split
+
+    plan, sources = common.sources_plan(settings), None
+    out: list[str] = []
+    for key in keys:
+        pk = parse_partition_key(key)
+        if not plan.venue(pk.venue).openalex:  # only OpenAlex scopes are counted before they are read
+            out.append(key)
+            continue
+        sources = sources or registry.build(settings)
+        try:
+            split = plan_split(pk, plan, sources)
+        except SourceError as exc:
+            print(f"paperatlas: {key}: cannot plan its reading ({exc}); read whole", file=sys.stderr)
+            split = None
+        if split is None:
+            out.append(key)
+            continue
+        print(split.describe(), file=sys.stderr, flush=True)
+        record_split(settings, split)
+        out.extend(split.keys)
+    return list(dict.fromkeys(out))
+
+
+def record_split(settings: Settings, split) -> None:
+    """Store the split (table `partition_parts`) and drop the rows of partitions it replaces:
+    the whole year read before, or parts of an earlier split that are no longer parts."""
+    from ..pipeline.sources.queries import stored_parts
+
+    store = common.open_store(settings)
+    scope = split.scope.key
+    with store.connect() as con:
+        stale = [k for k in stored_parts(store, scope, con=con) if k not in split.keys]
+        store.drop_partitions(stale, con=con)
+        if split.scope.is_part:  # a month planned alone: its own parts replace what it had
+            store.replace_where("partition_parts", split.rows(), "partition_key = ? OR starts_with(partition_key, ?)",
+                                [scope, scope + "-"], con=con)
+        else:
+            store.replace_where("partition_parts", split.rows(), "scope = ?", [scope], con=con)
+    if stale:
+        print(f"paperatlas: {scope}: dropped the rows of {', '.join(stale)} (now read as {len(split.keys)} "
+              "partitions)", file=sys.stderr)
+
+
 def cmd_partitions(args: argparse.Namespace, settings: Settings) -> int:
     from ..assets.automation import add_venue_years
     from ..assets.partitions import VENUE_YEAR
@@ -116,7 +170,7 @@ def cmd_partitions(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "add":
         if not args.keys:
             raise CliError("partitions add needs VENUE-YEARs, e.g. paperatlas partitions add neurips-2010..2018")
-        keys = common.expand(args.keys, settings, stored=False)
+        keys = split_scopes(settings, common.expand(args.keys, settings, stored=False))
     elif args.action == "catalogue":
         keys = common.sources_plan(settings).catalogue_keys()
     else:

@@ -10,6 +10,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..partitions import SCOPE_SQL
+
 
 def rows_and_resolutions(store, key: str, con=None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The venue-year's author-affiliation rows and the resolver's answers for them."""
@@ -44,8 +46,8 @@ def row_counts(store, key: str, con=None) -> tuple[int, int]:
 
 def decisions(store, key: str, con=None) -> pd.DataFrame:
     """The stored `country_decisions` of a venue-year, in paper and author order."""
-    return store.query("SELECT * FROM country_decisions WHERE partition_key = ? "
-                       "ORDER BY paper_id, author_position NULLS LAST, unit", [key], con=con)
+    return store.query(f"SELECT * FROM country_decisions WHERE {SCOPE_SQL} "
+                       "ORDER BY paper_id, author_position NULLS LAST, unit", [key, key], con=con)
 
 
 def paper_countries(store, key: str, con=None) -> pd.DataFrame:

@@ -16,12 +16,23 @@ from typing import Any
 
 import pandas as pd
 
+from ..partitions import SCOPE_SQL
+
 # -- a venue-year's papers -------------------------------------------------------------------
 
 
 def is_materialised(store, key: str, con=None) -> bool:
     """Whether the venue-year has its row in `partition_summary` (its countries were counted)."""
-    return len(store.query("SELECT 1 FROM partition_summary WHERE partition_key = ?", [key], con=con)) > 0
+    return len(store.query(f"SELECT 1 FROM partition_summary WHERE {SCOPE_SQL}", [key, key], con=con)) > 0
+
+
+def missing_parts(store, key: str, con=None) -> list[str]:
+    """The sub-partitions `run` planned for the venue-year (`partition_parts`) that have not been
+    materialised (no row in `partition_summary`)."""
+    return store.query(
+        "SELECT partition_key FROM partition_parts WHERE scope = ? AND partition_key NOT IN "
+        f"(SELECT partition_key FROM partition_summary WHERE {SCOPE_SQL}) ORDER BY 1", [key, key, key],
+        con=con)["partition_key"].tolist()
 
 
 def papers_for_views(store, key: str, con=None) -> pd.DataFrame:
@@ -29,36 +40,37 @@ def papers_for_views(store, key: str, con=None) -> pd.DataFrame:
     countries stage counts them (pipeline/countries/queries.py, `authors_per_paper`): the
     metadata's authors, or those the PDF gave when the metadata lists fewer."""
     return store.query(
-        """
+        f"""
         SELECT p.paper_id, p.title, coalesce(p.pdf_url, p.pdf_path, p.source_ref) AS url,
                greatest(coalesce(len(p.authors), 0), coalesce(a.pdf_authors, 0)) AS n_authors
-        FROM raw_papers p
-        LEFT JOIN (SELECT paper_id, count(DISTINCT author_position) AS pdf_authors FROM author_affiliations
-                   WHERE partition_key = ? AND counted AND source = 'pdf' GROUP BY paper_id) a USING (paper_id)
-        WHERE p.partition_key = ? ORDER BY p.paper_id
-        """, [key, key], con=con)
+        FROM (SELECT * FROM raw_papers WHERE {SCOPE_SQL}) p
+        LEFT JOIN (SELECT partition_key, paper_id, count(DISTINCT author_position) AS pdf_authors
+                   FROM author_affiliations WHERE {SCOPE_SQL} AND counted AND source = 'pdf'
+                   GROUP BY partition_key, paper_id) a USING (partition_key, paper_id)
+        ORDER BY p.paper_id
+        """, [key, key, key, key], con=con)
 
 
 def paper_ids(store, key: str, con=None) -> list[str]:
     """Every paper id of the venue-year (`raw_papers`), in id order: the country profiles
     count papers without a country too."""
-    return store.query("SELECT paper_id FROM raw_papers WHERE partition_key = ? ORDER BY paper_id", [key],
+    return store.query(f"SELECT paper_id FROM raw_papers WHERE {SCOPE_SQL} ORDER BY paper_id", [key, key],
                        con=con)["paper_id"].astype(str).tolist()
 
 
 def papers_with_authors(store, key: str, con=None) -> pd.DataFrame:
     """paper_id, title and authors: what the duplicate check compares."""
-    return store.query("SELECT paper_id, title, authors FROM raw_papers WHERE partition_key = ?", [key], con=con)
+    return store.query(f"SELECT paper_id, title, authors FROM raw_papers WHERE {SCOPE_SQL}", [key, key], con=con)
 
 
 def paper_mentions(store, key: str, con=None) -> pd.DataFrame:
-    return store.read_partition("paper_mentions", key, con=con)
+    return store.query(f"SELECT * FROM paper_mentions WHERE {SCOPE_SQL}", [key, key], con=con)
 
 
 def pdfs_read(store, key: str, con=None) -> int:
     """Papers whose PDF text was read (the full-text mention numbers stand on these)."""
-    return int(store.scalar("SELECT count(DISTINCT paper_id) FROM paper_texts WHERE partition_key = ? "
-                            "AND error IS NULL AND chars > 0", [key], con=con))
+    return int(store.scalar(f"SELECT count(DISTINCT paper_id) FROM paper_texts WHERE {SCOPE_SQL} "
+                            "AND error IS NULL AND chars > 0", [key, key], con=con))
 
 
 def inputs(store, key: str, con=None) -> dict[str, Any]:
@@ -72,19 +84,37 @@ def inputs(store, key: str, con=None) -> dict[str, Any]:
             "ror_checksum": one("SELECT checksum FROM ror_registry"),
             "ror_records": one("SELECT records FROM ror_registry"),
             "overrides_sha256": one("SELECT DISTINCT file_sha256 FROM affiliation_overrides"),
-            "resolver_version": one("SELECT max(resolver_version) FROM resolved_affiliations WHERE partition_key = ?",
-                                    [key]),
+            "resolver_version": one(f"SELECT max(resolver_version) FROM resolved_affiliations WHERE {SCOPE_SQL}",
+                                    [key, key]),
             "catalogue_sha256": one("SELECT DISTINCT catalogue_sha256 FROM terms"),
-            "source_sha256": one("SELECT min(source_sha256) FROM raw_papers WHERE partition_key = ?", [key]),
+            "source_sha256": one(f"SELECT min(source_sha256) FROM raw_papers WHERE {SCOPE_SQL}", [key, key]),
         }
 
 
 # -- headline numbers --------------------------------------------------------------------------
 
 
+# `headline_numbers` with the rows of sub-partitions (`airesearch-2020-m03`) also summed into
+# their venue-year: every headline number counts papers, and the parts hold disjoint papers, so
+# counts, denominators, bounds and unplaced papers add up, and the share is recomputed.
+FOLDED_HEADLINES = """
+    (SELECT * FROM headline_numbers
+     UNION ALL BY NAME
+     SELECT regexp_extract(partition_key, '^[a-z][a-z0-9]*-[0-9]{4}') AS partition_key, any_value(venue) AS venue,
+            any_value(year) AS year, china_scope, number, any_value(label) AS label,
+            CAST(sum(papers) AS INTEGER) AS papers, CAST(sum(denominator) AS INTEGER) AS denominator,
+            CASE WHEN sum(denominator) > 0 THEN sum(papers) / sum(denominator) END AS share,
+            CAST(sum(low_confidence) AS INTEGER) AS low_confidence, NULL AS snapshot, placement,
+            CAST(sum(low) AS INTEGER) AS low, CAST(sum(high) AS INTEGER) AS high,
+            CAST(sum(unplaced) AS INTEGER) AS unplaced
+     FROM headline_numbers WHERE regexp_matches(partition_key, '^[a-z][a-z0-9]*-[0-9]{4}-m')
+     GROUP BY 1, china_scope, number, placement)"""
+
+
 def headline_numbers(store, con=None) -> pd.DataFrame:
-    """Every stored headline number of every venue-year, placement and China scope."""
-    return store.query("SELECT * FROM headline_numbers", con=con)
+    """Every stored headline number of every venue-year, placement and China scope; a venue-year
+    read as sub-partitions has its parts' rows and their sum under its own key."""
+    return store.query(f"SELECT * FROM {FOLDED_HEADLINES}", con=con)
 
 
 def headline_counts(store, keys: list[str], numbers: tuple[str, ...], scope: str, placement: str,
@@ -93,7 +123,7 @@ def headline_counts(store, keys: list[str], numbers: tuple[str, ...], scope: str
     `keys` under one China scope and placement (rows stored before placements existed count as hq)."""
     marks = ", ".join("?" for _ in keys)
     return store.query(
-        "SELECT partition_key, number, papers, low, high, unplaced FROM headline_numbers "
+        f"SELECT partition_key, number, papers, low, high, unplaced FROM {FOLDED_HEADLINES} "
         f"WHERE number IN ({', '.join('?' for _ in numbers)}) AND china_scope = ? "
         f"AND coalesce(placement, 'hq') = ? AND partition_key IN ({marks})",
         [*numbers, scope, placement, *keys], con=con)
@@ -142,7 +172,7 @@ def snapshot(store, key: str, number: int, con=None) -> pd.DataFrame:
 
 
 def verdicts(store, key: str, con=None) -> list[dict[str, Any]]:
-    return store.records("SELECT * FROM review_verdicts WHERE partition_key = ?", [key], con=con)
+    return store.records(f"SELECT * FROM review_verdicts WHERE {SCOPE_SQL}", [key, key], con=con)
 
 
 def mentions_by_country(store, key: str, con=None) -> pd.DataFrame:
@@ -171,7 +201,7 @@ def study_headlines(store, keys: list[str], con=None) -> pd.DataFrame:
     marks = ", ".join("?" for _ in keys)
     return store.query(
         "SELECT partition_key, china_scope, coalesce(placement, 'hq') AS placement, number, papers, low, high, "
-        f"unplaced, denominator FROM headline_numbers WHERE partition_key IN ({marks})", list(keys), con=con)
+        f"unplaced, denominator FROM {FOLDED_HEADLINES} WHERE partition_key IN ({marks})", list(keys), con=con)
 
 
 def stored_terms(store, con=None) -> pd.DataFrame:

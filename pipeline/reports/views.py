@@ -180,6 +180,11 @@ def build_report(store, key: str, scope: str = "cn", top: int = 10, seed: int = 
     with store.connect() as con:
         if not queries.is_materialised(store, pk.key, con=con):
             raise ReportError(f"{pk} is not materialised yet; run `paperatlas run {pk}` first")
+        missing = queries.missing_parts(store, pk.key, con=con)
+        if missing:
+            raise ReportError(f"{pk} is read as sub-partitions and {len(missing)} of them are not materialised "
+                              f"({', '.join(missing[:5])}{' …' if len(missing) > 5 else ''}); its numbers would "
+                              f"leave their papers out: run `paperatlas run {pk}`")
         views = load_views(store, pk.key, con=con)
         stored = queries.headline_numbers(store, con=con)
         pdfs_read = queries.pdfs_read(store, pk.key, con=con)
@@ -195,7 +200,10 @@ def build_report(store, key: str, scope: str = "cn", top: int = 10, seed: int = 
                                                   {pid: meta for pid in views}))
     tables = folded_tables(pc, pk.key, pk.venue, pk.year, len(views), scope)
     mine = numbers[numbers["placement"] == placement]
-    everything = stored[(stored["partition_key"] != pk.key) & (stored["placement"] == placement)]
+    # Other venue-years, each once: a year read as sub-partitions by its folded row, not its parts.
+    row_scope = stored["partition_key"].str.extract(r"^([a-z][a-z0-9]*-\d{4})", expand=False)
+    is_part = stored["partition_key"].str.contains(r"^[a-z][a-z0-9]*-\d{4}-m", regex=True)
+    everything = stored[(row_scope != pk.scope) & ~is_part & (stored["placement"] == placement)]
     everything = pd.concat([everything, mine], ignore_index=True) if len(everything) else mine
     yearly = counting.yearly_headlines(everything)
     trend = yearly[(yearly["number"] == "us_cn") & (yearly["china_scope"] == scope)

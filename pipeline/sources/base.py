@@ -80,6 +80,7 @@ class SourceConfig:
     retries: int
     rate: float = 0.0
     location: str = ""
+    split: int = 0  # a venue-year with more works than this is read as sub-partitions (0: never split)
     credentials: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
     def secret(self, name: str) -> str | None:

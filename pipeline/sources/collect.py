@@ -79,6 +79,14 @@ def sources_for(pk: PartitionKey, plan: SourcePlan, sources: Mapping[str, Source
     return plan.sources_for(pk)
 
 
+def streamed_source(pk: PartitionKey, plan: SourcePlan, sources: Mapping[str, Source]) -> str | None:
+    """The source that reads `pk` batch by batch: the venue-year's only source, when it can."""
+    names = sources_for(pk, plan, sources)
+    if len(names) == 1 and hasattr(sources.get(names[0]), "stream"):
+        return names[0]
+    return None
+
+
 def collect(pk: PartitionKey, plan: SourcePlan, sources: Mapping[str, Source], refresh: bool = False,
             progress: Callable[[str], None] | None = None) -> Collected:
     venue = plan.venue(pk.venue)

@@ -99,10 +99,12 @@ def abstract_text(index) -> str | None:
 
 def iter_pages(http: HttpClient, pk: PartitionKey, flt: str, api: str = DEFAULT_API,
                secret_params: dict | None = None, refresh: bool = False, digest: Digest | None = None,
-               progress: Callable[[str], None] | None = None) -> Iterator[list]:
+               progress: Callable[[str], None] | None = None, split: int = 0) -> Iterator[list]:
     """Each page's `results` for the filter `flt`, in order (cursor paging). After the last page
     the works read must add up to `meta.count` and be at least one, else SourceError; more than
-    MAX_PAGES pages is a SourceError too. Pages come through `fetch_json` (retries, cache)."""
+    MAX_PAGES pages is a SourceError too. Pages come through `fetch_json` (retries, cache).
+    With `split`, a venue-year (not a sub-partition) declaring more works than that is refused
+    after its first page: `paperatlas run` reads it as sub-partitions."""
     declared = None
     read_so_far = 0
     cursor = "*"
@@ -112,6 +114,10 @@ def iter_pages(http: HttpClient, pk: PartitionKey, flt: str, api: str = DEFAULT_
                           offline_hint=OFFLINE_HINT, secret_params=secret_params)
         if declared is None:
             declared = data["meta"].get("count")
+            if split and not pk.is_part and isinstance(declared, int) and declared > split:
+                raise SourceError(f"{pk}: OpenAlex holds {declared} works for it, more than one step reads "
+                                  f"(PAPERATLAS_OPENALEX_SPLIT={split}); `paperatlas run {pk}` reads it as "
+                                  "sub-partitions by month")
         read_so_far += len(data["results"])
         if progress:
             progress(f"{pk}: {read_so_far}/{declared} OpenAlex works")
@@ -140,13 +146,14 @@ def read(http: HttpClient, pk: PartitionKey, base_filter: str, api: str = DEFAUL
 def stream(http: HttpClient, pk: PartitionKey, base_filter: str, api: str = DEFAULT_API,
            secret_params: dict | None = None, refresh: bool = False,
            progress: Callable[[str], None] | None = None, dates: DateWindow | None = None,
-           batch: int = BATCH) -> Streamed:
+           batch: int | None = None, split: int = 0) -> Streamed:
     """The works of the venue-year as batches of papers, read page by page: memory holds one
     page and one batch, never the scope. Totals, errors and the digest are in `.result`,
     complete once the batches are exhausted."""
     digest = Digest()
-    pages = iter_pages(http, pk, year_filter(base_filter, pk, dates), api, secret_params, refresh, digest, progress)
-    return Streamed(WorkParser(pk, api), chain.from_iterable(pages), digest, batch)
+    pages = iter_pages(http, pk, year_filter(base_filter, pk, dates), api, secret_params, refresh, digest, progress,
+                       split)
+    return Streamed(WorkParser(pk, api), chain.from_iterable(pages), digest, batch or BATCH)
 
 
 class WorkParser:
@@ -334,7 +341,7 @@ class OpenAlex:
         if not venue.openalex:
             raise SourceError(f"{pk}: no OpenAlex filter is configured for venue {pk.venue!r}")
         return stream(self.config.client(self.rate), pk, venue.openalex, self.api, self.secret_params(), refresh,
-                      progress, venue.dates)
+                      progress, venue.dates, split=self.config.split)
 
     def parts(self, pk: PartitionKey, venue, limit: int) -> list[tuple[PartitionKey, int]]:
         if not venue.openalex:

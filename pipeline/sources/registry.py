@@ -39,7 +39,8 @@ def configs(settings) -> dict[str, SourceConfig]:
                   rate=settings.source_rate or 0.0)
     where = {LOCAL: str(settings.local_dir), Paperlists.name: settings.paperlists_base,
              OpenAlex.name: settings.openalex_base}
-    return {name: SourceConfig(location=where.get(name, ""), **common) for name in NAMES}
+    split = {OpenAlex.name: settings.openalex_split}
+    return {name: SourceConfig(location=where.get(name, ""), split=split.get(name, 0), **common) for name in NAMES}
 
 
 def credentials(settings) -> tuple[tuple[str, str], ...]:

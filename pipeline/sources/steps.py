@@ -11,7 +11,7 @@ from ..models import FilePath, IngestError, Markdown, Outcome, Url, scrub_paper
 from ..partitions import PartitionKey
 from ..text import errors_summary, markdown_table, named, preview
 from .base import STAGE, Source, SourceError, forget_papers, merge_repeats
-from .collect import Collected, collect, sources_for
+from .collect import Collected, collect, streamed_source
 from .merge import MergeStats
 from .plan import PlanError, SourcePlan
 
@@ -61,14 +61,6 @@ def raw_papers(store, pk: PartitionKey, plan: Callable[[], SourcePlan], sources:
         "source_sha256": got.sha256,
         "skipped_not_accepted": got.skipped,
     })
-
-
-def streamed_source(pk: PartitionKey, plan: SourcePlan, sources: Mapping[str, Source]) -> str | None:
-    """The source that reads `pk` batch by batch: the venue-year's only source, when it can."""
-    names = sources_for(pk, plan, sources)
-    if len(names) == 1 and hasattr(sources.get(names[0]), "stream"):
-        return names[0]
-    return None
 
 
 def streamed(store, pk: PartitionKey, plan: SourcePlan, source, refresh: bool, log: Callable[[str], None]) -> Outcome:
