@@ -22,7 +22,7 @@ from paperatlas.pipeline.config import load_settings
 from paperatlas.pipeline.partitions import parse_partition_key
 from paperatlas.pipeline.sources import openalex, registry
 from paperatlas.pipeline.sources.base import SourceConfig, SourceError
-from paperatlas.pipeline.sources.openalex_filter import FilterError, compile_filter, matches
+from paperatlas.pipeline.sources.openalex_filter import FilterError, compile_filter, matches, prefilter
 from paperatlas.pipeline.sources.openalex_snapshot import OpenAlexSnapshot
 from paperatlas.pipeline.sources.plan import VenuePlan
 from paperatlas.pipeline.store import Warehouse
@@ -128,6 +128,9 @@ def test_null_and_unsupported_keys():
     assert matches(work, "best_oa_location:null") and not matches(work, "best_oa_location:!null")
     assert matches(work | {"primary_topic": None}, "primary_topic.subfield.id:null")
     assert matches(work, "institutions.country_code:IN") and matches(work, "openalex:w4390000037")
+    quick = prefilter(NATURE_ML)  # only the ids are looked for in the text; the type waits for parsing
+    assert quick(json.dumps(work).encode()) is False and quick(b'"P4310319908" "subfields/1702"')
+    assert all(prefilter(AI_RESEARCH)(json.dumps(w).encode()) for w in fixture_works() if matches(w, AI_RESEARCH))
     with pytest.raises(FilterError, match="'title.search'"):
         compile_filter("title.search:transformers")
     with pytest.raises(FilterError, match="not key:value"):

@@ -127,3 +127,18 @@ def compile_filter(text: str) -> Callable[[dict], bool]:
 
 def matches(work: dict, text: str) -> bool:
     return compile_filter(text)(work)
+
+
+def prefilter(text: str) -> Callable[[bytes], bool]:
+    """A cheap test on a work's JSON text that is False only when the filter surely fails it: every
+    condition on ids (OpenAlex ids `P4310319908`, numeric ids `1702`) needs one of its ids in the
+    text. Conditions on other values are left to `compile_filter`, after parsing."""
+    needs: list[tuple[bytes, ...]] = []
+    for part in (p.strip() for p in str(text or "").split(",")):
+        key, _, value = part.partition(":")
+        if key.strip().lower() in ("publication_year", *DATES) or value.startswith("!"):
+            continue
+        options = [norm(v) for v in value.split("|") if v.strip()]
+        if options and all(o.isdigit() or (o[:1].isalpha() and o[1:].isdigit() and len(o) > 1) for o in options):
+            needs.append(tuple(o.upper().encode() for o in options))
+    return lambda line: all(any(o in line for o in options) for options in needs)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 import shutil
 import time
 import zlib
@@ -40,13 +41,16 @@ from ..partitions import PartitionKey
 from . import queries
 from .base import STAGE, Digest, ParseResult, SourceConfig, SourceError
 from .openalex import BATCH, NO_SUBFIELD, Streamed, WorkParser, month_window, year_filter
-from .openalex_filter import FilterError, compile_filter
+from .openalex_filter import FilterError, compile_filter, prefilter
 
 SOURCE = "openalex_snapshot"
 FOLDER = "openalex-snapshot"
 LAYOUTS = ("data/works", "data/jsonl/works", "")  # where the `updated_date=` folders may sit under the root
 PROGRESS_EVERY = 10  # files between progress lines
 FLUSH_BYTES = 32 << 20  # kept lines held in memory before they go to the part's staging files
+# OpenAlex writes a work's own `id` first: a line no venue can take is parsed only when that id
+# was kept before (its newer version may have left the filter).
+LEADING_ID = re.compile(rb'^\s*\{\s*"id"\s*:\s*"(?:https://openalex\.org/)?([^"/]+)"')
 HINT = ("set PAPERATLAS_OPENALEX_SNAPSHOT to the folder holding data/works/updated_date=*/part_*.gz "
         "(`aws s3 sync s3://openalex/data/works ./openalex/data/works --no-sign-request`) or to s3://openalex")
 
@@ -167,6 +171,7 @@ class VenueIndex:
     flt: str
     test: Callable[[dict], bool]
     before: list[int]
+    maybe: Callable[[bytes], bool] = lambda line: True  # noqa: E731
     during: set[int] = field(default_factory=set)
 
     def known(self, wid: str) -> bool:
@@ -256,7 +261,7 @@ class SnapshotIndex:
                 queries.snapshot_reset(con, venue, flt)
                 shutil.rmtree(self.folder / venue, ignore_errors=True)
             indexes[venue] = VenueIndex(venue, flt, tests[venue],
-                                        sorted(numeric(w) for w in queries.snapshot_ids(con, venue)))
+                                        sorted(numeric(w) for w in queries.snapshot_ids(con, venue)), prefilter(flt))
             read[venue] = queries.snapshot_parts_read(con, venue)
         return indexes, read
 
@@ -280,6 +285,10 @@ class SnapshotIndex:
                     if not line.strip():
                         continue
                     works += 1
+                    if not any(v.maybe(line) for v in venues):  # no venue can take it: parse only a kept id
+                        head = LEADING_ID.match(line)
+                        if head and not any(v.known(head.group(1).decode()) for v in venues):
+                            continue
                     try:
                         work = json.loads(line)
                     except ValueError as exc:
