@@ -62,6 +62,7 @@ VARIABLES = (
     Variable("PAPERATLAS_OPENALEX_SPLIT", "`20000`"),
     Variable("PAPERATLAS_OPENALEX_API_KEY", "unset"),
     Variable("PAPERATLAS_OPENALEX_EMAIL", "unset"),
+    Variable("PAPERATLAS_OPENALEX_SNAPSHOT", "unset"),
 )
 NAMES = {v.name for v in VARIABLES}
 
@@ -107,6 +108,7 @@ class Settings:
     openalex_base: str = DEFAULT_OPENALEX_BASE  # the OpenAlex API, or a mirror serving /works the same way
     # A venue-year with more OpenAlex works than this is read as sub-partitions (months, then subfields).
     openalex_split: int = 20_000
+    openalex_snapshot: str | None = None  # the OpenAlex snapshot: a folder or s3://bucket/prefix holding data/works
     ror_dump: str | None = None  # None: the newest dump on Zenodo; "none": no registry
     overrides_env: str | None = None
     http_timeout: float = 60.0
@@ -242,6 +244,17 @@ def _url_env(name: str, default: str) -> str:
     return raw
 
 
+def _snapshot_env(name: str) -> str | None:
+    """A folder or an s3://bucket[/prefix] URL from `name`; another URL is a ValueError naming it."""
+    raw = (_env(name) or "").strip().rstrip("/")
+    if not raw:
+        return None
+    if "://" in raw and not (raw.lower().startswith("s3://") and len(raw) > len("s3://")):
+        raise ValueError(f"{name}={raw!r}: expected a folder or s3://bucket/prefix holding data/works; "
+                         "fix the value or unset the variable")
+    return raw if raw.startswith("s3://") else str(Path(raw).expanduser())
+
+
 def store_options() -> dict[str, str]:
     """The AWS_* settings that are set, for the Delta store on S3 (secrets: never shown)."""
     return {name: os.environ[name] for name in AWS_VARIABLES if os.environ.get(name)}
@@ -254,6 +267,7 @@ def load_settings() -> Settings:
         paperlists_base=_env("PAPERATLAS_PAPERLISTS_BASE") or Settings.paperlists_base,
         openalex_base=_url_env("PAPERATLAS_OPENALEX_BASE", Settings.openalex_base),
         openalex_split=_int_env("PAPERATLAS_OPENALEX_SPLIT", Settings.openalex_split, 1),
+        openalex_snapshot=_snapshot_env("PAPERATLAS_OPENALEX_SNAPSHOT"),
         ror_dump=_env("PAPERATLAS_ROR_DUMP"),
         overrides_env=_env("PAPERATLAS_OVERRIDES"),
         http_timeout=_float_env("PAPERATLAS_HTTP_TIMEOUT", Settings.http_timeout, unit="a number of seconds"),

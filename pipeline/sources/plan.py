@@ -244,8 +244,9 @@ def load_plan(user_file: str | Path | None = None) -> SourcePlan:
         )
         plan = venues[venue]
         for year, chosen in [(None, plan.sources), *plan.years.items()]:
-            if "openalex" in chosen and not plan.openalex:
-                raise PlanError(f"{where}: uses openalex{' in ' + str(year) if year else ''} but sets no `openalex` filter")
+            for name in ("openalex", "openalex_snapshot"):
+                if name in chosen and not plan.openalex:
+                    raise PlanError(f"{where}: uses {name}{' in ' + str(year) if year else ''} but sets no `openalex` filter")
             if "openreview" in chosen and not plan.openreview:
                 raise PlanError(f"{where}: uses openreview{' in ' + str(year) if year else ''} but sets no `openreview` venue ids")
     return SourcePlan(default, venues, tuple(str(f) for f in files), digest.hexdigest())

@@ -17,13 +17,14 @@ from dataclasses import replace
 from .base import Source, SourceConfig
 from .local import LocalFolders
 from .openalex import OpenAlex
+from .openalex_snapshot import OpenAlexSnapshot
 from .openreview import OpenReview
 from .paperlists import Paperlists
 from .proceedings import Proceedings
 from .virtual_site import VirtualSite
 
 SOURCES: dict[str, type] = {
-    cls.name: cls for cls in (LocalFolders, Paperlists, VirtualSite, Proceedings, OpenReview, OpenAlex)
+    cls.name: cls for cls in (LocalFolders, Paperlists, VirtualSite, Proceedings, OpenReview, OpenAlex, OpenAlexSnapshot)
 }
 LOCAL = LocalFolders.name
 NAMES = tuple(SOURCES)
@@ -38,8 +39,8 @@ def configs(settings) -> dict[str, SourceConfig]:
     common = dict(cache_dir=str(settings.cache_dir), timeout=settings.http_timeout, retries=settings.http_retries,
                   rate=settings.source_rate or 0.0)
     where = {LOCAL: str(settings.local_dir), Paperlists.name: settings.paperlists_base,
-             OpenAlex.name: settings.openalex_base}
-    split = {OpenAlex.name: settings.openalex_split}
+             OpenAlex.name: settings.openalex_base, OpenAlexSnapshot.name: settings.openalex_snapshot or ""}
+    split = {OpenAlex.name: settings.openalex_split, OpenAlexSnapshot.name: settings.openalex_split}
     return {name: SourceConfig(location=where.get(name, ""), split=split.get(name, 0), **common) for name in NAMES}
 
 
