@@ -131,52 +131,58 @@ def test_four_sub_partitions_give_the_numbers_of_one_partition(home, tmp_path, c
 
 
 def test_a_year_above_the_split_is_refused_whole_and_a_missing_part_stops_its_report(home, capsys, monkeypatch):
+    from paperatlas.cli.run import record_split
+    from paperatlas.pipeline.sources.parts import Split
+
     with serve_openalex(scope_works(60), page_size=40) as base:
         monkeypatch.setenv("PAPERATLAS_OPENALEX_BASE", base)
         monkeypatch.setenv("PAPERATLAS_OPENALEX_SPLIT", "20")
-        # Run through Dagster as the UI or a schedule would, without `run`'s split: refused in one line.
-        code, _, err = run(capsys, "run", "airesearch-2025-m01", "airesearch-2025-m02", "--pdfs", "off")
-        assert code == 0, err
-        from paperatlas.pipeline.sources.parts import Split
-        from paperatlas.cli.run import record_split
-
-        pk = parse_partition_key("airesearch-2025")
-        split = Split(pk, tuple((pk.part(m), 15) for m in MONTHS), "openalex", 20)
-        record_split(load_settings(), split)
-        code, _, err = run(capsys, "report", "airesearch-2025")
-        assert code != 0 and "2 of them are not materialised (airesearch-2025-m03, airesearch-2025-m04)" in err
-        assert "Traceback" not in err
         store = Warehouse(load_settings().database)
-        from paperatlas.pipeline.partitions import PartitionKey
-
+        # Read through Dagster as the UI or a schedule would, without `run`'s split: refused in one line.
         with pytest.raises(Exception) as refused:
-            raw_papers(store, PartitionKey("airesearch", 2025), lambda: load_plan(None), registry.build(load_settings()),
-                       log=lambda line: None)
+            raw_papers(store, parse_partition_key("airesearch-2025"), lambda: load_plan(None),
+                       registry.build(load_settings()), log=lambda line: None)
         assert "more than one step reads (PAPERATLAS_OPENALEX_SPLIT=20)" in str(refused.value)
         assert "`paperatlas run airesearch-2025` reads it as sub-partitions" in str(refused.value)
+        assert store.errors("airesearch-2025")["reason"].str.contains("PAPERATLAS_OPENALEX_SPLIT").any()
+    pk = parse_partition_key("airesearch-2025")
+    store.replace_partition("raw_papers", "airesearch-2025", [{"partition_key": "airesearch-2025", "paper_id": "W1",
+                                                               "venue": "airesearch", "year": 2025, "title": "t"}])
+    for month in (1, 2):  # two of the four parts are in
+        key = pk.part(month).key
+        store.replace_partition("partition_summary", key, [{"partition_key": key, "venue": "airesearch",
+                                                            "year": 2025, "papers": 15}])
+    record_split(load_settings(), Split(pk, tuple((pk.part(m), 15) for m in MONTHS), "openalex", 20))
+    _, err = capsys.readouterr()
+    assert "dropped the rows of airesearch-2025 (now read as 4 partitions)" in err
+    assert store.partitions("raw_papers") == []  # the whole year read before would be counted twice
+    assert store.query("SELECT count(*) FROM partition_parts").iloc[0, 0] == 4
+    code, _, err = run(capsys, "report", "airesearch-2025")
+    assert code != 0 and "2 of them are not materialised (airesearch-2025-m03, airesearch-2025-m04)" in err
+    assert "Traceback" not in err
 
 
-def test_a_page_that_keeps_failing_stores_nothing_and_keeps_the_previous_rows(home, capsys, monkeypatch):
+def test_a_page_that_keeps_failing_stores_nothing_and_keeps_the_previous_rows(home, monkeypatch):
     monkeypatch.setenv("PAPERATLAS_HTTP_RETRIES", "0")
-    with serve_openalex(scope_works(40), page_size=10) as base:
-        monkeypatch.setenv("PAPERATLAS_OPENALEX_BASE", base)
-        code, _, err = run(capsys, "run", "airesearch-2025", "--pdfs", "off")
-        assert code == 0, err
     store = Warehouse(load_settings().database)
+
+    def read(**server):
+        with serve_openalex(scope_works(40), page_size=10, **server) as base:
+            monkeypatch.setenv("PAPERATLAS_OPENALEX_BASE", base)
+            return raw_papers(store, parse_partition_key("airesearch-2025"), lambda: load_plan(None),
+                              registry.build(load_settings()), refresh=True, log=lambda line: None)
+
+    assert read().rows == 40
     before = store.read_partition("raw_papers", "airesearch-2025").sort_values("paper_id").reset_index(drop=True)
-    assert len(before) == 40
-    with serve_openalex(scope_works(40), page_size=10, fail_pages={3}) as base:
-        monkeypatch.setenv("PAPERATLAS_OPENALEX_BASE", base)
-        with pytest.raises(Exception, match="500"):
-            raw_papers(store, parse_partition_key("airesearch-2025"), lambda: load_plan(None),
-                       registry.build(load_settings()), refresh=True, log=lambda line: None)
+    with pytest.raises(Exception, match="500"):
+        read(fail_pages={3})
     after = store.read_partition("raw_papers", "airesearch-2025").sort_values("paper_id").reset_index(drop=True)
     pd.testing.assert_frame_equal(after, before)
 
 
 def read_peak(store: Warehouse, n: int, monkeypatch) -> tuple[int, int]:
     """Peak traced memory of `raw_papers` streaming `n` works (the server already holds them)."""
-    with serve_openalex(scope_works(n, months=tuple(range(1, 13))), page_size=100) as base:
+    with serve_openalex(scope_works(n, months=tuple(range(1, 13))), page_size=200) as base:
         monkeypatch.setenv("PAPERATLAS_OPENALEX_BASE", base)
         sources = registry.build(load_settings())
         tracemalloc.start()
@@ -190,11 +196,11 @@ def read_peak(store: Warehouse, n: int, monkeypatch) -> tuple[int, int]:
 
 
 def test_memory_is_bounded_by_the_batch_not_the_scope(home, monkeypatch):
-    monkeypatch.setattr(openalex, "BATCH", 200)
+    monkeypatch.setattr(openalex, "BATCH", 100)
     store = Warehouse(load_settings().database)
-    small_rows, small = read_peak(store, 600, monkeypatch)
-    large_rows, large = read_peak(store, 4800, monkeypatch)
-    assert (small_rows, large_rows) == (600, 4800)
+    small_rows, small = read_peak(store, 300, monkeypatch)
+    large_rows, large = read_peak(store, 2400, monkeypatch)
+    assert (small_rows, large_rows) == (300, 2400)
     # Eight times the works: the peak grows by far less (the server's own pages, one batch and
     # the ids seen), where holding the scope would grow it about eightfold.
     assert large < 2.5 * small, (small, large)
