@@ -89,11 +89,26 @@ def _yearly_refresh(context: ScheduleEvaluationContext):
     if not keys:
         yield SkipReason(f"no venue publishes in month {when.month}")
         return
+    keys = with_parts(context.resources.warehouse.warehouse(), keys)
     add_venue_years(context.instance, keys)
     for key in keys:
         yield RunRequest(run_key=f"refresh-{key}-{when:%Y-%m-%d}", partition_key=key,
                          run_config={"ops": {"raw_papers": {"config": {"refresh": True}}}},
                          tags={"paperatlas/trigger": "yearly_refresh"})
+
+
+def with_parts(store, keys: list[str]) -> list[str]:
+    """`keys` with each venue-year that `run` split (`partition_parts`) replaced by its parts: a
+    refresh re-reads the months, not a year too large for one step."""
+    from paperatlas.pipeline.sources.queries import planned_parts
+
+    if not store.exists():
+        return keys
+    out: list[str] = []
+    with store.connect() as con:
+        for key in keys:
+            out.extend(planned_parts(store, key, con=con)["partition_key"].tolist() or [key])
+    return out
 
 
 def yearly_refresh(plan: SourcePlan) -> ScheduleDefinition:
@@ -102,7 +117,7 @@ def yearly_refresh(plan: SourcePlan) -> ScheduleDefinition:
     months = plan.refresh_months() or [12]
     return ScheduleDefinition(
         name="yearly_refresh", cron_schedule=[f"0 6 20 {m} *" for m in months], job=venue_year_job,
-        execution_fn=_yearly_refresh, required_resource_keys={"sources_plan"},
+        execution_fn=_yearly_refresh, required_resource_keys={"sources_plan", "warehouse"},
         default_status=DefaultScheduleStatus.STOPPED,
         description=(
             "Once a year per venue, in the month its proceedings are out (NeurIPS in December, ICML in "

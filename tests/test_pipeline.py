@@ -177,23 +177,32 @@ def test_aggregate_metadata_has_headline_numbers(env):
     assert meta["international_share"] == "62.5% (5 of 8 papers with a country)"
 
 
-def test_yearly_refresh_schedule_adds_and_refreshes_the_new_year():
+def test_yearly_refresh_schedule_adds_and_refreshes_the_new_year(tmp_path):
     with instance_for_test() as instance:
-        _check_refresh(instance)
+        _check_refresh(instance, tmp_path)
 
 
-def _check_refresh(instance):
+def _check_refresh(instance, tmp_path):
+    from paperatlas.pipeline.partitions import parse_partition_key
+    from paperatlas.pipeline.sources.parts import Split
     from paperatlas.resources.sources import SourcesPlanFile
+    from paperatlas.resources.warehouse import WarehouseResource
 
     defs = build_definitions()
     repo, yearly_refresh = defs.get_repository_def(), defs.resolve_schedule_def("yearly_refresh")
-    plan = {"sources_plan": SourcesPlanFile(path="")}
+    warehouse = WarehouseResource(database=str(tmp_path / "store.duckdb"))
+    plan = {"sources_plan": SourcesPlanFile(path=""), "warehouse": warehouse}
+    # A venue-year `run` split into months is refreshed month by month.
+    big = parse_partition_key("airesearch-2025")
+    warehouse.warehouse().replace_where("partition_parts", Split(big, ((big.part(1), 9), (big.part(2), 8)),
+                                                                 "openalex", 10).rows(), "scope = ?", [big.key])
     with build_schedule_context(
         instance=instance, scheduled_execution_time=datetime(2025, 12, 20, 6, 0), repository_def=repo, resources=plan
     ) as context:
         data = yearly_refresh.evaluate_tick(context)
     keys = sorted(r.partition_key for r in data.run_requests)
     assert "neurips-2025" in keys and "icml-2025" not in keys
+    assert "airesearch-2025" not in keys and {"airesearch-2025-m01", "airesearch-2025-m02"} <= set(keys)
     request = next(r for r in data.run_requests if r.partition_key == "neurips-2025")
     assert request.run_config["ops"]["raw_papers"]["config"]["refresh"] is True
     assert "neurips-2025" in instance.get_dynamic_partitions("venue_year")
