@@ -176,11 +176,18 @@ def verdicts(store, key: str, con=None) -> list[dict[str, Any]]:
 
 
 def mentions_by_country(store, key: str, con=None) -> pd.DataFrame:
-    """As stored: countries as resolved (HK, MO, TW apart)."""
-    return store.query(
-        "SELECT term, name, kind, origin_country, country, country_papers, papers_abstract, papers_full_text, "
-        "papers_with_references, share_abstract, share_full_text, fractional_abstract, fractional_full_text "
-        "FROM mentions_by_country WHERE partition_key = ? ORDER BY term, country", [key], con=con)
+    """As stored: countries as resolved (HK, MO, TW apart). A venue-year read as sub-partitions
+    has each part's rows, with the part in a first column `partition_key`: a share is within its
+    part (its denominator, the country's papers, is the part's)."""
+    columns = ("term, name, kind, origin_country, country, country_papers, papers_abstract, papers_full_text, "
+               "papers_with_references, share_abstract, share_full_text, fractional_abstract, fractional_full_text")
+    own = store.query(f"SELECT {columns} FROM mentions_by_country WHERE partition_key = ? ORDER BY term, country",
+                      [key], con=con)
+    if len(own):
+        return own
+    parts = store.query(f"SELECT partition_key, {columns} FROM mentions_by_country WHERE starts_with(partition_key, ?) "
+                        "ORDER BY partition_key, term, country", [key + "-"], con=con)
+    return parts if len(parts) else own
 
 
 def yearly_inputs(store, con=None) -> dict[str, pd.DataFrame]:
