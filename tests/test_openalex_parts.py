@@ -107,6 +107,8 @@ def test_four_sub_partitions_give_the_numbers_of_one_partition(home, tmp_path, c
         whole = tables(whole_store)
         code, whole_report, err = run(capsys, "report", "airesearch-2025", "--format", "json")
         assert code == 0, err
+        code, whole_profile, err = run(capsys, "country", "CN", "--scope", "airesearch-2025", "--json")
+        assert code == 0, err
 
         monkeypatch.setenv("PAPERATLAS_HOME", str(tmp_path / "parts"))
         monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "parts" / "dagster"))
@@ -125,6 +127,9 @@ def test_four_sub_partitions_give_the_numbers_of_one_partition(home, tmp_path, c
     assert code == 0, err
     import json
 
+    code, parts_profile, err = run(capsys, "country", "CN", "--scope", "airesearch-2025", "--json")
+    assert code == 0, err
+    assert json.loads(parts_profile) == json.loads(whole_profile)
     a, b = json.loads(whole_report), json.loads(parts_report)
     a.pop("inputs"), b.pop("inputs")  # the digests of the pages read differ
     assert a == b and a["papers"] == 100

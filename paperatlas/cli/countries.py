@@ -24,7 +24,9 @@ def scope_keys(raw: list[str], settings: Settings, start: int | None, end: int |
 
     if start is not None and end is not None and start > end:
         raise CliError(f"--from {start} is after --to {end}")
-    done = sorted(common.warehouse(settings).partitions("partition_summary"))
+    from ..pipeline.reports.queries import materialised_keys
+
+    done = materialised_keys(common.warehouse(settings))
     if not done:
         raise CliError("no venue-year is materialised yet; run `paperatlas run VENUE-YEAR` first")
     wanted = []

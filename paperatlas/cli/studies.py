@@ -86,9 +86,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     import dataclasses
 
     from ..assets.studies import parse_years
+    from ..pipeline.partitions import parse_partition_key
+    from ..pipeline.reports.queries import materialised_keys
     from ..pipeline.reports.studies.model import StudyError
     from ..pipeline.reports.studies.scope import expand_scope, span
-    from .run import materialise
+    from .run import materialise, split_scopes
 
     study = _study(settings, args.study)
     if args.scope:
@@ -113,7 +115,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
                        + (f" in {args.years}" if years else ""))
     if args.out:
         _writable(Path(args.out))
-    done = set(common.open_store(settings, read_only=True).partitions("partition_summary")) \
+    done = set(materialised_keys(common.open_store(settings, read_only=True))) \
         if common.store_exists(settings) else set()
     failed: dict[str, str] = {}
     absent: list[str] = []
@@ -128,9 +130,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
             print(f"paperatlas: {unreachable}\npaperatlas: {OFFLINE_SETTINGS}", file=sys.stderr)
         if found:
-            outcome = materialise(settings, found, refresh=args.refresh, pdfs=args.pdfs, placement=args.placement)
+            outcome = materialise(settings, split_scopes(settings, found), refresh=args.refresh, pdfs=args.pdfs,
+                                  placement=args.placement)
             outcome.report()
-            failed = dict(outcome.failed)
+            failed = {(parse_partition_key(k).scope if k != "yearly_aggregates" else k): reason  # a part stands
+                      for k, reason in outcome.failed}                                        # for its year
     rerun = f"paperatlas study run {args.study}"
     if args.scope:
         rerun += " --scope " + " ".join(args.scope)
@@ -161,6 +165,7 @@ def _evaluate(settings: Settings, study, wanted: list[str], args, failed: dict, 
     """The study's claims: for a built-in study through its Dagster asset (so the lineage and
     the UI hold it), for a study file in this process; both with the same code."""
     from ..pipeline.countries.groups import GroupError, load_groups
+    from ..pipeline.reports.queries import materialised_keys
     from ..pipeline.reports.studies.evaluate import evaluate
 
     if any(c.kind in ("tool_origin", "top_tools") for c in study.claims) or not common.store_exists(settings):
@@ -172,7 +177,7 @@ def _evaluate(settings: Settings, study, wanted: list[str], args, failed: dict, 
     if study.builtin:
         _materialise_study(settings, study, args)
     store = common.warehouse(settings)
-    done = set(store.partitions("partition_summary"))
+    done = set(materialised_keys(store))
     materialised = [k for k in wanted if k in done]
     return evaluate(store, study, wanted, materialised, settings.placement, args.china_scope, groups, failed, absent,
                     rerun)

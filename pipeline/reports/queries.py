@@ -26,6 +26,23 @@ def is_materialised(store, key: str, con=None) -> bool:
     return len(store.query(f"SELECT 1 FROM partition_summary WHERE {SCOPE_SQL}", [key, key], con=con)) > 0
 
 
+def materialised_keys(store, con=None) -> list[str]:
+    """The materialised venue-years: each key of `partition_summary`, and each venue-year read as
+    sub-partitions once all its planned parts are in (its key then stands for all of them)."""
+    return store.query(
+        """
+        WITH done AS (SELECT DISTINCT partition_key FROM partition_summary),
+        scopes AS (SELECT DISTINCT regexp_extract(partition_key, '^[a-z][a-z0-9]*-[0-9]{4}') AS scope FROM done
+                   WHERE regexp_matches(partition_key, '^[a-z][a-z0-9]*-[0-9]{4}-m'))
+        SELECT partition_key FROM done
+        UNION
+        SELECT scope FROM scopes WHERE NOT EXISTS (
+            SELECT 1 FROM partition_parts p WHERE p.scope = scopes.scope
+            AND p.partition_key NOT IN (SELECT partition_key FROM done))
+        ORDER BY 1
+        """, con=con)["partition_key"].tolist()
+
+
 def missing_parts(store, key: str, con=None) -> list[str]:
     """The sub-partitions `run` planned for the venue-year (`partition_parts`) that have not been
     materialised (no row in `partition_summary`)."""

@@ -201,7 +201,7 @@ def study_claims(store, study, wanted: list[str], placement: str, china_scope: s
     from .studies.evaluate import evaluate
     from .studies.render import chart_bytes, rows
 
-    done = set(store.partitions("partition_summary")) if store.exists() else set()
+    done = set(queries.materialised_keys(store)) if store.exists() else set()
     materialised = [k for k in wanted if k in done]
     result = evaluate(store, study, wanted, materialised, placement, china_scope, groups)
     payload = result.as_json()
