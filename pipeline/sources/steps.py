@@ -108,8 +108,9 @@ def streamed(store, pk: PartitionKey, plan: SourcePlan, source, refresh: bool, l
         fetched = fetched.tz_convert(None) if fetched.tzinfo else fetched
         return {"source_sha256": result.sha256, "fetched_at": fetched.to_pydatetime()}
 
+    # Staged before the store is opened: the DuckDB store's one-writer lock is not held while pages download.
+    rows = store.replace_partition_staged("raw_papers", pk.key, frames(), finish=finish)
     with store.connect() as con:
-        rows = store.replace_partition_staged("raw_papers", pk.key, frames(), finish=finish, con=con)
         result = reading.result
         result.source = result.source or name
         errors = result.errors + errors
