@@ -59,6 +59,12 @@ TASKS = {
 }
 STARTS = ["Learning", "Towards", "Scalable", "Robust", "Efficient", "Self-Supervised", "Federated", "Contrastive",
           "Explainable", "Adaptive", "Hierarchical", "Uncertainty-Aware"]
+SETTINGS = ["", "", "under Distribution Shift", "with Limited Labels", "at Scale", "in the Wild", "on Edge Devices",
+            "with Noisy Labels", "for Low-Resource Languages", "across Domains", "in Federated Settings",
+            "with Theoretical Guarantees", "via Curriculum Learning", "under Adversarial Attacks", "in Real Time",
+            "with Human Feedback", "from Multimodal Data", "on Graphs", "for Long Sequences", "with Sparse Rewards",
+            "in Open Environments", "with Privacy Guarantees", "using Synthetic Data", "at Low Precision"]
+INITIALS = [""] * 6 + [f"{c}. " for c in "ABCDEFGHJKLMNPRSTW"]
 METHODS = ["Transformers", "Graph Neural Networks", "Diffusion Models", "Reinforcement Learning",
            "Knowledge Distillation", "Attention Mechanisms", "Bayesian Optimization", "Large Language Models",
            "Convolutional Networks", "Meta-Learning", "Mixture of Experts", "Variational Autoencoders"]
@@ -286,7 +292,7 @@ def _authorships(rng: Rng, i: int) -> list[dict]:
             if other != first:
                 places.append(other)
         given, family = NAMES[REGION.get(INSTITUTIONS[first][1], "west")]
-        name = f"{rng.pick(given)} {rng.pick(family)}"
+        name = f"{rng.pick(given)} {rng.pick(INITIALS)}{rng.pick(family)}"
         raw = [rng.pick(INSTITUTIONS[p][3]) for p in places]
         institutions = [INSTITUTION_OBJECTS[p] for p in places]
         countries = list(dict.fromkeys(inst["country_code"] for inst in institutions))
@@ -323,12 +329,14 @@ def build_work(works, i: int, rng: Rng) -> dict:
     wid = FIRST_ID + works.seed * 100_000_000 + i
     sid = SUBFIELDS[code][0] if code else "1702"
     task, method = rng.pick(TASKS[sid]), rng.pick(METHODS)
+    setting = rng.pick(SETTINGS)  # with the words above, titles of two works seldom meet
     if kind == "review":
-        title = f"{method} for {task}: A Survey"
+        title = f"{method} for {task} {setting}".strip() + ": A Survey"
     elif rng.chance(0.3):
-        title = f"On the {rng.pick(['Robustness', 'Generalization', 'Efficiency', 'Fairness'])} of {method} in {task}"
+        quality = rng.pick(["Robustness", "Generalization", "Efficiency", "Fairness"])
+        title = f"On the {quality} of {method} in {task} {setting}".strip()
     else:
-        title = f"{rng.pick(STARTS)} {method} for {task}"
+        title = f"{rng.pick(STARTS)} {method} for {task} {setting}".strip()
     primary = _topic_of(code, rng) if code else None
     topics = [primary] if primary else []
     if code != 1:
