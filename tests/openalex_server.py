@@ -19,7 +19,15 @@ Filters (comma = AND, `|` = OR, a leading `!` negates), as the sources use them:
   `host_organization_lineage`), lists flattened; ids compare by their last segment, case
   ignored (`1702` matches `https://openalex.org/subfields/1702`);
 - a key the work does not have matches when the work lists `"key:value"` in `_venues`;
-- values compare with case ignored, as OpenAlex's filters do.
+- values compare with case ignored, as OpenAlex's filters do;
+- the value `null` matches a work without the field (absent, None or empty), `!null` one with it.
+
+`group_by=<path>` (`:include_unknown` adds the works without the field, key "unknown") answers
+`{"meta": {..., "groups_count"}, "group_by": [{"key", "key_display_name", "count"}], "results": []}`
+over the filtered works, largest groups first; a work counts once in each of its groups.
+
+`works` is a list of work dicts, or a catalogue with `select(filter)` (tests/openalex_generated.py:
+`GeneratedWorks(n)`, works made on demand from their index, filtered without building them).
 
 `fail_pages={2}`: the first request for page 2 (1-based) answers HTTP 500, the next ones
 normally. `local_pdfs=True` rewrites every work's `pdf_url` to `{base}/pdf/<work id>.pdf`, served
@@ -27,15 +35,26 @@ from `pdfs` ({work id: bytes}; others 404)."""
 
 from __future__ import annotations
 
+import argparse
 import base64
 import copy
 import json
+import sys
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
+
+try:  # much faster on big pages; the tests run without it too
+    import orjson
+
+    def _dumps(body) -> bytes:
+        return orjson.dumps(body)
+except ImportError:  # pragma: no cover - orjson is a dependency
+    def _dumps(body) -> bytes:
+        return json.dumps(body).encode()
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "openalex" / "works.json"
 ALIASES = {
@@ -94,6 +113,8 @@ def part_matches(work: dict, key: str, value: str) -> bool:
         return any(_year_matches(work, v) for v in value.split("|"))
     path = ALIASES.get(key, key).split(".")
     options = {_norm(v) for v in value.split("|")}
+    if "null" in options and not _leaves(work, path):
+        return True  # OpenAlex's null: the work has no value there
     if not _has(work, path):
         tags = {str(t).lower() for t in work.get("_venues", [])}
         return any(f"{key}:{v}".lower() in tags for v in value.split("|"))
@@ -103,6 +124,74 @@ def part_matches(work: dict, key: str, value: str) -> bool:
 def matches(work: dict, flt: str) -> bool:
     parts = [p for p in flt.split(",") if p.strip()]
     return all(part_matches(work, *_split(p)) for p in parts)
+
+
+def _parents(value, path: list[str]) -> list[dict]:
+    """The objects holding the last step of `path` (lists flattened)."""
+    if isinstance(value, list):
+        return [p for item in value for p in _parents(item, path)]
+    if not isinstance(value, dict):
+        return []
+    if len(path) == 1:
+        return [value] if value.get(path[0]) not in (None, "", [], {}) else []
+    return _parents(value.get(path[0]), path[1:])
+
+
+def parse_group_by(text: str) -> tuple[str, bool]:
+    """`primary_topic.subfield.id:include_unknown` -> ("primary_topic.subfield.id", True)."""
+    path, _, option = text.strip().partition(":")
+    if not path or option not in ("", "include_unknown"):
+        raise ValueError(f"group_by {text!r}: expected '<field>' or '<field>:include_unknown'")
+    return path, option == "include_unknown"
+
+
+def group_counts(works: Iterable[dict], path: str, unknown: bool = False) -> list[dict]:
+    """OpenAlex's `group_by` list over `works`: each group's key (the field's value), its
+    `key_display_name` (the value's `display_name` beside it, else the value) and its count."""
+    steps = ALIASES.get(path, path).split(".")
+    counts: dict[str, list] = {}
+    missing = 0
+    for work in works:
+        keys = {}
+        for parent in _parents(work, steps):
+            value = parent[steps[-1]]
+            for leaf in value if isinstance(value, list) else [value]:
+                shown = parent.get("display_name") if steps[-1] == "id" else None
+                keys.setdefault(str(leaf), str(shown or leaf))
+        if not keys:
+            missing += 1
+        for key, shown in keys.items():
+            counts.setdefault(key, [shown, 0])[1] += 1
+    groups = [{"key": k, "key_display_name": shown, "count": n} for k, (shown, n) in counts.items()]
+    if unknown and missing:
+        groups.append({"key": "unknown", "key_display_name": "unknown", "count": missing})
+    return sorted(groups, key=lambda g: (-g["count"], g["key"]))
+
+
+class ListSelection:
+    """The works of a list that a filter selects (what `select` of a catalogue returns)."""
+
+    def __init__(self, works: list[dict]):
+        self.works = works
+
+    def __len__(self) -> int:
+        return len(self.works)
+
+    def page(self, offset: int, size: int) -> list[dict]:
+        return self.works[offset:offset + size]
+
+    def groups(self, path: str, unknown: bool) -> list[dict]:
+        return group_counts(self.works, path, unknown)
+
+
+class ListWorks:
+    """A catalogue of work dicts held in a list, each request filtering all of them."""
+
+    def __init__(self, works: Iterable[dict]):
+        self.works = [copy.deepcopy(w) for w in works]
+
+    def select(self, flt: str) -> ListSelection:
+        return ListSelection([w for w in self.works if matches(w, flt)])
 
 
 def _split(part: str) -> tuple[str, str]:
@@ -136,7 +225,7 @@ class Served(str):
 
 class _State:
     def __init__(self, works, pdfs, page_size, fail_pages, local_pdfs):
-        self.works = [copy.deepcopy(w) for w in works]
+        self.works = works if hasattr(works, "select") else ListWorks(works)
         self.pdfs = dict(pdfs or {})
         self.page_size = page_size
         self.fail_pages = set(fail_pages or ())
@@ -146,18 +235,20 @@ class _State:
         self.base = ""
 
     def shown(self, work: dict, select: list[str]) -> dict:
-        out = {k: copy.deepcopy(v) for k, v in work.items() if not k.startswith("_") and (not select or k in select)}
+        # A shallow copy: the answer is only serialised; a rewritten location is copied first.
+        out = {k: v for k, v in work.items() if not k.startswith("_") and (not select or k in select)}
         if self.local_pdfs:
             for name in ("primary_location", "best_oa_location"):
                 location = out.get(name)
                 if isinstance(location, dict) and location.get("pdf_url"):
-                    location["pdf_url"] = f"{self.base}/pdf/{work_id(work)}.pdf"
+                    out[name] = location | {"pdf_url": f"{self.base}/pdf/{work_id(work)}.pdf"}
         return out
 
     def works_page(self, query: dict) -> tuple[int, dict]:
         try:
             flt = query.get("filter", "")
-            selected = [w for w in self.works if matches(w, flt)]
+            selected = self.works.select(flt)
+            grouping = parse_group_by(query["group_by"]) if query.get("group_by") else None
             per_page = min(int(query.get("per-page") or query.get("per_page") or 25), self.page_size)
             cursor = query.get("cursor")
             offset = _offset(cursor) if cursor else 0
@@ -168,10 +259,16 @@ class _State:
             if page in self.fail_pages:
                 self.fail_pages.discard(page)
                 return 500, {"error": "Internal server error", "message": f"page {page} fails once"}
-        results = selected[offset:offset + per_page]
+        total = len(selected)
+        if grouping:
+            groups = selected.groups(*grouping)
+            meta = {"count": total, "db_response_time_ms": 1, "page": 1, "per_page": per_page, "next_cursor": None,
+                    "groups_count": len(groups)}
+            return 200, {"meta": meta, "results": [], "group_by": groups}
+        results = selected.page(offset, per_page)
         select = [s.strip() for s in query.get("select", "").split(",") if s.strip()]
-        more = cursor is not None and offset + per_page < len(selected)
-        meta = {"count": len(selected), "db_response_time_ms": 1, "page": None if cursor else 1, "per_page": per_page,
+        more = cursor is not None and offset + per_page < total
+        meta = {"count": total, "db_response_time_ms": 1, "page": None if cursor else 1, "per_page": per_page,
                 "next_cursor": _cursor(offset + per_page) if more else None, "groups_count": None}
         return 200, {"meta": meta, "results": [self.shown(w, select) for w in results], "group_by": []}
 
@@ -183,7 +280,7 @@ def _handler(state: _State):
             query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
             if url.path.rstrip("/") == "/works":
                 status, body = state.works_page(query)
-                data, kind = json.dumps(body).encode(), "application/json"
+                data, kind = _dumps(body), "application/json"
             elif url.path.startswith("/pdf/") and url.path.endswith(".pdf"):
                 content = state.pdfs.get(url.path[len("/pdf/"):-len(".pdf")])
                 status = 200 if content is not None else 404
@@ -206,10 +303,11 @@ def _handler(state: _State):
 
 @contextmanager
 def serve_openalex(works: Iterable[dict] | None = None, pdfs: dict[str, bytes] | None = None, page_size: int = 200,
-                   fail_pages: Iterable[int] = (), local_pdfs: bool = False) -> Iterator[Served]:
-    """Serve `works` (default: the fixture's) on 127.0.0.1 at a free port; yields the base URL."""
+                   fail_pages: Iterable[int] = (), local_pdfs: bool = False, port: int = 0) -> Iterator[Served]:
+    """Serve `works` (default: the fixture's; a list or a catalogue such as GeneratedWorks) on
+    127.0.0.1 at a free port (or `port`); yields the base URL."""
     state = _State(fixture_works() if works is None else works, pdfs, page_size, fail_pages, local_pdfs)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(state))
     httpd.daemon_threads = True
     state.base = f"http://127.0.0.1:{httpd.server_address[1]}"
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -222,3 +320,32 @@ def serve_openalex(works: Iterable[dict] | None = None, pdfs: dict[str, bytes] |
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python tests/openalex_server.py --generate N --year Y`: serve N generated works until
+    killed; the first line on stdout is the base URL."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--generate", type=int, metavar="N", help="serve N generated works (default: the fixture)")
+    parser.add_argument("--year", type=int, default=2020)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--page-size", type=int, default=200)
+    args = parser.parse_args(argv)
+    works = None
+    if args.generate is not None:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from openalex_generated import GeneratedWorks
+
+        works = GeneratedWorks(args.generate, year=args.year, seed=args.seed)
+    with serve_openalex(works, page_size=args.page_size, port=args.port) as base:
+        print(base, flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
