@@ -153,13 +153,70 @@ def mentions_by_country(store, key: str, con=None) -> pd.DataFrame:
         "FROM mentions_by_country WHERE partition_key = ? ORDER BY term, country", [key], con=con)
 
 
-def yearly_inputs(store, con=None) -> dict[str, pd.DataFrame]:
-    """Everything the yearly tables are computed from, over every venue-year."""
+def yearly_inputs(store, con=None) -> dict[str, Any]:
+    """Everything the yearly tables are computed from, over every venue-year: the counts of
+    `paper_countries` and `country_edges` (`yearly_counts`: counted in the database, only the
+    counts come out), and the partition summaries and headline numbers (a few rows per venue-year)."""
     with store.connection(con) as c:
-        return {"paper_countries": store.query("SELECT * FROM paper_countries", con=c),
-                "country_edges": store.query("SELECT * FROM country_edges", con=c),
+        return {"counts": yearly_counts(store, con=c),
                 "partition_summary": store.query("SELECT * FROM partition_summary", con=c),
                 "headline_numbers": store.query("SELECT * FROM headline_numbers", con=c)}
+
+
+# The yearly tables count per venue and year, and per year across venues ('all'); rows without
+# a venue count only across venues, rows without a year nowhere (as pandas groups them). A
+# paper is a (partition_key, paper_id): a venue-year split in sub-partitions folds into its
+# venue and year by the rows' own `venue` and `year`.
+_PER_VENUE_AND_ALL = """
+    SELECT CASE WHEN grouping(venue) = 1 THEN 'all' ELSE venue END AS venue, year{keys}, {counts}
+    FROM {table} WHERE year IS NOT NULL
+    GROUP BY GROUPING SETS ((venue, year{keys}), (year{keys}))
+    HAVING grouping(venue) = 1 OR venue IS NOT NULL
+    ORDER BY 1, year{keys}
+"""
+# Each row's fractional value with the number of its group per venue (-1: none) and across
+# venues, in (partition, paper) order: the order pandas adds them in.
+_FRACTIONAL = """
+    SELECT coalesce(v.g, -1) AS by_venue, a.g AS across, t.fractional
+    FROM {table} t
+    LEFT JOIN _yearly_groups v ON v.venue = t.venue AND v.year = t.year AND {same_v}
+    JOIN _yearly_groups a ON a.venue = 'all' AND a.year = t.year AND {same_a}
+    ORDER BY t.partition_key, t.paper_id{sort}
+"""
+
+
+def yearly_counts(store, con=None) -> dict[str, Any]:
+    """What the yearly tables count from `paper_countries` and `country_edges`, counted in the
+    database over the whole store, per venue and year and per year across venues ('all'), in
+    key order: `countries` (venue, year, country, papers, international_papers), `pairs`
+    (venue, year, country_a, country_b, papers) and `countries_per` (venue, year, countries);
+    papers are distinct (partition_key, paper_id).
+
+    `countries_fractional` and `pairs_fractional` hold the `fractional` value of every row
+    (numbers only) with the row numbers of its groups in those frames (`by_venue`, -1 for
+    none, and `across`), in (partition, paper) order, for `pipeline.countries.counting.group_sums`
+    to add them as pandas adds a column."""
+    papers = "count(DISTINCT (partition_key, paper_id)) AS papers"
+    out: dict[str, Any] = {}
+    with store.connection(con) as c:
+        for name, table, keys, counts in (
+                ("countries", "paper_countries", ["country"],
+                 f"{papers}, count_if(n_countries > 1)::BIGINT AS international_papers"),
+                ("pairs", "country_edges", ["country_a", "country_b"], papers)):
+            listed = "".join(f", {k}" for k in keys)
+            groups = store.query(_PER_VENUE_AND_ALL.format(keys=listed, counts=counts, table=table), con=c)
+            c.register("_yearly_groups", groups[["venue", "year", *keys]].assign(g=range(len(groups))))
+            try:
+                values = c.execute(_FRACTIONAL.format(
+                    table=table, sort="".join(f", t.{k}" for k in keys),
+                    same_v=" AND ".join(f"v.{k} = t.{k}" for k in keys),
+                    same_a=" AND ".join(f"a.{k} = t.{k}" for k in keys))).fetchnumpy()
+            finally:
+                c.unregister("_yearly_groups")
+            out[name], out[f"{name}_fractional"] = groups, values
+        out["countries_per"] = store.query(_PER_VENUE_AND_ALL.format(
+            keys="", counts="count(DISTINCT country) AS countries", table="paper_countries"), con=c)
+    return out
 
 
 # -- studies -----------------------------------------------------------------------------------
