@@ -164,3 +164,72 @@ def test_yearly_aggregates_writes_the_tables_pandas_computed(tmp_path):
                             "country_b", "partner") if c in frame.columns]
         sql = f"SELECT * FROM {name} ORDER BY {', '.join(keys)}"
         pd.testing.assert_frame_equal(store.query(sql), oracle.query(sql), check_exact=True, obj=name)
+
+
+# -- each paper's countries, for `paperatlas country`, `ranking`, `trend` and the studies ---------
+
+
+def _decision(key: str, pid: str, position: int | None, countries: list[str] | None,
+              coauthors: list[str] | None) -> dict:
+    return {"partition_key": key, "paper_id": pid, "author_position": position, "unit": 0 if position is None else None,
+            "countries": countries, "coauthor_countries": coauthors, "method": "test"}
+
+
+DECIDED = {  # key -> (year, raw paper ids, decisions)
+    "v-2019": (2019, ["a", "b", "c", "e"], [
+        _decision("v-2019", "a", 1, ["US"], ["US"]), _decision("v-2019", "a", 2, ["HK"], ["HK"]),
+        _decision("v-2019", "b", 1, ["TW", "MO"], None),  # no coauthor countries stored: none under coauthors
+        _decision("v-2019", "c", 1, ["GB"], ["US"]),  # a lab placed with its coauthors
+        _decision("v-2019", "d", None, ["CN"], ["CN"]),  # decided, not among the raw papers
+        _decision("v-2019", "e", 1, [], [])]),
+    "x-2020-m01": (2020, ["1", "2"], [_decision("x-2020-m01", "1", 1, ["US"], ["US"]),
+                                      _decision("x-2020-m01", "1", 2, ["CN"], ["CN"])]),
+    "x-2020-m02": (2020, ["1"], [_decision("x-2020-m02", "1", 1, ["TW"], ["TW"])]),
+    "w-2020": (2020, [], []),
+}
+
+
+def old_year_sets(store, keys, placement: str, scope: str) -> dict[int, list[set[str]]]:
+    """`profiles.year_sets` before issue 33 (every decision read into Python), with the year
+    taken from DECIDED: it parsed it from the key, which a sub-partition's key is not."""
+    from collections import defaultdict
+
+    from paperatlas.pipeline.conventions import fold_countries
+    from paperatlas.pipeline.countries import decision
+
+    out = defaultdict(list)
+    for key in dict.fromkeys(keys):
+        decided = decision.paper_countries(decision.load_decisions(store, key), placement)
+        ids = dict.fromkeys([*queries.paper_ids(store, key), *sorted(decided)])
+        out[DECIDED[key][0]].extend(fold_countries(decided.get(pid, ()), scope) for pid in ids)
+    return {year: out[year] for year in sorted(out)}
+
+
+@pytest.mark.parametrize("placement", ["hq", "coauthors"])
+@pytest.mark.parametrize("scope", ["cn", "cn+hk+mo", "greater"])
+def test_paper_country_sets_in_the_database_equal_the_decisions_read_one_by_one(tmp_path, placement, scope):
+    from collections import Counter
+
+    from paperatlas.pipeline.reports import profiles, trend
+    from paperatlas.pipeline.store import Warehouse
+
+    store = Warehouse(tmp_path / "db.duckdb")
+    with store.connect() as con:
+        for key, (year, ids, decisions) in DECIDED.items():
+            venue = key.split("-")[0]
+            store.replace_partition("raw_papers", key, [{"partition_key": key, "paper_id": i, "venue": venue,
+                                                         "year": year} for i in ids], con=con)
+            store.replace_partition("country_decisions", key, decisions, con=con)
+            store.replace_partition("partition_summary", key, [{"partition_key": key, "venue": venue, "year": year,
+                                                                "papers": len(ids)}], con=con)
+    keys = list(DECIDED)
+    got, want = profiles.year_sets(store, keys, placement, scope), old_year_sets(store, keys, placement, scope)
+    assert list(got) == list(want) == [2019, 2020]
+    for year in want:
+        assert Counter(frozenset(s) for s in got[year]) == Counter(frozenset(s) for s in want[year])
+    assert len(got[2020]) == 3  # x-2020-m01 and m02 fold into 2020; paper "1" of each is a paper
+    for country in ("US", "CN", "GB"):
+        assert profiles.country_profile(got, country, 5) == profiles.country_profile(want, country, 5)
+    assert profiles.ranking(got) == profiles.ranking(want)
+    sets = trend.paper_sets(store, keys, placement, scope)
+    assert sets["w-2020"] == [] and len(sets["v-2019"]) == 5

@@ -219,6 +219,49 @@ def yearly_counts(store, con=None) -> dict[str, Any]:
     return out
 
 
+# -- each paper's countries, for the profiles and the trend ----------------------------------------
+
+
+def partition_years(store, keys: list[str], con=None) -> dict[str, int]:
+    """The year of each of the venue-years `keys` as its rows carry it (`partition_summary`, else
+    `raw_papers`); a key with neither is left out. Never read from the key itself: a
+    sub-partition's key (`x-2020-m03`) is not `<venue>-<year>`."""
+    frame = store.query(
+        "SELECT k.partition_key, coalesce(s.year, r.year) AS year FROM (SELECT unnest(?::VARCHAR[]) AS partition_key) k "
+        "LEFT JOIN (SELECT partition_key, max(year) AS year FROM partition_summary GROUP BY ALL) s USING (partition_key) "
+        "LEFT JOIN (SELECT partition_key, max(year) AS year FROM raw_papers GROUP BY ALL) r USING (partition_key)",
+        [list(keys)], con=con)
+    return {k: int(y) for k, y in zip(frame["partition_key"], frame["year"]) if y == y and y is not None}
+
+
+def country_set_counts(store, keys: list[str], column: str, folds: dict[str, str], con=None) -> pd.DataFrame:
+    """partition_key, countries (a sorted list) and papers: how many papers of each venue-year
+    of `keys` have that set of countries in the stored `country_decisions`, read from `column`
+    (`countries` or `coauthor_countries`; NULL is none) with each code in `folds` replaced by
+    its value. A paper is one of `raw_papers` or of the decisions; one without a country has
+    the empty list."""
+    if column not in ("countries", "coauthor_countries"):
+        raise ValueError(f"no decision column {column!r}")
+    return store.query(
+        f"""
+        WITH wanted AS (SELECT unnest(?::VARCHAR[]) AS partition_key),
+        folds AS (SELECT unnest(?::VARCHAR[]) AS country, unnest(?::VARCHAR[]) AS folded),
+        decided AS (SELECT partition_key, paper_id, coalesce({column}, []) AS listed FROM country_decisions
+                    WHERE partition_key IN (SELECT partition_key FROM wanted)),
+        placed AS (SELECT partition_key, paper_id, unnest(listed) AS country FROM decided),
+        papers AS (SELECT partition_key, paper_id FROM raw_papers
+                   WHERE partition_key IN (SELECT partition_key FROM wanted)
+                   UNION SELECT partition_key, paper_id FROM decided),
+        sets AS (SELECT p.partition_key, p.paper_id,
+                        list_sort(list_distinct(list(coalesce(f.folded, c.country)))) AS countries
+                 FROM papers p LEFT JOIN placed c USING (partition_key, paper_id)
+                 LEFT JOIN folds f ON f.country = c.country
+                 GROUP BY p.partition_key, p.paper_id)
+        SELECT partition_key, countries, count(*) AS papers FROM sets GROUP BY partition_key, countries
+        ORDER BY partition_key, countries
+        """, [list(keys), list(folds), list(folds.values())], con=con)
+
+
 # -- studies -----------------------------------------------------------------------------------
 
 
