@@ -263,6 +263,14 @@ def build(home: Path, papers: int, profiles: bool = False, months: bool = True, 
     return counts
 
 
+def stored_papers(home: Path) -> int:
+    """The papers of the store under `home` (its partition summaries)."""
+    import duckdb
+
+    with duckdb.connect(str(home / "paperatlas.duckdb"), read_only=True) as con:
+        return int(con.execute("SELECT coalesce(sum(papers), 0) FROM partition_summary").fetchall()[0][0])
+
+
 def timed(script: str, home: Path) -> dict:
     env = {**os.environ, "PAPERATLAS_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
     (home / "dagster").mkdir(exist_ok=True)
@@ -270,7 +278,8 @@ def timed(script: str, home: Path) -> dict:
                           capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(done.stderr[-3000:])
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    # the last line that is the script's (DuckDB draws its progress bar on stdout on a slow query)
+    return json.loads([line for line in done.stdout.splitlines() if line.startswith("{")][-1])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -288,11 +297,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="yearly-scale-") as tmp:
         home = args.home or Path(tmp) / "home"
         home.mkdir(parents=True, exist_ok=True)
-        out: dict = {"papers": args.papers}
+        out: dict = {}
         if not (home / "paperatlas.duckdb").exists():
             t = time.perf_counter()
             out["rows"] = build(home, args.papers, args.profiles, not args.no_months)
             out["build_seconds"] = round(time.perf_counter() - t, 1)
+        out["papers"] = stored_papers(home)
         out["store_mb"] = round((home / "paperatlas.duckdb").stat().st_size / 1e6, 1)
         out["step"] = [timed(STEP, home) for _ in range(args.runs)]
         if args.dagster:
