@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from itertools import combinations
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 
@@ -87,43 +88,113 @@ def yearly_tables(
     country's partners, the headline numbers and a summary.
 
     Trends: each country row carries the share of papers it had in the previous year present
-    for the same venue, and the change in percentage points."""
+    for the same venue, and the change in percentage points.
+
+    Counted here in pandas from the rows themselves (a report's one venue-year); over the whole
+    store the same counts come from the database (`pipeline/reports/queries.py`,
+    `yearly_counts`) and `yearly_from_counts` finishes them alike."""
+    return yearly_from_counts(yearly_counts(paper_countries, country_edges), summaries, headline_numbers)
+
+
+COUNT_COLUMNS = {
+    "countries": ["venue", "year", "country", "papers", "papers_fractional", "international_papers"],
+    "pairs": ["venue", "year", "country_a", "country_b", "papers", "papers_fractional"],
+    "countries_per": ["venue", "year", "countries"],
+}
+
+
+def yearly_counts(paper_countries: pd.DataFrame, country_edges: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """What the yearly tables count from `paper_countries` and `country_edges`, per venue and
+    year and per year across venues ('all'), in key order (COUNT_COLUMNS):
+
+    - countries: per country, its distinct papers (keyed by partition and paper id), its
+      fractional papers added in (partition, paper) order, and its rows of papers with two or
+      more countries;
+    - pairs: per pair, its distinct papers and collaboration score added in (partition, paper)
+      order;
+    - countries_per: distinct countries.
+
+    Rows without a venue count only across venues, rows without a year nowhere."""
     pc = in_order(paper_countries, ["partition_key", "paper_id", "country"])
     edges = in_order(country_edges, ["partition_key", "paper_id", "country_a", "country_b"])
-    summ = in_order(summaries, ["partition_key"])
     if pc.empty:
-        pc = pd.DataFrame(columns=["partition_key", "venue", "year", "paper_id", "country", "fractional", "n_countries"])
+        pc = pd.DataFrame(columns=["partition_key", "venue", "year", "paper_id", "country", "fractional",
+                                   "n_countries"])
     if edges.empty:
-        edges = pd.DataFrame(columns=["partition_key", "venue", "year", "paper_id", "country_a", "country_b", "fractional"])
+        edges = pd.DataFrame(columns=EDGE_COLUMNS)
     if "fractional" not in edges.columns:
         edges["fractional"] = float("nan")
     # Paper ids are unique within a partition, not across: key them by partition.
     pc["paper"] = pc["partition_key"].astype(str) + "/" + pc["paper_id"].astype(str)
     edges["paper"] = edges["partition_key"].astype(str) + "/" + edges["paper_id"].astype(str)
-
-    def with_all(frame: pd.DataFrame) -> pd.DataFrame:
-        everything = frame.copy()
-        everything["venue"] = "all"
-        return pd.concat([frame, everything], ignore_index=True)
-
-    pc_all, edges_all, summ_all = with_all(pc), with_all(edges), with_all(summ)
-    totals = summ_all.groupby(["venue", "year"], as_index=False).agg(
-        partitions=("partition_key", "nunique"), papers=("papers", "sum"),
-        papers_with_country=("papers_with_country", "sum"), international_papers=("international_papers", "sum"),
-    )
+    pc_all, edges_all = with_all(pc), with_all(edges)
     countries_per = pc_all.groupby(["venue", "year"])["country"].nunique().rename("countries").reset_index()
-    summary = totals.merge(countries_per, on=["venue", "year"], how="left")
-    summary["countries"] = summary["countries"].fillna(0).astype(int)
-    summary["international_share"] = (
-        summary["international_papers"] / summary["papers_with_country"].where(summary["papers_with_country"] > 0)
-    ).fillna(0.0)
-
     pc_all["international"] = pc_all["n_countries"] > 1
     country = pc_all.groupby(["venue", "year", "country"], as_index=False).agg(
         papers=("paper", "nunique"), papers_fractional=("fractional", "sum"),
         international_papers=("international", "sum"),
     )
-    country = country.merge(totals[["venue", "year", "papers"]].rename(columns={"papers": "_total"}), on=["venue", "year"])
+    pairs = edges_all.groupby(["venue", "year", "country_a", "country_b"], as_index=False).agg(
+        papers=("paper", "nunique"), papers_fractional=("fractional", "sum"))
+    return {"countries": country, "pairs": pairs, "countries_per": countries_per}
+
+
+def counted(raw: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """The counts of `yearly_counts` from what the database counted
+    (`pipeline/reports/queries.py`, `yearly_counts`): each group's fractional papers added
+    (`group_sums`), in COUNT_COLUMNS. Where nothing was counted, what pandas counts from no
+    rows (the same empty frame, with its column types)."""
+    none = yearly_counts(pd.DataFrame(), pd.DataFrame())
+    out = {"countries_per": raw["countries_per"] if len(raw["countries_per"]) else none["countries_per"]}
+    for name in ("countries", "pairs"):
+        frame = raw[name].copy()
+        frame["papers_fractional"] = group_sums(raw[f"{name}_fractional"], len(frame))
+        out[name] = frame[COUNT_COLUMNS[name]] if len(frame) else none[name]
+    return out
+
+
+def group_sums(rows: Mapping[str, Any], groups: int) -> pd.Series:
+    """The sum of `fractional` per group (0 to `groups` - 1) of the rows, each row counted in its
+    group per venue (`by_venue`, -1 for none) and its group across venues (`across`), added
+    exactly as `yearly_counts` adds them: pandas' compensated sum over the rows per venue, then
+    across venues, each in the rows' order, NaN skipped; so the two agree to the last bit. One
+    NaN more, which the sum skips, keeps pandas on that kernel (it adds groups that arrive
+    sorted with `ufunc.reduceat` instead, uncompensated)."""
+    def plain(column):
+        return np.ma.filled(np.ma.asarray(rows[column]), -1 if column != "fractional" else np.nan)
+
+    by_venue, across = plain("by_venue").astype(np.int64), plain("across").astype(np.int64)
+    values = plain("fractional").astype(np.float64)
+    placed = by_venue >= 0
+    labels = np.concatenate([by_venue[placed], across, [0]])
+    sums = pd.Series(np.concatenate([values[placed], values, [np.nan]])).groupby(labels).sum()
+    return sums.reindex(range(groups), fill_value=0.0).reset_index(drop=True).astype("float64")
+
+
+def with_all(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame`, then its rows again under venue 'all'."""
+    everything = frame.copy()
+    everything["venue"] = "all"
+    return pd.concat([frame, everything], ignore_index=True)
+
+
+def yearly_from_counts(counts: dict[str, pd.DataFrame], summaries: pd.DataFrame,
+                       headline_numbers: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """The yearly tables (`yearly_tables`) from the counts (`yearly_counts`, or the same
+    counted by the database), the partition summaries and the headline numbers."""
+    summ_all = with_all(in_order(summaries, ["partition_key"]))
+    totals = summ_all.groupby(["venue", "year"], as_index=False).agg(
+        partitions=("partition_key", "nunique"), papers=("papers", "sum"),
+        papers_with_country=("papers_with_country", "sum"), international_papers=("international_papers", "sum"),
+    )
+    summary = totals.merge(counts["countries_per"], on=["venue", "year"], how="left")
+    summary["countries"] = summary["countries"].fillna(0).astype(int)
+    summary["international_share"] = (
+        summary["international_papers"] / summary["papers_with_country"].where(summary["papers_with_country"] > 0)
+    ).fillna(0.0)
+
+    country = counts["countries"].merge(totals[["venue", "year", "papers"]].rename(columns={"papers": "_total"}),
+                                        on=["venue", "year"])
     country["share_of_papers"] = country["papers"] / country["_total"].where(country["_total"] > 0)
     country["international_share"] = country["international_papers"] / country["papers"].where(country["papers"] > 0)
     country = country.drop(columns="_total").sort_values(["venue", "country", "year"]).reset_index(drop=True)
@@ -133,9 +204,8 @@ def yearly_tables(
     country["share_change_pp"] = (country["share_of_papers"] - country["previous_share"]) * 100
     country = country.sort_values(["venue", "year", "papers", "country"], ascending=[True, True, False, True])
 
-    pairs = edges_all.groupby(["venue", "year", "country_a", "country_b"], as_index=False).agg(
-        papers=("paper", "nunique"), papers_fractional=("fractional", "sum"))
-    pairs = pairs.merge(totals[["venue", "year", "papers"]].rename(columns={"papers": "_total"}), on=["venue", "year"])
+    pairs = counts["pairs"].merge(totals[["venue", "year", "papers"]].rename(columns={"papers": "_total"}),
+                                  on=["venue", "year"])
     pairs["share_of_papers"] = pairs["papers"] / pairs["_total"].where(pairs["_total"] > 0)
     pairs = pairs.drop(columns="_total").sort_values(["venue", "year", "papers", "country_a", "country_b"],
                                                      ascending=[True, True, False, True, True])

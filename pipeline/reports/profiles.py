@@ -16,16 +16,14 @@ No Dagster here; the store is read through `queries.py`.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
-from ..conventions import CHINA_SCOPE, PLACEMENT, fold_countries
-from ..countries import decision
+from ..conventions import CHINA_SCOPE, PLACEMENT
 from ..countries.groups import country_name
-from ..partitions import parse_partition_key
 from . import queries
-from .trend import partner_counts
+from .trend import paper_sets, partner_counts
 
 # `direction`: a least-squares slope per year of at least this share of the series' mean is
 # rising (or falling, below its negative); fewer than MIN_YEARS values are too few to say.
@@ -36,16 +34,20 @@ MIN_YEARS = 3
 def year_sets(store, keys: Sequence[str], placement: str, scope: str) -> dict[int, list[set[str]]]:
     """Year -> each paper's countries, for every paper of the venue-years `keys` (a paper with
     no country has an empty set), from the stored `country_decisions` under the placement,
-    folded by the China scope (as `trend.paper_sets`). The year is the partition's; oldest first."""
+    folded by the China scope (as `trend.paper_sets`). The year is the one the venue-year's rows
+    carry, so sub-partitions fold into their year; oldest first.
+
+    One set object stands for all the papers that have it (`trend.paper_sets`): read them,
+    never change them."""
     PLACEMENT.check(placement)
     CHINA_SCOPE.check(scope)
-    out: dict[int, list[set[str]]] = defaultdict(list)
+    keys = list(dict.fromkeys(keys))
     with store.connect() as con:
-        for key in dict.fromkeys(keys):
-            year = parse_partition_key(key).year
-            decided = decision.paper_countries(decision.load_decisions(store, key, con=con), placement)
-            ids = dict.fromkeys([*queries.paper_ids(store, key, con=con), *sorted(decided)])
-            out[year].extend(fold_countries(decided.get(pid, ()), scope) for pid in ids)
+        years = queries.partition_years(store, keys, con=con)
+        sets = paper_sets(store, [k for k in keys if k in years], placement, scope, con=con)
+    out: dict[int, list[set[str]]] = {}
+    for key, papers in sets.items():
+        out.setdefault(years[key], []).extend(papers)
     return {year: out[year] for year in sorted(out)}
 
 

@@ -207,13 +207,113 @@ def mentions_by_country(store, key: str, con=None) -> pd.DataFrame:
     return parts if len(parts) else own
 
 
-def yearly_inputs(store, con=None) -> dict[str, pd.DataFrame]:
-    """Everything the yearly tables are computed from, over every venue-year."""
+def yearly_inputs(store, con=None) -> dict[str, Any]:
+    """Everything the yearly tables are computed from, over every venue-year: the counts of
+    `paper_countries` and `country_edges` (`yearly_counts`: counted in the database, only the
+    counts come out), and the partition summaries and headline numbers (a few rows per venue-year)."""
     with store.connection(con) as c:
-        return {"paper_countries": store.query("SELECT * FROM paper_countries", con=c),
-                "country_edges": store.query("SELECT * FROM country_edges", con=c),
+        return {"counts": yearly_counts(store, con=c),
                 "partition_summary": store.query("SELECT * FROM partition_summary", con=c),
                 "headline_numbers": store.query("SELECT * FROM headline_numbers", con=c)}
+
+
+# The yearly tables count per venue and year, and per year across venues ('all'); rows without
+# a venue count only across venues, rows without a year nowhere (as pandas groups them). A
+# paper is a (partition_key, paper_id): a venue-year split in sub-partitions folds into its
+# venue and year by the rows' own `venue` and `year`.
+_PER_VENUE_AND_ALL = """
+    SELECT CASE WHEN grouping(venue) = 1 THEN 'all' ELSE venue END AS venue, year{keys}, {counts}
+    FROM {table} WHERE year IS NOT NULL
+    GROUP BY GROUPING SETS ((venue, year{keys}), (year{keys}))
+    HAVING grouping(venue) = 1 OR venue IS NOT NULL
+    ORDER BY 1, year{keys}
+"""
+# Each row's fractional value with the number of its group per venue (-1: none) and across
+# venues, in (partition, paper) order: the order pandas adds them in.
+_FRACTIONAL = """
+    SELECT coalesce(v.g, -1) AS by_venue, a.g AS across, t.fractional
+    FROM {table} t
+    LEFT JOIN _yearly_groups v ON v.venue = t.venue AND v.year = t.year AND {same_v}
+    JOIN _yearly_groups a ON a.venue = 'all' AND a.year = t.year AND {same_a}
+    ORDER BY t.partition_key, t.paper_id{sort}
+"""
+
+
+def yearly_counts(store, con=None) -> dict[str, Any]:
+    """What the yearly tables count from `paper_countries` and `country_edges`, counted in the
+    database over the whole store, per venue and year and per year across venues ('all'), in
+    key order: `countries` (venue, year, country, papers, international_papers), `pairs`
+    (venue, year, country_a, country_b, papers) and `countries_per` (venue, year, countries);
+    papers are distinct (partition_key, paper_id).
+
+    `countries_fractional` and `pairs_fractional` hold the `fractional` value of every row
+    (numbers only) with the row numbers of its groups in those frames (`by_venue`, -1 for
+    none, and `across`), in (partition, paper) order, for `pipeline.countries.counting.group_sums`
+    to add them as pandas adds a column."""
+    papers = "count(DISTINCT (partition_key, paper_id)) AS papers"
+    out: dict[str, Any] = {}
+    with store.connection(con) as c:
+        for name, table, keys, counts in (
+                ("countries", "paper_countries", ["country"],
+                 f"{papers}, count_if(n_countries > 1)::BIGINT AS international_papers"),
+                ("pairs", "country_edges", ["country_a", "country_b"], papers)):
+            listed = "".join(f", {k}" for k in keys)
+            groups = store.query(_PER_VENUE_AND_ALL.format(keys=listed, counts=counts, table=table), con=c)
+            c.register("_yearly_groups", groups[["venue", "year", *keys]].assign(g=range(len(groups))))
+            try:
+                values = c.execute(_FRACTIONAL.format(
+                    table=table, sort="".join(f", t.{k}" for k in keys),
+                    same_v=" AND ".join(f"v.{k} = t.{k}" for k in keys),
+                    same_a=" AND ".join(f"a.{k} = t.{k}" for k in keys))).fetchnumpy()
+            finally:
+                c.unregister("_yearly_groups")
+            out[name], out[f"{name}_fractional"] = groups, values
+        out["countries_per"] = store.query(_PER_VENUE_AND_ALL.format(
+            keys="", counts="count(DISTINCT country) AS countries", table="paper_countries"), con=c)
+    return out
+
+
+# -- each paper's countries, for the profiles and the trend ----------------------------------------
+
+
+def partition_years(store, keys: list[str], con=None) -> dict[str, int]:
+    """The year of each of the venue-years `keys` as its rows carry it (`partition_summary`, else
+    `raw_papers`); a key with neither is left out. Never read from the key itself: a
+    sub-partition's key (`x-2020-m03`) is not `<venue>-<year>`."""
+    frame = store.query(
+        "SELECT k.partition_key, coalesce(s.year, r.year) AS year FROM (SELECT unnest(?::VARCHAR[]) AS partition_key) k "
+        "LEFT JOIN (SELECT partition_key, max(year) AS year FROM partition_summary GROUP BY ALL) s USING (partition_key) "
+        "LEFT JOIN (SELECT partition_key, max(year) AS year FROM raw_papers GROUP BY ALL) r USING (partition_key)",
+        [list(keys)], con=con)
+    return {k: int(y) for k, y in zip(frame["partition_key"], frame["year"]) if y == y and y is not None}
+
+
+def country_set_counts(store, keys: list[str], column: str, folds: dict[str, str], con=None) -> pd.DataFrame:
+    """partition_key, countries (a sorted list) and papers: how many papers of each venue-year
+    of `keys` have that set of countries in the stored `country_decisions`, read from `column`
+    (`countries` or `coauthor_countries`; NULL is none) with each code in `folds` replaced by
+    its value. A paper is one of `raw_papers` or of the decisions; one without a country has
+    the empty list."""
+    if column not in ("countries", "coauthor_countries"):
+        raise ValueError(f"no decision column {column!r}")
+    return store.query(
+        f"""
+        WITH wanted AS (SELECT unnest(?::VARCHAR[]) AS partition_key),
+        folds AS (SELECT unnest(?::VARCHAR[]) AS country, unnest(?::VARCHAR[]) AS folded),
+        decided AS (SELECT partition_key, paper_id, coalesce({column}, []) AS listed FROM country_decisions
+                    WHERE partition_key IN (SELECT partition_key FROM wanted)),
+        placed AS (SELECT partition_key, paper_id, unnest(listed) AS country FROM decided),
+        papers AS (SELECT partition_key, paper_id FROM raw_papers
+                   WHERE partition_key IN (SELECT partition_key FROM wanted)
+                   UNION SELECT partition_key, paper_id FROM decided),
+        sets AS (SELECT p.partition_key, p.paper_id,
+                        list_sort(list_distinct(list(coalesce(f.folded, c.country)))) AS countries
+                 FROM papers p LEFT JOIN placed c USING (partition_key, paper_id)
+                 LEFT JOIN folds f ON f.country = c.country
+                 GROUP BY p.partition_key, p.paper_id)
+        SELECT partition_key, countries, count(*) AS papers FROM sets GROUP BY partition_key, countries
+        ORDER BY partition_key, countries
+        """, [list(keys), list(folds), list(folds.values())], con=con)
 
 
 # -- studies -----------------------------------------------------------------------------------

@@ -168,7 +168,7 @@ def yearly_aggregates(store, placement: str, log: Callable[[str], None]) -> Outc
     with store.connect() as con:
         read = queries.yearly_inputs(store, con=con)
     summaries = read["partition_summary"]
-    tables = counting.yearly_tables(read["paper_countries"], read["country_edges"], summaries, read["headline_numbers"])
+    tables = counting.yearly_from_counts(counting.counted(read["counts"]), summaries, read["headline_numbers"])
     with store.connect() as con:
         written = {name: store.replace_table(name, frame, con=con) for name, frame in tables.items()}
     summary, heads = tables["yearly_summary"], tables["yearly_headlines"]

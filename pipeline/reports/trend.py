@@ -4,8 +4,9 @@ One row per materialised year. The US–CN count, its interval, the papers its u
 could add (`us_cn_papers_unplaced`), its share and the international share come from
 `headline_numbers`, which every venue-year stores under both placements and
 every China scope, so they are the figures `paperatlas report` prints. Each country's top
-partners are counted from `country_decisions` under the placement asked for: the stored
-`paper_countries` hold only the placement a venue-year was last materialised under.
+partners are counted from `country_decisions` under the placement asked for (`paper_sets`: each
+paper's set made in the database): the stored `paper_countries` hold only the placement a
+venue-year was last materialised under.
 
 `venue` may be `all`: every venue materialised, summed per year.
 
@@ -20,8 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..conventions import CHINA_SCOPE, DEFAULT_PLACEMENT, PLACEMENT, ConventionError, fold_countries
-from ..countries import decision
+from ..conventions import CHINA_SCOPE, CHINA_SCOPES, DEFAULT_PLACEMENT, PLACEMENT, ConventionError
 from ..models import missing
 from . import queries
 from .headlines import interval
@@ -45,9 +45,22 @@ def partner_counts(sets: Iterable[set[str]], countries: Sequence[str]) -> dict[s
     return out
 
 
-def paper_sets(decisions: Iterable[decision.Decision], placement: str, scope: str) -> list[set[str]]:
-    """Each paper's countries under the placement, Hong Kong, Macau and Taiwan folded by the scope."""
-    return [fold_countries(cs, scope) for cs in decision.paper_countries(decisions, placement).values()]
+# The stored column of `country_decisions` each placement reads a decision's countries from:
+# `decision.from_row` reads both, and under coauthors `Decision.countries_for` gives the
+# stored coauthor countries (none when there are none).
+PLACED_COLUMN = {"hq": "countries", "coauthors": "coauthor_countries"}
+
+
+def paper_sets(store, keys: Sequence[str], placement: str, scope: str, con=None) -> dict[str, list[set[str]]]:
+    """Venue-year -> each of its papers' countries (a paper without a country has an empty set)
+    under the placement, Hong Kong, Macau and Taiwan folded by the scope, from the stored
+    `country_decisions` of `keys`. The database makes each paper's set and counts the papers
+    per set; one set object stands for all the papers that have it (read them, never change them)."""
+    counted = queries.country_set_counts(store, list(keys), PLACED_COLUMN[placement], CHINA_SCOPES[scope], con=con)
+    out: dict[str, list[set[str]]] = {key: [] for key in keys}
+    for key, countries, papers in zip(counted["partition_key"], counted["countries"], counted["papers"]):
+        out[key].extend([set(countries)] * int(papers))
+    return out
 
 
 def trend_rows(store, venue: str, start: int | None = None, end: int | None = None,
@@ -70,7 +83,7 @@ def trend_rows(store, venue: str, start: int | None = None, end: int | None = No
                              f"{', '.join(known) or 'none'} (`paperatlas run {venue}-YEAR` adds one)")
         keys = parts["partition_key"].tolist()
         heads = queries.headline_counts(store, keys, NUMBERS, scope, placement, con=con)
-        decided = {key: decision.load_decisions(store, key, con=con) for key in keys}
+        decided = paper_sets(store, keys, placement, scope, con=con)
     stored = {(r["partition_key"], r["number"]): r for r in heads.to_dict("records")}
 
     def number(key: str, name: str) -> tuple[int, int, int, int | None] | None:
@@ -90,7 +103,7 @@ def trend_rows(store, venue: str, start: int | None = None, end: int | None = No
         found = {name: [number(k, name) for k in keys] for name in NUMBERS}
         total = {name: None if any(v is None for v in values) else tuple(map(added, zip(*values)))
                  for name, values in found.items()}  # None: a venue-year stored before placements existed
-        sets = [s for k in keys for s in paper_sets(decided[k], placement, scope) if s]
+        sets = [s for k in keys for s in decided[k] if s]
         partners = partner_counts(sets, partners_of)
         papers = int(group["papers"].sum())
         us_cn, intl, placed = total["us_cn"], total["international"], total["papers_with_country"]
