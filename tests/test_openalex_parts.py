@@ -218,3 +218,17 @@ def test_memory_is_bounded_by_the_batch_not_the_scope(home, monkeypatch):
     # Eight times the works: the peak grows by far less (one batch, one page and the ids seen),
     # where holding the scope would grow it about eightfold.
     assert large < 2 * small, (small, large)
+
+
+def test_a_venue_year_read_in_parts_is_listed_once_and_only_when_complete(tmp_path):
+    from paperatlas.pipeline.reports.queries import materialised_keys
+    from paperatlas.pipeline.sources.parts import Split
+
+    store = Warehouse(tmp_path / "store.duckdb")
+    for key, venue in (("neurips-2016", "neurips"), ("x-2020-m01", "x"), ("x-2020-m02", "x"), ("y-2021-m05", "y")):
+        store.replace_partition("partition_summary", key, [{"partition_key": key, "venue": venue, "papers": 1}])
+    assert materialised_keys(store) == ["neurips-2016", "x-2020", "y-2021"]  # no plan recorded: the parts there
+    x = parse_partition_key("x-2020")
+    store.replace_where("partition_parts", Split(x, tuple((x.part(m), 1) for m in (1, 2, 3)), "openalex", 1).rows(),
+                        "scope = ?", ["x-2020"])
+    assert materialised_keys(store) == ["neurips-2016", "y-2021"]  # x-2020-m03 is planned and missing

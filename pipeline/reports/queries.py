@@ -27,14 +27,15 @@ def is_materialised(store, key: str, con=None) -> bool:
 
 
 def materialised_keys(store, con=None) -> list[str]:
-    """The materialised venue-years: each key of `partition_summary`, and each venue-year read as
-    sub-partitions once all its planned parts are in (its key then stands for all of them)."""
+    """The materialised venue-years: each key of `partition_summary` that is not a sub-partition,
+    and each venue-year read as sub-partitions once all its planned parts are in (its key then
+    stands for all of them; its parts are not listed, so nothing is counted twice)."""
     return store.query(
         """
         WITH done AS (SELECT DISTINCT partition_key FROM partition_summary),
         scopes AS (SELECT DISTINCT regexp_extract(partition_key, '^[a-z][a-z0-9]*-[0-9]{4}') AS scope FROM done
                    WHERE regexp_matches(partition_key, '^[a-z][a-z0-9]*-[0-9]{4}-m'))
-        SELECT partition_key FROM done
+        SELECT partition_key FROM done WHERE NOT regexp_matches(partition_key, '^[a-z][a-z0-9]*-[0-9]{4}-m')
         UNION
         SELECT scope FROM scopes WHERE NOT EXISTS (
             SELECT 1 FROM partition_parts p WHERE p.scope = scopes.scope
