@@ -17,7 +17,7 @@ from .options import KEYS_HELP, command, placement_option
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     keys = split_scopes(settings, common.expand(args.partitions, settings, stored=False))
     outcome = materialise(settings, keys, refresh=args.refresh, refresh_ror=args.refresh_ror, pdfs=args.pdfs,
-                          placement=args.placement, aggregates=not args.no_aggregates)
+                          placement=args.placement, aggregates=not args.no_aggregates, jobs=args.jobs)
     print(f"materialised {len(outcome.done)}/{len(keys)} venue-years in {time.monotonic() - common.STARTED[0]:.1f}s "
           f"into {settings.store_location}")
     outcome.report()
@@ -51,24 +51,29 @@ class Materialised:
 
 
 def materialise(settings: Settings, keys: list[str], refresh: bool = False, refresh_ror: bool = False,
-                pdfs: str | None = None, placement: str | None = None, aggregates: bool = True) -> Materialised:
+                pdfs: str | None = None, placement: str | None = None, aggregates: bool = True,
+                jobs: int | None = None) -> Materialised:
     """Materialise every asset of each venue-year through Dagster (one run each, after the
-    reference data when it is missing or changed), then the yearly tables: what `run` does, and
-    what `study run` does for the venue-years its scope lacks."""
+    reference data when it is missing or changed; up to `jobs` runs at once, default
+    PAPERATLAS_RUN_CONCURRENCY), then the yearly tables: what `run` does, and what `study run`
+    does for the venue-years its scope lacks."""
     from dagster import AssetCheckSeverity
 
     from ..assets.automation import add_venue_years
-
     from ..definitions import build_definitions, build_resources
-    from ..pipeline.partitions import parse_partition_key
 
+    if jobs is not None and jobs < 1:
+        raise CliError(f"--jobs {jobs}: expected a whole number, 1 or more")
     if pdfs:
         settings = dataclasses.replace(settings, pdf_mode=pdfs)
     if placement:
         settings = dataclasses.replace(settings, placement=placement)
+    jobs = max(1, min(jobs or settings.run_concurrency, len(keys)))
     with common.open_store(settings).connect():
         pass  # the store opens (or is created) here, so a broken one is one line before any step runs
     instance = execution.instance(settings)
+    if jobs > 1:
+        execution.check_concurrent_runs(settings, instance, jobs)
     defs = build_definitions(settings)
     execution.ensure_reference(settings, defs, instance, force=refresh_ror)
     add_venue_years(instance, keys)
@@ -84,10 +89,7 @@ def materialise(settings: Settings, keys: list[str], refresh: bool = False, refr
     failed: list[tuple[str, str]] = []
     checks_failed: list[str] = []
     warnings: list[str] = []
-    for n, key in enumerate(keys, start=1):
-        print(f"[{n}/{len(keys)}] {key}", file=sys.stderr, flush=True)
-        job = "part_job" if parse_partition_key(key).is_part else "venue_year_job"
-        result = execution.execute(settings, defs, job, instance, run_config, key)
+    for key, result in run_partitions(settings, defs, instance, run_config, keys, jobs):
         if not result.success:
             failed.append((key, execution.why_failed(result)))
         # A failed asset check does not fail the run; a number that fails an ERROR check is
@@ -108,6 +110,47 @@ def materialise(settings: Settings, keys: list[str], refresh: bool = False, refr
             failed.append(("yearly_aggregates", execution.why_failed(result)))
     done = [k for k in keys if k not in {f[0] for f in failed}]
     return Materialised(done, failed, checks_failed, warnings, settings)
+
+
+def run_partitions(settings: Settings, defs, instance, run_config: dict, keys: list[str], jobs: int = 1):
+    """Yield (key, result) of one Dagster run per key (`part_job` for a sub-partition, else
+    `venue_year_job`), in the order of `keys`. With `jobs` > 1, up to that many runs go at once.
+
+    This is not a scheduler. Each run goes through `execution.execute` (Dagster's `execute_job`
+    with the Celery executor), and Dagster's executor places every step of it on a worker; the
+    threads here only start runs and wait for them, keeping `jobs` in flight as the
+    QueuedRunCoordinator's `max_concurrent_runs` does for the daemon. A thread holds no step,
+    no data and no state beyond its run's result."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ..pipeline.partitions import parse_partition_key
+
+    def one(n: int, key: str):
+        job = "part_job" if parse_partition_key(key).is_part else "venue_year_job"
+        config = run_config
+        if jobs > 1:  # the progress lines of runs going at once carry their key
+            config = {**run_config, "loggers": {"progress": {"config": {"label": key}}}}
+        print(f"[{n}/{len(keys)}] {key}", file=sys.stderr, flush=True)
+        started = time.monotonic()
+        result = execution.execute(settings, defs, job, instance, config, key)
+        if jobs > 1:
+            print(f"[{n}/{len(keys)}] {'ok' if result.success else 'FAILED'} {key} "
+                  f"({time.monotonic() - started:.1f}s)", file=sys.stderr, flush=True)
+        return result
+
+    if jobs <= 1:
+        for n, key in enumerate(keys, start=1):
+            yield key, one(n, key)
+        return
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="paperatlas-run") as pool:
+        futures = [pool.submit(one, n, key) for n, key in enumerate(keys, start=1)]
+        try:
+            for key, future in zip(keys, futures):
+                yield key, future.result()
+        except BaseException:  # Ctrl-C: start no more runs; those in flight finish on the workers
+            for future in futures:
+                future.cancel()
+            raise
 
 
 def split_scopes(settings: Settings, keys: list[str]) -> list[str]:
@@ -238,6 +281,10 @@ def _parse_run(sub) -> None:
                      help="reload the ROR registry and overrides even when they look unchanged")
     run.add_argument("--pdfs", choices=["download", "cached", "off"], default=None,
                      help="download PDFs, use only stored ones, or skip them (default: PAPERATLAS_PDFS, else download)")
+    run.add_argument("--jobs", type=int, default=None, metavar="N",
+                     help="materialise up to N venue-years (or sub-partitions) at once, one Dagster run each; "
+                          "N > 1 needs PAPERATLAS_EXECUTOR=celery and a PostgreSQL Dagster instance "
+                          "(default: PAPERATLAS_RUN_CONCURRENCY, else 1)")
     placement_option(run, "the placement the stored paper_countries, edges and yearly tables use")
 
 
