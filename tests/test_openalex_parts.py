@@ -137,8 +137,8 @@ def test_a_year_above_the_split_is_refused_whole_and_a_missing_part_stops_its_re
         # Run through Dagster as the UI or a schedule would, without `run`'s split: refused in one line.
         code, _, err = run(capsys, "run", "airesearch-2025-m01", "airesearch-2025-m02", "--pdfs", "off")
         assert code == 0, err
-        from paperatlas.pipeline.sources.parts import Split
         from paperatlas.cli.run import record_split
+        from paperatlas.pipeline.sources.parts import Split
 
         pk = parse_partition_key("airesearch-2025")
         split = Split(pk, tuple((pk.part(m), 15) for m in MONTHS), "openalex", 20)
