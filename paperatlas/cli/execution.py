@@ -60,9 +60,9 @@ def execute(settings: Settings, defs, job_name: str, instance, run_config: dict,
 def check_concurrent_runs(settings: Settings, instance, jobs: int) -> None:
     """Refuse, in one line, `jobs` > 1 runs at once where they would not be safe or useful.
 
-    They are with the Celery executor and a PostgreSQL instance: this process only follows
-    each run (Dagster's `execute_job`, one thread each, sharing the instance, whose storage
-    opens a new connection per query), and the steps run on the workers. In this process
+    They are with the Celery executor and a PostgreSQL instance: a process per run follows it
+    (Dagster's `execute_job`; `run.run_partitions`), the steps run on the workers, and the
+    instance's storage takes each write in its own transaction. In this process
     (the default executor) the runs' steps would share one interpreter and, on DuckDB, wait on
     the store's one-writer lock, so nothing is gained; and the SQLite instance is one file that
     Dagster's docs keep to one machine's runs."""
