@@ -198,3 +198,21 @@ def test_memory_is_bounded_by_the_batch_not_the_scope(home, monkeypatch):
     # Eight times the works: the peak grows by far less (the server's own pages, one batch and
     # the ids seen), where holding the scope would grow it about eightfold.
     assert large < 2.5 * small, (small, large)
+
+
+def test_runs_at_once_are_refused_in_one_line_where_they_are_not_safe(home, capsys, monkeypatch):
+    """`run --jobs N` (PAPERATLAS_RUN_CONCURRENCY) above 1 needs the Celery executor and a
+    PostgreSQL instance (tests/test_celery.py runs it); elsewhere one line says what to set."""
+    keys = ("neurips-2020", "neurips-2021")
+    code, _, err = run(capsys, "run", *keys, "--jobs", "2", "--pdfs", "off")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "needs PAPERATLAS_EXECUTOR=celery" in err, err
+    monkeypatch.setenv("PAPERATLAS_EXECUTOR", "celery")
+    monkeypatch.setenv("PAPERATLAS_RUN_CONCURRENCY", "2")
+    code, _, err = run(capsys, "run", *keys, "--pdfs", "off")
+    assert code == 2 and "needs a PostgreSQL Dagster instance" in err and "this one is SQLite" in err, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    code, _, err = run(capsys, "run", *keys, "--jobs", "0")
+    assert code == 2 and "--jobs 0: expected a whole number, 1 or more" in err
+    monkeypatch.setenv("PAPERATLAS_RUN_CONCURRENCY", "0")
+    code, _, err = run(capsys, "run", *keys)
+    assert code == 2 and "PAPERATLAS_RUN_CONCURRENCY='0'" in err
