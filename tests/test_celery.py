@@ -167,22 +167,30 @@ def test_two_workers_take_the_months_of_one_year_in_parallel(tmp_path, postgres_
     base_env.update({"PAPERATLAS_ROR_DUMP": str(ror_dump), "PAPERATLAS_PAPERLISTS_BASE": str(PAPERLISTS)})
     with serve_openalex(scope_works(100), page_size=40) as openalex:
         base_env["PAPERATLAS_OPENALEX_BASE"] = openalex
-        # the reference: one process, the default executor, DuckDB, the year read whole
+        # the reference: one process, the default executor, DuckDB, the year read whole (while
+        # the workers start)
         single = {**base_env, "PAPERATLAS_HOME": str(tmp_path / "single"), "PAPERATLAS_OPENALEX_SPLIT": "1000"}
-        done = subprocess.run([sys.executable, "-m", "paperatlas.cli", "run", "airesearch-2025", "--pdfs", "off"],
-                              cwd=ROOT, env=single, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stderr[-4000:]
-        assert "read as one partition" in done.stderr
-
-        home, dagster_home = tmp_path / "home", tmp_path / "dagster"
-        env = {**base_env, "PAPERATLAS_HOME": str(home), "DAGSTER_HOME": str(dagster_home),
-               "PAPERATLAS_STORE": "delta", "PAPERATLAS_STORE_URI": str(tmp_path / "delta"),
-               "PAPERATLAS_EXECUTOR": "celery", "PAPERATLAS_CELERY_BROKER": f"{redis}/{(3 + os.getpid()) % 8}",
-               "PAPERATLAS_OPENALEX_SPLIT": "30"}
-        postgres_instance(dagster_home, postgres_url, env, tmp_path)
-        with celery_workers(tmp_path, env) as logs:
-            done = subprocess.run([sys.executable, "-m", "paperatlas.cli", "run", "airesearch-2025", "--jobs", "2",
-                                   "--pdfs", "off"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        reference = subprocess.Popen([sys.executable, "-m", "paperatlas.cli", "run", "airesearch-2025", "--pdfs",
+                                      "off"], cwd=ROOT, env=single, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        try:
+            home, dagster_home = tmp_path / "home", tmp_path / "dagster"
+            env = {**base_env, "PAPERATLAS_HOME": str(home), "DAGSTER_HOME": str(dagster_home),
+                   "PAPERATLAS_STORE": "delta", "PAPERATLAS_STORE_URI": str(tmp_path / "delta"),
+                   "PAPERATLAS_EXECUTOR": "celery", "PAPERATLAS_CELERY_BROKER": f"{redis}/{(3 + os.getpid()) % 8}",
+                   "PAPERATLAS_OPENALEX_SPLIT": "30"}
+            postgres_instance(dagster_home, postgres_url, env, tmp_path)
+            with celery_workers(tmp_path, env) as logs:
+                _, reference_err = reference.communicate(timeout=300)
+                assert reference.returncode == 0, reference_err[-4000:]
+                assert "read as one partition" in reference_err
+                done = subprocess.run([sys.executable, "-m", "paperatlas.cli", "run", "airesearch-2025", "--jobs",
+                                       "2", "--pdfs", "off"], cwd=ROOT, env=env, capture_output=True, text=True,
+                                      timeout=600)
+        finally:
+            if reference.poll() is None:
+                reference.kill()
+                reference.wait()
     err = done.stderr
     assert done.returncode == 0, err[-4000:]
     assert "read as 4 sub-partitions (4 months)" in err and "materialised 4/4 venue-years" in done.stdout
