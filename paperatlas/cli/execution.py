@@ -60,12 +60,12 @@ def execute(settings: Settings, defs, job_name: str, instance, run_config: dict,
 def check_concurrent_runs(settings: Settings, instance, jobs: int) -> None:
     """Refuse, in one line, `jobs` > 1 runs at once where they would not be safe or useful.
 
-    They are with the Celery executor and a PostgreSQL instance: a process per run follows it
-    (Dagster's `execute_job`; `run.run_partitions`), the steps run on the workers, and the
-    instance's storage takes each write in its own transaction. In this process
-    (the default executor) the runs' steps would share one interpreter and, on DuckDB, wait on
-    the store's one-writer lock, so nothing is gained; and the SQLite instance is one file that
-    Dagster's docs keep to one machine's runs."""
+    They are with the Celery executor and a PostgreSQL instance (tests/test_celery.py): a
+    process per run follows it (Dagster's `execute_job`; `run.run_partitions`), the steps run on
+    the workers, and PostgreSQL takes the writes of every run and worker at once. With the
+    default executor the runs' steps would all run on this machine and, on DuckDB, wait on the
+    store's one-writer lock, so nothing is gained. The SQLite instance is refused as untested
+    here, and workers on other machines cannot share it anyway."""
     variable = "--jobs / PAPERATLAS_RUN_CONCURRENCY"
     if settings.executor != "celery":
         raise CliError(f"{variable}={jobs} needs PAPERATLAS_EXECUTOR=celery (steps on `paperatlas worker`s); "
