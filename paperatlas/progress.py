@@ -14,7 +14,7 @@ import logging
 import sys
 import time
 
-from dagster import logger
+from dagster import Field, logger
 
 META = "dagster_meta"  # the field json_console_logger prints for every record of a run
 
@@ -36,9 +36,10 @@ def failure_reason(event) -> str:
 class _ProgressHandler(logging.Handler):
     """One short line per step start/finish and per message an asset logs."""
 
-    def __init__(self):
+    def __init__(self, label: str = ""):
         super().__init__(logging.DEBUG)  # step events arrive at DEBUG
         self.started: dict[str, float] = {}
+        self.label = label
 
     def emit(self, record: logging.LogRecord) -> None:
         meta = getattr(record, META, None)
@@ -66,14 +67,20 @@ class _ProgressHandler(logging.Handler):
             if data is not None and not data.passed:
                 line = f"  check failed: {data.asset_key.to_user_string()}.{data.check_name}"
         if line:
+            if self.label:  # "  neurips-2020-m01 > raw_papers": runs going at once stay apart
+                body = line.lstrip(" ")
+                line = f"{line[:len(line) - len(body)]}{self.label} {body}"
             print(line, file=sys.stderr, flush=True)  # looked up now: tests swap stderr
 
 
-@logger(description="Short progress lines on stderr, for the paperatlas command line.")
+@logger(config_schema={"label": Field(str, default_value="", description="shown before each step, for runs "
+                                       "that go at once (the partition key)")},
+        description="Short progress lines on stderr, for the paperatlas command line.")
 def progress_logger(init_context) -> logging.Logger:
-    log = logging.getLogger("paperatlas.progress")
+    label = init_context.logger_config["label"]
+    log = logging.getLogger("paperatlas.progress" + (f".{label}" if label else ""))
     log.setLevel(logging.DEBUG)
     log.propagate = False
     if not log.handlers:
-        log.addHandler(_ProgressHandler())
+        log.addHandler(_ProgressHandler(label))
     return log

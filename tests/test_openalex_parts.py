@@ -232,3 +232,21 @@ def test_a_venue_year_read_in_parts_is_listed_once_and_only_when_complete(tmp_pa
     store.replace_where("partition_parts", Split(x, tuple((x.part(m), 1) for m in (1, 2, 3)), "openalex", 1).rows(),
                         "scope = ?", ["x-2020"])
     assert materialised_keys(store) == ["neurips-2016", "y-2021"]  # x-2020-m03 is planned and missing
+
+
+def test_runs_at_once_are_refused_in_one_line_where_they_are_not_safe(home, capsys, monkeypatch):
+    """`run --jobs N` (PAPERATLAS_RUN_CONCURRENCY) above 1 needs the Celery executor and a
+    PostgreSQL instance (tests/test_celery.py runs it); elsewhere one line says what to set."""
+    keys = ("neurips-2020", "neurips-2021")
+    code, _, err = run(capsys, "run", *keys, "--jobs", "2", "--pdfs", "off")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "needs PAPERATLAS_EXECUTOR=celery" in err, err
+    monkeypatch.setenv("PAPERATLAS_EXECUTOR", "celery")
+    monkeypatch.setenv("PAPERATLAS_RUN_CONCURRENCY", "2")
+    code, _, err = run(capsys, "run", *keys, "--pdfs", "off")
+    assert code == 2 and "needs a PostgreSQL Dagster instance" in err and "this one is SQLite" in err, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    code, _, err = run(capsys, "run", *keys, "--jobs", "0")
+    assert code == 2 and "--jobs 0: expected a whole number, 1 or more" in err
+    monkeypatch.setenv("PAPERATLAS_RUN_CONCURRENCY", "0")
+    code, _, err = run(capsys, "run", *keys)
+    assert code == 2 and "PAPERATLAS_RUN_CONCURRENCY='0'" in err

@@ -4,4 +4,5 @@ import sys
 
 from . import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not again in a spawned child (run --jobs)
+    sys.exit(main())

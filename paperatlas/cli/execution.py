@@ -57,6 +57,26 @@ def execute(settings: Settings, defs, job_name: str, instance, run_config: dict,
         partition_key=partition_key, instance=instance, run_config=run_config, raise_on_error=False, tags=tags)
 
 
+def check_concurrent_runs(settings: Settings, instance, jobs: int) -> None:
+    """Refuse, in one line, `jobs` > 1 runs at once where they would not be safe or useful.
+
+    They are with the Celery executor and a PostgreSQL instance (tests/test_celery.py): a
+    process per run follows it (Dagster's `execute_job`; `run.run_partitions`), the steps run on
+    the workers, and PostgreSQL takes the writes of every run and worker at once. With the
+    default executor the runs' steps would all run on this machine and, on DuckDB, wait on the
+    store's one-writer lock, so nothing is gained. The SQLite instance is refused as untested
+    here, and workers on other machines cannot share it anyway."""
+    variable = "--jobs / PAPERATLAS_RUN_CONCURRENCY"
+    if settings.executor != "celery":
+        raise CliError(f"{variable}={jobs} needs PAPERATLAS_EXECUTOR=celery (steps on `paperatlas worker`s); "
+                       "without it the runs go one at a time: use --jobs 1")
+    storage = type(instance.run_storage).__name__
+    if "sqlite" in storage.lower():
+        raise CliError(f"{variable}={jobs} needs a PostgreSQL Dagster instance (storage: postgres in "
+                       f"{settings.dagster_home / 'dagster.yaml'}; docs/deployment.md); this one is SQLite: "
+                       "use --jobs 1")
+
+
 def why_failed(result) -> str:
     """Why a Dagster run failed, in one line: each failed step with its cause."""
     from ..progress import failure_reason

@@ -17,7 +17,7 @@ from .options import KEYS_HELP, command, placement_option
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     keys = split_scopes(settings, common.expand(args.partitions, settings, stored=False))
     outcome = materialise(settings, keys, refresh=args.refresh, refresh_ror=args.refresh_ror, pdfs=args.pdfs,
-                          placement=args.placement, aggregates=not args.no_aggregates)
+                          placement=args.placement, aggregates=not args.no_aggregates, jobs=args.jobs)
     print(f"materialised {len(outcome.done)}/{len(keys)} venue-years in {time.monotonic() - common.STARTED[0]:.1f}s "
           f"into {settings.store_location}")
     outcome.report()
@@ -51,24 +51,27 @@ class Materialised:
 
 
 def materialise(settings: Settings, keys: list[str], refresh: bool = False, refresh_ror: bool = False,
-                pdfs: str | None = None, placement: str | None = None, aggregates: bool = True) -> Materialised:
+                pdfs: str | None = None, placement: str | None = None, aggregates: bool = True,
+                jobs: int | None = None) -> Materialised:
     """Materialise every asset of each venue-year through Dagster (one run each, after the
-    reference data when it is missing or changed), then the yearly tables: what `run` does, and
-    what `study run` does for the venue-years its scope lacks."""
-    from dagster import AssetCheckSeverity
-
+    reference data when it is missing or changed; up to `jobs` runs at once, default
+    PAPERATLAS_RUN_CONCURRENCY), then the yearly tables: what `run` does, and what `study run`
+    does for the venue-years its scope lacks."""
     from ..assets.automation import add_venue_years
-
     from ..definitions import build_definitions, build_resources
-    from ..pipeline.partitions import parse_partition_key
 
+    if jobs is not None and jobs < 1:
+        raise CliError(f"--jobs {jobs}: expected a whole number, 1 or more")
     if pdfs:
         settings = dataclasses.replace(settings, pdf_mode=pdfs)
     if placement:
         settings = dataclasses.replace(settings, placement=placement)
+    jobs = max(1, min(jobs or settings.run_concurrency, len(keys)))
     with common.open_store(settings).connect():
         pass  # the store opens (or is created) here, so a broken one is one line before any step runs
     instance = execution.instance(settings)
+    if jobs > 1:
+        execution.check_concurrent_runs(settings, instance, jobs)
     defs = build_definitions(settings)
     execution.ensure_reference(settings, defs, instance, force=refresh_ror)
     add_venue_years(instance, keys)
@@ -84,21 +87,13 @@ def materialise(settings: Settings, keys: list[str], refresh: bool = False, refr
     failed: list[tuple[str, str]] = []
     checks_failed: list[str] = []
     warnings: list[str] = []
-    for n, key in enumerate(keys, start=1):
-        print(f"[{n}/{len(keys)}] {key}", file=sys.stderr, flush=True)
-        job = "part_job" if parse_partition_key(key).is_part else "venue_year_job"
-        result = execution.execute(settings, defs, job, instance, run_config, key)
-        if not result.success:
-            failed.append((key, execution.why_failed(result)))
+    for key, outcome in run_partitions(settings, defs, instance, run_config, keys, jobs):
+        if not outcome.success:
+            failed.append((key, outcome.reason))
         # A failed asset check does not fail the run; a number that fails an ERROR check is
         # not fit to print. WARN checks (e.g. resolution coverage) are reported only.
-        for c in result.get_asset_check_evaluations():
-            if not c.passed:
-                label = f"{key}: {c.asset_key.to_user_string()}.{c.check_name}"
-                if c.severity == AssetCheckSeverity.WARN:
-                    warnings.append(label)
-                else:
-                    checks_failed.append(label)
+        for label, warn in outcome.checks_failed:
+            (warnings if warn else checks_failed).append(label)
     if aggregates and len(failed) < len(keys):
         print("[aggregates] yearly_aggregates", file=sys.stderr, flush=True)
         placed = {k: v for k, v in run_config.get("resources", {}).items() if k == "conventions"}
@@ -108,6 +103,82 @@ def materialise(settings: Settings, keys: list[str], refresh: bool = False, refr
             failed.append(("yearly_aggregates", execution.why_failed(result)))
     done = [k for k in keys if k not in {f[0] for f in failed}]
     return Materialised(done, failed, checks_failed, warnings, settings)
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOutcome:
+    """What one Dagster run of a partition gave: success, why it failed (one line), and each
+    failed asset check as (label, whether it is only a WARN check)."""
+
+    success: bool
+    reason: str
+    checks_failed: tuple[tuple[str, bool], ...]
+
+
+def run_one(settings: Settings, defs, instance, run_config: dict, key: str) -> RunOutcome:
+    """One Dagster run of `key` (`part_job` for a sub-partition, else `venue_year_job`)."""
+    from dagster import AssetCheckSeverity
+
+    from ..pipeline.partitions import parse_partition_key
+
+    job = "part_job" if parse_partition_key(key).is_part else "venue_year_job"
+    result = execution.execute(settings, defs, job, instance, run_config, key)
+    checks = tuple((f"{key}: {c.asset_key.to_user_string()}.{c.check_name}", c.severity == AssetCheckSeverity.WARN)
+                   for c in result.get_asset_check_evaluations() if not c.passed)
+    return RunOutcome(result.success, "" if result.success else execution.why_failed(result), checks)
+
+
+def run_in_child(settings: Settings, run_config: dict, key: str, n: int, total: int) -> RunOutcome:
+    """`run_one` in a process of `run_partitions`' pool, with its own Dagster instance, between
+    the `[n/N] key` and `[n/N] ok|FAILED key` lines."""
+    from ..definitions import build_definitions
+
+    print(f"[{n}/{total}] {key}", file=sys.stderr, flush=True)
+    started = time.monotonic()
+    config = {**run_config, "loggers": {"progress": {"config": {"label": key}}}}  # lines carry their key
+    try:
+        outcome = run_one(settings, build_definitions(settings), execution.instance(settings), config, key)
+    except Exception as exc:  # noqa: BLE001 - one line in the summary, as for a failed run
+        outcome = RunOutcome(False, f"{type(exc).__name__}: {exc}", ())
+    print(f"[{n}/{total}] {'ok' if outcome.success else 'FAILED'} {key} ({time.monotonic() - started:.1f}s)",
+          file=sys.stderr, flush=True)
+    return outcome
+
+
+def run_partitions(settings: Settings, defs, instance, run_config: dict, keys: list[str], jobs: int = 1):
+    """Yield (key, RunOutcome) of one Dagster run per key, in the order of `keys`; with `jobs`
+    > 1, up to that many runs go at once.
+
+    This is not a scheduler. Each run goes through `execution.execute` (Dagster's `execute_job`
+    with the Celery executor), and Dagster's executor places every step of it on a worker; the
+    pool here only starts runs and waits for them, keeping `jobs` in flight as the
+    QueuedRunCoordinator's `max_concurrent_runs` does for the daemon. Its members are
+    processes, not threads: Dagster sets up each run's logging with `logging.config.dictConfig`,
+    which deadlocks against another run's thread logging an event in the same process. Spawned,
+    not forked: no fork after deltalake (docs/deployment.md)."""
+    if jobs <= 1:
+        for n, key in enumerate(keys, start=1):
+            print(f"[{n}/{len(keys)}] {key}", file=sys.stderr, flush=True)
+            yield key, run_one(settings, defs, instance, run_config, key)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(run_in_child, settings, run_config, key, n, len(keys))
+                   for n, key in enumerate(keys, start=1)]
+        try:
+            for key, future in zip(keys, futures):
+                try:
+                    outcome = future.result()
+                except (BrokenProcessPool, OSError) as exc:  # the run's process died
+                    outcome = RunOutcome(False, f"its process ended: {type(exc).__name__}: {exc}", ())
+                yield key, outcome
+        except BaseException:  # Ctrl-C: start no more runs (those in flight get the signal too)
+            for future in futures:
+                future.cancel()
+            raise
 
 
 def split_scopes(settings: Settings, keys: list[str]) -> list[str]:
@@ -238,6 +309,10 @@ def _parse_run(sub) -> None:
                      help="reload the ROR registry and overrides even when they look unchanged")
     run.add_argument("--pdfs", choices=["download", "cached", "off"], default=None,
                      help="download PDFs, use only stored ones, or skip them (default: PAPERATLAS_PDFS, else download)")
+    run.add_argument("--jobs", type=int, default=None, metavar="N",
+                     help="materialise up to N venue-years (or sub-partitions) at once, one Dagster run each; "
+                          "N > 1 needs PAPERATLAS_EXECUTOR=celery and a PostgreSQL Dagster instance "
+                          "(default: PAPERATLAS_RUN_CONCURRENCY, else 1)")
     placement_option(run, "the placement the stored paper_countries, edges and yearly tables use")
 
 

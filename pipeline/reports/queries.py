@@ -282,11 +282,23 @@ def partition_years(store, keys: list[str], con=None) -> dict[str, int]:
     `raw_papers`); a key with neither is left out. Never read from the key itself: a
     sub-partition's key (`x-2020-m03`) is not `<venue>-<year>`."""
     frame = store.query(
-        "SELECT k.partition_key, coalesce(s.year, r.year) AS year FROM (SELECT unnest(?::VARCHAR[]) AS partition_key) k "
-        "LEFT JOIN (SELECT partition_key, max(year) AS year FROM partition_summary GROUP BY ALL) s USING (partition_key) "
-        "LEFT JOIN (SELECT partition_key, max(year) AS year FROM raw_papers GROUP BY ALL) r USING (partition_key)",
-        [list(keys)], con=con)
-    return {k: int(y) for k, y in zip(frame["partition_key"], frame["year"]) if y == y and y is not None}
+        f"""
+        WITH wanted AS (SELECT unnest(?::VARCHAR[]) AS key),
+        {_KEYMAP},
+        s AS (SELECT key, max(year) AS year FROM partition_summary JOIN keymap USING (partition_key) GROUP BY key),
+        r AS (SELECT key, max(year) AS year FROM raw_papers JOIN keymap USING (partition_key) GROUP BY key)
+        SELECT w.key AS partition_key, coalesce(s.year, r.year) AS year FROM wanted w
+        LEFT JOIN s USING (key) LEFT JOIN r USING (key)
+        """, [list(keys)], con=con)
+    return {k: int(y) for k, y in zip(frame["partition_key"], frame["year"]) if not pd.isna(y)}
+
+
+# Each wanted key (`wanted.key`) with the stored partitions that hold its rows: itself, or its
+# sub-partitions when it was read in parts (`airesearch-2020` → `airesearch-2020-m01` …).
+_KEYMAP = """stored AS (SELECT DISTINCT partition_key FROM raw_papers
+                   UNION SELECT DISTINCT partition_key FROM country_decisions),
+        keymap AS (SELECT w.key, s.partition_key FROM wanted w JOIN stored s
+                   ON s.partition_key = w.key OR starts_with(s.partition_key, w.key || '-'))"""
 
 
 def country_set_counts(store, keys: list[str], column: str, folds: dict[str, str], con=None) -> pd.DataFrame:
@@ -299,21 +311,21 @@ def country_set_counts(store, keys: list[str], column: str, folds: dict[str, str
         raise ValueError(f"no decision column {column!r}")
     return store.query(
         f"""
-        WITH wanted AS (SELECT unnest(?::VARCHAR[]) AS partition_key),
+        WITH wanted AS (SELECT unnest(?::VARCHAR[]) AS key),
+        {_KEYMAP},
         folds AS (SELECT unnest(?::VARCHAR[]) AS country, unnest(?::VARCHAR[]) AS folded),
-        decided AS (SELECT partition_key, paper_id, coalesce({column}, []) AS listed FROM country_decisions
-                    WHERE partition_key IN (SELECT partition_key FROM wanted)),
-        placed AS (SELECT partition_key, paper_id, unnest(listed) AS country FROM decided),
-        papers AS (SELECT partition_key, paper_id FROM raw_papers
-                   WHERE partition_key IN (SELECT partition_key FROM wanted)
-                   UNION SELECT partition_key, paper_id FROM decided),
-        sets AS (SELECT p.partition_key, p.paper_id,
+        decided AS (SELECT k.key, d.partition_key, d.paper_id, coalesce(d.{column}, []) AS listed
+                    FROM country_decisions d JOIN keymap k USING (partition_key)),
+        placed AS (SELECT key, partition_key, paper_id, unnest(listed) AS country FROM decided),
+        papers AS (SELECT k.key, r.partition_key, r.paper_id FROM raw_papers r JOIN keymap k USING (partition_key)
+                   UNION SELECT key, partition_key, paper_id FROM decided),
+        sets AS (SELECT p.key, p.partition_key, p.paper_id,
                         list_sort(list_distinct(list(coalesce(f.folded, c.country)))) AS countries
-                 FROM papers p LEFT JOIN placed c USING (partition_key, paper_id)
+                 FROM papers p LEFT JOIN placed c USING (key, partition_key, paper_id)
                  LEFT JOIN folds f ON f.country = c.country
-                 GROUP BY p.partition_key, p.paper_id)
-        SELECT partition_key, countries, count(*) AS papers FROM sets GROUP BY partition_key, countries
-        ORDER BY partition_key, countries
+                 GROUP BY p.key, p.partition_key, p.paper_id)
+        SELECT key AS partition_key, countries, count(*) AS papers FROM sets GROUP BY key, countries
+        ORDER BY key, countries
         """, [list(keys), list(folds), list(folds.values())], con=con)
 
 
