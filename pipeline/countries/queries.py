@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 
 def rows_and_resolutions(store, key: str, con=None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -42,9 +43,9 @@ def row_counts(store, key: str, con=None) -> tuple[int, int]:
     return int(affiliation_rows), int(resolved_rows)
 
 
-def decisions(store, key: str, con=None) -> pd.DataFrame:
+def decisions(store, key: str, con=None) -> pa.Table:
     """The stored `country_decisions` of a venue-year, in paper and author order."""
-    return store.query("SELECT * FROM country_decisions WHERE partition_key = ? "
+    return store.arrow("SELECT * FROM country_decisions WHERE partition_key = ? "
                        "ORDER BY paper_id, author_position NULLS LAST, unit", [key], con=con)
 
 
