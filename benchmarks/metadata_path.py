@@ -5,8 +5,8 @@ Builds a temporary paperlists folder holding one venue-year file replicated to N
 (each replica with fresh ids and titles, so merging and de-duplication keep every one), runs
 `paperatlas run KEY --pdfs off` in a child process in a temporary PAPERATLAS_HOME, offline
 (PAPERATLAS_PAPERLISTS_BASE, PAPERATLAS_ROR_DUMP, PAPERATLAS_PDFS=cached), and prints each
-Dagster step's seconds (from the run's step stats), the total wall time, works per second
-and the peak memory (resident set) of the child.
+Dagster step's seconds (from the run's step stats), the total wall time, works per second,
+the CPU seconds and the peak memory (resident set) of the child.
 
     python benchmarks/metadata_path.py [--papers 50000] [--file aaai2022] [--keep]
 """
@@ -85,7 +85,8 @@ def main() -> int:
     started = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak_mb, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
     if done.returncode != 0:
         print(done.stdout[-2000:], done.stderr[-4000:], sep="\n", file=sys.stderr)
         print(f"paperatlas run {key} failed ({done.returncode})", file=sys.stderr)
@@ -93,7 +94,9 @@ def main() -> int:
     print(f"{'job':22s} {'step':34s} {'seconds':>8s}")
     for job, step, seconds in step_seconds(work / "home" / "dagster"):
         print(f"{job:22s} {step:34s} {seconds:8.2f}")
-    print(f"total wall {wall:.1f}s; {written / wall:.0f} works/s; peak memory {peak_mb:.0f} MB")
+    # CPU seconds (user + system) stand steadier than wall time on a machine others share.
+    print(f"total wall {wall:.1f}s; {written / wall:.0f} works/s; CPU {cpu:.1f}s; peak memory {peak_mb:.0f} MB; "
+          f"load average at the end {os.getloadavg()[0]:.1f}")
     if args.keep:
         print(f"home: {work}")
     else:
