@@ -174,7 +174,11 @@ def root_error(exc: BaseException) -> str:
 
 def missing(value: Any) -> bool:
     """None, NaN or pandas' NA: a value the store or a frame left empty. The one such test."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None:
+        return True
+    if value.__class__ is str:  # most values: neither NaN nor NA (the step below costs more)
+        return False
+    if isinstance(value, float) and math.isnan(value):
         return True
     pd = sys.modules.get("pandas")  # no pd.NA can exist where pandas was never imported
     return pd is not None and value is pd.NA

@@ -14,12 +14,15 @@ import contextlib
 import json
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from filelock import FileLock, Timeout
 
 from .models import IngestError, StageFailure, missing, utcnow
@@ -170,39 +173,71 @@ def columns_of(table: str) -> list[tuple[str, str]]:
     return columns
 
 
-def _json_list(value) -> str | None:
-    """A list (or array) as JSON text of strings, nested lists kept; None for a missing one."""
+def _text(v) -> str | None:
+    return v if v.__class__ is str else None if missing(v) else str(v)
 
-    def item(v):
-        v = v.tolist() if hasattr(v, "tolist") else v
-        if isinstance(v, (list, tuple)):
-            return [item(x) for x in v]
-        return None if missing(v) else str(v)
 
+def _items(value, depth: int) -> list | None:
+    """A list (or array) of strings for a column of `depth` list levels, nested lists kept
+    (one nested deeper than the column declares is its JSON text, as DuckDB's `from_json`
+    read it); None for a missing one."""
     value = value.tolist() if hasattr(value, "tolist") else value
     if isinstance(value, (list, tuple)):
-        return json.dumps(item(value))
+        if depth > 1:
+            return [_items(v, depth - 1) for v in value]
+        return [v if v.__class__ is str else _item(v) for v in value]
     if missing(value):
         return None
     raise ValueError(f"expected a list, got {type(value).__name__} {value!r}")
 
 
-def _declared(values: pd.Series, sql_type: str) -> pd.Series:
-    """`values` in the pandas type DuckDB reads as `sql_type` without sampling."""
+def _item(v) -> str | None:
+    v = v.tolist() if hasattr(v, "tolist") else v
+    if isinstance(v, (list, tuple)):
+        return json.dumps(_json_items(v), separators=(",", ":"))
+    return None if missing(v) else str(v)
+
+
+def _json_items(v):
+    v = v.tolist() if hasattr(v, "tolist") else v
+    return [_json_items(x) for x in v] if isinstance(v, (list, tuple)) else _item(v)
+
+
+def _column(rows: pd.DataFrame | list[dict], name: str, sql_type: str) -> pd.Series:
+    """Column `name` of `rows` (a frame, or dicts as `pd.DataFrame(rows)` would read them: a
+    key no row has is no column); all missing when absent."""
+    if isinstance(rows, pd.DataFrame):
+        if name in rows.columns:
+            return rows[name].reset_index(drop=True)
+    elif any(name in r for r in rows):
+        values = [r.get(name) for r in rows]
+        # Timestamps are typed as a frame would type them; everything else is converted value by value.
+        return pd.Series(values) if sql_type == "TIMESTAMP" else pd.Series(values, dtype=object)
+    return pd.Series([None] * len(rows), dtype=object)
+
+
+def _declared(values: pd.Series, sql_type: str) -> pa.Array:
+    """`values` as an Arrow array of the type DuckDB reads as `sql_type`: nothing is inferred."""
     if sql_type.endswith("[]"):
-        return pd.Series([_json_list(v) for v in values], dtype="string")
+        depth = sql_type.count("[]")
+        kind = pa.string()
+        for _ in range(depth):
+            kind = pa.list_(kind)
+        return pa.array([_items(v, depth) for v in values.tolist()], type=kind)
     if sql_type == "VARCHAR":
-        return pd.Series([None if missing(v) else str(v) for v in values], dtype="string")
+        return pa.array([_text(v) for v in values.tolist()], type=pa.string())
     if sql_type in ("INTEGER", "BIGINT"):
-        return pd.Series(pd.array([None if missing(v) else int(v) for v in values], dtype="Int64"))
+        if values.dtype == "int64":
+            return pa.array(values.to_numpy(), type=pa.int64())
+        return pa.array([None if missing(v) else int(v) for v in values.tolist()], type=pa.int64())
     if sql_type == "DOUBLE":
-        return pd.to_numeric(values, errors="raise").astype("float64")
+        return pa.Array.from_pandas(pd.to_numeric(values, errors="raise").astype("float64"), type=pa.float64())
     if sql_type == "BOOLEAN":
-        return pd.Series(pd.array([None if missing(v) else bool(v) for v in values], dtype="boolean"))
+        return pa.array([None if missing(v) else bool(v) for v in values.tolist()], type=pa.bool_())
     if sql_type == "TIMESTAMP":
-        if pd.api.types.is_datetime64_any_dtype(values):
-            return values
-        return pd.to_datetime(values, utc=True).dt.tz_localize(None)
+        if not pd.api.types.is_datetime64_any_dtype(values):
+            values = pd.to_datetime(values, utc=True).dt.tz_localize(None)
+        return pa.Array.from_pandas(values)
     raise ValueError(f"no pandas type declared for SQL type {sql_type}")
 
 
@@ -343,44 +378,33 @@ class Warehouse:
 
     # -- partitioned tables -------------------------------------------------------------------
     @staticmethod
-    def _frame(table: str, rows: pd.DataFrame | list[dict]) -> pd.DataFrame:
-        """`rows` as the table's columns, in order, each with the type the schema declares.
+    def _frame(table: str, rows: pd.DataFrame | list[dict]) -> pa.Table:
+        """`rows` as the table's columns, in order, each an Arrow array of the type the schema
+        declares.
 
         Nothing is left for DuckDB to infer from a sample of the data: a list column whose
         first thousand values are empty would otherwise be typed NULL[] and the first
-        non-empty list after them would fail the whole write. Lists travel as JSON text and
-        are parsed back with their declared type (`_select`)."""
-        frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
-        out = {}
-        for name, sql_type in columns_of(table):
-            values = frame[name] if name in frame.columns else pd.Series([None] * len(frame), dtype=object)
-            out[name] = _declared(values.reset_index(drop=True), sql_type)
-        return pd.DataFrame(out, index=range(len(frame)))
+        non-empty list after them would fail the whole write. Rows given as dicts go to
+        columns directly, without a DataFrame in between."""
+        names = [name for name, _ in columns_of(table)]
+        arrays = [_declared(_column(rows, name, sql_type), sql_type) for name, sql_type in columns_of(table)]
+        return pa.Table.from_arrays(arrays, names=names)
 
     @staticmethod
-    def _column(name: str, sql_type: str) -> str:
-        """One column of `_select`."""
-        if sql_type.endswith("[]"):
-            shape = '"VARCHAR"'
-            for _ in range(sql_type.count("[]")):
-                shape = f"[{shape}]"
-            return f"CAST(from_json({name}, '{shape}') AS {sql_type}) AS {name}"
-        return f"CAST({name} AS {sql_type}) AS {name}"
-
-    @classmethod
-    def _select(cls, table: str) -> str:
+    def _select(table: str) -> str:
         """The SELECT list that reads a `_frame` back with the schema's types."""
-        return ", ".join(cls._column(name, sql_type) for name, sql_type in columns_of(table))
+        return ", ".join(f"CAST({name} AS {sql_type}) AS {name}" for name, sql_type in columns_of(table))
 
     def replace_partition(
         self, table: str, partition_key: str, rows: pd.DataFrame | list[dict], con=None
     ) -> int:
         """Replace the partition's rows of `table` in one transaction; returns the row count."""
         frame = self._frame(table, rows)
-        strays = frame.loc[frame["partition_key"] != partition_key, "partition_key"]
+        keys = frame.column("partition_key")
+        strays = keys.filter(pc.not_equal(keys, partition_key))
         if len(strays):
             raise ValueError(
-                f"{table}: {len(strays)} rows for partition {strays.iloc[0]!r} given to replace {partition_key!r}"
+                f"{table}: {len(strays)} rows for partition {strays[0].as_py()!r} given to replace {partition_key!r}"
             )
         return self._replace_rows(table, frame, "partition_key = ?", [partition_key], con)
 
@@ -417,7 +441,6 @@ class Warehouse:
         commit on Delta). Until then the previous rows stay, and a read that fails halfway
         stores nothing. `finish()`, called after the last batch, gives values for columns known
         only then (a digest over every page read), set on every row."""
-        import pyarrow as pa
         import pyarrow.parquet as pq
 
         with tempfile.TemporaryDirectory(prefix="paperatlas-stage-") as scratch:
@@ -425,15 +448,14 @@ class Warehouse:
             writer, count = None, 0
             try:
                 for rows in batches:
-                    frame = self._frame(table, rows)
-                    strays = frame.loc[frame["partition_key"] != partition_key, "partition_key"]
-                    if len(strays):
-                        raise ValueError(f"{table}: rows for partition {strays.iloc[0]!r} given to replace "
-                                         f"{partition_key!r}")
-                    data = pa.Table.from_pandas(frame, preserve_index=False)
+                    data = self._frame(table, rows)  # an Arrow table of the schema's types
+                    keys = set(data.column("partition_key").to_pylist())
+                    if keys - {partition_key}:
+                        raise ValueError(f"{table}: rows for partition {sorted(keys - {partition_key})[0]!r} given "
+                                         f"to replace {partition_key!r}")
                     writer = writer or pq.ParquetWriter(path, data.schema)
                     writer.write_table(data.cast(writer.schema))
-                    count += len(frame)
+                    count += data.num_rows
             finally:
                 if writer is not None:
                     writer.close()
@@ -468,7 +490,7 @@ class Warehouse:
                 parts.append(f"CAST(? AS {sql_type}) AS {name}")
                 params.append(overrides[name])
             else:
-                parts.append(cls._column(name, sql_type))
+                parts.append(f"CAST({name} AS {sql_type}) AS {name}")
         return ", ".join(parts), params
 
     def read_partition(self, table: str, partition_key: str, con=None) -> pd.DataFrame:
@@ -478,6 +500,15 @@ class Warehouse:
     def query(self, sql: str, params: list | None = None, con=None) -> pd.DataFrame:
         with self.connection(con) as c:
             return c.execute(sql, params or []).df()
+
+    def arrow(self, sql: str, params: list | None = None, con=None) -> pa.Table:
+        """The result as an Arrow table: no Python object per value until the caller asks."""
+        with self.connection(con) as c, warnings.catch_warnings():
+            # DuckDB warns that this copies the rows once more, in Arrow: far cheaper than the
+            # Python objects `records` builds (its `sql` alternative refuses a connection that
+            # still holds an unfinished result).
+            warnings.filterwarnings("ignore", "Arrow output on a DB-API result", UserWarning)
+            return c.execute(sql, params or []).to_arrow_table()
 
     def records(self, sql: str, params: list | None = None, con=None) -> list[dict[str, Any]]:
         """Rows as dicts of plain Python values: NULL is None (never NaN or NA), lists are lists."""

@@ -14,11 +14,18 @@ import pandas as pd
 # -- a venue-year --------------------------------------------------------------------------------
 
 
+# What reconciling reads of a paper (pipeline/affiliations/reconcile.py and rows.py): not its
+# title, abstract or links, the bulk of the table.
+PAPER_COLUMNS = ("partition_key", "paper_id", "source", "source_ref", "authors", "affiliations", "email_domains",
+                 "aligned", "unaligned_affiliations", "author_sources")
+
+
 def reconcile_inputs(store, key: str, con=None) -> tuple[list[dict], list[dict], dict[str, str]]:
     """What `author_affiliations` reconciles: the papers, the rows page 1 of their PDFs gave,
     and each paper's PDF link or path."""
     with store.connection(con) as c:
-        papers = store.records("SELECT * FROM raw_papers WHERE partition_key = ?", [key], con=c)
+        papers = store.records(f"SELECT {', '.join(PAPER_COLUMNS)} FROM raw_papers WHERE partition_key = ?", [key],
+                               con=c)
         pdf_rows = store.records("SELECT * FROM pdf_affiliations WHERE partition_key = ?", [key], con=c)
         refs = store.records("SELECT paper_id, coalesce(url, path) AS ref FROM paper_pdfs WHERE partition_key = ?",
                              [key], con=c)

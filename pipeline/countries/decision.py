@@ -56,10 +56,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+import pyarrow as pa
+
 from ..affiliations.resolver.domains import EDU_METHOD, reserved_stem, tld_country
 from ..affiliations.rows import agrees, as_list, source_countries
 from ..conventions import DEFAULT_PLACEMENT, LAB_READING, LOW_CONFIDENCE
-from ..models import clean
+from ..models import clean, missing
 from . import queries
 
 MIN_OTHER_AUTHORS = 2  # one co-author abroad is as likely an intern's home university
@@ -544,12 +547,68 @@ def describe(d: Decision, placement: str = DEFAULT_PLACEMENT) -> str:
     return line
 
 
+def _values(column) -> list:
+    """An Arrow column as Python values; a list column as tuples (a NULL list is empty), cut
+    from the flat values by the offsets rather than built one list at a time."""
+    if not pa.types.is_list(column.type):
+        return column.to_pylist()
+    out: list = []
+    for chunk in column.chunks:
+        values, offsets = chunk.flatten().to_pylist(), chunk.offsets.to_pylist()
+        base = offsets[0]
+        out.extend(tuple(values[start - base:end - base]) for start, end in zip(offsets, offsets[1:]))
+    return out
+
+
+def from_columns(table) -> list[Decision]:
+    """`country_decisions` rows (an Arrow table) as Decisions: what `from_row` gives for each
+    row, column by column (NULL is None, a NULL list is empty)."""
+    c = {name: _values(table.column(name)) for name in table.column_names}
+    out = []
+    for position, unit, confidence, *rest in zip(
+            c["author_position"], c["unit"], c["confidence"], c["author_name"], c["affiliation"], c["email_domain"],
+            c["source"], c["source_ref"], c["countries"], c["institution"], c["ror_id"], c["method"], c["reason"],
+            c["evidence"], c["basis"], c["coauthor_countries"], c["certain"], c["alternatives"], c["uncertainty"],
+            c["paper_id"], c["parent_ror_id"], c["parent_name"]):
+        (name, affiliation, domain, source, ref, countries, institution, ror_id, method, reason, evidence, basis,
+         coauthors, certain, alternatives, uncertainty, paper_id, parent_ror_id, parent_name) = rest
+        out.append(Decision(
+            author_position=position, author_name=name, affiliation=affiliation, email_domain=domain, source=source,
+            source_ref=ref, countries=countries, institution=institution, ror_id=ror_id, method=method,
+            confidence=None if missing(confidence) else float(confidence), reason=reason, evidence=evidence,
+            basis=basis, coauthor_countries=coauthors, certain=certain, alternatives=alternatives,
+            uncertainty=uncertainty, paper_id=paper_id,
+            unit=position if position is not None else ("unaligned", int(unit or 0)),
+            parent_ror_id=parent_ror_id, parent_name=parent_name))
+    return out
+
+
 def load_decisions(store, partition_key: str, con=None) -> list[Decision]:
     """The stored decisions of a venue-year (`country_decisions`), in paper and author order."""
-    frame = queries.decisions(store, partition_key, con=con)
-    return [from_row(r) for r in frame.to_dict("records")]
+    return from_columns(queries.decisions(store, partition_key, con=con))
 
 
 def decision_rows(partition_key: str, decisions: Iterable[Decision]) -> list[dict]:
     """`country_decisions` rows."""
     return [{"partition_key": partition_key, **d.as_row()} for d in decisions]
+
+
+PLAIN_FIELDS = ("uncertainty", "method", "confidence", "basis", "evidence", "reason", "institution", "ror_id",
+                "parent_ror_id", "parent_name")
+
+
+def decision_frame(partition_key: str, decisions: Sequence[Decision]) -> pd.DataFrame:
+    """`pd.DataFrame(decision_rows(...))`, built column by column rather than row by row."""
+    if not decisions:
+        return pd.DataFrame()
+    columns: dict[str, list] = {"partition_key": [partition_key] * len(decisions)}
+    for name in ("paper_id", "author_position", "author_name", "affiliation", "email_domain", "source", "source_ref"):
+        columns[name] = [getattr(d, name) for d in decisions]
+    columns["countries"] = [list(d.countries) for d in decisions]
+    columns["coauthor_countries"] = [list(d.countries_for("coauthors")) for d in decisions]
+    columns["certain"] = [list(d.fixed()) for d in decisions]
+    columns["alternatives"] = [list(d.alternatives) for d in decisions]
+    for name in PLAIN_FIELDS:
+        columns[name] = [getattr(d, name) for d in decisions]
+    columns["unit"] = [None if d.unit is None or isinstance(d.unit, int) else int(d.unit[1]) for d in decisions]
+    return pd.DataFrame(columns)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from ..partitions import SCOPE_SQL
 
@@ -44,9 +45,9 @@ def row_counts(store, key: str, con=None) -> tuple[int, int]:
     return int(affiliation_rows), int(resolved_rows)
 
 
-def decisions(store, key: str, con=None) -> pd.DataFrame:
+def decisions(store, key: str, con=None) -> pa.Table:
     """The stored `country_decisions` of a venue-year, in paper and author order."""
-    return store.query(f"SELECT * FROM country_decisions WHERE {SCOPE_SQL} "
+    return store.arrow(f"SELECT * FROM country_decisions WHERE {SCOPE_SQL} "
                        "ORDER BY paper_id, author_position NULLS LAST, unit", [key, key], con=con)
 
 

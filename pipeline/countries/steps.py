@@ -27,7 +27,7 @@ def country_decisions(store, pk: PartitionKey, log: Callable[[str], None]) -> Ou
         rows, resolved = queries.rows_and_resolutions(store, pk.key, con=con)
     resolutions = {decision.resolution_key(r["affiliation"], r["email_domain"]): r for r in resolved}
     decided = decision.decide(rows, resolutions)
-    frame = pd.DataFrame(decision.decision_rows(pk.key, decided))
+    frame = decision.decision_frame(pk.key, decided)
     store.replace_partition("country_decisions", pk.key, frame)
     expected = sum(1 for r in rows if decision.decided(r))
     uncertain = frame[frame["uncertainty"].notna()] if len(frame) else frame

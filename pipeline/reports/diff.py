@@ -5,8 +5,8 @@ materialisation stores a snapshot of every paper's countries, mentions and evide
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import asdict, fields
+from collections.abc import Iterable, Mapping
+from dataclasses import fields
 from typing import Any
 
 import pandas as pd
@@ -19,14 +19,22 @@ from .headlines import NUMBERS, Evidence, PaperView, members, provenance
 KEEP_SNAPSHOTS = 20  # per venue-year
 
 
+EVIDENCE_FIELDS = tuple(f.name for f in fields(Evidence))
+
+
+def evidence_json(evidence: Iterable[Evidence]) -> str:
+    """The rows as JSON, each an object of its fields in order: what `dataclasses.asdict` gives
+    for these flat values (strings, numbers, tuples of strings), without its deep copies."""
+    return json.dumps([{name: getattr(e, name) for name in EVIDENCE_FIELDS} for e in evidence], ensure_ascii=False)
+
+
 def snapshot_rows(partition_key: str, snapshot: int, views: Mapping[str, PaperView]) -> list[dict]:
     rows = []
     for pid, view in sorted(views.items()):
         rows.append({
             "partition_key": partition_key, "snapshot": snapshot, "paper_id": pid, "title": view.title,
             "url": view.url, "has_affiliation": view.has_affiliation, "countries": sorted(view.countries),
-            "mentions": sorted(view.mentions),
-            "evidence": json.dumps([asdict(e) for e in view.evidence], ensure_ascii=False),
+            "mentions": sorted(view.mentions), "evidence": evidence_json(view.evidence),
         })
     return rows
 

@@ -30,7 +30,7 @@ import random
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import pandas as pd
@@ -191,18 +191,33 @@ def belongs(number: Number, countries: set[str], view: PaperView) -> bool:
     return belongs_by(number, countries, view.has_affiliation, view.mentions)
 
 
+@lru_cache(maxsize=1 << 16)
+def _memberships(countries: frozenset[str], has_affiliation: bool, mentions: frozenset[str]) -> tuple[bool, ...]:
+    """`belongs` for every number of NUMBERS, in order. It looks only at these three, and most
+    papers share them with many others, so each distinct triple is decided once."""
+    return tuple(belongs_by(number, countries, has_affiliation, mentions) for number in NUMBERS)
+
+
+def memberships(countries: set[str], view: PaperView) -> tuple[bool, ...]:
+    """`belongs(number, countries, view)` for every number of NUMBERS, in order."""
+    return _memberships(frozenset(countries), bool(view.has_affiliation), frozenset(view.mentions))
+
+
 def members(views: Mapping[str, PaperView], scope: str = "cn", threshold: float | None = None,
             placement: str = DEFAULT_PLACEMENT) -> dict[str, set[str]]:
     """number id -> the papers it counts, under a China scope and a placement. With
     `threshold`, only the rows decided at that confidence or above count."""
     CHINA_SCOPE.check(scope)
-    out: dict[str, set[str]] = {n.id: set() for n in NUMBERS}
+    by_flags: dict[tuple[bool, ...], list[str]] = defaultdict(list)
     for pid, view in views.items():
         countries = (view.folded(scope, placement) if threshold is None
                      else view.confident(scope, threshold, placement))
-        for number in NUMBERS:
-            if belongs(number, countries, view):
-                out[number.id].add(pid)
+        by_flags[memberships(countries, view)].append(pid)
+    out: dict[str, set[str]] = {n.id: set() for n in NUMBERS}
+    for flags, papers in by_flags.items():
+        for number, inside in zip(NUMBERS, flags):
+            if inside:
+                out[number.id].update(papers)
     return out
 
 
@@ -215,17 +230,19 @@ def readings(number: Number, view: PaperView, scope: str) -> tuple[bool, bool]:
 def bounds(views: Mapping[str, PaperView], scope: str = "cn") -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     """(low, high): number id -> the papers in it under every admissible reading of the
     uncertain rows, and those in it under some reading. Every placement is one reading, so
-    each placement's count lies in [low, high]."""
+    each placement's count lies in [low, high]. (`readings` for every number at once.)"""
     CHINA_SCOPE.check(scope)
     low: dict[str, set[str]] = {n.id: set() for n in NUMBERS}
     high: dict[str, set[str]] = {n.id: set() for n in NUMBERS}
+    by_flags: dict[tuple[tuple[bool, ...], ...], list[str]] = defaultdict(list)
     for pid, view in views.items():
-        for number in NUMBERS:
-            every, some = readings(number, view, scope)
-            if every:
-                low[number.id].add(pid)
-            if some:
-                high[number.id].add(pid)
+        by_flags[tuple(memberships(countries, view) for countries in view.possible(scope))].append(pid)
+    for each, papers in by_flags.items():
+        for number, inside in zip(NUMBERS, zip(*each)):
+            if all(inside):
+                low[number.id].update(papers)
+            if any(inside):
+                high[number.id].update(papers)
     return low, high
 
 
