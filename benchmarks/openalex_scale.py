@@ -26,7 +26,6 @@ import os
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,16 +34,11 @@ import time
 from pathlib import Path
 
 import psutil
+from moto_s3 import start_moto
 from shared_data import SHARED
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER = ROOT / "tests" / "openalex_server.py"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(works: int, year: int, seed: int, page_size: int) -> tuple[subprocess.Popen, str]:
@@ -56,26 +50,6 @@ def start_server(works: int, year: int, seed: int, page_size: int) -> tuple[subp
         server.kill()
         raise SystemExit(f"the OpenAlex server did not start (exit {server.wait()})")
     return server, base
-
-
-def start_moto(env: dict) -> subprocess.Popen:
-    """A moto S3 server on 127.0.0.1 with the bucket `bench`; env gets the AWS settings."""
-    import boto3
-
-    port = free_port()
-    moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    env.update({"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "bench",
-                "AWS_SECRET_ACCESS_KEY": "bench", "AWS_REGION": "us-east-1", "AWS_ALLOW_HTTP": "true"})
-    boto3.client("s3", endpoint_url=env["AWS_ENDPOINT_URL"], aws_access_key_id="bench",
-                 aws_secret_access_key="bench", region_name="us-east-1").create_bucket(Bucket="bench")
-    return moto
 
 
 def stop(process: subprocess.Popen | None) -> None:

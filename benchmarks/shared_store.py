@@ -37,13 +37,13 @@ import os
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from moto_s3 import start_moto
 from shared_data import SHARED
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,12 +87,6 @@ print(json.dumps(out))
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def metadata_keys(n: int, paperlists: Path, work: Path) -> tuple[list[str], Path]:
     """`n` new venue-years, each a link to one of the shared paperlists files."""
     files = sorted(paperlists.glob("*.json"))
@@ -129,22 +123,8 @@ def run(config: str, keys: list[str], env: dict, work: Path, pdfs: str) -> dict:
            "PAPERATLAS_STORE": "duckdb" if store == "duckdb" else "delta"}
     moto = None
     if store == "s3":
-        import boto3
-
-        port = free_port()
-        moto = subprocess.Popen([shutil.which("moto_server") or "moto_server", "-H", "127.0.0.1", "-p", str(port)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        env.update({"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "bench",
-                    "AWS_SECRET_ACCESS_KEY": "bench", "AWS_REGION": "us-east-1", "AWS_ALLOW_HTTP": "true",
-                    "PAPERATLAS_STORE_URI": "s3://bench/paperatlas", "PAPERATLAS_FILES": str(home / "files")})
-        boto3.client("s3", endpoint_url=env["AWS_ENDPOINT_URL"], aws_access_key_id="bench",
-                     aws_secret_access_key="bench", region_name="us-east-1").create_bucket(Bucket="bench")
+        moto = start_moto(env)
+        env.update({"PAPERATLAS_STORE_URI": "s3://bench/paperatlas", "PAPERATLAS_FILES": str(home / "files")})
     # the reference data first, alone (as a worker would find it)
     prep = subprocess.run([sys.executable, "-m", "paperatlas.cli", "run", keys[0], "--no-aggregates", "--pdfs", pdfs],
                           cwd=ROOT, env=env, capture_output=True, text=True)
