@@ -204,7 +204,7 @@ def read_peak(store: Warehouse, n: int, monkeypatch) -> tuple[int, int]:
         finally:
             tracemalloc.stop()
     finally:
-        server.terminate()
+        server.kill()  # SIGKILL: a SIGTERM the test process ignores is ignored by its children too
         server.wait(timeout=30)
     return outcome.rows, peak
 
