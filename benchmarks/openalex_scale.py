@@ -184,6 +184,8 @@ def main() -> int:
     parser.add_argument("--store-uri", help="the Delta store: a folder or s3://bucket/prefix (default: in the home)")
     parser.add_argument("--moto", action="store_true", help="start a moto S3 server; the store is s3://bench/paperatlas")
     parser.add_argument("--split", type=int, help="PAPERATLAS_OPENALEX_SPLIT: the largest sub-partition, in works")
+    parser.add_argument("--rate", type=float, help="PAPERATLAS_SOURCE_RATE: requests a second to one host (default: "
+                        "the source's own, 5 for OpenAlex; a local mirror can take more)")
     parser.add_argument("--keys", help="explicit keys to run instead of the venue-year ('months': m01 … m12)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary home")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
@@ -199,6 +201,8 @@ def main() -> int:
                 "PAPERATLAS_PAPERLISTS_BASE": str(work / "no-paperlists"), "PAPERATLAS_STORE": args.store})
     if args.split:
         env["PAPERATLAS_OPENALEX_SPLIT"] = str(args.split)
+    if args.rate:
+        env["PAPERATLAS_SOURCE_RATE"] = str(args.rate)
     server = moto = None
     try:
         server_started = time.perf_counter()
@@ -233,7 +237,7 @@ def main() -> int:
                       **({"error": next(r["error"] for r in parts if not r["ok"])} if not all(r["ok"] for r in parts)
                          else {})}
         result = {"works": args.works, "year": args.year, "keys": keys, "store": args.store,
-                  "store_uri": store_uri, "split": args.split, "cores": os.cpu_count(),
+                  "store_uri": store_uri, "split": args.split, "rate": args.rate, "cores": os.cpu_count(),
                   "works_read": report.get("papers") if keys != [scope] else args.works,
                   "works_per_s": (report.get("papers") or 0 if keys != [scope] else args.works) / run["wall"], "server_cpu": server_cpu,
                   "store_mb": store_bytes / 2**20, "home_mb": folder_size(home) / 2**20, "report": report, **run}
