@@ -22,6 +22,10 @@ from datetime import date
 PARTITION_RE = re.compile(r"^(?P<venue>[a-z][a-z0-9]*)-(?P<year>\d{4})$")
 # A sub-partition: a month of the year, optionally one subfield of that month.
 PART_RE = re.compile(r"^(?P<venue>[a-z][a-z0-9]*)-(?P<year>\d{4})-m(?P<month>0[1-9]|1[0-2])(?:-s(?P<subfield>\d{1,6}))?$")
+# The venue-year at the start of a stored key, and a key that is a sub-partition (regular
+# expressions that DuckDB and Python read alike).
+SCOPE_PREFIX_RE = r"^[a-z][a-z0-9]*-[0-9]{4}"
+PART_KEY_RE = SCOPE_PREFIX_RE + "-m"
 # Rows of a venue-year: its own key or any of its sub-partitions' (parameters: the key twice).
 SCOPE_SQL = "(partition_key = ? OR starts_with(partition_key, ? || '-'))"
 # A venue name becomes a folder and file names (PDFs, reports, local folders): keep it short.

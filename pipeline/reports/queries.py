@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..partitions import SCOPE_SQL
+from ..partitions import PART_KEY_RE, SCOPE_PREFIX_RE, SCOPE_SQL
 
 # -- a venue-year's papers -------------------------------------------------------------------
 
@@ -31,11 +31,11 @@ def materialised_keys(store, con=None) -> list[str]:
     and each venue-year read as sub-partitions once all its planned parts are in (its key then
     stands for all of them; its parts are not listed, so nothing is counted twice)."""
     return store.query(
-        """
+        f"""
         WITH done AS (SELECT DISTINCT partition_key FROM partition_summary),
-        scopes AS (SELECT DISTINCT regexp_extract(partition_key, '^[a-z][a-z0-9]*-[0-9]{4}') AS scope FROM done
-                   WHERE regexp_matches(partition_key, '^[a-z][a-z0-9]*-[0-9]{4}-m'))
-        SELECT partition_key FROM done WHERE NOT regexp_matches(partition_key, '^[a-z][a-z0-9]*-[0-9]{4}-m')
+        scopes AS (SELECT DISTINCT regexp_extract(partition_key, '{SCOPE_PREFIX_RE}') AS scope FROM done
+                   WHERE regexp_matches(partition_key, '{PART_KEY_RE}'))
+        SELECT partition_key FROM done WHERE NOT regexp_matches(partition_key, '{PART_KEY_RE}')
         UNION
         SELECT scope FROM scopes WHERE NOT EXISTS (
             SELECT 1 FROM partition_parts p WHERE p.scope = scopes.scope
@@ -115,17 +115,17 @@ def inputs(store, key: str, con=None) -> dict[str, Any]:
 # `headline_numbers` with the rows of sub-partitions (`airesearch-2020-m03`) also summed into
 # their venue-year: every headline number counts papers, and the parts hold disjoint papers, so
 # counts, denominators, bounds and unplaced papers add up, and the share is recomputed.
-FOLDED_HEADLINES = """
+FOLDED_HEADLINES = f"""
     (SELECT * FROM headline_numbers
      UNION ALL BY NAME
-     SELECT regexp_extract(partition_key, '^[a-z][a-z0-9]*-[0-9]{4}') AS partition_key, any_value(venue) AS venue,
+     SELECT regexp_extract(partition_key, '{SCOPE_PREFIX_RE}') AS partition_key, any_value(venue) AS venue,
             any_value(year) AS year, china_scope, number, any_value(label) AS label,
             CAST(sum(papers) AS INTEGER) AS papers, CAST(sum(denominator) AS INTEGER) AS denominator,
             CASE WHEN sum(denominator) > 0 THEN sum(papers) / sum(denominator) END AS share,
             CAST(sum(low_confidence) AS INTEGER) AS low_confidence, NULL AS snapshot, placement,
             CAST(sum(low) AS INTEGER) AS low, CAST(sum(high) AS INTEGER) AS high,
             CAST(sum(unplaced) AS INTEGER) AS unplaced
-     FROM headline_numbers WHERE regexp_matches(partition_key, '^[a-z][a-z0-9]*-[0-9]{4}-m')
+     FROM headline_numbers WHERE regexp_matches(partition_key, '{PART_KEY_RE}')
      GROUP BY 1, china_scope, number, placement)"""
 
 

@@ -28,7 +28,7 @@ from ..conventions import (
     ConventionError,
 )
 from ..countries import counting, decision
-from ..partitions import parse_partition_key
+from ..partitions import PART_KEY_RE, SCOPE_PREFIX_RE, parse_partition_key
 from . import charts, queries
 from .headlines import (
     DEFAULT_SAMPLE,
@@ -201,8 +201,8 @@ def build_report(store, key: str, scope: str = "cn", top: int = 10, seed: int = 
     tables = folded_tables(pc, pk.key, pk.venue, pk.year, len(views), scope)
     mine = numbers[numbers["placement"] == placement]
     # Other venue-years, each once: a year read as sub-partitions by its folded row, not its parts.
-    row_scope = stored["partition_key"].str.extract(r"^([a-z][a-z0-9]*-\d{4})", expand=False)
-    is_part = stored["partition_key"].str.contains(r"^[a-z][a-z0-9]*-\d{4}-m", regex=True)
+    row_scope = stored["partition_key"].str.extract(f"({SCOPE_PREFIX_RE})", expand=False)
+    is_part = stored["partition_key"].str.contains(PART_KEY_RE, regex=True)
     everything = stored[(row_scope != pk.scope) & ~is_part & (stored["placement"] == placement)]
     everything = pd.concat([everything, mine], ignore_index=True) if len(everything) else mine
     yearly = counting.yearly_headlines(everything)

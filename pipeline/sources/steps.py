@@ -33,12 +33,7 @@ def raw_papers(store, pk: PartitionKey, plan: Callable[[], SourcePlan], sources:
         raise store.refuse(pk.key, STAGE, f"source {which.group(1)}" if which else "source", str(exc),
                            getattr(exc, "errors", [])) from None
     papers, errors = got.papers, list(got.errors)
-    for paper in papers:
-        fields = scrub_paper(paper)
-        if fields:
-            errors.append(IngestError(pk.key, STAGE, f"paper {paper.paper_id}", f"{', '.join(fields)}: characters "
-                                      "that cannot be stored (lone surrogates, NUL or other controls) were replaced",
-                                      "warning"))
+    errors.extend(scrubbed(pk, papers))
     log(f"{pk}: {len(papers)} papers from {' + '.join(got.sources)} ({got.how}); {named(errors)}")
     frame = pd.DataFrame([p.row() for p in papers])
     if not frame.empty:
@@ -63,6 +58,18 @@ def raw_papers(store, pk: PartitionKey, plan: Callable[[], SourcePlan], sources:
     })
 
 
+def scrubbed(pk: PartitionKey, papers) -> list[IngestError]:
+    """Clean every paper's text for the store (`scrub_paper`); a warning for each paper changed."""
+    errors = []
+    for paper in papers:
+        fields = scrub_paper(paper)
+        if fields:
+            errors.append(IngestError(pk.key, STAGE, f"paper {paper.paper_id}", f"{', '.join(fields)}: characters "
+                                      "that cannot be stored (lone surrogates, NUL or other controls) were replaced",
+                                      "warning"))
+    return errors
+
+
 def streamed(store, pk: PartitionKey, plan: SourcePlan, source, refresh: bool, log: Callable[[str], None]) -> Outcome:
     """`raw_papers` from a source read in batches (OpenAlex): each batch is merged with the
     repeats seen so far, cleaned and staged, so memory holds one batch; the partition is
@@ -79,12 +86,7 @@ def streamed(store, pk: PartitionKey, plan: SourcePlan, source, refresh: bool, l
         for batch in reading:
             batch, repeats = merge_repeats(pk, name, batch, kept)
             errors.extend(repeats)
-            for paper in batch:
-                fields = scrub_paper(paper)
-                if fields:
-                    errors.append(IngestError(pk.key, STAGE, f"paper {paper.paper_id}", f"{', '.join(fields)}: "
-                                              "characters that cannot be stored (lone surrogates, NUL or other "
-                                              "controls) were replaced", "warning"))
+            errors.extend(scrubbed(pk, batch))
             forget_papers(kept)
             tally["papers"] += len(batch)
             tally["with_affiliations"] += sum(1 for p in batch if any(p.affiliations) or p.unaligned_affiliations)
