@@ -15,6 +15,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
@@ -54,11 +56,16 @@ class Paper:
     source_ids: list[str] = field(default_factory=list)  # "<source>:<its id>" for each
 
     def row(self) -> dict:
-        row = asdict(self)
+        """The paper as a store row. The lists are the paper's own (a shallow copy, not
+        `asdict`'s deep one): the row is written, not changed."""
+        row = {f.name: getattr(self, f.name) for f in _PAPER_FIELDS}
         row["author_sources"] = json.dumps(self.author_sources, ensure_ascii=False) if self.author_sources else None
         row["sources"] = self.sources or ([self.source] if self.source else [])
         row["source_ids"] = self.source_ids or ([f"{self.source}:{self.paper_id}"] if self.source else [])
         return row
+
+
+_PAPER_FIELDS = dataclasses.fields(Paper)
 
 
 def author_block(source: str, ref: str | None, name: str | None, affiliations: list[str] | None = None,
@@ -94,24 +101,58 @@ class IngestError:
 _UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 
 
+def _dirty(value: Any) -> bool:
+    """Whether `value` holds a text `scrub` would change; reads without building anything."""
+    if value.__class__ is str:
+        return _UNWRITABLE.search(value) is not None
+    if isinstance(value, (list, tuple)):
+        texts = [v for v in value if v.__class__ is str]
+        if texts and _UNWRITABLE.search("\n".join(texts)):  # one search for the texts of a list
+            return True
+        return len(texts) < len(value) and any(_dirty(v) for v in value if v.__class__ is not str)
+    if isinstance(value, dict):
+        return _dirty(list(value.values()))
+    return isinstance(value, str) and _UNWRITABLE.search(value) is not None
+
+
 def scrub(value: Any) -> tuple[Any, bool]:
     """`value` with lone surrogates made U+FFFD and control characters dropped, through lists,
-    tuples and dicts; and whether anything changed."""
+    tuples and dicts; and whether anything changed. A value with nothing to change is returned
+    as it is, after one read through it."""
+    if not _dirty(value):
+        return value, False
+    return _scrubbed(value)
+
+
+def _scrubbed(value: Any) -> tuple[Any, bool]:
     if isinstance(value, str):
         if not _UNWRITABLE.search(value):
             return value, False
         return _UNWRITABLE.sub(lambda m: "\ufffd" if m.group() >= "\ud800" else "", value), True
     if isinstance(value, (list, tuple)):
-        items = [scrub(v) for v in value]
+        items = [_scrubbed(v) for v in value]
         return type(value)(v for v, _ in items), any(c for _, c in items)
     if isinstance(value, dict):
-        items = {k: scrub(v) for k, v in value.items()}
+        items = {k: _scrubbed(v) for k, v in value.items()}
         return {k: v for k, (v, _) in items.items()}, any(c for _, c in items.values())
     return value, False
 
 
+# What orjson writes for a character `scrub` would change: a control's escape (\\u0000-\\u001f,
+# \\b, \\f; tab and line breaks are written \\t, \\n, \\r) or a surrogate's (\\ud800-\\udfff).
+# orjson refuses to write a lone surrogate at all. On a document orjson parsed, the same
+# pattern finds every escape that could decode to one (a pair is one character: a false alarm).
+MAY_BE_UNWRITABLE = re.compile(rb"\\(?:u(?:00[01][0-9a-fA-F]|[dD][89a-fA-F][0-9a-fA-F]{2})|[bf])")
+
+
 def scrub_paper(paper: "Paper") -> list[str]:
-    """Scrub every text of `paper` in place (see `scrub`); the names of the fields that changed."""
+    """Scrub every text of `paper` in place (see `scrub`); the names of the fields that changed.
+    A paper whose JSON shows nothing to scrub (the usual case) is not walked field by field."""
+    try:
+        if not MAY_BE_UNWRITABLE.search(orjson.dumps([getattr(paper, f.name) for f in _PAPER_FIELDS])):
+            return []
+    except TypeError:  # a lone surrogate (orjson.JSONEncodeError), or a value orjson does not write
+        pass
     changed = []
     for f in dataclasses.fields(paper):
         value, dirty = scrub(getattr(paper, f.name))

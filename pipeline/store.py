@@ -181,6 +181,8 @@ def _items(value, depth: int) -> list | None:
     """A list (or array) of strings for a column of `depth` list levels, nested lists kept
     (one nested deeper than the column declares is its JSON text, as DuckDB's `from_json`
     read it); None for a missing one."""
+    if value.__class__ is list and depth == 1 and all(v.__class__ is str for v in value):
+        return value  # the common case, as it is
     value = value.tolist() if hasattr(value, "tolist") else value
     if isinstance(value, (list, tuple)):
         if depth > 1:

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import fields
 from typing import Any
 
+import orjson
 import pandas as pd
 
 from ..affiliations.rows import as_list
@@ -24,8 +25,16 @@ EVIDENCE_FIELDS = tuple(f.name for f in fields(Evidence))
 
 def evidence_json(evidence: Iterable[Evidence]) -> str:
     """The rows as JSON, each an object of its fields in order: what `dataclasses.asdict` gives
-    for these flat values (strings, numbers, tuples of strings), without its deep copies."""
-    return json.dumps([{name: getattr(e, name) for name in EVIDENCE_FIELDS} for e in evidence], ensure_ascii=False)
+    for these flat values (strings, numbers, tuples of strings), without its deep copies. Written
+    by orjson (compact; the same values once read back); the standard encoder takes what orjson
+    refuses (a lone surrogate) and a NaN confidence, which orjson would write as null."""
+    items = [{name: getattr(e, name) for name in EVIDENCE_FIELDS} for e in evidence]
+    if not any(i["confidence"] != i["confidence"] for i in items if i["confidence"] is not None):  # its one float
+        try:
+            return orjson.dumps(items).decode()
+        except TypeError:
+            pass
+    return json.dumps(items, ensure_ascii=False)
 
 
 def snapshot_rows(partition_key: str, snapshot: int, views: Mapping[str, PaperView]) -> list[dict]:

@@ -22,7 +22,7 @@ import orjson
 
 from ..affiliations.names import SPECIAL
 from ..http import FetchError, HttpClient, Unreachable
-from ..models import IngestError, Paper, scrub
+from ..models import MAY_BE_UNWRITABLE, IngestError, Paper, scrub
 from ..partitions import PartitionKey
 
 if TYPE_CHECKING:
@@ -162,7 +162,12 @@ def json_body(check: "Callable[[Any], None] | None" = None) -> "Callable[[bytes]
     (which raises ValueError when the document is not the one asked for)."""
 
     def validate(content: bytes):
-        data, _ = scrub(parse_json(content))  # text that UTF-8 cannot store never reaches a paper
+        try:  # orjson took it: valid UTF-8, so only an escape can make text `scrub` would change
+            data, clean = orjson.loads(content), not MAY_BE_UNWRITABLE.search(content)
+        except (orjson.JSONDecodeError, TypeError, RecursionError):
+            data, clean = parse_json(content), False
+        if not clean:  # text that UTF-8 cannot store never reaches a paper
+            data, _ = scrub(data)
         if check is not None:
             check(data)
         return data
@@ -229,7 +234,11 @@ def plain(text: str | None) -> str:
     """Lower case ASCII letters and digits: accents, ligatures, case and punctuation dropped.
     (Not `names.fold`, which strips footnote digits a PDF glues to words: "ColBERTv2" and
     "colbertv2" must stay the same title.)"""
-    text = unicodedata.normalize("NFKD", (text or "").translate(SPECIAL))
+    if not text:
+        return ""
+    if text.isascii():  # the same result: NFKD and combining marks leave ASCII alone; SPECIAL maps only "`"
+        return _NON_ALNUM.sub("", text.lower())
+    text = unicodedata.normalize("NFKD", text.translate(SPECIAL))
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     return _NON_ALNUM.sub("", text)
 
