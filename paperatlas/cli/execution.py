@@ -57,24 +57,37 @@ def execute(settings: Settings, defs, job_name: str, instance, run_config: dict,
         partition_key=partition_key, instance=instance, run_config=run_config, raise_on_error=False, tags=tags)
 
 
-def check_concurrent_runs(settings: Settings, instance, jobs: int) -> None:
-    """Refuse, in one line, `jobs` > 1 runs at once where they would not be safe or useful.
+def release_memory() -> None:
+    """Give what a finished run freed back to the system: Python's collector, then glibc's
+    `malloc_trim` (elsewhere a no-op). A run's rows are freed when it ends, but the C heap keeps
+    the pages unless asked, and the next run's peak would sit on top of them; with `--jobs`
+    that is once per process in flight."""
+    import ctypes
+    import gc
 
-    They are with the Celery executor and a PostgreSQL instance (tests/test_celery.py): a
-    process per run follows it (Dagster's `execute_job`; `run.run_partitions`), the steps run on
-    the workers, and PostgreSQL takes the writes of every run and worker at once. With the
-    default executor the runs' steps would all run on this machine and, on DuckDB, wait on the
-    store's one-writer lock, so nothing is gained. The SQLite instance is refused as untested
-    here, and workers on other machines cannot share it anyway."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
+def check_concurrent_runs(settings: Settings, instance, jobs: int) -> None:
+    """Refuse, in one line, `jobs` > 1 runs at once where they would not be safe.
+
+    Two setups are: the default executor on one machine, where each run is a process of its
+    own (`run.run_partitions`) and its steps share the store through its lock (DuckDB: one
+    writer at a time, held only while a step reads its inputs or writes its outputs, not while
+    it downloads or computes; Delta: concurrent commits), with the SQLite instance that
+    `dagster dev` also runs concurrent runs on; and the Celery executor with a PostgreSQL
+    instance (tests/test_celery.py), where the steps run on the workers. With Celery a SQLite
+    instance is refused: workers on other machines cannot share it."""
     variable = "--jobs / PAPERATLAS_RUN_CONCURRENCY"
-    if settings.executor != "celery":
-        raise CliError(f"{variable}={jobs} needs PAPERATLAS_EXECUTOR=celery (steps on `paperatlas worker`s); "
-                       "without it the runs go one at a time: use --jobs 1")
     storage = type(instance.run_storage).__name__
-    if "sqlite" in storage.lower():
-        raise CliError(f"{variable}={jobs} needs a PostgreSQL Dagster instance (storage: postgres in "
-                       f"{settings.dagster_home / 'dagster.yaml'}; docs/deployment.md); this one is SQLite: "
-                       "use --jobs 1")
+    if settings.executor == "celery" and "sqlite" in storage.lower():
+        raise CliError(f"{variable}={jobs} with PAPERATLAS_EXECUTOR=celery needs a PostgreSQL Dagster instance "
+                       f"(storage: postgres in {settings.dagster_home / 'dagster.yaml'}; docs/deployment.md); "
+                       "this one is SQLite, which workers cannot share: use --jobs 1 or the default executor")
 
 
 def why_failed(result) -> str:

@@ -74,6 +74,7 @@ def materialise(settings: Settings, keys: list[str], refresh: bool = False, refr
         execution.check_concurrent_runs(settings, instance, jobs)
     defs = build_definitions(settings)
     execution.ensure_reference(settings, defs, instance, force=refresh_ror)
+    execution.release_memory()  # the registry's load, before the runs (and their processes) start
     add_venue_years(instance, keys)
     run_config: dict = {"loggers": {"progress": {}}}
     if refresh:
@@ -140,6 +141,7 @@ def run_in_child(settings: Settings, run_config: dict, key: str, n: int, total: 
         outcome = run_one(settings, build_definitions(settings), execution.instance(settings), config, key)
     except Exception as exc:  # noqa: BLE001 - one line in the summary, as for a failed run
         outcome = RunOutcome(False, f"{type(exc).__name__}: {exc}", ())
+    execution.release_memory()  # this process takes the next key
     print(f"[{n}/{total}] {'ok' if outcome.success else 'FAILED'} {key} ({time.monotonic() - started:.1f}s)",
           file=sys.stderr, flush=True)
     return outcome
@@ -159,7 +161,9 @@ def run_partitions(settings: Settings, defs, instance, run_config: dict, keys: l
     if jobs <= 1:
         for n, key in enumerate(keys, start=1):
             print(f"[{n}/{len(keys)}] {key}", file=sys.stderr, flush=True)
-            yield key, run_one(settings, defs, instance, run_config, key)
+            outcome = run_one(settings, defs, instance, run_config, key)
+            execution.release_memory()
+            yield key, outcome
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
