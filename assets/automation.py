@@ -69,6 +69,7 @@ terms_job = define_asset_job(
 )
 overrides_job = define_asset_job("overrides_job", selection=AssetSelection.assets(affiliation_overrides))
 JOBS = [venue_year_job, part_job, aggregates_job, reference_job, terms_job]
+PART_ASSET_KEYS = [a.key for a in PARTITIONED_ASSETS if a is not venue_year_report]  # what part_job materialises
 
 
 def add_venue_years(instance, keys: list[str]) -> list[str]:
@@ -92,8 +93,11 @@ def _yearly_refresh(context: ScheduleEvaluationContext):
     keys = with_parts(context.resources.warehouse.warehouse(), keys)
     add_venue_years(context.instance, keys)
     for key in keys:
+        # A part is run as `part_job` runs it: up to its headline numbers. The report is the
+        # whole year's, over all its parts (`paperatlas report airesearch-2020`).
         yield RunRequest(run_key=f"refresh-{key}-{when:%Y-%m-%d}", partition_key=key,
                          run_config={"ops": {"raw_papers": {"config": {"refresh": True}}}},
+                         asset_selection=PART_ASSET_KEYS if parse_partition_key(key).is_part else None,
                          tags={"paperatlas/trigger": "yearly_refresh"})
 
 

@@ -205,6 +205,11 @@ def _check_refresh(instance, tmp_path):
     assert "airesearch-2025" not in keys and {"airesearch-2025-m01", "airesearch-2025-m02"} <= set(keys)
     request = next(r for r in data.run_requests if r.partition_key == "neurips-2025")
     assert request.run_config["ops"]["raw_papers"]["config"]["refresh"] is True
+    assert request.asset_selection is None  # a whole venue-year: every asset, its report too
+    part = next(r for r in data.run_requests if r.partition_key == "airesearch-2025-m01")
+    selected = {k.to_user_string() for k in part.asset_selection}
+    assert "venue_year_report" not in selected and {"raw_papers", "headlines"} <= selected  # what part_job runs
+    assert selected == {k.to_user_string() for k in defs.resolve_job_def("part_job").asset_layer.executable_asset_keys}
     assert "neurips-2025" in instance.get_dynamic_partitions("venue_year")
     with build_schedule_context(instance=instance, scheduled_execution_time=datetime(2025, 1, 20, 6),
                                 repository_def=repo, resources=plan) as context:
