@@ -286,3 +286,65 @@ def test_a_run_reads_the_snapshot(home, capsys, monkeypatch, tmp_path):
     titles = dict(zip(march["paper_id"], march["title"]))
     assert len(titles) == 2 and titles[MOVED] == "Calibrated Uncertainty, Revised"  # moved to March
     assert len(store.read_partition("paper_countries", "snapai-2025"))
+
+
+def test_a_line_too_long_is_an_error_not_a_read(tmp_path, monkeypatch):
+    """A "line" longer than MAX_LINE (a file without line breaks) is skipped with an error naming
+    file and line, read past in pieces; the works after it are kept."""
+    from paperatlas.pipeline.sources import openalex_snapshot
+
+    monkeypatch.setattr(openalex_snapshot, "MAX_LINE", 100_000)
+    root = build_snapshot(tmp_path / "snap")
+    works = [w | {"updated_date": "2025-07-01T00:00:00"} for w in fixture_works()[:3]]
+    path = write_part(root, "2025-07-01", "part_000.gz", works[:1], [b'{"id": "W1", "x": "' + b"9" * 300_000 + b'"}\n',
+                                                                    b'{"id": "W' + b"9" * 20_000 + b'"}\n',
+                                                                    json.dumps(works[1]).encode() + b"\n"])
+    src = source(str(root), tmp_path / "cache")
+    report = src.update(parse_partition_key("snapai-2025"), VENUE)
+    long = [e for e in report.errors if e.item.startswith(str(path))]
+    assert [e.item.rsplit(" ", 1)[-1] for e in long] == ["2"] and "longer than" in long[0].reason, report.errors
+    assert report.files == 4 and report.works == 51 + 4  # the id of 20,000 digits is read, and kept by none
+
+
+def test_a_read_sees_the_shards_as_they_were_when_it_started(tmp_path):
+    """A pass appending to a shard while a partition is read (another worker's `snapshot-index`)
+    is not seen half-written: the read stops at the size the shard had under the lock."""
+    src = source(str(build_snapshot(tmp_path / "snap")), tmp_path / "cache")
+    pk = parse_partition_key("snapai-2025")
+    src.update(pk, VENUE)
+    expected = sorted(w["id"] for w in src.index().works("snapai", pk, openalex.year_filter(AI_RESEARCH, pk)))
+    works = src.index().works("snapai", pk, openalex.year_filter(AI_RESEARCH, pk))
+    got = [next(works)["id"]]
+    for shard in (tmp_path / "cache" / "openalex-snapshot" / "snapai" / "2025").glob("*.jsonl.gz"):
+        member = gzip.compress(b'{"id": "W5", "updated_date": "2030-01-01"}\n' * 50)
+        with open(shard, "ab") as out:
+            out.write(member[: len(member) // 2])  # a member half-written
+    got += [w["id"] for w in works]
+    assert sorted(got) == expected and len(got) > 1
+
+
+def test_the_index_pass_has_a_command(home, capsys, monkeypatch, tmp_path):
+    root = build_snapshot(tmp_path / "snap")
+    monkeypatch.setenv("PAPERATLAS_OPENALEX_SNAPSHOT", str(root))
+    (home / "sources.yaml").parent.mkdir(parents=True, exist_ok=True)
+    (home / "sources.yaml").write_text(
+        f"venues:\n  snapai:\n    name: AI research\n    sources: [openalex_snapshot]\n"
+        f"    openalex: \"{AI_RESEARCH}\"\n    first_year: 2022\n    watch: false\n")
+    assert cli.main(["snapshot-index", "neurips"]) == 2
+    assert "neurips: no venue of the sources plan" in capsys.readouterr().err
+    assert cli.main(["snapshot-index"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("3 part files read, 0 already read; 51 works") and "2 errors" in out, out
+    assert "OpenAlex snapshot: 3/3 files" in err and "part_001.gz line 13" in err
+    assert cli.main(["errors", "openalex_snapshot"]) == 0
+    assert capsys.readouterr().out.count("part_001.gz line") == 2
+    assert cli.main(["snapshot-index", "snapai"]) == 0
+    assert capsys.readouterr().out.startswith("0 part files read, 3 already read")
+    assert cli.main(["errors", "reference"]) == 0  # the other key that is not a venue-year
+    capsys.readouterr()
+    assert cli.main(["run", "snapai-2025", "--pdfs", "off"]) == 0
+    err = capsys.readouterr().err
+    assert "snapai-2025" in err and "new part files read" not in err  # the run's pass had nothing left to read
+    store = Warehouse(load_settings().database, read_only=True)
+    assert set(store.read_partition("raw_papers", "snapai-2025")["paper_id"]) == \
+        {p.paper_id for p in api_papers("snapai-2025")}

@@ -11,7 +11,7 @@ from .options import TOP_DESCRIPTION, TOP_EPILOG, _Help, _help_home
 # Each group module's parsers by command name (run.PARSERS ...), and the order of the help.
 GROUPS = (run, figures, studies, countries, review, sources, store, files, ui)
 ORDER = ("run", "add-folder", "report", "trend", "study", "country", "ranking", "papers", "explain", "diff", "review",
-         "sources", "errors", "store", "partitions", "resolve", "extract-pdf", "mentions", "ui", "worker")
+         "sources", "errors", "snapshot-index", "store", "partitions", "resolve", "extract-pdf", "mentions", "ui", "worker")
 
 
 def build_parser() -> argparse.ArgumentParser:

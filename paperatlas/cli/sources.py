@@ -44,12 +44,68 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_errors(args: argparse.Namespace, settings: Settings) -> int:
+    from ..pipeline.affiliations.reference import REFERENCE
+    from ..pipeline.sources.openalex_snapshot import SOURCE as SNAPSHOT
+
     store = common.warehouse(settings)
-    frame = store.errors(common.partition_keys([args.partition])[0] if args.partition else None)
+    key = args.partition
+    if key and key.strip().lower() in (REFERENCE, SNAPSHOT):  # filed under their own keys, not a venue-year's
+        key = key.strip().lower()
+    elif key:
+        key = common.partition_keys([key])[0]
+    frame = store.errors(key)
     for row in frame.itertuples(index=False):
         print("\t".join(str(v) for v in row))
     print(f"{len(frame)} rows", file=sys.stderr)
     return 0
+
+
+def cmd_snapshot_index(args: argparse.Namespace, settings: Settings) -> int:
+    """The OpenAlex snapshot's index pass on its own, for every venue of the plan that reads the
+    snapshot: what the first `run` of such a venue would do first, done ahead of the runs."""
+    from ..pipeline.sources import registry
+    from ..pipeline.sources.base import SourceError
+    from ..pipeline.sources.openalex_snapshot import SOURCE, venue_filter
+    from ..pipeline.text import clip
+
+    plan = common.sources_plan(settings)
+    reading = [v for v in plan.all_venues() if SOURCE in v.sources or any(SOURCE in s for s in v.years.values())]
+    wanted = {v.strip().lower() for v in args.venues}
+    if unknown := sorted(wanted - {v.key for v in reading}):
+        raise common.CliError(f"{', '.join(unknown)}: no venue of the sources plan ({' + '.join(plan.files)}) reads "
+                              f"{SOURCE} by that name; those that do: {', '.join(v.key for v in reading) or 'none'}")
+    venues = [v for v in reading if not wanted or v.key in wanted]
+    if not venues:
+        raise common.CliError(f"no venue of the sources plan ({' + '.join(plan.files)}) reads {SOURCE}; name it in "
+                              "a venue's sources (docs/sources.md, 'The OpenAlex snapshot')")
+    try:
+        filters = {v.key: venue_filter(v) for v in venues}
+        source = registry.build(settings)[SOURCE]
+        print(f"OpenAlex snapshot {source.root or '(PAPERATLAS_OPENALEX_SNAPSHOT unset)'}: indexing for "
+              f"{', '.join(filters)} into {source.folder}", file=sys.stderr, flush=True)
+        report = source.index().update(filters, SOURCE, lambda line: print(line, file=sys.stderr, flush=True))
+    except SourceError as exc:
+        raise common.CliError(str(exc)) from None
+    for error in report.errors[:20]:  # the item's end names the file and line
+        item = error.item if len(error.item) <= 120 else "…" + error.item[-119:]
+        print(f"  {error.severity.upper()} {item}: {clip(error.reason, 200)}", file=sys.stderr)
+    if report.files:  # the last pass that read files: its errors (a pass with nothing new keeps them)
+        common.open_store(settings).record_errors(SOURCE, "raw_papers", report.errors)
+    print(f"{report.files} part files read, {report.skipped} already read; {report.works} works, {report.kept} kept; "
+          f"{len(report.errors)} errors (paperatlas errors {SOURCE}) in {report.seconds:.1f}s")
+    return 0
+
+
+def _parse_snapshot_index(sub) -> None:
+    index = command(
+        sub, "snapshot-index", "read new OpenAlex snapshot files into the local index, ahead of the runs",
+        "The incremental pass over PAPERATLAS_OPENALEX_SNAPSHOT (a folder or s3://) that the first run of a "
+        "venue reading openalex_snapshot would start with: every part file not yet read, for every such venue "
+        "of the sources plan at once (or those named). Safe beside running reads: they see the index as it was "
+        "when they started. Lines that could not be read go to `paperatlas errors openalex_snapshot`.",
+        ["paperatlas snapshot-index", "paperatlas snapshot-index airesearch"], cmd_snapshot_index)
+    index.add_argument("venues", nargs="*", metavar="VENUE", help="only these venues (default: every one that "
+                       "reads the snapshot)")
 
 
 def _parse_sources(sub) -> None:
@@ -68,7 +124,8 @@ def _parse_errors(sub) -> None:
         "One line per item a step dropped or kept with a caveat: venue-year, step, severity, item, reason.",
         ["paperatlas errors neurips-2016", "paperatlas errors reference"], cmd_errors)
     errors.add_argument("partition", nargs="?", metavar="VENUE-YEAR",
-                        help="one venue-year, or 'reference' for the reference data (default: all)")
+                        help="one venue-year, 'reference' for the reference data, or 'openalex_snapshot' for the "
+                        "last snapshot-index pass (default: all)")
 
 
-PARSERS = {"sources": _parse_sources, "errors": _parse_errors}
+PARSERS = {"sources": _parse_sources, "errors": _parse_errors, "snapshot-index": _parse_snapshot_index}

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import re
 import shutil
@@ -48,6 +49,10 @@ FOLDER = "openalex-snapshot"
 LAYOUTS = ("data/works", "data/jsonl/works", "")  # where the `updated_date=` folders may sit under the root
 PROGRESS_EVERY = 10  # files between progress lines
 FLUSH_BYTES = 32 << 20  # kept lines held in memory before they go to the part's staging files
+# The longest line read: a work in OpenAlex's shape is kilobytes, one with thousands of authors a
+# few megabytes. A longer "line" (a file without line breaks, a corrupt member) is skipped as an
+# error rather than read whole into memory.
+MAX_LINE = 64 << 20
 # OpenAlex writes a work's own `id` first: a line no venue can take is parsed only when that id
 # was kept before (its newer version may have left the filter).
 LEADING_ID = re.compile(rb'^\s*\{\s*"id"\s*:\s*"(?:https://openalex\.org/)?([^"/]+)"')
@@ -144,6 +149,43 @@ def snapshot_at(root: str):
     return S3Snapshot(root) if root.startswith("s3://") else LocalSnapshot(root)
 
 
+def capped_lines(stream, limit: int) -> Iterator[bytes | None]:
+    """The lines of a binary stream, each at most `limit` bytes; None for a longer one, whose
+    rest is read past in pieces of `limit`, never held whole."""
+    while True:
+        line = stream.readline(limit)
+        if not line:
+            return
+        if len(line) < limit or line.endswith(b"\n"):
+            yield line
+            continue
+        while (more := stream.readline(limit)) and not more.endswith(b"\n"):
+            pass
+        yield None
+
+
+class _Prefix(io.RawIOBase):
+    """The first `size` bytes of a file: a shard as it was when its index rows were read. A
+    pass appending to it meanwhile (whole gzip members, under the lock) is not seen half-written."""
+
+    def __init__(self, path: Path, size: int):
+        self.file, self.left = open(path, "rb"), size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self.left <= 0:
+            return 0
+        n = self.file.readinto(memoryview(buffer)[: min(len(buffer), self.left)]) or 0
+        self.left -= n
+        return n
+
+    def close(self) -> None:
+        self.file.close()
+        super().close()
+
+
 def work_key(work: dict) -> tuple[str, str, int, int, str, str]:
     """(id, updated_date, year, month, publication_date, primary subfield) of a work: where it is kept."""
     wid = str(work.get("id") or "").rstrip("/").rsplit("/", 1)[-1]
@@ -160,7 +202,7 @@ def work_key(work: dict) -> tuple[str, str, int, int, str, str]:
 
 def numeric(wid: str) -> int:
     digits = wid[1:] if wid[:1].isalpha() else wid
-    return int(digits) if digits.isdigit() else hash(wid)
+    return int(digits) if digits.isdigit() and len(digits) <= 18 else hash(wid)  # a hostile id stays a hash
 
 
 @dataclass
@@ -281,7 +323,12 @@ class SnapshotIndex:
 
         try:
             with self.snapshot.open(part) as stream:
-                for line_no, line in enumerate(stream, start=1):
+                for line_no, line in enumerate(capped_lines(stream, MAX_LINE), start=1):
+                    if line is None:
+                        works += 1
+                        errors.append(IngestError(key, STAGE, f"{part.ref} line {line_no}",
+                                                  f"longer than {MAX_LINE:,} bytes: not a work; skipped"))
+                        continue
                     if not line.strip():
                         continue
                     works += 1
@@ -346,18 +393,19 @@ class SnapshotIndex:
         in its newest version, read from the months' shards one line at a time."""
         months = [pk.month] if pk.month else list(range(0, 13))
         test = compile_filter(flt)
-        with self.lock():
+        with self.lock():  # the index rows and the shards' sizes at one moment: a later pass appends only
             con = self.connect(read_only=True)
             try:
                 current = queries.snapshot_current(con, venue, pk.year, months)
             finally:
                 con.close()
+            sizes = {m: path.stat().st_size for m in months if (path := self.shard(venue, pk.year, m)).is_file()}
         for month in months:
-            path = self.shard(venue, pk.year, month)
-            if not path.is_file():
+            if month not in sizes:
                 continue
+            path = self.shard(venue, pk.year, month)
             digest_of = hashlib.sha256()
-            with gzip.open(path, "rb") as lines:
+            with _Prefix(path, sizes[month]) as raw, gzip.GzipFile(fileobj=raw, mode="rb") as lines:
                 for line in lines:
                     work = json.loads(line)
                     wid, updated = work_key(work)[:2]
