@@ -186,6 +186,7 @@ def main() -> int:
     parser.add_argument("--split", type=int, help="PAPERATLAS_OPENALEX_SPLIT: the largest sub-partition, in works")
     parser.add_argument("--rate", type=float, help="PAPERATLAS_SOURCE_RATE: requests a second to one host (default: "
                         "the source's own, 5 for OpenAlex; a local mirror can take more)")
+    parser.add_argument("--jobs", type=int, help="PAPERATLAS_RUN_CONCURRENCY: part runs at once (default 1)")
     parser.add_argument("--keys", help="explicit keys to run instead of the venue-year ('months': m01 … m12)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary home")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
@@ -201,6 +202,8 @@ def main() -> int:
                 "PAPERATLAS_PAPERLISTS_BASE": str(work / "no-paperlists"), "PAPERATLAS_STORE": args.store})
     if args.split:
         env["PAPERATLAS_OPENALEX_SPLIT"] = str(args.split)
+    if args.jobs:
+        env["PAPERATLAS_RUN_CONCURRENCY"] = str(args.jobs)
     if args.rate:
         env["PAPERATLAS_SOURCE_RATE"] = str(args.rate)
     server = moto = None
@@ -237,7 +240,7 @@ def main() -> int:
                       **({"error": next(r["error"] for r in parts if not r["ok"])} if not all(r["ok"] for r in parts)
                          else {})}
         result = {"works": args.works, "year": args.year, "keys": keys, "store": args.store,
-                  "store_uri": store_uri, "split": args.split, "rate": args.rate, "cores": os.cpu_count(),
+                  "store_uri": store_uri, "split": args.split, "rate": args.rate, "jobs": args.jobs or 1, "cores": os.cpu_count(),
                   "works_read": report.get("papers") if keys != [scope] else args.works,
                   "works_per_s": (report.get("papers") or 0 if keys != [scope] else args.works) / run["wall"], "server_cpu": server_cpu,
                   "store_mb": store_bytes / 2**20, "home_mb": folder_size(home) / 2**20, "report": report, **run}
