@@ -436,11 +436,15 @@ def main() -> int:
 
 
 def show(r: dict) -> None:
-    print(f"\n{'works':>9s} {'keys':>5s} {'store':>7s} {'wall s':>8s} {'works/s':>8s} {'CPU s':>8s} "
+    print(f"\n{'works':>9s} {'keys':>5s} {'store':>7s} {'celery':>6s} {'wall s':>8s} {'works/s':>8s} {'CPU s':>8s} "
           f"{'RSS MB':>7s} {'tree MB':>8s} {'store MB':>9s} {'report s':>9s}")
-    print(f"{r['works']:9d} {len(r['keys']):5d} {r['store']:>7s} {r['wall']:8.1f} {r['works_per_s']:8.0f} "
-          f"{r['cpu']:8.1f} {r['peak_rss_mb']:7.0f} {r['peak_tree_mb']:8.0f} {r['store_mb']:9.1f} "
-          f"{r['report'].get('seconds', 0):9.1f}")
+    print(f"{r['works']:9d} {len(r['keys']):5d} {r['store']:>7s} {r['celery']:6d} {r['wall']:8.1f} "
+          f"{r['works_per_s']:8.0f} {r['cpu']:8.1f} {r['peak_rss_mb']:7.0f} {r['peak_tree_mb']:8.0f} "
+          f"{r['store_mb']:9.1f} {r['report'].get('seconds', 0):9.1f}")
+    if r["celery"]:
+        print(f"{r['celery']} Celery workers (concurrency {r['worker_concurrency']}, up to {r['workers_processes']} "
+              f"processes; not in CPU s / tree MB): CPU {r['workers_cpu']:.1f}s, peak {r['workers_peak_mb']:.0f} MB; "
+              f"run and workers: CPU {r['total_cpu']:.1f}s, peak {r['total_peak_mb']:.0f} MB; --jobs {r['jobs']}")
     if r["works_read"] != r["works"]:
         print(f"the keys read {r['works_read']} of the {r['works']} works (works/s counts those)")
     print(f"exit {r['exit']}; up to {r['processes']} processes; the server's CPU {r['server_cpu']:.1f}s "
