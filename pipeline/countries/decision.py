@@ -106,7 +106,7 @@ def basis_of(method: str | None) -> str:
     return "none"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decision:
     """How one counted author-affiliation row was placed. The first twelve fields are those
     the review trail and snapshots always had; the rest default so that old snapshots load."""
@@ -549,14 +549,26 @@ def describe(d: Decision, placement: str = DEFAULT_PLACEMENT) -> str:
 
 def _values(column) -> list:
     """An Arrow column as Python values; a list column as tuples (a NULL list is empty), cut
-    from the flat values by the offsets rather than built one list at a time."""
+    from the flat values by the offsets rather than built one list at a time. Equal texts and
+    equal tuples are one object each (a rule's reason, an institution, a country list repeat
+    over thousands of rows): a scope's decisions in memory cost their distinct values once."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    if pa.types.is_string(column.type):
+        out: list = []
+        for chunk in chunks:
+            encoded = chunk.dictionary_encode()
+            words = encoded.dictionary.to_pylist()
+            out.extend(None if i is None else words[i] for i in encoded.indices.to_pylist())
+        return out
     if not pa.types.is_list(column.type):
         return column.to_pylist()
-    out: list = []
-    for chunk in column.chunks:
-        values, offsets = chunk.flatten().to_pylist(), chunk.offsets.to_pylist()
+    out, shared = [], {}
+    for chunk in chunks:
+        values, offsets = _values(chunk.flatten()), chunk.offsets.to_pylist()
         base = offsets[0]
-        out.extend(tuple(values[start - base:end - base]) for start, end in zip(offsets, offsets[1:]))
+        for start, end in zip(offsets, offsets[1:]):
+            items = tuple(values[start - base:end - base])
+            out.append(shared.setdefault(items, items))
     return out
 
 
