@@ -7,21 +7,24 @@ editions, refresh months, where each source finds them) lives in pipeline/data/s
 A venue-year too large for one step (a year of all AI research in OpenAlex) is split into
 sub-partitions: one per publication month, `<venue>-<year>-m<MM>`, and a month still too large
 into one per OpenAlex subfield of its works' primary topic, `<venue>-<year>-m<MM>-s<id>`
-(`-s0`: works without a primary topic). Each sub-partition is an ordinary partition for every
+(`-s0`: works without a primary topic), and a subfield of a month still too large into windows
+of publication days, `<venue>-<year>-m<MM>-s<id>-d<DD>-<DD>` (both days included). Each sub-partition is an ordinary partition for every
 per-partition step; its rows carry the venue and the year, so the yearly tables, reports and
 studies of `<venue>-<year>` read all of them (`scope_of`, `SCOPE_SQL`).
 """
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
 PARTITION_RE = re.compile(r"^(?P<venue>[a-z][a-z0-9]*)-(?P<year>\d{4})$")
-# A sub-partition: a month of the year, optionally one subfield of that month.
-PART_RE = re.compile(r"^(?P<venue>[a-z][a-z0-9]*)-(?P<year>\d{4})-m(?P<month>0[1-9]|1[0-2])(?:-s(?P<subfield>\d{1,6}))?$")
+# A sub-partition: a month of the year, optionally one subfield of that month, optionally days of it.
+PART_RE = re.compile(r"^(?P<venue>[a-z][a-z0-9]*)-(?P<year>\d{4})-m(?P<month>0[1-9]|1[0-2])(?:-s(?P<subfield>\d{1,6}))?"
+                     r"(?:-d(?P<first>0[1-9]|[12]\d|3[01])-(?P<last>0[1-9]|[12]\d|3[01]))?$")
 # The venue-year at the start of a stored key, and a key that is a sub-partition (regular
 # expressions that DuckDB and Python read alike).
 SCOPE_PREFIX_RE = r"^[a-z][a-z0-9]*-[0-9]{4}"
@@ -46,10 +49,12 @@ class PartitionKey:
     year: int
     month: int | None = None  # a sub-partition: one publication month of the year
     subfield: str | None = None  # … and one OpenAlex subfield of that month ("0": no primary topic)
+    days: tuple[int, int] | None = None  # … and the publication days first..last of it (included)
 
     @property
     def key(self) -> str:
-        return self.scope + (f"-m{self.month:02d}" if self.month else "") + (f"-s{self.subfield}" if self.subfield else "")
+        return self.scope + (f"-m{self.month:02d}" if self.month else "") + (f"-s{self.subfield}" if self.subfield else "") \
+            + (f"-d{self.days[0]:02d}-{self.days[1]:02d}" if self.days else "")
 
     @property
     def scope(self) -> str:
@@ -60,8 +65,8 @@ class PartitionKey:
     def is_part(self) -> bool:
         return self.month is not None
 
-    def part(self, month: int, subfield: str | None = None) -> PartitionKey:
-        return PartitionKey(self.venue, self.year, month, subfield)
+    def part(self, month: int, subfield: str | None = None, days: tuple[int, int] | None = None) -> PartitionKey:
+        return PartitionKey(self.venue, self.year, month, subfield, days)
 
     def __str__(self) -> str:
         return self.key
@@ -88,7 +93,11 @@ def parse_partition_key(key: str) -> PartitionKey:
     parts = match.groupdict()
     month = int(parts["month"]) if parts.get("month") else None
     subfield = str(int(parts["subfield"])) if parts.get("subfield") else None
-    return PartitionKey(VENUE_ALIASES.get(match["venue"], match["venue"]), year, month, subfield)
+    days = (int(parts["first"]), int(parts["last"])) if parts.get("first") else None
+    if days and not days[0] <= days[1] <= calendar.monthrange(year, month)[1]:
+        raise PartitionKeyError(f"invalid venue-year {shown!r}: days {days[0]}-{days[1]} are not a window of "
+                                f"{year}-{month:02d}")
+    return PartitionKey(VENUE_ALIASES.get(match["venue"], match["venue"]), year, month, subfield, days)
 
 
 def scope_of(key: str) -> str:

@@ -98,6 +98,31 @@ def test_the_split_follows_the_counts_and_must_add_up(home, monkeypatch):
         assert plan_split(parse_partition_key("neurips-2016"), load_plan(None), registry.build(load_settings())) is None
 
 
+def test_a_subfield_too_large_for_its_month_is_read_in_windows_of_days(home, monkeypatch):
+    """A month whose subfield alone is above the split (all AI research in one subfield, 1702)
+    is read as windows of publication days, halved until each is at most the split or one day:
+    every work once, and the same papers as the month read whole."""
+    works = scope_works(120, months=(2,), year=2024)  # 2024-02-01 … 28, all in one month
+    with serve_openalex(works, page_size=50) as base:
+        monkeypatch.setenv("PAPERATLAS_OPENALEX_BASE", base)
+        monkeypatch.setenv("PAPERATLAS_OPENALEX_SPLIT", "20")
+        sources = registry.build(load_settings())
+        split = plan_split(parse_partition_key("airesearch-2024"), load_plan(None), sources)
+        assert split.works == 120 and all(pk.month == 2 and pk.subfield for pk, _ in split.parts)
+        windows = [pk for pk, _ in split.parts if pk.days]
+        assert windows and all(n <= 20 or pk.days[0] == pk.days[1] for pk, n in split.parts), split.parts
+        assert "by days" in split.describe() and windows[0].key.startswith("airesearch-2024-m02-s")
+        assert parse_partition_key(windows[0].key) == windows[0]  # the key reads back
+        plan, source = load_plan(None), sources["openalex"]
+        read = [p.paper_id for pk, n in split.parts for p in source.papers(pk, plan.venue("airesearch")).papers]
+        whole = source.papers(parse_partition_key("airesearch-2024-m02"), plan.venue("airesearch")).papers
+        assert sorted(read) == sorted(p.paper_id for p in whole) and len(read) == 120
+        for pk, n in split.parts:  # each window's filter is its days
+            first, last = pk.days or (1, 29)
+            flt = openalex.year_filter("type:article", pk)
+            assert f"from_publication_date:2024-02-{first:02d},to_publication_date:2024-02-{last:02d}" in flt
+
+
 def test_four_sub_partitions_give_the_numbers_of_one_partition(home, tmp_path, capsys, monkeypatch):
     works = scope_works(100)
     with serve_openalex(works, page_size=40) as base:

@@ -172,6 +172,8 @@ def test_months_and_subfields_are_parts(tmp_path):
     assert sum(n for _, n in months) == len(whole) and all(part.month for part, _ in months)
     june = [(part, n) for part, n in months if part.month == 6]
     assert june and all(part.subfield for part, _ in june)  # June holds more than one work: by subfield
+    days = [(part, n) for part, n in months if part.days]  # a subfield of a month above 1: by days
+    assert days and all(n <= 1 or part.days[0] == part.days[1] for part, n in days), months
     read_all = set()
     for part, n in months:
         papers, _ = read(src, part.key)

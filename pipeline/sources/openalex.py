@@ -50,7 +50,7 @@ OFFLINE_HINT = ("set PAPERATLAS_OPENALEX_BASE to an OpenAlex mirror or self-host
 def year_filter(base: str, pk: PartitionKey, dates: DateWindow | None = None) -> str:
     """The venue's filter for one year: `publication_year:Y`, or with a date window
     `from_publication_date:Y-MM-DD,to_publication_date:Y-MM-DD`. A sub-partition narrows it to
-    its month (within the window) and, when it has one, its subfield
+    its month (within the window), or its days of the month, and, when it has one, its subfield
     (`primary_topic.subfield.id:1702`; `:null` for works without a primary topic)."""
     base = base.format(venue=pk.venue, year=pk.year).strip().strip(",")
     if not base:
@@ -71,10 +71,10 @@ def year_filter(base: str, pk: PartitionKey, dates: DateWindow | None = None) ->
 
 
 def month_window(pk: PartitionKey, dates: DateWindow | None = None) -> DateWindow | None:
-    """The days of `pk`'s month as ("MM-DD", "MM-DD"), cut to the venue's window; None when
-    the month lies outside it."""
-    last = calendar.monthrange(pk.year, pk.month)[1]
-    start, end = f"{pk.month:02d}-01", f"{pk.month:02d}-{last:02d}"
+    """The days of `pk`'s month (or of its window of days) as ("MM-DD", "MM-DD"), cut to the
+    venue's window; None when they lie outside it."""
+    first, last = pk.days or (1, calendar.monthrange(pk.year, pk.month)[1])
+    start, end = f"{pk.month:02d}-{first:02d}", f"{pk.month:02d}-{last:02d}"
     if dates is not None:
         start, end = max(start, dates[0]), min(end, dates[1])
     return (start, end) if start <= end else None
@@ -273,9 +273,10 @@ def count(http: HttpClient, flt: str, api: str = DEFAULT_API, secret_params: dic
 def parts(http: HttpClient, pk: PartitionKey, base_filter: str, limit: int, api: str = DEFAULT_API,
           secret_params: dict | None = None, dates: DateWindow | None = None) -> list[tuple[PartitionKey, int]]:
     """The partitions that read the venue-year, each with its count of works: the year itself
-    when it holds at most `limit` works; else one per publication month, and a month above
-    `limit` one per primary subfield (works without one in `-s0`). The parts' counts must add
-    up to the year's, else SourceError: a split that loses works would go unnoticed."""
+    when it holds at most `limit` works; else one per publication month, a month above `limit`
+    one per primary subfield (works without one in `-s0`), and a subfield above it windows of
+    days (`day_windows`). The parts' counts must add up to the year's, else SourceError: a split
+    that loses works would go unnoticed."""
     total = count(http, year_filter(base_filter, pk, dates), api, secret_params)
     if total <= limit or pk.subfield:
         return [(pk, total)]
@@ -295,12 +296,33 @@ def parts(http: HttpClient, pk: PartitionKey, base_filter: str, limit: int, api:
         if sum(n for _, n in subfields) != works:
             raise SourceError(f"{part}: OpenAlex counts {works} works but its subfields add up to "
                               f"{sum(n for _, n in subfields)}; the month cannot be split without losing works")
-        out += sorted(subfields, key=lambda item: item[0].key)
+        for sub, n in sorted(subfields, key=lambda item: item[0].key):
+            out += day_windows(sub, n, limit, lambda window: count(http, year_filter(base_filter, window, dates), api,
+                                                                   secret_params), dates)
     if sum(n for _, n in out) != total:
         raise SourceError(f"{pk}: OpenAlex counts {total} works but its months add up to {sum(n for _, n in out)} "
                           "(works without a publication date in the year?); narrow the filter or raise "
                           "PAPERATLAS_OPENALEX_SPLIT")
     return out
+
+
+def day_windows(pk: PartitionKey, works: int, limit: int, count_of: Callable[[PartitionKey], int],
+                dates: DateWindow | None = None) -> list[tuple[PartitionKey, int]]:
+    """A month's subfield above `limit` (`pk`, with `works` works) as windows of publication days
+    (`-d01-15`), halved until each holds at most `limit` works or is one day; `count_of` counts
+    a window (one request to the API, one query of the snapshot's index). A single day above
+    `limit` stays one part (OpenAlex dates a work it knows only the year of as January 1st). The
+    halves must add up to their window, else SourceError."""
+    first, last = pk.days or (1, calendar.monthrange(pk.year, pk.month)[1])
+    if works <= limit or first == last:
+        return [(pk, works)] if works else []
+    middle = (first + last) // 2
+    halves = [pk.part(pk.month, pk.subfield, (first, middle)), pk.part(pk.month, pk.subfield, (middle + 1, last))]
+    counted = [(half, count_of(half) if month_window(half, dates) else 0) for half in halves]
+    if sum(n for _, n in counted) != works:
+        raise SourceError(f"{pk}: {works} works, but days {first}-{middle} and {middle + 1}-{last} add up to "
+                          f"{sum(n for _, n in counted)}; it cannot be split without losing works")
+    return [item for half, n in counted for item in day_windows(half, n, limit, count_of, dates)]
 
 
 def available(http: HttpClient, pk: PartitionKey, base_filter: str, api: str = DEFAULT_API,

@@ -41,7 +41,7 @@ from ..models import IngestError, utcnow
 from ..partitions import PartitionKey
 from . import queries
 from .base import STAGE, Digest, ParseResult, SourceConfig, SourceError
-from .openalex import BATCH, NO_SUBFIELD, Streamed, WorkParser, month_window, year_filter
+from .openalex import BATCH, NO_SUBFIELD, Streamed, WorkParser, day_windows, month_window, year_filter
 from .openalex_filter import FilterError, compile_filter, prefilter
 
 SOURCE = "openalex_snapshot"
@@ -506,7 +506,8 @@ class OpenAlexSnapshot:
 
     def parts(self, pk: PartitionKey, venue, limit: int) -> list[tuple[PartitionKey, int]]:
         """The (sub-)partitions that read the venue-year, from the index's counts: the year when it
-        holds at most `limit` works, else its months, and a month above `limit` its subfields."""
+        holds at most `limit` works, else its months, a month above `limit` its subfields, and a
+        subfield above it windows of days."""
         self.update(pk, venue)
         index = self.index()
         counted = index.counts(venue.key, pk, self._dates(pk, venue), by="subfield" if pk.subfield else None,
@@ -525,7 +526,10 @@ class OpenAlexSnapshot:
                 out += [(part, works)] if works else []
                 continue
             groups = index.counts(venue.key, part, window, by="subfield", month=month)
-            out += sorted(((pk.part(month, str(key)), n) for key, n in groups.items() if n), key=lambda i: i[0].key)
+            for sub, n in sorted(((pk.part(month, str(key)), n) for key, n in groups.items() if n), key=lambda i: i[0].key):
+                out += day_windows(sub, n, limit, lambda w: index.counts(
+                    venue.key, w, month_window(w, venue.dates), by="subfield", month=month).get(w.subfield, 0),
+                    venue.dates)
         if sum(n for _, n in out) != total:
             raise SourceError(f"{pk}: the snapshot index counts {total} works but its months add up to "
                               f"{sum(n for _, n in out)} (works without a publication date in the year?)")

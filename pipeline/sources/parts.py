@@ -2,8 +2,8 @@
 
 A venue-year whose only source can count its works (OpenAlex, its snapshot) and holds more
 than the source's split size (PAPERATLAS_OPENALEX_SPLIT) is read as one partition per
-publication month, and a month still above it as one per primary subfield
-(pipeline/partitions.py). `run` plans the split before materialising and records it in the
+publication month, a month still above it as one per primary subfield, and a subfield still
+above it as windows of publication days (pipeline/partitions.py). `run` plans the split before materialising and records it in the
 table `partition_parts`, so reports can say whether every part of a year is in; the parts'
 counts must add up to the year's (the source checks that), so no work is lost or read twice.
 """
@@ -44,7 +44,9 @@ class Split:
             return f"{self.scope}: {self.works} works in {self.source}, read as one partition"
         months = len({pk.month for pk, _ in self.parts})
         by_subfield = len({pk.month for pk, _ in self.parts if pk.subfield})
+        by_days = len({(pk.month, pk.subfield) for pk, _ in self.parts if pk.days})
         extra = f", {by_subfield} of them by subfield" if by_subfield else ""
+        extra += f", {by_days} subfield{'s' if by_days > 1 else ''} of a month by days" if by_days else ""
         return (f"{self.scope}: {self.works} works in {self.source}, more than {self.limit} "
                 f"(PAPERATLAS_OPENALEX_SPLIT): read as {len(self.parts)} sub-partitions ({months} months{extra})")
 
