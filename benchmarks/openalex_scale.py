@@ -215,19 +215,23 @@ def s3_size(env: dict, uri: str) -> int:
 
 
 def run_report(scope: str, env: dict) -> dict:
+    """`report SCOPE --format json`: its seconds and peak RSS (polled), and three of its numbers."""
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "paperatlas.cli", "report", scope, "--format", "json"], cwd=ROOT,
-                          env=env, capture_output=True, text=True)
-    took = time.perf_counter() - started
-    if done.returncode != 0:
-        return {"seconds": took, "ok": False, "error": (done.stderr or done.stdout).strip()[-1500:]}
+    process = subprocess.Popen([sys.executable, "-m", "paperatlas.cli", "report", scope, "--format", "json"], cwd=ROOT,
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watch = Watch(process.pid)
+    stdout, stderr = process.communicate()
+    watch.stop()
+    took, peak = time.perf_counter() - started, round(watch.peak_self / 2**20)
+    if process.returncode != 0:
+        return {"seconds": took, "peak_mb": peak, "ok": False, "error": (stderr or stdout).strip()[-1500:]}
     try:
-        data = json.loads(done.stdout)
+        data = json.loads(stdout)
     except ValueError:
-        return {"seconds": took, "ok": False, "error": done.stdout[-500:]}
+        return {"seconds": took, "peak_mb": peak, "ok": False, "error": stdout[-500:]}
     first = data[0] if isinstance(data, list) and data else data
     picked = {k: first.get(k) for k in ("papers", "papers_with_country", "us_cn_papers") if isinstance(first, dict)}
-    return {"seconds": took, "ok": True, **picked}
+    return {"seconds": took, "peak_mb": peak, "ok": True, **picked}
 
 
 def explicit_keys(text: str, scope: str) -> list[str]:
