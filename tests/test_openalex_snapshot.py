@@ -271,13 +271,20 @@ def test_the_snapshot_on_s3(tmp_path, s3_bucket, s3_endpoint):
 # -- a whole run -------------------------------------------------------------------------------
 
 
-def test_a_run_reads_the_snapshot(home, capsys, monkeypatch, tmp_path):
+def snapshot_plan(home: Path, monkeypatch, tmp_path: Path) -> Path:
+    """A snapshot folder, PAPERATLAS_OPENALEX_SNAPSHOT pointing at it, and a sources plan whose
+    venue `snapai` reads it."""
     root = build_snapshot(tmp_path / "snap")
     monkeypatch.setenv("PAPERATLAS_OPENALEX_SNAPSHOT", str(root))
     (home / "sources.yaml").parent.mkdir(parents=True, exist_ok=True)
     (home / "sources.yaml").write_text(
         f"venues:\n  snapai:\n    name: AI research\n    sources: [openalex_snapshot]\n"
         f"    openalex: \"{AI_RESEARCH}\"\n    first_year: 2022\n    watch: false\n")
+    return root
+
+
+def test_a_run_reads_the_snapshot(home, capsys, monkeypatch, tmp_path):
+    snapshot_plan(home, monkeypatch, tmp_path)
     code = cli.main(["run", "snapai-2025", "snapai-2022-m03", "--pdfs", "off"])
     out, err = capsys.readouterr()
     assert code == 0, err
@@ -326,12 +333,7 @@ def test_a_read_sees_the_shards_as_they_were_when_it_started(tmp_path):
 
 
 def test_the_index_pass_has_a_command(home, capsys, monkeypatch, tmp_path):
-    root = build_snapshot(tmp_path / "snap")
-    monkeypatch.setenv("PAPERATLAS_OPENALEX_SNAPSHOT", str(root))
-    (home / "sources.yaml").parent.mkdir(parents=True, exist_ok=True)
-    (home / "sources.yaml").write_text(
-        f"venues:\n  snapai:\n    name: AI research\n    sources: [openalex_snapshot]\n"
-        f"    openalex: \"{AI_RESEARCH}\"\n    first_year: 2022\n    watch: false\n")
+    snapshot_plan(home, monkeypatch, tmp_path)
     assert cli.main(["snapshot-index", "neurips"]) == 2
     assert "neurips: no venue of the sources plan" in capsys.readouterr().err
     assert cli.main(["snapshot-index"]) == 0
