@@ -154,7 +154,7 @@ def scrub_paper(paper: "Paper") -> list[str]:
     except TypeError:  # a lone surrogate (orjson.JSONEncodeError), or a value orjson does not write
         pass
     changed = []
-    for f in dataclasses.fields(paper):
+    for f in _PAPER_FIELDS:
         value, dirty = scrub(getattr(paper, f.name))
         if dirty:
             setattr(paper, f.name, value)

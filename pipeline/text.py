@@ -97,9 +97,12 @@ def errors_summary(errors: Sequence[IngestError]) -> dict:
     return out
 
 
-def clip(text: str, limit: int) -> str:
-    """`text`, cut to `limit` characters with an ellipsis when longer."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def clip(text: str, limit: int, keep_end: bool = False) -> str:
+    """`text`, cut to `limit` characters with an ellipsis when longer (at the start with
+    `keep_end`: a path's end names the file)."""
+    if len(text) <= limit:
+        return text
+    return "…" + text[len(text) - limit + 1:] if keep_end else text[: limit - 1] + "…"
 
 
 def named(errors: Sequence[IngestError], limit: int = 120) -> str:

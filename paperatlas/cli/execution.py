@@ -119,9 +119,6 @@ def item_warnings(settings: Settings, keys: list[str]) -> list[str]:
 
 
 # What to do about a reference asset that failed to load, by asset.
-
-
-# What to do about a reference asset that failed to load, by asset.
 REFERENCE_HINTS = {
     "ror_registry": "set PAPERATLAS_ROR_DUMP to a good dump file, or to 'none'",
     "affiliation_overrides": "fix the overrides file (PAPERATLAS_OVERRIDES), or move it away",

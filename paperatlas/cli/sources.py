@@ -87,8 +87,8 @@ def cmd_snapshot_index(args: argparse.Namespace, settings: Settings) -> int:
     except SourceError as exc:
         raise common.CliError(str(exc)) from None
     for error in report.errors[:20]:  # the item's end names the file and line
-        item = error.item if len(error.item) <= 120 else "…" + error.item[-119:]
-        print(f"  {error.severity.upper()} {item}: {clip(error.reason, 200)}", file=sys.stderr)
+        print(f"  {error.severity.upper()} {clip(error.item, 120, keep_end=True)}: {clip(error.reason, 200)}",
+              file=sys.stderr)
     if report.files:  # the last pass that read files: its errors (a pass with nothing new keeps them)
         common.open_store(settings).record_errors(SOURCE, "raw_papers", report.errors)
     print(f"{report.files} part files read, {report.skipped} already read; {report.works} works, {report.kept} kept; "

@@ -145,12 +145,17 @@ def parse_json(content: bytes | str):
     it when it can (about three times faster on OpenAlex pages); what orjson refuses (lone
     surrogate escapes, which `scrub` then cleans, or a broken document) goes to the standard
     parser, which gives the same values and the error message."""
+    return _parsed(content)[0]
+
+
+def _parsed(content: bytes | str) -> tuple[Any, bool]:
+    """(the document, whether orjson parsed it): see `parse_json`."""
     try:
-        return orjson.loads(content)
+        return orjson.loads(content), True
     except (orjson.JSONDecodeError, TypeError, RecursionError):
         pass
     try:
-        return json.loads(content)
+        return json.loads(content), False
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"not valid JSON: {exc}") from exc
     except RecursionError:
@@ -162,11 +167,10 @@ def json_body(check: "Callable[[Any], None] | None" = None) -> "Callable[[bytes]
     (which raises ValueError when the document is not the one asked for)."""
 
     def validate(content: bytes):
-        try:  # orjson took it: valid UTF-8, so only an escape can make text `scrub` would change
-            data, clean = orjson.loads(content), not MAY_BE_UNWRITABLE.search(content)
-        except (orjson.JSONDecodeError, TypeError, RecursionError):
-            data, clean = parse_json(content), False
-        if not clean:  # text that UTF-8 cannot store never reaches a paper
+        data, by_orjson = _parsed(content)
+        # orjson takes only valid UTF-8, so only an escape can make text `scrub` would change;
+        # what the standard parser took (it passes encoded surrogates through) is always scrubbed.
+        if not by_orjson or MAY_BE_UNWRITABLE.search(content):  # text UTF-8 cannot store never reaches a paper
             data, _ = scrub(data)
         if check is not None:
             check(data)
