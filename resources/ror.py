@@ -27,9 +27,10 @@ class RorRegistry(ConfigurableResource):
         http = HttpClient(Path(self.cache_dir), timeout=self.timeout, retries=self.retries)
         return locate_dump(self.dump, Path(self.cache_dir), http)
 
-    def index(self, path: str, checksum: str, on_progress=None) -> RorIndex:
-        """The compiled index of a dump already located (cached by its checksum)."""
-        return load_index(Path(path), Path(self.cache_dir), checksum, on_progress)
+    def index(self, path: str, checksum: str, on_progress=None, rows: list[dict] | None = None) -> RorIndex:
+        """The compiled index of a dump already located (cached by its checksum); `rows`: its
+        records when they were just read (see `load_index`)."""
+        return load_index(Path(path), Path(self.cache_dir), checksum, on_progress, rows)
 
 
 class OverridesFile(ConfigurableResource):

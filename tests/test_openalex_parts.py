@@ -276,3 +276,23 @@ def test_runs_at_once_are_refused_in_one_line_where_they_are_not_safe(home, caps
     monkeypatch.setenv("PAPERATLAS_RUN_CONCURRENCY", "0")
     code, _, err = run(capsys, "run", *keys)
     assert code == 2 and "PAPERATLAS_RUN_CONCURRENCY='0'" in err
+
+
+def test_runs_at_once_take_the_largest_parts_first(home):
+    """With --jobs > 1 the parts of a split start largest first (their planned works), so the
+    runs in flight end close together; keys that are not parts follow as given. One at a
+    time, the order is the one asked for."""
+    from paperatlas.cli.run import largest_first
+
+    settings = load_settings()
+    store = Warehouse(settings.database)
+    store.replace_table("partition_parts", [
+        {"scope": "airesearch-2025", "partition_key": key, "works": n, "source": "openalex", "split_limit": 30}
+        for key, n in (("airesearch-2025-m01-s0", 3), ("airesearch-2025-m01-s1702", 29), ("airesearch-2025-m02", 12),
+                       ("airesearch-2025-m03", 30))])
+    keys = ["neurips-2016", "airesearch-2025-m01-s0", "airesearch-2025-m01-s1702", "airesearch-2025-m02",
+            "airesearch-2025-m03", "icml-2018"]
+    assert largest_first(settings, keys, 2) == ["airesearch-2025-m03", "airesearch-2025-m01-s1702",
+                                                "airesearch-2025-m02", "airesearch-2025-m01-s0", "neurips-2016",
+                                                "icml-2018"]
+    assert largest_first(settings, keys, 1) == keys

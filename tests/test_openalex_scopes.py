@@ -192,6 +192,19 @@ def test_pages_stream_and_the_count_is_checked_after_the_last(http):
     assert result.records == 3 and len(result.papers) == 3
 
 
+@pytest.mark.parametrize("every, shown", [(0.0, ["7/20", "14/20", "20/20"]), (3600.0, ["20/20"])])
+def test_page_progress_lines_are_spaced_and_the_last_count_is_always_shown(http, monkeypatch, every, shown):
+    """A line per page (each an event in the Dagster log) only when PROGRESS_EVERY seconds have
+    passed since the last; the final count whatever the time."""
+    monkeypatch.setattr(openalex, "PROGRESS_EVERY", every)
+    pk = parse_partition_key("natureml-2025")
+    lines: list[str] = []
+    with serve_openalex(page_size=7) as base:
+        pages = list(openalex.iter_pages(http, pk, openalex.year_filter(NATURE_ML, pk), base, progress=lines.append))
+    assert sum(len(p) for p in pages) == 20
+    assert [line.split(": ")[1].split()[0] for line in lines] == shown
+
+
 def test_more_pages_than_one_read_takes_fail_in_one_line(http, monkeypatch):
     monkeypatch.setattr(openalex, "MAX_PAGES", 2)
     pk = parse_partition_key("natureml-2025")

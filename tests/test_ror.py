@@ -232,3 +232,33 @@ def test_a_registry_acronym_yields_to_an_email_address_abroad(resolver):
     assert resolver.resolve("The CoAI group, ETHZ", None).country == "CH"
     res = resolver.resolve("The CoAI group, ETHZ", "mails.tsinghua.edu.cn")
     assert (res.country, res.method) == ("CN", "email:institution"), res
+
+
+def test_the_registry_step_reads_the_dump_once(ror_dump, tmp_path, monkeypatch):
+    """The table and the match index come from one pass over the dump (the real registry's
+    JSON is parsed once, not twice), and the index equals one compiled by a pass of its own."""
+    from paperatlas.pipeline.affiliations import reference
+    from paperatlas.pipeline.affiliations.reference import DumpLocation
+    from paperatlas.pipeline.store import Warehouse
+
+    passes = []
+    read = ror.iter_dump
+
+    def counted(path):
+        passes.append(path)
+        yield from read(path)
+
+    monkeypatch.setattr(ror, "iter_dump", counted)
+    checksum = ror.file_sha256(ror_dump)
+    built = {}
+
+    def index(path, digest, on_progress=None, rows=None):
+        built["index"] = ror.load_index(path, tmp_path / "cache", digest, on_progress, rows)
+        return built["index"]
+
+    store = Warehouse(tmp_path / "store.duckdb")
+    outcome = reference.ror_registry(store, lambda: DumpLocation(ror_dump, str(ror_dump)), index, None, lambda _: None)
+    assert outcome.rows == len(ORGS) and len(passes) == 1
+    separate = ror.RorIndex.build(ror.read_dump(ror_dump), checksum)
+    assert built["index"].ids == separate.ids and built["index"].by_name == separate.by_name
+    assert built["index"].by_domain == separate.by_domain and built["index"].roots == separate.roots

@@ -88,7 +88,8 @@ def materialise(settings: Settings, keys: list[str], refresh: bool = False, refr
     failed: list[tuple[str, str]] = []
     checks_failed: list[str] = []
     warnings: list[str] = []
-    for key, outcome in run_partitions(settings, defs, instance, run_config, keys, jobs):
+    for key, outcome in run_partitions(settings, defs, instance, run_config, largest_first(settings, keys, jobs),
+                                       jobs):
         if not outcome.success:
             failed.append((key, outcome.reason))
         # A failed asset check does not fail the run; a number that fails an ERROR check is
@@ -145,6 +146,18 @@ def run_in_child(settings: Settings, run_config: dict, key: str, n: int, total: 
     print(f"[{n}/{total}] {'ok' if outcome.success else 'FAILED'} {key} ({time.monotonic() - started:.1f}s)",
           file=sys.stderr, flush=True)
     return outcome
+
+
+def largest_first(settings: Settings, keys: list[str], jobs: int) -> list[str]:
+    """With `jobs` > 1, the sub-partitions of a split in decreasing order of their planned works
+    (`partition_parts`), then the other keys as given: the runs in flight then end close
+    together, instead of one large part running alone at the end. One at a time, `keys` as given."""
+    if jobs <= 1:
+        return keys
+    from ..pipeline.sources.queries import part_sizes
+
+    sizes = part_sizes(common.open_store(settings))
+    return sorted(keys, key=lambda k: (k not in sizes, -sizes.get(k, 0)))
 
 
 def run_partitions(settings: Settings, defs, instance, run_config: dict, keys: list[str], jobs: int = 1):

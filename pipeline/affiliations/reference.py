@@ -169,12 +169,14 @@ def _load_registry(store, locate, index, log) -> Outcome:
     current = queries.registry(store)
     def progress(what: str):
         return lambda n: log(f"ROR dump: {n:,} records read {what}")
+    rows = None  # the dump's records, when read here: the index is compiled from them
     if current and current["checksum"] == checksum:
         records = int(current["records"])
         log(f"ROR dump {location.path.name} unchanged ({checksum[:12]}); table kept")
         frame, by_country = queries.registry_sample(store)
     else:
-        frame = pd.DataFrame(read_dump(location.path, progress("into the table")))
+        rows = read_dump(location.path, progress("into the table"))
+        frame = pd.DataFrame(rows)
         records = len(frame)
         with store.connect() as con:
             store.replace_table("ror_organizations", frame, con=con)
@@ -184,8 +186,9 @@ def _load_registry(store, locate, index, log) -> Outcome:
             }], con=con)
         by_country = (frame.groupby("country").size().sort_values(ascending=False).head(15)
                       .rename("organisations").reset_index())
-    # compiled now (a second pass over the dump), or loaded from the cache
-    compiled = index(str(location.path), checksum, progress("for the match index"))
+    # compiled now (from the records just read, or a pass over the dump), or loaded from the cache
+    compiled = index(str(location.path), checksum, progress("for the match index"), rows)
+    del rows
     store.record_errors(REFERENCE, "ror_registry", [])
     log(f"ROR index ready: {len(compiled):,} organisations, {len(compiled.by_name):,} names")
     return Outcome(rows=records, row="organisation", data_version=checksum, metadata={

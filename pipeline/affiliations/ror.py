@@ -437,8 +437,11 @@ def index_path(cache_dir: Path, checksum: str) -> Path:
     return Path(cache_dir) / "ror" / f"index-{checksum[:20]}-v{INDEX_VERSION}.pickle"
 
 
-def load_index(dump: Path, cache_dir: Path, checksum: str | None = None, on_progress=None) -> RorIndex:
-    """The compiled index for `dump`, from the cache when it was compiled before."""
+def load_index(dump: Path, cache_dir: Path, checksum: str | None = None, on_progress=None,
+               rows: list[dict] | None = None) -> RorIndex:
+    """The compiled index for `dump`, from the cache when it was compiled before. `rows`: the
+    dump's records as `read_dump` gave them, when the caller has just read them (the registry
+    step), so that the dump is not parsed a second time."""
     checksum = checksum or file_sha256(dump)
     cached = index_path(cache_dir, checksum)
     if cached.exists():
@@ -446,7 +449,7 @@ def load_index(dump: Path, cache_dir: Path, checksum: str | None = None, on_prog
             return RorIndex.load(cached)
         except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, RorDumpError):
             cached.unlink(missing_ok=True)  # a stale or broken cache is rebuilt, not trusted
-    index = RorIndex.build(read_dump(dump, on_progress), checksum)
+    index = RorIndex.build(rows if rows is not None else read_dump(dump, on_progress), checksum)
     index.save(cached)
     return index
 

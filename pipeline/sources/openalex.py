@@ -17,6 +17,7 @@ The API key (`PAPERATLAS_OPENALEX_API_KEY`) is sent as `api_key` and never store
 from __future__ import annotations
 
 import calendar
+import time
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain, islice
 from typing import TYPE_CHECKING
@@ -37,6 +38,9 @@ PER_PAGE = 200
 # split into sub-partitions (`parts`) long before one read comes near it.
 MAX_PAGES = 10_000
 BATCH = 5_000  # works parsed and staged at a time (`stream`)
+# Seconds between "n/N OpenAlex works" lines: each is an event in the Dagster log, and a line
+# per page (80 for a month of 16,000 works) cost more than the progress it shows.
+PROGRESS_EVERY = 2.0
 # A month still above the split size is split by its works' primary subfield.
 SPLIT_FIELD = "primary_topic.subfield.id"
 NO_SUBFIELD = "0"  # the sub-partition of works without a primary topic
@@ -108,6 +112,7 @@ def iter_pages(http: HttpClient, pk: PartitionKey, flt: str, api: str = DEFAULT_
     declared = None
     read_so_far = 0
     cursor = "*"
+    shown, unshown = time.monotonic(), None  # the last progress line's time; a line not shown yet
     for _ in range(MAX_PAGES):
         data = fetch_json(http, page_url(api, flt, cursor), f"{pk} (OpenAlex works)", refresh, digest,
                           check=shaped("an OpenAlex list answer", meta=dict, results=list),
@@ -120,7 +125,10 @@ def iter_pages(http: HttpClient, pk: PartitionKey, flt: str, api: str = DEFAULT_
                                   "sub-partitions by month")
         read_so_far += len(data["results"])
         if progress:
-            progress(f"{pk}: {read_so_far}/{declared} OpenAlex works")
+            unshown = f"{pk}: {read_so_far}/{declared} OpenAlex works"
+            if time.monotonic() - shown >= PROGRESS_EVERY:
+                progress(unshown)
+                shown, unshown = time.monotonic(), None
         yield data["results"]
         cursor = data["meta"].get("next_cursor")
         if not cursor or not data["results"]:
@@ -128,6 +136,8 @@ def iter_pages(http: HttpClient, pk: PartitionKey, flt: str, api: str = DEFAULT_
     else:
         raise SourceError(f"{pk}: OpenAlex declares {declared} works for {flt!r}, more than one read takes "
                           f"({MAX_PAGES} pages, {read_so_far} works read); narrow the filter")
+    if unshown:
+        progress(unshown)  # the last count is always shown
     if isinstance(declared, int) and declared != read_so_far:
         raise SourceError(f"{pk}: OpenAlex declares {declared} works for {flt!r} but {read_so_far} were read; "
                           "nothing was stored (retry with refresh)")

@@ -24,6 +24,12 @@ def planned_parts(store, scope: str, con=None) -> pd.DataFrame:
     return store.query("SELECT * FROM partition_parts WHERE scope = ? ORDER BY partition_key", [scope], con=con)
 
 
+def part_sizes(store, con=None) -> dict[str, int]:
+    """Every recorded sub-partition's planned count of works (`partition_parts`), by key."""
+    frame = store.query("SELECT partition_key, works FROM partition_parts", con=con)
+    return {k: int(n) for k, n in zip(frame["partition_key"], frame["works"]) if n == n}
+
+
 # -- the OpenAlex snapshot's index (pipeline/sources/openalex_snapshot.py) ------------------------
 # A DuckDB file beside the shards: which part files each venue's pass has read, and every work
 # kept, by venue, with its version (`updated`) and its shard (year, month). A work's newest
