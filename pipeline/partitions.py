@@ -7,8 +7,9 @@ editions, refresh months, where each source finds them) lives in pipeline/data/s
 A venue-year too large for one step (a year of all AI research in OpenAlex) is split into
 sub-partitions: one per publication month, `<venue>-<year>-m<MM>`, and a month still too large
 into one per OpenAlex subfield of its works' primary topic, `<venue>-<year>-m<MM>-s<id>`
-(`-s0`: works without a primary topic), and a subfield of a month still too large into windows
-of publication days, `<venue>-<year>-m<MM>-s<id>-d<DD>-<DD>` (both days included). Each sub-partition is an ordinary partition for every
+(`-s0`: works without a primary topic; `-s<id>_<id>…`: small subfields of the month read
+together), and a subfield of a month still too large into windows of publication days,
+`<venue>-<year>-m<MM>-s<id>-d<DD>-<DD>` (both days included). Each sub-partition is an ordinary partition for every
 per-partition step; its rows carry the venue and the year, so the yearly tables, reports and
 studies of `<venue>-<year>` read all of them (`scope_of`, `SCOPE_SQL`).
 """
@@ -23,7 +24,8 @@ from datetime import date
 
 PARTITION_RE = re.compile(r"^(?P<venue>[a-z][a-z0-9]*)-(?P<year>\d{4})$")
 # A sub-partition: a month of the year, optionally one subfield of that month, optionally days of it.
-PART_RE = re.compile(r"^(?P<venue>[a-z][a-z0-9]*)-(?P<year>\d{4})-m(?P<month>0[1-9]|1[0-2])(?:-s(?P<subfield>\d{1,6}))?"
+PART_RE = re.compile(r"^(?P<venue>[a-z][a-z0-9]*)-(?P<year>\d{4})-m(?P<month>0[1-9]|1[0-2])"
+                     r"(?:-s(?P<subfield>\d{1,6}(?:_\d{1,6})*))?"
                      r"(?:-d(?P<first>0[1-9]|[12]\d|3[01])-(?P<last>0[1-9]|[12]\d|3[01]))?$")
 # The venue-year at the start of a stored key, and a key that is a sub-partition (regular
 # expressions that DuckDB and Python read alike).
@@ -48,13 +50,19 @@ class PartitionKey:
     venue: str
     year: int
     month: int | None = None  # a sub-partition: one publication month of the year
-    subfield: str | None = None  # … and one OpenAlex subfield of that month ("0": no primary topic)
+    subfield: str | None = None  # … and one OpenAlex subfield of that month ("0": no primary topic),
+    # or several read together ("1705_1707": `subfields`)
     days: tuple[int, int] | None = None  # … and the publication days first..last of it (included)
 
     @property
     def key(self) -> str:
         return self.scope + (f"-m{self.month:02d}" if self.month else "") + (f"-s{self.subfield}" if self.subfield else "") \
             + (f"-d{self.days[0]:02d}-{self.days[1]:02d}" if self.days else "")
+
+    @property
+    def subfields(self) -> tuple[str, ...]:
+        """The subfields the key reads: one, several (small ones packed together), or none."""
+        return tuple(self.subfield.split("_")) if self.subfield else ()
 
     @property
     def scope(self) -> str:
@@ -92,7 +100,7 @@ def parse_partition_key(key: str) -> PartitionKey:
         raise PartitionKeyError(f"invalid venue-year {key!r}: year {year} is out of range")
     parts = match.groupdict()
     month = int(parts["month"]) if parts.get("month") else None
-    subfield = str(int(parts["subfield"])) if parts.get("subfield") else None
+    subfield = "_".join(str(int(s)) for s in parts["subfield"].split("_")) if parts.get("subfield") else None
     days = (int(parts["first"]), int(parts["last"])) if parts.get("first") else None
     if days and not days[0] <= days[1] <= calendar.monthrange(year, month)[1]:
         raise PartitionKeyError(f"invalid venue-year {shown!r}: days {days[0]}-{days[1]} are not a window of "

@@ -98,6 +98,34 @@ def test_the_split_follows_the_counts_and_must_add_up(home, monkeypatch):
         assert plan_split(parse_partition_key("neurips-2016"), load_plan(None), registry.build(load_settings())) is None
 
 
+def test_small_subfields_of_a_month_are_read_together(home, monkeypatch):
+    """A month above the split whose subfields are one large and several small: the small ones
+    are packed into as few parts as fit the split (largest first), works without a primary
+    topic stay alone, the large one goes by days; every work is read once, as the month whole."""
+    works = scope_works(60, months=(3,), year=2024)
+    sizes = [("1702", 30), ("1707", 8), ("1712", 7), ("1705", 6), ("1710", 5), (None, 4)]
+    subfields = [s for s, n in sizes for _ in range(n)]
+    for work, subfield in zip(works, subfields):
+        work["primary_topic"] = None if subfield is None else {
+            **(work.get("primary_topic") or {}), "subfield": {"id": f"https://openalex.org/subfields/{subfield}",
+                                                              "display_name": subfield}}
+    with serve_openalex(works, page_size=50) as base:
+        monkeypatch.setenv("PAPERATLAS_OPENALEX_BASE", base)
+        monkeypatch.setenv("PAPERATLAS_OPENALEX_SPLIT", "20")
+        sources = registry.build(load_settings())
+        split = plan_split(parse_partition_key("airesearch-2024"), load_plan(None), sources)
+        small = {pk.key.removeprefix("airesearch-2024-m03-"): n for pk, n in split.parts if not pk.days}
+        assert small == {"s0": 4, "s1707_1710_1712": 20, "s1705": 6}, split.parts  # first fit, largest first
+        assert all(pk.subfield == "1702" for pk, _ in split.parts if pk.days) and split.works == 60
+        packed = parse_partition_key("airesearch-2024-m03-s1707_1710_1712")
+        assert packed.subfields == ("1707", "1710", "1712") and packed.key == "airesearch-2024-m03-s1707_1710_1712"
+        assert openalex.year_filter("type:article", packed).endswith("primary_topic.subfield.id:1707|1710|1712")
+        plan, source = load_plan(None), sources["openalex"]
+        read = [p.paper_id for pk, n in split.parts for p in source.papers(pk, plan.venue("airesearch")).papers]
+        whole = source.papers(parse_partition_key("airesearch-2024-m03"), plan.venue("airesearch")).papers
+        assert sorted(read) == sorted(p.paper_id for p in whole) and len(read) == 60
+
+
 def test_a_subfield_too_large_for_its_month_is_read_in_windows_of_days(home, monkeypatch):
     """A month whose subfield alone is above the split (all AI research in one subfield, 1702)
     is read as windows of publication days, halved until each is at most the split or one day:

@@ -180,6 +180,11 @@ def test_months_and_subfields_are_parts(tmp_path):
         assert len(papers) == n and rows(papers) == rows(api_papers(part.key))
         read_all |= {p.paper_id for p in papers}
     assert read_all == {p.paper_id for p in whole}
+    # small subfields of a month read together (`openalex.packed`): the works of either, once
+    together, _ = read(src, "snapai-2025-m01-s1702_1707")
+    assert len(together) == 2 and rows(together) == rows(api_papers("snapai-2025-m01-s1702_1707"))
+    assert {p.paper_id for p in together} == {p.paper_id for key in ("snapai-2025-m01-s1702", "snapai-2025-m01-s1707")
+                                              for p in read(src, key)[0]}
     assert src.available(pk, VENUE) and not src.available(parse_partition_key("snapai-2019"), VENUE)
 
 

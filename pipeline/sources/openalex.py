@@ -44,6 +44,9 @@ PROGRESS_EVERY = 2.0
 # A month still above the split size is split by its works' primary subfield.
 SPLIT_FIELD = "primary_topic.subfield.id"
 NO_SUBFIELD = "0"  # the sub-partition of works without a primary topic
+# Subfields of a month read together, at most: an OR list in one filter (OpenAlex takes up to
+# 100 values) and a partition key of readable length.
+MAX_PACKED = 30
 SELECT = ("id,doi,display_name,publication_year,type,authorships,abstract_inverted_index,"
           "primary_location,best_oa_location")
 # An OpenAlex API that cannot be reached: the setting that points elsewhere.
@@ -70,7 +73,7 @@ def year_filter(base: str, pk: PartitionKey, dates: DateWindow | None = None) ->
         start, end = dates
         flt = f"{base},from_publication_date:{pk.year}-{start},to_publication_date:{pk.year}-{end}"
     if pk.subfield:
-        flt += f",{SPLIT_FIELD}:{'null' if pk.subfield == NO_SUBFIELD else pk.subfield}"
+        flt += f",{SPLIT_FIELD}:{'|'.join('null' if s == NO_SUBFIELD else s for s in pk.subfields)}"
     return flt
 
 
@@ -306,7 +309,7 @@ def parts(http: HttpClient, pk: PartitionKey, base_filter: str, limit: int, api:
         if sum(n for _, n in subfields) != works:
             raise SourceError(f"{part}: OpenAlex counts {works} works but its subfields add up to "
                               f"{sum(n for _, n in subfields)}; the month cannot be split without losing works")
-        for sub, n in sorted(subfields, key=lambda item: item[0].key):
+        for sub, n in packed(subfields, limit):
             out += day_windows(sub, n, limit, lambda window: count(http, year_filter(base_filter, window, dates), api,
                                                                    secret_params), dates)
     if sum(n for _, n in out) != total:
@@ -314,6 +317,27 @@ def parts(http: HttpClient, pk: PartitionKey, base_filter: str, limit: int, api:
                           "(works without a publication date in the year?); narrow the filter or raise "
                           "PAPERATLAS_OPENALEX_SPLIT")
     return out
+
+
+def packed(subfields: list[tuple[PartitionKey, int]], limit: int) -> list[tuple[PartitionKey, int]]:
+    """A month's subfields (each a key with its count of works) with the small ones read
+    together: each subfield of at most `limit` works goes into the first group it fits
+    (largest first), a group holding at most `limit` works and MAX_PACKED subfields, so that a
+    month of one large subfield and many small ones is not as many runs, each with a run's
+    fixed cost. Works without a primary topic (`-s0`) and subfields above `limit` stay alone
+    (the latter are then read in windows of days). In key order."""
+    alone = [(pk, n) for pk, n in subfields if n > limit or pk.subfield == NO_SUBFIELD]
+    groups: list[list[tuple[PartitionKey, int]]] = []
+    for pk, n in sorted((item for item in subfields if item not in alone), key=lambda i: (-i[1], int(i[0].subfield))):
+        group = next((g for g in groups if sum(m for _, m in g) + n <= limit and len(g) < MAX_PACKED), None)
+        if group is None:
+            groups.append(group := [])
+        group.append((pk, n))
+    for group in groups:
+        first = group[0][0]
+        ids = sorted((p.subfield for p, _ in group), key=int)
+        alone.append((first.part(first.month, "_".join(ids)), sum(n for _, n in group)))
+    return sorted(alone, key=lambda item: item[0].key)
 
 
 def day_windows(pk: PartitionKey, works: int, limit: int, count_of: Callable[[PartitionKey], int],

@@ -41,7 +41,7 @@ from ..models import IngestError, utcnow
 from ..partitions import PartitionKey
 from . import queries
 from .base import STAGE, Digest, ParseResult, SourceConfig, SourceError
-from .openalex import BATCH, NO_SUBFIELD, Streamed, WorkParser, day_windows, month_window, year_filter
+from .openalex import BATCH, NO_SUBFIELD, Streamed, WorkParser, day_windows, month_window, packed, year_filter
 from .openalex_filter import FilterError, compile_filter, prefilter
 
 SOURCE = "openalex_snapshot"
@@ -512,7 +512,7 @@ class OpenAlexSnapshot:
         index = self.index()
         counted = index.counts(venue.key, pk, self._dates(pk, venue), by="subfield" if pk.subfield else None,
                                month=pk.month)
-        total = counted.get(pk.subfield, 0) if pk.subfield else sum(counted.values())
+        total = sum(counted.get(s, 0) for s in pk.subfields) if pk.subfield else sum(counted.values())
         if total <= limit or pk.subfield:
             return [(pk, total)]
         out = []
@@ -526,7 +526,7 @@ class OpenAlexSnapshot:
                 out += [(part, works)] if works else []
                 continue
             groups = index.counts(venue.key, part, window, by="subfield", month=month)
-            for sub, n in sorted(((pk.part(month, str(key)), n) for key, n in groups.items() if n), key=lambda i: i[0].key):
+            for sub, n in packed([(pk.part(month, str(key)), n) for key, n in groups.items() if n], limit):
                 out += day_windows(sub, n, limit, lambda w: index.counts(
                     venue.key, w, month_window(w, venue.dates), by="subfield", month=month).get(w.subfield, 0),
                     venue.dates)
