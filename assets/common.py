@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import gc
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -106,13 +107,34 @@ REFERENCE_STEPS = {"ror_registry", "affiliation_overrides", "term_catalogue", "r
 UNPARTITIONED = "all"
 
 
-def step(fn: Callable[..., Any], store: Warehouse, *args, **kwargs) -> Any:
-    """Run a stage's step `fn(store, *args)` (usually returning an `Outcome`). A `StageFailure`
-    fails the asset with its reason and no traceback; any other error fails it with the error
-    underneath (`OSError: [Errno 28] No space left on device`, not the wrapper's last line),
-    filed in ingest_errors under the step's name when the store can still be written."""
+# Python's cyclic collector runs after every 700 new container objects by default (3.11), and
+# every tenth of those runs also walks the older objects. A step makes millions of containers
+# (an OpenAlex page is some 50,000), few of them cyclic, in a process that holds millions more
+# (Dagster, pandas, the resolver's index): at the default, collection took a fifth of a part's
+# CPU. Steps, and the CLI's runs as a whole, run with these thresholds (docs/benchmarks.md: CPU
+# and peak memory of both).
+BULK_GC_THRESHOLD = (100_000, 50, 100)
+
+
+@contextlib.contextmanager
+def bulk_gc() -> Iterator[None]:
+    """The collector's thresholds raised (BULK_GC_THRESHOLD) for a step or a run, then put back."""
+    before = gc.get_threshold()
+    gc.set_threshold(*BULK_GC_THRESHOLD)
     try:
-        return fn(store, *args, **kwargs)
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+def step(fn: Callable[..., Any], store: Warehouse, *args, **kwargs) -> Any:
+    """Run a stage's step `fn(store, *args)` (usually returning an `Outcome`), under `bulk_gc`. A
+    `StageFailure` fails the asset with its reason and no traceback; any other error fails it
+    with the error underneath (`OSError: [Errno 28] No space left on device`, not the wrapper's
+    last line), filed in ingest_errors under the step's name when the store can still be written."""
+    try:
+        with bulk_gc():
+            return fn(store, *args, **kwargs)
     except (StageFailure, StoreError) as exc:
         raise Failure(description=str(exc)) from None
     except Exception as exc:

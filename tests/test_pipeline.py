@@ -357,3 +357,32 @@ def test_each_asset_writes_the_tables_it_declares(home, monkeypatch):
         assert declared[asset] - tables <= {"ingest_errors"}, asset  # all it declares, but errors if none
     # review_verdicts: written by `review import`; partition_parts: by `run` when it splits a venue-year
     assert set().union(*declared.values()) == set(SCHEMA) - {"review_verdicts", "partition_parts"}
+
+
+def test_steps_run_with_the_collector_thresholds_raised_and_put_back(tmp_path):
+    """Every step runs under `bulk_gc` (BULK_GC_THRESHOLD): the thresholds are raised while it
+    runs and restored after it, when it fails too."""
+    import gc
+
+    from dagster import Failure
+
+    from paperatlas.assets.common import BULK_GC_THRESHOLD, step
+    from paperatlas.pipeline.store import Warehouse
+
+    before = gc.get_threshold()
+    assert before != BULK_GC_THRESHOLD
+    seen = []
+
+    def looks(store):
+        seen.append(gc.get_threshold())
+        return "done"
+
+    def fails(store):
+        seen.append(gc.get_threshold())
+        raise RuntimeError("boom")
+
+    store = Warehouse(tmp_path / "store.duckdb")
+    assert step(looks, store) == "done"
+    with pytest.raises(Failure):
+        step(fails, store)
+    assert seen == [BULK_GC_THRESHOLD, BULK_GC_THRESHOLD] and gc.get_threshold() == before

@@ -121,10 +121,12 @@ def run_one(settings: Settings, defs, instance, run_config: dict, key: str) -> R
     """One Dagster run of `key` (`part_job` for a sub-partition, else `venue_year_job`)."""
     from dagster import AssetCheckSeverity
 
+    from ..assets.common import bulk_gc
     from ..pipeline.partitions import parse_partition_key
 
     job = "part_job" if parse_partition_key(key).is_part else "venue_year_job"
-    result = execution.execute(settings, defs, job, instance, run_config, key)
+    with bulk_gc():  # Dagster's own work between the steps too
+        result = execution.execute(settings, defs, job, instance, run_config, key)
     checks = tuple((f"{key}: {c.asset_key.to_user_string()}.{c.check_name}", c.severity == AssetCheckSeverity.WARN)
                    for c in result.get_asset_check_evaluations() if not c.passed)
     return RunOutcome(result.success, "" if result.success else execution.why_failed(result), checks)
