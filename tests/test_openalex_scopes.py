@@ -8,6 +8,7 @@ tests/fixtures/openalex/works.json: no internet."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from openalex_server import fixture_works, matches, serve_openalex, work_id
@@ -184,8 +185,17 @@ def test_pages_stream_and_the_count_is_checked_after_the_last(http):
     with serve_openalex(page_size=7) as base:
         pages = openalex.iter_pages(http, pk, openalex.year_filter(NATURE_ML, pk), base)
         first = next(pages)
-        assert len(first) == 7 and len(base.works_requests()) == 1  # one page asked at a time
-        assert sum(len(p) for p in pages) == 13 and len(base.works_requests()) == 3
+        assert len(first) == 7 and len(base.works_requests()) <= 2  # this page, and the next asked ahead
+        deadline = time.monotonic() + 10
+        while len(base.works_requests()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)  # the next page is asked for while this one is being used
+        assert len(base.works_requests()) == 2
+        assert sum(len(p) for p in pages) == 13 and len(base.works_requests()) == 3  # never one past the last
+        stopped = openalex.iter_pages(http, pk, openalex.year_filter(NATURE_ML, pk), base, refresh=True)
+        assert len(next(stopped)) == 7
+        stopped.close()  # a reader that stops: the page asked ahead is left, nothing more is asked
+        time.sleep(0.2)
+        assert len(base.works_requests()) <= 5
         with pytest.raises(SourceError, match="OpenAlex has no works"):
             list(openalex.iter_pages(http, pk, "type:dataset,publication_year:2025", base))
     result = openalex.parse_works(iter(fixture_works()[:3]), pk)  # any iterable: records counted as read

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import sys
 import time
@@ -57,8 +58,7 @@ def materialise(settings: Settings, keys: list[str], refresh: bool = False, refr
     reference data when it is missing or changed; up to `jobs` runs at once, default
     PAPERATLAS_RUN_CONCURRENCY), then the yearly tables: what `run` does, and what `study run`
     does for the venue-years its scope lacks."""
-    from ..assets.automation import add_venue_years
-    from ..definitions import build_definitions, build_resources
+    from ..definitions import build_definitions
 
     if jobs is not None and jobs < 1:
         raise CliError(f"--jobs {jobs}: expected a whole number, 1 or more")
@@ -72,9 +72,19 @@ def materialise(settings: Settings, keys: list[str], refresh: bool = False, refr
     instance = execution.instance(settings)
     if jobs > 1:
         execution.check_concurrent_runs(settings, instance, jobs)
-    defs = build_definitions(settings)
-    execution.ensure_reference(settings, defs, instance, force=refresh_ror)
-    execution.release_memory()  # the registry's load, before the runs (and their processes) start
+    with run_pool(settings, jobs) as pool:  # its processes start while the reference data loads
+        defs = build_definitions(settings)
+        execution.ensure_reference(settings, defs, instance, force=refresh_ror)
+        execution.release_memory()  # the registry's load, before the runs start
+        return _materialise(settings, keys, refresh, pdfs, placement, aggregates, jobs, defs, instance, pool)
+
+
+def _materialise(settings: Settings, keys: list[str], refresh: bool, pdfs: str | None, placement: str | None,
+                 aggregates: bool, jobs: int, defs, instance, pool) -> Materialised:
+    """`materialise` once the reference data is in: each key's run, then the yearly tables."""
+    from ..assets.automation import add_venue_years
+    from ..definitions import build_resources
+
     add_venue_years(instance, keys)
     run_config: dict = {"loggers": {"progress": {}}}
     if refresh:
@@ -89,13 +99,15 @@ def materialise(settings: Settings, keys: list[str], refresh: bool = False, refr
     checks_failed: list[str] = []
     warnings: list[str] = []
     for key, outcome in run_partitions(settings, defs, instance, run_config, largest_first(settings, keys, jobs),
-                                       jobs):
+                                       jobs, pool):
         if not outcome.success:
             failed.append((key, outcome.reason))
         # A failed asset check does not fail the run; a number that fails an ERROR check is
         # not fit to print. WARN checks (e.g. resolution coverage) are reported only.
         for label, warn in outcome.checks_failed:
             (warnings if warn else checks_failed).append(label)
+    if pool is not None:
+        pool.shutdown(wait=True)  # its processes' memory is given back before the yearly tables
     if aggregates and len(failed) < len(keys):
         print("[aggregates] yearly_aggregates", file=sys.stderr, flush=True)
         placed = {k: v for k, v in run_config.get("resources", {}).items() if k == "conventions"}
@@ -162,7 +174,35 @@ def largest_first(settings: Settings, keys: list[str], jobs: int) -> list[str]:
     return sorted(keys, key=lambda k: (k not in sizes, -sizes.get(k, 0)))
 
 
-def run_partitions(settings: Settings, defs, instance, run_config: dict, keys: list[str], jobs: int = 1):
+@contextlib.contextmanager
+def run_pool(settings: Settings, jobs: int):
+    """The processes `run_partitions` runs keys in when `jobs` > 1 (None otherwise), started at
+    once: each imports paperatlas and builds its definitions (`warm_up`) while this process
+    loads the reference data. Shut down on the way out; runs not started are cancelled."""
+    if jobs <= 1:
+        yield None
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        for _ in range(jobs):
+            pool.submit(warm_up, settings)
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def warm_up(settings: Settings) -> None:
+    """What a pool process needs before its first run, done early (see `run_pool`)."""
+    from ..definitions import build_definitions
+
+    build_definitions(settings)
+    execution.instance(settings)
+
+
+def run_partitions(settings: Settings, defs, instance, run_config: dict, keys: list[str], jobs: int = 1, pool=None):
     """Yield (key, RunOutcome) of one Dagster run per key, in the order of `keys`; with `jobs`
     > 1, up to that many runs go at once.
 
@@ -180,11 +220,9 @@ def run_partitions(settings: Settings, defs, instance, run_config: dict, keys: l
             execution.release_memory()
             yield key, outcome
         return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with contextlib.nullcontext(pool) if pool is not None else run_pool(settings, jobs) as pool:
         futures = [pool.submit(run_in_child, settings, run_config, key, n, len(keys))
                    for n, key in enumerate(keys, start=1)]
         try:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import calendar
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from itertools import chain, islice
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -112,14 +113,29 @@ def iter_pages(http: HttpClient, pk: PartitionKey, flt: str, api: str = DEFAULT_
     MAX_PAGES pages is a SourceError too. Pages come through `fetch_json` (retries, cache).
     With `split`, a venue-year (not a sub-partition) declaring more works than that is refused
     after its first page: `paperatlas run` reads it as sub-partitions."""
-    declared = None
-    read_so_far = 0
-    cursor = "*"
-    shown, unshown = time.monotonic(), None  # the last progress line's time; a line not shown yet
-    for _ in range(MAX_PAGES):
-        data = fetch_json(http, page_url(api, flt, cursor), f"{pk} (OpenAlex works)", refresh, digest,
+    def page(cursor: str):
+        return fetch_json(http, page_url(api, flt, cursor), f"{pk} (OpenAlex works)", refresh, digest,
                           check=shaped("an OpenAlex list answer", meta=dict, results=list),
                           offline_hint=OFFLINE_HINT, secret_params=secret_params)
+
+    # The next page is asked for (in a thread of its own) as soon as this one's cursor is known,
+    # so the wait for the server overlaps with the caller's work on this page. One page at a time
+    # is in flight, in order: the digest, the rate limit and the cache see the pages as before.
+    ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"openalex-{pk}")
+    try:
+        yield from _pages(ahead, page, pk, flt, split, progress)
+    finally:
+        ahead.shutdown(wait=False, cancel_futures=True)  # a page in flight when the reader stops is left
+
+
+def _pages(ahead: ThreadPoolExecutor, page: Callable[[str], dict], pk: PartitionKey, flt: str, split: int,
+           progress: Callable[[str], None] | None) -> Iterator[list]:
+    declared = None
+    read_so_far = 0
+    coming = ahead.submit(page, "*")
+    shown, unshown = time.monotonic(), None  # the last progress line's time; a line not shown yet
+    for n in range(1, MAX_PAGES + 1):
+        data = coming.result()
         if declared is None:
             declared = data["meta"].get("count")
             if split and not pk.is_part and isinstance(declared, int) and declared > split:
@@ -132,9 +148,12 @@ def iter_pages(http: HttpClient, pk: PartitionKey, flt: str, api: str = DEFAULT_
             if time.monotonic() - shown >= PROGRESS_EVERY:
                 progress(unshown)
                 shown, unshown = time.monotonic(), None
-        yield data["results"]
         cursor = data["meta"].get("next_cursor")
-        if not cursor or not data["results"]:
+        last = not cursor or not data["results"]
+        if not last and n < MAX_PAGES:
+            coming = ahead.submit(page, cursor)
+        yield data["results"]
+        if last:
             break
     else:
         raise SourceError(f"{pk}: OpenAlex declares {declared} works for {flt!r}, more than one read takes "
