@@ -204,7 +204,7 @@ def warm_up(settings: Settings) -> None:
 
 def run_partitions(settings: Settings, defs, instance, run_config: dict, keys: list[str], jobs: int = 1, pool=None):
     """Yield (key, RunOutcome) of one Dagster run per key, in the order of `keys`; with `jobs`
-    > 1, up to that many runs go at once.
+    > 1, up to that many runs go at once, in the processes of `pool` (`run_pool`).
 
     This is not a scheduler. Each run goes through `execution.execute` (Dagster's `execute_job`
     with the Celery executor), and Dagster's executor places every step of it on a worker; the
@@ -222,20 +222,19 @@ def run_partitions(settings: Settings, defs, instance, run_config: dict, keys: l
         return
     from concurrent.futures.process import BrokenProcessPool
 
-    with contextlib.nullcontext(pool) if pool is not None else run_pool(settings, jobs) as pool:
-        futures = [pool.submit(run_in_child, settings, run_config, key, n, len(keys))
-                   for n, key in enumerate(keys, start=1)]
-        try:
-            for key, future in zip(keys, futures):
-                try:
-                    outcome = future.result()
-                except (BrokenProcessPool, OSError) as exc:  # the run's process died
-                    outcome = RunOutcome(False, f"its process ended: {type(exc).__name__}: {exc}", ())
-                yield key, outcome
-        except BaseException:  # Ctrl-C: start no more runs (those in flight get the signal too)
-            for future in futures:
-                future.cancel()
-            raise
+    futures = [pool.submit(run_in_child, settings, run_config, key, n, len(keys))
+               for n, key in enumerate(keys, start=1)]
+    try:
+        for key, future in zip(keys, futures):
+            try:
+                outcome = future.result()
+            except (BrokenProcessPool, OSError) as exc:  # the run's process died
+                outcome = RunOutcome(False, f"its process ended: {type(exc).__name__}: {exc}", ())
+            yield key, outcome
+    except BaseException:  # Ctrl-C: start no more runs (those in flight get the signal too)
+        for future in futures:
+            future.cancel()
+        raise
 
 
 def split_scopes(settings: Settings, keys: list[str]) -> list[str]:

@@ -345,9 +345,11 @@ def packed(subfields: list[tuple[PartitionKey, int]], limit: int) -> list[tuple[
     month of one large subfield and many small ones is not as many runs, each with a run's
     fixed cost. Works without a primary topic (`-s0`) and subfields above `limit` stay alone
     (the latter are then read in windows of days). In key order."""
-    alone = [(pk, n) for pk, n in subfields if n > limit or pk.subfield == NO_SUBFIELD]
+    alone, small = [], []
+    for pk, n in subfields:
+        (alone if n > limit or pk.subfield == NO_SUBFIELD else small).append((pk, n))
     groups: list[list[tuple[PartitionKey, int]]] = []
-    for pk, n in sorted((item for item in subfields if item not in alone), key=lambda i: (-i[1], int(i[0].subfield))):
+    for pk, n in sorted(small, key=lambda i: (-i[1], int(i[0].subfield))):
         group = next((g for g in groups if sum(m for _, m in g) + n <= limit and len(g) < MAX_PACKED), None)
         if group is None:
             groups.append(group := [])

@@ -27,7 +27,7 @@ def planned_parts(store, scope: str, con=None) -> pd.DataFrame:
 def part_sizes(store, con=None) -> dict[str, int]:
     """Every recorded sub-partition's planned count of works (`partition_parts`), by key."""
     frame = store.query("SELECT partition_key, works FROM partition_parts", con=con)
-    return {k: int(n) for k, n in zip(frame["partition_key"], frame["works"]) if n == n}
+    return {k: int(n) for k, n in zip(frame["partition_key"], frame["works"]) if pd.notna(n)}
 
 
 # -- the OpenAlex snapshot's index (pipeline/sources/openalex_snapshot.py) ------------------------
