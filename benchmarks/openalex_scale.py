@@ -148,9 +148,10 @@ class Watch:
             self.sample_others()  # their CPU up to the end of the run
 
 
-def run_pipeline(keys: list[str], env: dict, pdfs: str, workers: list[int] = ()) -> dict:
+def run_pipeline(keys: list[str], env: dict, pdfs: str, workers: list[int] = (), log: Path | None = None) -> dict:
     """`paperatlas run KEYS` in a subprocess: wall time, phases, CPU, peak RSS, its last lines.
-    `workers`: the PIDs of Celery workers, watched too (their CPU and RSS reported apart)."""
+    `workers`: the PIDs of Celery workers, watched too (their CPU and RSS reported apart).
+    `log`: a file that gets every line the run writes to stderr (each step's "ok" line)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-m", "paperatlas.cli", "run", *keys, "--pdfs", pdfs], cwd=ROOT,
@@ -161,12 +162,17 @@ def run_pipeline(keys: list[str], env: dict, pdfs: str, workers: list[int] = ())
         tail: list[str] = []
 
         def read_stderr() -> None:
+            out = log.open("w") if log is not None else None
             for line in process.stderr:
+                if out is not None:
+                    out.write(line)
                 line = line.rstrip("\n")
                 if line.startswith("[") and "] " in line:
                     marks.append((time.perf_counter() - started, line))
                 tail.append(line)
                 del tail[:-40]
+            if out is not None:
+                out.close()
         reader = threading.Thread(target=read_stderr, daemon=True)
         reader.start()
         out = process.stdout.read()
@@ -361,6 +367,7 @@ def parse_args() -> argparse.Namespace:
                         help="with --celery: steps at once on each worker (default 1)")
     parser.add_argument("--keys", help="explicit keys to run instead of the venue-year ('months': m01 … m12)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary home")
+    parser.add_argument("--log", type=Path, help="write every line the run prints to stderr to this file")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     args = parser.parse_args()
     if args.celery < 0 or args.worker_concurrency < 1:
@@ -413,7 +420,7 @@ def main() -> int:
         if workers and not args.json:
             print(f"{args.celery} Celery workers (concurrency {args.worker_concurrency}) on "
                   f"{env['PAPERATLAS_CELERY_BROKER']}", flush=True)
-        run = run_pipeline(keys, env, args.pdfs, [w.pid for w in workers])
+        run = run_pipeline(keys, env, args.pdfs, [w.pid for w in workers], args.log)
         server_cpu = sum(psutil.Process(server.pid).cpu_times()[:2])
         store_bytes = store_size(args.store, store_uri, env, home)
         report = report_of(scope, keys, env, run)

@@ -380,7 +380,7 @@ class Warehouse:
 
     # -- partitioned tables -------------------------------------------------------------------
     @staticmethod
-    def _frame(table: str, rows: pd.DataFrame | list[dict]) -> pa.Table:
+    def _frame(table: str, rows: pd.DataFrame | list[dict] | pa.Table) -> pa.Table:
         """`rows` as the table's columns, in order, each an Arrow array of the type the schema
         declares.
 
@@ -389,8 +389,22 @@ class Warehouse:
         non-empty list after them would fail the whole write. Rows given as dicts go to
         columns directly, without a DataFrame in between."""
         names = [name for name, _ in columns_of(table)]
+        if isinstance(rows, pa.Table):  # framed before (`framed`)
+            declared = Warehouse._frame(table, []).schema  # the units of timestamps may differ: the INSERT casts
+            if rows.column_names != names or not all(
+                    a == b or (pa.types.is_timestamp(a) and pa.types.is_timestamp(b))
+                    for a, b in zip(rows.schema.types, declared.types)):
+                raise ValueError(f"{table}: an Arrow table given to write must have the schema's columns, types "
+                                 f"and order (it has {', '.join(f'{f.name} {f.type}' for f in rows.schema)})")
+            return rows
         arrays = [_declared(_column(rows, name, sql_type), sql_type) for name, sql_type in columns_of(table)]
         return pa.Table.from_arrays(arrays, names=names)
+
+    def framed(self, table: str, rows: pd.DataFrame | list[dict] | pa.Table) -> pa.Table:
+        """`rows` converted for `table` now, as the writes would convert them: a step that writes
+        several tables in one transaction converts first, so that the store's lock (one writer
+        at a time on DuckDB) is held for the writes alone, not for Python's work before them."""
+        return self._frame(table, rows)
 
     @staticmethod
     def _select(table: str) -> str:
@@ -398,7 +412,7 @@ class Warehouse:
         return ", ".join(f"CAST({name} AS {sql_type}) AS {name}" for name, sql_type in columns_of(table))
 
     def replace_partition(
-        self, table: str, partition_key: str, rows: pd.DataFrame | list[dict], con=None
+        self, table: str, partition_key: str, rows: pd.DataFrame | list[dict] | pa.Table, con=None
     ) -> int:
         """Replace the partition's rows of `table` in one transaction; returns the row count."""
         frame = self._frame(table, rows)
@@ -410,11 +424,12 @@ class Warehouse:
             )
         return self._replace_rows(table, frame, "partition_key = ?", [partition_key], con)
 
-    def replace_table(self, table: str, rows: pd.DataFrame | list[dict], con=None) -> int:
+    def replace_table(self, table: str, rows: pd.DataFrame | list[dict] | pa.Table, con=None) -> int:
         """Replace every row of `table` in one transaction; returns the row count."""
         return self._replace_rows(table, self._frame(table, rows), "TRUE", [], con)
 
-    def replace_where(self, table: str, rows: pd.DataFrame | list[dict], where: str, params: list, con=None) -> int:
+    def replace_where(self, table: str, rows: pd.DataFrame | list[dict] | pa.Table, where: str, params: list,
+                      con=None) -> int:
         """Replace the rows of `table` matching `where` (SQL with ? parameters) in one transaction."""
         return self._replace_rows(table, self._frame(table, rows), where, params, con)
 

@@ -386,3 +386,40 @@ def test_steps_run_with_the_collector_thresholds_raised_and_put_back(tmp_path):
     with pytest.raises(Failure):
         step(fails, store)
     assert seen == [BULK_GC_THRESHOLD, BULK_GC_THRESHOLD] and gc.get_threshold() == before
+
+
+def test_steps_hold_the_store_only_to_read_and_write(env, monkeypatch):
+    """With two runs at once on DuckDB the other waits for the store's lock: the steps that
+    turn many rows into Python objects (the decisions, the views, the snapshot's rows) do it
+    after letting go of the store, and convert their rows before taking it to write."""
+    from filelock import FileLock, Timeout
+
+    from paperatlas.pipeline.countries import decision
+    from paperatlas.pipeline.reports import diff, views
+
+    settings, defs, instance = env
+    lock = str(settings.database) + ".lock"
+    held: dict[str, list[bool]] = {}
+
+    def free() -> bool:
+        try:  # a lock of our own on the same file: refused while a step holds the store's
+            FileLock(lock, timeout=0).acquire().lock.release()
+        except Timeout:
+            return False
+        return True
+
+    def watched(module, name):
+        original = getattr(module, name)
+
+        def wrapper(*args, **kwargs):
+            held.setdefault(name, []).append(not free())
+            return original(*args, **kwargs)
+        monkeypatch.setattr(module, name, wrapper)
+
+    for module, name in ((decision, "from_columns"), (views, "build_views"), (diff, "snapshot_rows"),
+                         (decision, "paper_country_rows")):
+        watched(module, name)
+    result = materialise(defs, instance, "neurips-2020")
+    assert result.success
+    assert set(held) == {"from_columns", "build_views", "snapshot_rows", "paper_country_rows"}
+    assert not any(any(v) for v in held.values()), held

@@ -1,6 +1,7 @@
 import multiprocessing as mp
 
 import pandas as pd
+import pyarrow as pa
 
 from paperatlas.pipeline.models import IngestError
 from paperatlas.pipeline.store import Warehouse
@@ -29,6 +30,31 @@ def test_rows_of_another_partition_are_refused(store_at):
     else:  # pragma: no cover
         raise AssertionError("expected a ValueError")
     assert store.partitions() == []
+
+
+def test_rows_framed_before_the_write_are_written_as_the_rows_would_be(store_at):
+    store = store_at[1]()
+    rows = [{"partition_key": "a-2020", "paper_id": "1", "authors": ["x", "y"], "year": 2020},
+            {"partition_key": "a-2020", "paper_id": "2", "authors": [], "year": None}]
+    store.replace_partition("raw_papers", "a-2020", store.framed("raw_papers", rows))
+    framed = store.read_partition("raw_papers", "a-2020")[["paper_id", "authors", "year"]]
+    store.replace_partition("raw_papers", "a-2020", rows)
+    direct = store.read_partition("raw_papers", "a-2020")[["paper_id", "authors", "year"]]
+    assert framed.astype(str).values.tolist() == direct.astype(str).values.tolist()
+    assert [list(a) for a in framed["authors"]] == [["x", "y"], []]
+    # An Arrow table framed for another table (other columns) is refused, and the rows stay.
+    # An Arrow table framed for another table, or with a column of another type, is refused.
+    other = store.framed("paper_countries", [{"partition_key": "a-2020", "paper_id": "1", "country": "US"}])
+    mine = store.framed("raw_papers", rows)
+    retyped = mine.set_column(mine.column_names.index("year"), "year", pa.array(["2020", None]))
+    for wrong in (other, retyped):
+        try:
+            store.replace_partition("raw_papers", "a-2020", wrong)
+        except ValueError as exc:
+            assert "raw_papers: an Arrow table given to write must have the schema's columns, types" in str(exc)
+        else:  # pragma: no cover
+            raise AssertionError("expected a ValueError")
+    assert len(store.read_partition("raw_papers", "a-2020")) == 2
 
 
 def test_record_errors_replaces_per_stage(store_at):

@@ -50,7 +50,8 @@ def paper_countries(store, pk: PartitionKey, placement: str) -> Outcome:
         # Authors: the metadata's, or those the PDF gave when the metadata lists none.
         papers = queries.authors_per_paper(store, pk.key, con=con)
         affiliation_rows, resolved_rows = queries.row_counts(store, pk.key, con=con)
-        decided = decision.load_decisions(store, pk.key, con=con)
+        decided = queries.decisions(store, pk.key, con=con)
+    decided = decision.from_columns(decided)  # built after the store is let go (see reports.steps.headlines)
     meta = {r["paper_id"]: {"partition_key": pk.key, "venue": pk.venue, "year": pk.year} for r in papers}
     rows = decision.paper_country_rows(decided, placement, meta)
     frame = pd.DataFrame(rows)
@@ -58,8 +59,9 @@ def paper_countries(store, pk: PartitionKey, placement: str) -> Outcome:
     summary = counting.partition_summary(pk.key, pk.venue, pk.year, len(papers),
                                          sum(int(r["n_authors"]) for r in papers), affiliation_rows,
                                          resolved_rows, sets)
+    written = store.framed("paper_countries", frame)
     with store.connect() as con:
-        store.replace_partition("paper_countries", pk.key, frame, con=con)
+        store.replace_partition("paper_countries", pk.key, written, con=con)
         store.replace_partition("partition_summary", pk.key, [summary], con=con)
 
     folded = [fold_countries(cs, DEFAULT_CHINA_SCOPE) for cs in sets.values()]

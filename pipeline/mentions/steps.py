@@ -116,9 +116,10 @@ def paper_mentions(store, pk: PartitionKey, catalogue_path: str, text_dir: str, 
             sources = {"title": "metadata", "abstract": "metadata"}
         rows.extend(tally.mention_rows(pk.key, r["paper_id"], result, terms, sources))
     frame, text_frame = pd.DataFrame(rows), pd.DataFrame(texts)
-    with store.connect() as con:
-        store.replace_partition("paper_mentions", pk.key, frame, con=con)
-        store.replace_partition("paper_texts", pk.key, text_frame, con=con)
+    found, texts = store.framed("paper_mentions", frame), store.framed("paper_texts", text_frame)
+    with store.connect() as con:  # held for the writes alone (see reports.steps.headlines)
+        store.replace_partition("paper_mentions", pk.key, found, con=con)
+        store.replace_partition("paper_texts", pk.key, texts, con=con)
         store.record_errors(pk.key, "paper_mentions", errors, con=con)
 
     pages = int(text_frame["pages"].fillna(0).sum()) if len(text_frame) else 0

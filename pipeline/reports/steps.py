@@ -20,7 +20,7 @@ from . import charts, queries, render
 from . import diff as df
 from . import headlines as hl
 from .review import evidence_digest, review_rows
-from .views import build_report, load_views
+from .views import build_report, read_views, views_from
 
 COVERAGE_CHECK = "country_coverage_at_least_95pct"
 DUPLICATES_CHECK = "no_duplicate_papers"
@@ -41,21 +41,26 @@ def duplicates(papers: pd.DataFrame) -> tuple[list[str], list[str]]:
 def headlines(store, pk: PartitionKey, placement: str, run_id: str, log: Callable[[str], None]) -> Outcome:
     """Every headline number under every placement and China scope with its interval (table
     `headline_numbers`), a snapshot of the papers behind them and what changed since the last."""
+    # The store is held for the reads and for the writes, not for the Python work between them
+    # (with two runs at once on DuckDB the other waits for it).
     with store.connect() as con:
-        views = load_views(store, pk.key, con=con)
+        tables = read_views(store, pk.key, con=con)
         papers = queries.papers_with_authors(store, pk.key, con=con)
         used = queries.inputs(store, pk.key, con=con)
         last = queries.last_snapshot(store, pk.key, con=con)
         previous = queries.snapshot(store, pk.key, last, con=con) if last is not None else None
+    views = views_from(tables)
     snapshot = (last or 0) + 1
     meta = {"partition_key": pk.key, "venue": pk.venue, "year": pk.year}
     rows = hl.headline_rows(meta, views, snapshot=snapshot)
     run = {"partition_key": pk.key, "snapshot": snapshot, "taken_at": utcnow().replace(tzinfo=None),
            "run_id": run_id, "papers": len(views), "inputs": json.dumps(used, sort_keys=True)}
+    numbers = store.framed("headline_numbers", rows)
+    taken = store.framed("headline_snapshots", df.snapshot_rows(pk.key, snapshot, views))
     with store.connect() as con:
-        store.replace_partition("headline_numbers", pk.key, rows, con=con)
-        store.replace_where("headline_snapshots", df.snapshot_rows(pk.key, snapshot, views),
-                            "partition_key = ? AND snapshot = ?", [pk.key, snapshot], con=con)
+        store.replace_partition("headline_numbers", pk.key, numbers, con=con)
+        store.replace_where("headline_snapshots", taken, "partition_key = ? AND snapshot = ?", [pk.key, snapshot],
+                            con=con)
         store.replace_where("headline_snapshot_runs", [run], "partition_key = ? AND snapshot = ?",
                             [pk.key, snapshot], con=con)
         for table in ("headline_snapshots", "headline_snapshot_runs"):  # keep the newest KEEP_SNAPSHOTS
@@ -169,8 +174,9 @@ def yearly_aggregates(store, placement: str, log: Callable[[str], None]) -> Outc
         read = queries.yearly_inputs(store, con=con)
     summaries = read["partition_summary"]
     tables = counting.yearly_from_counts(counting.counted(read["counts"]), summaries, read["headline_numbers"])
-    with store.connect() as con:
-        written = {name: store.replace_table(name, frame, con=con) for name, frame in tables.items()}
+    framed = {name: store.framed(name, frame) for name, frame in tables.items()}
+    with store.connect() as con:  # held for the writes alone, as in `headlines`
+        written = {name: store.replace_table(name, frame, con=con) for name, frame in framed.items()}
     summary, heads = tables["yearly_summary"], tables["yearly_headlines"]
     us_cn = heads[(heads["number"] == "us_cn") & (heads["china_scope"] == "cn") & (heads["placement"] == placement)][
         ["venue", "year", "papers", "low", "high", "unplaced", "denominator", "share", "low_confidence"]]

@@ -28,6 +28,7 @@ from ..conventions import (
     ConventionError,
 )
 from ..countries import counting, decision
+from ..countries import queries as country_queries
 from ..partitions import PART_KEY_RE, SCOPE_PREFIX_RE, parse_partition_key
 from . import charts, queries
 from .headlines import (
@@ -115,11 +116,20 @@ class Report:
 def load_views(store, key: str, con=None) -> dict[str, PaperView]:
     """One view per paper of the venue-year, from its papers, `country_decisions` and
     `paper_mentions` (see pipeline.reports.headlines)."""
+    return views_from(read_views(store, key, con=con))
+
+
+def read_views(store, key: str, con=None) -> tuple:
+    """The tables `views_from` builds the views of a venue-year from. A step that holds the store
+    (one writer at a time on DuckDB) reads these and lets go before building the views."""
     with store.connection(con) as c:
-        papers = queries.papers_for_views(store, key, con=c)
-        decided = decision.load_decisions(store, key, con=c)
-        pm = queries.paper_mentions(store, key, con=c)
-    return build_views(papers, decided, pm)
+        return (queries.papers_for_views(store, key, con=c), country_queries.decisions(store, key, con=c),
+                queries.paper_mentions(store, key, con=c))
+
+
+def views_from(tables: tuple) -> dict[str, PaperView]:
+    papers, decided, pm = tables
+    return build_views(papers, decision.from_columns(decided), pm)
 
 
 def stored_numbers(stored: pd.DataFrame, key: str, papers: int) -> pd.DataFrame:
@@ -185,12 +195,13 @@ def build_report(store, key: str, scope: str = "cn", top: int = 10, seed: int = 
             raise ReportError(f"{pk} is read as sub-partitions and {len(missing)} of them are not materialised "
                               f"({', '.join(missing[:5])}{' …' if len(missing) > 5 else ''}); its numbers would "
                               f"leave their papers out: run `paperatlas run {pk}`")
-        views = load_views(store, pk.key, con=con)
+        tables = read_views(store, pk.key, con=con)  # the views are built after the store is let go
         stored = queries.headline_numbers(store, con=con)
         pdfs_read = queries.pdfs_read(store, pk.key, con=con)
         verdicts = queries.verdicts(store, pk.key, con=con)
         mentions = queries.mentions_by_country(store, pk.key, con=con)
         used = queries.inputs(store, pk.key, con=con)
+    views = views_from(tables)
     numbers = stored_numbers(stored, pk.key, len(views))
     if threshold != LOW_CONFIDENCE:  # stored at the default threshold: these papers at another
         weak = low_confidence_counts(views, threshold)

@@ -39,8 +39,9 @@ def raw_papers(store, pk: PartitionKey, plan: Callable[[], SourcePlan], sources:
     if not frame.empty:
         frame["fetched_at"] = pd.to_datetime(frame["fetched_at"], utc=True).dt.tz_localize(None)
     reads = got.source_rows(pk)
-    with store.connect() as con:
-        rows = store.replace_partition("raw_papers", pk.key, frame, con=con)
+    framed = store.framed("raw_papers", frame)
+    with store.connect() as con:  # held for the writes alone (see reports.steps.headlines)
+        rows = store.replace_partition("raw_papers", pk.key, framed, con=con)
         store.replace_partition("source_reads", pk.key, reads, con=con)
         store.record_errors(pk.key, STAGE, errors, con=con)
     ref = got.ref
