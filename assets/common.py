@@ -41,7 +41,7 @@ from paperatlas.pipeline.models import (
     root_error,
 )
 from paperatlas.pipeline.partitions import PartitionKey, parse_partition_key
-from paperatlas.pipeline.store import SCHEMA, StoreError, Warehouse
+from paperatlas.pipeline.store import SCHEMA, StoreError, Warehouse, system_arrow_memory
 
 from .partitions import venue_year_partitions
 
@@ -128,10 +128,12 @@ def bulk_gc() -> Iterator[None]:
 
 
 def step(fn: Callable[..., Any], store: Warehouse, *args, **kwargs) -> Any:
-    """Run a stage's step `fn(store, *args)` (usually returning an `Outcome`), under `bulk_gc`. A
+    """Run a stage's step `fn(store, *args)` (usually returning an `Outcome`), under `bulk_gc`,
+    with Arrow on the system allocator (`system_arrow_memory`). A
     `StageFailure` fails the asset with its reason and no traceback; any other error fails it
     with the error underneath (`OSError: [Errno 28] No space left on device`, not the wrapper's
     last line), filed in ingest_errors under the step's name when the store can still be written."""
+    system_arrow_memory()
     try:
         with bulk_gc():
             return fn(store, *args, **kwargs)

@@ -21,7 +21,7 @@ from .sources import raw_papers
 
 @stage_asset(
     "reports", code_version="2", eager=True,
-    writes=("headline_numbers", "headline_snapshots", "headline_snapshot_runs"),
+    writes=("headline_numbers", "headline_snapshots", "headline_snapshot_evidence", "headline_snapshot_runs"),
     deps=[raw_papers, author_affiliations, resolved_affiliations, paper_countries, country_edges, paper_mentions,
           mentions_by_country],
     checks={

@@ -35,7 +35,9 @@ def build_resources(settings: Settings) -> dict:
     return {
         "warehouse": WarehouseResource(database=str(settings.database), store=settings.store,
                                        uri=settings.store_uri if settings.store == "delta" else "",
-                                       files=str(settings.files) if settings.store == "delta" else ""),
+                                       files=str(settings.files) if settings.store == "delta" else "",
+                                       connection_config={"threads": settings.store_threads}
+                                       if settings.store_threads else {}),
         **source_resources(settings),
         "sources_plan": SourcesPlanFile(path=str(settings.sources_file)),
         "ror": RorRegistry(dump=settings.ror_dump, cache_dir=str(settings.cache_dir), timeout=settings.http_timeout,

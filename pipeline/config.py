@@ -41,6 +41,7 @@ VARIABLES = (
     Variable("PAPERATLAS_CELERY_BROKER", "`redis://127.0.0.1:6379/0`"),
     Variable("PAPERATLAS_CELERY_BACKEND", "the broker"),
     Variable("PAPERATLAS_RUN_CONCURRENCY", "`1`"),
+    Variable("PAPERATLAS_STORE_THREADS", "DuckDB's own (one per core); with `run --jobs N`, cores / N per run"),
     Variable("PAPERATLAS_PAPERLISTS_BASE", f"`{DEFAULT_PAPERLISTS_BASE}`"),
     Variable("PAPERATLAS_ROR_DUMP", "the newest dump in ROR's Zenodo record"),
     Variable("PAPERATLAS_OVERRIDES", "`$PAPERATLAS_HOME/overrides.yaml`"),
@@ -132,6 +133,7 @@ class Settings:
     celery_broker: str = "redis://127.0.0.1:6379/0"
     celery_backend: str | None = None
     run_concurrency: int = 1  # Dagster runs `paperatlas run` keeps in flight at once (--jobs)
+    store_threads: int | None = None  # DuckDB threads per store connection; None: DuckDB's default
     store_options: dict = field(default_factory=dict, repr=False)  # AWS_* as set
     openreview_token: str | None = field(default=None, repr=False)
     openreview_username: str | None = field(default=None, repr=False)
@@ -293,6 +295,7 @@ def load_settings() -> Settings:
         celery_broker=broker,
         celery_backend=_env("PAPERATLAS_CELERY_BACKEND") or broker,
         run_concurrency=_int_env("PAPERATLAS_RUN_CONCURRENCY", Settings.run_concurrency, 1),
+        store_threads=_int_env("PAPERATLAS_STORE_THREADS", 1, 1) if _env("PAPERATLAS_STORE_THREADS") else None,
         store_options=store_options(),
         openreview_token=_env("PAPERATLAS_OPENREVIEW_TOKEN"),
         openreview_username=_env("PAPERATLAS_OPENREVIEW_USERNAME"),

@@ -141,8 +141,9 @@ class DeltaWarehouse(Warehouse):
     the object store's settings (AWS_* for S3, as delta-rs and pyarrow take them)."""
 
     def __init__(self, uri: str, options: dict[str, str] | None = None, read_only: bool = False,
-                 lock_timeout: float = 1800.0, files: str | None = None):
+                 lock_timeout: float = 1800.0, files: str | None = None, config: dict | None = None):
         _require()
+        self.config = dict(config or {})
         self.files = files
         self.uri = uri.rstrip("/")
         self.database = self.uri  # what messages name
@@ -269,7 +270,7 @@ class DeltaWarehouse(Warehouse):
         """An in-memory DuckDB connection in which each table a statement names is a view of
         its current Delta version, registered on first use in the connection. Nothing is
         locked."""
-        con = DeltaConnection(self, duckdb.connect(":memory:"))
+        con = DeltaConnection(self, duckdb.connect(":memory:", config=self.config))
         try:
             yield con
         finally:
@@ -279,7 +280,7 @@ class DeltaWarehouse(Warehouse):
     def _arrow(self, table: str, frame: pd.DataFrame):
         """`frame` (from `_frame`) as an Arrow table of the schema's types, read through DuckDB
         exactly as the DuckDB store reads it, so both stores hold the same values."""
-        scratch = duckdb.connect(":memory:")
+        scratch = duckdb.connect(":memory:", config=self.config)
         try:
             scratch.register("_incoming", frame)
             data = scratch.sql(f"SELECT {self._select(table)} FROM _incoming").to_arrow_table()
@@ -333,7 +334,7 @@ class DeltaWarehouse(Warehouse):
         select, params = self._select_with(table, overrides)
 
         def write():
-            scratch = duckdb.connect(":memory:")
+            scratch = duckdb.connect(":memory:", config=self.config)
             try:
                 reader = scratch.sql(f"SELECT {select} FROM read_parquet(?)", params=[*params, str(path)]) \
                     .to_arrow_reader(65536)

@@ -324,3 +324,28 @@ def test_runs_at_once_take_the_largest_parts_first(home):
                                                 "airesearch-2025-m02", "airesearch-2025-m01-s0", "neurips-2016",
                                                 "icml-2018"]
     assert largest_first(settings, keys, 1) == keys
+
+
+def test_runs_at_once_share_the_cores_in_duckdb(home, monkeypatch):
+    """With --jobs N each run's DuckDB gets cores / N threads (at least one), unless
+    PAPERATLAS_STORE_THREADS says how many; the `warehouse` resource opens its connections with
+    them (dagster-duckdb's `connection_config`), on the file and in a Delta store's views."""
+    from paperatlas.cli.run import sharing_cores
+    from paperatlas.definitions import build_resources
+
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    settings = load_settings()
+    assert settings.store_threads is None
+    assert sharing_cores(settings, 1) is settings
+    assert sharing_cores(settings, 2).store_threads == 4 and sharing_cores(settings, 16).store_threads == 1
+
+    def threads(s) -> int:
+        with build_resources(s)["warehouse"].warehouse().connect() as con:
+            return int(con.execute("SELECT current_setting('threads')").fetchone()[0])
+    assert threads(sharing_cores(settings, 4)) == 2
+    monkeypatch.setenv("PAPERATLAS_STORE_THREADS", "3")
+    fixed = load_settings()
+    assert fixed.store_threads == 3 and sharing_cores(fixed, 2).store_threads == 3 and threads(fixed) == 3
+    monkeypatch.setenv("PAPERATLAS_STORE", "delta")
+    monkeypatch.setenv("PAPERATLAS_STORE_URI", str(home / "delta"))
+    assert threads(load_settings()) == 3  # the Delta store's DuckDB connections too

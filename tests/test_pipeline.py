@@ -361,7 +361,7 @@ def test_each_asset_writes_the_tables_it_declares(home, monkeypatch):
 
 def test_steps_run_with_the_collector_thresholds_raised_and_put_back(tmp_path):
     """Every step runs under `bulk_gc` (BULK_GC_THRESHOLD): the thresholds are raised while it
-    runs and restored after it, when it fails too."""
+    runs and restored after it, when it fails too. Arrow is on the system allocator."""
     import gc
 
     from dagster import Failure
@@ -381,8 +381,12 @@ def test_steps_run_with_the_collector_thresholds_raised_and_put_back(tmp_path):
         seen.append(gc.get_threshold())
         raise RuntimeError("boom")
 
+    import pyarrow as pa
+
+    pa.set_memory_pool(pa.mimalloc_memory_pool())  # pyarrow's own default
     store = Warehouse(tmp_path / "store.duckdb")
     assert step(looks, store) == "done"
+    assert pa.default_memory_pool().backend_name == "system"  # and Arrow on the system allocator
     with pytest.raises(Failure):
         step(fails, store)
     assert seen == [BULK_GC_THRESHOLD, BULK_GC_THRESHOLD] and gc.get_threshold() == before

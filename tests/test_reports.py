@@ -165,12 +165,30 @@ def test_mention_change_is_explained(views):
 
 
 def test_snapshot_round_trip(views):
+    """A snapshot's papers (headline_snapshots) and evidence (headline_snapshot_evidence: the
+    decisions as read, Arrow to Arrow) give back the views; so does a snapshot taken before that
+    table, with its evidence as JSON in its rows."""
+    from dataclasses import asdict, replace
+
+    from paperatlas.pipeline.countries.decision import decision_frame, from_columns
+    from paperatlas.pipeline.store import Warehouse
+
     rows = df.snapshot_rows("x-2020", 3, views)
-    back = df.views_from_snapshot(pd.DataFrame(rows))
+    assert all(r["evidence"] is None for r in rows)
+    store = Warehouse(":memory:")
+    decided = [replace(e, paper_id=pid) for pid, v in views.items() for e in v.evidence]
+    decisions = store.framed("country_decisions", decision_frame("x-2020", decided))
+    evidence = store.framed("headline_snapshot_evidence", df.snapshot_evidence("x-2020", 3, decisions))
+    assert evidence.column("snapshot").to_pylist() == [3] * len(decided)
+    back = df.views_from_snapshot(pd.DataFrame(rows), evidence)
+    old = [dict(r, evidence=json.dumps([asdict(e) for e in views[r["paper_id"]].evidence])) for r in rows]
+    before = df.views_from_snapshot(pd.DataFrame(old))
     for scope in CHINA_SCOPES:
-        assert hl.members(back, scope) == hl.members(views, scope)
-        assert hl.low_confidence(back, scope) == hl.low_confidence(views, scope)
-    assert back["e"].evidence == views["e"].evidence
+        for restored in (back, before):
+            assert hl.members(restored, scope) == hl.members(views, scope)
+            assert hl.low_confidence(restored, scope) == hl.low_confidence(views, scope)
+    assert back["e"].evidence == tuple(d for d in from_columns(decisions) if d.paper_id == "e")
+    assert before["e"].evidence == views["e"].evidence and back["f"].evidence == ()
 
 
 # -- counting: fractional edges, partners, trends -------------------------------------------

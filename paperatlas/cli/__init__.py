@@ -14,6 +14,7 @@ fraction of a second.
 from __future__ import annotations
 
 import errno
+import os
 import sys
 import time
 
@@ -59,6 +60,15 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:  # a setting with a value it cannot take, e.g. PAPERATLAS_PLACEMENT=head
         print(f"paperatlas: {exc}", file=sys.stderr)
         return 2
+    # Arrow on the system allocator here too, for the reports (pipeline.store.system_arrow_memory);
+    # through Arrow's own variable when pyarrow is not loaded yet, which the processes this one
+    # starts (runs at once, `ui`) inherit.
+    if "pyarrow" in sys.modules:
+        from ..pipeline.store import system_arrow_memory
+
+        system_arrow_memory()
+    else:
+        os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     try:
         return args.func(args, settings)
     except CliError as exc:

@@ -113,9 +113,9 @@ def _diff_one(store, key: str, args: argparse.Namespace, settings: Settings) -> 
     for label, snap in (("--from", old), ("--to", new)):
         if snap not in known:
             raise CliError(f"{label} {snap}: no such snapshot of {key}; kept: {', '.join(map(str, known)) or 'none'}")
-    frames = {s: queries.snapshot(store, key, s) for s in (old, new)}
-    result = diff(views_from_snapshot(frames[old]), views_from_snapshot(frames[new]), args.china_scope,
-                  common.placement_of(args, settings))
+    views = {s: views_from_snapshot(queries.snapshot(store, key, s), queries.snapshot_evidence(store, key, s))
+             for s in (old, new)}
+    result = diff(views[old], views[new], args.china_scope, common.placement_of(args, settings))
     inputs = {s: json.loads(runs.loc[runs["snapshot"] == s, "inputs"].iloc[0] or "{}") for s in (old, new)}
     changed_inputs = {k: [inputs[old].get(k), inputs[new].get(k)]
                       for k in sorted(set(inputs[old]) | set(inputs[new])) if inputs[old].get(k) != inputs[new].get(k)}

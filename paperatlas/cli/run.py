@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import os
 import sys
 import time
 from pathlib import Path
@@ -188,10 +189,19 @@ def run_pool(settings: Settings, jobs: int):
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
     try:
         for _ in range(jobs):
-            pool.submit(warm_up, settings)
+            pool.submit(warm_up, sharing_cores(settings, jobs))
         yield pool
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def sharing_cores(settings: Settings, jobs: int) -> Settings:
+    """The settings of runs that go `jobs` at once on this machine: unless PAPERATLAS_STORE_THREADS
+    says otherwise, each run's DuckDB gets its share of the cores rather than all of them (two
+    runs on two cores with two DuckDB threads each only contend, and each thread keeps buffers)."""
+    if settings.store_threads or jobs <= 1:
+        return settings
+    return dataclasses.replace(settings, store_threads=max(1, (os.cpu_count() or 1) // jobs))
 
 
 def warm_up(settings: Settings) -> None:
@@ -222,7 +232,8 @@ def run_partitions(settings: Settings, defs, instance, run_config: dict, keys: l
         return
     from concurrent.futures.process import BrokenProcessPool
 
-    futures = [pool.submit(run_in_child, settings, run_config, key, n, len(keys))
+    shared = sharing_cores(settings, jobs)
+    futures = [pool.submit(run_in_child, shared, run_config, key, n, len(keys))
                for n, key in enumerate(keys, start=1)]
     try:
         for key, future in zip(keys, futures):

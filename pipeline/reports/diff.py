@@ -1,64 +1,73 @@
 """What changed between two materialisations of a venue-year's headlines: each headline
-materialisation stores a snapshot of every paper's countries, mentions and evidence
-(`headline_snapshots`), and `diff` says which papers entered or left each number, and why."""
+materialisation stores a snapshot of every paper's countries and mentions (`headline_snapshots`)
+and of the evidence they were counted from (`headline_snapshot_evidence`), and `diff` says which papers entered or left each number, and why."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any
 
-import orjson
 import pandas as pd
+import pyarrow as pa
 
 from ..affiliations.rows import as_list
 from ..conventions import DEFAULT_PLACEMENT
+from ..countries.decision import from_columns
 from ..models import clean
+from ..store import columns_of
 from .headlines import NUMBERS, Evidence, PaperView, members, provenance
 
 KEEP_SNAPSHOTS = 20  # per venue-year
 
 
-EVIDENCE_FIELDS = tuple(f.name for f in fields(Evidence))
-
-
-def evidence_json(evidence: Iterable[Evidence]) -> str:
-    """The rows as JSON, each an object of its fields in order: what `dataclasses.asdict` gives
-    for these flat values (strings, numbers, tuples of strings), without its deep copies. Written
-    by orjson (compact; the same values once read back); the standard encoder takes what orjson
-    refuses (a lone surrogate) and a NaN confidence, which orjson would write as null."""
-    items = [{name: getattr(e, name) for name in EVIDENCE_FIELDS} for e in evidence]
-    if not any(i["confidence"] != i["confidence"] for i in items if i["confidence"] is not None):  # its one float
-        try:
-            return orjson.dumps(items).decode()
-        except TypeError:
-            pass
-    return json.dumps(items, ensure_ascii=False)
-
-
 def snapshot_rows(partition_key: str, snapshot: int, views: Mapping[str, PaperView]) -> list[dict]:
+    """The snapshot's papers (`headline_snapshots`); their evidence goes to its own table
+    (`snapshot_evidence`)."""
     rows = []
     for pid, view in sorted(views.items()):
         rows.append({
             "partition_key": partition_key, "snapshot": snapshot, "paper_id": pid, "title": view.title,
             "url": view.url, "has_affiliation": view.has_affiliation, "countries": sorted(view.countries),
-            "mentions": sorted(view.mentions), "evidence": evidence_json(view.evidence),
+            "mentions": sorted(view.mentions), "evidence": None,
         })
     return rows
 
 
-def views_from_snapshot(rows: pd.DataFrame) -> dict[str, PaperView]:
+def snapshot_evidence(partition_key: str, snapshot: int, decisions: pa.Table) -> pa.Table:
+    """The snapshot's evidence (`headline_snapshot_evidence`): the `country_decisions` rows its
+    views were built from, as read (Arrow, column by column: no Python object per value)."""
+    n = decisions.num_rows
+    table = decisions.set_column(decisions.column_names.index("partition_key"), "partition_key",
+                                 pa.array([partition_key] * n, pa.string()))
+    table = table.append_column("snapshot", pa.array([snapshot] * n, pa.int64()))
+    return table.select([name for name, _ in columns_of("headline_snapshot_evidence")])
+
+
+def views_from_snapshot(rows: pd.DataFrame, evidence: pa.Table | None = None) -> dict[str, PaperView]:
+    """The views of a stored snapshot: its papers, with their evidence from `evidence` (its
+    `headline_snapshot_evidence` rows) or, for a snapshot taken before that table, from the JSON
+    in its rows."""
+    by_paper: dict[str, list[Evidence]] = defaultdict(list)
+    if evidence is not None:
+        for d in from_columns(evidence):
+            by_paper[d.paper_id].append(d)
     views = {}
     known = {f.name for f in fields(Evidence)}
     for row in rows.to_dict("records"):
-        evidence = tuple(
-            Evidence(**{k: tuple(v) if isinstance(v, list) else v for k, v in e.items() if k in known})
-            for e in json.loads(row["evidence"] or "[]"))
+        stored = row.get("evidence")
+        if isinstance(stored, str):
+            found = tuple(Evidence(**{k: tuple(v) if isinstance(v, list) else v for k, v in e.items() if k in known})
+                          for e in json.loads(stored or "[]"))
+        else:
+            found = tuple(sorted(by_paper.get(row["paper_id"], ()),
+                                 key=lambda e: (e.author_position is None, e.author_position or 0)))
         views[row["paper_id"]] = PaperView(
             paper_id=row["paper_id"], title=clean(row.get("title")), url=clean(row.get("url")),
             has_affiliation=bool(row["has_affiliation"]), countries=frozenset(as_list(row.get("countries"))),
-            mentions=frozenset(as_list(row.get("mentions"))), evidence=evidence,
+            mentions=frozenset(as_list(row.get("mentions"))), evidence=found,
         )
     return views
 

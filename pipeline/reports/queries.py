@@ -4,7 +4,8 @@
 Each function takes the store and, where a caller reads several tables in one go, an open
 connection `con`. The tables they read: `raw_papers`, `author_affiliations` (a paper's PDF
 authors), `paper_mentions`, `paper_texts`,
-`partition_summary`, `headline_numbers`, `headline_snapshots`, `headline_snapshot_runs`,
+`partition_summary`, `headline_numbers`, `headline_snapshots`, `headline_snapshot_evidence`,
+`headline_snapshot_runs`,
 `review_verdicts`, `mentions_by_country`, `paper_countries`, `country_edges` and, for what the
 numbers were computed from, `ror_registry`, `affiliation_overrides`,
 `resolved_affiliations` and `terms`.
@@ -15,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from ..partitions import PART_KEY_RE, SCOPE_PREFIX_RE, SCOPE_SQL
 
@@ -181,9 +183,15 @@ def snapshot_runs(store, key: str, con=None) -> pd.DataFrame:
 
 
 def snapshot(store, key: str, number: int, con=None) -> pd.DataFrame:
-    """The papers and evidence of one snapshot (`headline_snapshots` rows)."""
+    """The papers of one snapshot (`headline_snapshots` rows)."""
     return store.query("SELECT * FROM headline_snapshots WHERE partition_key = ? AND snapshot = ?", [key, number],
                        con=con)
+
+
+def snapshot_evidence(store, key: str, number: int, con=None) -> pa.Table:
+    """The evidence of one snapshot (`headline_snapshot_evidence` rows), in paper and author order."""
+    return store.arrow("SELECT * FROM headline_snapshot_evidence WHERE partition_key = ? AND snapshot = ? "
+                       "ORDER BY paper_id, author_position NULLS LAST, unit", [key, number], con=con)
 
 
 # -- the report's other tables -----------------------------------------------------------------

@@ -48,7 +48,8 @@ def headlines(store, pk: PartitionKey, placement: str, run_id: str, log: Callabl
         papers = queries.papers_with_authors(store, pk.key, con=con)
         used = queries.inputs(store, pk.key, con=con)
         last = queries.last_snapshot(store, pk.key, con=con)
-        previous = queries.snapshot(store, pk.key, last, con=con) if last is not None else None
+        previous = None if last is None else (queries.snapshot(store, pk.key, last, con=con),
+                                              queries.snapshot_evidence(store, pk.key, last, con=con))
     views = views_from(tables)
     snapshot = (last or 0) + 1
     meta = {"partition_key": pk.key, "venue": pk.venue, "year": pk.year}
@@ -57,18 +58,20 @@ def headlines(store, pk: PartitionKey, placement: str, run_id: str, log: Callabl
            "run_id": run_id, "papers": len(views), "inputs": json.dumps(used, sort_keys=True)}
     numbers = store.framed("headline_numbers", rows)
     taken = store.framed("headline_snapshots", df.snapshot_rows(pk.key, snapshot, views))
+    evidence = store.framed("headline_snapshot_evidence", df.snapshot_evidence(pk.key, snapshot, tables[1]))
+    this = "partition_key = ? AND snapshot = ?"
     with store.connect() as con:
         store.replace_partition("headline_numbers", pk.key, numbers, con=con)
-        store.replace_where("headline_snapshots", taken, "partition_key = ? AND snapshot = ?", [pk.key, snapshot],
-                            con=con)
-        store.replace_where("headline_snapshot_runs", [run], "partition_key = ? AND snapshot = ?",
-                            [pk.key, snapshot], con=con)
-        for table in ("headline_snapshots", "headline_snapshot_runs"):  # keep the newest KEEP_SNAPSHOTS
+        store.replace_where("headline_snapshots", taken, this, [pk.key, snapshot], con=con)
+        store.replace_where("headline_snapshot_evidence", evidence, this, [pk.key, snapshot], con=con)
+        store.replace_where("headline_snapshot_runs", [run], this, [pk.key, snapshot], con=con)
+        for table in ("headline_snapshots", "headline_snapshot_evidence",
+                      "headline_snapshot_runs"):  # keep the newest KEEP_SNAPSHOTS
             store.delete_where(table, "partition_key = ? AND snapshot <= ?", [pk.key, snapshot - df.KEEP_SNAPSHOTS],
                                con=con)
 
-    if previous is not None and len(previous):
-        change = df.diff(df.views_from_snapshot(previous), views, "cn", placement)
+    if previous is not None and len(previous[0]):
+        change = df.diff(df.views_from_snapshot(*previous), views, "cn", placement)
         changes = Markdown("```\n" + df.format_diff(change, f"snapshot {last}", f"snapshot {snapshot}") + "\n```")
         changed = change["changed_numbers"]
     else:
