@@ -251,7 +251,7 @@ def system_arrow_memory() -> None:
     """Arrow's buffers from the C library's allocator (glibc's malloc on Linux) rather than the
     mimalloc pyarrow bundles. mimalloc keeps freed pages for its next allocations; glibc gives a
     large block back to the system when it is freed, so the next step's peak does not sit on the
-    last one's buffers. Measured at 200,000 works with `run --jobs 2`: 2.04 GB peak before, 1.92 GB
+    last one's buffers. Measured at 200,000 works with `run --jobs 2`: 2.04 GB peak before, 1.90 GB
     after, no slower (docs/benchmarks.md). Called by every step and the command line."""
     if pa.default_memory_pool().backend_name != "system":
         pa.set_memory_pool(pa.system_memory_pool())
@@ -414,7 +414,7 @@ class Warehouse:
                        for a, b in zip(rows.schema.types, declared.types))
             if same:
                 return rows
-            try:  # a narrower type of the same kind (DuckDB gives INTEGER as int32): widened, never cut
+            try:  # Arrow's safe cast (DuckDB gives INTEGER as int32): widened, never cut
                 return rows.cast(pa.schema([pa.field(f.name, t) for f, t in zip(rows.schema, declared.types)]))
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
                 other = [f"{f.name} {f.type} (not {t})" for f, t in zip(rows.schema, declared.types) if f.type != t]
