@@ -18,7 +18,7 @@ from ..conventions import DEFAULT_PLACEMENT
 from ..countries.decision import from_columns
 from ..models import clean
 from ..store import columns_of
-from .headlines import NUMBERS, Evidence, PaperView, members, provenance
+from .headlines import NUMBERS, Evidence, PaperView, author_order, members, provenance
 
 KEEP_SNAPSHOTS = 20  # per venue-year
 
@@ -62,8 +62,7 @@ def views_from_snapshot(rows: pd.DataFrame, evidence: pa.Table | None = None) ->
             found = tuple(Evidence(**{k: tuple(v) if isinstance(v, list) else v for k, v in e.items() if k in known})
                           for e in json.loads(stored or "[]"))
         else:
-            found = tuple(sorted(by_paper.get(row["paper_id"], ()),
-                                 key=lambda e: (e.author_position is None, e.author_position or 0)))
+            found = tuple(sorted(by_paper.get(row["paper_id"], ()), key=author_order))  # as build_views
         views[row["paper_id"]] = PaperView(
             paper_id=row["paper_id"], title=clean(row.get("title")), url=clean(row.get("url")),
             has_affiliation=bool(row["has_affiliation"]), countries=frozenset(as_list(row.get("countries"))),

@@ -148,6 +148,11 @@ class PaperView:
 # -- building the views ------------------------------------------------------------------------
 
 
+def author_order(e: Evidence) -> tuple[bool, int]:
+    """A paper's evidence in author order, rows with no author position last."""
+    return e.author_position is None, e.author_position or 0
+
+
 def build_views(papers: pd.DataFrame, decisions: Iterable[Decision],
                 paper_mentions: pd.DataFrame | None = None) -> dict[str, PaperView]:
     """One view per paper of a venue-year: `papers` (paper_id, title, url), its country
@@ -173,7 +178,7 @@ def build_views(papers: pd.DataFrame, decisions: Iterable[Decision],
     for row in papers.to_dict("records"):
         pid = row["paper_id"]
         authors = clean(row.get("n_authors"))
-        rows = sorted(evidence.get(pid, ()), key=lambda e: (e.author_position is None, e.author_position or 0))
+        rows = sorted(evidence.get(pid, ()), key=author_order)
         views[pid] = PaperView(
             paper_id=pid, title=clean(row.get("title")), url=clean(row.get("url")) or clean(row.get("pdf_url")),
             has_affiliation=bool(rows), countries=frozenset(c for e in rows for c in e.countries),
