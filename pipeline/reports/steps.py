@@ -58,7 +58,7 @@ def headlines(store, pk: PartitionKey, placement: str, run_id: str, log: Callabl
            "run_id": run_id, "papers": len(views), "inputs": json.dumps(used, sort_keys=True)}
     numbers = store.framed("headline_numbers", rows)
     taken = store.framed("headline_snapshots", df.snapshot_rows(pk.key, snapshot, views))
-    evidence = store.framed("headline_snapshot_evidence", df.snapshot_evidence(pk.key, snapshot, tables[1]))
+    evidence = store.framed("headline_snapshot_evidence", df.snapshot_evidence(pk.key, snapshot, tables.decisions))
     this = "partition_key = ? AND snapshot = ?"
     with store.connect() as con:
         store.replace_partition("headline_numbers", pk.key, numbers, con=con)

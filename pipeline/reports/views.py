@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
+import pyarrow as pa
 
 from ..conventions import (
     CHINA_SCOPE,
@@ -119,17 +120,23 @@ def load_views(store, key: str, con=None) -> dict[str, PaperView]:
     return views_from(read_views(store, key, con=con))
 
 
-def read_views(store, key: str, con=None) -> tuple:
+class ViewTables(NamedTuple):
+    """What the views of a venue-year are built from, as read."""
+    papers: pd.DataFrame
+    decisions: pa.Table  # its `country_decisions` rows
+    mentions: pd.DataFrame  # its `paper_mentions` rows
+
+
+def read_views(store, key: str, con=None) -> ViewTables:
     """The tables `views_from` builds the views of a venue-year from. A step that holds the store
     (one writer at a time on DuckDB) reads these and lets go before building the views."""
     with store.connection(con) as c:
-        return (queries.papers_for_views(store, key, con=c), country_queries.decisions(store, key, con=c),
-                queries.paper_mentions(store, key, con=c))
+        return ViewTables(queries.papers_for_views(store, key, con=c), country_queries.decisions(store, key, con=c),
+                          queries.paper_mentions(store, key, con=c))
 
 
-def views_from(tables: tuple) -> dict[str, PaperView]:
-    papers, decided, pm = tables
-    return build_views(papers, decision.from_columns(decided), pm)
+def views_from(tables: ViewTables) -> dict[str, PaperView]:
+    return build_views(tables.papers, decision.from_columns(tables.decisions), tables.mentions)
 
 
 def stored_numbers(stored: pd.DataFrame, key: str, papers: int) -> pd.DataFrame:
