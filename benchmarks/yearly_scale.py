@@ -1,6 +1,7 @@
 """The yearly tables over a large store: wall time and peak memory of `yearly_aggregates`.
 
     python benchmarks/yearly_scale.py [--papers 1000000] [--dagster] [--profiles] [--home DIR] [--runs N]
+                                      [--store delta [--moto]]
 
 Builds a DuckDB store (`pipeline.store.Warehouse`) in a temporary PAPERATLAS_HOME with
 synthetic rows shaped like a real run's, then times the step (and, with `--dagster`, the
@@ -29,6 +30,11 @@ and `paperatlas trend airesearch` compute from them (`profiles.year_sets`, `coun
 `ranking`; `trend.trend_rows`).
 
 `--home DIR` reuses (or builds once into) DIR, so a second run times the same store.
+
+`--store delta` builds the Delta store instead (a folder in the home; with `--moto`, on a moto S3
+server this script starts, `s3://bench/paperatlas`), each table written one commit per partition
+as the workers write it, and gives moto's CPU seconds during each timed step (`server_cpu`).
+`--maintain` runs `paperatlas maintain` (compaction and a checkpoint) after the build.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as compute
 
 COUNTRIES = ["US", "CN", "GB", "DE", "CA", "FR", "KR", "JP", "CH", "SG", "AU", "IN", "HK", "IL", "NL", "IT",
              "TW", "ES", "SE", "AT", "DK", "BE", "FI", "PL", "BR", "IR", "RU", "SA", "AE", "CZ", "PT", "NO",
@@ -252,34 +259,88 @@ def build(home: Path, papers: int, profiles: bool = False, months: bool = True, 
         tables += list(zip(("raw_papers", "country_decisions"), decision_rows(parts, pc)))
     store = open_store(load_settings())
     counts = {}
-    with store.connect() as con:
+    if store.__class__.__name__ == "DeltaWarehouse":  # one commit per partition, as the workers write
         for name, frame in tables:
-            con.register("_incoming", frame)
-            con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _incoming")
-            con.unregister("_incoming")
-            counts[name] = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
-        con.execute("CHECKPOINT")
+            keys = frame.column("partition_key")
+            for key in compute.unique(keys).to_pylist():
+                store.replace_partition(name, key, frame.filter(compute.equal(keys, key)).to_pandas())
+            counts[name] = int(store.scalar(f"SELECT count(*) FROM {name}"))
+    else:
+        with store.connect() as con:
+            for name, frame in tables:
+                con.register("_incoming", frame)
+                con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _incoming")
+                con.unregister("_incoming")
+                counts[name] = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
+            con.execute("CHECKPOINT")
     counts["partitions"] = len(parts)
     return counts
 
 
-def stored_papers(home: Path) -> int:
-    """The papers of the store under `home` (its partition summaries)."""
-    import duckdb
+def stored(env: dict) -> dict:
+    """The papers of the store `env` names (its partition summaries) and its size in MB."""
+    done = subprocess.run([sys.executable, "-c", SIZE], env=env, cwd=env["PAPERATLAS_HOME"], capture_output=True,
+                          text=True)
+    if done.returncode:
+        raise SystemExit(done.stderr[-3000:])
+    return json.loads(done.stdout.splitlines()[-1])
 
-    with duckdb.connect(str(home / "paperatlas.duckdb"), read_only=True) as con:
-        return int(con.execute("SELECT coalesce(sum(papers), 0) FROM partition_summary").fetchall()[0][0])
+
+SIZE = r"""
+import json, os
+from pathlib import Path
+from paperatlas.pipeline.config import load_settings
+from paperatlas.pipeline.store import open_store
+settings = load_settings()
+store = open_store(settings, read_only=True)
+papers = int(store.scalar("SELECT coalesce(sum(papers), 0) FROM partition_summary"))
+if settings.store != "delta":
+    size = sum(f.stat().st_size for f in Path(settings.home).glob("paperatlas.duckdb*"))
+elif settings.store_uri.startswith("s3://"):
+    import boto3
+    bucket, _, prefix = settings.store_uri[5:].partition("/")
+    s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+    size = sum(o["Size"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+               for o in page.get("Contents", []))
+else:
+    size = sum(f.stat().st_size for f in Path(settings.store_uri).rglob("*") if f.is_file())
+print(json.dumps({"papers": papers, "store_mb": round(size / 1e6, 1)}))
+"""
+
+MAINTAIN = r"""
+import json, time
+from paperatlas.pipeline.config import load_settings
+from paperatlas.pipeline.store import open_store
+t = time.perf_counter()
+rows = open_store(load_settings()).maintain(log=lambda line: None)
+print(json.dumps({"seconds": time.perf_counter() - t, "tables": len(rows)}))
+"""
 
 
-def timed(script: str, home: Path) -> dict:
-    env = {**os.environ, "PAPERATLAS_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
+def cpu_seconds(pid: int | None) -> float:
+    """User and system CPU seconds of process `pid` so far (0 without one)."""
+    if pid is None:
+        return 0.0
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(script: str, env: dict, server: int | None = None) -> dict:
+    """Run `script` in a fresh process in the home `env` names; its JSON line, with `server_cpu`
+    the CPU seconds process `server` (moto) used meanwhile."""
+    home = Path(env["PAPERATLAS_HOME"])
     (home / "dagster").mkdir(exist_ok=True)
+    before = cpu_seconds(server)
     done = subprocess.run([sys.executable, "-c", script.replace("PEAK\n", PEAK)], env=env, cwd=home,
                           capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(done.stderr[-3000:])
     # the last line that is the script's (DuckDB draws its progress bar on stdout on a slow query)
-    return json.loads([line for line in done.stdout.splitlines() if line.startswith("{")][-1])
+    out = json.loads([line for line in done.stdout.splitlines() if line.startswith("{")][-1])
+    if server is not None:
+        out["server_cpu"] = round(cpu_seconds(server) - before, 1)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -293,22 +354,48 @@ def main(argv: list[str] | None = None) -> int:
                          "issue 33 can read: its profiles parsed the year from the key)")
     ap.add_argument("--home", type=Path, help="build the store here once, and reuse it")
     ap.add_argument("--runs", type=int, default=1, help="time the step this many times")
+    ap.add_argument("--store", choices=["duckdb", "delta"], default="duckdb")
+    ap.add_argument("--moto", action="store_true", help="the Delta store on a moto S3 server (s3://bench/paperatlas)")
+    ap.add_argument("--maintain", action="store_true",
+                    help="then run `maintain` (compaction, checkpoint) on the store and time the step again")
     args = ap.parse_args(argv)
+    if args.moto:
+        args.store = "delta"
+    moto = None
     with tempfile.TemporaryDirectory(prefix="yearly-scale-") as tmp:
         home = args.home or Path(tmp) / "home"
         home.mkdir(parents=True, exist_ok=True)
-        out: dict = {}
-        if not (home / "paperatlas.duckdb").exists():
-            t = time.perf_counter()
-            out["rows"] = build(home, args.papers, args.profiles, not args.no_months)
-            out["build_seconds"] = round(time.perf_counter() - t, 1)
-        out["papers"] = stored_papers(home)
-        out["store_mb"] = round((home / "paperatlas.duckdb").stat().st_size / 1e6, 1)
-        out["step"] = [timed(STEP, home) for _ in range(args.runs)]
-        if args.dagster:
-            out["dagster"] = timed(DAGSTER, home)
-        if args.profiles:
-            out["profiles"] = [timed(PROFILES, home) for _ in range(args.runs)]
+        env = {**os.environ, "PAPERATLAS_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"),
+               "PAPERATLAS_STORE": args.store}
+        try:
+            if args.moto:  # moto keeps its objects in memory: the store is built again each time
+                sys.path.insert(0, str(Path(__file__).parent))
+                from moto_s3 import start_moto
+
+                moto = start_moto(env)
+                env.update({"PAPERATLAS_STORE_URI": "s3://bench/paperatlas", "PAPERATLAS_FILES": str(home / "files")})
+            out: dict = {"store": args.store, "moto": args.moto}
+            built = (home / "delta" / "partition_summary").exists() if args.store == "delta" and not args.moto \
+                else (home / "paperatlas.duckdb").exists() if args.store == "duckdb" else False
+            if not built:
+                t = time.perf_counter()
+                os.environ.update(env)
+                out["rows"] = build(home, args.papers, args.profiles, not args.no_months)
+                out["build_seconds"] = round(time.perf_counter() - t, 1)
+            server = moto.pid if moto else None
+            out.update(stored(env))
+            out["step"] = [timed(STEP, env, server) for _ in range(args.runs)]
+            if args.dagster:
+                out["dagster"] = timed(DAGSTER, env, server)
+            if args.profiles:
+                out["profiles"] = [timed(PROFILES, env, server) for _ in range(args.runs)]
+            if args.maintain:
+                out["maintain"] = timed(MAINTAIN, env, server)
+                out["after_maintain"] = {**stored(env), "step": [timed(STEP, env, server) for _ in range(args.runs)]}
+        finally:
+            if moto is not None:
+                os.killpg(moto.pid, 15)
+                moto.wait(30)
         print(json.dumps(out, indent=1))
     return 0
 

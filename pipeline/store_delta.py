@@ -39,6 +39,11 @@ import pandas as pd
 from .store import SCHEMA, StoreError, Warehouse, columns_of
 
 RETRIES = 12  # commit conflicts on one write before it fails
+# A checkpoint every this many commits (delta-rs writes it after the commit; Delta's default is
+# 100). Every open of a table reads the commits since its last checkpoint, one request each:
+# with one commit per partition, a table of a year's 79 month parts was 79 requests to open, for
+# every writer and every read.
+CHECKPOINT_INTERVAL = "10"
 
 
 def _require():
@@ -228,6 +233,7 @@ class DeltaWarehouse(Warehouse):
             try:
                 DeltaTable.create(self.table_uri(table), arrow_schema(table), mode="ignore",
                                   partition_by=["partition_key"] if partitioned(table) else None,
+                                  configuration={"delta.checkpointInterval": CHECKPOINT_INTERVAL},
                                   storage_options=self._storage_options())
             except Exception as exc:  # another worker created it first: fine
                 if self._table(table) is None:
@@ -256,14 +262,19 @@ class DeltaWarehouse(Warehouse):
         delta = self._table(table)
         if delta is None:
             return pds.dataset(schema.empty_table())
-        paths, parts = [], []
+        # Each file's size from the Delta log, so a read asks the object store for no file's
+        # size first (a request per file per scan).
+        actions = pa.table(delta.get_add_actions(flatten=True).select(["path", "size_bytes"]))
+        sizes = dict(zip((urllib.parse.unquote(p) for p in actions.column("path").to_pylist()),
+                         actions.column("size_bytes").to_pylist()))
+        root, parquet, fragments = self.table_uri(table) + "/", pds.ParquetFileFormat(), []
         for uri in delta.file_uris():
             segment = re.search(r"/partition_key=([^/]*)/", uri)
-            parts.append(pc.field("partition_key") == urllib.parse.unquote(segment.group(1))
-                         if segment else pc.scalar(True))
-            paths.append(re.sub(r"^s3a?://", "", uri) if self.s3 else uri)
-        return pds.FileSystemDataset.from_paths(paths, schema=schema, format=pds.ParquetFileFormat(),
-                                                filesystem=self.filesystem(), partitions=parts)
+            fragments.append(parquet.make_fragment(
+                re.sub(r"^s3a?://", "", uri) if self.s3 else uri, self.filesystem(),
+                pc.field("partition_key") == urllib.parse.unquote(segment.group(1)) if segment else pc.scalar(True),
+                file_size=sizes.get(urllib.parse.unquote(uri.removeprefix(root)))))
+        return pds.FileSystemDataset(fragments, schema, parquet, self.filesystem())
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[DeltaConnection]:
@@ -275,6 +286,14 @@ class DeltaWarehouse(Warehouse):
             yield con
         finally:
             con.close()
+
+    def read_once(self, table: str, columns: list[str], con) -> str:
+        """`table`'s `columns` read once into `con`'s memory (a temporary table, `_once_<table>`),
+        for a query that scans them several times: each scan of the table itself asks the object
+        store for every file again."""
+        name = f"_once_{table}"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {', '.join(columns)} FROM {table}")
+        return name
 
     # -- writing ----------------------------------------------------------------------------------
     def _arrow(self, table: str, frame: pd.DataFrame):
@@ -377,12 +396,17 @@ class DeltaWarehouse(Warehouse):
     # -- the rest of the contract -----------------------------------------------------------------
     def maintain(self, retention_hours: float = 168.0, log=print) -> list[dict]:
         """Compact each table's small files, write a checkpoint, and delete files that no
-        version newer than `retention_hours` refers to. One row per table."""
+        version newer than `retention_hours` refers to. One row per table. A table made before
+        `CHECKPOINT_INTERVAL` gets it here."""
         rows = []
         for table in SCHEMA:
             delta = self._table(table)
             if delta is None:
                 continue
+            if delta.metadata().configuration.get("delta.checkpointInterval") != CHECKPOINT_INTERVAL:
+                self._commit(table, lambda: self._table(table).alter.set_table_properties(
+                    {"delta.checkpointInterval": CHECKPOINT_INTERVAL}))
+                delta = self._table(table)
             compacted = delta.optimize.compact()
             delta = self._table(table)
             delta.create_checkpoint()

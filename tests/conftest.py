@@ -98,12 +98,14 @@ def require_service(variable: str, what: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def s3_endpoint():
-    """The URL of an S3 service on 127.0.0.1 (moto)."""
+def s3_endpoint(tmp_path_factory):
+    """The URL of an S3 service on 127.0.0.1 (moto). Its request recorder (`/moto-api/recorder/`,
+    which tests count requests with) writes to a file in the session's temporary folder."""
     url = os.environ.get("PAPERATLAS_TEST_S3")
     if url:
         yield url
         return
+    os.environ.setdefault("MOTO_RECORDER_FILEPATH", str(tmp_path_factory.mktemp("moto") / "recording"))
     try:
         from moto.server import ThreadedMotoServer
     except ImportError:

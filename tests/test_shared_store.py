@@ -136,6 +136,69 @@ def test_an_older_delta_table_gains_the_columns_a_newer_paperatlas_declares(tmp_
     assert store.records("SELECT source, stats FROM source_reads") == [{"source": "x", "stats": "{}"}]
 
 
+def _month_rows(store, months: int) -> None:
+    for m in range(1, months + 1):
+        key = f"a-2020-m{m:02d}"
+        store.replace_partition("paper_countries", key, [
+            {"partition_key": key, "paper_id": "p1", "venue": "a", "year": 2020, "country": c, "authors": 1,
+             "fractional": 0.5, "n_countries": 2} for c in ("CN", "US")])
+        store.replace_partition("country_edges", key, [
+            {"partition_key": key, "paper_id": "p1", "venue": "a", "year": 2020, "country_a": "CN",
+             "country_b": "US", "fractional": 1.0}])
+
+
+def test_the_yearly_counts_read_each_delta_file_once_and_never_ask_its_size(s3_bucket):
+    """On S3 every file a query scans is requests; the yearly counts scan `paper_countries`
+    three times and `country_edges` twice, so they read each once into memory first, and the
+    files' sizes come from the Delta log (no HEAD per file)."""
+    import requests
+
+    from paperatlas.pipeline.config import store_options
+    from paperatlas.pipeline.reports import queries
+    from paperatlas.pipeline.store_delta import DeltaWarehouse
+
+    store = DeltaWarehouse(f"s3://{s3_bucket}/store", store_options())
+    _month_rows(store, 12)
+    moto = os.environ["AWS_ENDPOINT_URL"] + "/moto-api/recorder/"
+    for step in ("reset-recording", "start-recording"):
+        requests.post(moto + step, timeout=10).raise_for_status()
+    try:
+        counts = queries.yearly_counts(store)
+    finally:
+        requests.post(moto + "stop-recording", timeout=10)
+    recorded = [json.loads(line) for line in requests.get(moto + "download-recording", timeout=10).text.splitlines()
+                if line.strip()]
+    data = [(r["method"], r["url"].split("?")[0]) for r in recorded
+            if f"/{s3_bucket}/" in r["url"] and ".parquet" in r["url"] and "_delta_log" not in r["url"]]
+    files = {url for _, url in data}
+    assert len(files) == 24  # 12 months of two tables
+    assert not [url for method, url in data if method != "GET"]
+    per_file = {url: sum(1 for _, u in data if u == url) for url in files}
+    assert max(per_file.values()) <= 2, per_file  # the footer, then the columns: once
+    assert counts["countries"].query("venue == 'all'")[["country", "papers"]].values.tolist() == [["CN", 12],
+                                                                                                   ["US", 12]]
+    assert counts["pairs"]["papers"].tolist() == [12, 12]
+
+
+def test_a_delta_table_keeps_a_checkpoint_every_ten_commits_and_maintain_sets_it_on_older_tables(tmp_path):
+    """Opening a table reads every commit since its last checkpoint, one request each on S3."""
+    from deltalake import DeltaTable
+
+    from paperatlas.pipeline.store_delta import CHECKPOINT_INTERVAL, DeltaWarehouse, arrow_schema
+
+    store = DeltaWarehouse(str(tmp_path / "delta"))
+    _month_rows(store, 12)
+    log = tmp_path / "delta" / "paper_countries" / "_delta_log"
+    assert [p.name for p in log.glob("*.checkpoint.parquet")]
+    old = tmp_path / "old"
+    DeltaTable.create(str(old / "raw_papers"), arrow_schema("raw_papers"), partition_by=["partition_key"])
+    older = DeltaWarehouse(str(old))
+    assert "delta.checkpointInterval" not in DeltaTable(str(old / "raw_papers")).metadata().configuration
+    older.maintain(log=lambda line: None)
+    configuration = DeltaTable(str(old / "raw_papers")).metadata().configuration
+    assert configuration["delta.checkpointInterval"] == CHECKPOINT_INTERVAL
+
+
 def test_worker_pools_do_not_fork_once_deltalake_has_run():
     done = subprocess.run([sys.executable, "-c", (
         "from pipeline import pool; a = pool.start_method(); import deltalake; b = pool.start_method(); print(a, b)")],

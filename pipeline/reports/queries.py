@@ -262,10 +262,13 @@ def yearly_counts(store, con=None) -> dict[str, Any]:
     papers = "count(DISTINCT (partition_key, paper_id)) AS papers"
     out: dict[str, Any] = {}
     with store.connection(con) as c:
+        common = ["partition_key", "paper_id", "venue", "year", "fractional"]
+        countries = store.read_once("paper_countries", [*common, "country", "n_countries"], c)  # scanned 3 times
         for name, table, keys, counts in (
-                ("countries", "paper_countries", ["country"],
+                ("countries", countries, ["country"],
                  f"{papers}, count_if(n_countries > 1)::BIGINT AS international_papers"),
-                ("pairs", "country_edges", ["country_a", "country_b"], papers)):
+                ("pairs", store.read_once("country_edges", [*common, "country_a", "country_b"], c),
+                 ["country_a", "country_b"], papers)):
             listed = "".join(f", {k}" for k in keys)
             groups = store.query(_PER_VENUE_AND_ALL.format(keys=listed, counts=counts, table=table), con=c)
             c.register("_yearly_groups", groups[["venue", "year", *keys]].assign(g=range(len(groups))))
@@ -278,7 +281,7 @@ def yearly_counts(store, con=None) -> dict[str, Any]:
                 c.unregister("_yearly_groups")
             out[name], out[f"{name}_fractional"] = groups, values
         out["countries_per"] = store.query(_PER_VENUE_AND_ALL.format(
-            keys="", counts="count(DISTINCT country) AS countries", table="paper_countries"), con=c)
+            keys="", counts="count(DISTINCT country) AS countries", table=countries), con=c)
     return out
 
 
