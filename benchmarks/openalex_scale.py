@@ -5,7 +5,8 @@ demand, tests/openalex_generated.py), then runs `paperatlas run airesearch-Y` th
 a subprocess, offline: a temporary PAPERATLAS_HOME, PAPERATLAS_OPENALEX_BASE=<the server>,
 PAPERATLAS_ROR_DUMP (default the shared partial ROR dump), PDFs off. Reports the wall time and
 works/s, its phases (the reference data, each key, yearly_aggregates: from the run's own
-progress lines), CPU seconds (user+sys of the run and every process it started), the peak RSS of
+progress lines; `aggregate_steps`: the yearly step's own seconds from Dagster's event log,
+without the launch of its run), CPU seconds (user+sys of the run and every process it started), the peak RSS of
 the run process and of its whole process tree (polled), the store's size, and the time of
 `paperatlas report airesearch-Y --format json`.
 
@@ -220,6 +221,30 @@ def s3_size(env: dict, uri: str) -> int:
     return total
 
 
+STEP_SECONDS = r"""
+import json
+from dagster import RunsFilter
+from paperatlas.cli.execution import instance as _instance
+from paperatlas.pipeline.config import load_settings
+instance = _instance(load_settings())
+out = {}
+for record in instance.get_run_records(RunsFilter(job_name="aggregates_job"), limit=1):
+    for stat in instance.get_run_step_stats(record.dagster_run.run_id):
+        if stat.start_time and stat.end_time:
+            out[stat.step_key] = round(stat.end_time - stat.start_time, 2)
+print(json.dumps(out))
+"""
+
+
+def step_seconds(env: dict) -> dict:
+    """Each step of the last aggregates run, from start to success as Dagster's event log has
+    them: the step's own time, without the run's launch (a Celery task, a step process)."""
+    done = subprocess.run([sys.executable, "-c", STEP_SECONDS], cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode:
+        return {"error": done.stderr.strip().splitlines()[-1:]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def run_report(scope: str, env: dict) -> dict:
     """`report SCOPE --format json`: its seconds and peak RSS (polled), and three of its numbers."""
     started = time.perf_counter()
@@ -423,6 +448,7 @@ def main() -> int:
         run = run_pipeline(keys, env, args.pdfs, [w.pid for w in workers], args.log)
         server_cpu = sum(psutil.Process(server.pid).cpu_times()[:2])
         store_bytes = store_size(args.store, store_uri, env, home)
+        run["aggregate_steps"] = step_seconds(env)
         report = report_of(scope, keys, env, run)
         result = {"works": args.works, "year": args.year, "keys": keys, "store": args.store,
                   "store_uri": store_uri, "split": args.split, "rate": args.rate,
