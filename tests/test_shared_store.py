@@ -160,8 +160,9 @@ def test_the_yearly_counts_read_each_delta_file_once_and_never_ask_its_size(s3_b
     store = DeltaWarehouse(f"s3://{s3_bucket}/store", store_options())
     _month_rows(store, 12)
     moto = os.environ["AWS_ENDPOINT_URL"] + "/moto-api/recorder/"
-    for step in ("reset-recording", "start-recording"):
-        requests.post(moto + step, timeout=10).raise_for_status()
+    if requests.post(moto + "reset-recording", timeout=10).status_code == 404:
+        pytest.skip("the S3 service is not moto: it has no request recorder to count requests with")
+    requests.post(moto + "start-recording", timeout=10).raise_for_status()
     try:
         counts = queries.yearly_counts(store)
     finally:
