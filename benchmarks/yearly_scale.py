@@ -49,8 +49,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+import psutil
 import pyarrow as pa
 import pyarrow.compute as compute
+from moto_s3 import start_moto
+from openalex_scale import store_size
 
 COUNTRIES = ["US", "CN", "GB", "DE", "CA", "FR", "KR", "JP", "CH", "SG", "AU", "IN", "HK", "IL", "NL", "IT",
              "TW", "ES", "SE", "AT", "DK", "BE", "FI", "PL", "BR", "IR", "RU", "SA", "AE", "CZ", "PT", "NO",
@@ -257,9 +260,10 @@ def build(home: Path, papers: int, profiles: bool = False, months: bool = True, 
               ("headline_numbers", heads)]
     if profiles:
         tables += list(zip(("raw_papers", "country_decisions"), decision_rows(parts, pc)))
-    store = open_store(load_settings())
+    settings = load_settings()
+    store = open_store(settings)
     counts = {}
-    if store.__class__.__name__ == "DeltaWarehouse":  # one commit per partition, as the workers write
+    if settings.store == "delta":  # one commit per partition, as the workers write
         for name, frame in tables:
             keys = frame.column("partition_key")
             for key in compute.unique(keys).to_pylist():
@@ -277,36 +281,6 @@ def build(home: Path, papers: int, profiles: bool = False, months: bool = True, 
     return counts
 
 
-def stored(env: dict) -> dict:
-    """The papers of the store `env` names (its partition summaries) and its size in MB."""
-    done = subprocess.run([sys.executable, "-c", SIZE], env=env, cwd=env["PAPERATLAS_HOME"], capture_output=True,
-                          text=True)
-    if done.returncode:
-        raise SystemExit(done.stderr[-3000:])
-    return json.loads(done.stdout.splitlines()[-1])
-
-
-SIZE = r"""
-import json, os
-from pathlib import Path
-from paperatlas.pipeline.config import load_settings
-from paperatlas.pipeline.store import open_store
-settings = load_settings()
-store = open_store(settings, read_only=True)
-papers = int(store.scalar("SELECT coalesce(sum(papers), 0) FROM partition_summary"))
-if settings.store != "delta":
-    size = sum(f.stat().st_size for f in Path(settings.home).glob("paperatlas.duckdb*"))
-elif settings.store_uri.startswith("s3://"):
-    import boto3
-    bucket, _, prefix = settings.store_uri[5:].partition("/")
-    s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
-    size = sum(o["Size"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-               for o in page.get("Contents", []))
-else:
-    size = sum(f.stat().st_size for f in Path(settings.store_uri).rglob("*") if f.is_file())
-print(json.dumps({"papers": papers, "store_mb": round(size / 1e6, 1)}))
-"""
-
 MAINTAIN = r"""
 import json, time
 from paperatlas.pipeline.config import load_settings
@@ -317,13 +291,20 @@ print(json.dumps({"seconds": time.perf_counter() - t, "tables": len(rows)}))
 """
 
 
+def stored(args, env: dict) -> dict:
+    """The papers of the store `env` names (its partition summaries) and its size in MB."""
+    from paperatlas.pipeline.config import load_settings
+    from paperatlas.pipeline.store import open_store
+
+    store = open_store(load_settings(), read_only=True)
+    papers = store.scalar("SELECT coalesce(sum(papers), 0) FROM partition_summary")
+    size = store_size(args.store, env.get("PAPERATLAS_STORE_URI"), env, Path(env["PAPERATLAS_HOME"]))
+    return {"papers": int(papers), "store_mb": round(size / 1e6, 1)}
+
+
 def cpu_seconds(pid: int | None) -> float:
     """User and system CPU seconds of process `pid` so far (0 without one)."""
-    if pid is None:
-        return 0.0
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(psutil.Process(pid).cpu_times()[:2]) if pid is not None else 0.0
 
 
 def timed(script: str, env: dict, server: int | None = None) -> dict:
@@ -369,21 +350,18 @@ def main(argv: list[str] | None = None) -> int:
                "PAPERATLAS_STORE": args.store}
         try:
             if args.moto:  # moto keeps its objects in memory: the store is built again each time
-                sys.path.insert(0, str(Path(__file__).parent))
-                from moto_s3 import start_moto
-
                 moto = start_moto(env)
                 env.update({"PAPERATLAS_STORE_URI": "s3://bench/paperatlas", "PAPERATLAS_FILES": str(home / "files")})
+            os.environ.update(env)  # build() and stored() read the settings in this process
             out: dict = {"store": args.store, "moto": args.moto}
-            built = (home / "delta" / "partition_summary").exists() if args.store == "delta" and not args.moto \
-                else (home / "paperatlas.duckdb").exists() if args.store == "duckdb" else False
+            built = {"duckdb": (home / "paperatlas.duckdb").exists(),
+                     "delta": not args.moto and (home / "delta" / "partition_summary").exists()}[args.store]
             if not built:
                 t = time.perf_counter()
-                os.environ.update(env)
                 out["rows"] = build(home, args.papers, args.profiles, not args.no_months)
                 out["build_seconds"] = round(time.perf_counter() - t, 1)
             server = moto.pid if moto else None
-            out.update(stored(env))
+            out.update(stored(args, env))
             out["step"] = [timed(STEP, env, server) for _ in range(args.runs)]
             if args.dagster:
                 out["dagster"] = timed(DAGSTER, env, server)
@@ -391,7 +369,8 @@ def main(argv: list[str] | None = None) -> int:
                 out["profiles"] = [timed(PROFILES, env, server) for _ in range(args.runs)]
             if args.maintain:
                 out["maintain"] = timed(MAINTAIN, env, server)
-                out["after_maintain"] = {**stored(env), "step": [timed(STEP, env, server) for _ in range(args.runs)]}
+                out["after_maintain"] = stored(args, env)
+                out["after_maintain"]["step"] = [timed(STEP, env, server) for _ in range(args.runs)]
         finally:
             if moto is not None:
                 os.killpg(moto.pid, 15)
