@@ -323,10 +323,15 @@ def low_confidence_counts(views: Mapping[str, PaperView],
 
 
 def interval(papers: Any, low: Any, high: Any, unplaced: Any = None) -> str:
-    """"64 (55-66)": a count and the interval it could move in; with `unplaced`, "64 (55-66, +3
-    unplaced)": and the papers its unplaced authors could add."""
-    bound = "" if missing(unplaced) else f", +{int(unplaced)} unplaced"
-    return f"{int(papers)} ({int(low)}\u2013{int(high)}{bound})"
+    """"64 (55–66, +3 unplaced)": a count, the interval it could move in and the papers its
+    unplaced authors could add; each part only when it says something. "570" when nothing is
+    uncertain (low = papers = high, none unplaced): a degenerate interval is never printed."""
+    parts = []
+    if int(low) != int(papers) or int(high) != int(papers):
+        parts.append(f"{int(low)}\u2013{int(high)}")
+    if not missing(unplaced) and int(unplaced):
+        parts.append(f"+{int(unplaced)} unplaced")
+    return f"{int(papers)} ({', '.join(parts)})" if parts else f"{int(papers)}"
 
 
 def headline_table(rows: Iterable[Mapping[str, Any]], placements: Iterable[str] = PLACEMENTS,
