@@ -167,7 +167,7 @@ def _parse_country(sub) -> None:
         "partner counts are those of `paperatlas trend all --partners-of CC`.",
         ["paperatlas country CN",
          "paperatlas country US --scope neurips --from 2016 --top 10 --min-pair 25",
-         "paperatlas country GB --scope neurips-2016 icml-2018 --json"], cmd_country)
+         "paperatlas country GB --scope neurips-2016 icml-2021 --json"], cmd_country)
     country.add_argument("country", metavar="CC", help="an ISO 3166-1 alpha-2 code, e.g. CN")
     _common_options(country)
     country.add_argument("--top", type=int, default=5, help="partners listed per year (default 5)")
@@ -183,7 +183,7 @@ def _parse_ranking(sub) -> None:
         "(pipeline/data/country_groups.yaml; your own in PAPERATLAS_COUNTRY_GROUPS). Each row lists the "
         "country's top partners over all years.",
         ["paperatlas ranking --cross-border --group non-western --top 10",
-         "paperatlas ranking --scope neurips --from 2018 --json",
+         "paperatlas ranking --scope neurips --from 2016 --json",
          "paperatlas ranking --cross-border --group g20 --min-pair 25"], cmd_ranking)
     ranked.add_argument("--cross-border", action="store_true",
                         help="rank by cross-border papers (default: by all papers)")

@@ -288,8 +288,8 @@ def _parse_explain(sub) -> None:
         "One paper, readably: its countries under each placement, the country sets it could have, each "
         "headline number it is in (or could be), and per author why the row counts where it does and what "
         "would move it. PAPER is an id or words of the title; several matches are listed.",
-        ["paperatlas explain neurips-2016 'attention is all'",
-         "paperatlas explain neurips-2016 3f5ee243547dee91fbd053c1c4a845aa"], cmd_explain)
+        ["paperatlas explain neurips-2016 'value iteration networks'",
+         "paperatlas explain neurips-2016 7211"], cmd_explain)
     explain.add_argument("partition", metavar="VENUE-YEAR", help="a materialised venue-year, e.g. neurips-2016")
     explain.add_argument("paper", nargs="+", metavar="PAPER", help="a paper id, or words of its title")
     placement_option(explain, "where a multinational named without a place counts")

@@ -365,7 +365,7 @@ def _parse_run(sub) -> None:
         "code 1 when any failed.\n\nOffline: set PAPERATLAS_PAPERLISTS_BASE and PAPERATLAS_ROR_DUMP to local "
         "copies and add --pdfs off (or cached).",
         ["paperatlas run neurips-2016",
-         "paperatlas run neurips-2010..2018 icml-2019 --pdfs off",
+         "paperatlas run neurips-2016 icml-2021 --pdfs off",
          "PAPERATLAS_PAPERLISTS_BASE=../shared/data/paperlists PAPERATLAS_ROR_DUMP=../shared/data/ror/"
          "ror-partial-v2.zip paperatlas run neurips-2016 --pdfs off"], cmd_run)
     run.add_argument("partitions", nargs="+", metavar="VENUE-YEAR",

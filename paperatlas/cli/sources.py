@@ -114,7 +114,7 @@ def _parse_sources(sub) -> None:
         "Without VENUE-YEARs: the sources plan, each venue's sources (and per-year choices), refresh month "
         "and whether the new-years sensor watches it. With them: each source by priority with the URL or "
         "folder it reads, and what it gave at the last run.",
-        ["paperatlas sources", "paperatlas sources neurips-2016 icml-2019"], cmd_sources)
+        ["paperatlas sources", "paperatlas sources neurips-2016 icml-2021"], cmd_sources)
     sources.add_argument("keys", nargs="*", metavar="VENUE-YEAR", help="venue-years to show (default: the whole plan)")
 
 
