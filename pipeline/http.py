@@ -39,7 +39,7 @@ RETRY_STATUS = {429, 500, 502, 503, 504}
 # Every setting that keeps a run off the network, for a message about an unreachable host.
 OFFLINE_SETTINGS = ("to work offline, set PAPERATLAS_PAPERLISTS_BASE and PAPERATLAS_ROR_DUMP to local copies "
                     "(PAPERATLAS_OPENALEX_BASE to an OpenAlex mirror for OpenAlex venues) and use --pdfs cached "
-                    "or --pdfs off (see the README's quick start)")
+                    "or --pdfs off (every setting: docs/configuration.md)")
 # The largest body `get`/`fetch` hold in memory (after decompression): more than any paper list
 # or registry dump, less than a hostile server could send. Large files stream with `download`.
 MAX_BODY = 1 << 30
