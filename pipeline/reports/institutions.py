@@ -198,4 +198,6 @@ def _sorted(rows: list[dict], columns: list[str], by: list[str], total: int) -> 
               r["_key"]) for r in rows]
     frame = frame.iloc[sorted(range(len(rows)), key=order.__getitem__)] if rows else frame
     frame = frame.assign(papers=frame["papers"].astype("int64"), share=[n / total for n in frame["papers"]])
-    return frame[columns].reset_index(drop=True)
+    frame = frame[columns].reset_index(drop=True)
+    text = [c for c in frame.columns if c not in ("papers", "share")]  # names, ids, codes: None when missing
+    return frame.assign(**{c: frame[c].astype(object).where(frame[c].notna(), None) for c in text})
