@@ -167,22 +167,32 @@ def cmd_papers(args: argparse.Namespace, settings: Settings) -> int:
     whether a headline number it is in depends on an uncertain row, and every author's evidence."""
     import csv
 
-    from ..pipeline.reports.explain import flat, paper_record
+    from ..pipeline.reports.explain import author_rows, flat, paper_record
+    from ..pipeline.reports.headlines import NUMBER_IDS, members
     from ..pipeline.text import csv_safe
 
+    if args.number is not None and args.number not in NUMBER_IDS:
+        raise CliError(f"unknown number {args.number!r}; the numbers are: {', '.join(NUMBER_IDS)}")
     key = common.partition_keys([args.partition])[0]
     views = common.paper_views(settings, key)
     placement = common.placement_of(args, settings)
+    every = len(views)
+    if args.number is not None:  # the papers behind one number, as the headline counts them
+        inside = members(views, args.china_scope, placement=placement)[args.number]
+        views = {pid: view for pid, view in views.items() if pid in inside}
     sink = common.open_file(args.output, "w", sys.stdout)
     try:
-        records = (paper_record(views[pid], args.china_scope, placement) for pid in sorted(views))
+        if args.long:
+            records = (row for pid in sorted(views) for row in author_rows(views[pid], args.china_scope, placement))
+        else:
+            records = (paper_record(views[pid], args.china_scope, placement) for pid in sorted(views))
         if args.format == "jsonl":
             for record in records:
                 sink.write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
             writer = None
             for record in records:
-                row = flat(record)
+                row = record if args.long else flat(record)
                 if writer is None:
                     writer = csv.DictWriter(sink, fieldnames=list(row), lineterminator="\n")
                     writer.writeheader()
@@ -190,7 +200,10 @@ def cmd_papers(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         if sink is not sys.stdout:
             sink.close()
-    print(f"{len(views)} papers of {key} (placement {placement}, China scope {args.china_scope})", file=sys.stderr)
+    which = f"{len(views)} of the {every} papers of {key} in {args.number}" if args.number else \
+        f"{every} papers of {key}"
+    print(f"{which} (placement {placement}, China scope {args.china_scope})"
+          + ("; one row per author-affiliation row" if args.long else ""), file=sys.stderr)
     return 0
 
 
@@ -273,12 +286,20 @@ def _parse_papers(sub) -> None:
         "whether a headline number it is in depends on an uncertain row, what its countries stand on, and per "
         "author the affiliation strings, their source, country, rule, confidence and alternatives.",
         ["paperatlas papers neurips-2016 --output neurips-2016.csv",
-         "paperatlas papers neurips-2016 --format jsonl | head -1"], cmd_papers)
+         "paperatlas papers neurips-2016 --format jsonl | head -1",
+         "paperatlas papers neurips-2016 --number us_cn --long --output us_cn_authors.csv"], cmd_papers)
     papers.add_argument("partition", metavar="VENUE-YEAR", help="a materialised venue-year, e.g. neurips-2016")
     placement_option(papers, "where a multinational named without a place counts")
     scope_option(papers)
     papers.add_argument("--format", choices=["csv", "jsonl"], default="csv",
                         help="csv (default; authors in one readable cell) or jsonl (authors as a list)")
+    papers.add_argument("--number", default=None, metavar="KEY",
+                        help="only the papers in this headline number under the placement and China scope "
+                             "(us_cn, us, cn, international, cn_llama_abstract ...)")
+    papers.add_argument("--long", action="store_true",
+                        help="one row per author-affiliation row instead of per paper: paper_id, title, author, "
+                             "affiliation, e-mail domain, institution, parent institution, country, rule, "
+                             "confidence, source")
     papers.add_argument("--output", default="-", help="output file, or - for stdout (default)")
 
 

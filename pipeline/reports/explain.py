@@ -62,6 +62,32 @@ def flat(record: Mapping[str, Any]) -> dict[str, Any]:
             "authors": authors}
 
 
+AUTHOR_COLUMNS = ["paper_id", "title", "author_position", "author_name", "affiliation", "email_domain", "institution",
+                  "ror_id", "parent_institution", "parent_ror_id", "country", "counts_as", "rule", "confidence",
+                  "basis", "alternatives", "uncertainty", "source"]
+
+
+def author_rows(view: PaperView, scope: str = "cn", placement: str = DEFAULT_PLACEMENT) -> list[dict[str, Any]]:
+    """`paperatlas papers --long`: one row per counted author-affiliation row of the paper (an
+    author with two affiliations has two), with the institution and its top-level parent, the
+    country under the placement (`country`, codes joined by "/") and as the China scope counts
+    it (`counts_as`), the rule, its confidence and the source's row it came from. A paper without
+    any row keeps one row, its author fields empty, so that every paper is listed."""
+    rows = []
+    for e in view.evidence:
+        rule, confidence, _ = e.rule_for(placement)
+        rows.append({
+            "paper_id": view.paper_id, "title": view.title, "author_position": e.author_position,
+            "author_name": e.author_name, "affiliation": e.affiliation, "email_domain": e.email_domain,
+            "institution": e.institution, "ror_id": e.ror_id, "parent_institution": e.parent_name,
+            "parent_ror_id": e.parent_ror_id, "country": "/".join(e.countries_for(placement)),
+            "counts_as": "/".join(sorted(fold_countries(e.countries_for(placement), scope))), "rule": rule,
+            "confidence": confidence, "basis": e.basis, "alternatives": "/".join(e.alternatives),
+            "uncertainty": e.uncertainty, "source": e.source,
+        })
+    return rows or [{**dict.fromkeys(AUTHOR_COLUMNS), "paper_id": view.paper_id, "title": view.title}]
+
+
 def find(views: Mapping[str, PaperView], query: str) -> list[PaperView]:
     """A paper by id, else the papers whose titles contain every word of the query."""
     if query in views:
