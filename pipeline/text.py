@@ -105,14 +105,30 @@ def clip(text: str, limit: int, keep_end: bool = False) -> str:
     return "…" + text[len(text) - limit + 1:] if keep_end else text[: limit - 1] + "…"
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """`n` and the word, in the plural unless `n` is 1: "1 warning", "2 warnings", "0 papers";
+    `many` for a plural that is not word + s ("1 entry", "3 entries")."""
+    return f"{n} {word if n == 1 else many or word + 's'}"
+
+
+# What an item of each severity in ingest_errors means, in every message that counts them: an
+# error is an item the step left out, a warning one it kept with a caveat.
+SET_ASIDE = {"error": "left out", "warning": "kept with a warning"}
+
+
+def set_aside(severity: str, n: int) -> str:
+    """`n` items of one severity as the command line says them: "1 item kept with a warning",
+    "3 items left out"."""
+    return f"{plural(n, 'item')} {SET_ASIDE[severity]}"
+
+
 def named(errors: Sequence[IngestError], limit: int = 120) -> str:
     """The items a step set aside, named for a log line: "1 warning (paper 12: has no authors)",
     "2 errors and 3 warnings, e.g. record #4: not an object"; "nothing set aside" when none."""
     if not errors:
         return "nothing set aside"
     n_err = sum(1 for e in errors if e.severity == "error")
-    parts = [f"{n} {word}{'s' if n != 1 else ''}"
-             for n, word in ((n_err, "error"), (len(errors) - n_err, "warning")) if n]
+    parts = [plural(n, word) for n, word in ((n_err, "error"), (len(errors) - n_err, "warning")) if n]
     first = clip(f"{errors[0].item}: {errors[0].reason}", limit)
     return f"{' and '.join(parts)} ({first})" if len(errors) == 1 else f"{' and '.join(parts)}, e.g. {first}"
 

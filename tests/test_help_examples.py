@@ -92,7 +92,9 @@ def _write_pdf(path: Path, title: str, authors: list[tuple[str, str]]) -> Path:
 def sandbox(tmp_path_factory, ror_dump):
     """The folders and settings the examples run in (see the module's docstring)."""
     root = tmp_path_factory.mktemp("examples")
-    work, home, data = root / "work", root / "user", root / "shared" / "data"
+    # The sandbox's own folder where the README's examples look (../shared/data beside the working
+    # folder), holding the fixtures: not the shared data folder (conftest.SHARED).
+    work, home, data = root / "work", root / "user", root.joinpath("shared", "data")
     shutil.copytree(PAPERLISTS, data / "paperlists")
     (data / "ror").mkdir(parents=True)
     shutil.copy(ror_dump, data / "ror" / "ror-partial-v2.zip")

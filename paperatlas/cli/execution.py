@@ -102,19 +102,18 @@ def item_warnings(settings: Settings, keys: list[str]) -> list[str]:
     """One line per venue-year, step and severity for the items a step left out (DROPPED) or
     kept with a caveat (WARNING): how many, and the first with its reason (all of them:
     `paperatlas errors KEY`)."""
-    from ..pipeline.text import clip
+    from ..pipeline.text import clip, set_aside
 
     if not keys or not common.store_exists(settings):
         return []
     rows = common.open_store(settings, read_only=True).error_counts(keys)
     lines = []
     for row in rows.itertuples(index=False):
-        head = "DROPPED" if row.severity == "error" else "WARNING"
-        what = "left out" if row.severity == "error" else "kept with a warning"
+        head = f"{'DROPPED' if row.severity == 'error' else 'WARNING'} {row.partition_key} {row.stage}: " \
+               f"{set_aside(row.severity, row.n)}"
         first = clip(row.first, 160)
-        lines.append(f"{head} {row.partition_key} {row.stage}: 1 item {what}: {first}" if row.n == 1 else
-                     f"{head} {row.partition_key} {row.stage}: {row.n} items {what}, e.g. {first} "
-                     f"(all: `paperatlas errors {row.partition_key}`)")
+        lines.append(f"{head}: {first}" if row.n == 1 else
+                     f"{head}, e.g. {first} (all: `paperatlas errors {row.partition_key}`)")
     return lines
 
 

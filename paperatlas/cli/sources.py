@@ -27,25 +27,43 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{venue.key}	{', '.join(venue.sources)}{'  [' + years + ']' if years else ''}"
                   f"	refresh month {venue.refresh_month}{'' if venue.watch else ', not watched'}")
         return 0
-    reads = None
+    keys = common.partition_keys(args.keys)
+    reads = aside = None
     if common.store_exists(settings):
-        reads = source_reads(common.open_store(settings, read_only=True))
-    for key in common.partition_keys(args.keys):
+        store = common.open_store(settings, read_only=True)
+        reads, aside = source_reads(store), store.error_counts(keys)
+    for key in keys:
         pk = parse_partition_key(key)
         venue = plan.venue(pk.venue)
         print(f"{key} ({venue.name}):")
         for rank, source in enumerate(sources_for(pk, plan, sources), start=1):
             print(f"  {rank}. {source}: {sources[source].where(pk, venue)}")
         if reads is not None:
-            for row in reads[reads["partition_key"] == key].itertuples():
-                print(f"  last read: {row.source} gave {row.papers} papers ({row.matched} merged, {row.added} added, "
-                      f"{row.errors} errors) from {row.refs} documents{' (cache)' if row.from_cache else ''}")
+            for line in _last_reads(reads[reads["partition_key"] == key], aside[aside["partition_key"] == key]):
+                print(f"  {line}")
     return 0
+
+
+def _last_reads(reads, aside) -> list[str]:
+    """What each source gave at the last read of a venue-year, and the items its reading set
+    aside, in the words of `run`'s summary ("1 item kept with a warning", "3 items left out")."""
+    from ..pipeline.text import plural, set_aside
+
+    lines = [f"last read: {row.source} gave {plural(row.papers, 'paper')} ({row.matched} merged, {row.added} added) "
+             f"from {plural(row.refs, 'document')}{' (cache)' if row.from_cache else ''}"
+             + (f"; {plural(row.errors, 'item')} set aside" if row.errors else "") for row in reads.itertuples()]
+    stage = aside[aside["stage"] == "raw_papers"]
+    if len(reads) and len(stage):
+        key = reads["partition_key"].iloc[0]
+        parts = [set_aside(row.severity, row.n) for row in stage.itertuples()]
+        lines.append(f"set aside: {' and '.join(parts)} (all: `paperatlas errors {key}`)")
+    return lines
 
 
 def cmd_errors(args: argparse.Namespace, settings: Settings) -> int:
     from ..pipeline.affiliations.reference import REFERENCE
     from ..pipeline.sources.openalex_snapshot import SOURCE as SNAPSHOT
+    from ..pipeline.text import plural
 
     store = common.warehouse(settings)
     key = args.partition
@@ -56,7 +74,7 @@ def cmd_errors(args: argparse.Namespace, settings: Settings) -> int:
     frame = store.errors(key)
     for row in frame.itertuples(index=False):
         print("\t".join(str(v) for v in row))
-    print(f"{len(frame)} rows", file=sys.stderr)
+    print(plural(len(frame), "row"), file=sys.stderr)
     return 0
 
 
@@ -66,7 +84,7 @@ def cmd_snapshot_index(args: argparse.Namespace, settings: Settings) -> int:
     from ..pipeline.sources import registry
     from ..pipeline.sources.base import SourceError
     from ..pipeline.sources.openalex_snapshot import SOURCE, venue_filter
-    from ..pipeline.text import clip
+    from ..pipeline.text import clip, plural
 
     plan = common.sources_plan(settings)
     reading = [v for v in plan.all_venues() if SOURCE in v.sources or any(SOURCE in s for s in v.years.values())]
@@ -92,7 +110,7 @@ def cmd_snapshot_index(args: argparse.Namespace, settings: Settings) -> int:
     if report.files:  # the last pass that read files: its errors (a pass with nothing new keeps them)
         common.open_store(settings).record_errors(SOURCE, "raw_papers", report.errors)
     print(f"{report.files} part files read, {report.skipped} already read; {report.works} works, {report.kept} kept; "
-          f"{len(report.errors)} errors (paperatlas errors {SOURCE}) in {report.seconds:.1f}s")
+          f"{plural(len(report.errors), 'error')} (paperatlas errors {SOURCE}) in {report.seconds:.1f}s")
     return 0
 
 
