@@ -21,7 +21,9 @@ placement:
 - `pairs`: two organisations in different countries on the same paper, both on a side for a
   number about two countries or more (`us_cn`: a US one and a CN one, in the number's order),
   a side's one with one abroad for a number about one country, any two for the others; with
-  the papers that have both and their share of the number.
+  the papers that have both and their share of the number. The same organisation in two
+  countries is a pair too (Alphabet in the UK and in the US): a collaboration across the border
+  inside one company.
 - `unattributed`: the papers of the number with a side that no row with an institution
   covers (a country known only from a place or an e-mail domain), or without any country: what
   the table does not explain.
