@@ -73,9 +73,11 @@ PART_ASSET_KEYS = [a.key for a in PARTITIONED_ASSETS if a is not venue_year_repo
 
 
 def add_venue_years(instance, keys: list[str]) -> list[str]:
-    """Add the venue-year partitions the instance does not know yet; returns those added."""
+    """Add the venue-year partitions the instance does not know yet, in the order of their keys
+    (the UI lists partitions, and plots metadata by partition, in the order they were added: a
+    range added at once reads 2010, 2011, ... rather than as named); returns those added."""
     existing = set(instance.get_dynamic_partitions(VENUE_YEAR))
-    new = [k for k in keys if k not in existing]
+    new = sorted({k for k in keys if k not in existing})
     if new:
         instance.add_dynamic_partitions(VENUE_YEAR, new)
     return new
@@ -124,9 +126,10 @@ def yearly_refresh(plan: SourcePlan) -> ScheduleDefinition:
         execution_fn=_yearly_refresh, required_resource_keys={"sources_plan", "warehouse"},
         default_status=DefaultScheduleStatus.STOPPED,
         description=(
-            "Once a year per venue, in the month its proceedings are out (NeurIPS in December, ICML in "
-            "August, a venue of your sources file in its refresh_month): adds the newest venue-year and "
-            "re-downloads its sources; yearly_aggregates follows. Off by default."
+            "Yearly: each venue's newest venue-year. Once a year per venue, in the month its proceedings "
+            "are out (NeurIPS in December, ICML in August, a venue of your sources file in its "
+            "refresh_month), adds the newest venue-year and re-downloads its sources; yearly_aggregates "
+            "follows. Off by default."
         ),
     )
 

@@ -358,7 +358,11 @@ def test_headline_asset_checks(env):
     assert edges.passed and edges.metadata["wrong_fractional_weights"].value == 0
     mats = {m.asset_key.to_user_string(): m for m in result.asset_materializations_for_node("headlines")}
     meta = mats["headlines"].metadata
-    assert meta["us_cn_papers"].value == 1 and meta["snapshot"].value == 1
+    assert meta["us_cn_papers"].value == 1 and meta["snapshot"].value == "snapshot 1"
+    # What identifies the materialisation is text, which the UI does not plot by partition; the measures are numbers.
+    assert meta["changed_numbers"].value == "first snapshot: nothing to compare with"
+    assert {type(meta[k]).__name__ for k in ("snapshot", "changed_numbers")} == {"TextMetadataValue"}
+    assert type(meta["us_cn_papers"]).__name__ == "IntMetadataValue"
     report = result.asset_materializations_for_node("venue_year_report")[0].metadata
     assert report["chart_country_network"].value.startswith("![country collaboration network](data:image/png;base64,")
 

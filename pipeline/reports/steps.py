@@ -15,7 +15,7 @@ from ..countries import counting
 from ..models import Check, FilePath, Markdown, Outcome, Png, Share, utcnow
 from ..partitions import PartitionKey
 from ..sources.base import paper_identity
-from ..text import markdown_table, preview
+from ..text import markdown_table, plural, preview
 from . import charts, queries, render
 from . import diff as df
 from . import headlines as hl
@@ -109,8 +109,11 @@ def headlines(store, pk: PartitionKey, placement: str, run_id: str, log: Callabl
         "headline": Markdown(markdown_table(hl.headline_table(rows, order), len(hl.NUMBERS))),
         "chart_intervals": Png(charts.intervals(cn.reset_index(), f"{pk.key}, placement {placement}"),
                                "headline numbers with their intervals"),
-        "snapshot": snapshot,
-        "changed_numbers": changed,
+        # Which snapshot and what changed identify this materialisation: text, so the UI does not
+        # plot them by partition as it plots the measures above.
+        "snapshot": f"snapshot {snapshot}",
+        "changed_numbers": (f"{plural(changed, 'number')} changed since snapshot {last}" if previous is not None
+                            else "first snapshot: nothing to compare with"),
         "changes_since_previous": changes,
     }, checks=[
         Check(COVERAGE_CHECK, coverage is not None and coverage >= MIN_COVERAGE, severity="warn", metadata={
