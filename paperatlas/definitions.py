@@ -13,6 +13,7 @@ from dagster import Definitions, colored_console_logger
 
 from .assets import affiliations, automation, countries, mentions, pdfs, reference, reports, sources, studies
 from .pipeline.config import Settings, is_set, load_settings
+from .pipeline.extras import require
 from .pipeline.sources.plan import PlanError, load_plan
 from .progress import progress_logger
 from .resources.conventions import Conventions
@@ -60,7 +61,7 @@ def build_executor(settings: Settings):
     workers through the broker, for work spread over machines."""
     if settings.executor != "celery":
         return None
-    from dagster_celery import celery_executor
+    celery_executor = require("dagster_celery", "PAPERATLAS_EXECUTOR=celery").celery_executor
 
     # A URL set in the environment stays there (it may hold a password): the run's config names
     # the variable, not its value.

@@ -36,6 +36,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from . import extras
 from .store import SCHEMA, StoreError, Warehouse, columns_of
 
 RETRIES = 12  # commit conflicts on one write before it fails
@@ -50,8 +51,8 @@ def _require():
     try:
         import deltalake  # noqa: F401
         import pyarrow  # noqa: F401
-    except ImportError as exc:  # pragma: no cover - a declared extra
-        raise StoreError("PAPERATLAS_STORE=delta needs the deltalake package: pip install 'paperatlas[delta]'") from exc
+    except ImportError as exc:  # the scale extra's, not the core's
+        raise StoreError(extras.message(exc.name or "deltalake", "PAPERATLAS_STORE=delta")) from exc
 
 
 def arrow_type(sql_type: str):

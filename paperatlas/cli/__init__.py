@@ -90,11 +90,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def _unexpected(exc: Exception, settings: Settings) -> str:
     """One line for an error no command handled: the store, Dagster's storage, or a bug."""
+    from ..pipeline.extras import missing_extra
     from ..pipeline.models import root_cause, root_error
     from ..pipeline.store import StoreError
 
     if isinstance(exc, StoreError):
         return str(exc)
+    if extra := missing_extra(exc):  # a package of the scale extra, e.g. the PostgreSQL a dagster.yaml names
+        return extra
     root = root_cause(exc)
     if isinstance(root, OSError):
         return _os_problem(root, settings)

@@ -9,6 +9,7 @@ import re
 import sys
 
 from ..pipeline.config import Settings
+from ..pipeline.extras import require
 from . import common, execution
 from .common import CliError
 from .options import command
@@ -32,6 +33,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     if settings.executor != "celery":
         raise CliError("a worker serves PAPERATLAS_EXECUTOR=celery; set it (and PAPERATLAS_CELERY_BROKER) "
                        "here and where runs are started")
+    require("dagster_celery.cli", "paperatlas worker")  # else the worker would start only to fail
     if settings.store == "duckdb":
         print("paperatlas: warning: PAPERATLAS_STORE=duckdb: a worker on another machine cannot reach this store; "
               "use PAPERATLAS_STORE=delta for workers on several machines", file=sys.stderr)
