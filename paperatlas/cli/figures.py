@@ -154,12 +154,23 @@ def cmd_trend(args: argparse.Namespace, settings: Settings) -> int:
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
             tmp = out.with_name(out.name + ".tmp")
-            tmp.write_bytes(charts.us_cn_share_by_year(chart_frame(rows), args.venue.lower(), args.china_scope))
+            tmp.write_bytes(charts.us_cn_share_by_year(chart_frame(rows), args.venue.lower(), args.china_scope,
+                                                       _editions(settings)))
             os.replace(tmp, out)
         except OSError as exc:
             raise CliError(f"--out {out}: cannot write the chart ({exc.strerror or exc})") from exc
         print(f"chart written to {out}", file=sys.stderr)
     return 0
+
+
+def _editions(settings: Settings):
+    """(venue, year) -> whether the sources plan knows an edition that year (a trend chart does
+    not call a year without one missing), or None when the plan cannot be read."""
+    try:
+        plan = common.sources_plan(settings)
+    except CliError:
+        return None
+    return lambda venue, year: plan.venue(venue).has_edition(year)
 
 
 def cmd_papers(args: argparse.Namespace, settings: Settings) -> int:
@@ -256,12 +267,13 @@ def _parse_report(sub) -> None:
 def _parse_trend(sub) -> None:
     trend = command(
         sub, "trend", "US-CN papers per materialised year of a venue, with interval, shares and partners",
-        "One row per materialised year of VENUE (or 'all': every venue, summed per year): papers, US-CN "
-        "co-authored papers with their (low-high) interval, the papers unplaced authors could add (+N "
-        "unplaced) and share of all papers, the international share and the top partners of the --partners-of "
-        "countries. --json prints a list of objects with the keys year, papers, us_cn_papers, us_cn_papers_low, "
-        "us_cn_papers_high, us_cn_papers_unplaced, us_cn_share, international_share, "
-        "top_partners and more.",
+        "One row per materialised year of VENUE (or 'all': every venue, summed per year, with the venues "
+        "summed): papers, US-CN co-authored papers with their (low-high) interval, the papers unplaced authors "
+        "could add (+N unplaced) and share of all papers, the international share of papers with a country and "
+        "the top partners of the --partners-of countries. --json prints a list of objects with the keys year, "
+        "venues, papers, us_cn_papers, us_cn_papers_low, us_cn_papers_high, us_cn_papers_unplaced, us_cn_share "
+        "and us_cn_share_of (what it is of), international_share and international_share_of, top_partners and "
+        "more. --out draws one line per venue, none across a missing year.",
         ["paperatlas trend neurips",
          "paperatlas trend neurips --from 2010 --to 2018 --out neurips.png",
          "paperatlas trend all --placement coauthors --json"], cmd_trend)

@@ -2,13 +2,17 @@
 
 Each function takes plain tables and returns the PNG, so the same picture goes into the report
 folder, the HTML page and the Dagster UI. Output is deterministic: no timestamps in the PNG
-and a fixed layout for the network (countries on a circle, largest first).
+and a fixed layout for the network (countries on a circle, largest first). What the trend chart
+draws is computed first by plain functions (`trend_chart`),
+which the tests read instead of pixels.
 """
 
 from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -37,31 +41,162 @@ def _empty(plt, title: str, message: str) -> bytes:
     return _png(fig)
 
 
-def us_cn_share_by_year(trend: pd.DataFrame, venue: str, scope: str) -> bytes:
-    """Lines: the share of papers co-authored by US and CN authors, per year, for the venue and
-    for all venues materialised. `trend`: venue, year, papers, denominator, share."""
+@dataclass(frozen=True)
+class TrendSeries:
+    """One venue's line on the trend chart (venue `all`: every venue materialised, summed per year).
+    `values`, `low` and `high` are shares in percent (low/high: the interval's ends over the
+    same denominator; None where the interval is unknown); `segments` are the runs of years
+    with no missing year between them: a line and its band are drawn over each run alone."""
+    venue: str
+    label: str
+    years: tuple[int, ...]
+    values: tuple[float, ...]
+    low: tuple[float | None, ...]
+    high: tuple[float | None, ...]
+    papers: tuple[int, ...]
+    segments: tuple[tuple[int, ...], ...]
+    for_all: bool = False  # the only venue materialised: its line is also the line of all venues
+
+    def at(self, years: Sequence[int]) -> tuple[list[float], list[float | None], list[float | None]]:
+        """The values, lows and highs of the given years of this series."""
+        index = [self.years.index(y) for y in years]
+        return [self.values[i] for i in index], [self.low[i] for i in index], [self.high[i] for i in index]
+
+
+@dataclass(frozen=True)
+class TrendChart:
+    """Everything `us_cn_share_by_year` draws, computed without matplotlib: the series (the
+    emphasised venue last, drawn on top), the missing years inside the span (no series has
+    them: shaded, never crossed by a line), the y range and the count labels (x, y, text) of
+    `venue`'s points (or of the one series), placed inside that range."""
+    series: tuple[TrendSeries, ...]
+    gaps: tuple[tuple[int, int], ...]
+    xticks: tuple[int, ...]
+    ylim: tuple[float, float]
+    labels: tuple[tuple[int, float, str], ...]
+
+
+def _runs(years: Sequence[int], held: Callable[[int], bool]) -> tuple[tuple[int, ...], ...]:
+    """`years` (sorted) cut where a year between two of them is missing: a year `held` says the
+    venue had an edition in (by default every year)."""
+    runs: list[list[int]] = []
+    for year in years:
+        if runs and not any(held(y) for y in range(runs[-1][-1] + 1, year)):
+            runs[-1].append(year)
+        else:
+            runs.append([year])
+    return tuple(tuple(r) for r in runs)
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    columns = [c for c in ("year", "papers", "low", "high", "denominator") if c in a.columns and c in b.columns]
+    left = a[columns].sort_values("year").reset_index(drop=True)
+    right = b[columns].sort_values("year").reset_index(drop=True)
+    return len(left) == len(right) and bool((left.fillna(-1) == right.fillna(-1)).all().all())
+
+
+def trend_series(trend: pd.DataFrame, venue: str | None = None,
+                 held: Callable[[str, int], bool] | None = None) -> list[TrendSeries]:
+    """One series per venue of `trend` (venue, year, papers, low, high, denominator, share), the
+    venue `all` (every venue materialised, summed per year) first and `venue` last, the others
+    by name between. `all` is left out when it equals one venue in every year (only that venue
+    is materialised): its line would lie on the venue's and hide it; the venue's label says it
+    stands for all venues. `held(venue, year)`: whether the venue had an edition that year (a
+    year without one is not missing); by default every year counts."""
+    if trend.empty:
+        return []
+    frame = trend.dropna(subset=["share"])
+    names = sorted(set(frame["venue"]), key=lambda v: (v != "all", v == venue, v))
+    parts = {name: frame[frame["venue"] == name].sort_values("year") for name in names}
+    alone = None
+    if "all" in parts:
+        alone = next((name for name in names if name != "all" and _same(parts[name], parts["all"])), None)
+        if alone is not None:
+            names.remove("all")
+    out = []
+    for name in names:
+        part = parts[name]
+        base = part["denominator"].where(part["denominator"] > 0) if "denominator" in part else None
+
+        def pct(column: str) -> tuple[float | None, ...]:
+            if base is None or column not in part:
+                return tuple(None for _ in range(len(part)))
+            return tuple(None if v != v else float(v) for v in part[column] / base * 100)
+
+        years = tuple(int(y) for y in part["year"])
+        label = "all venues" if name == "all" else name
+        if name == alone:
+            label += " (all venues: the only one materialised)"
+        known = (lambda y, name=name: held(name, y)) if held and name != "all" else (lambda y: True)
+        out.append(TrendSeries(name, label, years, tuple(float(v) * 100 for v in part["share"]), pct("low"),
+                               pct("high"), tuple(int(n) for n in part["papers"]), _runs(years, known), name == alone))
+    return out
+
+
+def trend_chart(trend: pd.DataFrame, venue: str | None = None,
+                held: Callable[[str, int], bool] | None = None) -> TrendChart:
+    """The data of the trend chart: `trend_series`, the gaps, ticks, y range and labels."""
+    series = trend_series(trend, venue, held)
+    years = sorted({y for s in series for y in s.years})
+    missing = [y for y in range(years[0], years[-1] + 1) if not any(y in s.years for s in series)
+               and (held is None or any(s.venue == "all" or held(s.venue, y) for s in series))] if years else []
+    gaps: list[tuple[int, int]] = []
+    for year in missing:
+        if gaps and gaps[-1][1] == year - 1:
+            gaps[-1] = (gaps[-1][0], year)
+        else:
+            gaps.append((year, year))
+    top = max([v for s in series for v in (*s.values, *(h for h in s.high if h is not None))] or [0.0])
+    top = top or 1.0
+    pad = 0.05 * top  # a label sits this far above its point, and the frame this far above the highest label
+    named = [s for s in series if s.venue == venue or (venue == "all" and s.for_all)]
+    labelled = named[:1] or series[-1:]  # one series' counts: labels of several lines at a year would overlap
+    labels = tuple((y, v + pad, str(n)) for s in labelled for y, v, n in zip(s.years, s.values, s.papers))
+    highest = max([lab[1] for lab in labels] + [top])
+    ticks = tuple(range(years[0], years[-1] + 1)) if years and years[-1] - years[0] <= 20 else tuple(years)
+    return TrendChart(tuple(series), tuple(gaps), ticks, (0.0, highest + 3 * pad), labels)
+
+
+def us_cn_share_by_year(trend: pd.DataFrame, venue: str, scope: str,
+                        held: Callable[[str, int], bool] | None = None) -> bytes:
+    """Lines: the share of papers co-authored by US and CN authors, per year, one line per venue
+    of `trend` (venue, year, papers, low, high, denominator, share; `all`: every venue summed)
+    with its [low, high] interval shaded, `venue` on top. What is drawn is `trend_chart`'s: no
+    line or band crosses a missing year, and the count labels stay inside the frame."""
     plt = _pyplot()
     title = f"US-CN co-authored papers, share of all papers (China scope {scope})"
-    if trend.empty:
+    chart = trend_chart(trend, venue, held)
+    if not chart.series:
         return _empty(plt, title, "no venue-year materialised yet")
-    fig, ax = plt.subplots(figsize=(7, 3.4))
-    for name, style in ((venue, "-o"), ("all", "--s")):  # shaded: the [low, high] interval
-        part = trend[trend["venue"] == name].sort_values("year")
-        if part.empty:
-            continue
-        line = ax.plot(part["year"], part["share"] * 100, style, label="all venues" if name == "all" else name)
-        if {"low", "high"} <= set(part.columns) and len(part):  # the interval: every / some admissible reading
-            base = part["denominator"].where(part["denominator"] > 0)
-            ax.fill_between(part["year"], part["low"] / base * 100, part["high"] / base * 100, alpha=0.2,
-                            color=line[0].get_color(), linewidth=0)
-        for x, y, n in zip(part["year"], part["share"] * 100, part["papers"]):
-            ax.annotate(str(int(n)), (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    for first, last in chart.gaps:
+        ax.axvspan(first - 0.5, last + 0.5, color="#eee", linewidth=0, zorder=0)
+        ax.text((first + last) / 2, chart.ylim[0] + 0.02 * (chart.ylim[1] - chart.ylim[0]), "no data",
+                ha="center", va="bottom", fontsize=7, color="#888", clip_on=True)
+    for series in chart.series:
+        style = {"linestyle": "--", "marker": "s", "zorder": 2} if series.venue == "all" else \
+            {"linestyle": "-", "marker": "o", "zorder": 3 + (series.venue == venue)}
+        color = None
+        for run in series.segments:  # one line, one band per run of years without a missing one
+            values, low, high = series.at(run)
+            line = ax.plot(run, values, color=color, label=None if color else series.label, **style)
+            color = line[0].get_color()
+            if any(v is None for v in (*low, *high)):
+                continue
+            if len(run) > 1:
+                ax.fill_between(run, low, high, alpha=0.2, color=color, linewidth=0)
+            else:  # a year alone: its interval as a bar
+                ax.vlines(run, low, high, color=color, alpha=0.4, linewidth=4)
+    for x, y, text in chart.labels:
+        ax.text(x, y, text, ha="center", va="bottom", fontsize=8, clip_on=True)
     ax.set_ylabel("% of papers")
-    ax.set_xlabel("year")
-    ax.set_xticks(sorted(trend["year"].unique()))
-    ax.set_ylim(bottom=0)
+    ax.set_xlabel("year (labels: papers)")
+    ax.set_xticks(list(chart.xticks))
+    ax.set_xlim(chart.xticks[0] - 0.5, chart.xticks[-1] + 0.5)
+    ax.set_ylim(*chart.ylim)
     ax.set_title(title)
-    ax.legend(frameon=False)
+    ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=min(4, len(chart.series)),
+              fontsize=8)
     ax.grid(alpha=0.3)
     return _png(fig)
 

@@ -22,12 +22,15 @@ from typing import Any
 import pandas as pd
 
 from ..conventions import CHINA_SCOPE, CHINA_SCOPES, DEFAULT_PLACEMENT, PLACEMENT, ConventionError
+from ..countries.groups import country_name
 from ..models import missing
 from . import queries
 from .headlines import interval
 
 ALL = "all"
 DEFAULT_PARTNERS_OF = ("US", "CN")
+# What each share of a row is of (the `*_of` convention: each `X_share` has its `X_share_of`).
+SHARE_OF = {"us_cn_share": "papers", "international_share": "papers with a country"}
 NUMBERS = ("papers_with_country", "international", "us_cn")  # read from headline_numbers
 
 
@@ -108,15 +111,18 @@ def trend_rows(store, venue: str, start: int | None = None, end: int | None = No
         papers = int(group["papers"].sum())
         us_cn, intl, placed = total["us_cn"], total["international"], total["papers_with_country"]
         rows.append({
-            "venue": venue, "year": int(year), "partitions": len(keys), "papers": papers,
+            "venue": venue, "venues": sorted(set(group["venue"])), "year": int(year), "partitions": len(keys),
+            "papers": papers,
             "papers_with_country": placed[0] if placed else None,
             "us_cn_papers": us_cn[0] if us_cn else None,
             "us_cn_papers_low": us_cn[1] if us_cn else None,
             "us_cn_papers_high": us_cn[2] if us_cn else None,
             "us_cn_papers_unplaced": us_cn[3] if us_cn else None,
             "us_cn_share": (us_cn[0] / papers if papers else 0.0) if us_cn else None,
+            "us_cn_share_of": SHARE_OF["us_cn_share"],
             "international_papers": intl[0] if intl else None,
             "international_share": (intl[0] / placed[0] if placed[0] else None) if intl and placed else None,
+            "international_share_of": SHARE_OF["international_share"],
             "top_partners": {c: [{"country": p, "papers": n} for p, n in
                                  sorted(partners[c].items(), key=lambda kv: (-kv[1], kv[0]))[:top]]
                              for c in partners_of},
@@ -130,33 +136,61 @@ def _pct(value: Any) -> str:
 
 
 def _partners(top: Mapping[str, list[dict]]) -> str:
-    return " · ".join(f"{c}: " + (", ".join(f"{p['country']} {p['papers']}" for p in ps) or "–")
-                      for c, ps in top.items())
+    """Each country's top partners by name: "United States: Israel 8, Canada 6 · China: …"."""
+    return " · ".join(f"{country_name(c)}: " + (", ".join(f"{country_name(p['country'])} {p['papers']}" for p in ps)
+                                               or "–") for c, ps in top.items())
 
 
 def format_text(rows: Sequence[Mapping[str, Any]]) -> str:
-    """A table: year, papers, US–CN with its interval and the papers its unplaced authors could
-    add, its share of all papers, the international share of papers with a country, and the
-    top partners."""
+    """A table: year (and, for `all`, the venues summed that year), papers, US–CN with its
+    interval and the papers its unplaced authors could add, its share of all papers, the
+    international share of papers with a country, and the top partners, countries by name."""
     if not rows:
         return ""
     first = rows[0]
-    lines = [f"{first['venue']}: US–CN co-authored papers per year (placement {first['placement']}, "
+    across = first["venue"] == ALL
+    where = "all venues materialised (summed)" if across else first["venue"]
+    names = [", ".join(r.get("venues") or [r["venue"]]) for r in rows]
+    width = max(len("venues"), *map(len, names))
+    venues = f"{'venues':<{width}}  " if across else ""
+    lines = [f"{where}: US–CN co-authored papers per year (placement {first['placement']}, "
              f"China scope {first['china_scope']})",
-             f"{'year':>4}  {'papers':>6}  {'US–CN (low–high, +unplaced)':>27}  {'share':>6}  {'intl':>6}  "
-             "top partners"]
-    for r in rows:
+             f"{'year':>4}  {venues}{'papers':>6}  {'US–CN (low–high, +unplaced)':>27}  {'US–CN % of papers':>17}  "
+             f"{'intl % of papers with a country':>31}  top partners"]
+    for r, name in zip(rows, names):
         count = "–" if r["us_cn_papers"] is None else interval(r["us_cn_papers"], r["us_cn_papers_low"],
                                                                r["us_cn_papers_high"], r["us_cn_papers_unplaced"])
-        lines.append(f"{r['year']:>4}  {r['papers']:>6}  {count:>27}  {_pct(r['us_cn_share']):>6}  "
-                     f"{_pct(r['international_share']):>6}  {_partners(r['top_partners'])}")
+        venues = f"{name:<{width}}  " if across else ""
+        lines.append(f"{r['year']:>4}  {venues}{r['papers']:>6}  {count:>27}  {_pct(r['us_cn_share']):>17}  "
+                     f"{_pct(r['international_share']):>31}  {_partners(r['top_partners'])}")
     if any(r["us_cn_papers"] is None for r in rows):
         lines.append("– : the venue-year's headline was stored before placements existed; run it again")
-    lines.append("share: of all papers (as WIRED reports it); intl: papers with two or more countries, of papers "
-                 "with a country; (low–high): the count under every / some admissible reading of uncertain rows; "
-                 "+unplaced: papers outside it that would enter if their unplaced authors were in the missing "
-                 "country (left out for a year stored before this bound existed)")
+    lines.append("US–CN %: of all papers (as WIRED reports it); intl %: papers with two or more countries, of the "
+                 "papers with a country; (low–high): the count under every / some admissible reading of uncertain "
+                 "rows, shown when they differ; +unplaced: papers outside it that would enter if their unplaced "
+                 "authors were in the missing country (left out for a year stored before this bound existed)"
+                 + ("; venues: the venues materialised that year, whose papers are summed" if across else ""))
     return "\n".join(lines)
+
+
+def report_trend(yearly: pd.DataFrame, stored: pd.DataFrame, venue: str, scope: str) -> pd.DataFrame:
+    """The report's US–CN trend from `counting.yearly_headlines` (`yearly`, one placement) of the
+    stored rows it was summed from (`stored`: partition_key, venue, year): the venue's years,
+    then those of all venues (`all`), each with `venues` (the venues summed that year) and
+    `share_of` (what the share is of). The `all` rows are left out when, in every year, they count
+    the venue's papers alone (no other venue is materialised in its years): they would repeat
+    the venue's rows, and the chart would draw the same line twice."""
+    columns = ["venue", "year", "venues", "papers", "low", "high", "unplaced", "denominator", "share", "share_of"]
+    rows = yearly[(yearly["number"] == "us_cn") & (yearly["china_scope"] == scope)
+                  & yearly["venue"].isin([venue, ALL])]
+    named = stored.drop_duplicates(["partition_key"]).groupby("year")["venue"].agg(lambda v: ", ".join(sorted(set(v))))
+    rows = rows.assign(venues=[venue if v != ALL else named.get(y, "") for v, y in zip(rows["venue"], rows["year"])],
+                       share_of=SHARE_OF["us_cn_share"])
+    others = rows[(rows["venue"] == ALL) & (rows["venues"] != venue)]
+    if others.empty:
+        rows = rows[rows["venue"] != ALL]
+    order = rows["venue"].map({venue: 0, ALL: 1})
+    return rows.assign(_order=order).sort_values(["_order", "year"], kind="stable")[columns].reset_index(drop=True)
 
 
 def chart_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:

@@ -42,6 +42,7 @@ from .headlines import (
     low_confidence_counts,
 )
 from .review import build_review, precision
+from .trend import report_trend
 
 # The columns of a headline number, in the order `headline_rows` writes them.
 NUMBER_COLUMNS = ["partition_key", "venue", "year", "placement", "china_scope", "number", "label", "papers", "low",
@@ -223,10 +224,7 @@ def build_report(store, key: str, scope: str = "cn", top: int = 10, seed: int = 
     is_part = stored["partition_key"].str.contains(PART_KEY_RE, regex=True)
     everything = stored[(row_scope != pk.scope) & ~is_part & (stored["placement"] == placement)]
     everything = pd.concat([everything, mine], ignore_index=True) if len(everything) else mine
-    yearly = counting.yearly_headlines(everything)
-    trend = yearly[(yearly["number"] == "us_cn") & (yearly["china_scope"] == scope)
-                   & yearly["venue"].isin([pk.venue, "all"])][["venue", "year", "papers", "low", "high", "unplaced",
-                                                               "denominator", "share"]]
+    trend = report_trend(counting.yearly_headlines(everything), everything, pk.venue, scope)
     wired = []
     for term in WIRED_TERMS:
         row = {"term": term}
