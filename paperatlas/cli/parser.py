@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import argparse
 
-from . import countries, figures, files, institutions, review, run, sources, store, studies, ui
+from . import compare, countries, figures, files, institutions, review, run, sources, store, studies, ui
 from .options import TOP_DESCRIPTION, TOP_EPILOG, _Help, _help_home
 
 # Each group module's parsers by command name (run.PARSERS ...), and the order of the help.
-GROUPS = (run, figures, institutions, studies, countries, review, sources, store, files, ui)
-ORDER = ("run", "add-folder", "report", "trend", "study", "country", "ranking", "papers", "explain", "institutions",
-         "diff", "review", "sources", "errors", "snapshot-index", "store", "partitions", "resolve", "extract-pdf",
-         "mentions", "ui", "worker")
+GROUPS = (run, figures, compare, institutions, studies, countries, review, sources, store, files, ui)
+ORDER = ("run", "add-folder", "report", "trend", "compare", "study", "country", "ranking", "papers", "explain",
+         "institutions", "diff", "review", "sources", "errors", "snapshot-index", "store", "partitions", "resolve",
+         "extract-pdf", "mentions", "ui", "worker")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,8 +2,8 @@
 
 Each function takes plain tables and returns the PNG, so the same picture goes into the report
 folder, the HTML page and the Dagster UI. Output is deterministic: no timestamps in the PNG
-and a fixed layout for the network (countries on a circle, largest first). What the trend chart
-draws is computed first by plain functions (`trend_chart`),
+and a fixed layout for the network (countries on a circle, largest first). What the trend and
+comparison charts draw is computed first by plain functions (`trend_chart`, `compare_chart`),
 which the tests read instead of pixels.
 """
 
@@ -198,6 +198,68 @@ def us_cn_share_by_year(trend: pd.DataFrame, venue: str, scope: str,
     ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=min(4, len(chart.series)),
               fontsize=8)
     ax.grid(alpha=0.3)
+    return _png(fig)
+
+
+@dataclass(frozen=True)
+class CompareChart:
+    """What `compare_shares` draws, in percent of each item's denominator: per item its share,
+    the interval's ends, how far its unplaced authors could take it (`reach`, None when
+    unknown), and the label above it; the y range holds every bar and label."""
+    items: tuple[str, ...]
+    values: tuple[float, ...]
+    low: tuple[float, ...]
+    high: tuple[float, ...]
+    reach: tuple[float | None, ...]
+    labels: tuple[tuple[int, float, str], ...]
+    ylim: tuple[float, float]
+
+
+def compare_chart(frame: pd.DataFrame) -> CompareChart:
+    """`frame`: item, papers, low, high, unplaced, denominator (one row per item)."""
+    from .headlines import interval
+
+    def pct(counts) -> list[float]:
+        return [float(n) / d * 100 if d else 0.0 for n, d in zip(counts, frame["denominator"])]
+
+    values, low, high = pct(frame["papers"]), pct(frame["low"]), pct(frame["high"])
+    more = [None if u is None or u != u else h + u for h, u in zip(frame["high"], frame["unplaced"])]
+    reach = [None if m is None else v for m, v in zip(more, pct([m or 0 for m in more]))]
+    top = max([*values, *high, *(r for r in reach if r is not None)] or [0.0]) or 1.0
+    pad = 0.05 * top
+    labels = [(i, max(h, r or 0.0) + pad, interval(n, lo, hi, u))
+              for i, (h, r, n, lo, hi, u) in enumerate(zip(high, reach, frame["papers"], frame["low"], frame["high"],
+                                                            frame["unplaced"]))]
+    highest = max([lab[1] for lab in labels] + [top])
+    return CompareChart(tuple(frame["item"]), tuple(values), tuple(low), tuple(high), tuple(reach), tuple(labels),
+                        (0.0, highest + 3 * pad))
+
+
+def compare_shares(frame: pd.DataFrame, title: str, ylabel: str) -> bytes:
+    """Points with error bars, one per item: a number's share with its interval and, dotted past
+    the bar, what the unplaced authors could add; the count above each (`compare_chart`)."""
+    plt = _pyplot()
+    chart = compare_chart(frame)
+    if not chart.items:
+        return _empty(plt, title, "nothing to compare")
+    fig, ax = plt.subplots(figsize=(max(4.5, 1.6 * len(chart.items) + 1.5), 3.4))
+    x = list(range(len(chart.items)))
+    ax.errorbar(x, chart.values, yerr=[[v - lo for v, lo in zip(chart.values, chart.low)],
+                                       [h - v for v, h in zip(chart.values, chart.high)]],
+                fmt="o", capsize=5, color="#4a7ab5")
+    for i, (h, r) in enumerate(zip(chart.high, chart.reach)):
+        if r is not None and r > h:
+            ax.plot([i, i], [h, r], linestyle=":", color="grey")
+    for i, y, text in chart.labels:
+        ax.text(i, y, text, ha="center", va="bottom", fontsize=8, clip_on=True)
+    ax.set_xticks(x)
+    ax.set_xticklabels(chart.items)
+    ax.set_xlim(-0.6, len(x) - 0.4)
+    ax.set_ylim(*chart.ylim)
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel("bar: low\u2013high over the readings of uncertain rows; dotted: + unplaced authors", fontsize=8)
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3, axis="y")
     return _png(fig)
 
 
