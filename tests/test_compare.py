@@ -184,8 +184,8 @@ def test_compare_and_the_trend_on_two_venues(two_venues, capsys, tmp_path):
     assert [(r["venue"], r["year"]) for r in trend] == [("alphaconf", 2017), ("alphaconf", 2019)]
     assert all(r["share_of"] == "papers" for r in trend)
     code, _, err = run(capsys, "compare", "alphaconf-2017", "betaconf-2019")
-    assert code == 2 and err == "paperatlas: betaconf-2019 is not materialised yet; run `paperatlas run betaconf-2019` " \
-                                "first\n"
+    assert code == 2 and err == ("paperatlas: betaconf-2019 is not materialised yet; "
+                                 "run `paperatlas run betaconf-2019` first\n")
     code, _, err = run(capsys, "compare", "betaconf")
     assert code == 2 and err.count("\n") == 1 and "no year of betaconf is materialised" in err
     code, _, err = run(capsys, "compare", "alpha conf!")
@@ -217,6 +217,11 @@ def test_compare_and_the_trend_on_two_venues(two_venues, capsys, tmp_path):
     assert whole["us_cn"]["share"] == pytest.approx(whole["us_cn"]["papers"] / 5)
     assert {r["number"] for r in result["rows"]} >= {"papers", "papers_with_country", "international", "us", "cn",
                                                      "us_cn"}
+    _, out, _ = run(capsys, "compare", "all", "--json")
+    (every,) = json.loads(out)["items"]
+    assert every["venue_years"] == ["alphaconf-2017", "alphaconf-2019", "betaconf-2019"]
+    assert every["numbers"]["papers"]["papers"] == 8
+    assert every["numbers"]["us_cn"]["papers"] == whole["us_cn"]["papers"] + 1
 
     code, out, err = run(capsys, "compare", "alphaconf-2017", "betaconf-2019", "alphaconf", "--out",
                          str(tmp_path / "cmp"))

@@ -74,18 +74,19 @@ def _parse_compare(sub) -> None:
     parser = command(
         sub, "compare", "venue-years or whole venues side by side, one column each, with a chart",
         "One column per ITEM: a venue-year (neurips-2016), a whole venue (neurips: its materialised years "
-        "summed) or a range (neurips-2010..2018, neurips-*: one column per materialised year). The rows are the "
-        "report's headline numbers: papers, with affiliation data, with a country, international, US, China, "
-        "US-China (and papers naming a term in the title or abstract, when any item has one), each cell "
-        "'papers (low-high, +unplaced) share', the interval only where something is uncertain, and each share "
-        "names its denominator. --out DIR writes compare.png (the US-China share of each item with its "
-        "interval), compare.csv and compare.json.",
+        "summed), all (every materialised venue-year summed) or a range (neurips-2010..2018, neurips-*: one "
+        "column per materialised year). The rows are the report's headline numbers: papers, with affiliation "
+        "data, with a country, international, US, China, US-China (and papers naming a term in the title or "
+        "abstract, when any item has one), each cell 'papers (low-high, +unplaced) share', the interval only "
+        "where something is uncertain, and each share names its denominator. --out DIR writes compare.png (the "
+        "US-China share of each item with its interval), compare.csv and compare.json.",
         ["paperatlas compare neurips-2016 icml-2021",
          "paperatlas compare neurips neurips-2016 --json",
          "paperatlas compare neurips-2010..2016 --out compare-neurips"], cmd_compare)
     parser.add_argument("items", nargs="+", metavar="ITEM",
                         help="a materialised venue-year (neurips-2016), a venue (neurips: its materialised years "
-                             "summed), or a range / venue-* (one column per materialised year)")
+                             "summed), all (every venue-year summed), or a range / venue-* (one column per "
+                             "materialised year)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--out", metavar="DIR", default=None,
                         help="also write compare.png, compare.csv and compare.json to DIR (created if needed; "

@@ -1,11 +1,11 @@
 """Venue-years or whole venues side by side, as `paperatlas compare` prints them.
 
-Each item is a venue-year (`neurips-2016`) or a whole venue (`neurips`: every materialised year of
-it, summed). Each gets one column, with the same rows as the report's headline numbers (papers,
-with affiliation data, with a country, international, US, China, US–China, and the papers naming
-a term in the title or abstract when any item has one: the full-text counts need PDFs read,
-which `paperatlas report` says), read from the stored `headline_numbers` under one placement and China
-scope, never counted again.
+Each item is a venue-year (`neurips-2016`), a whole venue (`neurips`: every materialised year of
+it, summed) or `all` (every materialised venue-year, summed). Each gets one column, with the
+same rows as the report's headline numbers (papers, with affiliation data, with a country,
+international, US, China, US–China, and the papers naming a term in the title or abstract when
+any item has one: the full-text counts need PDFs read, which `paperatlas report` says), read
+from the stored `headline_numbers` under one placement and China scope, never counted again.
 
 A whole venue's cells are sums over its venue-years. That is exact, not only a bound: a paper
 belongs to one venue-year, so the venue-years hold disjoint papers, and every figure counts
@@ -38,6 +38,7 @@ from .headlines import BY_ID, NUMBER_IDS, TERM_NAMES, interval
 COUNTRY_IDS = [n.id for n in COUNTRY_NUMBERS]
 VENUE_RE = re.compile(r"[a-z][a-z0-9]*")  # a venue name as partition keys spell it
 CHART_NUMBER = "us_cn"
+ALL = "all"  # every materialised venue-year, summed
 
 
 class CompareError(ValueError):
@@ -62,6 +63,8 @@ class Item:
         """How a person reads the column: "neurips 2016", "neurips (3 years)"."""
         if not self.whole_venue:
             return f"{self.venue} {self.years[0]}"
+        if self.venue == ALL:
+            return f"all venues ({len(self.keys)} venue-year{'s' if len(self.keys) > 1 else ''})"
         return f"{self.venue} ({len(self.years)} year{'s' if len(self.years) > 1 else ''})"
 
 
@@ -159,6 +162,13 @@ def resolve_items(raw: Sequence[str], materialised: Sequence[str],
             continue
         if not VENUE_RE.fullmatch(name):
             raise CompareError(f"{text!r} is neither a venue-year ('neurips-2016') nor a venue ('neurips')")
+        if name == ALL:
+            every = sorted(materialised, key=lambda k: (parse_partition_key(k).year, k))
+            if not every:
+                raise CompareError("no venue-year is materialised (`paperatlas run VENUE-YEAR` adds one)")
+            items.setdefault(ALL, Item(ALL, ALL, tuple(every), tuple(sorted({y for ys in done.values() for y in ys})),
+                                       True))
+            continue
         venue = VENUE_ALIASES.get(name, name)
         years = sorted(done.get(venue, []))
         split = re.fullmatch(r"([a-z][a-z0-9]*?)(\d{4})", venue)
@@ -261,7 +271,8 @@ def format_text(result: Comparison) -> str:
              *map(line, body), "", NOTE]
     venues = [i for i in items if i.whole_venue]
     for item in venues:
-        lines.append(f"{item.label}: {', '.join(map(str, item.years))}, summed")
+        summed = item.keys if item.venue == ALL else item.years
+        lines.append(f"{item.label}: {', '.join(map(str, summed))}, summed")
     if venues:
         lines.append(SUMS)
     return "\n".join(lines)
