@@ -15,7 +15,7 @@ from typing import Any
 from ...text import clip, md_text
 from .compare import fmt, ours_text, published_text
 from .evaluate import ClaimResult, StudyResult
-from .scope import span
+from .scope import span, year_span
 
 SHARE_NOTE = ("ours: our figure with its interval (low–high: under every / some admissible reading of uncertain "
               "rows) and the papers authors nobody can place could add (+N unplaced).")
@@ -82,6 +82,84 @@ def _series(c: ClaimResult) -> str:
     if c.claim.measure == "share":
         return " · ".join(f"{p['year']} {fmt(p.get('share'), 'share')}" for p in rows)
     return " · ".join(f"{p['year']} {p['papers']:,}" for p in rows)
+
+
+def _venue_years(c: ClaimResult) -> str:
+    """Where ours stands in words: "NeurIPS 2010, 2011 and 2016"; the claim's span of keys when
+    the venues by year are not known."""
+    from ...sources.plan import load_plan
+
+    by_venue: dict[str, list[int]] = {}
+    for year, venues in sorted(c.venues_by_year.items()):
+        for venue in venues:
+            by_venue.setdefault(venue, []).append(year)
+    if not by_venue:
+        return c.scope
+    try:
+        plan = load_plan()
+    except Exception:  # a plan that cannot be read must not stop the page
+        plan = None
+
+    def name(venue: str) -> str:
+        try:
+            return plan.venue(venue).name
+        except Exception:
+            return venue.upper()
+
+    def years(ys: list[int]) -> str:
+        runs = year_span(ys).replace("..", "–").split(", ")
+        return runs[0] if len(runs) == 1 else ", ".join(runs[:-1]) + " and " + runs[-1]
+
+    return "; ".join(f"{name(venue)} {years(ys)}" for venue, ys in by_venue.items())
+
+
+def _ours_words(c: ClaimResult) -> tuple[str, str]:
+    """Ours in words, as the first paragraph states it: the count of its denominator; then its
+    interval and what unplaced authors could add, each only when it says something."""
+    measure = c.claim.measure
+    if measure == "list":  # countries by name (a tool's name as it is)
+        import pycountry
+
+        names = [getattr(pycountry.countries.get(alpha_2=v) if len(v) == 2 else None, "name", v) for v in c.ours]
+        return ", ".join(names) or "none", ""
+    rows_ = [p for p in c.per_year if p.get("papers") is not None and p.get("denominator")]
+    if measure == "count" and c.denominator:
+        text = f"{c.ours:,} of {c.denominator:,} papers ({c.ours / c.denominator:.1%})"
+    elif measure == "share" and rows_ and abs(sum(p["papers"] for p in rows_)
+                                              / sum(p["denominator"] for p in rows_) - c.ours) < 1e-9:
+        text = f"{sum(p['papers'] for p in rows_):,} of {sum(p['denominator'] for p in rows_):,} papers ({c.ours:.1%})"
+    else:
+        text = fmt(c.ours, measure)
+    low, high, more = fmt(c.low, measure), fmt(c.high, measure), ""
+    if c.low is not None and c.high is not None and low != high:
+        more += f"; {low} to {high} depending on how uncertain affiliations are read"
+    if c.unplaced:
+        more += f"; up to {fmt(c.unplaced, measure)} more by authors no evidence places"
+    return text, more
+
+
+def headline(r: StudyResult) -> str:
+    """The study's result in one plain sentence or two, the page's first paragraph: the first claim
+    ours can be compared on, the published figure beside ours, and how many claims are compared.
+    An interval is given only where it is not one number."""
+    compared = [c for c in r.claims if c.ours is not None]
+    n = len(r.claims)
+    if not compared:
+        missing = sorted({y for c in r.claims for y in c.missing_years})
+        need = f" (years {year_span(missing).replace('..', '–')})" if missing else ""
+        return (f"None of the {n} claims can be compared yet: ours needs venue-years not materialised here{need}.")
+    c = next((c for c in compared if c.claim.measure in ("count", "share")), compared[0])
+    who = c.claim.source or r.study.source.get("name") or "the study"
+    ours, more = _ours_words(c)
+    sentence = (f"{c.claim.claim.rstrip('.')}: {who} published {published_text(c.claim)}; "
+                f"we count {ours} in {_venue_years(c)}")
+    if c.direction and c.claim.direction and c.direction != "too few years":
+        sentence += f", {c.direction} over {len(c.years)} years"
+    sentence += more
+    rest = (f"all {n} claims are compared below." if len(compared) == n else
+            f"{len(compared)} of the {n} claims {'is' if len(compared) == 1 else 'are'} compared here; "
+            "the others need venue-years not materialised.")
+    return f"{sentence}. {rest[0].upper()}{rest[1:]}"
 
 
 def rows(r: StudyResult) -> list[dict[str, str]]:
@@ -154,7 +232,7 @@ def render_markdown(r: StudyResult, charts: Mapping[str, str] | None = None,
                     reports: Mapping[str, str] | None = None) -> str:
     """study.md: `charts` maps a claim id to its chart file, `reports` a venue-year to its folder."""
     s = r.study
-    out = [f"# {md_text(s.title)}", "", *[f"- {md_text(line)}" for line in _header(r)[1:]], ""]
+    out = [f"# {md_text(s.title)}", "", md_text(headline(r)), "", *[f"- {md_text(line)}" for line in _header(r)[1:]], ""]
     if s.about:
         out += [md_text(s.about), ""]
     out += ["## Claims", "", _md_table(rows(r)), "", md_text(SHARE_NOTE), ""]
@@ -182,7 +260,8 @@ def render_html(r: StudyResult, charts: Mapping[str, bytes] | None = None,
     head = "".join(f"<li>{e(line)}</li>" for line in _header(r)[1:])
     cols = ["claim", "published", "ours", "stands on", "on", "institutions", "difference", "why it may differ"]
     body = "".join("<tr>" + "".join(f"<td>{e(row[k])}</td>" for k in cols) + "</tr>" for row in rows(r))
-    table = f"<table><thead><tr>{''.join(f'<th>{e(k)}</th>' for k in cols)}</tr></thead><tbody>{body}</tbody></table>"
+    heads = "".join(f"<th>{e(k)}</th>" for k in cols)
+    table = f"<div class=\"scroll\"><table><thead><tr>{heads}</tr></thead><tbody>{body}</tbody></table></div>"
     figures = "".join(
         f'<figure><img alt="{e(c.claim.claim, quote=True)}" src="data:image/png;base64,'
         f'{base64.b64encode(charts[c.claim.id]).decode()}"><figcaption>{e(c.claim.claim)}</figcaption></figure>'
@@ -194,9 +273,12 @@ def render_html(r: StudyResult, charts: Mapping[str, bytes] | None = None,
     style = ("body{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem;line-height:1.4}"
              "table{border-collapse:collapse;font-size:.9rem}td,th{border:1px solid #ccc;padding:.3rem .5rem;"
              "vertical-align:top;text-align:left}th{background:#f3f3f3}figure{margin:1.5rem 0}"
-             "@media print{a{color:inherit}}")
-    return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{e(s.title)}</title>"
-            f"<style>{style}</style></head><body><h1>{e(s.title)}</h1>"
+             "p.headline{font-size:1.15rem;line-height:1.45}.scroll{overflow-x:auto;max-width:100%}"
+             "img{max-width:100%;height:auto}li{overflow-wrap:anywhere}"
+             "@media print{a{color:inherit}.scroll{overflow:visible}}")
+    return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{e(s.title)}</title>"
+            f"<style>{style}</style></head><body><h1>{e(s.title)}</h1><p class=\"headline\">{e(headline(r))}</p>"
             + (f"<p>Published: {source}</p>" if source else "") + f"<ul>{head}</ul>"
             + (f"<p>{e(s.about)}</p>" if s.about else "")
             + f"<h2>Claims</h2>{table}<p><small>{e(SHARE_NOTE)}</small></p>{figures}"
