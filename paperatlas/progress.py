@@ -6,17 +6,48 @@ Dagster hands a logger standard `logging` records. Those of a run carry their co
 record's `dagster_meta` field: the same field Dagster's public `json_console_logger` writes
 out, with the run's `DagsterEvent` (public) under `dagster_event`. Only public Dagster names
 are imported here.
+
+The lines go to a duplicate of the standard error taken before the runs (`keep_stderr`), not
+through file descriptor 2: while a run goes, Dagster's compute-log capture points descriptor 2
+at a file and copies it back to the terminal with `tail -F`, which reads once a second and is
+stopped when the run ends, so what a run wrote in its last second could be lost ("ok
+venue_year_report" missing from some runs; dagster-io/dagster#23336).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 
 from dagster import Field, logger
 
 META = "dagster_meta"  # the field json_console_logger prints for every record of a run
+_STDERR: list = []  # the duplicate of descriptor 2 that keep_stderr took, once per process
+
+
+def keep_stderr() -> None:
+    """Take a duplicate of the standard error's descriptor now, before a Dagster run captures
+    descriptor 2 (the command line calls it first thing, and each process `run --jobs` starts)."""
+    if _STDERR:
+        return
+    try:
+        _STDERR.append(os.fdopen(os.dup(2), "w", encoding=sys.stderr.encoding or "utf-8", errors="replace"))
+    except (OSError, AttributeError):  # no descriptor 2: lines go to sys.stderr as it is
+        pass
+
+
+def _stream():
+    """Where a line goes: the kept duplicate while sys.stderr is descriptor 2, else sys.stderr
+    as it is now (a test's capture, or a stream a caller put there)."""
+    stream = sys.stderr
+    try:
+        if _STDERR and stream.fileno() == 2:
+            return _STDERR[0]
+    except (AttributeError, OSError, ValueError):
+        pass
+    return stream
 
 
 def failure_reason(event) -> str:
@@ -67,10 +98,12 @@ class _ProgressHandler(logging.Handler):
             if data is not None and not data.passed:
                 line = f"  check failed: {data.asset_key.to_user_string()}.{data.check_name}"
         if line:
-            if self.label:  # "  neurips-2020-m01 > raw_papers": runs going at once stay apart
-                body = line.lstrip(" ")
+            body = line.lstrip(" ")
+            # "  neurips-2020-m01 > raw_papers": runs going at once stay apart (a message that
+            # starts with its key already says it once)
+            if self.label and not body.startswith(f"{self.label}:"):
                 line = f"{line[:len(line) - len(body)]}{self.label} {body}"
-            print(line, file=sys.stderr, flush=True)  # looked up now: tests swap stderr
+            print(line, file=_stream(), flush=True)  # looked up now: tests swap stderr
 
 
 @logger(config_schema={"label": Field(str, default_value="", description="shown before each step, for runs "

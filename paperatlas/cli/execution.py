@@ -28,6 +28,9 @@ def instance(settings: Settings):
     from dagster import DagsterInstance
     from filelock import FileLock
 
+    from ..progress import keep_stderr
+
+    keep_stderr()  # before any run captures descriptor 2 (paperatlas/progress.py)
     home = settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
     os.environ["DAGSTER_HOME"] = str(home)

@@ -158,9 +158,15 @@ def run_in_child(settings: Settings, run_config: dict, key: str, n: int, total: 
     except Exception as exc:  # noqa: BLE001 - one line in the summary, as for a failed run
         outcome = RunOutcome(False, f"{type(exc).__name__}: {exc}", ())
     execution.release_memory()  # this process takes the next key
+    ended(n, total, key, outcome, started)
+    return outcome
+
+
+def ended(n: int, total: int, key: str, outcome: RunOutcome, started: float) -> None:
+    """The `[n/N] ok|FAILED key (S s)` line that closes a venue-year's progress, one at a time
+    or several at once alike."""
     print(f"[{n}/{total}] {'ok' if outcome.success else 'FAILED'} {key} ({time.monotonic() - started:.1f}s)",
           file=sys.stderr, flush=True)
-    return outcome
 
 
 def largest_first(settings: Settings, keys: list[str], jobs: int) -> list[str]:
@@ -226,8 +232,10 @@ def run_partitions(settings: Settings, defs, instance, run_config: dict, keys: l
     if jobs <= 1:
         for n, key in enumerate(keys, start=1):
             print(f"[{n}/{len(keys)}] {key}", file=sys.stderr, flush=True)
+            started = time.monotonic()
             outcome = run_one(settings, defs, instance, run_config, key)
             execution.release_memory()
+            ended(n, len(keys), key, outcome, started)
             yield key, outcome
         return
     from concurrent.futures.process import BrokenProcessPool
