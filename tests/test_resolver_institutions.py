@@ -103,6 +103,22 @@ def test_a_parent_cycle_in_the_registry_ends(tmp_path):
     assert not index.is_within(index.org_of(a), index.org_of(rows[2]["ror_id"]))
 
 
+def test_a_university_is_its_own_top_level_parent():
+    """ROR gives Beijing Institute of Technology the ministry that runs it as parent, and UC
+    Berkeley the University of California System: the institutions table would name those. The
+    walk stops at a university; its sub-units still climb to it, and other organisations climb on."""
+    rows = [ror.flatten(record(r)) for r in INSTITUTION_ORGS[:3]]
+    university, ministry, lab = rows[0], rows[1], rows[2]
+    university["types"], ministry["types"], lab["types"] = ["education"], ["funder", "government"], ["facility"]
+    university["parents"], lab["parents"] = [ministry["ror_id"]], [university["ror_id"]]
+    index = ror.RorIndex.build(rows, "university")
+    assert index.ids[index.top_parent(index.org_of(university["ror_id"]))] == university["ror_id"]
+    assert index.ids[index.top_parent(index.org_of(lab["ror_id"]))] == university["ror_id"]
+    university["types"] = ["facility"]  # an institute of an academy climbs to the academy
+    index = ror.RorIndex.build(rows, "institute")
+    assert index.ids[index.top_parent(index.org_of(lab["ror_id"]))] == ministry["ror_id"]
+
+
 @pytest.fixture(scope="module")
 def partial_resolver(tmp_path_factory):
     dump = shared("ror", "ror-partial-v2.zip")

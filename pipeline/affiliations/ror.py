@@ -31,7 +31,7 @@ from urllib.parse import urlparse
 from .gazetteer import build_gazetteer, places_in_names
 from .names import english_forms, name_key
 
-INDEX_VERSION = "6"  # 6: parents (ROR `relationships`) and each organisation's top-level parent
+INDEX_VERSION = "7"  # 7: a university is its own top-level parent; 6: parents (ROR `relationships`) and each organisation's top-level parent
 US_ONLY_TLDS = {"edu", "gov", "mil"}
 ZENODO_CONCEPT_RECORD = "https://zenodo.org/api/records/6347574"
 
@@ -393,14 +393,23 @@ class RorIndex:
         return index
 
 
+# A university is counted as itself: ROR gives many a parent that runs or funds it rather than
+# contains it (a ministry over a university in China, a university system over a campus in the
+# US: "Ministry of Industry and Information Technology" for Beijing Institute of Technology,
+# "University of California System" for UC Berkeley). The walk to the top-level parent stops at
+# an organisation of this type. Its sub-units (institutes, hospitals, labs) still climb to it.
+OWN_TOP_TYPES = frozenset({"education"})
+
+
 def top_parent(index: RorIndex, org: int) -> int:
     """Follow the parents up to an organisation without one, taking at each step the first parent
-    in the organisation's own country, else the first listed. A cycle in the registry stops the
-    walk at the last organisation before it repeats."""
+    in the organisation's own country, else the first listed; stop at a university (OWN_TOP_TYPES:
+    it is its own top-level organisation). A cycle in the registry stops the walk at the last
+    organisation before it repeats."""
     seen = {org}
     cur = org
     while True:
-        ups = index.parents[cur]
+        ups = () if index.kinds and index.kinds[cur] in OWN_TOP_TYPES else index.parents[cur]
         if not ups:
             return cur
         same = [p for p in ups if index.countries[p] == index.countries[cur]]

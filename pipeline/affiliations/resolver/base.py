@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 
 from ..names import ABBREVIATIONS, DROP
 
-RESOLVER_VERSION = "7"  # 7: prose and ordinary-word names resolve to nothing; sub-units yield to the named parent; top-level parents; printed addresses; unconfirmed .edu
+RESOLVER_VERSION = "8"  # 8: a university is its own top-level parent (not its ministry or system); 7: prose and ordinary-word names resolve to nothing; sub-units yield to the named parent; top-level parents; printed addresses; unconfirmed .edu
 
 # Confidence of each rule: how often such a decision agreed with labelled data (docs/resolver.md).
 CONFIDENCE = {
