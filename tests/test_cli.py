@@ -35,7 +35,7 @@ def test_run_then_report(home, capsys):
     assert "TW" not in json.loads(out)["country_papers"]
 
     code, out, _ = run(capsys, "report", "neurips-2020")
-    assert code == 0 and "US-CN co-authored" in out
+    assert code == 0 and "US\u2013China co-authored papers" in out
 
     code, out, _ = run(capsys, "partitions")
     assert "neurips-2020\tmaterialised" in out
@@ -214,7 +214,7 @@ def test_placements_intervals_papers_and_explain(twinconf, capsys):
     _, out, _ = run(capsys, "report", "twinconf-2017", "--json", "--placement", "coauthors")
     assert json.loads(out)["us_cn_papers"] == 1
     _, out, _ = run(capsys, "report", "twinconf-2017")
-    assert "US\u2013CN 2 (1\u20132)" in out and "no PDFs read" in out
+    assert "US\u2013CN 2 (1\u20132)" in out and "No PDFs were read" in out
 
     code, out, _ = run(capsys, "papers", "twinconf-2017")
     assert code == 0

@@ -60,9 +60,22 @@ def iso_codes() -> dict[str, str]:
     return {**names, **EXTRA_CODES}
 
 
+# ISO's name -> the form a newspaper prints, where the two differ ("Russia", not "Russian
+# Federation"); the rest are pycountry's common names.
+READER_NAMES = {"RU": "Russia", "MO": "Macau", "TR": "Turkey", "CD": "DR Congo", "CG": "Republic of the Congo",
+                "SY": "Syria", "LA": "Laos", "MD": "Moldova", "TZ": "Tanzania", "VE": "Venezuela", "BN": "Brunei",
+                "PS": "Palestine", "KP": "North Korea", "FM": "Micronesia"}
+
+
 def country_name(code: str) -> str:
-    """The country's common name (`TW` Taiwan, `KR` South Korea), or the code when unknown."""
-    return iso_codes().get(code, code)
+    """The name a reader knows the country by (`TW` Taiwan, `KR` South Korea, `RU` Russia), or
+    the code when unknown: reports, tables and sentences show names; JSON and CSV keys keep codes."""
+    return READER_NAMES.get(code) or iso_codes().get(code, code)
+
+
+def pair_name(a: str, b: str, sep: str = "\u2013") -> str:
+    """"United States–China" for a pair of codes."""
+    return f"{country_name(a)}{sep}{country_name(b)}"
 
 
 def builtin_path() -> Path:

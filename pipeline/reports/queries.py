@@ -111,6 +111,30 @@ def inputs(store, key: str, con=None) -> dict[str, Any]:
         }
 
 
+def input_sources(store, key: str, con=None) -> dict[str, Any]:
+    """The inputs as a reader asks for them: each source of the venue-year (its records, papers,
+    where it read, when), the ROR registry (its file, records, when it was loaded) and when the
+    numbers were taken; dates as stored, so the same store gives the same report."""
+    with store.connection(con) as c:
+        reads = c.execute(f"SELECT source, sum(papers) AS papers, sum(records) AS records, min(first_ref) AS ref, "
+                          f"sum(errors) AS errors FROM source_reads WHERE {SCOPE_SQL} GROUP BY source "
+                          "ORDER BY min(priority), source", [key, key]).fetchall()
+        fetched = dict(c.execute(f"SELECT source, max(fetched_at) FROM raw_papers WHERE {SCOPE_SQL} GROUP BY source",
+                                 [key, key]).fetchall())
+        ror = c.execute("SELECT source, records, loaded_at FROM ror_registry").fetchall()
+        taken = c.execute("SELECT max(taken_at) FROM headline_snapshot_runs WHERE partition_key = ?", [key]).fetchall()
+
+    def day(value: Any) -> str | None:
+        return None if value is None else str(value)[:10]
+
+    return {
+        "sources": [{"source": s, "papers": p, "records": r, "read_from": ref, "errors": e, "fetched": day(fetched.get(s))}
+                    for s, p, r, ref, e in reads],
+        "ror": None if not ror else {"file": ror[0][0], "records": ror[0][1], "loaded": day(ror[0][2])},
+        "numbers_taken": day(taken[0][0]) if taken else None,
+    }
+
+
 # -- headline numbers --------------------------------------------------------------------------
 
 

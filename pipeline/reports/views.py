@@ -76,6 +76,8 @@ class Report:
     placement: str = DEFAULT_PLACEMENT
     pdfs_read: int = 0  # papers whose PDF text was read (full-text mentions stand on these)
     verdicts: dict[str, dict[str, Any]] = field(default_factory=dict)  # number -> reviewed precision
+    venue_name: str = ""  # as readers know it ("NeurIPS"); the venue key when no plan names it
+    sources: dict[str, Any] = field(default_factory=dict)  # queries.input_sources: sources, registry, dates
     _charts: dict[str, bytes] | None = None
 
     def row(self, number: str, scope: str | None = None, placement: str | None = None) -> dict[str, Any]:
@@ -110,6 +112,17 @@ class Report:
                 "partners": charts.top_partners(self.partners, top_countries, f"Top partners, {where}"),
             }
         return self._charts
+
+
+def venue_name(venue: str) -> str:
+    """The venue's name as readers know it ("NeurIPS"), from the built-in sources plan; the
+    upper-cased key for a venue the plan does not name."""
+    from ..sources.plan import load_plan
+
+    try:
+        return load_plan().venue(venue).name
+    except Exception:  # a plan that cannot be read must not stop a report
+        return venue.upper()
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -209,6 +222,7 @@ def build_report(store, key: str, scope: str = "cn", top: int = 10, seed: int = 
         verdicts = queries.verdicts(store, pk.key, con=con)
         mentions = queries.mentions_by_country(store, pk.key, con=con)
         used = queries.inputs(store, pk.key, con=con)
+        sources = queries.input_sources(store, pk.key, con=con)
     views = views_from(tables)
     numbers = stored_numbers(stored, pk.key, len(views))
     if threshold != LOW_CONFIDENCE:  # stored at the default threshold: these papers at another
@@ -239,7 +253,7 @@ def build_report(store, key: str, scope: str = "cn", top: int = 10, seed: int = 
         threshold=threshold, views=views, numbers=numbers, countries=tables["countries"], pairs=tables["pairs"],
         partners=tables["partners"], trend=trend.reset_index(drop=True), mentions=pd.DataFrame(wired),
         review=review, inputs=used, top=top, placement=placement, pdfs_read=pdfs_read,
-        verdicts=precision(views, verdicts, scope, placement),
+        verdicts=precision(views, verdicts, scope, placement), venue_name=venue_name(pk.venue), sources=sources,
     )
     report.tables = {
         "headline_numbers": numbers, "countries": tables["countries"], "pairs": tables["pairs"],

@@ -4,23 +4,29 @@ from __future__ import annotations
 
 from ...text import markdown_table
 from ..views import Report
+from .lead import input_lines, sentences
 from .sections import sections
+
+CHARTS_AFTER = {"Top country pairs": [("top pairs", "top_pairs"), ("network", "network")],
+                "Top partners": [("partners", "partners")],
+                "US\u2013China share by year": [("US-China share", "us_cn_share")]}
 
 
 def render_markdown(report: Report, image=None) -> str:
-    """Markdown; `image(name)` gives each chart's link (a file or a data: URI), None leaves them out."""
-    lines = [f"# {report.venue} {report.year}: who wrote the papers, and with whom",
-             f"China scope for countries, pairs and charts: **{report.scope}**; placement of multinationals named "
-             f"without a place: **{report.placement}**. Partition `{report.partition_key}`.", ""]
+    """Markdown; `image(name)` gives each chart's link (a file or a data: URI), None leaves them out.
+    It opens with the headline in words: the US–China sentence alone, then the others."""
+    said = sentences(report)
+    lines = [f"# {report.venue_name or report.venue} {report.year}: who wrote the papers, and with whom", "",
+             said[0], "", " ".join(said[1:]), ""]
     for title, frame, note in sections(report):
-        lines += [f"## {title}", "", markdown_table(frame, 40), "", f"_{note}_", ""]
-        if title == "Top country pairs" and image:
-            lines += [f"![top pairs]({image('top_pairs')})", "", f"![network]({image('network')})", ""]
-        if title == "Top partners" and image:
-            lines += [f"![partners]({image('partners')})", ""]
-        if title == "US-CN share by year" and image:
-            lines += [f"![US-CN share]({image('us_cn_share')})", ""]
-    lines += ["## Inputs", "", *[f"- {k}: `{v}`" for k, v in report.inputs.items()], ""]
+        lines += [f"## {title}", ""]
+        if len(frame):
+            lines += [markdown_table(frame, 40), ""]
+        lines += [f"_{note}_", ""]
+        for alt, name in CHARTS_AFTER.get(title, []) if image else []:
+            lines += [f"![{alt}]({image(name)})", ""]
+    lines += ["## Inputs", "", *[f"- {line}" for line in input_lines(report)], "",
+              "<details><summary>Digests and versions</summary>", "",
+              f"- partition: `{report.partition_key}`", *[f"- {k}: `{v}`" for k, v in report.inputs.items()], "",
+              "</details>", ""]
     return "\n".join(lines)
-
-

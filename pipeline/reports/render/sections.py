@@ -7,32 +7,46 @@ from typing import Any
 
 import pandas as pd
 
-from ...conventions import PLACEMENTS
+from ...countries.groups import country_name, pair_name
 from ...models import missing
-from ..headlines import headline_table, interval
+from ..institutions import institution_table
+from ..sentences import number_words
 from ..views import Report
+from .lead import convention_note, convention_table, mention_table, number_table
 
 
 def pct(x: Any) -> str:
     return "" if missing(x) else f"{x:.1%}"
 
 
+def _named(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """Country codes in `columns` given as names, for people."""
+    return frame.assign(**{c: frame[c].map(country_name) for c in columns if c in frame.columns})
+
+
 def sections(report: Report) -> list[tuple[str, pd.DataFrame, str]]:
+    """The report's sections after its lead (pipeline/reports/render/lead.py): (title, table,
+    note), tables in words and country names, every share with what it is of."""
     countries = report.countries.sort_values(["papers", "country"], ascending=[False, True]).head(20)
-    countries = countries.assign(share_of_papers=countries["share_of_papers"].map(pct),
-                                 international_share=countries["international_share"].map(pct),
-                                 papers_fractional=countries["papers_fractional"].round(2))
-    pairs = report.pairs.head(15).assign(share_of_papers=lambda f: f["share_of_papers"].map(pct),
-                                         papers_fractional=lambda f: f["papers_fractional"].round(2))
-    top_countries = list(countries["country"].head(10))
+    countries = pd.DataFrame({
+        "country": countries["country"].map(country_name), "papers": countries["papers"],
+        "papers (fractional)": countries["papers_fractional"].round(2),
+        "share of all papers": countries["share_of_papers"].map(pct),
+        "international papers": countries["international_papers"],
+        "international, of its papers": countries["international_share"].map(pct)})
+    top = report.pairs.head(15)
+    pairs = pd.DataFrame({"pair": [pair_name(a, b) for a, b in zip(top["country_a"], top["country_b"])],
+                          "papers": top["papers"], "collaboration score": top["papers_fractional"].round(2),
+                          "share of all papers": top["share_of_papers"].map(pct)})
+    top_countries = list(report.countries.sort_values(["papers", "country"], ascending=[False, True])["country"][:10])
     partners = report.partners[report.partners["country"].isin(top_countries) & (report.partners["rank"] <= 3)]
-    partners = partners.assign(share_of_international=partners["share_of_international"].map(pct))
+    partners = pd.DataFrame({"country": partners["country"].map(country_name), "rank": partners["rank"],
+                             "partner": partners["partner"].map(country_name), "papers": partners["papers"],
+                             "share of the country's international papers":
+                                 partners["share_of_international"].map(pct)})
     trend = report.trend.assign(share=report.trend["share"].map(pct))
     review = pd.DataFrame([_review_line(k, v, report.verdicts.get(k)) for k, v in report.review.items()])
-    mentions = report.mentions.copy()
-    if not report.pdfs_read:  # full-text figures would only repeat the abstract's
-        for column in [c for c in mentions.columns if c.endswith("_full_text")]:
-            mentions[column] = "no PDFs read"
+    mentions, mentions_note = mention_table(report)
     standing = report.standing
     papers, with_aff = report.number("papers"), report.number("papers_with_affiliation")
     stands = pd.DataFrame([
@@ -42,46 +56,65 @@ def sections(report: Report) -> list[tuple[str, pd.DataFrame, str]]:
         {"papers": "every author with affiliation data placed", "count": standing["all_authors_placed"]},
         {"papers": "with a row whose country is uncertain", "count": standing["uncertain"]},
         {"papers": "with affiliation data and an author no evidence places", "count": standing["unplaced_authors"]},
-    ]).assign(share=lambda f: (f["count"] / papers).map(pct) if papers else "")
-    us_cn = report.row("us_cn")
-    other = [p for p in PLACEMENTS if p != report.placement]
+    ]).assign(**{"share of all papers": lambda f: (f["count"] / papers).map(pct) if papers else ""})
     return [
-        (f"Headline (placement {report.placement}; every China scope; both placements)",
-         headline_table(report.numbers.to_dict("records"), [report.placement, *other]),
-         "Each cell: papers (low\u2013high, +unplaced) share. low: the papers in the number under every admissible "
-         "reading of the uncertain rows (a multinational named without a place at headquarters or at a lab "
-         "where a co-author is; sources that disagree; low confidence with an alternative); high: under some "
-         "reading. +unplaced (shown when not 0): papers outside the number that would enter it if their "
-         "unplaced authors (no affiliation, or one that resolved to no country) were in the missing country; "
-         "papers without any affiliation data are outside coverage and outside this bound. Placement hq counts a multinational named without a place at its headquarters (as Paper "
-         "Copilot, OpenAlex and Scopus do); coauthors, where its co-authors are. Shares: US, CN and US-CN of all "
-         "papers; coverage of papers with affiliation data; international of papers with a country."),
+        ("US\u2013China papers under each convention", convention_table(report), convention_note(report)),
+        *institution_sections(report),
+        ("The numbers", number_table(report),
+         "papers (low\u2013high, +unplaced): low counts the papers in the number under every admissible reading "
+         "of the uncertain rows (a multinational named without a place at headquarters or at a lab where a "
+         "co-author is; sources that disagree; low confidence with an alternative), high under some reading; "
+         "+unplaced, the papers outside it that would enter if their unplaced authors (no affiliation, or one "
+         "that resolved to no country) were in the missing country. Shown only where the count could move. "
+         "Every convention's figures: tables/headline_numbers.csv."),
+        ("Models and architectures named (as WIRED counted them)", mentions, mentions_note),
+        ("Papers by country", countries,
+         "Whole counting (papers) and fractional counting (each author's share of a paper)."),
+        ("Top country pairs", pairs, "Collaboration score: the two countries' shares of each paper, added."),
+        ("Top partners", partners, "Each country's three most frequent partners."),
+        ("US\u2013China share by year", trend, "Of all papers of each year; this venue and all venues materialised."),
         ("What the numbers stand on", stands,
-         f"US-CN {interval(us_cn['papers'], us_cn['low'], us_cn['high'], us_cn['unplaced'])}: "
-         f"{pct(us_cn['papers'] / papers) if papers else ''} of all papers, "
-         f"{pct(us_cn['papers'] / with_aff) if with_aff else 'n/a'} of the {with_aff} papers with affiliation "
-         f"data. Unresolved rows are never guessed: they lower coverage, and the +unplaced bound says how many "
-         f"papers their authors could add. {papers - with_aff} papers have no affiliation data at all. "
+         f"Unresolved rows are never guessed: they lower coverage, and +unplaced says how many papers their "
+         f"authors could add. {papers - with_aff} papers have no affiliation data at all. "
          f"PDFs read: {report.pdfs_read}."),
-        ("Mentions in papers with CN or US authors (WIRED)", mentions,
-         "Papers naming the term in the title or abstract, and anywhere but the references (full text: "
-         f"{report.pdfs_read} PDFs read)."),
-        ("Papers by country", countries[["country", "papers", "papers_fractional", "share_of_papers",
-                                         "international_papers", "international_share"]],
-         "Whole counting (papers) and fractional counting (each author's share)."),
-        ("Top country pairs", pairs[["country_a", "country_b", "papers", "papers_fractional", "share_of_papers"]],
-         "papers_fractional is the collaboration score: the two countries' shares of each paper, added."),
-        ("Top partners", partners[["country", "rank", "partner", "papers", "share_of_international"]],
-         "share_of_international: of the country's international papers."),
-        ("US-CN share by year", trend, "This venue and all venues materialised (`all`)."),
         ("Review sample", review, f"Seed {report.seed}; low confidence: a rule below {report.threshold:.2f} decided. "
          "Reviewed: verdicts imported with `paperatlas review import` whose evidence is unchanged; precision "
          "with its Wilson 95% interval, and the count corrected by it."),
     ]
 
 
+def institution_sections(report: Report) -> list[tuple[str, pd.DataFrame, str]]:
+    """The institutions behind the US–China count, and the pairs of them across the border
+    (pipeline/reports/institutions.py: top-level organisations, each counted once per paper)."""
+    table = institution_table(report.views, "us_cn", report.scope, report.placement, report.top)
+    if not table.papers:
+        return [("Institutions behind the US\u2013China count", pd.DataFrame(),
+                 "No paper has authors at both US and Chinese institutions, so no institution is behind the count.")]
+    inst = table.institutions
+    institutions = pd.DataFrame({
+        "institution": inst["institution"], "country": inst["country"].map(country_name), "papers": inst["papers"],
+        "share of the US\u2013China papers": inst["share"].map(pct)})
+    pairs = table.pairs
+    pairs = pd.DataFrame({
+        "US institution": pairs["institution_a"], "Chinese institution": pairs["institution_b"],
+        "papers": pairs["papers"], "share of the US\u2013China papers": pairs["share"].map(pct)})
+    unexplained = len(table.unattributed)
+    left = (f" {unexplained} of the {table.papers} papers name no institution on one side (only a country or an "
+            "e-mail domain placed it), so no row here explains them." if unexplained else "")
+    more = (f" The first {len(inst)} of {table.institutions_total}; all: `paperatlas institutions "
+            f"{report.partition_key} --top 0`." if table.institutions_total > len(inst) else "")
+    return [
+        ("Institutions behind the US\u2013China count", institutions,
+         f"Each institution counted once per paper, as its top-level organisation in ROR (a lab as its company, "
+         f"an institute as its academy; a university as itself). A paper has at least two, so the shares add up "
+         f"to more than 100%.{more}{left}"),
+        ("Institution pairs across the border", pairs,
+         "A US and a Chinese institution on the same paper; papers with both."),
+    ]
+
+
 def _review_line(number: str, entry: Mapping[str, Any], reviewed: Mapping[str, Any] | None) -> dict[str, Any]:
-    line = {"number": number, "papers": entry["papers"], "sampled": len(entry["sample"]),
+    line = {"number": number_words(number), "papers": entry["papers"], "sampled": len(entry["sample"]),
             "low confidence": len(entry["low_confidence"]), "reviewed": "", "precision": "", "corrected": ""}
     if reviewed and reviewed.get("reviewed"):
         line.update(
