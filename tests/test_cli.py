@@ -296,11 +296,15 @@ def test_review_verdicts_round_trip_and_bad_files(twinconf, capsys, tmp_path):
                 seen.add(r["paper_id"])
                 writer.writerow([r["number"], r["paper_id"], r["china_scope"], r["placement"], r["evidence_sha256"],
                                  "right" if r["paper_id"] == "2" else "wrong"])
-    code, out, err = run(capsys, "review", "import", "twinconf-2017", str(verdicts))
+    code, out_import, err = run(capsys, "review", "import", "twinconf-2017", str(verdicts))
     assert code == 0, err
     _, out, _ = run(capsys, "report", "twinconf-2017", "--json")
     reviewed = json.loads(out)["reviewed"]["us_cn"]
     assert (reviewed["right"], reviewed["wrong"], reviewed["stale"], reviewed["precision"]) == (1, 1, 0, 0.5)
+    # The import's message promises that the report shows it: the text report too, not only md/html.
+    assert "`paperatlas report twinconf-2017` shows the reviewed precision" in out_import
+    _, out, _ = run(capsys, "report", "twinconf-2017")
+    assert "Reviewers checked 2 of the US\u2013China papers: precision 50%" in out
     # Under the other placement the paper by Microsoft Research is no US-CN paper: that verdict is stale.
     _, out, _ = run(capsys, "report", "twinconf-2017", "--json", "--placement", "coauthors")
     assert "us_cn" not in json.loads(out)["reviewed"]  # the verdicts were given under hq

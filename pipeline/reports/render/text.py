@@ -11,6 +11,7 @@ import pandas as pd
 from ...conventions import PLACEMENTS
 from ...countries.groups import country_name, pair_name
 from ..headlines import interval
+from ..sentences import number_words, review_sentence
 from ..views import Report
 from .lead import convention_table, input_lines, mention_table, number_table, sentences
 from .sections import institution_sections
@@ -42,6 +43,14 @@ def format_text(report: Report) -> str:
               "  the numbers:", *_table(number_table(report), "    ")]
     for title, frame, note in institution_sections(report):
         lines += ["", f"  {title[0].lower()}{title[1:]}:", *_table(frame.head(report.top), "    ")]
+    reviewed = [(k, v) for k, v in report.verdicts.items() if v.get("reviewed") or v.get("stale")]
+    if reviewed:
+        lines += ["", "  reviewed (verdicts imported with `paperatlas review import`):"]
+        for number, v in reviewed:
+            said = review_sentence(report.verdicts, number, number_words(number))
+            lines += textwrap.wrap(said or f"{number_words(number)}: {v.get('stale', 0)} verdicts stale (their "
+                                   "evidence changed), none current", WIDTH, initial_indent="    ",
+                                   subsequent_indent="      ")
     mentions, note = mention_table(report)
     lines += ["", "  models and architectures named:", *_table(mentions, "    ")]
     lines += textwrap.wrap(note, WIDTH, initial_indent="    ", subsequent_indent="    ")
