@@ -367,7 +367,13 @@ def test_headline_asset_checks(env):
     assert meta["changed_numbers"].value == "first snapshot: nothing to compare with"
     assert {type(meta[k]).__name__ for k in ("snapshot", "changed_numbers")} == {"TextMetadataValue"}
     assert type(meta["us_cn_papers"]).__name__ == "IntMetadataValue"
+    # The headline in words leads both assets' metadata, as it leads the report.
+    sentence = meta["headline_sentence"].value
+    assert list(meta).index("headline_sentence") < list(meta).index("papers")
+    assert type(meta["headline_sentence"]).__name__ == "MarkdownMetadataValue"
+    assert " NeurIPS 2020 papers " in sentence and "authors at both US and Chinese institutions" in sentence, sentence
     report = result.asset_materializations_for_node("venue_year_report")[0].metadata
+    assert report["headline_sentence"].value.startswith(sentence.split(";")[0]), report["headline_sentence"]
     assert report["chart_country_network"].value.startswith("![country collaboration network](data:image/png;base64,")
 
 

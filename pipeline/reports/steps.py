@@ -15,12 +15,14 @@ from ..countries import counting
 from ..models import Check, FilePath, Markdown, Outcome, Png, Share, utcnow
 from ..partitions import PartitionKey
 from ..sources.base import paper_identity
-from ..text import markdown_table, plural, preview
+from ..text import markdown_table, md_text, plural, preview
 from . import charts, queries, render
 from . import diff as df
 from . import headlines as hl
+from .render.lead import sentences as report_sentences
 from .review import evidence_digest, review_rows
-from .views import build_report, read_views, views_from
+from .sentences import headline_sentences
+from .views import build_report, read_views, venue_name, views_from
 
 COVERAGE_CHECK = "country_coverage_at_least_95pct"
 DUPLICATES_CHECK = "no_duplicate_papers"
@@ -93,6 +95,9 @@ def headlines(store, pk: PartitionKey, placement: str, run_id: str, log: Callabl
     log(f"{pk.key}: snapshot {snapshot}; US-CN {int(us_cn['papers'])} of {len(views)} papers")
     order = [placement, *[p for p in PLACEMENTS if p != placement]]
     return Outcome(rows=len(rows), row="headline number under one China scope and placement", metadata={
+        # The headline in words, first: what the report opens with (pipeline/reports/sentences.py).
+        "headline_sentence": Markdown(md_text(" ".join(headline_sentences(frame, venue_name(pk.venue), pk.year, "cn",
+                                                                          placement)))),
         "papers": len(views),
         "us_papers": int(cn.loc["us", "papers"]),
         "cn_papers": int(cn.loc["cn", "papers"]),
@@ -152,6 +157,7 @@ def venue_year_report(store, pk: PartitionKey, folder: Path, placement: str, chi
                         for k, v in report.review.items()])
     log(f"{pk.key}: report written to {folder}")
     return Outcome(rows=len(samples), row="paper drawn into a review sample", metadata={
+        "headline_sentence": Markdown(md_text(" ".join(report_sentences(report)))),  # as report.html opens
         "folder": FilePath(folder),
         "report_html": FilePath(folder / "report.html"),
         "review_html": FilePath(folder / "review.html"),
