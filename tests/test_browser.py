@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -334,3 +335,108 @@ def test_study_page_in_chromium(browser_tools, home, tmp_path):
         finally:
             browser.close()
     assert (shots / "study-page.png").stat().st_size > 10_000
+
+
+# An interval where nothing is uncertain: "570 (570–570)", "3.2% (3.2%–3.2%, +2 unplaced)", or a
+# range of one number inside parentheses, "(16–16)". A page gives the number alone then.
+DEGENERATE = re.compile(r"(?<![\w.,])(\d[\d,.]*%?) \(\1[–-]\1(?=[,;)])"
+                        r"|\((?:[^()]*?[;,] )?(\d[\d,.]*%?)[–-]\2(?=[,;)])")
+PHONE = {"width": 390, "height": 844}
+# The first paragraph a reader sees (the report keeps a headline per convention; one shows).
+FIRST_PARAGRAPH_JS = """() => { const p = [...document.body.querySelectorAll('p')]
+  .find(p => p.offsetParent !== null && p.innerText.trim()); return p ? p.innerText : null; }"""
+# What sticks out past `width` px, outside a box that scrolls on its own: elements, and text
+# that runs out of its element (a long word, a path, a URL).
+WIDE_JS = """width => { const out = [], where = e => `${e.tagName.toLowerCase()}${e.className ? '.' + e.className : ''}`;
+  const free = e => !e.closest('.scroll');
+  for (const e of document.body.querySelectorAll('*'))
+    if (e.getBoundingClientRect().right > width + 1 && e.parentElement && free(e.parentElement))
+      out.push(`${where(e)} ${Math.round(e.getBoundingClientRect().right)}px`);
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT), range = document.createRange();
+  while (walk.nextNode()) { range.selectNodeContents(walk.currentNode); const right = range.getBoundingClientRect().right;
+    if (right > width + 1 && free(walk.currentNode.parentElement))
+      out.push(`text in ${where(walk.currentNode.parentElement)} ${Math.round(right)}px: ${walk.currentNode.textContent.trim().slice(0, 80)}`); }
+  return out.slice(0, 6); }"""
+
+
+def degenerate_intervals(text: str) -> list[str]:
+    return [m.group(0) for m in DEGENERATE.finditer(text)]
+
+
+def test_the_degenerate_interval_check():
+    assert degenerate_intervals("570 (570–570) papers; 3.2% (3.2%–3.2%, +2 unplaced); 30 (5.3%; 16–16); "
+                                "1,570 (570–570)") == ["570 (570–570", "3.2% (3.2%–3.2%", "(5.3%; 16–16", "(570–570"]
+    assert degenerate_intervals("18 (16–18) and 343 papers (60.2% of all; 337–343, +2 unplaced); "
+                                "NeurIPS 2010–2011 (2010–2011); 12.5% (1 of 8 papers)") == []
+
+
+def _read_as_a_reader(browser, page_path: Path, shots: Path, name: str) -> dict:
+    """`page_path` on a desktop and on a phone: full-page screenshots of both, the first paragraph
+    a reader sees, the visible text, and whether the phone layout is wider than the phone."""
+    seen = {}
+    for device, options in (("desktop", {"viewport": {"width": 1280, "height": 900}}),
+                            ("phone", {"viewport": PHONE, "is_mobile": True, "has_touch": True,
+                                       "device_scale_factor": 2})):
+        context = browser.new_context(**options)
+        try:
+            page = context.new_page()
+            page.set_default_timeout(30_000)
+            page.goto(page_path.as_uri())
+            page.wait_for_load_state("load")
+            page.screenshot(path=str(shots / f"{name}-{device}.png"), full_page=True)
+            seen[device] = {
+                "first": page.evaluate(FIRST_PARAGRAPH_JS),
+                "text": page.inner_text("body"),
+                "width": page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]"),
+                "wide": page.evaluate(WIDE_JS, PHONE["width"]) if device == "phone" else [],
+                "institutions": page.locator("table#institutions tbody tr").count(),
+            }
+        finally:
+            context.close()
+    return seen
+
+
+def test_report_and_study_pages_lead_with_the_answer_in_chromium(browser_tools, home, tmp_path):
+    """report.html and study.html as a reader opens them, on a desktop and on a phone: the first
+    paragraph is the headline sentence, no interval of one number is printed, the report has
+    its institutions table, and the phone layout is no wider than the phone."""
+    sync_playwright = browser_tools
+    shots = Path(os.environ.get("PAPERATLAS_SCREENSHOTS") or tmp_path / "screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    assert cli.main(["run", "neurips-2020"]) == 0
+    assert cli.main(["report", "neurips-2020", "--out", str(tmp_path / "report")]) == 0
+    assert cli.main(["study", "run", "wired-neurips", "--stored", "--out", str(tmp_path / "study")]) == 0
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            study = _read_as_a_reader(browser, tmp_path / "study" / "study.html", shots, "study")
+            report = _read_as_a_reader(browser, tmp_path / "report" / "report.html", shots, "report")
+        finally:
+            browser.close()
+
+    for name, seen in (("study.html", study), ("report.html", report)):
+        for device, view in seen.items():
+            assert not degenerate_intervals(view["text"]), (name, device, degenerate_intervals(view["text"]))
+        scroll_width, inner_width = seen["phone"]["width"]
+        # A phone widens its layout to what is wider than it (or to 980 px without a viewport meta).
+        assert scroll_width <= PHONE["width"] + 1 and inner_width == PHONE["width"], (
+            name, "wider than the phone", seen["phone"]["width"], seen["phone"]["wide"])
+        assert seen["desktop"]["first"] == seen["phone"]["first"], name
+
+    # The study: WIRED's figure beside ours, in the first paragraph; the claims the fixture
+    # cannot satisfy are counted, not hidden.
+    lead = study["desktop"]["first"]
+    assert lead and "WIRED published about 3.0%" in lead and "we count " in lead, lead
+    assert re.search(r"we count \d[\d,]* of \d[\d,]* papers \(\d+(\.\d)?%\) in NeurIPS 2020", lead), lead
+    assert "1 of the 6 claims is compared here" in lead, lead
+
+    # The report: the US–China sentence first, in words, with its denominator and share.
+    lead = report["desktop"]["first"]
+    assert lead and " of the " in lead and "papers" in lead and re.search(r"\d(\.\d)?%", lead), lead
+    assert re.search(r"\bUS\b|United States", lead) and re.search(r"Chin(a|ese)", lead), lead
+    assert not re.search(r"\bCN\b|US[–-]CN", lead), lead
+    assert lead.startswith("1 of the 8 NeurIPS 2020 papers (12.5%)"), lead
+    assert report["desktop"]["institutions"] >= 1 and report["phone"]["institutions"] >= 1
+    for name in ("study", "report"):
+        for device in ("desktop", "phone"):
+            assert (shots / f"{name}-{device}.png").stat().st_size > 10_000, (name, device)

@@ -257,7 +257,9 @@ def render_html(r: StudyResult, charts: Mapping[str, bytes] | None = None,
     """study.html: one page, charts embedded, every text escaped, only http(s) links out."""
     s = r.study
     e = html.escape
-    head = "".join(f"<li>{e(line)}</li>" for line in _header(r)[1:])
+    source = _link(s.source.get("url"), s.source_line()) if s.source_line() else ""
+    # The published line is the paragraph above the list (with its link), not a second time in it.
+    head = "".join(f"<li>{e(line)}</li>" for line in _header(r)[2 if source else 1:])
     cols = ["claim", "published", "ours", "stands on", "on", "institutions", "difference", "why it may differ"]
     body = "".join("<tr>" + "".join(f"<td>{e(row[k])}</td>" for k in cols) + "</tr>" for row in rows(r))
     heads = "".join(f"<th>{e(k)}</th>" for k in cols)
@@ -269,7 +271,6 @@ def render_html(r: StudyResult, charts: Mapping[str, bytes] | None = None,
     links = "".join(
         f'<li>{e(key)}: <a href="{e(path, quote=True)}/report.html">report</a> · '
         f'<a href="{e(path, quote=True)}/review.html">review sample</a></li>' for key, path in (reports or {}).items())
-    source = _link(s.source.get("url"), s.source_line()) if s.source_line() else ""
     style = ("body{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem;line-height:1.4}"
              "table{border-collapse:collapse;font-size:.9rem}td,th{border:1px solid #ccc;padding:.3rem .5rem;"
              "vertical-align:top;text-align:left}th{background:#f3f3f3}figure{margin:1.5rem 0}"
