@@ -1,6 +1,7 @@
 """A real browser on the real UI: the Dagster webserver on loopback, a fixture venue-year
 materialised through `paperatlas run`, and headless Chromium (Debian's, driven by Playwright)
-reading the asset graph and the headline asset's metadata.
+reading the asset graph and the headline asset's metadata; and the pages a reader opens from
+files (report.html, study.html, the review page) on a desktop and on a phone.
 
 Skips cleanly where Chromium or Playwright is missing (fails instead when
 PAPERATLAS_REQUIRE_BROWSER is set, as `.ci/run` does in CI); `.ci/run` installs both. Screenshots go
