@@ -31,7 +31,7 @@ img{max-width:100%;height:auto}.note{color:#444;font-size:.92rem}
 fieldset{border:1px solid #ddd;margin:.4rem 0;padding:.3rem .7rem}legend{font-size:.9rem;color:#444}
 label{margin-right:1rem;white-space:nowrap}
 .v{display:none}.v.default{display:block}
-code{font-size:.9em;word-break:break-all}
+code{font-size:.9em;word-break:break-all}li,p{overflow-wrap:anywhere}
 @media (max-width:600px){body{font-size:14px;margin:.8rem auto}p.headline{font-size:1.08rem}}
 @media print{body{max-width:none;margin:0;font-size:10.5pt}.toggles{display:none}h2{break-after:avoid}
 tr,img{break-inside:avoid}.scroll{overflow:visible}a{color:inherit;text-decoration:none}}
