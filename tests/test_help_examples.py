@@ -37,7 +37,6 @@ NOT_RUN = {
     "PAPERATLAS_EXECUTOR=celery paperatlas worker --name w1@%h": "a Celery worker needs a broker "
                                                                  "(tests/test_celery.py)",
     "PAPERATLAS_EXECUTOR=celery paperatlas worker --concurrency 2": "as the first worker example",
-    "paperatlas study run wired-neurips": "materialises every NeurIPS year from the network",
     "paperatlas snapshot-index": "reads an OpenAlex snapshot (PAPERATLAS_OPENALEX_SNAPSHOT; "
                                  "tests/test_openalex_snapshot.py)",
     "paperatlas snapshot-index airesearch": "as `paperatlas snapshot-index`",
