@@ -80,7 +80,34 @@ def add_venue_years(instance, keys: list[str]) -> list[str]:
     new = sorted({k for k in keys if k not in existing})
     if new:
         instance.add_dynamic_partitions(VENUE_YEAR, new)
+        sort_venue_years(instance)
     return new
+
+
+# Runs in these states may still read their partition key from the instance.
+IN_FLIGHT = ("NOT_STARTED", "QUEUED", "STARTING", "STARTED", "CANCELING")
+
+
+def sort_venue_years(instance) -> bool:
+    """Put the venue-year partitions in key order when a later command added an earlier year
+    (neurips-2016, then neurips-2010..2011: the UI would list and plot 2016, 2010, 2011). Dagster
+    keeps dynamic partitions in the order they were added, so the keys after the first one out of
+    order are removed and added again in order; their materialisations and runs are kept (they
+    are recorded by key). Done only while no run is in flight, which might look its key up at that
+    moment; the next command sorts them then. Returns whether it re-sorted."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    keys = instance.get_dynamic_partitions(VENUE_YEAR)
+    wanted = sorted(keys)
+    if keys == wanted:
+        return False
+    if instance.get_runs(filters=RunsFilter(statuses=[DagsterRunStatus[s] for s in IN_FLIGHT]), limit=1):
+        return False
+    first = next(i for i, (a, b) in enumerate(zip(keys, wanted)) if a != b)
+    for key in keys[first:]:
+        instance.delete_dynamic_partition(VENUE_YEAR, key)
+    instance.add_dynamic_partitions(VENUE_YEAR, wanted[first:])
+    return True
 
 
 # -- the yearly refresh ------------------------------------------------------------------------

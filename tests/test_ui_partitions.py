@@ -12,8 +12,27 @@ def test_partitions_are_added_in_key_order():
         assert add_venue_years(instance, ["neurips-2016", "neurips-2010", "neurips-2011"]) == [
             "neurips-2010", "neurips-2011", "neurips-2016"]
         assert add_venue_years(instance, ["icml-2018", "neurips-2011", "icml-2018"]) == ["icml-2018"]
+        # A later command's earlier years (the 2016, then 2010 and 2011) are sorted in too.
         assert instance.get_dynamic_partitions(VENUE_YEAR) == [
-            "neurips-2010", "neurips-2011", "neurips-2016", "icml-2018"]
+            "icml-2018", "neurips-2010", "neurips-2011", "neurips-2016"]
+
+
+def test_partitions_added_by_a_later_command_are_sorted_in_and_keep_their_materialisations():
+    from dagster import AssetKey, AssetMaterialization, DagsterRunStatus
+
+    with DagsterInstance.ephemeral() as instance:
+        add_venue_years(instance, ["neurips-2016"])
+        instance.report_runless_asset_event(AssetMaterialization("headlines", partition="neurips-2016"))
+        # A run in flight may look its key up: nothing is re-added meanwhile.
+        from dagster._core.test_utils import create_run_for_test
+
+        busy = create_run_for_test(instance, job_name="venue_year_job", status=DagsterRunStatus.STARTED)
+        assert add_venue_years(instance, ["neurips-2010"]) == ["neurips-2010"]
+        assert instance.get_dynamic_partitions(VENUE_YEAR) == ["neurips-2016", "neurips-2010"]
+        instance.report_run_failed(busy)
+        assert add_venue_years(instance, ["neurips-2011"]) == ["neurips-2011"]
+        assert instance.get_dynamic_partitions(VENUE_YEAR) == ["neurips-2010", "neurips-2011", "neurips-2016"]
+        assert instance.get_materialized_partitions(AssetKey("headlines")) == {"neurips-2016"}
 
 
 def test_schedule_descriptions_open_with_a_short_sentence(home):
