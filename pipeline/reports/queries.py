@@ -122,7 +122,7 @@ def input_sources(store, key: str, con=None) -> dict[str, Any]:
         fetched = dict(c.execute(f"SELECT source, max(fetched_at) FROM raw_papers WHERE {SCOPE_SQL} GROUP BY source",
                                  [key, key]).fetchall())
         ror = c.execute("SELECT source, records, loaded_at FROM ror_registry").fetchall()
-        taken = c.execute("SELECT max(taken_at) FROM headline_snapshot_runs WHERE partition_key = ?", [key]).fetchall()
+        taken = c.execute(f"SELECT max(taken_at) FROM headline_snapshot_runs WHERE {SCOPE_SQL}", [key, key]).fetchall()
 
     def day(value: Any) -> str | None:
         return None if value is None else str(value)[:10]
