@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..models import Check, Outcome, Share
 from ..partitions import PartitionKey
-from ..text import counts, preview
+from ..text import counts, plural, preview
 from . import queries
 from .reconcile import PDF_SOURCE, reconcile
 from .resolver import RESOLVER_VERSION, Resolver
@@ -34,8 +34,8 @@ def author_affiliations(store, pk: PartitionKey, log: Callable[[str], None]) -> 
     rows = store.replace_partition("author_affiliations", pk.key, frame)
     counted = frame[frame["counted"]] if rows else frame
     pdf_papers = int(counted.loc[counted["source"] == PDF_SOURCE, "paper_id"].nunique()) if rows else 0
-    log(f"{pk}: {rows} author-affiliation rows from {len(papers)} papers; "
-        f"{pdf_papers} papers count affiliations from their PDF")
+    log(f"{pk}: {plural(rows, 'author-affiliation row')} from {plural(len(papers), 'paper')}; "
+        f"{plural(pdf_papers, 'paper')} {'counts' if pdf_papers == 1 else 'count'} affiliations from their PDF")
     return Outcome(rows=rows, row="paper, author and affiliation string (or e-mail domain)", metadata={
         "preview": preview(frame, ["paper_id", "author_position", "author_name", "affiliation", "source", "decision"]),
         "counted_rows_with_affiliation": int(counted["affiliation"].notna().sum()) if rows else 0,

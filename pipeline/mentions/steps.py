@@ -16,7 +16,7 @@ from ..http import atomic_write_bytes
 from ..models import Check, IngestError, Markdown, Outcome, Progress
 from ..partitions import PartitionKey
 from ..pdfs.steps import USABLE
-from ..text import counts, errors_summary, markdown_table, preview
+from ..text import counts, errors_summary, markdown_table, plural, preview
 from . import queries, tally
 from .catalogue import Catalogue, CatalogueError, load_catalogue
 from .fulltext import TEXT_VERSION
@@ -129,7 +129,7 @@ def paper_mentions(store, pk: PartitionKey, catalogue_path: str, text_dir: str, 
     empty = frame[frame["mentions"] < 1] if len(frame) else frame
     naming = int(frame["paper_id"].nunique()) if len(frame) else 0
     log(f"{pk}: {read}/{len(tasks)} full texts ({pages} pages, {cached} from the cache) in {took:.1f}s; "
-        f"{naming}/{len(records)} papers name a catalogue term")
+        f"{naming}/{plural(len(records), 'paper')} {'names' if naming == 1 else 'name'} a catalogue term")
     return Outcome(rows=len(frame), row="paper, term and scope (title, abstract, body, references) naming it",
                    metadata={
         "preview": preview(frame, ["paper_id", "term", "scope", "mentions", "snippet"]),

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..models import FilePath, IngestError, Markdown, Outcome, Url, scrub_paper
 from ..partitions import PartitionKey
-from ..text import errors_summary, markdown_table, named, preview
+from ..text import errors_summary, markdown_table, named, plural, preview
 from .base import STAGE, Source, SourceError, forget_papers, merge_repeats
 from .collect import Collected, collect, streamed_source
 from .merge import MergeStats
@@ -34,7 +34,7 @@ def raw_papers(store, pk: PartitionKey, plan: Callable[[], SourcePlan], sources:
                            getattr(exc, "errors", [])) from None
     papers, errors = got.papers, list(got.errors)
     errors.extend(scrubbed(pk, papers))
-    log(f"{pk}: {len(papers)} papers from {' + '.join(got.sources)} ({got.how}); {named(errors)}")
+    log(f"{pk}: {plural(len(papers), 'paper')} from {' + '.join(got.sources)} ({got.how}); {named(errors)}")
     frame = pd.DataFrame([p.row() for p in papers])
     if not frame.empty:
         frame["fetched_at"] = pd.to_datetime(frame["fetched_at"], utc=True).dt.tz_localize(None)
@@ -95,7 +95,7 @@ def streamed(store, pk: PartitionKey, plan: SourcePlan, source, refresh: bool, l
             frame["fetched_at"] = pd.to_datetime(frame["fetched_at"], utc=True).dt.tz_localize(None)
             if not first:
                 first.append(frame.head(20))
-            log(f"{pk}: {tally['papers']} papers staged")
+            log(f"{pk}: {plural(tally['papers'], 'paper')} staged")
             yield frame
 
     def finish() -> dict:
@@ -120,7 +120,7 @@ def streamed(store, pk: PartitionKey, plan: SourcePlan, source, refresh: bool, l
         got = Collected([], [result], [MergeStats(name, rows, added=rows)], errors)
         store.replace_partition("source_reads", pk.key, got.source_rows(pk), con=con)
         store.record_errors(pk.key, STAGE, errors, con=con)
-    log(f"{pk}: {rows} papers from {name} ({got.how}, in batches); {named(errors)}")
+    log(f"{pk}: {plural(rows, 'paper')} from {name} ({got.how}, in batches); {named(errors)}")
     frame = first[0] if first else pd.DataFrame()
     ref = got.ref
     return Outcome(rows=rows, row="accepted paper", metadata={
