@@ -9,6 +9,40 @@ PAPERLISTS = FIXTURES / "paperlists"
 SHARED = Path(os.environ.get("PAPERATLAS_SHARED", ROOT.parent / "shared" / "data"))
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_ui(port: int, log: Path, timeout: float):
+    """`paperatlas ui -p PORT -h 127.0.0.1` in a session of its own (dagster dev starts the
+    webserver, the daemon and code servers), its output in `log`, once it serves; a failure
+    with the log's end when it exits or does not serve within `timeout` seconds."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "paperatlas.cli", "ui", "-p", str(port), "-h", "127.0.0.1"],
+                                env={**os.environ}, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
+                                start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2) as answer:
+                if answer.status == 200:
+                    return proc
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            pytest.fail("paperatlas ui did not serve:\n" + log.read_text()[-3000:])
+        time.sleep(0.3)
+
+
 @pytest.fixture(scope="session")
 def ror_dump(tmp_path_factory) -> Path:
     """A small ROR v2 dump zip (tests/ror_fixture.py)."""

@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import free_port, start_ui
 from test_automation_defaults import declared_states
 
 from paperatlas import cli
@@ -55,12 +55,6 @@ def _playwright():
     return sync_playwright
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _graphql(base: str, query: str) -> dict:
     request = urllib.request.Request(f"{base}/graphql", data=json.dumps({"query": query}).encode(),
                                      headers={"Content-Type": "application/json"})
@@ -79,27 +73,10 @@ def webserver(home, tmp_path):
     """`paperatlas run neurips-2020`, then `paperatlas ui -p PORT -h 127.0.0.1` (dagster dev: the
     webserver and the daemon) on the same instance and store."""
     assert cli.main(["run", "neurips-2020"]) == 0
-    port = _free_port()
-    log = open(tmp_path / "ui.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "paperatlas.cli", "ui", "-p", str(port), "-h", "127.0.0.1"],
-        env={**os.environ}, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[1],
-        start_new_session=True,  # dagster dev starts the webserver, the daemon and code servers: one group
-    )
+    port = free_port()
+    proc = start_ui(port, tmp_path / "ui.log", 180)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/server_info", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                pytest.fail("paperatlas ui did not serve:\n" + (tmp_path / "ui.log").read_text()[-3000:])
-            time.sleep(0.5)
         yield base
     finally:
         with contextlib.suppress(ProcessLookupError):
@@ -111,7 +88,6 @@ def webserver(home, tmp_path):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)  # whatever of the group is left
         proc.wait(timeout=20)
-        log.close()
 
 
 # Each row of the Automation page: its name (the first line) and whether its switch (the row's

@@ -7,25 +7,15 @@ timeout, that it and every process it had started are gone. About 15 s a case on
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import psutil
 import pytest
+from conftest import free_port, start_ui
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _alive(procs: list[psutil.Process]) -> list[str]:
@@ -41,23 +31,10 @@ def _alive(procs: list[psutil.Process]) -> list[str]:
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_ui_stops_with_all_its_children(home, tmp_path, signum):
-    port = _free_port()
     err_path = tmp_path / "ui.err"
-    with open(err_path, "w") as err, open(tmp_path / "ui.out", "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "paperatlas.cli", "ui", "-p", str(port), "-h", "127.0.0.1"],
-                                env={**os.environ}, stdout=out, stderr=err, cwd=ROOT, start_new_session=True)
+    proc = start_ui(free_port(), err_path, 120)
     me, children = psutil.Process(proc.pid), []
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, err_path.read_text()[-3000:]
-            time.sleep(0.3)
         children = me.children(recursive=True)
         names = " ".join(" ".join(c.cmdline()) for c in children)
         assert "dagster_webserver" in names and "dagster._daemon" in names, names  # what must stop with it
