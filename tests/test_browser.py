@@ -417,3 +417,38 @@ def test_report_and_study_pages_lead_with_the_answer_in_chromium(browser_tools, 
     for name in ("study", "report"):
         for device in ("desktop", "phone"):
             assert (shots / f"{name}-{device}.png").stat().st_size > 10_000, (name, device)
+
+
+def test_report_toggles_show_one_reading_at_a_time_and_print_without_them(browser_tools, home, tmp_path, capsys):
+    """The convention toggles of report.html (CSS only): for every placement and China scope
+    exactly one headline shows, and it is what `report --placement P --china-scope S` leads with;
+    printed, the toggles are gone and the report's own reading shows."""
+    sync_playwright = browser_tools
+    assert cli.main(["run", "neurips-2020"]) == 0
+    assert cli.main(["report", "neurips-2020", "--out", str(tmp_path / "report")]) == 0
+    capsys.readouterr()
+    expected = {}
+    for placement in ("hq", "coauthors"):
+        for scope in ("cn", "cn+hk+mo", "greater"):
+            assert cli.main(["report", "neurips-2020", "--json", "--placement", placement,
+                             "--china-scope", scope]) == 0
+            expected[(placement, scope)] = json.loads(capsys.readouterr().out)["headline_sentences"][0]
+    assert len(set(expected.values())) > 1  # the fixture's readings differ, so a wrong one is seen
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto((tmp_path / "report" / "report.html").as_uri())
+            shown = "() => [...document.querySelectorAll('.lead .v')].filter(e => e.offsetParent !== null)" \
+                    ".map(e => e.querySelector('p.headline').innerText)"
+            assert page.evaluate(shown) == [expected[("hq", "cn")]]
+            for (placement, scope), sentence in expected.items():
+                page.check(f"#t-pl-{placement}")
+                page.check(f"#t-sc-{scope.replace('+', '')}")
+                assert page.evaluate(shown) == [sentence], (placement, scope)
+            page.reload()
+            page.emulate_media(media="print")
+            assert page.locator("form.toggles").is_hidden()
+            assert page.evaluate(shown) == [expected[("hq", "cn")]]
+        finally:
+            browser.close()
