@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from ..conventions import CHINA_SCOPES, DEFAULT_PLACEMENT, PLACEMENTS
+from ..text import plural
 
 # What "Chinese" covers under each China scope, said where the sentence uses it.
 SCOPE_WORDS = {
@@ -72,7 +73,8 @@ def _movement(nums: Numbers, number: str, what: str) -> list[str]:
         else:
             out.append(f"{_n(low)} to {_n(high)} depending on how uncertain affiliations are read")
     if unplaced:
-        out.append(f"{_n(unplaced)} more could be {what}, by authors no evidence places")
+        out.append(f"{_n(unplaced)} more could be {what if unplaced > 1 else what.replace('papers', 'a paper')}, "
+                   "by authors no evidence places")
     return out
 
 
@@ -105,22 +107,36 @@ def headline_sentences(numbers: pd.DataFrame, venue_name: str, year: int, scope:
     sentences = ["; ".join([lead, *_movement(nums, "us_cn", "such papers")]) + "."]
 
     with_aff, with_country = nums.count("papers_with_affiliation"), nums.count("papers_with_country")
-    resolved = (f"all {_n(with_aff)} resolve" if with_country == with_aff
-                else f"{_n(with_country)} of them ({_pct(with_country, with_aff)}) resolve")
-    cover = (f"{_n(with_aff)} of the {_n(papers)} papers ({_pct(with_aff, papers)}) give an affiliation or an "
-             f"e-mail domain, and {resolved} to a country")
+    if not with_aff:
+        sentences.append(f"None of the {_n(papers)} papers gives an affiliation or an e-mail domain, so no paper "
+                         "counts in any country.")
+        return sentences
+    if with_country == with_aff:
+        resolved = "it resolves" if with_aff == 1 else f"all {_n(with_aff)} resolve"
+    else:
+        resolved = (f"{_n(with_country)} of them ({_pct(with_country, with_aff)}{_bounds(nums, 'papers_with_country')})"
+                    f" {_verb(with_country, 'resolves', 'resolve')}")
+    cover = (f"{_n(with_aff)} of the {_n(papers)} papers ({_pct(with_aff, papers)}) "
+             f"{_verb(with_aff, 'gives', 'give')} an affiliation or an e-mail domain, and {resolved} to a country")
     if papers - with_aff:
-        cover += f"; the other {_n(papers - with_aff)} give none and count in no country"
+        rest = papers - with_aff
+        cover += f"; the other {_n(rest)} {_verb(rest, 'gives none and counts', 'give none and count')} in no country"
     sentences.append(cover + ".")
 
     us, cn = nums.count("us"), nums.count("cn")
-    sentences.append(f"{_n(us)} papers ({_pct(us, papers)} of all{_bounds(nums, 'us')}) have a US author and "
-                     f"{_n(cn)} ({_pct(cn, papers)}{_bounds(nums, 'cn')}) a Chinese one.")
+    sentences.append(f"{plural(us, 'paper').replace(str(us), _n(us), 1)} ({_pct(us, papers)} of all"
+                     f"{_bounds(nums, 'us')}) {_verb(us, 'has', 'have')} a US author and {_n(cn)} ({_pct(cn, papers)}"
+                     f"{_bounds(nums, 'cn')}) a Chinese one.")
 
     intl = nums.count("international")
-    sentences.append(f"{_n(intl)} of the {_n(with_country)} papers with a country ({_pct(intl, with_country)}) "
-                     "have authors in two or more countries.")
+    sentences.append(f"{_n(intl)} of the {_n(with_country)} {'paper' if with_country == 1 else 'papers'} with a "
+                     f"country ({_pct(intl, with_country)}{_bounds(nums, 'international')}) "
+                     f"{_verb(intl, 'has', 'have')} authors in two or more countries.")
     return sentences
+
+
+def _verb(n: int, one: str, many: str) -> str:
+    return one if n == 1 else many
 
 
 def review_sentence(verdicts: Mapping[str, Mapping[str, Any]], number: str = "us_cn",
@@ -130,7 +146,8 @@ def review_sentence(verdicts: Mapping[str, Mapping[str, Any]], number: str = "us
     v = verdicts.get(number) or {}
     if not v.get("reviewed"):
         return None
-    stale = f" ({v['stale']} more verdicts are stale: their evidence changed)" if v.get("stale") else ""
+    stale = (f" ({plural(v['stale'], 'more verdict')} {_verb(v['stale'], 'is', 'are')} stale: the evidence "
+             "changed)" if v.get("stale") else "")
     return (f"Reviewers checked {v['reviewed']} of the {label}: precision {v['precision']:.0%} "
             f"({v['precision_low']:.0%}\u2013{v['precision_high']:.0%}, Wilson 95%), so about "
             f"{v['corrected']:.0f} ({v['corrected_low']:.0f}\u2013{v['corrected_high']:.0f}) are right{stale}.")
@@ -145,6 +162,14 @@ NUMBER_WORDS = {
     "us": "papers with a US author",
     "cn": "papers with a Chinese author",
     "us_cn": "US\u2013China co-authored papers",
+}
+# What a share is of, for the JSON's `*_of` fields (as `trend` and `compare` name it).
+SHARE_OF = {
+    "papers": "papers",
+    "papers_with_affiliation": "papers with affiliation data",
+    "papers_with_country": "papers with a country",
+    "us": "papers with a US author",
+    "cn": "papers with a Chinese author",
 }
 # What a share is of: the number that divides it (`Number.denominator`), in words.
 OF_WORDS = {
