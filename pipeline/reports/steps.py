@@ -12,9 +12,11 @@ import pandas as pd
 
 from ..conventions import CHINA_SCOPES, PLACEMENTS
 from ..countries import counting
+from ..countries.numbers import COUNTRY_IDS
 from ..models import Check, FilePath, Markdown, Outcome, Png, Share, utcnow
 from ..partitions import PartitionKey
 from ..sources.base import paper_identity
+from ..sources.plan import edition_test
 from ..text import markdown_table, md_text, plural, preview
 from . import charts, queries, render
 from . import diff as df
@@ -111,7 +113,9 @@ def headlines(store, pk: PartitionKey, placement: str, run_id: str, log: Callabl
         "us_cn_low_confidence": int(us_cn["low_confidence"]),
         "us_cn_interval": hl.interval(us_cn["papers"], us_cn["low"], us_cn["high"], us_cn["unplaced"]),
         "country_coverage": Share(with_country, with_aff, "papers with affiliation data"),
-        "headline": Markdown(markdown_table(hl.headline_table(rows, order), len(hl.NUMBERS))),
+        # The country numbers; the term counts are in the report, which says when no full text was read.
+        "headline": Markdown(markdown_table(hl.headline_table([r for r in rows if r["number"] in COUNTRY_IDS],
+                                                              order), len(hl.NUMBERS))),
         "chart_intervals": Png(charts.intervals(cn.reset_index(), f"{pk.key}, placement {placement}"),
                                "headline numbers with their intervals"),
         # Which snapshot and what changed identify this materialisation: text, so the UI does not
@@ -208,7 +212,8 @@ def yearly_aggregates(store, placement: str, log: Callable[[str], None]) -> Outc
         "summary": preview(summary, rows=40),
         "top_pairs": preview(tables["yearly_pairs"][tables["yearly_pairs"]["venue"] == "all"], rows=15),
         "us_cn_by_year": preview(us_cn, rows=60),
-        "chart_us_cn_share_by_year": Png(charts.us_cn_share_by_year(us_cn, "all", "cn"), "US-CN share by year"),
+        "chart_us_cn_share_by_year": Png(charts.us_cn_share_by_year(us_cn, "all", "cn", edition_test()),
+                                         "US-CN share by year"),
     })
 
 

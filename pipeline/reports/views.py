@@ -31,6 +31,7 @@ from ..conventions import (
 from ..countries import counting, decision
 from ..countries import queries as country_queries
 from ..partitions import PART_KEY_RE, SCOPE_PREFIX_RE, parse_partition_key
+from ..sources.plan import edition_test
 from . import charts, queries
 from .headlines import (
     DEFAULT_SAMPLE,
@@ -106,7 +107,7 @@ class Report:
             top_countries = list(self.countries.sort_values("international_papers", ascending=False)["country"][:6])
             where = f"{self.venue} {self.year}"
             self._charts = {
-                "us_cn_share": charts.us_cn_share_by_year(self.trend, self.venue, self.scope),
+                "us_cn_share": charts.us_cn_share_by_year(self.trend, self.venue, self.scope, edition_test()),
                 "top_pairs": charts.top_pairs(self.pairs, f"Top country pairs, {where}"),
                 "network": charts.network(self.countries, self.pairs, f"Who writes with whom, {where}"),
                 "partners": charts.top_partners(self.partners, top_countries, f"Top partners, {where}"),
@@ -199,6 +200,23 @@ def folded_tables(pc: pd.DataFrame, key: str, venue: str, year: int, papers: int
             "country_edges": edges}
 
 
+NO_FULL_TEXT = "no PDFs read: the full text was not searched"
+
+
+def exported_numbers(numbers: pd.DataFrame, pdfs_read: int) -> pd.DataFrame:
+    """The headline numbers as the report folder exports them: with no PDF read, the full-text
+    counts (which would only repeat the title and abstract's) are empty, with a note saying why."""
+    out = numbers.assign(note="")
+    if pdfs_read:
+        return out
+    full = out["number"].str.endswith("_full_text")
+    out = out.astype({c: "Int64" for c in ("papers", "low", "high", "unplaced", "low_confidence")})
+    out = out.astype({"share": "Float64"})
+    out.loc[full, ["papers", "low", "high", "unplaced", "low_confidence", "share"]] = pd.NA
+    out.loc[full, "note"] = NO_FULL_TEXT
+    return out
+
+
 def build_report(store, key: str, scope: str = "cn", top: int = 10, seed: int = DEFAULT_SEED,
                  sample_size: int = DEFAULT_SAMPLE, threshold: float = LOW_CONFIDENCE,
                  placement: str = DEFAULT_PLACEMENT) -> Report:
@@ -256,7 +274,7 @@ def build_report(store, key: str, scope: str = "cn", top: int = 10, seed: int = 
         verdicts=precision(views, verdicts, scope, placement), venue_name=venue_name(pk.venue), sources=sources,
     )
     report.tables = {
-        "headline_numbers": numbers, "countries": tables["countries"], "pairs": tables["pairs"],
+        "headline_numbers": exported_numbers(numbers, pdfs_read), "countries": tables["countries"], "pairs": tables["pairs"],
         "partners": tables["partners"], "paper_countries": tables["paper_countries"],
         "country_edges": tables["country_edges"],
         "mentions_by_country": mentions, "trend_us_cn": report.trend,

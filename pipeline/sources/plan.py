@@ -193,6 +193,17 @@ def builtin_path() -> Path:
     return Path(str(importlib_resources.files("paperatlas.pipeline") / "data" / "sources.yaml"))
 
 
+def edition_test(user_file: str | Path | None = None):
+    """(venue, year) -> whether the plan knows an edition of the venue that year, for charts
+    that must not call a year without one missing (ECCV's even years); None when the plan
+    cannot be read (a chart then treats every year as held)."""
+    try:
+        plan = load_plan(user_file)
+    except (PlanError, OSError):
+        return None
+    return lambda venue, year: plan.venue(venue).has_edition(year)
+
+
 def load_plan(user_file: str | Path | None = None) -> SourcePlan:
     """The built-in plan with `user_file` (when given and present) laid over it."""
     files = [builtin_path()]

@@ -33,7 +33,8 @@ label{margin-right:1rem;white-space:nowrap}
 .v{display:none}.v.default{display:block}
 code{font-size:.9em;word-break:break-all}li,p{overflow-wrap:anywhere}
 @media (max-width:600px){body{font-size:14px;margin:.8rem auto}p.headline{font-size:1.08rem}}
-@media print{body{max-width:none;margin:0;font-size:10.5pt}.toggles{display:none}h2{break-after:avoid}
+@media print{body{max-width:none;margin:0;font-size:10.5pt}.toggles{display:none}
+.lead .v{display:none!important}.lead .v.default{display:block!important}h2{break-after:avoid}
 tr,img{break-inside:avoid}.scroll{overflow:visible}a{color:inherit;text-decoration:none}}
 """
 
@@ -91,6 +92,12 @@ def _html_table(frame: pd.DataFrame, table_id: str | None = None) -> str:
     return f"<div class=scroll><table{ident}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
 
 
+def _code(text: str) -> str:
+    """Escaped text with its `commands` as <code>."""
+    parts = html.escape(text).split("`")
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts)) if len(parts) % 2 else "`".join(parts)
+
+
 TABLE_IDS = {"Institutions behind the US\u2013China count": "institutions",
              "Institution pairs across the border": "institution-pairs"}
 
@@ -110,9 +117,9 @@ def render_html(report: Report) -> str:
     ]
     for title, frame, note in sections(report):
         parts += [f"<h2>{html.escape(title)}</h2>", _html_table(frame, TABLE_IDS.get(title)),
-                  f"<p class=note>{html.escape(note)}</p>"]
+                  f"<p class=note>{_code(note)}</p>"]
         parts += [f"<img alt='{html.escape(alt)}' src='{images[key]}'>" for alt, key in CHARTS_AFTER.get(title, [])]
-    parts += ["<h2>Inputs</h2><ul>", *[f"<li>{html.escape(line)}</li>" for line in input_lines(report)], "</ul>",
+    parts += ["<h2>Inputs</h2><ul>", *[f"<li>{_code(line)}</li>" for line in input_lines(report)], "</ul>",
               "<details><summary>Digests and versions</summary><ul>",
               f"<li>partition: <code>{html.escape(report.partition_key)}</code></li>",
               *[f"<li>{html.escape(k)}: <code>{html.escape(str(v))}</code></li>" for k, v in report.inputs.items()],

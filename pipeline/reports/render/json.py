@@ -9,6 +9,7 @@ import pandas as pd
 
 from ...conventions import PLACEMENTS
 from ..headlines import BY_ID
+from ..sentences import SHARE_OF
 from ..views import Report
 from .lead import input_lines, sentences
 
@@ -19,7 +20,7 @@ def report_json(report: Report) -> dict[str, Any]:
     under the chosen placement, and every placement under `by_placement`. Every count has its
     interval (`low`, `high`) and the papers its unplaced authors could add to it (`unplaced`).
     Every share names what it is of: `X_share_of` beside `X_share`, `share_of` in each cell (a
-    number key: papers, papers_with_affiliation, papers_with_country, us, cn). Full-text mention
+    denominator in words, as `trend` and `compare` give it: "papers", "papers with a country" ...). Full-text mention
     counts are null when no PDF was read (they would only repeat the title and abstract's)."""
     n = report.number
     with_country = n("papers_with_country")
@@ -27,7 +28,7 @@ def report_json(report: Report) -> dict[str, Any]:
     for row in report.numbers.to_dict("records"):
         cell = {"papers": row["papers"], "low": row["low"], "high": row["high"], "unplaced": row["unplaced"],
                 "denominator": row["denominator"], "share": row["share"],
-                "share_of": BY_ID[row["number"]].denominator if row["number"] in BY_ID else None,
+                "share_of": SHARE_OF.get(BY_ID[row["number"]].denominator) if row["number"] in BY_ID else None,
                 "low_confidence": row["low_confidence"]}
         if str(row["number"]).endswith("_full_text") and not report.pdfs_read:
             cell.update(papers=None, low=None, high=None, unplaced=None, share=None, low_confidence=None,
@@ -49,7 +50,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "us_cn_papers_unplaced": int(us_cn["unplaced"]),
         "us_cn_papers_by_placement": {p: report.number("us_cn", placement=p) for p in PLACEMENTS},
         "us_cn_share_with_affiliation": n("us_cn") / with_aff if with_aff else None,
-        "us_cn_share_with_affiliation_of": "papers_with_affiliation",
+        "us_cn_share_with_affiliation_of": SHARE_OF["papers_with_affiliation"],
         "placed_from": {k: standing[k] for k in ("pdf", "metadata", "none")},
         "papers_all_authors_placed": standing["all_authors_placed"],
         "papers_with_uncertain_rows": standing["uncertain"],
@@ -59,10 +60,10 @@ def report_json(report: Report) -> dict[str, Any]:
         "papers": n("papers"), "papers_with_affiliation": n("papers_with_affiliation"),
         "papers_with_country": with_country,
         "country_coverage": with_country / n("papers_with_affiliation") if n("papers_with_affiliation") else None,
-        "country_coverage_of": "papers_with_affiliation",
+        "country_coverage_of": SHARE_OF["papers_with_affiliation"],
         "international_papers": n("international"),
         "international_share": n("international") / with_country if with_country else 0.0,
-        "international_share_of": "papers_with_country",
+        "international_share_of": SHARE_OF["papers_with_country"],
         "us_share": n("us") / n("papers") if n("papers") else 0.0, "us_share_of": "papers",
         "cn_share": n("cn") / n("papers") if n("papers") else 0.0, "cn_share_of": "papers",
         "us_papers": n("us"), "cn_papers": n("cn"), "us_cn_papers": n("us_cn"),
@@ -74,9 +75,11 @@ def report_json(report: Report) -> dict[str, Any]:
         "mentions": [{**m, **({} if report.pdfs_read else {"CN_full_text": None, "US_full_text": None})}
                      for m in report.mentions.to_dict("records")],
         "mentions_full_text_searched": bool(report.pdfs_read),
-        "countries": _records(countries.head(30)),
-        "pairs": _records(report.pairs.head(30)),
-        "partners": {c: _records(g.head(5)[["partner", "papers", "papers_fractional", "share_of_international"]])
+        "countries": _records(countries.head(30).assign(share_of_papers_of="papers",
+                                                        international_share_of="the country's papers")),
+        "pairs": _records(report.pairs.head(30).assign(share_of_papers_of="papers")),
+        "partners": {c: _records(g.head(5)[["partner", "papers", "papers_fractional", "share_of_international"]]
+                                 .assign(share_of_international_of="the country's international papers"))
                      for c, g in report.partners.groupby("country", sort=False)
                      if c in set(countries["country"].head(15))},
         "trend_us_cn": _records(report.trend),

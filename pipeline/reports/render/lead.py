@@ -10,6 +10,7 @@ import pandas as pd
 
 from ...conventions import CHINA_SCOPE, CHINA_SCOPES, PLACEMENT, PLACEMENTS
 from ...countries.numbers import COUNTRY_NUMBERS
+from ...text import plural
 from ..headlines import TERM_NAMES, WIRED_TERMS, interval
 from ..sentences import OF_WORDS, headline_sentences, number_words, review_sentence
 from ..views import Report
@@ -48,9 +49,10 @@ def convention_table(report: Report) -> pd.DataFrame:
 
 def convention_note(report: Report) -> str:
     others = " ".join(f"--placement {p}" for p in PLACEMENTS if p != report.placement)
+    scope = next(s for s in reversed(list(CHINA_SCOPES)) if s != report.scope)
     return (f"This report counts with placement {report.placement}: {PLACEMENT.meanings[report.placement]}; and with "
             f"China scope {report.scope}: {CHINA_SCOPE.meanings[report.scope]}. The tables below follow both. Another "
-            f"reading: `paperatlas report {report.partition_key} {others} --china-scope greater`.")
+            f"reading: `paperatlas report {report.partition_key} {others} --china-scope {scope}`.")
 
 
 def number_table(report: Report) -> pd.DataFrame:
@@ -80,16 +82,20 @@ def mention_table(report: Report) -> tuple[pd.DataFrame, str]:
         if full:
             row.update({"Chinese authors (full text)": rec["CN_full_text"], "US authors (full text)": rec["US_full_text"]})
         rows.append(row)
-    terms = ", ".join(TERM_NAMES[t] for t in WIRED_TERMS)
+    terms = _either([TERM_NAMES[t] for t in WIRED_TERMS])
     where = ("title, abstract or full text" if full else "title or abstract")
     pdfs = (f"Full text searched in the {report.pdfs_read} papers whose PDF was read." if full else
             "No PDFs were read for this venue-year, so only titles and abstracts were searched.")
     if not rows:
         return pd.DataFrame(), f"No paper with a US or Chinese author names {terms} in its {where}. {pdfs}"
     missing = [TERM_NAMES[t] for t in WIRED_TERMS if TERM_NAMES[t] not in {r["term"] for r in rows}]
-    listed = ", ".join(missing[:-1]) + (" or " if len(missing) > 1 else "") + (missing[-1] if missing else "")
-    none = f" No such paper names {listed}." if missing else ""
+    none = f" No such paper names {_either(missing)}." if missing else ""
     return pd.DataFrame(rows), f"Papers naming the term, by the country of an author.{none} {pdfs}"
+
+
+def _either(words: list[str]) -> str:
+    """"a, b or c"."""
+    return ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else "".join(words)
 
 
 def input_lines(report: Report) -> list[str]:
@@ -98,8 +104,8 @@ def input_lines(report: Report) -> list[str]:
     src = report.sources or {}
     out = []
     for s in src.get("sources", []):
-        errors = f"; {s['errors']} record(s) with a problem: `paperatlas errors {report.partition_key}`" \
-            if s.get("errors") else ""
+        errors = (f"; {plural(s['errors'], 'item')} set aside: `paperatlas errors {report.partition_key}`"
+                  if s.get("errors") else "")
         fetched = f", read {s['fetched']}" if s.get("fetched") else ""
         out.append(f"{s['source']}: {s['records'] or 0:,} records, {s['papers'] or 0:,} papers, from "
                    f"{s['read_from'] or 'unknown'}{fetched}{errors}")

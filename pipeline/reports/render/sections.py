@@ -9,6 +9,7 @@ import pandas as pd
 
 from ...countries.groups import country_name, pair_name
 from ...models import missing
+from ..headlines import interval
 from ..institutions import institution_table
 from ..sentences import number_words
 from ..views import Report
@@ -44,7 +45,7 @@ def sections(report: Report) -> list[tuple[str, pd.DataFrame, str]]:
                              "partner": partners["partner"].map(country_name), "papers": partners["papers"],
                              "share of the country's international papers":
                                  partners["share_of_international"].map(pct)})
-    trend = report.trend.assign(share=report.trend["share"].map(pct))
+    trend, trend_note = trend_table(report)
     review = pd.DataFrame([_review_line(k, v, report.verdicts.get(k)) for k, v in report.review.items()])
     mentions, mentions_note = mention_table(report)
     standing = report.standing
@@ -72,7 +73,7 @@ def sections(report: Report) -> list[tuple[str, pd.DataFrame, str]]:
          "Whole counting (papers) and fractional counting (each author's share of a paper)."),
         ("Top country pairs", pairs, "Collaboration score: the two countries' shares of each paper, added."),
         ("Top partners", partners, "Each country's three most frequent partners."),
-        ("US\u2013China share by year", trend, "Of all papers of each year; this venue and all venues materialised."),
+        ("US\u2013China share by year", trend, trend_note),
         ("What the numbers stand on", stands,
          f"Unresolved rows are never guessed: they lower coverage, and +unplaced says how many papers their "
          f"authors could add. {papers - with_aff} papers have no affiliation data at all. "
@@ -81,6 +82,28 @@ def sections(report: Report) -> list[tuple[str, pd.DataFrame, str]]:
          "Reviewed: verdicts imported with `paperatlas review import` whose evidence is unchanged; precision "
          "with its Wilson 95% interval, and the count corrected by it."),
     ]
+
+
+def trend_table(report: Report) -> tuple[pd.DataFrame, str]:
+    """The US–China count of each stored year in words: this venue's years, then every venue's
+    summed when another venue is stored in those years (an `all` row counting this venue alone
+    would only repeat it)."""
+    rows = report.trend[~((report.trend["venue"] == "all") & (report.trend["venues"] == report.venue))]
+    name = report.venue_name or report.venue
+    table = pd.DataFrame({
+        "year": rows["year"].astype(int),
+        "venues": [name if v == report.venue else f"all stored ({venues})" for v, venues in
+                   zip(rows["venue"], rows["venues"])],
+        "papers": rows["denominator"].astype(int),
+        "US\u2013China papers": [interval(p, lo, hi, None if u != u else u) for p, lo, hi, u in
+                                 zip(rows["papers"], rows["low"], rows["high"], rows["unplaced"])],
+        "share of all papers": rows["share"].map(pct)})
+    years = sorted(set(table["year"]))
+    note = (f"Each year's US\u2013China papers with their interval, of all papers of that year; the years of "
+            f"{name} stored here: {', '.join(map(str, years))}.")
+    if (rows["venue"] == "all").any():
+        note += " Rows of all stored venues sum every venue stored that year."
+    return table, note
 
 
 def institution_sections(report: Report) -> list[tuple[str, pd.DataFrame, str]]:
@@ -106,8 +129,8 @@ def institution_sections(report: Report) -> list[tuple[str, pd.DataFrame, str]]:
     return [
         ("Institutions behind the US\u2013China count", institutions,
          f"Each institution counted once per paper, as its top-level organisation in ROR (a lab as its company, "
-         f"an institute as its academy; a university as itself). A paper has at least two, so the shares add up "
-         f"to more than 100%.{more}{left}"),
+         f"an institute as its academy; a university as itself). A paper can have several, so the shares can add "
+         f"up to more than 100%.{more}{left}"),
         ("Institution pairs across the border", pairs,
          "A US and a Chinese institution on the same paper; papers with both."),
     ]

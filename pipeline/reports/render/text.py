@@ -43,6 +43,7 @@ def format_text(report: Report) -> str:
               "  the numbers:", *_table(number_table(report), "    ")]
     for title, frame, note in institution_sections(report):
         lines += ["", f"  {title[0].lower()}{title[1:]}:", *_table(frame.head(report.top), "    ")]
+        lines += textwrap.wrap(note.replace("`", ""), WIDTH, initial_indent="    ", subsequent_indent="    ")
     reviewed = [(k, v) for k, v in report.verdicts.items() if v.get("reviewed") or v.get("stale")]
     if reviewed:
         lines += ["", "  reviewed (verdicts imported with `paperatlas review import`):"]
