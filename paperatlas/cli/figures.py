@@ -178,8 +178,8 @@ def cmd_papers(args: argparse.Namespace, settings: Settings) -> int:
     whether a headline number it is in depends on an uncertain row, and every author's evidence."""
     import csv
 
-    from ..pipeline.reports.explain import author_rows, flat, paper_record
-    from ..pipeline.reports.headlines import NUMBER_IDS, members
+    from ..pipeline.reports.explain import AUTHOR_COLUMNS, author_rows, flat, paper_record
+    from ..pipeline.reports.headlines import NUMBER_IDS, PaperView, members
     from ..pipeline.text import csv_safe
 
     if args.number is not None and args.number not in NUMBER_IDS:
@@ -208,6 +208,10 @@ def cmd_papers(args: argparse.Namespace, settings: Settings) -> int:
                     writer = csv.DictWriter(sink, fieldnames=list(row), lineterminator="\n")
                     writer.writeheader()
                 writer.writerow({k: csv_safe(v) for k, v in row.items()})
+            if writer is None:  # no paper: the header alone, so a spreadsheet still shows the columns
+                empty = PaperView("", None, None, False, frozenset())
+                columns = AUTHOR_COLUMNS if args.long else list(flat(paper_record(empty, args.china_scope, placement)))
+                csv.DictWriter(sink, fieldnames=columns, lineterminator="\n").writeheader()
     finally:
         if sink is not sys.stdout:
             sink.close()
