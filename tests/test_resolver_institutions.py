@@ -109,7 +109,8 @@ def test_a_university_is_its_own_top_level_parent():
     walk stops at a university; its sub-units still climb to it, and other organisations climb on."""
     rows = [ror.flatten(record(r)) for r in INSTITUTION_ORGS[:3]]
     university, ministry, lab = rows[0], rows[1], rows[2]
-    university["types"], ministry["types"], lab["types"] = ["education"], ["funder", "government"], ["facility"]
+    university["types"], ministry["types"], lab["types"] = ["company", "education"], ["funder", "government"], \
+        ["facility"]  # education among its types, not the first
     university["parents"], lab["parents"] = [ministry["ror_id"]], [university["ror_id"]]
     index = ror.RorIndex.build(rows, "university")
     assert index.ids[index.top_parent(index.org_of(university["ror_id"]))] == university["ror_id"]

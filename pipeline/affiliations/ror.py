@@ -252,6 +252,7 @@ class RorIndex:
     fuzzy_blocks: dict[str, list[str]] | None = None  # word -> names holding it (fuzzy matching)
     parents: list[tuple[int, ...]] = field(default_factory=list)  # each org's parents in the index
     roots: list[int] = field(default_factory=list)  # each org's top-level parent (itself when it has none)
+    own_top: frozenset[int] = frozenset()  # orgs of a type in OWN_TOP_TYPES, among any of their types
     by_id: dict[str, int] = field(default_factory=dict)  # ROR id -> org
 
     # -- lookups ----------------------------------------------------------------------------
@@ -366,6 +367,7 @@ class RorIndex:
                 if c is not None and org not in parents[c]:
                     parents[c].append(org)
         index.parents = [tuple(p) for p in parents]
+        index.own_top = frozenset(org for org, row in enumerate(usable) if OWN_TOP_TYPES & set(row.get("types") or ()))
         index.roots = [top_parent(index, org) for org in range(len(usable))]
         index.gazetteer = build_gazetteer(index.city_orgs)
         index.in_name = places_in_names(index.gazetteer, index.token_df)
@@ -409,7 +411,7 @@ def top_parent(index: RorIndex, org: int) -> int:
     seen = {org}
     cur = org
     while True:
-        ups = () if index.kinds and index.kinds[cur] in OWN_TOP_TYPES else index.parents[cur]
+        ups = () if cur in index.own_top else index.parents[cur]
         if not ups:
             return cur
         same = [p for p in ups if index.countries[p] == index.countries[cur]]

@@ -11,8 +11,9 @@ placement:
   (`papers`, `international` ...) they are all the paper's countries.
 - An author-affiliation row stands for its *organisation*: the top-level parent recorded in
   ROR (`parent_ror_id`, `parent_name` of pipeline.countries.decision.Decision: Tsinghua for
-  a Tsinghua laboratory, the University of California System for Berkeley), or the institution
-  itself when no parent is recorded. Its country is the row's country under the placement,
+  a Tsinghua laboratory, Microsoft for Microsoft Research Asia; a university is its own top-level
+  organisation, so UC Berkeley is itself, not the University of California System:
+  pipeline/affiliations/ror.py, `top_parent`), or the institution itself when no parent is recorded. Its country is the row's country under the placement,
   folded by the China scope (a Hong Kong university is CN under `cn+hk+mo`). A multinational
   placed in two countries is two rows of the table (Microsoft in the US, Microsoft in China).
 - `institutions`: each organisation with the number of the number's papers where it is on a
