@@ -70,7 +70,7 @@ def table_text(table, keys: list[str]) -> str:
     if not n:
         return "\n".join(lines + ["  no papers in this number, so no institutions behind it"])
     lines.append(f"institutions behind them, each counted once per paper at its top-level organisation "
-                 f"(share: of the {n} papers; a paper has several):")
+                 f"(share: of the {n} papers; a paper can have several):")
     width = max([len(x) for x in table.institutions["institution"]] + [11])
     lines.append(f"  {'papers':>6}  {'share':>6}  {'institution':<{width}}  country")
     for r in table.institutions.itertuples(index=False):

@@ -18,7 +18,7 @@ placement:
   placed in two countries is two rows of the table (Microsoft in the US, Microsoft in China).
 - `institutions`: each organisation with the number of the number's papers where it is on a
   side (once per paper, however many of the paper's authors it has), and `share`, those papers
-  over the papers in the number. Shares add up to more than 100%: a paper has several.
+  over the papers in the number. Shares can add up to more than 100%: a paper can have several.
 - `pairs`: two organisations in different countries on the same paper, both on a side for a
   number about two countries or more (`us_cn`: a US one and a CN one, in the number's order),
   a side's one with one abroad for a number about one country, any two for the others; with
