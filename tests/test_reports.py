@@ -131,6 +131,8 @@ def test_review_rows_carry_the_evidence(views):
     page = render_review_html(views, review, "x-2020", "cn", 1)
     assert "ict.ac.cn" in page and "email:cctld" in page and "data-id='us_cn|e'" in page
     assert "<script>" in page and "localStorage" in page
+    # Countries by name for the reviewer, the codes as a tooltip.
+    assert "<span title='CN'>China</span>" in page and "<td>CN</td>" not in page
 
 
 def test_diff_names_the_papers_and_the_changed_rule(views):

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..conventions import DEFAULT_PLACEMENT, LOW_CONFIDENCE
+from ..countries.groups import country_name
 from ..text import csv_restore, safe_href
 from .headlines import (
     BY_ID,
@@ -195,10 +196,17 @@ def _evidence_table(rows: list[dict], threshold: float) -> str:
         body.append(
             f"<tr><td>{_e(r.get('author_position'))}</td><td>{_e(r.get('author_name'))}</td>"
             f"<td>{_e(r.get('affiliation'))}</td><td>{_e(r.get('email_domain'))}</td><td>{_e(r.get('from'))}</td>"
-            f"<td>{_e(r.get('countries')) or '<i>none</i>'}</td><td>{institution}</td><td>{_e(r.get('rule'))}</td>"
+            f"<td>{_country_cell(r.get('countries'))}</td><td>{institution}</td><td>{_e(r.get('rule'))}</td>"
             f"<td>{'<span class=low>' if low else ''}{'' if conf is None else f'{conf:.2f}'}"
             f"{'</span>' if low else ''}</td></tr>")
     return f"<table>{head}{''.join(body)}</table>" if body else "<p><i>no affiliation rows</i></p>"
+
+
+def _country_cell(codes: str | None) -> str:
+    """"United States / China" for "US/CN", the codes kept as a tooltip; none in italics."""
+    if not codes:
+        return "<i>none</i>"
+    return f"<span title='{_e(codes)}'>{_e(' / '.join(country_name(c) for c in codes.split('/')))}</span>"
 
 
 def render_review_html(views: Mapping[str, PaperView], review: Mapping[str, Mapping[str, Any]],
