@@ -326,12 +326,19 @@ def interval(papers: Any, low: Any, high: Any, unplaced: Any = None) -> str:
     """"64 (55–66, +3 unplaced)": a count, the interval it could move in and the papers its
     unplaced authors could add; each part only when it says something. "570" when nothing is
     uncertain (low = papers = high, none unplaced): a degenerate interval is never printed."""
+    parts = interval_parts(papers, low, high, unplaced)
+    return f"{int(papers)} ({', '.join(parts)})" if parts else f"{int(papers)}"
+
+
+def interval_parts(papers: Any, low: Any, high: Any, unplaced: Any = None, fmt=str) -> list[str]:
+    """What `interval` puts in parentheses: ["55–66", "+3 unplaced"], each part only when it
+    says something (empty when nothing moves the count); `fmt` writes each count."""
     parts = []
     if int(low) != int(papers) or int(high) != int(papers):
-        parts.append(f"{int(low)}\u2013{int(high)}")
+        parts.append(f"{fmt(int(low))}\u2013{fmt(int(high))}")
     if not missing(unplaced) and int(unplaced):
-        parts.append(f"+{int(unplaced)} unplaced")
-    return f"{int(papers)} ({', '.join(parts)})" if parts else f"{int(papers)}"
+        parts.append(f"+{fmt(int(unplaced))} unplaced")
+    return parts
 
 
 def headline_table(rows: Iterable[Mapping[str, Any]], placements: Iterable[str] = PLACEMENTS,

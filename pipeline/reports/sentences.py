@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..conventions import CHINA_SCOPES, DEFAULT_PLACEMENT, PLACEMENTS
 from ..text import plural
+from .headlines import BY_ID, TERM_NAMES, interval_parts
 
 # What "Chinese" covers under each China scope, said where the sentence uses it.
 SCOPE_WORDS = {
@@ -81,11 +82,7 @@ def _movement(nums: Numbers, number: str, what: str) -> list[str]:
 def _bounds(nums: Numbers, number: str) -> str:
     """"; 337–343, +2 unplaced" inside a count's parentheses, or "" when nothing moves it."""
     row = nums.row(number)
-    parts = []
-    if int(row["low"]) != int(row["high"]):
-        parts.append(f"{int(row['low']):,}\u2013{int(row['high']):,}")
-    if int(row.get("unplaced") or 0):
-        parts.append(f"+{int(row['unplaced']):,} unplaced")
+    parts = interval_parts(row["papers"], row["low"], row["high"], row.get("unplaced"), _n)
     return "; " + ", ".join(parts) if parts else ""
 
 
@@ -124,7 +121,7 @@ def headline_sentences(numbers: pd.DataFrame, venue_name: str, year: int, scope:
     sentences.append(cover + ".")
 
     us, cn = nums.count("us"), nums.count("cn")
-    sentences.append(f"{plural(us, 'paper').replace(str(us), _n(us), 1)} ({_pct(us, papers)} of all"
+    sentences.append(f"{_n(us)} {'paper' if us == 1 else 'papers'} ({_pct(us, papers)} of all"
                      f"{_bounds(nums, 'us')}) {_verb(us, 'has', 'have')} a US author and {_n(cn)} ({_pct(cn, papers)}"
                      f"{_bounds(nums, 'cn')}) a Chinese one.")
 
@@ -185,8 +182,6 @@ def number_words(number: str) -> str:
     """A headline number in words: "papers with a Chinese author naming Llama (title or abstract)"."""
     if number in NUMBER_WORDS:
         return NUMBER_WORDS[number]
-    from .headlines import BY_ID, TERM_NAMES
-
     n = BY_ID.get(number)
     if n is None or n.term is None:
         return number

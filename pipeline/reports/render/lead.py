@@ -10,6 +10,7 @@ import pandas as pd
 
 from ...conventions import CHINA_SCOPE, CHINA_SCOPES, PLACEMENT, PLACEMENTS
 from ...countries.numbers import COUNTRY_NUMBERS
+from ...models import missing
 from ...text import plural
 from ..headlines import TERM_NAMES, WIRED_TERMS, interval
 from ..sentences import OF_WORDS, headline_sentences, number_words, review_sentence
@@ -31,7 +32,7 @@ def sentences(report: Report, scope: str | None = None, placement: str | None = 
 
 
 def pct(x: Any) -> str:
-    return "" if x is None or x != x else f"{x:.1%}"
+    return "" if missing(x) else f"{x:.1%}"
 
 
 def convention_table(report: Report) -> pd.DataFrame:

@@ -8,21 +8,11 @@ from typing import Any
 import pandas as pd
 
 from ...countries.groups import country_name, pair_name
-from ...models import missing
 from ..headlines import interval
 from ..institutions import institution_table
 from ..sentences import number_words
 from ..views import Report
-from .lead import convention_note, convention_table, mention_table, number_table
-
-
-def pct(x: Any) -> str:
-    return "" if missing(x) else f"{x:.1%}"
-
-
-def _named(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
-    """Country codes in `columns` given as names, for people."""
-    return frame.assign(**{c: frame[c].map(country_name) for c in columns if c in frame.columns})
+from .lead import convention_note, convention_table, mention_table, number_table, pct
 
 
 def sections(report: Report) -> list[tuple[str, pd.DataFrame, str]]:
