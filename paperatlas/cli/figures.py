@@ -133,6 +133,7 @@ def cmd_trend(args: argparse.Namespace, settings: Settings) -> int:
     the international share and the top partners, under a placement and China scope."""
     from ..pipeline.reports import charts
     from ..pipeline.reports.trend import TrendError, chart_frame, format_text, trend_rows
+    from ..pipeline.sources.plan import edition_test
 
     partners = tuple(dict.fromkeys(c.strip().upper() for c in args.partners_of.split(",") if c.strip()))
     if not partners or any(len(c) != 2 or not c.isalpha() for c in partners):
@@ -155,22 +156,12 @@ def cmd_trend(args: argparse.Namespace, settings: Settings) -> int:
             out.parent.mkdir(parents=True, exist_ok=True)
             tmp = out.with_name(out.name + ".tmp")
             tmp.write_bytes(charts.us_cn_share_by_year(chart_frame(rows), args.venue.lower(), args.china_scope,
-                                                       _editions(settings)))
+                                                       edition_test(settings.sources_file)))
             os.replace(tmp, out)
         except OSError as exc:
             raise CliError(f"--out {out}: cannot write the chart ({exc.strerror or exc})") from exc
         print(f"chart written to {out}", file=sys.stderr)
     return 0
-
-
-def _editions(settings: Settings):
-    """(venue, year) -> whether the sources plan knows an edition that year (a trend chart does
-    not call a year without one missing), or None when the plan cannot be read."""
-    try:
-        plan = common.sources_plan(settings)
-    except CliError:
-        return None
-    return lambda venue, year: plan.venue(venue).has_edition(year)
 
 
 def cmd_papers(args: argparse.Namespace, settings: Settings) -> int:

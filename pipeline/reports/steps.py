@@ -24,7 +24,7 @@ from . import headlines as hl
 from .render.lead import sentences as report_sentences
 from .review import evidence_digest, review_rows
 from .sentences import headline_sentences
-from .views import build_report, read_views, venue_name, views_from
+from .views import build_report, read_views, venue_facts, views_from
 
 COVERAGE_CHECK = "country_coverage_at_least_95pct"
 DUPLICATES_CHECK = "no_duplicate_papers"
@@ -98,8 +98,8 @@ def headlines(store, pk: PartitionKey, placement: str, run_id: str, log: Callabl
     order = [placement, *[p for p in PLACEMENTS if p != placement]]
     return Outcome(rows=len(rows), row="headline number under one China scope and placement", metadata={
         # The headline in words, first: what the report opens with (pipeline/reports/sentences.py).
-        "headline_sentence": Markdown(md_text(" ".join(headline_sentences(frame, venue_name(pk.venue), pk.year, "cn",
-                                                                          placement)))),
+        "headline_sentence": Markdown(md_text(" ".join(
+            headline_sentences(frame, venue_facts(pk.venue)[0], pk.year, "cn", placement)))),
         "papers": len(views),
         "us_papers": int(cn.loc["us", "papers"]),
         "cn_papers": int(cn.loc["cn", "papers"]),

@@ -12,6 +12,7 @@ No Dagster here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
@@ -31,7 +32,7 @@ from ..conventions import (
 from ..countries import counting, decision
 from ..countries import queries as country_queries
 from ..partitions import PART_KEY_RE, SCOPE_PREFIX_RE, parse_partition_key
-from ..sources.plan import edition_test
+from ..sources.plan import PlanError, load_plan
 from . import charts, queries
 from .headlines import (
     DEFAULT_SAMPLE,
@@ -78,6 +79,7 @@ class Report:
     pdfs_read: int = 0  # papers whose PDF text was read (full-text mentions stand on these)
     verdicts: dict[str, dict[str, Any]] = field(default_factory=dict)  # number -> reviewed precision
     venue_name: str = ""  # as readers know it ("NeurIPS"); the venue key when no plan names it
+    held: Callable[[str, int], bool] | None = None  # (venue, year) -> held that year (plan.has_edition)
     sources: dict[str, Any] = field(default_factory=dict)  # queries.input_sources: sources, registry, dates
     _charts: dict[str, bytes] | None = None
 
@@ -107,7 +109,7 @@ class Report:
             top_countries = list(self.countries.sort_values("international_papers", ascending=False)["country"][:6])
             where = f"{self.venue} {self.year}"
             self._charts = {
-                "us_cn_share": charts.us_cn_share_by_year(self.trend, self.venue, self.scope, edition_test()),
+                "us_cn_share": charts.us_cn_share_by_year(self.trend, self.venue, self.scope, self.held),
                 "top_pairs": charts.top_pairs(self.pairs, f"Top country pairs, {where}"),
                 "network": charts.network(self.countries, self.pairs, f"Who writes with whom, {where}"),
                 "partners": charts.top_partners(self.partners, top_countries, f"Top partners, {where}"),
@@ -115,15 +117,15 @@ class Report:
         return self._charts
 
 
-def venue_name(venue: str) -> str:
-    """The venue's name as readers know it ("NeurIPS"), from the built-in sources plan; the
-    upper-cased key for a venue the plan does not name."""
-    from ..sources.plan import load_plan
-
+def venue_facts(venue: str) -> tuple[str, Callable[[str, int], bool] | None]:
+    """From the built-in sources plan, read once: the venue's name as readers know it ("NeurIPS";
+    the upper-cased key for a venue the plan does not name) and which years each venue was held
+    (None, and the key, when the plan cannot be read: a plan must not stop a report)."""
     try:
-        return load_plan().venue(venue).name
-    except Exception:  # a plan that cannot be read must not stop a report
-        return venue.upper()
+        plan = load_plan()
+    except PlanError:
+        return venue.upper(), None
+    return plan.venue(venue).name, plan.has_edition
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -271,10 +273,12 @@ def build_report(store, key: str, scope: str = "cn", top: int = 10, seed: int = 
         threshold=threshold, views=views, numbers=numbers, countries=tables["countries"], pairs=tables["pairs"],
         partners=tables["partners"], trend=trend.reset_index(drop=True), mentions=pd.DataFrame(wired),
         review=review, inputs=used, top=top, placement=placement, pdfs_read=pdfs_read,
-        verdicts=precision(views, verdicts, scope, placement), venue_name=venue_name(pk.venue), sources=sources,
+        verdicts=precision(views, verdicts, scope, placement), sources=sources,
     )
+    report.venue_name, report.held = venue_facts(pk.venue)
     report.tables = {
-        "headline_numbers": exported_numbers(numbers, pdfs_read), "countries": tables["countries"], "pairs": tables["pairs"],
+        "headline_numbers": exported_numbers(numbers, pdfs_read), "countries": tables["countries"],
+        "pairs": tables["pairs"],
         "partners": tables["partners"], "paper_countries": tables["paper_countries"],
         "country_edges": tables["country_edges"],
         "mentions_by_country": mentions, "trend_us_cn": report.trend,

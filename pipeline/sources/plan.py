@@ -88,6 +88,10 @@ class SourcePlan:
     def sources_for(self, pk: PartitionKey) -> tuple[str, ...]:
         return self.venue(pk.venue).sources_for(pk.year)
 
+    def has_edition(self, venue: str, year: int) -> bool:
+        """Whether the venue was held that year (a chart does not call a year without one missing)."""
+        return self.venue(venue).has_edition(year)
+
     def all_venues(self) -> list[VenuePlan]:
         return [self.venues[v] for v in sorted(self.venues)]
 
@@ -198,10 +202,9 @@ def edition_test(user_file: str | Path | None = None):
     that must not call a year without one missing (ECCV's even years); None when the plan
     cannot be read (a chart then treats every year as held)."""
     try:
-        plan = load_plan(user_file)
-    except (PlanError, OSError):
+        return load_plan(user_file).has_edition
+    except PlanError:
         return None
-    return lambda venue, year: plan.venue(venue).has_edition(year)
 
 
 def load_plan(user_file: str | Path | None = None) -> SourcePlan:
