@@ -43,6 +43,7 @@ from .headlines import (
     build_views,
     low_confidence_counts,
 )
+from .institutions import InstitutionTable, institution_table
 from .review import build_review, precision
 from .trend import report_trend
 
@@ -103,6 +104,12 @@ class Report:
             out["uncertain"] += view.uncertain
             out["unplaced_authors"] += view.has_affiliation and view.unplaced > 0
         return out
+
+    @cached_property
+    def institutions(self) -> InstitutionTable:
+        """The institutions behind the US–China count and their pairs across the border, counted
+        once per report (every format shows them)."""
+        return institution_table(self.views, "us_cn", self.scope, self.placement, self.top)
 
     def charts(self) -> dict[str, bytes]:
         if self._charts is None:

@@ -9,7 +9,6 @@ import pandas as pd
 
 from ...countries.groups import country_name, pair_name
 from ..headlines import interval
-from ..institutions import institution_table
 from ..sentences import number_words
 from ..views import Report
 from .lead import convention_note, convention_table, mention_table, number_table, pct
@@ -99,7 +98,7 @@ def trend_table(report: Report) -> tuple[pd.DataFrame, str]:
 def institution_sections(report: Report) -> list[tuple[str, pd.DataFrame, str]]:
     """The institutions behind the US–China count, and the pairs of them across the border
     (pipeline/reports/institutions.py: top-level organisations, each counted once per paper)."""
-    table = institution_table(report.views, "us_cn", report.scope, report.placement, report.top)
+    table = report.institutions
     if not table.papers:
         return [("Institutions behind the US\u2013China count", pd.DataFrame(),
                  "No paper has authors at both US and Chinese institutions, so no institution is behind the count.")]
