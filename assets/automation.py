@@ -3,6 +3,9 @@ published, new local folders, and changes to the overrides file or the term cata
 
 from __future__ import annotations
 
+import os
+from contextlib import nullcontext
+
 from dagster import (
     AssetKey,
     AssetSelection,
@@ -76,12 +79,24 @@ def add_venue_years(instance, keys: list[str]) -> list[str]:
     """Add the venue-year partitions the instance does not know yet, in the order of their keys
     (the UI lists partitions, and plots metadata by partition, in the order they were added: a
     range added at once reads 2010, 2011, ... rather than as named); returns those added."""
-    existing = set(instance.get_dynamic_partitions(VENUE_YEAR))
-    new = sorted({k for k in keys if k not in existing})
-    if new:
-        instance.add_dynamic_partitions(VENUE_YEAR, new)
-        sort_venue_years(instance)
+    with partitions_lock(instance):
+        existing = set(instance.get_dynamic_partitions(VENUE_YEAR))
+        new = sorted({k for k in keys if k not in existing})
+        if new:
+            instance.add_dynamic_partitions(VENUE_YEAR, new)
+            sort_venue_years(instance)
     return new
+
+
+def partitions_lock(instance):
+    """A file lock in the instance's folder around changes to the venue-year partitions: Dagster
+    reads which keys exist and then inserts the rest, so two commands adding (or re-sorting, which
+    removes and adds keys again) at once could insert one key twice and fail on the table's unique
+    key. Commands, sensors and schedules of one instance folder take it in turn."""
+    from filelock import FileLock
+
+    root = instance.root_directory
+    return FileLock(os.path.join(root, ".paperatlas-partitions.lock"), timeout=600) if root else nullcontext()
 
 
 # Runs in these states may still read their partition key from the instance.

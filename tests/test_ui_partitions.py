@@ -45,3 +45,40 @@ def test_schedule_descriptions_open_with_a_short_sentence(home):
     for schedule in schedules:
         first = schedule.description.split(". ")[0].split(": ")[0]
         assert len(first) <= 60, (schedule.name, first)
+
+
+def _add_years_descending(home: str, venue: str) -> None:
+    """Each add puts an earlier year after later ones, so each one re-sorts the partitions."""
+    import os
+
+    os.environ["DAGSTER_HOME"] = home
+    from dagster import DagsterInstance
+
+    instance = DagsterInstance.get()
+    for year in range(2030, 2010, -1):
+        add_venue_years(instance, [f"{venue}-{year}"])
+
+
+def test_commands_adding_and_sorting_partitions_at_once_all_succeed(tmp_path):
+    """Four processes at once, each adding years in descending order (every add re-sorts, so
+    keys are removed and added again): none fails on the partitions table's unique key (issue 34's
+    CI saw `UNIQUE constraint failed: dynamic_partitions` from two `paperatlas run` at once), and
+    the result is every key, in order."""
+    import multiprocessing
+
+    from dagster import DagsterInstance
+
+    home = tmp_path / "dagster"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    DagsterInstance.from_config(str(home)).get_runs(limit=1)  # the storage, created once
+    context = multiprocessing.get_context("spawn")
+    procs = [context.Process(target=_add_years_descending, args=(str(home), venue))
+             for venue in ("aaai", "icml", "iclr", "neurips")]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(timeout=240)
+    assert [proc.exitcode for proc in procs] == [0, 0, 0, 0]
+    keys = DagsterInstance.from_config(str(home)).get_dynamic_partitions(VENUE_YEAR)
+    assert keys == sorted(f"{v}-{y}" for v in ("aaai", "icml", "iclr", "neurips") for y in range(2011, 2031))
