@@ -87,6 +87,32 @@ def is_set(name: str) -> bool:
     return _env(name) is not None
 
 
+def chart_library_home() -> Path:
+    """Point matplotlib's config and font cache (MPLCONFIGDIR) into paperatlas's own files:
+    `$PAPERATLAS_FILES/cache/matplotlib`. Without it matplotlib creates `~/.config/matplotlib`
+    and writes `~/.cache/matplotlib/fontlist-*.json`, even when HOME does not exist. When that
+    folder cannot be written (a read-only home), a temporary folder is used and removed when
+    the process ends, so a reading command leaves nothing anywhere. A MPLCONFIGDIR the user
+    set is kept. Call before matplotlib is imported."""
+    import atexit
+    import shutil
+    import tempfile
+
+    if os.environ.get("MPLCONFIGDIR"):
+        return Path(os.environ["MPLCONFIGDIR"])
+    folder = load_settings().cache_dir / "matplotlib"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        writable = os.access(folder, os.W_OK | os.X_OK)
+    except OSError:
+        writable = False
+    if not writable:
+        folder = Path(tempfile.mkdtemp(prefix="paperatlas-matplotlib-"))
+        atexit.register(shutil.rmtree, folder, True)
+    os.environ["MPLCONFIGDIR"] = str(folder)  # the processes this one starts use it too
+    return folder
+
+
 def default_home() -> Path:
     """`$PAPERATLAS_HOME`, else `./.paperatlas` when it exists, else the user data dir."""
     env = _env("PAPERATLAS_HOME")

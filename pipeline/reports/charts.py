@@ -18,6 +18,12 @@ import pandas as pd
 
 
 def _pyplot():
+    import sys
+
+    if "matplotlib" not in sys.modules:
+        from ..config import chart_library_home
+
+        chart_library_home()
     import matplotlib
 
     matplotlib.use("Agg", force=True)
