@@ -103,6 +103,12 @@ def predicate(where: str, params: list) -> str | None:
     return "".join(part + (literal(params[i]) if i < len(params) else "") for i, part in enumerate(parts))
 
 
+def _first_line(exc: BaseException) -> str:
+    """The error's first line, at most 200 characters: delta-rs appends a Rust backtrace
+    (`0: <unknown> … clone3`) on the lines after it."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+
+
 def _conflict(exc: BaseException) -> bool:
     from deltalake.exceptions import CommitFailedError
 
@@ -216,9 +222,48 @@ class DeltaWarehouse(Warehouse):
             return None
         except OSError as exc:
             raise self._unusable(exc) from exc
+        except Exception as exc:  # delta-rs' DeltaError: a log it cannot read
+            raise self._damaged(table, exc) from None
+
+    def _path(self, table: str) -> str:
+        """The table's folder as `filesystem()` names it (no s3:// in front)."""
+        return re.sub(r"^s3a?://", "", self.table_uri(table)) if self.s3 else self.table_uri(table)
+
+    def damage(self, table: str):
+        """What is wrong with `table`'s Delta log (`pipeline.delta_log.Damage`), read file by file."""
+        from .delta_log import diagnose
+
+        return diagnose(self.filesystem(), self._path(table), table, self.table_uri(table))
+
+    def _damaged(self, table: str, exc: BaseException) -> StoreError:
+        """One line for a table delta-rs could not read: the table, where it is, what is wrong and
+        the command that repairs it; without delta-rs' Rust backtrace."""
+        try:
+            damage = self.damage(table)
+        except Exception:  # the log cannot even be listed: say what delta-rs said
+            damage = None
+        if damage is not None and not damage.healthy:
+            return StoreError(damage.message())
+        return StoreError(f"{table} ({self.table_uri(table)}): delta-rs cannot read it ({_first_line(exc)}); "
+                          f"`paperatlas store repair {table} --dry-run` checks its log")
+
+    def repair(self, table: str, stamp: str, log=print) -> None:
+        """Set aside what `damage(table)` found and check the table opens at the kept version."""
+        from .delta_log import repair
+
+        damage = self.damage(table)
+        if damage.healthy or damage.keep is None:
+            return
+        folder = repair(self.filesystem(), self._path(table), damage, stamp)
+        log(f"moved {len(damage.set_aside)} file(s) to {folder}")
+        opened = self._table(table)
+        if opened is None or opened.version() != damage.keep:
+            raise StoreError(f"{table} ({self.table_uri(table)}): after the repair it opens at version "
+                             f"{None if opened is None else opened.version()}, not {damage.keep}")
+        self.dataset(table)  # every file the kept version names is listed
 
     def _unusable(self, exc: BaseException) -> StoreError:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        first = _first_line(exc)
         return StoreError(f"{self.uri}: cannot use the Delta store ({first[:200]}); check PAPERATLAS_STORE_URI "
                           "and, for S3, the AWS_* settings")
 
@@ -382,9 +427,13 @@ class DeltaWarehouse(Warehouse):
                 return
             except Exception as exc:
                 if not _conflict(exc) or attempt == RETRIES:
-                    if isinstance(exc, (OSError,)) or type(exc).__module__.startswith("deltalake"):
-                        raise StoreError(f"{self.table_uri(table)}: the write failed "
-                                         f"({' '.join(str(exc).split())[:200]})") from exc
+                    if isinstance(exc, OSError) or type(exc).__module__.startswith(("deltalake", "_internal")):
+                        damage = None
+                        with contextlib.suppress(Exception):  # a log that cannot be listed: delta-rs' words
+                            damage = self.damage(table)
+                        if damage is not None and not damage.healthy:
+                            raise StoreError(damage.message()) from None
+                        raise StoreError(f"{self.table_uri(table)}: the write failed ({_first_line(exc)})") from exc
                     raise
                 time.sleep(pause)
                 pause = min(pause * 2, 2.0)

@@ -16,7 +16,12 @@ from .options import command
 
 
 def cmd_store(args: argparse.Namespace, settings: Settings) -> int:
-    """Where the store is; `maintain`: compact, checkpoint and vacuum it."""
+    """Where the store is; `maintain`: compact, checkpoint and vacuum it; `repair`: roll a Delta
+    table whose log cannot be read back to its last readable version."""
+    if args.action == "repair":
+        return _repair(args, settings)
+    if args.table:
+        raise CliError(f"store {args.action} takes no table; only `store repair TABLE` does")
     if args.action == "where":
         state = "" if common.store_exists(settings) else "\t(nothing written yet)"
         print(f"{settings.store}\t{settings.store_location}{state}")
@@ -26,6 +31,64 @@ def cmd_store(args: argparse.Namespace, settings: Settings) -> int:
     rows = store.maintain(retention_hours=args.retention_hours, log=lambda line: print(line, file=sys.stderr))
     print(f"maintained {len(rows)} table(s) of {settings.store_location}")
     return 0
+
+
+def _repair(args: argparse.Namespace, settings: Settings) -> int:
+    """`store repair TABLE`: say what is damaged and what a roll-back loses, then (with --yes, or
+    asked at a terminal) set the damaged log files aside and check the table reads."""
+    from ..pipeline.delta_log import plan
+    from ..pipeline.models import utcnow
+    from ..pipeline.store import SCHEMA
+
+    if settings.store != "delta":
+        raise CliError(f"store repair is for the Delta store (PAPERATLAS_STORE=delta); this store is DuckDB "
+                       f"({settings.database}): move a damaged file aside or restore a backup")
+    if args.table not in SCHEMA:
+        named = "name a table" if not args.table else f"no table {args.table!r}"
+        raise CliError(f"{named}: paperatlas store repair TABLE, one of {', '.join(SCHEMA)}")
+    store = common.open_store(settings)
+    damage = store.damage(args.table)
+    if damage.head < 0:
+        print(f"{args.table}: not written yet at {damage.location}; nothing to repair")
+        return 0
+    if damage.healthy:
+        store.dataset(args.table)  # delta-rs reads it too, or says why (one line, exit 2)
+        print(f"{args.table}: its log reads (version {damage.head}); nothing to repair")
+        return 0
+    print("\n".join(plan(damage)))
+    if damage.keep is None:
+        return 2
+    if args.dry_run:
+        print("dry run: nothing changed")
+        return 0
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise CliError(f"{args.table}: nothing changed; run again with --yes to do the above")
+        if input("do it? [y/N] ").strip().lower() not in ("y", "yes"):
+            print("nothing changed")
+            return 0
+    store.repair(args.table, utcnow().strftime("%Y%m%dT%H%M%SZ"), log=print)
+    print(f"{args.table}: it reads again, at version {damage.keep}")
+    if damage.lost_versions:
+        print(_rerun(damage.partitions))
+    return 0
+
+
+def _rerun(partitions: list[str]) -> str:
+    """What writes the lost commits' rows again: a run of the venue-years they belonged to."""
+    from ..pipeline.partitions import PartitionKeyError, scope_of
+
+    keys = []
+    for partition in partitions:
+        try:
+            keys.append(scope_of(partition))
+        except PartitionKeyError:
+            continue
+    if not keys:
+        return ("the set-aside commits named no venue-year; `paperatlas run VENUE-YEAR` writes the tables "
+                "a run writes again")
+    return ("re-run what the set-aside commits wrote (the same numbers as before the damage): "
+            f"paperatlas run {' '.join(sorted(set(keys)))}")
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
@@ -76,10 +139,19 @@ def _parse_store(sub) -> None:
         "maintain: for the Delta store, compact each table's small files, write a checkpoint and delete the "
         "files no version within --retention-hours refers to; for DuckDB, write a checkpoint. Safe while "
         "other runs read and write: Delta commits are atomic and readers keep their version's files for "
-        "the retention period.",
-        ["paperatlas store", "paperatlas store maintain --retention-hours 24"], cmd_store)
-    store.add_argument("action", nargs="?", choices=["where", "maintain"], default="where",
-                       help="where (default) or maintain")
+        "the retention period.\n\n"
+        "repair TABLE: for the Delta store, a table whose log cannot be read (a commit file cut short by a "
+        "crash, a missing commit, a damaged checkpoint) is rolled back to its last readable version. It says "
+        "what is damaged and which venue-years the set-aside commits wrote, then moves the damaged and later "
+        "log files (never deletes them) into TABLE/_damaged/<time>/_delta_log/ and checks the table reads. "
+        "Re-run the venue-years it names. --dry-run only says; --yes does it without asking.",
+        ["paperatlas store", "paperatlas store maintain --retention-hours 24",
+         "PAPERATLAS_STORE=delta paperatlas store repair raw_papers --dry-run"], cmd_store)
+    store.add_argument("action", nargs="?", choices=["where", "maintain", "repair"], default="where",
+                       help="where (default), maintain or repair")
+    store.add_argument("table", nargs="?", help="repair: the table to roll back (e.g. raw_papers)")
+    store.add_argument("--dry-run", action="store_true", help="repair: say what it would do, change nothing")
+    store.add_argument("--yes", action="store_true", help="repair: do it without asking")
     store.add_argument("--retention-hours", type=float, default=168.0,
                        help="maintain: keep files that a version this recent needs (default 168, a week)")
 
