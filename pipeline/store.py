@@ -587,9 +587,11 @@ class Warehouse:
 
     def error_counts(self, keys: list[str], con=None) -> pd.DataFrame:
         """Per venue-year of `keys`, stage and severity: how many items `ingest_errors` holds
-        (`n`) and the first, with its reason (`first`)."""
+        (`n`) and the first, with its reason (`first`; apart: `first_item`, `first_reason`)."""
         return self.query(
-            "SELECT partition_key, stage, severity, count(*) AS n, min(item || ': ' || reason) AS first "
+            "SELECT partition_key, stage, severity, count(*) AS n, min(item || ': ' || reason) AS first, "
+            "arg_min(item, item || ': ' || reason) AS first_item, "
+            "arg_min(reason, item || ': ' || reason) AS first_reason "
             f"FROM ingest_errors WHERE partition_key IN ({', '.join('?' * len(keys))}) "
             "GROUP BY ALL ORDER BY partition_key, stage, severity", keys, con=con)
 

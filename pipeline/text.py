@@ -105,6 +105,14 @@ def clip(text: str, limit: int, keep_end: bool = False) -> str:
     return "…" + text[len(text) - limit + 1:] if keep_end else text[: limit - 1] + "…"
 
 
+def item_reason(item: str, reason: str, limit: int) -> str:
+    """`item: reason` in about `limit` characters for a log line. The reason is never cut: it
+    is what the user acts on. A long item (a path, whose end names the file) is shortened from
+    its start instead, to no less than 40 characters."""
+    room = max(limit - len(reason) - 2, 40)
+    return f"{clip(item, room, keep_end=True)}: {reason}"
+
+
 def plural(n: int, word: str, many: str | None = None) -> str:
     """`n` and the word, in the plural unless `n` is 1: "1 warning", "2 warnings", "0 papers";
     `many` for a plural that is not word + s ("1 entry", "3 entries")."""
@@ -129,7 +137,7 @@ def named(errors: Sequence[IngestError], limit: int = 120) -> str:
         return "nothing set aside"
     n_err = sum(1 for e in errors if e.severity == "error")
     parts = [plural(n, word) for n, word in ((n_err, "error"), (len(errors) - n_err, "warning")) if n]
-    first = clip(f"{errors[0].item}: {errors[0].reason}", limit)
+    first = item_reason(errors[0].item, errors[0].reason, limit)
     return f"{' and '.join(parts)} ({first})" if len(errors) == 1 else f"{' and '.join(parts)}, e.g. {first}"
 
 

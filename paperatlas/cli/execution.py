@@ -105,7 +105,7 @@ def item_warnings(settings: Settings, keys: list[str]) -> list[str]:
     """One line per venue-year, step and severity for the items a step left out (DROPPED) or
     kept with a caveat (WARNING): how many, and the first with its reason (all of them:
     `paperatlas errors KEY`)."""
-    from ..pipeline.text import clip, set_aside
+    from ..pipeline.text import item_reason, set_aside
 
     if not keys or not common.store_exists(settings):
         return []
@@ -114,7 +114,7 @@ def item_warnings(settings: Settings, keys: list[str]) -> list[str]:
     for row in rows.itertuples(index=False):
         head = f"{'DROPPED' if row.severity == 'error' else 'WARNING'} {row.partition_key} {row.stage}: " \
                f"{set_aside(row.severity, row.n)}"
-        first = clip(row.first, 160)
+        first = item_reason(row.first_item, row.first_reason, 160)
         lines.append(f"{head}: {first}" if row.n == 1 else
                      f"{head}, e.g. {first} (all: `paperatlas errors {row.partition_key}`)")
     return lines

@@ -84,7 +84,7 @@ def cmd_snapshot_index(args: argparse.Namespace, settings: Settings) -> int:
     from ..pipeline.sources import registry
     from ..pipeline.sources.base import SourceError
     from ..pipeline.sources.openalex_snapshot import SOURCE, venue_filter
-    from ..pipeline.text import clip, plural
+    from ..pipeline.text import item_reason, plural
 
     plan = common.sources_plan(settings)
     reading = [v for v in plan.all_venues() if SOURCE in v.sources or any(SOURCE in s for s in v.years.values())]
@@ -105,7 +105,7 @@ def cmd_snapshot_index(args: argparse.Namespace, settings: Settings) -> int:
     except SourceError as exc:
         raise common.CliError(str(exc)) from None
     for error in report.errors[:20]:  # the item's end names the file and line
-        print(f"  {error.severity.upper()} {clip(error.item, 120, keep_end=True)}: {clip(error.reason, 200)}",
+        print(f"  {error.severity.upper()} {item_reason(error.item, error.reason, 200)}",
               file=sys.stderr)
     if report.files:  # the last pass that read files: its errors (a pass with nothing new keeps them)
         common.open_store(settings).record_errors(SOURCE, "raw_papers", report.errors)

@@ -52,7 +52,7 @@ def file_sha256(path: Path) -> str:
 def _pick_member(archive: zipfile.ZipFile, path: Path) -> str:
     members = [m for m in archive.namelist() if m.lower().endswith(".json") and not m.startswith("__MACOSX")]
     if not members:
-        raise RorDumpError(f"{path}: no .json member in the zip (members: {archive.namelist()[:5]})")
+        raise RorDumpError(f"no .json member in the zip (members: {archive.namelist()[:5]}) (file: {path})")
     v2 = [m for m in members if m.lower().endswith("_schema_v2.json")]
     return (v2 or members)[0]
 
@@ -71,7 +71,7 @@ def _iter_array(text: io.TextIOBase, source: str, chunk_size: int = 1 << 22) -> 
 
     pos = skip(pos)
     if buffer[pos:pos + 1] != "[":
-        raise RorDumpError(f"{source}: not a JSON array (starts with {buffer[pos:pos + 20]!r})")
+        raise RorDumpError(f"not a JSON array (starts with {buffer[pos:pos + 20]!r}) (file: {source})")
     pos += 1
     while True:
         pos = skip(pos)
@@ -83,12 +83,12 @@ def _iter_array(text: io.TextIOBase, source: str, chunk_size: int = 1 << 22) -> 
         if buffer[pos:pos + 1] == "]":
             return
         if pos >= len(buffer):
-            raise RorDumpError(f"{source}: the JSON array is truncated")
+            raise RorDumpError(f"the JSON array is truncated (file: {source})")
         try:
             item, end = decoder.raw_decode(buffer, pos)
         except json.JSONDecodeError as exc:
             if eof:
-                raise RorDumpError(f"{source}: malformed JSON near character {exc.pos}: {exc.msg}") from exc
+                raise RorDumpError(f"malformed JSON near character {exc.pos}: {exc.msg} (file: {source})") from exc
             more = text.read(chunk_size)
             eof = not more
             buffer = buffer[pos:] + more
@@ -103,18 +103,18 @@ def iter_dump(path: Path) -> Iterator[dict]:
     is corrupt, truncated or not UTF-8 JSON is a RorDumpError naming it and the cause."""
     path = Path(path)
     if not path.exists():
-        raise RorDumpError(f"{path}: no such file")
+        raise RorDumpError(f"no such file: {path}")
     try:
         for record in _records(path):
             if not isinstance(record, dict):
-                raise RorDumpError(f"{path}: holds a JSON {type(record).__name__} where an organisation belongs")
+                raise RorDumpError(f"holds a JSON {type(record).__name__} where an organisation belongs (file: {path})")
             yield record
     except (zipfile.BadZipFile, zlib.error, EOFError, UnicodeDecodeError, ValueError) as exc:
         if isinstance(exc, RorDumpError):
             raise
         raise RorDumpError(
-            f"{path}: the dump is corrupt or truncated ({type(exc).__name__}: {exc}); download it again, "
-            "or point PAPERATLAS_ROR_DUMP at a good copy") from exc
+            f"the dump is corrupt or truncated ({type(exc).__name__}: {exc}); download it again, "
+            f"or point PAPERATLAS_ROR_DUMP at a good copy (file: {path})") from exc
 
 
 def _records(path: Path) -> Iterator:
@@ -202,7 +202,7 @@ def read_dump(path: Path, on_progress=None) -> list[dict]:
         if on_progress and n % 20000 == 0:
             on_progress(n)
     if not rows:
-        raise RorDumpError(f"{path}: the dump holds no records")
+        raise RorDumpError(f"the dump holds no records (file: {path})")
     return rows
 
 
@@ -391,7 +391,7 @@ class RorIndex:
         with open(path, "rb") as handle:
             index = pickle.load(handle)
         if not isinstance(index, RorIndex):
-            raise RorDumpError(f"{path}: not a paperatlas ROR index")
+            raise RorDumpError(f"not a paperatlas ROR index (file: {path})")
         return index
 
 
