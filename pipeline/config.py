@@ -57,6 +57,7 @@ VARIABLES = (
     Variable("PAPERATLAS_PDF_RATE", "`1`"),
     Variable("PAPERATLAS_PDF_CONCURRENCY", "`4`"),
     Variable("PAPERATLAS_PDF_MAX_MB", "`200`"),
+    Variable("PAPERATLAS_ALLOW_PRIVATE_LINKS", "`0`"),
     Variable("PAPERATLAS_OPENREVIEW_TOKEN", "unset"),
     Variable("PAPERATLAS_OPENREVIEW_USERNAME", "unset"),
     Variable("PAPERATLAS_OPENREVIEW_PASSWORD", "unset"),
@@ -145,6 +146,7 @@ class Settings:
     pdf_rate: float = 1.0
     pdf_concurrency: int = 4
     pdf_max_mb: float = 200.0
+    allow_private_links: bool = False  # links from source data may reach loopback/private addresses
     local_dir_env: str | None = None
     terms_env: str | None = None
     sources_env: str | None = None
@@ -266,6 +268,15 @@ def _choice_env(name: str, default: str, choices: tuple[str, ...]) -> str:
     return raw
 
 
+def _flag_env(name: str) -> bool:
+    """On (`1`, `true`, `yes`, `on`) or off (unset, `0`, `false`, `no`, `off`); else a ValueError naming it."""
+    value = _env(name) or "0"
+    raw = value.strip().lower()
+    if raw not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        raise ValueError(f"{name}={value!r}: expected 1 or 0; fix the value or unset the variable")
+    return raw in ("1", "true", "yes", "on")
+
+
 def _url_env(name: str, default: str) -> str:
     """An http(s) base URL from `name` (no trailing slash); anything else is a ValueError naming it."""
     raw = (_env(name) or default).strip().rstrip("/")
@@ -307,6 +318,7 @@ def load_settings() -> Settings:
                             unit="a rate in requests per second (0: no limit)"),
         pdf_concurrency=_int_env("PAPERATLAS_PDF_CONCURRENCY", Settings.pdf_concurrency, 1),
         pdf_max_mb=_float_env("PAPERATLAS_PDF_MAX_MB", Settings.pdf_max_mb, unit="a size in megabytes"),
+        allow_private_links=_flag_env("PAPERATLAS_ALLOW_PRIVATE_LINKS"),
         local_dir_env=_env("PAPERATLAS_LOCAL_DIR"),
         terms_env=_env("PAPERATLAS_TERMS"),
         sources_env=_env("PAPERATLAS_SOURCES"),

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urljoin, urlparse
 
 import requests
 import urllib3.exceptions
@@ -32,6 +32,8 @@ from tenacity import (
     retry_if_exception,
     wait_exponential_jitter,
 )
+
+from .http_links import AddressRefused, checked_session, refusal
 
 USER_AGENT = "paperatlas/0.1 (+https://github.com/paperatlas/paperatlas; research pipeline)"
 
@@ -51,6 +53,11 @@ class FetchError(RuntimeError):
 
 class PermanentFetchError(FetchError):
     """A download that another try would not fix (404, not a PDF, over the size cap)."""
+
+
+class LinkRefused(PermanentFetchError):
+    """A link from source data that points into this machine's network (pipeline/http_links.py),
+    or a redirect that leaves http(s) or loops: never fetched, never retried."""
 
 
 class InvalidBody(PermanentFetchError):
@@ -262,6 +269,12 @@ def _from_cache(url: str, cache_path: Path, meta_path: Path) -> FetchResult:
     return FetchResult(url, data, True, cache_path, hashlib.sha256(data).hexdigest(), fetched_at)
 
 
+def _announced(response: requests.Response) -> int | None:
+    """The body's size the server announced (Content-Length), or None."""
+    value = (response.headers.get("Content-Length") or "").strip()
+    return int(value) if value.isdigit() else None
+
+
 def host_of(url: str) -> str:
     """The host part of `url` in lower case; the URL itself when it has none or is malformed."""
     try:
@@ -301,6 +314,7 @@ class HttpClient:
         session: requests.Session | None = None,
         pacer: HostPacer | None = None,
         max_body: int = MAX_BODY,
+        allow_private_links: bool = False,
     ):
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.timeout = timeout
@@ -312,6 +326,10 @@ class HttpClient:
         self.max_body = max_body
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
+        # Links taken from source data (`data_link=True`) go through a session that connects only
+        # to public addresses, unless PAPERATLAS_ALLOW_PRIVATE_LINKS lets them reach this network.
+        self.link_session = self.session if allow_private_links else checked_session()
+        self.link_session.headers["User-Agent"] = USER_AGENT
         self.pacer = pacer
         self._unreachable: dict[str, str] = {}  # host -> why it cannot be reached
 
@@ -358,18 +376,32 @@ class HttpClient:
         return requests.Timeout(f"{url}: the whole request took longer than {self.timeout:g} s "
                                 "(PAPERATLAS_HTTP_TIMEOUT bounds a request, body included)")
 
-    def _headers(self, url: str, deadline: float, method: str, **kwargs) -> requests.Response:
+    def _headers(self, url: str, deadline: float, method: str, data_link: bool = False, **kwargs
+                 ) -> requests.Response:
         """Send the request and read the status and headers (the body streams later), by
         `deadline`. requests bounds each socket read, not their sum, so a server trickling its
-        headers would hold us for ever: the request runs in a daemon thread we stop waiting for."""
+        headers would hold us for ever: the request runs in a daemon thread we stop waiting for.
+        A `data_link` (a URL taken from source data) connects only to public addresses."""
         host = host_of(url)
         if host in self._unreachable:
             raise Unreachable(url, self._unreachable[host])
         box: dict = {}
+        hops: list[str] = []  # where each redirect led, for messages
+
+        def hop(response: requests.Response, *args, **kw) -> None:
+            if response.is_redirect:
+                location = response.headers["Location"]
+                try:
+                    hops.append(urljoin(response.url, location))
+                except ValueError:  # a malformed Location (requests refuses it next)
+                    hops.append(location)
+
+        session = self.link_session if data_link else self.session
 
         def send() -> None:
             try:
-                box["response"] = self.session.request(method, url, timeout=self.timeout, stream=True, **kwargs)
+                box["response"] = session.request(method, url, timeout=self.timeout, stream=True,
+                                                  hooks={"response": [hop]}, **kwargs)
             except BaseException as exc:  # handed to the caller's thread
                 box["error"] = exc
 
@@ -380,12 +412,33 @@ class HttpClient:
             raise self._timed_out(url)
         if "error" in box:
             error = box["error"]
-            reason = unreachable_reason(error, url) if isinstance(error, requests.ConnectionError) else None
+            target = hops[-1] if hops else url  # the hop that failed
+            refused = self._refused(url, error, hops)
+            if refused:
+                raise refused from None
+            reason = unreachable_reason(error, target) if isinstance(error, requests.ConnectionError) else None
             if reason:
-                self._unreachable[host] = reason
+                self._unreachable[host_of(target)] = reason
                 raise Unreachable(url, reason) from None
             raise error
         return box["response"]
+
+    def _refused(self, url: str, error: BaseException, hops: list[str]) -> LinkRefused | None:
+        """A request's failure that names the URL asked for and the redirect hop it failed at:
+        a link into this machine's network, a redirect loop, a redirect out of http(s)."""
+        hop = hops[-1] if hops else None
+        if isinstance(error, AddressRefused):
+            return LinkRefused(refusal(url, error, hop))
+        if isinstance(error, requests.TooManyRedirects):
+            return LinkRefused(f"{url}: redirected more than {self.session.max_redirects} times (a loop?)")
+        if isinstance(error, requests.exceptions.InvalidSchema):
+            return LinkRefused(f"{url}: redirected to {hop}; only http(s) is followed" if hop
+                               else f"{url}: not an http(s) link")
+        if isinstance(error, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema)) or (
+                hop and isinstance(error, ValueError)):  # urllib's own "Invalid IPv6 URL" on a hop
+            return LinkRefused(f"{url}: redirected to a malformed link {hop!r}" if hop
+                               else f"{url}: malformed link ({error})")
+        return None
 
     def _body(self, response: requests.Response, url: str, deadline: float, chunk_size: int = 1 << 16):
         """The body's chunks as they arrive, each socket read bounded by what is left of the
@@ -409,15 +462,19 @@ class HttpClient:
             yield chunk
 
     def _get_once(self, url: str, headers: dict[str, str], params: dict | None = None,
-                  body: object = None) -> requests.Response:
+                  body: object = None, data_link: bool = False) -> requests.Response:
         if self.pacer:
             self.pacer.wait(url)
         deadline = time.monotonic() + self.timeout
-        response = self._headers(url, deadline, "GET" if body is None else "POST", headers=headers, params=params,
-                                 json=body)
+        response = self._headers(url, deadline, "GET" if body is None else "POST", data_link, headers=headers,
+                                 params=params, json=body)
         try:
             if response.status_code in RETRY_STATUS:
                 raise RetryableHTTPError(url, response.status_code, retry_delay(response))
+            announced = _announced(response)
+            if announced is not None and announced > self.max_body:  # refused before a byte is read
+                raise PermanentFetchError(f"{url}: too large ({announced / 1e6:.0f} MB announced, over the "
+                                          f"{self.max_body / 1e6:.0f} MB a body may hold in memory); refused")
             # Read the whole body here, within the deadline, so a broken or stalled transfer is retried too.
             chunks, size = [], 0
             for chunk in self._body(response, url, deadline):
@@ -432,13 +489,13 @@ class HttpClient:
         return response
 
     def get(self, url: str, headers: dict[str, str] | None = None, params: dict | None = None,
-            body: object = None) -> requests.Response:
+            body: object = None, data_link: bool = False) -> requests.Response:
         """GET (POST with a JSON `body`) with retries on 429/5xx, connection errors and timeouts.
 
         `params` are added to the query string but never to messages: pass secrets (API keys)
         there, so errors and the cache never show them."""
         with self._final_errors(url, secrets=[str(v) for v in (params or {}).values()]):
-            return self._retrying()(self._get_once, url, dict(headers or {}), params, body)
+            return self._retrying()(self._get_once, url, dict(headers or {}), params, body, data_link)
 
     @contextlib.contextmanager
     def _final_errors(self, url: str, secrets: list[str] | None = None):
@@ -481,7 +538,7 @@ class HttpClient:
 
     def fetch(self, url: str, refresh: bool = False, *, headers: dict[str, str] | None = None,
               secret_params: dict | None = None, body: object = None,
-              validate: Callable[[bytes], object] | None = None) -> FetchResult:
+              validate: Callable[[bytes], object] | None = None, data_link: bool = False) -> FetchResult:
         """Body of `url`: from the cache unless `refresh`, revalidated with ETag when refreshing.
 
         `validate(body)` returns what the caller wants from the body (parsed JSON, say) as the
@@ -491,7 +548,8 @@ class HttpClient:
 
         With a JSON `body` the request is a POST (cached by URL and body). `headers` and
         `secret_params` (credentials, API keys) are sent but kept out of the cache key, the
-        cache's metadata and every message."""
+        cache's metadata and every message. A `data_link` (a URL taken from source data, not
+        one the user configured) connects only to public addresses (pipeline/http_links.py)."""
         cache_path = self.cache_path_for(url, body)
         meta_path = cache_path.with_name(cache_path.name + ".meta.json") if cache_path else None
         if cache_path and cache_path.exists() and not refresh:
@@ -510,7 +568,7 @@ class HttpClient:
                 etag = None
             if etag:
                 headers["If-None-Match"] = etag
-        response = self.get(url, headers=headers, params=secret_params, body=body)
+        response = self.get(url, headers=headers, params=secret_params, body=body, data_link=data_link)
         if response.status_code == 304 and cache_path and cache_path.exists():
             cached = _from_cache(url, cache_path, meta_path)
             cached.value = self._validated(url, cached.content, validate)
@@ -558,16 +616,19 @@ class HttpClient:
         max_bytes: int,
         check_head: Callable[[bytes, str | None], None] | None = None,
         chunk_size: int = 1 << 16,
+        data_link: bool = False,
     ) -> Download:
         """Stream `url` into `dest` atomically (temporary file, fsync, rename).
 
         Retries 429/5xx, dropped connections, timeouts and bodies shorter than announced.
         Raises PermanentFetchError, without retrying, for other HTTP errors, for a body over
         `max_bytes` (announced or counted) and when `check_head(first bytes, content type)`
-        rejects the start of the body; `dest` is then left as it was.
+        rejects the start of the body; `dest` is then left as it was. A `data_link` connects only
+        to public addresses (pipeline/http_links.py).
         """
         with self._final_errors(url):
-            return self._retrying()(self._download_once, url, Path(dest), max_bytes, check_head, chunk_size)
+            return self._retrying()(self._download_once, url, Path(dest), max_bytes, check_head, chunk_size,
+                                    data_link)
 
     @staticmethod
     def _check_head(url: str, check_head, head: bytes, content_type: str | None) -> None:
@@ -576,18 +637,18 @@ class HttpClient:
         except PermanentFetchError as exc:
             raise PermanentFetchError(f"{url}: {exc}") from exc
 
-    def _download_once(self, url, dest: Path, max_bytes: int, check_head, chunk_size: int) -> Download:
+    def _download_once(self, url, dest: Path, max_bytes: int, check_head, chunk_size: int,
+                       data_link: bool = False) -> Download:
         if self.pacer:
             self.pacer.wait(url)
         deadline = time.monotonic() + self.timeout
-        with self._headers(url, deadline, "GET") as response:
+        with self._headers(url, deadline, "GET", data_link) as response:
             status = response.status_code
             if status in RETRY_STATUS:
                 raise RetryableHTTPError(url, status, retry_delay(response))
             if status != 200:
                 raise PermanentFetchError(f"{url}: HTTP {status}")
-            announced = response.headers.get("Content-Length")
-            announced = int(announced) if announced and announced.isdigit() else None
+            announced = _announced(response)
             if announced is not None and announced > max_bytes:
                 raise PermanentFetchError(
                     f"{url}: too large ({announced / 1e6:.1f} MB announced, limit {max_bytes / 1e6:.0f} MB)")

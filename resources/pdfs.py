@@ -26,9 +26,12 @@ class PdfStoreResource(ConfigurableResource):
     retries: int = Field(description="Retries on 429, 5xx, timeouts, dropped connections.")
     host_failure_limit: int = Field(default=3, description="Give a host up after this many papers failed in a row.")
     workers: int = Field(default=0, description="Processes reading PDFs; 0 means one per core.")
+    allow_private_links: bool = Field(default=False, description="Download PDF links that point to this machine's "
+                                      "network (PAPERATLAS_ALLOW_PRIVATE_LINKS: local mirrors, tests).")
 
     def store(self) -> PdfStore:
-        http = HttpClient(None, timeout=self.timeout, retries=self.retries, pacer=HostPacer(self.rate_per_host))
+        http = HttpClient(None, timeout=self.timeout, retries=self.retries, pacer=HostPacer(self.rate_per_host),
+                          allow_private_links=self.allow_private_links)
         return PdfStore(Path(self.directory), http, mode=self.mode, max_bytes=int(self.max_mb * 1024 * 1024),
                         concurrency=self.concurrency, host_failure_limit=self.host_failure_limit)
 

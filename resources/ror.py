@@ -22,9 +22,12 @@ class RorRegistry(ConfigurableResource):
     cache_dir: str = Field(description="Download and compiled-index cache folder.")
     timeout: float = Field(description="Seconds per HTTP request.")
     retries: int = Field(description="Retries on 429, 5xx, timeouts and connection errors.")
+    allow_private_links: bool = Field(default=False, description="A dump link found in Zenodo's record may reach "
+                                      "this machine's network (PAPERATLAS_ALLOW_PRIVATE_LINKS).")
 
     def locate(self) -> DumpLocation | None:
-        http = HttpClient(Path(self.cache_dir), timeout=self.timeout, retries=self.retries)
+        http = HttpClient(Path(self.cache_dir), timeout=self.timeout, retries=self.retries,
+                          allow_private_links=self.allow_private_links)
         return locate_dump(self.dump, Path(self.cache_dir), http)
 
     def index(self, path: str, checksum: str, on_progress=None, rows: list[dict] | None = None) -> RorIndex:

@@ -26,17 +26,21 @@ class PaperSource(ConfigurableResource):
     rate: float = Field(description="At most this many requests per second to one host; 0: the source's default.")
     split: int = Field(default=0, description="A venue-year with more works than this is read as sub-partitions "
                        "(months, then subfields; PAPERATLAS_OPENALEX_SPLIT); 0: never split.")
+    allow_private_links: bool = Field(default=False, description="Links found in the data may reach this machine's "
+                                      "network (PAPERATLAS_ALLOW_PRIVATE_LINKS).")
 
     def reader(self) -> Source:
         config = SourceConfig(cache_dir=self.cache_dir, timeout=self.timeout, retries=self.retries, rate=self.rate,
-                              location=self.location, split=self.split, credentials=registry.credentials(load_settings()))
+                              location=self.location, split=self.split, allow_private_links=self.allow_private_links,
+                              credentials=registry.credentials(load_settings()))
         return registry.create(self.source, config)
 
 
 def source_resources(settings) -> dict[str, PaperSource]:
     """One resource per source of the registry, keyed by its name."""
     return {name: PaperSource(source=name, location=c.location, cache_dir=c.cache_dir, timeout=c.timeout,
-                              retries=c.retries, rate=c.rate, split=c.split)
+                              retries=c.retries, rate=c.rate, split=c.split,
+                              allow_private_links=c.allow_private_links)
             for name, c in registry.configs(settings).items()}
 
 

@@ -314,6 +314,7 @@ def test_text_basis_counts_full_text_abstract_and_title(home, capsys, monkeypatc
             w["abstract_inverted_index"] = None
     monkeypatch.setenv("PAPERATLAS_PDF_RATE", "0")
     monkeypatch.setenv("PAPERATLAS_HTTP_RETRIES", "0")
+    monkeypatch.setenv("PAPERATLAS_ALLOW_PRIVATE_LINKS", "1")  # the pdf_urls point to the local server
     with serve_openalex(works, pdfs=served, local_pdfs=True) as base:
         monkeypatch.setenv("PAPERATLAS_OPENALEX_BASE", base)
         code, _, err = run(capsys, "run", "naturemlq3-2025", "--pdfs", "download")

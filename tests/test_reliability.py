@@ -240,6 +240,7 @@ def test_a_malformed_pdf_link_costs_one_paper_not_the_venue_year(home, capsys, m
     monkeypatch.setenv("PAPERATLAS_PAPERLISTS_BASE", str(tmp_path / "pl"))
     monkeypatch.setenv("PAPERATLAS_PDFS", "download")
     monkeypatch.setenv("PAPERATLAS_PDF_RATE", "0")
+    monkeypatch.setenv("PAPERATLAS_ALLOW_PRIVATE_LINKS", "1")  # p1.pdf is served from 127.0.0.1
     code, out, err = run(capsys, "run", "neurips-2020")
     assert "materialised 1/1" in out, err
     from paperatlas.pipeline.config import load_settings

@@ -21,11 +21,21 @@ from pathlib import Path
 import pandas as pd
 
 from ..http import FetchError, HttpClient, Unreachable
+from ..http_links import same_origin
 from ..models import Outcome, StageFailure, utcnow
 from ..text import preview
 from . import queries
 from .resolver import Override, OverridesError, Resolver, load_overrides
-from .ror import INDEX_VERSION, RorDumpError, RorIndex, file_sha256, load_index, newest_zenodo_dump, read_dump
+from .ror import (
+    INDEX_VERSION,
+    ZENODO_CONCEPT_RECORD,
+    RorDumpError,
+    RorIndex,
+    file_sha256,
+    load_index,
+    newest_zenodo_dump,
+    read_dump,
+)
 
 NO_REGISTRY = "none"
 OFFLINE_HINT = ("set PAPERATLAS_ROR_DUMP to a ROR v2 dump you have (a .zip or .json file), or to 'none' to "
@@ -53,7 +63,8 @@ def locate_dump(spec: str | None, cache_dir: Path, http: HttpClient | None = Non
             result = http.fetch(spec, validate=_dump_body(None))
             return DumpLocation(result.cache_path or _keep(result.content, cache_dir, spec), spec)
         url, md5, name = newest_zenodo_dump(http)
-        result = http.fetch(url, validate=_dump_body(md5))
+        # The file link is Zenodo's data: off Zenodo's host, it reaches only public addresses.
+        result = http.fetch(url, validate=_dump_body(md5), data_link=not same_origin(url, ZENODO_CONCEPT_RECORD))
     except Unreachable as exc:
         raise RorDumpError(f"could not download the ROR dump: {exc.with_hint(OFFLINE_HINT)}") from None
     except FetchError as exc:

@@ -84,6 +84,7 @@ class SourceConfig:
     location: str = ""
     split: int = 0  # a venue-year with more works than this is read as sub-partitions (0: never split)
     credentials: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    allow_private_links: bool = False  # links taken from the data may reach this machine's network
 
     def secret(self, name: str) -> str | None:
         return dict(self.credentials).get(name) or None
@@ -92,7 +93,8 @@ class SourceConfig:
         from ..http import HostPacer
 
         return HttpClient(Path(self.cache_dir) if self.cache_dir else None, timeout=self.timeout,
-                          retries=self.retries, pacer=HostPacer(self.rate or default_rate))
+                          retries=self.retries, pacer=HostPacer(self.rate or default_rate),
+                          allow_private_links=self.allow_private_links)
 
 
 class Source(Protocol):
@@ -209,17 +211,18 @@ def fetch_json(http: HttpClient, url: str, what: str, refresh: bool = False, dig
 
 
 def fetch_text(http: HttpClient, url: str, what: str, refresh: bool = False, digest: Digest | None = None,
-               parse: "Callable[[str], Any] | None" = None):
+               parse: "Callable[[str], Any] | None" = None, data_link: bool = False):
     """GET `url` as text, returned through `parse` when given. `parse` raises ValueError for a
     page that is not the one asked for (an error page served with 200), which is then never
-    cached and is reported as a SourceError."""
+    cached and is reported as a SourceError. A `data_link` (a URL found in a page, off the page's
+    host) reaches only public addresses."""
 
     def validate(content: bytes):
         text = content.decode("utf-8", "replace")
         return parse(text) if parse is not None else text
 
     try:
-        result = http.fetch(url, refresh=refresh, validate=validate)
+        result = http.fetch(url, refresh=refresh, validate=validate, data_link=data_link)
     except Unreachable as exc:
         raise SourceError(f"{what}: {exc.with_hint(OFFLINE_HINT)}") from None
     except FetchError as exc:

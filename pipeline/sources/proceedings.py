@@ -23,6 +23,7 @@ from urllib.parse import urljoin
 from bs4 import BeautifulSoup
 
 from ..http import HttpClient
+from ..http_links import same_origin
 from ..models import IngestError, Paper, author_block, utcnow
 from ..partitions import PartitionKey
 from .base import STAGE, Digest, ParseResult, SourceConfig, SourceError, display_name, fetch_text
@@ -113,8 +114,10 @@ def read(http: HttpClient, pk: PartitionKey, template: str | None = None, refres
     def one(entry: dict):
         page_digest = Digest()  # one per page: the pages are read in parallel, added in listing order
         try:
+            # The listing's links are data: one that leaves the listing's host reaches only public addresses.
             page = fetch_text(http, entry["url"], f"{pk} (abstract page)", refresh=refresh, digest=page_digest,
-                              parse=lambda html: parse_abstract_page(html, entry["url"]))
+                              parse=lambda html: parse_abstract_page(html, entry["url"]),
+                              data_link=not same_origin(entry["url"], url))
             return entry, page, None, page_digest
         except (SourceError, ValueError) as exc:
             return entry, None, str(exc), page_digest

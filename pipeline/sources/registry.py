@@ -37,7 +37,8 @@ CREDENTIALS = ("openreview_token", "openreview_username", "openreview_password",
 def configs(settings) -> dict[str, SourceConfig]:
     """Each source's configuration from the settings (pipeline/config.py): the one mapping."""
     common = dict(cache_dir=str(settings.cache_dir), timeout=settings.http_timeout, retries=settings.http_retries,
-                  rate=settings.source_rate or 0.0)
+                  rate=settings.source_rate or 0.0,
+                  allow_private_links=settings.allow_private_links)  # links found in the data
     where = {LOCAL: str(settings.local_dir), Paperlists.name: settings.paperlists_base,
              OpenAlex.name: settings.openalex_base, OpenAlexSnapshot.name: settings.openalex_snapshot or ""}
     split = {OpenAlex.name: settings.openalex_split, OpenAlexSnapshot.name: settings.openalex_split}
