@@ -220,6 +220,54 @@ def test_the_connection_goes_to_the_address_that_was_checked(names, public_to, s
     assert server2.hits == [] and server.hits == ["/secret"]
 
 
+def _self_signed(folder: Path, name: str) -> tuple[Path, Path]:
+    """A certificate for `name` and its key, written to `folder` (cryptography comes with moto)."""
+    pytest.importorskip("cryptography")
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def test_tls_keeps_the_name_while_connecting_to_the_checked_address(names, public_to, server, tmp_path, monkeypatch):
+    """The socket goes to the checked address; SNI and the certificate check still use the name."""
+    import ssl
+
+    cert, key = _self_signed(tmp_path, "secure.example.org")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    seen: list[str] = []
+    context.sni_callback = lambda sock, name, ctx: seen.append(name)
+    server.httpd.socket = context.wrap_socket(server.httpd.socket, server_side=True)
+    server.routes["/x"] = (200, {}, b"over tls")
+    for variable in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):  # requests lets these override `verify`
+        monkeypatch.setenv(variable, str(cert))
+    names["secure.example.org"] = [PUBLIC]
+    names["other.example.org"] = [PUBLIC]
+    public_to(server)
+    assert client().get("https://secure.example.org/x", data_link=True).content == b"over tls"
+    assert seen == ["secure.example.org"]
+    with pytest.raises(Exception, match="TLS with other.example.org failed"):  # the certificate names another host
+        client().get("https://other.example.org/x", data_link=True)
+
+
 def test_every_redirect_hop_is_checked(names, public_to, server, server2, connects):
     """A public host that redirects to 127.0.0.1 is refused at the hop, naming both."""
     names["public.example.org"] = [PUBLIC]
@@ -233,6 +281,17 @@ def test_every_redirect_hop_is_checked(names, public_to, server, server2, connec
     assert str(refused.value).startswith(f"{url}: refused: redirected to {hop}, and 127.0.0.1 is a loopback address")
     assert server.hits == ["/x.pdf"] and server2.hits == []
     assert ("127.0.0.1", server2.port) not in connects
+
+
+def test_through_a_proxy_the_link_is_checked_before_the_proxy_is_asked(server, monkeypatch):
+    """A proxy resolves names itself, so the link is checked before the request goes out; the
+    proxy (the user's own setting) is then asked only for public links."""
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", server.url)
+    with pytest.raises(LinkRefused, match="10.0.0.1 is a private address"):
+        client().get("http://10.0.0.1/latest/meta-data/", data_link=True)
+    assert server.hits == []
 
 
 def test_the_user_s_own_endpoints_and_the_opt_in_reach_this_machine(server, tmp_path):
