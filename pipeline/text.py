@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import numpy as np
@@ -29,8 +30,9 @@ _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\|[]<>`"})
 
 def md_text(text: str) -> str:
     """`text` as literal Markdown: a title such as `[x](javascript:…)` or `<img onerror=…>` in
-    a source's data shows as written, never as a link or HTML, in the UI's metadata."""
-    return text.translate(_MD_SPECIAL)
+    a source's data shows as written, never as a link or HTML, in the UI's metadata (and no
+    bidirectional control reverses it: `display`)."""
+    return display(text).translate(_MD_SPECIAL)
 
 
 def markdown_table(frame: pd.DataFrame, max_rows: int = 10, columns: Sequence[str] | None = None) -> str:
@@ -77,6 +79,37 @@ def safe_href(url: str | None) -> str | None:
         return None
     scheme = url.split(":", 1)[0].lower() if ":" in url.split("/", 1)[0] else ""
     return url if scheme in ("", "http", "https") else None
+
+
+def web_href(url: str | None) -> str | None:
+    """A link out to the web that a page may carry from data: an absolute http(s) URL with a
+    host, else None. A paper's local file or source path (`/tmp/…/x.json`, `papers/x.pdf`) is
+    no link: it means nothing on another machine and names this one's folders."""
+    if not isinstance(url, str) or not url.strip():
+        return None
+    url = url.strip()
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0]
+    return url if scheme.lower() in ("http", "https") and host and not any(c.isspace() for c in url) else None
+
+
+# Explicit bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069). In
+# data they can make a title or a name after them display reversed ("\u202eevil" shows as
+# "live"), and the run they open can spill over the text that follows. What people read (the
+# HTML pages, the terminal, Markdown) shows text without them; machine output (JSON, CSV, the
+# store) keeps the data as it came. The marks U+200E/U+200F are kept: they order neutral
+# characters next to them, reverse nothing, and right-to-left text uses them legitimately.
+BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def display(text: str) -> str:
+    """`text` as shown to people: without bidirectional embedding, override or isolate controls."""
+    return text.translate(BIDI_CONTROLS)
+
+
+def html_text(value) -> str:
+    """A value from data as HTML text (attribute-safe, quotes escaped too), as `display` shows it."""
+    return html.escape(display("" if value is None else str(value)))
 
 
 # -- metadata for the UI ---------------------------------------------------------------------

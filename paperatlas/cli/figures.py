@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from ..pipeline.config import Settings
+from ..pipeline.text import display
 from . import common
 from .common import CliError
 from .options import KEYS_HELP, command, placement_option, scope_option
@@ -122,7 +123,7 @@ def _diff_one(store, key: str, args: argparse.Namespace, settings: Settings) -> 
     if args.json:
         return {"partition": key, "from": old, "to": new, "inputs_changed": changed_inputs, **result,
                 "rows": diff_rows(result)}
-    print(format_diff(result, f"{key} snapshot {old}", f"snapshot {new}", limit=args.limit))
+    print(display(format_diff(result, f"{key} snapshot {old}", f"snapshot {new}", limit=args.limit)))
     for name, (a, b) in changed_inputs.items():
         print(f"  input {name}: {a} -> {b}")
     return None
@@ -149,7 +150,7 @@ def cmd_trend(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
     else:
-        print(format_text(rows))
+        print(display(format_text(rows)))
     if args.out:
         out = Path(args.out)
         try:
@@ -223,9 +224,9 @@ def cmd_explain(args: argparse.Namespace, settings: Settings) -> int:
     if not found:
         raise CliError(f"no paper of {key} has the id {query!r} or all its words in the title")
     if len(found) > 1:
-        listing = "\n".join(f"  {v.paper_id}  {v.title}" for v in found[:20])
+        listing = display("\n".join(f"  {v.paper_id}  {v.title}" for v in found[:20]))
         raise CliError(f"{len(found)} papers of {key} match {query!r}; give an id:\n{listing}")
-    print(explain_text(found[0], args.china_scope, common.placement_of(args, settings)))
+    print(display(explain_text(found[0], args.china_scope, common.placement_of(args, settings))))
     return 0
 
 

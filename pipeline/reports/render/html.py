@@ -4,17 +4,18 @@ It opens with the headline in words (the first paragraph is the US–China sente
 convention toggles: the headline under each placement and China scope is in the page, and
 the toggles show one (CSS only, no script; without `:has()` support the report's own reading
 shows). Readable on a phone (tables scroll in their own box) and printable (the toggles and
-the digests fold away). Every text is escaped; the only link is to the review page beside it."""
+the digests fold away). Every text is escaped (`html_text`: no bidirectional control from data reverses
+what follows it); the only link is to the review page beside it."""
 
 from __future__ import annotations
 
 import base64
-import html
 from typing import Any
 
 import pandas as pd
 
 from ...conventions import CHINA_SCOPES, PLACEMENTS
+from ...text import html_text
 from ..views import Report
 from .lead import PLACEMENT_NAMES, SCOPE_NAMES, input_lines, sentences
 from .markdown import CHARTS_AFTER
@@ -60,17 +61,17 @@ def _lead(report: Report) -> list[str]:
                                                    if (p, s) != (report.placement, report.scope)]
     parts = ["<div class=lead>"]
     for i, (p, s) in enumerate(order):
-        said = [html.escape(x) for x in sentences(report, s, p)]
+        said = [html_text(x) for x in sentences(report, s, p)]
         default = " default" if i == 0 else ""
         parts.append(f"<div class='v {_id('pl', p)} {_id('sc', s)}{default}'><p class=headline>{said[0]}</p>"
                      f"<p>{' '.join(said[1:])}</p></div>")
     parts.append("</div>")
     radios = ["<form class=toggles><fieldset><legend>A multinational named without a place counts</legend>"]
     radios += [f"<label><input type=radio name=pl id={_id('pl', p)}{' checked' if p == report.placement else ''}> "
-               f"{html.escape(PLACEMENT_NAMES[p].replace('multinationals ', ''))}</label>" for p in PLACEMENTS]
+               f"{html_text(PLACEMENT_NAMES[p].replace('multinationals ', ''))}</label>" for p in PLACEMENTS]
     radios += ["</fieldset><fieldset><legend>China counts as</legend>"]
     radios += [f"<label><input type=radio name=sc id={_id('sc', s)}{' checked' if s == report.scope else ''}> "
-               f"{html.escape(SCOPE_NAMES[s])}</label>" for s in CHINA_SCOPES]
+               f"{html_text(SCOPE_NAMES[s])}</label>" for s in CHINA_SCOPES]
     radios.append("</fieldset></form>")
     return parts + radios
 
@@ -83,10 +84,10 @@ def _html_table(frame: pd.DataFrame, table_id: str | None = None) -> str:
         if v is None or (isinstance(v, float) and v != v):
             return "<td></td>"
         numeric = isinstance(v, (int, float)) and not isinstance(v, bool)
-        text = html.escape(f"{v:.4g}" if isinstance(v, float) else str(v))
+        text = html_text(f"{v:.4g}" if isinstance(v, float) else str(v))
         return f"<td class=n>{text}</td>" if numeric else f"<td>{text}</td>"
 
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    head = "".join(f"<th>{html_text(str(c))}</th>" for c in frame.columns)
     body = "".join("<tr>" + "".join(cell(v) for v in row) + "</tr>" for row in frame.itertuples(index=False))
     ident = f" id={table_id}" if table_id else ""
     return f"<div class=scroll><table{ident}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
@@ -94,7 +95,7 @@ def _html_table(frame: pd.DataFrame, table_id: str | None = None) -> str:
 
 def _code(text: str) -> str:
     """Escaped text with its `commands` as <code>."""
-    parts = html.escape(text).split("`")
+    parts = html_text(text).split("`")
     return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts)) if len(parts) % 2 else "`".join(parts)
 
 
@@ -105,7 +106,7 @@ TABLE_IDS = {"Institutions behind the US\u2013China count": "institutions",
 def render_html(report: Report) -> str:
     """One self-contained page (charts embedded)."""
     images = {k: "data:image/png;base64," + base64.b64encode(v).decode() for k, v in report.charts().items()}
-    name = html.escape(f"{report.venue_name or report.venue} {report.year}")
+    name = html_text(f"{report.venue_name or report.venue} {report.year}")
     parts = [
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         "<meta name=viewport content='width=device-width,initial-scale=1'>"
@@ -116,12 +117,12 @@ def render_html(report: Report) -> str:
         "with every author's affiliation string and the rule that placed it.</p>",
     ]
     for title, frame, note in sections(report):
-        parts += [f"<h2>{html.escape(title)}</h2>", _html_table(frame, TABLE_IDS.get(title)),
+        parts += [f"<h2>{html_text(title)}</h2>", _html_table(frame, TABLE_IDS.get(title)),
                   f"<p class=note>{_code(note)}</p>"]
-        parts += [f"<img alt='{html.escape(alt)}' src='{images[key]}'>" for alt, key in CHARTS_AFTER.get(title, [])]
+        parts += [f"<img alt='{html_text(alt)}' src='{images[key]}'>" for alt, key in CHARTS_AFTER.get(title, [])]
     parts += ["<h2>Inputs</h2><ul>", *[f"<li>{_code(line)}</li>" for line in input_lines(report)], "</ul>",
               "<details><summary>Digests and versions</summary><ul>",
-              f"<li>partition: <code>{html.escape(report.partition_key)}</code></li>",
-              *[f"<li>{html.escape(k)}: <code>{html.escape(str(v))}</code></li>" for k, v in report.inputs.items()],
+              f"<li>partition: <code>{html_text(report.partition_key)}</code></li>",
+              *[f"<li>{html_text(k)}: <code>{html_text(str(v))}</code></li>" for k, v in report.inputs.items()],
               "</ul></details></body></html>"]
     return "\n".join(parts)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...text import markdown_table
+from ...text import display, markdown_table
 from ..views import Report
 from .lead import input_lines, sentences
 from .sections import sections
@@ -29,4 +29,4 @@ def render_markdown(report: Report, image=None) -> str:
               "<details><summary>Digests and versions</summary>", "",
               f"- partition: `{report.partition_key}`", *[f"- {k}: `{v}`" for k, v in report.inputs.items()], "",
               "</details>", ""]
-    return "\n".join(lines)
+    return display("\n".join(lines))  # no bidirectional control from data reverses the text

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ...conventions import PLACEMENTS
 from ...countries.groups import country_name, pair_name
+from ...text import display
 from ..headlines import interval
 from ..sentences import number_words, review_sentence
 from ..views import Report
@@ -63,4 +64,4 @@ def format_text(report: Report) -> str:
     lines += [f"    {pair_name(a, b):<40} {int(n):>6}" for a, b, n in
               zip(top["country_a"], top["country_b"], top["papers"])]
     lines += ["", "  inputs:", *[f"    {line}" for line in input_lines(report)]]
-    return "\n".join(lines)
+    return display("\n".join(lines))  # no bidirectional control from data reverses the text

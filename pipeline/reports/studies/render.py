@@ -8,11 +8,10 @@ No Dagster here.
 from __future__ import annotations
 
 import base64
-import html
 from collections.abc import Mapping
 from typing import Any
 
-from ...text import clip, md_text
+from ...text import clip, html_text, md_text
 from .compare import fmt, ours_text, published_text
 from .evaluate import ClaimResult, StudyResult
 from .scope import span, year_span
@@ -248,15 +247,15 @@ def render_markdown(r: StudyResult, charts: Mapping[str, str] | None = None,
 
 def _link(url: str | None, text: str) -> str:
     if url and url.startswith(("http://", "https://")):
-        return f'<a href="{html.escape(url, quote=True)}">{html.escape(text)}</a>'
-    return html.escape(text)
+        return f'<a href="{html_text(url)}">{html_text(text)}</a>'
+    return html_text(text)
 
 
 def render_html(r: StudyResult, charts: Mapping[str, bytes] | None = None,
                 reports: Mapping[str, str] | None = None) -> str:
     """study.html: one page, charts embedded, every text escaped, only http(s) links out."""
     s = r.study
-    e = html.escape
+    e = html_text  # escaped, quotes too, without bidirectional controls
     source = _link(s.source.get("url"), s.source_line()) if s.source_line() else ""
     # The published line is the paragraph above the list (with its link), not a second time in it.
     head = "".join(f"<li>{e(line)}</li>" for line in _header(r)[2 if source else 1:])
@@ -265,12 +264,12 @@ def render_html(r: StudyResult, charts: Mapping[str, bytes] | None = None,
     heads = "".join(f"<th>{e(k)}</th>" for k in cols)
     table = f"<div class=\"scroll\"><table><thead><tr>{heads}</tr></thead><tbody>{body}</tbody></table></div>"
     figures = "".join(
-        f'<figure><img alt="{e(c.claim.claim, quote=True)}" src="data:image/png;base64,'
+        f'<figure><img alt="{e(c.claim.claim)}" src="data:image/png;base64,'
         f'{base64.b64encode(charts[c.claim.id]).decode()}"><figcaption>{e(c.claim.claim)}</figcaption></figure>'
         for c in r.claims if charts and c.claim.id in charts)
     links = "".join(
-        f'<li>{e(key)}: <a href="{e(path, quote=True)}/report.html">report</a> · '
-        f'<a href="{e(path, quote=True)}/review.html">review sample</a></li>' for key, path in (reports or {}).items())
+        f'<li>{e(key)}: <a href="{e(path)}/report.html">report</a> · '
+        f'<a href="{e(path)}/review.html">review sample</a></li>' for key, path in (reports or {}).items())
     style = ("body{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem;line-height:1.4}"
              "table{border-collapse:collapse;font-size:.9rem}td,th{border:1px solid #ccc;padding:.3rem .5rem;"
              "vertical-align:top;text-align:left}th{background:#f3f3f3}figure{margin:1.5rem 0}"
