@@ -20,6 +20,7 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
     """`review import`: store the verdicts of a CSV that review.html downloaded."""
     from ..pipeline.models import utcnow
     from ..pipeline.reports.review import VerdictError, read_verdicts, store_verdicts
+    from ..pipeline.text import plural
 
     key = common.partition_keys([args.partition])[0]
     path = Path(args.csv)
@@ -33,10 +34,12 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
     now = utcnow().replace(tzinfo=None)
     unknown = [r["paper_id"] for r in rows if r["paper_id"] not in views]
     if unknown:
-        _refuse_verdicts(settings, key, path, f"{len(unknown)} paper ids are not in {key} (e.g. {unknown[0]!r}); "
+        said = f"{plural(len(unknown), 'paper id')} {'is' if len(unknown) == 1 else 'are'}"
+        _refuse_verdicts(settings, key, path, f"{said} not in {key} (e.g. {unknown[0]!r}); "
                                               "is it another venue-year's CSV?")
     stored = store_verdicts(store, key, rows, views, common.placement_of(args, settings), str(path), now)
-    print(f"{stored} verdicts of {key} stored from {path}; `paperatlas report {key}` shows the reviewed precision")
+    print(f"{plural(stored, 'verdict')} of {key} stored from {path}; `paperatlas report {key}` shows the reviewed "
+          "precision")
     return 0
 
 

@@ -225,6 +225,21 @@ def verdicts(store, key: str, con=None) -> list[dict[str, Any]]:
     return store.records(f"SELECT * FROM review_verdicts WHERE {SCOPE_SQL}", [key, key], con=con)
 
 
+def replace_verdicts(store, key: str, rows: list[dict[str, Any]], con=None) -> int:
+    """Store verdicts in one write (one transaction on DuckDB, one commit on Delta): each replaces
+    the verdict on its number, China scope, placement and paper, if any; the others stay."""
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for r in rows:
+        groups.setdefault((r["number"], r["china_scope"], r["placement"]), []).append(r["paper_id"])
+    where, params = [], [key]
+    for (number, scope, placement), papers in groups.items():
+        marks = ", ".join("?" * len(papers))
+        where.append(f"(number = ? AND china_scope = ? AND placement = ? AND paper_id IN ({marks}))")
+        params += [number, scope, placement, *papers]
+    return store.replace_where("review_verdicts", rows, f"partition_key = ? AND ({' OR '.join(where)})", params,
+                               con=con)
+
+
 def mentions_by_country(store, key: str, con=None) -> pd.DataFrame:
     """As stored: countries as resolved (HK, MO, TW apart). A venue-year read as sub-partitions
     has each part's rows, with the part in a first column `partition_key`: a share is within its

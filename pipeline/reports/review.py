@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import html
 import io
 import json
 import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..conventions import DEFAULT_PLACEMENT, LOW_CONFIDENCE
+from ..conventions import CHINA_SCOPES, DEFAULT_CHINA_SCOPE, DEFAULT_PLACEMENT, LOW_CONFIDENCE, PLACEMENTS
 from ..countries.groups import country_name
-from ..text import csv_restore, safe_href
+from ..text import csv_restore, html_text, web_href
+from . import queries
 from .headlines import (
     BY_ID,
     DEFAULT_SAMPLE,
@@ -178,7 +178,7 @@ paint();
 
 
 def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value))
+    return html_text(value)
 
 
 def _evidence_table(rows: list[dict], threshold: float) -> str:
@@ -191,7 +191,7 @@ def _evidence_table(rows: list[dict], threshold: float) -> str:
         conf = r.get("confidence")
         low = conf is not None and conf < threshold
         institution = _e(r.get("institution"))
-        if r.get("ror_id"):
+        if web_href(r.get("ror_id")):
             institution = f'<a href="{_e(r["ror_id"])}">{institution or _e(r["ror_id"])}</a>'
         body.append(
             f"<tr><td>{_e(r.get('author_position'))}</td><td>{_e(r.get('author_name'))}</td>"
@@ -237,7 +237,7 @@ def render_review_html(views: Mapping[str, PaperView], review: Mapping[str, Mapp
             view = views[pid]
             rows = _paper_rows(number, pid, view, scope, rank, pid in low, placement)
             title = _e(view.title or pid)
-            href = safe_href(view.url)
+            href = web_href(view.url)  # the paper's page or PDF on the web; a local path is no link
             link = f"<a href='{_e(href)}'>{title}</a>" if href else title
             mention = ""
             if rows and rows[0].get("mention_snippet"):
@@ -274,28 +274,67 @@ class VerdictError(ValueError):
     pass
 
 
+def _code(value: str | None) -> str:
+    """A coded cell as the report reads it: case and spaces do not matter (' Hq ' is hq,
+    'CN + HK + MO' is cn+hk+mo). An empty cell is ''."""
+    return "".join((csv_restore(value) or "").split()).lower()
+
+
+def _coded(row: Mapping[str, Any], column: str, accepted, where: str) -> str | None:
+    """The cell of `column` in its canonical form; None when empty; an error naming the line and
+    the accepted values when it is none of them."""
+    value = _code(row.get(column))
+    if not value:
+        return None
+    if value not in accepted:
+        raise VerdictError(f"{where}: {column} {row.get(column)!r}; use {', '.join(accepted)}")
+    return value
+
+
+def _csv_error(source: str, line: int, exc: csv.Error) -> VerdictError:
+    if "field larger than field limit" in str(exc):
+        return VerdictError(f"{source} line {line}: a cell over {csv.field_size_limit():,} characters, too long "
+                            "for a verdicts file (its cells are short codes and ids: is it the CSV review.html "
+                            "downloads?)")
+    return VerdictError(f"{source} line {line}: not readable as CSV ({exc})")
+
+
 def read_verdicts(text: str, source: str = "verdicts.csv") -> list[dict]:
     """The CSV review.html downloads (number, paper_id, china_scope, placement,
     evidence_sha256, verdict; review.csv's columns also do). Rows without a verdict are
-    skipped; an unknown verdict is an error naming its line."""
+    skipped. Codes are read whatever their case and spaces (verdict, number, China scope,
+    placement, digest) and kept in the form the report reads; any other value, or a line the
+    CSV reader cannot read (a cell over its field limit), is an error naming its line."""
     reader = csv.DictReader(io.StringIO(text))
-    missing = {"number", "paper_id", "verdict"} - set(reader.fieldnames or ())
+    try:
+        return _verdict_rows(reader, source)
+    except csv.Error as exc:  # the whole file is refused: it is hand-made and small, its line is named
+        raise _csv_error(source, max(reader.reader.line_num, 1), exc) from None  # DictReader's own lags a row
+
+
+def _verdict_rows(reader: csv.DictReader, source: str) -> list[dict]:
+    missing = {"number", "paper_id", "verdict"} - {_code(c) for c in reader.fieldnames or ()}
     if missing:
         raise VerdictError(f"{source}: no column {', '.join(sorted(missing))} (is it the CSV review.html downloads?)")
+    reader.fieldnames = [_code(c) for c in reader.fieldnames]  # a header typed 'Verdict ' is verdict
     out = []
-    for line, row in enumerate(reader, start=2):
-        verdict = (row.get("verdict") or "").strip().lower()
+    for row in reader:
+        where = f"{source} line {reader.line_num}"
+        verdict = _code(row.get("verdict"))
         if verdict not in VERDICTS:
-            raise VerdictError(f"{source} line {line}: verdict {verdict!r}; use right, wrong or unsure")
+            raise VerdictError(f"{where}: verdict {row.get('verdict')!r}; use right, wrong or unsure")
         if not VERDICTS[verdict]:
             continue
-        if (csv_restore(row.get("number")) or "") not in BY_ID:
-            raise VerdictError(f"{source} line {line}: unknown number {row.get('number')!r}")
-        row = {k: csv_restore(v) for k, v in row.items()}
-        out.append({"number": row["number"], "paper_id": row["paper_id"], "verdict": VERDICTS[verdict],
-                    "china_scope": (row.get("china_scope") or "").strip() or None,
-                    "placement": (row.get("placement") or "").strip() or None,
-                    "evidence_sha256": (row.get("evidence_sha256") or "").strip() or None})
+        number = _code(row.get("number"))
+        if number not in BY_ID:
+            raise VerdictError(f"{where}: unknown number {row.get('number')!r}; use {', '.join(REVIEWED)}")
+        digest = _code(row.get("evidence_sha256")) or None
+        if digest is not None and (len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest)):
+            raise VerdictError(f"{where}: evidence_sha256 {row.get('evidence_sha256')!r} is no SHA-256 digest "
+                               "(64 hexadecimal digits; leave it empty to judge the evidence as it is now)")
+        out.append({"number": number, "paper_id": csv_restore(row["paper_id"]), "verdict": VERDICTS[verdict],
+                    "china_scope": _coded(row, "china_scope", CHINA_SCOPES, where),
+                    "placement": _coded(row, "placement", PLACEMENTS, where), "evidence_sha256": digest})
     # review.csv repeats a paper once per evidence row: one verdict per (number, paper)
     return list({(r["number"], r["paper_id"], r["china_scope"], r["placement"]): r for r in out}.values())
 
@@ -304,21 +343,17 @@ def store_verdicts(store, key: str, rows: Iterable[Mapping[str, Any]], views: Ma
                    placement: str, file: str, imported_at) -> int:
     """Write the verdicts `read_verdicts` gave into `review_verdicts`, one row per number, China
     scope, placement and paper (a later verdict replaces an earlier one), each with the
-    evidence digest it was given on (computed now when the CSV has none); returns how many."""
-    stored = 0
-    with store.connect() as con:
-        for r in rows:
-            scope, place = r["china_scope"] or "cn", r["placement"] or placement
-            digest = r["evidence_sha256"] or evidence_digest(r["number"], views[r["paper_id"]], scope, place)
-            store.replace_where(
-                "review_verdicts",
-                [{"partition_key": key, "number": r["number"], "china_scope": scope, "placement": place,
-                  "paper_id": r["paper_id"], "verdict": r["verdict"], "evidence_sha256": digest,
-                  "file": file, "imported_at": imported_at}],
-                "partition_key = ? AND number = ? AND china_scope = ? AND placement = ? AND paper_id = ?",
-                [key, r["number"], scope, place, r["paper_id"]], con=con)
-            stored += 1
-    return stored
+    evidence digest it was given on (computed now when the CSV has none); returns how many.
+    All in one write: one transaction on DuckDB, one commit on Delta."""
+    batch: dict[tuple, dict] = {}
+    for r in rows:
+        scope, place = r["china_scope"] or DEFAULT_CHINA_SCOPE, r["placement"] or placement
+        digest = r["evidence_sha256"] or evidence_digest(r["number"], views[r["paper_id"]], scope, place)
+        batch[(r["number"], scope, place, r["paper_id"])] = {
+            "partition_key": key, "number": r["number"], "china_scope": scope, "placement": place,
+            "paper_id": r["paper_id"], "verdict": r["verdict"], "evidence_sha256": digest,
+            "file": file, "imported_at": imported_at}
+    return queries.replace_verdicts(store, key, list(batch.values())) if batch else 0
 
 
 def wilson(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float, float] | None:
