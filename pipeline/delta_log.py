@@ -42,6 +42,7 @@ class Damage:
     partitions: list[str] = field(default_factory=list)  # partition values the set-aside commits wrote
     rows: int | None = None  # rows the set-aside commits added, when their statistics say
     lost_versions: list[int] = field(default_factory=list)
+    remedy: str = ""  # the fix, when no roll-back is one
 
     @property
     def healthy(self) -> bool:
@@ -50,6 +51,8 @@ class Damage:
     def fix(self) -> str:
         """The sentence that tells the user what repairs it."""
         command = f"`paperatlas store repair {self.table}`"
+        if self.remedy:
+            return self.remedy
         if self.keep is None:
             return (f"no version of it can be read; move {self.location} aside and re-run the venue-years "
                     "(`paperatlas run …`) to write it again")
@@ -150,8 +153,26 @@ def _cut_partitions(data: bytes) -> set[str]:
     return found
 
 
-def diagnose(fs, table_path: str, table: str, location: str) -> Damage:
-    """What is wrong with the log of the table at `table_path` on `fs` (a pyarrow filesystem)."""
+def _added_at(fs, log_dir: str, commits: dict[int, str], paths: set[str]) -> dict[str, int]:
+    """The version whose commit added each of `paths` (newest first, as far as the commit files go)."""
+    import urllib.parse
+
+    added: dict[str, int] = {}
+    for v in sorted(commits, reverse=True):
+        for action in _actions(_read(fs, f"{log_dir}/{commits[v]}"))[0]:
+            body = action.get("add")
+            path = urllib.parse.unquote(str(body.get("path", ""))) if isinstance(body, dict) else None
+            if path in paths and path not in added:
+                added[path] = v
+        if len(added) == len(paths):
+            break
+    return added
+
+
+def diagnose(fs, table_path: str, table: str, location: str, missing=None) -> Damage:
+    """What is wrong with the log of the table at `table_path` on `fs` (a pyarrow filesystem).
+    `missing()`, asked when the log reads, gives the data files its newest version names that are
+    not there: a roll-back to before the commit that added the first of them repairs it."""
     log_dir = f"{table_path}/_delta_log"
     names = _listing(fs, log_dir)
     commits = {v: n for n in names if (v := _version(n, COMMIT_RE)) is not None}
@@ -173,7 +194,7 @@ def diagnose(fs, table_path: str, table: str, location: str) -> Damage:
             break
         bad_checkpoints.update(checkpoints[v])
         problems.append(f"its checkpoint at version {v} is damaged ({why})")
-    first_bad, lost_actions, cut = None, [], set()
+    first_bad, lost_actions, cut, read_first = None, [], set(), True
     for v in range(base + 1, max(commits, default=base) + 1):
         if v not in commits:
             first_bad = v
@@ -186,14 +207,24 @@ def diagnose(fs, table_path: str, table: str, location: str) -> Damage:
             lost_actions.extend(actions)
             problems.insert(0, f"its commit log is damaged at version {v} ({why})")
             break
+    if first_bad is None and not problems and missing is not None and (gone := missing()):
+        added = _added_at(fs, log_dir, commits, set(gone))
+        shown = gone[0] + (f" and {len(gone) - 1} more" if len(gone) > 1 else "")
+        if len(added) == len(gone):
+            first_bad, read_first = min(added.values()), False
+            problems.append(f"a data file that version {first_bad} added is missing ({shown})")
+        else:
+            problems.append(f"a data file it names is missing ({shown}), added before its oldest commit file")
+            damage.remedy = ("restore the file from a backup, or move the table's folder aside and re-run the "
+                             "venue-years (`paperatlas run …`) to write it again")
     if first_bad is not None:
         damage.keep = first_bad - 1 if first_bad > 0 and (base >= 0 or min(commits) == 0) else None
         damage.lost_versions = [v for v in sorted(commits) if v >= first_bad]
         for v in damage.lost_versions:
-            if v != first_bad:
+            if v != first_bad or not read_first:
                 lost_actions.extend(_actions(_read(fs, f"{log_dir}/{commits[v]}"))[0])
         damage.set_aside = [n for v, n in sorted([*commits.items(), *versioned]) if v >= first_bad]
-    else:
+    elif not damage.remedy:
         damage.keep = max(commits, default=base) if base >= 0 or 0 in commits else None
     damage.set_aside = sorted(set(damage.set_aside) | bad_checkpoints, key=lambda n: (n[:20], n))
     if LAST_CHECKPOINT in names and damage.set_aside:
@@ -223,7 +254,7 @@ def plan(damage: Damage) -> list[str]:
         first, last = damage.lost_versions[0], damage.lost_versions[-1]
         span = f"version {first}" if first == last else f"versions {first}-{last}"
         lines.append(f"roll back to version {damage.keep}: {span} set aside"
-                     + (" (the commits after the damage cannot be read without it)" if first != last else ""))
+                     + (" (every later version builds on it)" if first != last else ""))
         what = f"the partitions they wrote: {', '.join(damage.partitions)}" if damage.partitions else \
             "they wrote no partition it can name"
         if damage.rows is not None:

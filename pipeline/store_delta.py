@@ -233,7 +233,27 @@ class DeltaWarehouse(Warehouse):
         """What is wrong with `table`'s Delta log (`pipeline.delta_log.Damage`), read file by file."""
         from .delta_log import diagnose
 
-        return diagnose(self.filesystem(), self._path(table), table, self.table_uri(table))
+        def missing() -> list[str]:
+            try:
+                return self._missing_files(table)
+            except Exception:  # delta-rs cannot open it after all: the caller says what it said
+                return []
+
+        return diagnose(self.filesystem(), self._path(table), table, self.table_uri(table), missing=missing)
+
+    def _missing_files(self, table: str, version: int | None = None) -> list[str]:
+        """The data files `table`'s version (the newest by default) names that are not there
+        (paths relative to the table, as its log names them), from one listing of its folder."""
+        import pyarrow as pa
+        import pyarrow.fs as pfs
+        from deltalake import DeltaTable
+
+        delta = DeltaTable(self.table_uri(table), version=version, storage_options=self._storage_options())
+        named = {urllib.parse.unquote(p) for p in pa.table(delta.get_add_actions(flatten=True)).column("path")
+                 .to_pylist()}
+        root = self._path(table).rstrip("/")
+        found = self.filesystem().get_file_info(pfs.FileSelector(root, recursive=True, allow_not_found=True))
+        return sorted(named - {f.path[len(root) + 1:] for f in found if f.type == pfs.FileType.File})
 
     def _damaged(self, table: str, exc: BaseException) -> StoreError:
         """One line for a table delta-rs could not read: the table, where it is, what is wrong and
@@ -260,7 +280,10 @@ class DeltaWarehouse(Warehouse):
         if opened is None or opened.version() != damage.keep:
             raise StoreError(f"{table} ({self.table_uri(table)}): after the repair it opens at version "
                              f"{None if opened is None else opened.version()}, not {damage.keep}")
-        self.dataset(table)  # every file the kept version names is listed
+        if gone := self._missing_files(table):  # e.g. vacuumed since the kept version: run repair again
+            raise StoreError(f"{table} ({self.table_uri(table)}): version {damage.keep} names {len(gone)} data "
+                             f"file(s) that are not there ({gone[0]}); run `paperatlas store repair {table}` again")
+        self.dataset(table)
 
     def _unusable(self, exc: BaseException) -> StoreError:
         first = _first_line(exc)
@@ -326,10 +349,15 @@ class DeltaWarehouse(Warehouse):
     def connect(self) -> Iterator[DeltaConnection]:
         """An in-memory DuckDB connection in which each table a statement names is a view of
         its current Delta version, registered on first use in the connection. Nothing is
-        locked."""
+        locked. A table read fails on (a data file gone) is named with the fix (`_damaged`)."""
         con = DeltaConnection(self, duckdb.connect(":memory:", config=self.config))
         try:
             yield con
+        except duckdb.Error as exc:  # a statement or a fetch: a data file the log names is gone
+            table = re.search(r"reading the stream registered as '([a-z_]+)' failed", str(exc))
+            if table and table.group(1) in SCHEMA:
+                raise self._damaged(table.group(1), exc) from None
+            raise
         finally:
             con.close()
 

@@ -191,6 +191,24 @@ def test_a_missing_commit_and_a_write_to_a_damaged_table_name_the_table(tmp_path
     assert sorted(files.all("raw_papers/_damaged")) == [f"t1/_delta_log/{v:020d}.json" for v in (3, 4)]
 
 
+def test_a_missing_data_file_names_the_table_and_the_commit_that_added_it(tmp_path):
+    from paperatlas.pipeline.store import StoreError
+
+    store = _written(str(tmp_path / "delta"), versions=3)
+    files = Files(tmp_path / "delta")
+    gone = next(p for p in files.all("raw_papers") if p.startswith("partition_key=conf1-2020/"))
+    files.delete(f"raw_papers/{gone}")  # conf1-2020, written at version 2
+    with pytest.raises(StoreError) as raised:
+        _keys(type(store)(store.uri))
+    assert str(raised.value) == (
+        f"raw_papers ({tmp_path / 'delta' / 'raw_papers'}): a data file that version 2 added is missing ({gone}); "
+        "run `paperatlas store repair raw_papers` to roll it back to the last readable version (1)")
+    damage = store.damage("raw_papers")
+    assert damage.lost_versions == [2, 3] and damage.partitions == ["conf1-2020", "conf2-2020"] and damage.rows == 2
+    store.repair("raw_papers", "t1", log=lambda _: None)
+    assert _keys(store) == ["conf0-2020"]
+
+
 def test_a_damaged_checkpoint_is_set_aside_and_nothing_is_lost(tmp_path):
     from paperatlas.pipeline.store import StoreError
 
@@ -224,3 +242,10 @@ def test_store_repair_refuses_what_it_cannot_repair(home, capsys, monkeypatch, t
     assert code == 0 and out.strip() == "raw_papers: its log reads (version 2); nothing to repair", err
     code, _, err = run(capsys, "store", "maintain", "raw_papers")
     assert code == 2 and "takes no table" in err
+    # the table's first commit cut: no version is left to roll back to, and it says so
+    files = Files(home / "delta")
+    files.write(f"{LOG}/{0:020d}.json", files.read(f"{LOG}/{0:020d}.json")[:100])
+    code, out, err = run(capsys, "store", "repair", "raw_papers", "--yes")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
+    assert "its commit log is damaged at version 0 (truncated JSON); no version of it can be read; move " in err
+    assert files.names(LOG)[0] == f"{0:020d}.json"  # nothing was moved

@@ -55,9 +55,9 @@ def _repair(args: argparse.Namespace, settings: Settings) -> int:
         store.dataset(args.table)  # delta-rs reads it too, or says why (one line, exit 2)
         print(f"{args.table}: its log reads (version {damage.head}); nothing to repair")
         return 0
+    if damage.keep is None:  # no roll-back repairs it: what is wrong, and what does
+        raise CliError(damage.message())
     print("\n".join(plan(damage)))
-    if damage.keep is None:
-        return 2
     if args.dry_run:
         print("dry run: nothing changed")
         return 0
