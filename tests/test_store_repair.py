@@ -152,6 +152,30 @@ def test_a_truncated_commit_is_one_line_and_store_repair_rolls_it_back(delta_hom
     assert _numbers(capsys) == before
 
 
+def test_a_table_damaged_mid_run_fails_its_venue_year_with_the_line(home, monkeypatch, capsys):
+    """The damage met inside a Dagster step (paper_countries, after raw_papers read fine) is the
+    venue-year's FAILED line, with the table and the fix."""
+    monkeypatch.setenv("PAPERATLAS_STORE", "delta")
+    monkeypatch.delenv("PAPERATLAS_STORE_URI", raising=False)
+    files = Files(home / "delta")
+    code, _, err = run(capsys, "run", "nips-2020", "--pdfs", "off")
+    assert code == 0, err
+    before = _numbers(capsys)
+    version = files.cut_newest_commit("paper_countries")
+    code, out, err = run(capsys, "run", "nips-2020", "--pdfs", "off")
+    assert code == 1, err
+    failed = [line for line in err.splitlines() if line.startswith("FAILED neurips-2020: ")]
+    assert failed == [f"FAILED neurips-2020: paper_countries: paper_countries ({home / 'delta' / 'paper_countries'}): "
+                      f"its commit log is damaged at version {version} (truncated JSON); run `paperatlas store repair "
+                      f"paper_countries` to roll it back to the last readable version ({version - 1})"], err
+    assert "Kernel error" not in err and "<unknown>" not in err
+    code, out, err = run(capsys, "store", "repair", "paper_countries", "--yes")
+    assert code == 0 and "paperatlas run neurips-2020" in out, err
+    code, _, err = run(capsys, "run", "nips-2020", "--pdfs", "off")
+    assert code == 0, err
+    assert _numbers(capsys) == before
+
+
 def _written(uri: str, versions: int = 3, **options):
     """A Delta store whose raw_papers has `versions` commits after its creation, one venue-year each."""
     from paperatlas.pipeline.store_delta import DeltaWarehouse
