@@ -264,7 +264,7 @@ class DeltaWarehouse(Warehouse):
             damage = None
         if damage is not None and not damage.healthy:
             return StoreError(damage.message())
-        return StoreError(f"{table} ({self.table_uri(table)}): delta-rs cannot read it ({_first_line(exc)}); "
+        return StoreError(f"{table} ({self.table_uri(table)}): it cannot be read ({_first_line(exc)}); "
                           f"`paperatlas store repair {table} --dry-run` checks its log")
 
     def repair(self, table: str, stamp: str, log=print) -> None:
@@ -349,7 +349,7 @@ class DeltaWarehouse(Warehouse):
     def connect(self) -> Iterator[DeltaConnection]:
         """An in-memory DuckDB connection in which each table a statement names is a view of
         its current Delta version, registered on first use in the connection. Nothing is
-        locked. A table read fails on (a data file gone) is named with the fix (`_damaged`)."""
+        locked. A table a read fails on (a data file gone) is named with the fix (`_damaged`)."""
         con = DeltaConnection(self, duckdb.connect(":memory:", config=self.config))
         try:
             yield con
