@@ -145,16 +145,22 @@ def _scrubbed(value: Any) -> tuple[Any, bool]:
 MAY_BE_UNWRITABLE = re.compile(rb"\\(?:u(?:00[01][0-9a-fA-F]|[dD][89a-fA-F][0-9a-fA-F]{2})|[bf])")
 
 
+# `pdf_path` names a file, it is not text to show: cleaning it would name a file that does not
+# exist. The local source keeps it as the exact, storable text of pipeline/filenames.py.
+_SCRUBBED_FIELDS = [f for f in _PAPER_FIELDS if f.name != "pdf_path"]
+
+
 def scrub_paper(paper: "Paper") -> list[str]:
-    """Scrub every text of `paper` in place (see `scrub`); the names of the fields that changed.
-    A paper whose JSON shows nothing to scrub (the usual case) is not walked field by field."""
+    """Scrub every text of `paper` but its `pdf_path` in place (see `scrub`); the names of the
+    fields that changed. A paper whose JSON shows nothing to scrub (the usual case) is not walked
+    field by field."""
     try:
-        if not MAY_BE_UNWRITABLE.search(orjson.dumps([getattr(paper, f.name) for f in _PAPER_FIELDS])):
+        if not MAY_BE_UNWRITABLE.search(orjson.dumps([getattr(paper, f.name) for f in _SCRUBBED_FIELDS])):
             return []
     except TypeError:  # a lone surrogate (orjson.JSONEncodeError), or a value orjson does not write
         pass
     changed = []
-    for f in _PAPER_FIELDS:
+    for f in _SCRUBBED_FIELDS:
         value, dirty = scrub(getattr(paper, f.name))
         if dirty:
             setattr(paper, f.name, value)

@@ -17,6 +17,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..filenames import open_pdf, path_text
 from ..pdfs.extract import MAX_BYTES, PdfError, checked_digest, load_pymupdf, short_reason
 from .scan import Sections, find_sections, normalise
 
@@ -108,7 +109,7 @@ def read_fulltext(path: str | Path, max_bytes: int = MAX_BYTES, digest: bool = T
     """Every page of `path` as normalised text with its sections (error set instead of raising)."""
     started = time.perf_counter()
     path = Path(path)
-    result = FullText(file=str(path))
+    result = FullText(file=path_text(path))  # shown, stored and cached: bytes a name may hold are escaped
     try:
         result.sha256 = checked_digest(path, max_bytes, digest)
         _read_pages(path, result)
@@ -123,7 +124,7 @@ def read_fulltext(path: str | Path, max_bytes: int = MAX_BYTES, digest: bool = T
 def _read_pages(path: Path, result: FullText) -> None:
     pymupdf = load_pymupdf()
     try:
-        doc = pymupdf.open(path, filetype="pdf")
+        doc = open_pdf(pymupdf, path)  # also a name that is not UTF-8 (pipeline/filenames.py)
     except Exception as exc:  # MuPDF raises FileDataError, RuntimeError, ValueError ...
         raise PdfError(f"corrupt: MuPDF cannot open it ({short_reason(exc)})") from None
     flags = pymupdf.TEXT_MEDIABOX_CLIP

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..affiliations.reference import REFERENCE
+from ..filenames import os_path
 from ..http import atomic_write_bytes
 from ..models import Check, IngestError, Markdown, Outcome, Progress
 from ..partitions import PartitionKey
@@ -84,8 +85,8 @@ def paper_mentions(store, pk: PartitionKey, catalogue_path: str, text_dir: str, 
     terms = catalogue(store, catalogue_path)
     records = queries.papers_to_scan(store, pk.key, USABLE)
     with_pdf = [r for r in records if _text(r["path"])]
-    tasks = [Task(r["path"], title=_text(r["title"]), abstract=_text(r["abstract"]), sha256=_text(r["sha256"]),
-                  cache_dir=text_dir) for r in with_pdf]
+    tasks = [Task(os_path(r["path"]), title=_text(r["title"]), abstract=_text(r["abstract"]),  # the exact name
+                  sha256=_text(r["sha256"]), cache_dir=text_dir) for r in with_pdf]
     started = time.monotonic()
     scans = scan_tasks(tasks, processes, catalogue_path=catalogue_path,
                        on_done=Progress(log, f"{pk}: full texts scanned", len(tasks)))
@@ -110,7 +111,7 @@ def paper_mentions(store, pk: PartitionKey, catalogue_path: str, text_dir: str, 
             sources = {"title": "metadata" if title else "pdf", "abstract": "metadata" if abstract else "pdf"}
         else:
             if scan is not None:
-                errors.append(IngestError(pk.key, "paper_mentions", f"{r['paper_id']} ({scan.file})",
+                errors.append(IngestError(pk.key, "paper_mentions", f"{r['paper_id']} ({r['path']})",
                                           f"{scan.error}; title and abstract from the metadata only", "warning"))
             result = scan_document(terms, title, None, abstract) if (title or abstract) else ScanResult()
             sources = {"title": "metadata", "abstract": "metadata"}

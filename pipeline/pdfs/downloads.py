@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..filenames import os_path, path_text
 from ..http import FetchError, HttpClient, PermanentFetchError, Unreachable, host_of, link_problem
 from ..partitions import parse_partition_key
 from .extract import MAGIC, MAX_BYTES
@@ -121,8 +122,10 @@ class PdfStore:
 
     # -- one paper ---------------------------------------------------------------------------
     def _local(self, pk: str, item: PdfItem) -> PdfRecord:
-        path = Path(item.local_path)
-        record = PdfRecord(pk, item.paper_id, item.url, str(path), "local")
+        # `local_path` is the exact text of the file's name (pipeline/filenames.py): it is
+        # stored and shown as it is, and turned back into the name's bytes to open the file.
+        path = Path(os_path(item.local_path))
+        record = PdfRecord(pk, item.paper_id, item.url, path_text(path), "local")
         try:
             stat = path.stat()
             with open(path, "rb") as fh:
@@ -131,8 +134,10 @@ class PdfStore:
             if stat.st_size > self.max_bytes:
                 raise PermanentFetchError(f"too large: {stat.st_size / 1e6:.1f} MB, limit {self.max_bytes / 1e6:.0f} MB")
             record.bytes, record.sha256, record.fetched_at = stat.st_size, file_sha256(path), _mtime(stat)
-        except (OSError, FetchError) as exc:
-            record.status, record.error = "failed", f"{path}: {exc}"
+        except OSError as exc:
+            record.status, record.error = "failed", f"{record.path}: {exc.strerror or exc}"
+        except FetchError as exc:
+            record.status, record.error = "failed", f"{record.path}: {exc}"
         return record
 
     def _stored(self, pk: str, item: PdfItem, path: Path) -> PdfRecord:

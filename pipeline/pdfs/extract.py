@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..filenames import open_pdf, path_text
 from .layout import FirstPage, analyse
 
 MAX_BYTES = 200 * 1024 * 1024  # a paper is a few MB; anything this big is not one
@@ -107,7 +108,7 @@ def checked_digest(path: Path, max_bytes: int = MAX_BYTES, digest: bool = True) 
 def read_pdf(path: str | Path, max_bytes: int = MAX_BYTES, digest: bool = True) -> PdfResult:
     """Read page 1 of `path` into a `PdfResult` (error set instead of raising)."""
     path = Path(path)
-    result = PdfResult(file=str(path))
+    result = PdfResult(file=path_text(path))  # shown and stored: bytes a name may hold are escaped
     try:
         result.sha256 = checked_digest(path, max_bytes, digest)
         result.pages, result.page = _first_page(path)
@@ -121,7 +122,7 @@ def read_pdf(path: str | Path, max_bytes: int = MAX_BYTES, digest: bool = True) 
 def _first_page(path: Path) -> tuple[int, FirstPage]:
     pymupdf = load_pymupdf()
     try:
-        doc = pymupdf.open(path, filetype="pdf")
+        doc = open_pdf(pymupdf, path)  # also a name that is not UTF-8 (pipeline/filenames.py)
     except Exception as exc:  # MuPDF raises FileDataError, RuntimeError, ValueError ...
         raise PdfError(f"corrupt: MuPDF cannot open it ({short_reason(exc)})") from None
     try:

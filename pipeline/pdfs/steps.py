@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..filenames import os_path
 from ..models import IngestError, Markdown, Outcome, Progress
 from ..partitions import PartitionKey
 from ..pool import ordered_map
@@ -74,11 +75,13 @@ def pdf_affiliations(store, pk: PartitionKey, processes: int, log: Callable[[str
     `pdf_affiliations` and `pdf_documents`); unreadable PDFs go to ingest_errors."""
     pdfs = queries.usable_pdfs(store, pk.key, USABLE)
     started = time.monotonic()
-    results = list(read_first_pages([r["path"] for r in pdfs], processes,
+    # The store keeps each path as exact text (pipeline/filenames.py); the file is opened by its bytes.
+    results = list(read_first_pages([os_path(r["path"]) for r in pdfs], processes,
                                     Progress(log, f"{pk}: first pages read", len(pdfs))))
     took = time.monotonic() - started
     docs, rows, errors = [], [], []
     for pdf, result in zip(pdfs, results):
+        result.file = pdf["path"]  # as stored and shown, not the name's bytes it was opened by
         doc, found = table_rows(pk.key, pdf["paper_id"], result)
         docs.append(doc)
         rows.extend(found)

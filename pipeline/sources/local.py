@@ -12,7 +12,12 @@ Layout: `<local root>/<venue>-<year>/` holds the PDFs (sub-folders too) and, opt
 
 PDFs the CSV does not list are papers too. The folder (or a symlink to it) being there is
 what makes the venue-year local: `raw_papers` then reads it instead of paperlists. Files are
-read where they are and never copied.
+read where they are and never copied. Two files with the same bytes are one paper: the first in
+sorted order is kept, the other gets a warning.
+
+File names are bytes (pipeline/filenames.py): a name that is not UTF-8, or holds control
+characters, is kept as its escaped text (`caf\\xe9.pdf`, `\\x1b[31mred.pdf`) in `pdf_path` and in
+every message, and the default id of such a file is its escaped stem (`caf\\xe9`).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..filenames import path_text
 from ..models import IngestError, Paper
 from ..partitions import PartitionKey
 from .base import SourceConfig
@@ -83,6 +89,34 @@ def _read_csv(path: Path, pk: PartitionKey) -> list[dict]:
     return rows
 
 
+def _same_content(paths: list[Path]) -> dict[Path, Path]:
+    """Each file whose bytes an earlier file of `paths` (in sorted order) has, mapped to that
+    file. Only files of one size are hashed, each once; a file that cannot be read is left to
+    the PDF stage, which says why."""
+    by_size: dict[int, list[Path]] = {}
+    for path in sorted(paths):
+        try:
+            by_size.setdefault(path.stat().st_size, []).append(path)
+        except OSError:
+            continue
+    twins: dict[Path, Path] = {}
+    for group in by_size.values():
+        if len(group) < 2:
+            continue
+        first: dict[str, Path] = {}
+        for path in group:
+            try:
+                with open(path, "rb") as fh:
+                    digest = hashlib.file_digest(fh, "sha256").hexdigest()
+            except OSError:
+                continue
+            if digest in first:
+                twins[path] = first[digest]
+            else:
+                first[digest] = path
+    return twins
+
+
 def _first_page_title(path: Path) -> str | None:
     from ..pdfs.extract import read_pdf
 
@@ -135,15 +169,22 @@ def read_local(folder: Path, pk: PartitionKey) -> ParseResult:
         if p in listed or p in rejected:
             continue
         if not p.resolve().is_relative_to(folder):
-            err(p.relative_to(folder).as_posix(), f"a link to {p.resolve()}, outside {folder}; refused")
+            err(path_text(p.relative_to(folder).as_posix()),
+                f"a link to {path_text(p.resolve())}, outside {path_text(folder)}; refused")
             continue
         unlisted.append(p)
     result.records = len(rows) + len(unlisted)
+    twins = _same_content([*listed, *unlisted])
     seen_ids: set[str] = set()
     mtimes = []
     for path in [*listed, *unlisted]:
         row = listed.get(path, {})
-        rel = path.relative_to(folder).as_posix()
+        name = path.relative_to(folder).as_posix()
+        rel = path_text(name)  # what is shown and stored: exact, printable (pipeline/filenames.py)
+        if path in twins:
+            err(rel, f"a duplicate of {path_text(twins[path].relative_to(folder).as_posix())} (same content); "
+                     "this file is skipped", "warning")
+            continue
         stem = rel[:-4] if rel.lower().endswith(".pdf") else rel
         paper_id = row.get("paper_id") or stem
         if paper_id in seen_ids:
@@ -152,7 +193,7 @@ def read_local(folder: Path, pk: PartitionKey) -> ParseResult:
         seen_ids.add(paper_id)
         stat = path.stat()
         mtimes.append(stat.st_mtime)
-        digest.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        digest.update(os.fsencode(name) + f"\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
         authors = split_authors(row.get("authors", ""))
         title = row.get("title") or _first_page_title(path)
         if not title:
@@ -160,7 +201,8 @@ def read_local(folder: Path, pk: PartitionKey) -> ParseResult:
         result.papers.append(Paper(
             partition_key=key, paper_id=paper_id, venue=pk.venue, year=pk.year, title=title or "",
             abstract=row.get("abstract") or None, authors=authors, affiliations=[[] for _ in authors],
-            email_domains=[None] * len(authors), pdf_path=str(path), source=SOURCE, source_ref=str(folder),
+            email_domains=[None] * len(authors), pdf_path=path_text(path), source=SOURCE,
+            source_ref=path_text(folder),
         ))
     fetched = datetime.fromtimestamp(max(mtimes), timezone.utc).replace(microsecond=0) if mtimes else None
     for paper in result.papers:
@@ -189,7 +231,7 @@ class LocalFolders:
         if folder is None:
             raise SourceError(f"{pk}: no local folder {Path(self.root) / pk.key}")
         parsed = read_local(folder, pk)
-        parsed.source, parsed.refs = SOURCE, [str(folder)]
+        parsed.source, parsed.refs = SOURCE, [path_text(folder)]
         parsed.sha256 = parsed.papers[0].source_sha256 if parsed.papers else ""
         return parsed
 

@@ -1,0 +1,179 @@
+"""File names as bytes, control characters in names, colliding ids and the same PDF twice (issue
+36, items 2-4). Each test builds its own hostile folder or paper list and runs offline."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pytest
+from pdf_builder import Page
+
+from paperatlas import cli
+
+RED = "\x1b[31mred\x1b[0m"  # what a terminal would turn red
+
+
+def run(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _store():
+    from paperatlas.pipeline.config import load_settings
+    from paperatlas.pipeline.store import open_store
+
+    return open_store(load_settings(), read_only=True)
+
+
+def _pdf(folder: Path, name: bytes, title: str, scratch: Path) -> bytes:
+    """A first page titled `title`, saved under the file name `name` (bytes: any a POSIX file
+    system allows). MuPDF saves to an ordinary name; the file is then renamed."""
+    p = Page()
+    p.centred(90, title, 17, bold=True)
+    p.runs(210, 130, [("Alice Chen", False), ("1", True), (", Bob Smith", False), ("2", True)], 12)
+    p.runs(190, 150, [("1", True), ("Peking University, Beijing, China", False)], 9)
+    p.runs(190, 162, [("2", True), ("University of Toronto, Toronto, Canada", False)], 9)
+    p.centred(190, "Abstract", 12, bold=True)
+    p.body(210)
+    built = p.save(scratch / f"{hashlib.sha1(name).hexdigest()}.pdf")
+    target = os.path.join(os.fsencode(folder), name)
+    os.rename(built, target)
+    with open(target, "rb") as fh:
+        return fh.read()
+
+
+def _local(home, capsys, tmp_path, names: dict[bytes, str], csv: str | None = None) -> Path:
+    folder = tmp_path / "pdfs"
+    folder.mkdir()
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    for name, title in names.items():
+        _pdf(folder, name, title, scratch)
+    if csv is not None:
+        (folder / "papers.csv").write_text(csv)
+    assert run(capsys, "add-folder", str(folder), "local-2024")[0] == 0
+    return folder.resolve()
+
+
+def _shown(*texts: str) -> None:
+    """Nothing a terminal acts on, nothing UTF-8 cannot write."""
+    for text in texts:
+        assert "\x1b" not in text, text
+        text.encode("utf-8")  # a lone surrogate raises
+
+
+# -- the name codec ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", [
+    b"plain.pdf", b"caf\xe9.pdf", "café.pdf".encode(), RED.encode() + b".pdf", b"a\\b.pdf", b"a\\xe9.pdf",
+    b"\\\\x41\\", "\u0085nel\u009b.pdf".encode(), b"\xed\xa0\x80.pdf", b"tab\tand\nline\x7f.pdf", bytes(range(1, 256)),
+])
+def test_every_file_name_round_trips_through_its_text(name):
+    from paperatlas.pipeline.filenames import os_path, path_bytes, path_text
+
+    text = path_text(name)
+    assert path_bytes(text) == name and os.fsencode(os_path(text)) == name
+    _shown(text)
+    assert not any(ord(c) < 32 or 0x7f <= ord(c) <= 0x9f for c in text), text
+    assert path_text(os.fsdecode(name)) == text == path_text(Path(os.fsdecode(name)))
+
+
+def test_names_show_as_written_with_only_odd_bytes_escaped():
+    from paperatlas.pipeline.filenames import path_text
+
+    assert path_text(b"/x/caf\xe9.pdf") == "/x/caf\\xe9.pdf"
+    assert path_text("/x/café.pdf") == "/x/café.pdf"
+    assert path_text(RED + ".pdf") == "\\x1b[31mred\\x1b[0m.pdf"
+    assert path_text(b"a\\b") == "a\\\\b"
+
+
+def test_scrub_paper_leaves_the_pdf_path_alone():
+    from paperatlas.pipeline.models import Paper, scrub_paper
+
+    paper = Paper("x-2024", "p", "x", 2024, f"Title {RED}", None, [], [], [], pdf_path=f"/tmp/{RED}.pdf")
+    assert scrub_paper(paper) == ["title"]
+    assert paper.pdf_path == f"/tmp/{RED}.pdf" and paper.title == "Title [31mred[0m"
+
+
+# -- a local folder -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("store", ["duckdb", "delta"])
+def test_a_file_name_that_is_not_utf8_is_kept_and_its_pdf_read(home, capsys, tmp_path, monkeypatch, store):
+    if store == "delta":
+        pytest.importorskip("deltalake")
+        monkeypatch.setenv("PAPERATLAS_STORE", "delta")
+        monkeypatch.setenv("PAPERATLAS_STORE_URI", str(home / "delta"))
+    folder = _local(home, capsys, tmp_path, {b"caf\xe9.pdf": "Latin One Names", b"plain.pdf": "Plain Names"})
+    code, out, err = run(capsys, "run", "local-2024")
+    assert code == 0 and "materialised 1/1" in out, err
+    assert "surrogates not allowed" not in err and "CHECK FAILED" not in err
+    store = _store()
+    papers = store.records("SELECT paper_id, title, pdf_path FROM raw_papers ORDER BY paper_id")
+    assert [(p["paper_id"], p["title"]) for p in papers] == [("caf\\xe9", "Latin One Names"), ("plain", "Plain Names")]
+    assert papers[0]["pdf_path"] == f"{folder}/caf\\xe9.pdf"
+    pdfs = store.records("SELECT paper_id, status, path, sha256 FROM paper_pdfs ORDER BY paper_id")
+    assert [(p["paper_id"], p["status"]) for p in pdfs] == [("caf\\xe9", "local"), ("plain", "local")]
+    assert pdfs[0]["path"] == f"{folder}/caf\\xe9.pdf"
+    with open(os.path.join(os.fsencode(folder), b"caf\xe9.pdf"), "rb") as fh:
+        assert pdfs[0]["sha256"] == hashlib.sha256(fh.read()).hexdigest()
+    docs = store.records("SELECT paper_id, title, error FROM pdf_documents ORDER BY paper_id")
+    assert [(d["paper_id"], d["title"], d["error"]) for d in docs] == [
+        ("caf\\xe9", "Latin One Names", None), ("plain", "Plain Names", None)]
+    code, out, err = run(capsys, "papers", "local-2024")
+    assert code == 0 and "caf\\xe9" in out, err
+    _shown(out, err)
+    code, out, err = run(capsys, "report", "local-2024", "--json")
+    assert code == 0 and json.loads(out)["papers"] == 2, err
+
+
+def test_control_characters_in_a_file_name_lose_no_paper_and_reach_no_terminal(home, capsys, tmp_path):
+    _local(home, capsys, tmp_path, {RED.encode() + b".pdf": "Colourful Names", b"plain.pdf": "Plain Names"})
+    code, out, err = run(capsys, "run", "local-2024")
+    assert code == 0 and "materialised 1/1" in out, err
+    _shown(out, err)
+    store = _store()
+    red = "\\x1b[31mred\\x1b[0m"
+    pdfs = store.records("SELECT paper_id, status, error FROM paper_pdfs ORDER BY paper_id")
+    assert [(p["paper_id"], p["status"], p["error"]) for p in pdfs] == [(red, "local", None), ("plain", "local", None)]
+    docs = store.records("SELECT paper_id, title FROM pdf_documents ORDER BY paper_id")
+    assert [(d["paper_id"], d["title"]) for d in docs] == [(red, "Colourful Names"), ("plain", "Plain Names")]
+    errors = store.records("SELECT item, reason FROM ingest_errors")
+    assert not [e for e in errors if "cannot be stored" in e["reason"] or "\x1b" in e["item"] + e["reason"]], errors
+    for command in (["papers", "local-2024"], ["errors", "local-2024"], ["report", "local-2024"]):
+        code, out, err = run(capsys, *command)
+        assert code == 0, err
+        _shown(out, err)
+
+
+@pytest.mark.parametrize("with_csv", [False, True])
+def test_the_same_pdf_twice_in_a_folder_is_one_paper_with_a_warning(home, capsys, tmp_path, with_csv):
+    folder = tmp_path / "pdfs"
+    folder.mkdir()
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    same = _pdf(scratch, b"twice.pdf", "Twice Saved Paper", scratch)
+    other = _pdf(scratch, b"other.pdf", "Same Size Paper", scratch)
+    pad = len(same) - len(other)  # bytes after %%EOF: the same size, another paper
+    same, other = same + b"\n" * max(0, -pad), other + b"\n" * max(0, pad)
+    (folder / "b.pdf").write_bytes(same)
+    (folder / "sub").mkdir()
+    (folder / "sub" / "a.pdf").write_bytes(same)
+    (folder / "d.pdf").write_bytes(other)
+    _pdf(folder, b"c.pdf", "Another Paper", scratch)
+    if with_csv:
+        (folder / "papers.csv").write_text("file,title\nb.pdf,Bee\nsub/a.pdf,Ay\n")
+    assert run(capsys, "add-folder", str(folder), "local-2024")[0] == 0
+    code, out, err = run(capsys, "run", "local-2024")
+    assert code == 0 and "materialised 1/1" in out and "CHECK FAILED" not in err, err
+    store = _store()
+    assert [r["paper_id"] for r in store.records("SELECT paper_id FROM raw_papers ORDER BY 1")] == ["b", "c", "d"]
+    rows = store.records("SELECT item, reason, severity FROM ingest_errors WHERE stage = 'raw_papers'")
+    assert rows == [{"item": "sub/a.pdf", "reason": "a duplicate of b.pdf (same content); this file is skipped",
+                     "severity": "warning"}], rows
+    assert [r["paper_id"] for r in store.records("SELECT paper_id FROM pdf_documents ORDER BY 1")] == ["b", "c", "d"]
