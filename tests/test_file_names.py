@@ -177,3 +177,76 @@ def test_the_same_pdf_twice_in_a_folder_is_one_paper_with_a_warning(home, capsys
     assert rows == [{"item": "sub/a.pdf", "reason": "a duplicate of b.pdf (same content); this file is skipped",
                      "severity": "warning"}], rows
     assert [r["paper_id"] for r in store.records("SELECT paper_id FROM pdf_documents ORDER BY 1")] == ["b", "c", "d"]
+
+
+# -- colliding ids --------------------------------------------------------------------------------
+
+
+def _hash8(title: str) -> str:
+    return hashlib.sha1(title.lower().encode()).hexdigest()[:8]
+
+
+@pytest.mark.parametrize("order", ["taken before", "taken after"])
+def test_an_id_that_is_the_name_a_reused_id_gets_is_not_merged_away(home, capsys, tmp_path, monkeypatch, order):
+    base = tmp_path / "lists"
+    base.mkdir()
+    paper = {"author": "A One; B Two", "aff": "MIT; Tsinghua University", "aff_domain": "mit.edu;tsinghua.edu.cn",
+             "status": "Poster"}
+    taken = f"x~{_hash8('Beta')}"
+    records = [{**paper, "id": "x", "title": "Alpha"}, {**paper, "id": "x", "title": "Beta"},
+               {**paper, "id": taken, "title": "Gamma"}]
+    if order == "taken before":
+        records = [records[0], records[2], records[1]]
+    (base / "twinconf2017.json").write_text(json.dumps(records))
+    monkeypatch.setenv("PAPERATLAS_PAPERLISTS_BASE", str(base))
+    code, out, err = run(capsys, "run", "twinconf-2017")
+    assert code == 0 and "CHECK FAILED" not in err, err
+    store = _store()
+    papers = store.records("SELECT paper_id, title FROM raw_papers ORDER BY title")
+    moved = f"x~{hashlib.sha1(b'beta').hexdigest()[:12]}"  # the hash extended: its first name is taken
+    assert [(p["paper_id"], p["title"]) for p in papers] == [("x", "Alpha"), (moved, "Beta"), (taken, "Gamma")]
+    reasons = [r["reason"] for r in store.records("SELECT reason FROM ingest_errors WHERE stage = 'raw_papers'")]
+    holder = 1 if order == "taken before" else 2
+    assert reasons == [f"id reused for another title (record #0 has it), and {taken!r} is record #{holder}'s id; "
+                       f"this paper is stored as {moved}"], reasons
+    code, out, err = run(capsys, "report", "twinconf-2017", "--json")
+    assert json.loads(out)["papers"] == 3
+
+
+def test_a_reused_id_with_a_title_seen_under_another_id_is_kept():
+    from paperatlas.pipeline.partitions import parse_partition_key
+    from paperatlas.pipeline.sources.paperlists import parse_records
+
+    taken = f"x~{_hash8('Beta')}"
+    payload = json.dumps([{"id": "x", "title": "Alpha"}, {"id": "x", "title": "Beta"}, {"id": taken, "title": "Beta"},
+                          {"id": "x", "title": "Beta"}]).encode()
+    got = parse_records(payload, parse_partition_key("x-2024"), "list.json", "sha")
+    assert [p.paper_id for p in got.papers] == ["x", f"x~{hashlib.sha1(b'beta').hexdigest()[:12]}", taken]
+    assert [e.reason for e in got.errors][-1].startswith("duplicate record in list.json (same id and title)")
+
+
+def test_merge_finds_a_free_id_when_the_renamed_one_is_taken():
+    from paperatlas.pipeline.models import Paper
+    from paperatlas.pipeline.sources.base import ParseResult
+    from paperatlas.pipeline.sources.merge import merge
+
+    def paper(pid, title, source):
+        return Paper("x-2024", pid, "x", 2024, title, None, ["Ann Lee"], [[]], [None], source=source)
+
+    first = ParseResult(papers=[paper("p", "One", "a"), paper("p~b", "Two", "a")])
+    first.source = "a"
+    second = ParseResult(papers=[paper("p", "Three", "b")])
+    second.source = "b"
+    merged, _, errors = merge("x-2024", [first, second])
+    assert [(p.paper_id, p.title) for p in merged] == [("p", "One"), ("p~b", "Two"), ("p~b~2", "Three")]
+    assert any("stored as p~b~2" in e.reason and "a:p~b" in e.reason for e in errors), [e.reason for e in errors]
+
+
+def test_the_duplicates_check_still_fails_on_a_true_duplicate():
+    import pandas as pd
+
+    from paperatlas.pipeline.reports.steps import duplicates
+
+    ids, twins = duplicates(pd.DataFrame({"paper_id": ["x", "x~1", "x~1"], "title": ["A", "B", "C"],
+                                          "authors": [["Ann"], ["Bo"], ["Cy"]]}))
+    assert ids == ["x~1"] and twins == []

@@ -61,7 +61,7 @@ def merge(partition_key: str, results: list[ParseResult]) -> tuple[list[Paper], 
     by_title: dict[str, list[int]] = {}
     stats: list[MergeStats] = []
     errors: list[IngestError] = []
-    used_ids: set[str] = set()
+    used_ids: dict[str, str] = {}  # stored id -> "<source>:<its id>" of the paper stored under it
     for result in results:
         stat = MergeStats(result.source, len(result.papers))
         stats.append(stat)
@@ -87,13 +87,21 @@ def merge(partition_key: str, results: list[ParseResult]) -> tuple[list[Paper], 
     return merged, stats, errors
 
 
-def _start(paper: Paper, used_ids: set[str], errors: list[IngestError]) -> Paper:
+def _start(paper: Paper, used_ids: dict[str, str], errors: list[IngestError]) -> Paper:
+    """`paper` as a new merged paper. An id another paper has is stored as `<id>~<source>`, or,
+    when that is taken too, `<id>~<source>~2`, `~3`, ...: never merged into the other."""
     paper_id = paper.paper_id
     if paper_id in used_ids:
-        paper_id = f"{paper.paper_id}~{paper.source}"
+        renamed = paper_id = f"{paper.paper_id}~{paper.source}"
+        passed = []
+        while paper_id in used_ids:
+            passed.append(paper_id)
+            paper_id = f"{renamed}~{len(passed) + 1}"
         errors.append(IngestError(paper.partition_key, STAGE, f"paper {paper.paper_id}",
-                                  f"id already used by another source's paper; stored as {paper_id}", "warning"))
-    used_ids.add(paper_id)
+                                  f"id already used by another source's paper ({used_ids[paper.paper_id]})"
+                                  + "".join(f", and {name!r} by {used_ids[name]}" for name in passed)
+                                  + f"; stored as {paper_id}", "warning"))
+    used_ids[paper_id] = f"{paper.source}:{paper.paper_id}"
     return replace(paper, paper_id=paper_id, author_sources=blocks_of(paper), sources=[paper.source],
                    source_ids=[f"{paper.source}:{paper.paper_id}"])
 

@@ -12,6 +12,7 @@ spaces around them.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import re
 from collections.abc import Callable
@@ -173,6 +174,31 @@ def _text(record: dict, name: str, odd: list[str] | None = None) -> str | None:
     return value
 
 
+def _own_ids(data: list) -> dict[str, int]:
+    """Each id the records give themselves, with the first record that gives it."""
+    ids: dict[str, int] = {}
+    for index, record in enumerate(data):
+        value = record.get("id") if isinstance(record, dict) else None
+        if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
+            ids.setdefault(str(value).strip(), index)
+    return ids
+
+
+def free_id(paper_id: str, title_hash: str, used: dict[str, int], reserved: dict[str, int]
+            ) -> tuple[str, list[tuple[str, int]]]:
+    """A new name for a reused id that no record holds or gives itself: `<id>~<8 hex digits of
+    the title's hash>`, the hash longer while that name is taken, then `~2`, `~3`, ... after the
+    whole hash. Also the names passed over, each with the record that holds it."""
+    passed: list[tuple[str, int]] = []
+    names = [f"{paper_id}~{title_hash[:n]}" for n in (8, 12, 16, 24, len(title_hash))]
+    for name in itertools.chain(names, (f"{names[-1]}~{n}" for n in itertools.count(2))):
+        holder = used.get(name, reserved.get(name))
+        if holder is None:
+            return name, passed
+        passed.append((name, holder))
+    raise AssertionError("unreachable")
+
+
 def records_of(payload: bytes | str | list | dict) -> list:
     """The array of paper records in a paperlists file (a bare array, or `{"papers": [...]}`);
     ValueError when it is not JSON or holds no such array. Also the download's validator, so
@@ -239,7 +265,9 @@ def parse_records(
         raise SourceError(f"{pk}: {source_ref}: {exc}") from exc
     result = ParseResult(records=len(data))
     fetched_at = fetched_at or utcnow()
-    seen_ids: dict[str, str] = {}  # paper id -> title hash
+    seen: dict[str, set[str]] = {}  # a record's own id -> the title hashes seen under it
+    used: dict[str, int] = {}  # stored id -> the record stored under it
+    reserved = _own_ids(data)  # a record's own id is never the new name of another
     key = pk.key
 
     def err(item: str, reason: str, severity: str = "error") -> None:
@@ -280,14 +308,17 @@ def parse_records(
         if status and REJECTED_STATUS.search(status) and not include_rejected:
             result.skipped_status[status] = result.skipped_status.get(status, 0) + 1
             continue
-        if paper_id in seen_ids:
-            if seen_ids[paper_id] == title_hash:
-                err(item, f"duplicate record in {source_ref} (same id and title); the first was kept", "warning")
-                continue
-            paper_id = f"{paper_id}~{title_hash[:8]}"
-            err(item, f"id reused for another title; this paper is stored as {paper_id}", "warning")
-            item = f"paper {paper_id}"
-        seen_ids[paper_id] = title_hash
+        if title_hash in seen.get(paper_id, ()):
+            err(item, f"duplicate record in {source_ref} (same id and title); the first was kept", "warning")
+            continue
+        seen.setdefault(paper_id, set()).add(title_hash)
+        if paper_id in used:
+            new_id, passed = free_id(paper_id, title_hash, used, reserved)
+            err(item, f"id reused for another title (record #{used[paper_id]} has it)"
+                      + "".join(f", and {name!r} is record #{holder}'s id" for name, holder in passed)
+                      + f"; this paper is stored as {new_id}", "warning")
+            paper_id, item = new_id, f"paper {new_id}"
+        used[paper_id] = index
 
         authors, affiliations, domains, unaligned = _aligned(author_raw, aff_raw, dom_raw,
                                                              lambda reason, item=item: err(item, reason, "warning"))
