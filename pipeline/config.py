@@ -57,6 +57,8 @@ VARIABLES = (
     Variable("PAPERATLAS_PDF_RATE", "`1`"),
     Variable("PAPERATLAS_PDF_CONCURRENCY", "`4`"),
     Variable("PAPERATLAS_PDF_MAX_MB", "`200`"),
+    Variable("PAPERATLAS_PDF_SECONDS", "`60`"),
+    Variable("PAPERATLAS_PDF_MEMORY_MB", "`1024`"),
     Variable("PAPERATLAS_ALLOW_PRIVATE_LINKS", "`0`"),
     Variable("PAPERATLAS_OPENREVIEW_TOKEN", "unset"),
     Variable("PAPERATLAS_OPENREVIEW_USERNAME", "unset"),
@@ -146,6 +148,8 @@ class Settings:
     pdf_rate: float = 1.0
     pdf_concurrency: int = 4
     pdf_max_mb: float = 200.0
+    pdf_seconds: float = 60.0  # one PDF's reading in a worker, wall clock (real papers: under 1 s)
+    pdf_memory_mb: float = 1024.0  # what a worker may allocate to read one PDF (real papers: under 25 MB)
     allow_private_links: bool = False  # links from source data may reach loopback/private addresses
     local_dir_env: str | None = None
     terms_env: str | None = None
@@ -318,6 +322,8 @@ def load_settings() -> Settings:
                             unit="a rate in requests per second (0: no limit)"),
         pdf_concurrency=_int_env("PAPERATLAS_PDF_CONCURRENCY", Settings.pdf_concurrency, 1),
         pdf_max_mb=_float_env("PAPERATLAS_PDF_MAX_MB", Settings.pdf_max_mb, unit="a size in megabytes"),
+        pdf_seconds=_float_env("PAPERATLAS_PDF_SECONDS", Settings.pdf_seconds, unit="a number of seconds"),
+        pdf_memory_mb=_float_env("PAPERATLAS_PDF_MEMORY_MB", Settings.pdf_memory_mb, unit="a size in megabytes"),
         allow_private_links=_flag_env("PAPERATLAS_ALLOW_PRIVATE_LINKS"),
         local_dir_env=_env("PAPERATLAS_LOCAL_DIR"),
         terms_env=_env("PAPERATLAS_TERMS"),

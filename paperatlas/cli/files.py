@@ -82,7 +82,7 @@ def cmd_extract_pdf(args: argparse.Namespace, settings: Settings) -> int:
     """One JSON line per PDF: file, title, authors [{name, affiliations, email, countries}],
     countries, error, layout, and when present layout_reason, unassigned_affiliations and
     former_affiliations. A file that cannot be read gets its reason in `error`; the batch goes on."""
-    from ..pipeline.pdfs.extract import attribute, iter_pdf_paths, result_record, yields_nothing
+    from ..pipeline.pdfs.extract import attribute, iter_pdf_paths, pdf_limits, result_record, yields_nothing
     from ..pipeline.pdfs.steps import read_first_pages
 
     paths = iter_pdf_paths(args.paths)
@@ -93,8 +93,9 @@ def cmd_extract_pdf(args: argparse.Namespace, settings: Settings) -> int:
     failed = empty = 0
     try:
         jobs = max(1, args.jobs or (os.cpu_count() or 1))
-        # Always in worker processes: a file that kills MuPDF (or the OOM killer) costs only its line.
-        for n, result in enumerate(read_first_pages(paths, jobs, isolate=True), start=1):
+        # In worker processes with a time and a memory limit per file (PAPERATLAS_PDF_SECONDS,
+        # PAPERATLAS_PDF_MEMORY_MB): a file that kills MuPDF or goes over a limit costs only its line.
+        for n, result in enumerate(read_first_pages(paths, jobs, limits=pdf_limits(settings)), start=1):
             if resolver is not None:
                 attribute(result, resolver, settings.placement)
             failed += result.error is not None
@@ -134,7 +135,7 @@ def cmd_mentions(args: argparse.Namespace, settings: Settings) -> int:
     With --evidence, also every match with its scope, surface form and snippet."""
     from ..pipeline.mentions.catalogue import CatalogueError, load_catalogue
     from ..pipeline.mentions.runner import Task, iter_scans
-    from ..pipeline.pdfs.extract import iter_pdf_paths
+    from ..pipeline.pdfs.extract import iter_pdf_paths, pdf_limits
 
     scopes = _scopes(args.scope)
     terms = args.terms or settings.terms_file
@@ -151,7 +152,8 @@ def cmd_mentions(args: argparse.Namespace, settings: Settings) -> int:
     started = time.monotonic()
     try:
         tasks = [Task(str(p)) for p in paths]
-        for n, result in enumerate(iter_scans(tasks, jobs, str(terms) if terms else None), start=1):
+        scans = iter_scans(tasks, jobs, str(terms) if terms else None, limits=pdf_limits(settings))
+        for n, result in enumerate(scans, start=1):
             record = {"file": result.file, "mentions": result.scan.counts(scopes) if not result.error else {},
                       "error": result.error}
             if args.evidence:

@@ -2,7 +2,8 @@
 
 Page 1 is read with its layout (to tell the title by its type size and keep it apart); the
 other pages as plain text, which is several times faster. Pages are joined with a form feed.
-The same checks as page-1 reading apply first (empty, not a PDF, truncated, encrypted).
+The same checks as page-1 reading apply first (empty, not a PDF, truncated, encrypted), and
+every page is checked against the work budgets (pdfs/budget.py) before MuPDF reads it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..filenames import open_pdf, path_text
-from ..pdfs.extract import MAX_BYTES, PdfError, checked_digest, load_pymupdf, short_reason
+from ..pdfs.budget import too_complex
+from ..pdfs.extract import MAX_BYTES, PdfError, checked_digest, load_pymupdf, raise_if_out_of_memory, short_reason
 from .scan import Sections, find_sections, normalise
 
 # 2: a word broken over three lines is joined whole ("multi-\nx-\nmodal").
@@ -126,6 +128,7 @@ def _read_pages(path: Path, result: FullText) -> None:
     try:
         doc = open_pdf(pymupdf, path)  # also a name that is not UTF-8 (pipeline/filenames.py)
     except Exception as exc:  # MuPDF raises FileDataError, RuntimeError, ValueError ...
+        raise_if_out_of_memory(exc)
         raise PdfError(f"corrupt: MuPDF cannot open it ({short_reason(exc)})") from None
     flags = pymupdf.TEXT_MEDIABOX_CLIP
     try:
@@ -138,11 +141,17 @@ def _read_pages(path: Path, result: FullText) -> None:
         for number in range(result.pages):
             try:
                 page = doc.load_page(number)
+                reason = too_complex(doc, page, number + 1)  # before MuPDF does the work
+                if reason:
+                    raise PdfError(reason)
                 if number == 0:
                     result.title, text = _page_one(page, pymupdf)
                 else:
                     text = page.get_text("text", flags=flags)
+            except PdfError:
+                raise
             except Exception as exc:
+                raise_if_out_of_memory(exc)
                 raise PdfError(f"corrupt: page {number + 1} cannot be read ({short_reason(exc)})") from None
             if len(text.strip()) < 20:
                 result.empty_pages.append(number + 1)

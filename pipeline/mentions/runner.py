@@ -1,5 +1,5 @@
-"""Scanning many PDFs: read each one's full text (or take it from the text cache), find the
-catalogue's terms, in a process pool when there are enough PDFs to pay for one."""
+"""Scanning many PDFs: read each one's full text (or take it from the text cache) and find the
+catalogue's terms, in worker processes with a time and a memory limit per PDF."""
 
 from __future__ import annotations
 
@@ -8,14 +8,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..pdfs.extract import CRASHED, load_pymupdf
-from ..pool import ordered_map, start_method
+from ..pdfs.extract import CRASHED, load_pymupdf, over_limit_reason, pdf_limits
+from ..pool import Limits, ordered_map, start_method
 from .catalogue import Catalogue, load_catalogue
 from .fulltext import FullText, cache_path, load_text, read_fulltext, save_text
 from .scan import Match, ScanResult, scan_document
-
-# Below this many PDFs a process pool costs more to start than it saves.
-POOL_MIN = 16
 
 
 @dataclass
@@ -51,6 +48,7 @@ _catalogue: Catalogue | None = None
 def _init(catalogue_path: str | None) -> None:
     global _catalogue
     _catalogue = load_catalogue(catalogue_path)
+    load_pymupdf()  # before the worker's memory limit is set (a no-op after a fork)
 
 
 def _fulltext(task: Task) -> tuple[FullText, bool]:
@@ -90,20 +88,20 @@ def _crashed(args: tuple[Task, bool]) -> PaperScan:
 
 
 def iter_scans(tasks: list[Task], processes: int = 1, catalogue_path: str | None = None,
-               keep_text: bool = False) -> Iterator[PaperScan]:
-    """`scan_task` over `tasks`, yielded in order as they finish."""
-    if processes <= 1 or len(tasks) < POOL_MIN:
-        catalogue = load_catalogue(catalogue_path)
-        for task in tasks:
-            yield scan_task(task, catalogue, keep_text)
-        return
+               keep_text: bool = False, limits: Limits | None = None) -> Iterator[PaperScan]:
+    """`scan_task` over `tasks`, yielded in order as they finish, always in worker processes
+    (pipeline/pool.py): a PDF that crashes MuPDF, or takes more time or memory than `limits`
+    (default: the settings, `pdf_limits`), costs only itself."""
+    limits = limits or pdf_limits()
     load_catalogue(catalogue_path)  # a bad catalogue fails here, with its reason, not in a worker
     if start_method() == "fork":
         load_pymupdf()  # loaded once, before the workers are forked
-    # Small chunks: papers differ tenfold in length, and a large last chunk leaves a core idle.
-    chunk = max(1, min(4, len(tasks) // (processes * 16)))
-    yield from ordered_map(_scan_in_worker, [(t, keep_text) for t in tasks], processes, _crashed,
-                           initializer=_init, initargs=(catalogue_path,), chunksize=chunk)
+
+    def over_limit(args: tuple[Task, bool], which: str) -> PaperScan:
+        return PaperScan(file=args[0].path, error=over_limit_reason(which, limits))
+
+    yield from ordered_map(_scan_in_worker, [(t, keep_text) for t in tasks], max(1, processes), _crashed,
+                           initializer=_init, initargs=(catalogue_path,), limits=limits, over_limit=over_limit)
 
 
 def scan_tasks(tasks: list[Task], processes: int = 1, catalogue_path: str | None = None,

@@ -1,8 +1,10 @@
 """Open a PDF safely and read its first page; resolve what it says to countries.
 
 `read_pdf` never raises for a bad file: it returns a `PdfResult` whose `error` names the
-reason (not a PDF, too large, encrypted, corrupt, truncated, no pages, no text layer). One
-bad file never stops a batch. `result_record` gives the JSON-lines contract of
+reason (not a PDF, too large, encrypted, corrupt, truncated, no pages, no text layer, a page
+that asks for too much work: pdf/budget.py). One bad file never stops a batch. Only running
+out of memory is raised (a MemoryError), for the worker that reads the file under its memory
+limit to report it (pipeline/pool.py, pdfs/steps.py). `result_record` gives the JSON-lines contract of
 `paperatlas extract-pdf`.
 """
 
@@ -10,12 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..filenames import open_pdf, path_text
+from .budget import TOO_COMPLEX, too_complex
 from .layout import FirstPage, analyse
 
 MAX_BYTES = 200 * 1024 * 1024  # a paper is a few MB; anything this big is not one
@@ -49,6 +53,27 @@ def load_pymupdf():
 
 
 CRASHED = "the PDF reader (MuPDF) crashed on it: a malformed PDF? The other PDFs were read"
+
+
+def pdf_limits(settings=None):
+    """The time and memory one PDF's reading may take in a worker (pipeline/pool.py), from the
+    settings PAPERATLAS_PDF_SECONDS and PAPERATLAS_PDF_MEMORY_MB."""
+    from ..config import load_settings
+    from ..pool import Limits
+
+    settings = settings or load_settings()
+    return Limits(seconds=settings.pdf_seconds, memory_mb=settings.pdf_memory_mb)
+
+
+def over_limit_reason(which: str, limits) -> str:
+    """The error of a PDF whose reading went over a worker's limit (pool.SECONDS or pool.MEMORY)."""
+    from ..pool import SECONDS
+
+    if which == SECONDS:
+        return (f"{TOO_COMPLEX}: reading it took over {limits.seconds:,g} s (PAPERATLAS_PDF_SECONDS); "
+                "its worker was stopped. The other PDFs were read")
+    return (f"{TOO_COMPLEX}: reading it needed over {limits.memory_mb:,g} MB (PAPERATLAS_PDF_MEMORY_MB). "
+            "The other PDFs were read")
 
 
 class PdfError(Exception):
@@ -124,6 +149,7 @@ def _first_page(path: Path) -> tuple[int, FirstPage]:
     try:
         doc = open_pdf(pymupdf, path)  # also a name that is not UTF-8 (pipeline/filenames.py)
     except Exception as exc:  # MuPDF raises FileDataError, RuntimeError, ValueError ...
+        raise_if_out_of_memory(exc)
         raise PdfError(f"corrupt: MuPDF cannot open it ({short_reason(exc)})") from None
     try:
         if doc.needs_pass:
@@ -133,10 +159,14 @@ def _first_page(path: Path) -> tuple[int, FirstPage]:
             raise PdfError("no pages")
         try:
             page = doc.load_page(0)
+            reason = too_complex(doc, page, 1)  # before MuPDF does the work: it cannot be interrupted
+            if reason:
+                raise PdfError(reason)
             data = page.get_text("dict", flags=pymupdf.TEXTFLAGS_DICT & ~pymupdf.TEXT_PRESERVE_IMAGES)
         except PdfError:
             raise
         except Exception as exc:
+            raise_if_out_of_memory(exc)
             raise PdfError(f"corrupt: page 1 cannot be read ({short_reason(exc)})") from None
         chars = sum(len(s["text"].strip()) for b in data.get("blocks", ()) for ln in b.get("lines", ())
                     for s in ln.get("spans", ()))
@@ -176,6 +206,16 @@ def bounded(data: dict) -> dict:
         if kept or "lines" not in block:
             blocks.append({**block, "lines": kept} if "lines" in block else block)
     return {**data, "blocks": blocks}
+
+
+_NO_MEMORY = re.compile(r"\b(?:m|c|re)alloc\b.*\bfailed|out of memory", re.I)
+
+
+def raise_if_out_of_memory(exc: Exception) -> None:
+    """Re-raise MuPDF's failure to allocate (under the worker's memory limit) as a MemoryError, so
+    the pool reports the file as over that limit instead of as corrupt."""
+    if isinstance(exc, MemoryError) or _NO_MEMORY.search(str(exc)):
+        raise MemoryError(short_reason(exc)) from None
 
 
 def short_reason(exc: Exception) -> str:

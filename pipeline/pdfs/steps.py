@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -12,14 +14,23 @@ import pandas as pd
 from ..filenames import os_path
 from ..models import IngestError, Markdown, Outcome, Progress
 from ..partitions import PartitionKey
-from ..pool import ordered_map
+from ..pool import Limits, ordered_map, start_method
 from ..text import counts, errors_summary, markdown_table, preview
 from . import queries
 from .downloads import PdfItem, PdfStore
-from .extract import CRASHED, NOTHING_FOUND, PdfResult, read_pdf, table_rows, yields_nothing
+from .extract import (
+    CRASHED,
+    NOTHING_FOUND,
+    PdfResult,
+    load_pymupdf,
+    over_limit_reason,
+    pdf_limits,
+    read_pdf,
+    table_rows,
+    yields_nothing,
+)
 
 USABLE = ("stored", "downloaded", "local")  # statuses of a PDF that can be read
-POOL_MIN = 24  # below this many PDFs a process pool costs more to start than it saves
 
 
 def crashed(path: str | Path) -> PdfResult:
@@ -27,19 +38,34 @@ def crashed(path: str | Path) -> PdfResult:
 
 
 def read_first_pages(paths: Sequence[str | Path], processes: int, on_done: Callable[[int], None] | None = None,
-                     isolate: bool = False) -> Iterator[PdfResult]:
-    """`read_pdf` over `paths`, in order: in the crash-safe process pool (pipeline/pool.py) when
-    there are enough of them, or always with `isolate`, so one PDF that kills MuPDF costs only
-    itself."""
+                     limits: Limits | None = None, digest: bool = True) -> Iterator[PdfResult]:
+    """`read_pdf` over `paths`, in order, always in worker processes (pipeline/pool.py): one PDF
+    that kills MuPDF costs only itself, and one that takes longer or more memory than `limits`
+    (default: the settings, `pdf_limits`) is stopped and gets a "pdf too complex" error."""
     paths = [str(p) for p in paths]
-    if not isolate and (processes <= 1 or len(paths) < POOL_MIN):
-        results = map(read_pdf, paths)
-    else:
-        results = ordered_map(read_pdf, paths, max(1, processes), crashed, chunksize=8)
+    limits = limits or pdf_limits()
+    if start_method() == "fork":
+        load_pymupdf()  # loaded once, before the workers are forked
+    # load_pymupdf: each worker loads MuPDF before its memory limit is set (a no-op after a fork)
+    read = read_pdf if digest else partial(read_pdf, digest=False)  # from a light module: quick to spawn
+    results = ordered_map(read, paths, max(1, processes),
+                          crashed, initializer=load_pymupdf, limits=limits,
+                          over_limit=lambda path, which: PdfResult(file=path, error=over_limit_reason(which, limits)))
     for n, result in enumerate(results, start=1):
         if on_done:
             on_done(n)
         yield result
+
+
+def first_page_titles(paths: Sequence[str | Path], processes: int | None = None) -> dict[str | Path, str | None]:
+    """The title typeset on page 1 of each PDF (None when it cannot be read), by the path as
+    given, read in the limited workers as `read_first_pages` reads: a local folder's papers
+    without a title in papers.csv take theirs from here, and no PDF is opened in the calling
+    process (the `raw_papers` step)."""
+    if not paths:
+        return {}
+    results = read_first_pages(paths, processes or os.cpu_count() or 1, digest=False)
+    return {path: result.page.title if result.page else None for path, result in zip(paths, results)}
 
 
 def paper_pdfs(store, pk: PartitionKey, pdfs: PdfStore, mode: str, log: Callable[[str], None]) -> Outcome:
