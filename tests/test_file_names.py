@@ -132,6 +132,16 @@ def test_a_file_name_that_is_not_utf8_is_kept_and_its_pdf_read(home, capsys, tmp
     assert code == 0 and json.loads(out)["papers"] == 2, err
 
 
+def test_papers_csv_names_such_a_file_as_it_is_shown(home, capsys, tmp_path):
+    _local(home, capsys, tmp_path, {b"caf\xe9.pdf": "Latin One Names", b"a\\xe9.pdf": "Backslash Names"},
+           csv="file,title\ncaf\\xe9.pdf,Given Title\na\\xe9.pdf,Literal Backslash\n")
+    code, out, err = run(capsys, "run", "local-2024")
+    assert code == 0 and "materialised 1/1" in out, err
+    papers = _store().records("SELECT paper_id, title FROM raw_papers ORDER BY paper_id")
+    assert [(p["paper_id"], p["title"]) for p in papers] == [("a\\\\xe9", "Literal Backslash"),
+                                                             ("caf\\xe9", "Given Title")]
+
+
 def test_control_characters_in_a_file_name_lose_no_paper_and_reach_no_terminal(home, capsys, tmp_path):
     _local(home, capsys, tmp_path, {RED.encode() + b".pdf": "Colourful Names", b"plain.pdf": "Plain Names"})
     code, out, err = run(capsys, "run", "local-2024")

@@ -3,7 +3,8 @@
 Layout: `<local root>/<venue>-<year>/` holds the PDFs (sub-folders too) and, optionally,
 `papers.csv` with a header row and these columns:
 
-- `file` (required): the PDF's path relative to the folder;
+- `file` (required): the PDF's path relative to the folder (a name that is not UTF-8 as
+  paperatlas shows it: `caf\\xe9.pdf`);
 - `paper_id`, `title`, `abstract`: optional; the id defaults to the file's path without
   `.pdf`, the title to the one typeset on page 1;
 - `authors`: optional, `;` between names; when given, the PDF's authors are matched to them,
@@ -29,7 +30,7 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..filenames import path_text
+from ..filenames import os_path, path_text
 from ..models import IngestError, Paper
 from ..partitions import PartitionKey
 from .base import SourceConfig
@@ -146,13 +147,15 @@ def read_local(folder: Path, pk: PartitionKey) -> ParseResult:
             err(item, "no file named")
             continue
         path = Path(os.path.normpath(folder / name))
+        if "\\" in name and not os.path.lexists(path):  # the name as shown: `caf\xe9.pdf` (pipeline/filenames.py)
+            path = Path(os.path.normpath(folder / os_path(name)))
         if not path.is_relative_to(folder) or not path.resolve().is_relative_to(folder):
             rejected.add(path)
-            err(item, f"file {name!r} lies outside {folder}" + ("" if not path.is_relative_to(folder) else
-                                                                 f" (a link to {path.resolve()}); refused"))
+            err(item, f"file {name!r} lies outside {path_text(folder)}" + (
+                "" if not path.is_relative_to(folder) else f" (a link to {path_text(path.resolve())}); refused"))
             continue
         if not path.is_file():
-            err(item, f"file {name!r} not found in {folder}")
+            err(item, f"file {name!r} not found in {path_text(folder)}")
             continue
         venue, year = row.get("venue", "").lower(), row.get("year", "")
         if venue and venue != pk.venue or year and year != str(pk.year):
