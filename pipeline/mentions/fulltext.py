@@ -138,10 +138,11 @@ def _read_pages(path: Path, result: FullText) -> None:
         if result.pages == 0:
             raise PdfError("no pages")
         texts: list[str] = []
+        known: dict = {}  # what the budget check learnt of the forms the pages share
         for number in range(result.pages):
             try:
                 page = doc.load_page(number)
-                reason = too_complex(doc, page, number + 1)  # before MuPDF does the work
+                reason = too_complex(doc, page, number + 1, known)  # before MuPDF does the work
                 if reason:
                     raise PdfError(reason)
                 if number == 0:

@@ -70,24 +70,31 @@ def _page_xobjects(doc, page) -> dict[str, int]:
     return {}
 
 
-def page_work(doc, page) -> Work:
-    """The work a page asks for; raises _TooDeep when its forms nest over MAX_DEPTH."""
+def page_work(doc, page, known: dict | None = None) -> Work:
+    """The work a page asks for; raises _TooDeep when its forms nest over MAX_DEPTH. `known`
+    keeps what one document's pages share (which objects are forms, and the work of a form with
+    resources of its own) from one page to the next."""
     content = page.read_contents()
     names = _page_xobjects(doc, page)
-    if not names and len(content) < 3 * MAX_TEXT_OPS:
-        return Work()  # no form to expand, and too short to hold the budget's text operators
-    memo: dict[int, Work | None] = {}  # None: not a form
+    if (not names or b"Do" not in content) and len(content) < 3 * MAX_TEXT_OPS:
+        return Work()  # no form drawn, and too short to hold the budget's text operators
+    known = {} if known is None else known  # xref -> Work of a form with its own resources, or None
+    inherits: dict[int, Work] = {}  # forms that take the page's resources: this page's alone
 
     def form(xref: int, depth: int) -> Work | None:
-        if xref not in memo:
-            if doc.xref_get_key(xref, "Subtype")[1] != "/Form":
-                memo[xref] = None
-                return None
-            if depth > MAX_DEPTH:
-                raise _TooDeep
-            memo[xref] = Work()  # a form that draws itself: MuPDF stops there, and so does the count
-            own = _xobjects(doc, xref)
-            memo[xref] = expand(doc.xref_stream(xref) or b"", names if own is None else own, depth + 1)
+        if xref in known:
+            return known[xref]
+        if xref in inherits:
+            return inherits[xref]
+        if doc.xref_get_key(xref, "Subtype")[1] != "/Form":
+            known[xref] = None
+            return None
+        if depth > MAX_DEPTH:
+            raise _TooDeep
+        own = _xobjects(doc, xref)
+        memo = inherits if own is None else known
+        memo[xref] = Work()  # a form that draws itself: MuPDF stops there, and so does the count
+        memo[xref] = expand(doc.xref_stream(xref) or b"", names if own is None else own, depth + 1)
         return memo[xref]
 
     def expand(stream: bytes, scope: dict[str, int], depth: int) -> Work:
@@ -103,10 +110,11 @@ def page_work(doc, page) -> Work:
     return expand(content, names, 1)
 
 
-def too_complex(doc, page, number: int) -> str | None:
-    """Why page `number` (1-based) asks for more work than the budgets allow, or None."""
+def too_complex(doc, page, number: int, known: dict | None = None) -> str | None:
+    """Why page `number` (1-based) asks for more work than the budgets allow, or None. Pass one
+    `known` dict for the pages of one document (see `page_work`)."""
     try:
-        work = page_work(doc, page)
+        work = page_work(doc, page, known)
     except _TooDeep:
         return f"{TOO_COMPLEX}: page {number} nests form objects over {MAX_DEPTH} deep"
     except Exception:  # a stream MuPDF cannot decompress: its own reading of the page says why
