@@ -118,11 +118,12 @@ def _same_content(paths: list[Path]) -> dict[Path, Path]:
     return twins
 
 
-def _first_page_title(path: Path) -> str | None:
-    from ..pdfs.extract import read_pdf
+def _first_page_titles(paths: list[Path]) -> dict[Path, str | None]:
+    """Page 1's title of each PDF, read in worker processes with the PDF limits: this step
+    opens no PDF itself (pipeline/pdfs/steps.py)."""
+    from ..pdfs.steps import first_page_titles
 
-    result = read_pdf(path, digest=False)
-    return result.page.title if result.page else None
+    return first_page_titles(paths)
 
 
 def read_local(folder: Path, pk: PartitionKey) -> ParseResult:
@@ -180,6 +181,8 @@ def read_local(folder: Path, pk: PartitionKey) -> ParseResult:
     twins = _same_content([*listed, *unlisted])
     seen_ids: set[str] = set()
     mtimes = []
+    titles = _first_page_titles([p for p in [*listed, *unlisted]
+                                 if p not in twins and not listed.get(p, {}).get("title")])
     for path in [*listed, *unlisted]:
         row = listed.get(path, {})
         name = path.relative_to(folder).as_posix()
@@ -198,7 +201,7 @@ def read_local(folder: Path, pk: PartitionKey) -> ParseResult:
         mtimes.append(stat.st_mtime)
         digest.update(os.fsencode(name) + f"\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
         authors = split_authors(row.get("authors", ""))
-        title = row.get("title") or _first_page_title(path)
+        title = row.get("title") or titles.get(path)
         if not title:
             err(rel, "no title in papers.csv and none readable on page 1", "warning")
         result.papers.append(Paper(
