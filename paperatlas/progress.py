@@ -23,6 +23,8 @@ import time
 
 from dagster import Field, logger
 
+from .interrupts import seen
+
 META = "dagster_meta"  # the field json_console_logger prints for every record of a run
 _STDERR: list = []  # the duplicate of descriptor 2 that keep_stderr took, once per process
 
@@ -50,6 +52,24 @@ def _stream():
     return stream
 
 
+# What Dagster makes of a SIGINT (or a SIGTERM) in a step: the step fails with one of these.
+INTERRUPTS = ("DagsterExecutionInterruptedError", "KeyboardInterrupt")
+
+
+def interrupted_failure(event) -> bool:
+    """Whether `event` is a step that failed because the run was interrupted (Ctrl-C), not
+    because of anything in its input."""
+    if event.event_type_value != "STEP_FAILURE":
+        return False
+    data = event.step_failure_data
+    error = data.error if data else None
+    while error is not None:
+        if error.cls_name in INTERRUPTS:
+            return True
+        error = error.cause or error.context
+    return False
+
+
 def failure_reason(event) -> str:
     """The user-facing reason of a STEP_FAILURE event: a Failure's description, else the error."""
     data = event.step_failure_data
@@ -74,9 +94,11 @@ class _ProgressHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         meta = getattr(record, META, None)
-        if not isinstance(meta, dict):
+        if not isinstance(meta, dict) or seen():  # after Ctrl-C the command's one line says it all
             return
         event = meta.get("dagster_event")
+        if event is not None and interrupted_failure(event):
+            return
         step = meta.get("step_key") or ""
         line = None
         if event is None:

@@ -55,9 +55,23 @@ def execute(settings: Settings, defs, job_name: str, instance, run_config: dict,
                                         reconstructor_working_directory=str(Path(__file__).resolve().parents[2]))
         if partition_key:
             tags["dagster/partition"] = partition_key
-        return execute_job(job, instance=instance, run_config=run_config, tags=tags, raise_on_error=False)
-    return defs.resolve_job_def(job_name).execute_in_process(
-        partition_key=partition_key, instance=instance, run_config=run_config, raise_on_error=False, tags=tags)
+        return finished(execute_job(job, instance=instance, run_config=run_config, tags=tags, raise_on_error=False))
+    return finished(defs.resolve_job_def(job_name).execute_in_process(
+        partition_key=partition_key, instance=instance, run_config=run_config, raise_on_error=False, tags=tags))
+
+
+def finished(result):
+    """`result`, unless Ctrl-C stopped the run: then KeyboardInterrupt, so that the command ends
+    with its one line (paperatlas/interrupts.py) and no step is blamed. Dagster ends an
+    interrupted run as a failed step (`DagsterExecutionInterruptedError`), or as a success when
+    the signal came after the last step; SIGTERM during a run is the same interrupt to it."""
+    from ..interrupts import check
+    from ..progress import interrupted_failure
+
+    check()
+    if not result.success and any(interrupted_failure(e) for e in result.all_events):
+        raise KeyboardInterrupt
+    return result
 
 
 def release_memory() -> None:
@@ -167,10 +181,10 @@ def run_reference(defs, instance, job: str) -> None:
 
     from ..progress import failure_reason
 
-    result = defs.resolve_job_def(job).execute_in_process(
+    result = finished(defs.resolve_job_def(job).execute_in_process(
         instance=instance, run_config={"loggers": {"progress": {}}}, raise_on_error=False,
         tags={"paperatlas/trigger": "cli"},
-    )
+    ))
     if result.success:
         return
     stopping = []

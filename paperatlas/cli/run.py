@@ -10,12 +10,14 @@ import sys
 import time
 from pathlib import Path
 
+from .. import interrupts
 from ..pipeline.config import Settings
 from . import common, execution
 from .common import CliError
 from .options import KEYS_HELP, command, placement_option
 
 
+@interrupts.guarded  # Ctrl-C: one line, exit 130, whatever runs (paperatlas/interrupts.py)
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     keys = split_scopes(settings, common.expand(args.partitions, settings, stored=False))
     outcome = materialise(settings, keys, refresh=args.refresh, refresh_ror=args.refresh_ror, pdfs=args.pdfs,
@@ -150,6 +152,7 @@ def run_in_child(settings: Settings, run_config: dict, key: str, n: int, total: 
     the `[n/N] key` and `[n/N] ok|FAILED key` lines."""
     from ..definitions import build_definitions
 
+    interrupts.check()  # a run handed out as Ctrl-C came does not start
     print(f"[{n}/{total}] {key}", file=sys.stderr, flush=True)
     started = time.monotonic()
     config = {**run_config, "loggers": {"progress": {"config": {"label": key}}}}  # lines carry their key
@@ -192,11 +195,17 @@ def run_pool(settings: Settings, jobs: int):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+    # Its processes block SIGINT, as every process the command starts (paperatlas/interrupts.py):
+    # on Ctrl-C this one passes it on, and their runs stop as one here would.
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=interrupts.serve_worker)
     try:
         for _ in range(jobs):
             pool.submit(warm_up, sharing_cores(settings, jobs))
         yield pool
+    except KeyboardInterrupt:
+        interrupts.forward(multiprocessing.active_children())
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -250,7 +259,7 @@ def run_partitions(settings: Settings, defs, instance, run_config: dict, keys: l
             except (BrokenProcessPool, OSError) as exc:  # the run's process died
                 outcome = RunOutcome(False, f"its process ended: {type(exc).__name__}: {exc}", ())
             yield key, outcome
-    except BaseException:  # Ctrl-C: start no more runs (those in flight get the signal too)
+    except BaseException:  # Ctrl-C: start no more runs (run_pool passes the signal on to those in flight)
         for future in futures:
             future.cancel()
         raise

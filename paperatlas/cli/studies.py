@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from .. import interrupts
 from ..pipeline.config import Settings
 from . import common
 from .common import CliError
@@ -82,6 +83,7 @@ def _available(settings: Settings, keys: list[str]) -> tuple[list[str], list[str
     return found, absent, unreachable
 
 
+@interrupts.guarded  # Ctrl-C: one line, exit 130, whatever runs (paperatlas/interrupts.py)
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     import dataclasses
 
@@ -204,8 +206,8 @@ def _materialise_study(settings: Settings, study, args) -> None:
     config = {"loggers": {"progress": {}}, "ops": {asset_name(study.name): {"config": {
         "placement": settings.placement, "china_scope": args.china_scope, "years": args.years or ""}}}}
     print(f"[study] {asset_name(study.name)}", file=sys.stderr, flush=True)
-    result = defs.resolve_job_def(job_name(study.name)).execute_in_process(
-        instance=instance, run_config=config, raise_on_error=False, tags={"paperatlas/trigger": "cli"})
+    result = execution.finished(defs.resolve_job_def(job_name(study.name)).execute_in_process(
+        instance=instance, run_config=config, raise_on_error=False, tags={"paperatlas/trigger": "cli"}))
     if not result.success:
         raise CliError(f"study {study.name}: {execution.why_failed(result)}")
 
