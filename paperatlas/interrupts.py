@@ -21,9 +21,10 @@ the command then blamed on an input ("FAILED uai-2023: ...", "set PAPERATLAS_ROR
 - After a run, `check()` raises KeyboardInterrupt when a SIGINT came, whatever Dagster made of it.
 
 The processes of `run --jobs` start the same thread (`serve_worker`, their pool's initializer)
-and keep the blocked mask they inherit. There, SIGINT only notes the signal: a run stops through
-Dagster's handler, and a process waiting for its next run prints no traceback. The command
-passes SIGINT on to them when it stops (`forward`), for a SIGINT sent to it alone (`kill -INT`).
+and keep the blocked mask they inherit. There, SIGINT raises KeyboardInterrupt only while the
+process works on a run (`armed`; a run stops through Dagster's handler), so a process waiting
+for its next run prints no traceback. The command passes SIGINT on to them when it stops
+(`forward`), for a SIGINT sent to it alone (`kill -INT`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ WAKE = signal.SIGUSR1  # sent by the listening thread to the main thread, to end
 _STOP = 0xFF  # written to the wakeup descriptor to end the listening thread: no signal has this number
 _SEEN = threading.Event()
 _KEPT = contextlib.ExitStack()  # the guard of a `run --jobs` process, for its whole life
+_ARMED = [False]  # in a `run --jobs` process: SIGINT raises (the process works on a run)
 
 
 def seen() -> bool:
@@ -62,8 +64,10 @@ def _wake(signum, frame) -> None:
 
 
 def _note(signum, frame) -> None:
-    """SIGINT in a `run --jobs` process outside a run: noted, never raised."""
+    """SIGINT in a `run --jobs` process: noted; raised only while it works on a run (`armed`)."""
     _SEEN.set()
+    if _ARMED[0]:
+        raise KeyboardInterrupt
 
 
 def _listen(read_fd: int, main_thread: int) -> None:
@@ -126,6 +130,19 @@ def guarded(fn: F) -> F:
             return fn(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def armed() -> Iterator[None]:
+    """In a `run --jobs` process, while it works on a run: SIGINT raises KeyboardInterrupt, as
+    in the command's own process (the pool hands the exception back to the command); at once
+    when one came before."""
+    _ARMED[0] = True
+    try:
+        check()
+        yield
+    finally:
+        _ARMED[0] = False
 
 
 def serve_worker() -> None:

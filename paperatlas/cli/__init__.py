@@ -13,6 +13,7 @@ fraction of a second.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import sys
@@ -77,8 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `paperatlas resolve | head`
         return 0
     except KeyboardInterrupt:
-        print("paperatlas: interrupted; what was written is kept (each venue-year is replaced whole), "
-              "run the command again to finish", file=sys.stderr)
+        with _deaf():  # a second Ctrl-C while the line is written is no traceback
+            print("paperatlas: interrupted; what was written is kept (each venue-year is replaced whole), "
+                  "run the command again to finish", file=sys.stderr)
         return 130
     except OSError as exc:
         print(f"paperatlas: {_os_problem(exc, settings)}", file=sys.stderr)
@@ -86,6 +88,23 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # the store, Dagster's own storage, or a bug: one line, never a traceback
         print(f"paperatlas: {_unexpected(exc, settings)}", file=sys.stderr)
         return 2
+
+
+@contextlib.contextmanager
+def _deaf():
+    """SIGINT ignored inside (in the main thread; elsewhere nothing changes)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _unexpected(exc: Exception, settings: Settings) -> str:

@@ -47,6 +47,9 @@ def execute(settings: Settings, defs, job_name: str, instance, run_config: dict,
     """Run one job. The default runs its steps in this process. With PAPERATLAS_EXECUTOR=celery
     the job is loaded by reference (`paperatlas.definitions.job_named`), so that Celery workers can
     load it too, and each step runs on a worker; this process follows the run."""
+    from ..interrupts import check
+
+    check()  # no run starts after Ctrl-C
     tags = {"paperatlas/trigger": "cli"}
     if settings.executor == "celery":
         from dagster import build_reconstructable_job, execute_job

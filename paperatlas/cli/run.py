@@ -152,16 +152,18 @@ def run_in_child(settings: Settings, run_config: dict, key: str, n: int, total: 
     the `[n/N] key` and `[n/N] ok|FAILED key` lines."""
     from ..definitions import build_definitions
 
-    interrupts.check()  # a run handed out as Ctrl-C came does not start
-    print(f"[{n}/{total}] {key}", file=sys.stderr, flush=True)
-    started = time.monotonic()
-    config = {**run_config, "loggers": {"progress": {"config": {"label": key}}}}  # lines carry their key
-    try:
-        outcome = run_one(settings, build_definitions(settings), execution.instance(settings), config, key)
-    except Exception as exc:  # noqa: BLE001 - one line in the summary, as for a failed run
-        outcome = RunOutcome(False, f"{type(exc).__name__}: {exc}", ())
-    execution.release_memory()  # this process takes the next key
-    ended(n, total, key, outcome, started)
+    # Ctrl-C is KeyboardInterrupt here, which the pool hands back to the command; after one,
+    # no run begins (paperatlas/interrupts.py).
+    with interrupts.armed():
+        print(f"[{n}/{total}] {key}", file=sys.stderr, flush=True)
+        started = time.monotonic()
+        config = {**run_config, "loggers": {"progress": {"config": {"label": key}}}}  # lines carry their key
+        try:
+            outcome = run_one(settings, build_definitions(settings), execution.instance(settings), config, key)
+        except Exception as exc:  # noqa: BLE001 - one line in the summary, as for a failed run
+            outcome = RunOutcome(False, f"{type(exc).__name__}: {exc}", ())
+        execution.release_memory()  # this process takes the next key
+        ended(n, total, key, outcome, started)
     return outcome
 
 
