@@ -47,3 +47,17 @@ def test_a_line_that_must_be_short_shortens_the_path_not_the_reason():
     # a reason longer than the limit is still whole, with at least the end of the path
     long_reason = "x" * 300
     assert item_reason(path, long_reason, 160).endswith("ror-v2.zip: " + long_reason)
+
+
+def test_errors_shows_no_bidi_control_that_would_reverse_the_line(home, capsys):
+    from paperatlas.pipeline.config import load_settings
+    from paperatlas.pipeline.store import Warehouse
+
+    home.mkdir(parents=True, exist_ok=True)
+    store = Warehouse(load_settings().database)
+    store.record_errors("neurips-2020", "raw_papers", [
+        IngestError("neurips-2020", "raw_papers", "paper \u202eevil\u2066", "title \u202dreads\u2069 backwards")])
+    assert cli.main(["errors", "neurips-2020"]) == 0
+    out = capsys.readouterr().out
+    assert "paper evil" in out and "title reads backwards" in out
+    assert not any(c in out for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")

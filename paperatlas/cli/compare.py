@@ -43,7 +43,7 @@ def cmd_compare(args: argparse.Namespace, settings: Settings) -> int:
         row_label,
         to_json,
     )
-    from ..pipeline.text import csv_frame
+    from ..pipeline.text import csv_frame, display
 
     store = common.warehouse(settings)
     try:
@@ -51,7 +51,7 @@ def cmd_compare(args: argparse.Namespace, settings: Settings) -> int:
     except CompareError as exc:
         raise CliError(str(exc)) from exc
     payload = to_json(result)
-    print(json.dumps(payload, ensure_ascii=False) if args.json else format_text(result))
+    print(json.dumps(payload, ensure_ascii=False) if args.json else display(format_text(result)))
     if args.out:
         import pandas as pd
 

@@ -112,7 +112,7 @@ def _unexplained(table) -> list[str]:
 def cmd_institutions(args: argparse.Namespace, settings: Settings) -> int:
     from ..pipeline.reports.institutions import InstitutionError, combine_views, institution_table
     from ..pipeline.reports.views import load_views
-    from ..pipeline.text import csv_frame
+    from ..pipeline.text import csv_frame, display
 
     if args.top < 0:
         raise CliError("--top must be 0 or more (0 lists every institution)")
@@ -129,7 +129,7 @@ def cmd_institutions(args: argparse.Namespace, settings: Settings) -> int:
     elif args.csv:
         print(csv_frame(table.institutions).to_csv(index=False), end="")
     else:
-        print(table_text(table, keys))
+        print(display(table_text(table, keys)))
     return 0
 
 

@@ -63,7 +63,7 @@ def _last_reads(reads, aside) -> list[str]:
 def cmd_errors(args: argparse.Namespace, settings: Settings) -> int:
     from ..pipeline.affiliations.reference import REFERENCE
     from ..pipeline.sources.openalex_snapshot import SOURCE as SNAPSHOT
-    from ..pipeline.text import plural
+    from ..pipeline.text import display, plural
 
     store = common.warehouse(settings)
     key = args.partition
@@ -73,7 +73,7 @@ def cmd_errors(args: argparse.Namespace, settings: Settings) -> int:
         key = common.partition_keys([key])[0]
     frame = store.errors(key)
     for row in frame.itertuples(index=False):
-        print("\t".join(str(v) for v in row))
+        print(display("\t".join(str(v) for v in row)))
     print(plural(len(frame), "row"), file=sys.stderr)
     return 0
 
