@@ -189,6 +189,26 @@ def test_the_same_pdf_twice_in_a_folder_is_one_paper_with_a_warning(home, capsys
     assert [r["paper_id"] for r in store.records("SELECT paper_id FROM pdf_documents ORDER BY 1")] == ["b", "c", "d"]
 
 
+def test_two_versions_of_one_paper_in_a_folder_are_one_paper_with_a_warning(home, capsys, tmp_path):
+    """v1 and v2 of one paper (other bytes, the same title on page 1 and no authors to tell them
+    apart) would be twins to `no_duplicate_papers` and fail the run: the first is kept."""
+    folder = tmp_path / "pdfs"
+    folder.mkdir()
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    v1 = _pdf(scratch, b"v1.pdf", "One Paper In Two Versions", scratch)
+    (folder / "paper-v1.pdf").write_bytes(v1)
+    (folder / "paper-v2.pdf").write_bytes(v1 + b"\n% revised\n")  # another file, another size
+    _pdf(folder, b"other.pdf", "Another Paper", scratch)
+    assert run(capsys, "add-folder", str(folder), "local-2024")[0] == 0
+    code, out, err = run(capsys, "run", "local-2024")
+    assert code == 0 and "materialised 1/1" in out and "CHECK FAILED" not in err, err
+    store = _store()
+    assert [r["paper_id"] for r in store.records("SELECT paper_id FROM raw_papers ORDER BY 1")] == ["other", "paper-v1"]
+    rows = store.records("SELECT item, reason FROM ingest_errors WHERE stage = 'raw_papers'")
+    assert [r["item"] for r in rows] == ["paper-v2.pdf"] and "the same title as paper-v1.pdf" in rows[0]["reason"]
+
+
 # -- colliding ids --------------------------------------------------------------------------------
 
 

@@ -14,7 +14,8 @@ Layout: `<local root>/<venue>-<year>/` holds the PDFs (sub-folders too) and, opt
 PDFs the CSV does not list are papers too. The folder (or a symlink to it) being there is
 what makes the venue-year local: `raw_papers` then reads it instead of paperlists. Files are
 read where they are and never copied. Two files with the same bytes are one paper: the first in
-sorted order is kept, the other gets a warning.
+sorted order is kept, the other gets a warning. So are two files with the same title and
+authors (v1 and v2 of one paper; with no authors in papers.csv, the same title on page 1).
 
 File names are bytes (pipeline/filenames.py): a name that is not UTF-8, or holds control
 characters, is kept as its escaped text (`caf\\xe9.pdf`, `\\x1b[31mred.pdf`) in `pdf_path` and in
@@ -33,7 +34,7 @@ from pathlib import Path
 from ..filenames import os_path, path_text
 from ..models import IngestError, Paper
 from ..partitions import PartitionKey
-from .base import SourceConfig
+from .base import SourceConfig, paper_identity
 from .paperlists import STAGE, ParseResult, SourceError, split_authors
 
 SOURCE = "local"
@@ -180,6 +181,7 @@ def read_local(folder: Path, pk: PartitionKey) -> ParseResult:
     result.records = len(rows) + len(unlisted)
     twins = _same_content([*listed, *unlisted])
     seen_ids: set[str] = set()
+    same_paper: dict[str, str] = {}  # paper_identity (title and authors) -> the file kept
     mtimes = []
     titles = _first_page_titles([p for p in [*listed, *unlisted]
                                  if p not in twins and not listed.get(p, {}).get("title")])
@@ -196,12 +198,20 @@ def read_local(folder: Path, pk: PartitionKey) -> ParseResult:
         if paper_id in seen_ids:
             err(rel, f"paper id {paper_id!r} used twice; this file is skipped")
             continue
+        authors = split_authors(row.get("authors", ""))
+        title = row.get("title") or titles.get(path)
+        identity = paper_identity(title, authors)
+        if identity in same_paper:  # another version of one paper (v1 and v2): the check would fail on it
+            err(rel, f"the same title{' and authors' if authors else ''} as {same_paper[identity]}: another "
+                     "version of the same paper?; this file is skipped (to keep both, give them their own titles "
+                     f"or authors in {CSV_NAME})", "warning")
+            continue
+        if identity:
+            same_paper[identity] = rel
         seen_ids.add(paper_id)
         stat = path.stat()
         mtimes.append(stat.st_mtime)
         digest.update(os.fsencode(name) + f"\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-        authors = split_authors(row.get("authors", ""))
-        title = row.get("title") or titles.get(path)
         if not title:
             err(rel, "no title in papers.csv and none readable on page 1", "warning")
         result.papers.append(Paper(
