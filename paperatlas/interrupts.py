@@ -44,11 +44,30 @@ _STOP = 0xFF  # written to the wakeup descriptor to end the listening thread: no
 _SEEN = threading.Event()
 _KEPT = contextlib.ExitStack()  # the guard of a `run --jobs` process, for its whole life
 _ARMED = [False]  # in a `run --jobs` process: SIGINT raises (the process works on a run)
+_GUARDED = [0]  # how many guards are open in this process
 
 
 def seen() -> bool:
     """Whether a SIGINT came since the guard started."""
     return _SEEN.is_set()
+
+
+def keep_blocked() -> None:
+    """SIGINT blocked again in the main thread, before a run starts its processes, when a guard
+    is open: in case something unblocked it (see `_start_resource_tracker`)."""
+    if _GUARDED[0] and threading.current_thread() is threading.main_thread():
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+def _start_resource_tracker() -> None:
+    """multiprocessing's resource tracker, started now when it is not running. Starting it
+    unblocks SIGINT in the thread that starts it (Python 3.11's `resource_tracker.ensure_running`
+    unblocks SIGINT and SIGTERM after spawning, instead of restoring the mask), so it must not
+    start under the guard: pools started later find it running and leave the mask alone."""
+    from multiprocessing import resource_tracker
+
+    with contextlib.suppress(OSError):
+        resource_tracker.ensure_running()
 
 
 def check() -> None:
@@ -88,9 +107,10 @@ def _listen(read_fd: int, main_thread: int) -> None:
 
 @contextlib.contextmanager
 def guard(worker: bool = False) -> Iterator[None]:
-    """Ctrl-C for the code inside, as the module's text says. With `worker`, SIGINT only notes
-    the signal (the processes of `run --jobs`); otherwise the main thread's handler stays
-    Python's KeyboardInterrupt. Elsewhere than in the main thread of a POSIX process, nothing."""
+    """Ctrl-C for the code inside, as the module's text says. With `worker` (the processes of
+    `run --jobs`), SIGINT notes the signal and raises only while `armed`; otherwise the main
+    thread's handler stays Python's KeyboardInterrupt. Elsewhere than in the main thread of a
+    POSIX process, nothing."""
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
         yield
         return
@@ -98,16 +118,19 @@ def guard(worker: bool = False) -> Iterator[None]:
     read_fd, write_fd = os.pipe()
     os.set_blocking(write_fd, False)
     previous_fd = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+    # Installed by Python without SA_RESTART: a lock or futex wait would be restarted, not ended.
     previous_wake = signal.signal(WAKE, _wake)
-    signal.siginterrupt(WAKE, False)  # C libraries' reads and writes go on; Python's waits still end
     previous_int = signal.signal(signal.SIGINT, _note) if worker else None
+    _start_resource_tracker()
     listener = threading.Thread(target=_listen, args=(read_fd, threading.get_ident()),
                                 name="paperatlas-interrupts", daemon=True)
     listener.start()
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    _GUARDED[0] += 1
     try:
         yield
     finally:
+        _GUARDED[0] -= 1
         with contextlib.suppress(OSError):
             os.write(write_fd, bytes([_STOP]))
         listener.join(5)

@@ -47,9 +47,6 @@ def execute(settings: Settings, defs, job_name: str, instance, run_config: dict,
     """Run one job. The default runs its steps in this process. With PAPERATLAS_EXECUTOR=celery
     the job is loaded by reference (`paperatlas.definitions.job_named`), so that Celery workers can
     load it too, and each step runs on a worker; this process follows the run."""
-    from ..interrupts import check
-
-    check()  # no run starts after Ctrl-C
     tags = {"paperatlas/trigger": "cli"}
     if settings.executor == "celery":
         from dagster import build_reconstructable_job, execute_job
@@ -58,19 +55,24 @@ def execute(settings: Settings, defs, job_name: str, instance, run_config: dict,
                                         reconstructor_working_directory=str(Path(__file__).resolve().parents[2]))
         if partition_key:
             tags["dagster/partition"] = partition_key
-        return finished(execute_job(job, instance=instance, run_config=run_config, tags=tags, raise_on_error=False))
-    return finished(defs.resolve_job_def(job_name).execute_in_process(
-        partition_key=partition_key, instance=instance, run_config=run_config, raise_on_error=False, tags=tags))
+        return followed(execute_job, job, instance=instance, run_config=run_config, tags=tags, raise_on_error=False)
+    return followed(defs.resolve_job_def(job_name).execute_in_process, partition_key=partition_key,
+                    instance=instance, run_config=run_config, raise_on_error=False, tags=tags)
 
 
-def finished(result):
-    """`result`, unless Ctrl-C stopped the run: then KeyboardInterrupt, so that the command ends
-    with its one line (paperatlas/interrupts.py) and no step is blamed. Dagster ends an
-    interrupted run as a failed step (`DagsterExecutionInterruptedError`), or as a success when
-    the signal came after the last step; SIGTERM during a run is the same interrupt to it."""
-    from ..interrupts import check
+def followed(run, *args, **kwargs):
+    """`run(*args, **kwargs)`: a Dagster run followed by this process, under the command's Ctrl-C
+    handling (paperatlas/interrupts.py). None starts after Ctrl-C, the processes it starts block
+    SIGINT, and when Ctrl-C stopped it this raises KeyboardInterrupt, so that the command ends
+    with its one line and no step is blamed. Dagster ends an interrupted run as a failed step
+    (`DagsterExecutionInterruptedError`), or as a success when the signal came after the last
+    step; SIGTERM during a run is the same interrupt to it."""
+    from ..interrupts import check, keep_blocked
     from ..progress import interrupted_failure
 
+    check()
+    keep_blocked()
+    result = run(*args, **kwargs)
     check()
     if not result.success and any(interrupted_failure(e) for e in result.all_events):
         raise KeyboardInterrupt
@@ -184,10 +186,8 @@ def run_reference(defs, instance, job: str) -> None:
 
     from ..progress import failure_reason
 
-    result = finished(defs.resolve_job_def(job).execute_in_process(
-        instance=instance, run_config={"loggers": {"progress": {}}}, raise_on_error=False,
-        tags={"paperatlas/trigger": "cli"},
-    ))
+    result = followed(defs.resolve_job_def(job).execute_in_process, instance=instance, raise_on_error=False,
+                      run_config={"loggers": {"progress": {}}}, tags={"paperatlas/trigger": "cli"})
     if result.success:
         return
     stopping = []

@@ -206,8 +206,8 @@ def _materialise_study(settings: Settings, study, args) -> None:
     config = {"loggers": {"progress": {}}, "ops": {asset_name(study.name): {"config": {
         "placement": settings.placement, "china_scope": args.china_scope, "years": args.years or ""}}}}
     print(f"[study] {asset_name(study.name)}", file=sys.stderr, flush=True)
-    result = execution.finished(defs.resolve_job_def(job_name(study.name)).execute_in_process(
-        instance=instance, run_config=config, raise_on_error=False, tags={"paperatlas/trigger": "cli"}))
+    result = execution.followed(defs.resolve_job_def(job_name(study.name)).execute_in_process, instance=instance,
+                                run_config=config, raise_on_error=False, tags={"paperatlas/trigger": "cli"})
     if not result.success:
         raise CliError(f"study {study.name}: {execution.why_failed(result)}")
 
