@@ -27,9 +27,21 @@ MAX_TEXT_OPS = 100_000  # text-showing operators on one page, forms expanded (re
 MAX_DEPTH = 64  # forms nested deeper than this (real papers: a handful)
 TOO_COMPLEX = "pdf too complex"
 
-_DELIM = rb"[\s/\[\]()<>{}%]"
-_DO = re.compile(rb"/([^\s/\[\]()<>{}%]+)\s*Do(?=" + _DELIM + rb"|$)")
-_REF = re.compile(r"/([^\s/\[\]()<>{}%]+)\s*(\d+)\s+\d+\s+R")
+# PDF's lexer, as MuPDF's: white space includes NUL; a comment runs from % to the end of its
+# line and separates tokens as white space does; a name may spell any byte as #xx. Each of
+# these is matched, so `/#58 Do`, `/X %c<EOL>Do` or `/X<NUL>Do` is the draw `/X Do` is.
+_WS = rb"\x00\t\n\x0c\r "
+_DELIM = rb"[" + _WS + rb"/\[\]()<>{}%]"
+_NAME = rb"[^" + _WS + rb"/\[\]()<>{}%]+"
+_GAP = rb"(?:[" + _WS + rb"]|%[^\r\n]*)*"
+_DO = re.compile(rb"/(" + _NAME + rb")" + _GAP + rb"Do(?=" + _DELIM + rb"|$)")
+_REF = re.compile(r"/([^\x00\s/\[\]()<>{}%]+)\s*(\d+)\s+\d+\s+R")
+_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+
+
+def _name(raw: bytes) -> bytes:
+    """A name as the lexer reads it: its #xx escapes decoded."""
+    return _ESCAPE.sub(lambda m: bytes([int(m[1], 16)]), raw) if b"#" in raw else raw
 _SHOW = (b"Tj", b"TJ", b"'", b'"')  # the text-showing operators; each needs 3 bytes or more
 
 
@@ -54,7 +66,7 @@ def _xobjects(doc, xref: int) -> dict[str, int] | None:
         value = doc.xref_object(int(value.split()[0]), compressed=True)
     elif kind != "dict":
         return None
-    return {m[1]: int(m[2]) for m in _REF.finditer(value)}
+    return {_name(m[1].encode("latin-1")).decode("latin-1"): int(m[2]) for m in _REF.finditer(value)}
 
 
 def _page_xobjects(doc, page) -> dict[str, int]:
@@ -99,7 +111,7 @@ def page_work(doc, page, known: dict | None = None) -> Work:
 
     def expand(stream: bytes, scope: dict[str, int], depth: int) -> Work:
         work = Work(text_ops=_text_ops(stream))
-        for name, times in Counter(_DO.findall(stream)).items():
+        for name, times in Counter(_name(n) for n in _DO.findall(stream)).items():
             xref = scope.get(name.decode("latin-1"))
             inner = form(xref, depth) if xref else None
             if inner is not None:
