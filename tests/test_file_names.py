@@ -209,6 +209,29 @@ def test_two_versions_of_one_paper_in_a_folder_are_one_paper_with_a_warning(home
     assert [r["item"] for r in rows] == ["paper-v2.pdf"] and "the same title as paper-v1.pdf" in rows[0]["reason"]
 
 
+@pytest.mark.parametrize("command", ["mentions", "extract-pdf"])
+def test_the_file_commands_write_such_a_name_escaped_also_when_a_limit_stops_it(tmp_path, capsys, monkeypatch,
+                                                                                command):
+    """`mentions` and `extract-pdf` name each file in their JSON lines: escaped, as read_pdf
+    does, also for a file a limit stopped (its result is made in the parent, not the worker)."""
+    folder = tmp_path / "pdfs"
+    folder.mkdir()
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    _pdf(folder, b"caf\xe9.pdf", "A Paper Filed Under An Old Name", scratch)
+    for seconds in (None, "0.001"):  # read; then stopped by the time limit at once
+        if seconds:
+            monkeypatch.setenv("PAPERATLAS_PDF_SECONDS", seconds)
+        out = tmp_path / f"{command}-{seconds}.jsonl"
+        code = cli.main([command, str(folder), "--output", str(out)])
+        err = capsys.readouterr().err
+        assert code == 0, err
+        lines = [json.loads(line) for line in out.read_bytes().decode("utf-8").splitlines()]
+        assert [Path(line["file"]).name for line in lines] == ["caf\\xe9.pdf"], lines
+        assert (lines[0]["error"] or "").startswith("pdf too complex" if seconds else ""), lines[0]["error"]
+        _shown(err)
+
+
 # -- colliding ids --------------------------------------------------------------------------------
 
 

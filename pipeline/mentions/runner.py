@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..filenames import path_text
 from ..pdfs.extract import CRASHED, load_pymupdf, over_limit_reason, pdf_limits
 from ..pool import Limits, ordered_map, start_method
 from .catalogue import Catalogue, load_catalogue
@@ -55,7 +56,7 @@ def _fulltext(task: Task) -> tuple[FullText, bool]:
     if task.cache_dir and task.sha256:
         cached = load_text(cache_path(Path(task.cache_dir), task.sha256))
         if cached is not None and cached.error is None:
-            cached.file = task.path
+            cached.file = path_text(task.path)
             return cached, True
     text = read_fulltext(task.path)
     if task.cache_dir and text.sha256 and text.error is None:
@@ -68,8 +69,8 @@ def scan_task(task: Task, catalogue: Catalogue | None = None, keep_text: bool = 
     assert catalogue is not None, "the worker has no catalogue"
     started = time.perf_counter()
     text, cached = _fulltext(task)
-    out = PaperScan(file=task.path, pages=text.pages, error=text.error, sha256=text.sha256, pdf_title=text.title,
-                    lengths=text.lengths() if text.error is None else {}, cached=cached)
+    out = PaperScan(file=path_text(task.path), pages=text.pages, error=text.error, sha256=text.sha256,
+                    pdf_title=text.title, lengths=text.lengths() if text.error is None else {}, cached=cached)
     if text.error is None:
         out.scan = scan_document(catalogue, task.title or text.title, text.text, abstract=task.abstract,
                                  sections=text.sections)
@@ -84,7 +85,7 @@ def _scan_in_worker(args: tuple[Task, bool]) -> PaperScan:
 
 
 def _crashed(args: tuple[Task, bool]) -> PaperScan:
-    return PaperScan(file=args[0].path, error=CRASHED)
+    return PaperScan(file=path_text(args[0].path), error=CRASHED)
 
 
 def iter_scans(tasks: list[Task], processes: int = 1, catalogue_path: str | None = None,
@@ -98,7 +99,7 @@ def iter_scans(tasks: list[Task], processes: int = 1, catalogue_path: str | None
         load_pymupdf()  # loaded once, before the workers are forked
 
     def over_limit(args: tuple[Task, bool], which: str) -> PaperScan:
-        return PaperScan(file=args[0].path, error=over_limit_reason(which, limits))
+        return PaperScan(file=path_text(args[0].path), error=over_limit_reason(which, limits))
 
     yield from ordered_map(_scan_in_worker, [(t, keep_text) for t in tasks], max(1, processes), _crashed,
                            initializer=_init, initargs=(catalogue_path,), limits=limits, over_limit=over_limit)

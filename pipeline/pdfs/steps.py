@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..filenames import os_path
+from ..filenames import os_path, path_text
 from ..models import IngestError, Markdown, Outcome, Progress
 from ..partitions import PartitionKey
 from ..pool import Limits, ordered_map, start_method
@@ -34,7 +34,7 @@ USABLE = ("stored", "downloaded", "local")  # statuses of a PDF that can be read
 
 
 def crashed(path: str | Path) -> PdfResult:
-    return PdfResult(file=str(path), error=CRASHED)
+    return PdfResult(file=path_text(path), error=CRASHED)
 
 
 def read_first_pages(paths: Sequence[str | Path], processes: int, on_done: Callable[[int], None] | None = None,
@@ -50,7 +50,8 @@ def read_first_pages(paths: Sequence[str | Path], processes: int, on_done: Calla
     read = read_pdf if digest else partial(read_pdf, digest=False)  # from a light module: quick to spawn
     results = ordered_map(read, paths, max(1, processes),
                           crashed, initializer=load_pymupdf, limits=limits,
-                          over_limit=lambda path, which: PdfResult(file=path, error=over_limit_reason(which, limits)))
+                          over_limit=lambda path, which: PdfResult(file=path_text(path),
+                                                                    error=over_limit_reason(which, limits)))
     for n, result in enumerate(results, start=1):
         if on_done:
             on_done(n)
