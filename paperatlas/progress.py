@@ -24,6 +24,7 @@ import time
 from dagster import Field, logger
 
 from .interrupts import seen
+from .pipeline.text import display
 
 META = "dagster_meta"  # the field json_console_logger prints for every record of a run
 _STDERR: list = []  # the duplicate of descriptor 2 that keep_stderr took, once per process
@@ -125,7 +126,7 @@ class _ProgressHandler(logging.Handler):
             # starts with its key already says it once)
             if self.label and not body.startswith(f"{self.label}:"):
                 line = f"{line[:len(line) - len(body)]}{self.label} {body}"
-            print(line, file=_stream(), flush=True)  # looked up now: tests swap stderr
+            print(display(line), file=_stream(), flush=True)  # looked up now: tests swap stderr
 
 
 @logger(config_schema={"label": Field(str, default_value="", description="shown before each step, for runs "

@@ -61,3 +61,23 @@ def test_errors_shows_no_bidi_control_that_would_reverse_the_line(home, capsys):
     out = capsys.readouterr().out
     assert "paper evil" in out and "title reads backwards" in out
     assert not any(c in out for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def test_run_s_summary_and_progress_show_no_bidi_control(home, capsys, monkeypatch, tmp_path):
+    import json
+    import shutil
+
+    from conftest import PAPERLISTS
+
+    lists = tmp_path / "lists"
+    shutil.copytree(PAPERLISTS, lists)
+    records = json.loads((lists / "icml2021.json").read_text())
+    for n, record in enumerate(records):
+        record["id"] = "\u202eevil"  # one id twice: the second is renamed, with a warning naming the id
+        record["title"] = f"Title \u2066{n}\u2069 of a paper"
+    (lists / "icml2021.json").write_text(json.dumps(records))
+    monkeypatch.setenv("PAPERATLAS_PAPERLISTS_BASE", str(lists))
+    assert cli.main(["run", "icml-2021"]) == 0
+    err = capsys.readouterr().err
+    assert "WARNING icml-2021 raw_papers" in err and "evil" in err, err
+    assert not any(c in err for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"), err

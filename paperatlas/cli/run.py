@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .. import interrupts
 from ..pipeline.config import Settings
+from ..pipeline.text import display
 from . import common, execution
 from .common import CliError
 from .options import KEYS_HELP, command, placement_option
@@ -43,9 +44,9 @@ class Materialised:
         from ..pipeline.http import OFFLINE_SETTINGS, Unreachable
 
         for key, reason in self.failed:
-            print(f"FAILED {key}: {reason}", file=sys.stderr)
+            print(display(f"FAILED {key}: {reason}"), file=sys.stderr)
         for line in execution.item_warnings(self.settings, self.done):
-            print(line, file=sys.stderr)
+            print(display(line), file=sys.stderr)
         for check in self.checks_failed:
             print(f"CHECK FAILED {check}", file=sys.stderr)
         for check in self.warnings:
