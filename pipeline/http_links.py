@@ -62,6 +62,7 @@ def address_problem(address: str | ipaddress.IPv4Address | ipaddress.IPv6Address
                       ("a multicast address", ip.is_multicast), ("an unspecified address", ip.is_unspecified),
                       ("a shared (carrier-grade NAT) address", ip.version == 4 and ip in _CGNAT),
                       ("a reserved address", ip.is_reserved), ("a private address", ip.is_private),
+                      ("a site-local address", ip.version == 6 and ip.is_site_local),  # fec0::/10, deprecated
                       ("not a public address", not ip.is_global)):
         if hit:
             return kind

@@ -155,7 +155,8 @@ def client(**kw) -> HttpClient:
 @pytest.mark.parametrize("address, kind", [
     ("127.0.0.1", "loopback"), ("127.8.9.10", "loopback"), ("::1", "loopback"), ("169.254.169.254", "link-local"),
     ("fe80::1", "link-local"), ("10.0.0.1", "private"), ("172.16.5.4", "private"), ("192.168.1.1", "private"),
-    ("fc00::1", "private"), ("fd12:3456::1", "private"), ("224.0.0.1", "multicast"), ("ff02::1", "multicast"),
+    ("fc00::1", "private"), ("fec0::1", "site-local"), ("fd12:3456::1", "private"), ("224.0.0.1", "multicast"),
+    ("ff02::1", "multicast"),
     ("0.0.0.0", "unspecified"), ("::", "unspecified"), ("100.64.0.1", "carrier-grade NAT"),
     ("240.0.0.1", "reserved"), ("::ffff:127.0.0.1", "loopback"), ("::ffff:169.254.169.254", "link-local"),
     ("2002:7f00:1::1", "loopback"), ("64:ff9b::a00:1", "private"), ("192.0.2.1", "private"),
