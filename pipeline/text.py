@@ -72,15 +72,6 @@ def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**{c: frame[c].map(csv_safe) for c in text}) if text else frame
 
 
-def safe_href(url: str | None) -> str | None:
-    """A link we may write into HTML: http(s) or relative; any other scheme (javascript:,
-    data:, file:) gives None."""
-    if not url:
-        return None
-    scheme = url.split(":", 1)[0].lower() if ":" in url.split("/", 1)[0] else ""
-    return url if scheme in ("", "http", "https") else None
-
-
 def web_href(url: str | None) -> str | None:
     """A link out to the web that a page may carry from data: an absolute http(s) URL with a
     host, else None. A paper's local file or source path (`/tmp/…/x.json`, `papers/x.pdf`) is
