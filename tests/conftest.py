@@ -9,6 +9,19 @@ PAPERLISTS = FIXTURES / "paperlists"
 SHARED = Path(os.environ.get("PAPERATLAS_SHARED", ROOT.parent / "shared" / "data"))
 
 
+def serve(handler):
+    """A threading HTTP server on 127.0.0.1 (a free port) with `handler`, serving in a daemon
+    thread; its address is `.url`. Close it with `shutdown()` and `server_close()`."""
+    import http.server
+    import threading
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.daemon_threads = True
+    httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd
+
+
 def free_port() -> int:
     import socket
 

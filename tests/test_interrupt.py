@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import PAPERLISTS, ROOT
+from conftest import PAPERLISTS, ROOT, serve
 
 from paperatlas import cli
 
@@ -61,10 +61,8 @@ class StallingServer:
             def log_message(self, *args):
                 pass
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.httpd = serve(Handler)
+        self.url = self.httpd.url
 
     def stall(self, *paths: str) -> None:
         self.go.clear()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import urllib3.util.connection
-from conftest import PAPERLISTS
+from conftest import PAPERLISTS, serve
 
 from paperatlas import cli
 from paperatlas.pipeline.http import HttpClient, LinkRefused, PermanentFetchError
@@ -54,11 +54,8 @@ class Server:
             def log_message(self, *args):
                 pass
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.httpd = serve(Handler)
+        self.port, self.url = self.httpd.server_address[1], self.httpd.url
 
     def close(self):
         self.stall.set()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import PAPERLISTS
+from conftest import PAPERLISTS, serve
 
 from paperatlas import cli
 
@@ -46,7 +46,6 @@ class Server:
 
     def __init__(self):
         import http.server
-        import threading
 
         self.routes: dict[str, list[tuple[int, dict, bytes, float]]] = {}
         self.hits: dict[str, int] = {}
@@ -84,10 +83,8 @@ class Server:
             def log_message(self, *args):
                 pass
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.httpd = serve(Handler)
+        self.url = self.httpd.url
 
     def answer(self, path: str, *answers):
         self.routes[path] = [(a[0], a[1], a[2], a[3] if len(a) > 3 else 0.0) for a in answers]
